@@ -1,0 +1,106 @@
+import * as v from 'valibot';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
+
+/**
+ * The only place environment variables are named, parsed and defaulted. A variable set to the empty
+ * string counts as unset.
+ */
+
+function integer(fallback: number, min: number, max: number) {
+  return v.optional(v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.minValue(min), v.maxValue(max)), String(fallback));
+}
+
+export const ENGINES = ['echo'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+const EnvSchema = v.object({
+  HOST: v.optional(v.pipe(v.string(), v.regex(/^\S+$/)), '0.0.0.0'),
+  PORT: integer(8000, 0, 65535),
+  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS), 'info'),
+  MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
+  MAX_MESSAGE_BYTES: integer(65_536, 64, 16 * 1024 * 1024),
+  HEARTBEAT_INTERVAL_MS: integer(30_000, 100, 3_600_000),
+  SHUTDOWN_TIMEOUT_MS: integer(5_000, 0, 600_000),
+  MEETINGMUSE_ENGINE: v.optional(v.picklist(ENGINES), 'echo'),
+  MEETINGMUSE_DB: v.optional(v.string(), './data/meetingmuse.db'),
+  MAX_QUEUED_MESSAGES: integer(8, 1, 1000),
+  ENGINE_TIMEOUT_MS: integer(30_000, 1, 3_600_000),
+  SESSION_TTL_HOURS: integer(168, 1, 87_600),
+  MAX_HISTORY_MESSAGES: integer(200, 2, 100_000),
+});
+
+type Variable = keyof typeof EnvSchema.entries;
+
+const EXPECTS: Record<Variable, string> = {
+  HOST: 'a host name or IP address',
+  PORT: 'an integer from 0 to 65535',
+  LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
+  MAX_CONNECTIONS: 'an integer from 1 to 1000000',
+  MAX_MESSAGE_BYTES: 'an integer from 64 to 16777216',
+  HEARTBEAT_INTERVAL_MS: 'an integer from 100 to 3600000 (milliseconds)',
+  SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 (milliseconds)',
+  MEETINGMUSE_ENGINE: `one of ${ENGINES.join(', ')}`,
+  MEETINGMUSE_DB: 'a file path or :memory:',
+  MAX_QUEUED_MESSAGES: 'an integer from 1 to 1000',
+  ENGINE_TIMEOUT_MS: 'an integer from 1 to 3600000 (milliseconds)',
+  SESSION_TTL_HOURS: 'an integer from 1 to 87600 (hours)',
+  MAX_HISTORY_MESSAGES: 'an integer from 2 to 100000',
+};
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  maxConnections: number;
+  maxMessageBytes: number;
+  heartbeatIntervalMs: number;
+  shutdownTimeoutMs: number;
+  engine: EngineName;
+  /** SQLite file path, or ':memory:'. */
+  db: string;
+  maxQueuedMessages: number;
+  engineTimeoutMs: number;
+  sessionTtlHours: number;
+  maxHistoryMessages: number;
+}
+
+/** Thrown by loadConfig; `problems` has one entry per bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly code = 'ERR_CONFIG';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Reads the configuration from an environment object; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present: Record<string, string> = {};
+  for (const name of Object.keys(EXPECTS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') present[name] = value;
+  }
+  const result = v.safeParse(EnvSchema, present);
+  if (!result.success) {
+    const bad = new Set(result.issues.map((issue) => v.getDotPath(issue) as Variable));
+    throw new ConfigError([...bad].map((name) => `${name} must be ${EXPECTS[name]}`));
+  }
+  const e = result.output;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    maxConnections: e.MAX_CONNECTIONS,
+    maxMessageBytes: e.MAX_MESSAGE_BYTES,
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    engine: e.MEETINGMUSE_ENGINE,
+    db: e.MEETINGMUSE_DB,
+    maxQueuedMessages: e.MAX_QUEUED_MESSAGES,
+    engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
+    sessionTtlHours: e.SESSION_TTL_HOURS,
+    maxHistoryMessages: e.MAX_HISTORY_MESSAGES,
+  };
+}

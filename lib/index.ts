@@ -1,0 +1,11 @@
+export { createChatServer } from './chat-server.ts';
+export type { ChatServer, ChatServerOptions, ConnectionsView } from './chat-server.ts';
+export { createEchoEngine } from './engine.ts';
+export type { ConversationEngine, EngineContext, EngineOutput, EngineReply } from './engine.ts';
+export { createLogger, silentLogger } from './logger.ts';
+export type { Logger, LogLevel } from './logger.ts';
+export { CLOSE_CODES, ERROR_CODES } from './protocol.ts';
+export type { BotResponseFrame, ErrorFrame, ServerFrame, SystemFrame, UiElements, UserMessage } from './protocol.ts';
+export { createMemoryStore } from './store.ts';
+export type { Store, StoreOptions } from './store.ts';
+export { createSqliteStore } from './sqlite-store.ts';

@@ -1,0 +1,161 @@
+import type { ConversationEngine } from './engine.ts';
+import type { Logger } from './logger.ts';
+import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
+import type { Store, StoredReply } from './store.ts';
+
+export interface TurnPipelineOptions {
+  engine: ConversationEngine;
+  store: Store;
+  log: Logger;
+  /** Messages that may wait per client while one of its turns runs. */
+  maxQueued: number;
+  /** A turn still running after this long is aborted and answered with LLM_PROCESSING_ERROR. */
+  engineTimeoutMs: number;
+  /**
+   * Sends a serialized frame to the client's current connection, whichever socket that is now;
+   * returns false when the client has none open. `onSent` reports whether the write went out.
+   */
+  send(clientId: string, data: string, onSent?: (err?: Error) => void): boolean;
+}
+
+export type SubmitResult = 'accepted' | 'busy' | 'closed';
+
+const TIMED_OUT = Symbol('engine timed out');
+const SHUT_DOWN = Symbol('server shutting down');
+
+/** Rejects with the signal's reason as soon as it fires, whether or not the engine honours it. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Runs each client's turns one at a time, in arrival order, while different clients run concurrently.
+ * A turn's replies are stored before they are sent and marked delivered once written, so a reply
+ * that finishes while its client is away waits in the store for the next connection.
+ */
+export class TurnPipeline {
+  readonly #options: TurnPipelineOptions;
+  /** An entry means a turn of that client is running; the array holds the messages waiting behind it. */
+  readonly #queues = new Map<string, UserMessage[]>();
+  readonly #running = new Set<AbortController>();
+  #idleWaiters: Array<() => void> = [];
+  #accepting = true;
+  #aborted = false;
+
+  constructor(options: TurnPipelineOptions) {
+    this.#options = options;
+  }
+
+  submit(clientId: string, message: UserMessage): SubmitResult {
+    if (!this.#accepting) return 'closed';
+    const waiting = this.#queues.get(clientId);
+    if (waiting) {
+      if (waiting.length >= this.#options.maxQueued) return 'busy';
+      waiting.push(message);
+      return 'accepted';
+    }
+    this.#queues.set(clientId, []);
+    void this.#runQueue(clientId, message);
+    return 'accepted';
+  }
+
+  /** Sends stored replies in order; each is marked delivered once it has been written to the socket. */
+  deliver(clientId: string, replies: StoredReply[]): void {
+    const { send, store, log } = this.#options;
+    for (const { id, frame } of replies) {
+      const sent = send(clientId, JSON.stringify(frame), (err) => {
+        if (err) return;
+        try {
+          store.markDelivered(clientId, [id]);
+        } catch (markErr) {
+          // The reply stays pending and is sent again on the next connection: a duplicate, never a loss.
+          log.warn('could not mark reply delivered', { clientId, err: markErr });
+        }
+      });
+      if (!sent) return;
+    }
+  }
+
+  /** Stops taking new messages; running and waiting turns go on. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** Resolves once no turn is running or waiting. */
+  idle(): Promise<void> {
+    if (this.#queues.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Aborts the running turns (their engines see the signal) and drops the waiting ones. */
+  abort(): void {
+    this.stopAccepting();
+    this.#aborted = true;
+    for (const controller of this.#running) controller.abort(SHUT_DOWN);
+  }
+
+  get activeClients(): number {
+    return this.#queues.size;
+  }
+
+  async #runQueue(clientId: string, first: UserMessage): Promise<void> {
+    let next: UserMessage | undefined = first;
+    while (next) {
+      await this.#runTurn(clientId, next);
+      next = this.#aborted ? undefined : this.#queues.get(clientId)?.shift();
+    }
+    this.#queues.delete(clientId);
+    if (this.#queues.size === 0) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  #sendFrame(clientId: string, frame: ServerFrame): void {
+    this.#options.send(clientId, JSON.stringify(frame));
+  }
+
+  /** Never rejects: every failure becomes an error frame and a log line. */
+  async #runTurn(clientId: string, message: UserMessage): Promise<void> {
+    const { engine, store, log, engineTimeoutMs } = this.#options;
+    const replyTo = message.message_id;
+    const receivedAt = new Date();
+    this.#sendFrame(clientId, systemFrame('processing', { reply_to: replyTo }));
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(TIMED_OUT), engineTimeoutMs);
+    this.#running.add(controller);
+    try {
+      if (replyTo !== undefined) {
+        const previous = store.findReplies(clientId, replyTo);
+        if (previous) {
+          log.debug('repeated message_id answered from the store', { clientId, messageId: replyTo });
+          return this.deliver(clientId, previous);
+        }
+      }
+      const ctx = { clientId, signal: controller.signal, log, state: store.loadState(clientId) };
+      const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
+      const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
+      const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
+      const stored = store.commitTurn(clientId, { user, replies: frames, state: output.state }, new Date());
+      log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
+      this.deliver(clientId, stored);
+    } catch (err) {
+      if (controller.signal.reason === SHUT_DOWN) {
+        log.info('turn aborted by shutdown', { clientId });
+      } else if (controller.signal.reason === TIMED_OUT) {
+        log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
+        this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
+      } else {
+        log.error('turn failed', { clientId, err });
+        this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));
+      }
+    } finally {
+      clearTimeout(timer);
+      this.#running.delete(controller);
+    }
+  }
+}

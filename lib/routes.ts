@@ -1,0 +1,201 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as v from 'valibot';
+import type { ConnectionManager } from './connection-manager.ts';
+import { HttpError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { botResponseFrame, isValidClientId } from './protocol.ts';
+import type { Store } from './store.ts';
+
+/**
+ * The hand-written REST table. Every body is JSON; every failure is `{"detail", "error_code"}` (the
+ * FastAPI shape the original clients read) and never carries a stack trace.
+ */
+
+export interface JsonResponse {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+type Handler = (req: IncomingMessage, params: string[]) => JsonResponse | Promise<JsonResponse>;
+
+export interface Route {
+  /** Matched against the whole pathname; capture groups become `params`. */
+  path: RegExp;
+  methods: Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, err: HttpError): void {
+  sendJson(res, err.status, { detail: err.message, error_code: err.code }, err.headers);
+}
+
+/**
+ * Reads a JSON object body of at most `limit` bytes. A declared Content-Length over the limit is refused
+ * before anything is read; a body that grows past it while streaming stops being buffered at once.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'INVALID_JSON', 'Request body must be valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError(400, 'INVALID_BODY', 'Request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Parses `body` with `schema`; the 400 names the first bad field and never echoes its value. */
+export function parseBody<T extends v.GenericSchema>(schema: T, body: unknown, describe: string): v.InferOutput<T> {
+  const result = v.safeParse(schema, body);
+  if (!result.success) throw new HttpError(400, 'INVALID_BODY', describe);
+  return result.output;
+}
+
+/**
+ * Builds the request handler for a route table. It returns false, writing nothing, when no route's
+ * path matches, so a host server can chain its own routes after it.
+ */
+export function createRouter(routes: Route[], log: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    let params: string[] | undefined;
+    const route = routes.find((r) => {
+      const match = r.path.exec(pathname);
+      if (match) params = match.slice(1);
+      return match !== null;
+    });
+    if (!route) return false;
+    const method = req.method === 'HEAD' ? 'GET' : (req.method as keyof Route['methods']);
+    const handler = route.methods[method];
+    if (!handler) {
+      const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+      sendError(res, new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method Not Allowed', { Allow: allow.join(', ') }));
+      return true;
+    }
+    Promise.resolve()
+      .then(() => handler(req, params ?? []))
+      .then(
+        ({ status = 200, body, headers }) => sendJson(res, status, body, headers),
+        (err: unknown) => {
+          if (res.destroyed) return;
+          if (err instanceof HttpError) return sendError(res, err);
+          log.error('request failed', { method: req.method, path: pathname, err });
+          sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+        },
+      );
+    return true;
+  };
+}
+
+export function notFound(res: ServerResponse): void {
+  sendError(res, new HttpError(404, 'NOT_FOUND', 'Not Found'));
+}
+
+export interface RouteDeps {
+  connections: ConnectionManager;
+  store: Store;
+  isClosing(): boolean;
+  serverInfo: ServerInfo;
+  startedAt: number;
+  maxBodyBytes: number;
+}
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+}
+
+const BroadcastSchema = v.object({ content: v.pipe(v.string(), v.check((s) => s.trim().length > 0)) });
+
+const SESSION_PATH = /^\/admin\/sessions\/([^/]+)$/;
+
+/** The server's REST surface: health for load balancers, and the admin routes. */
+export function createRoutes(deps: RouteDeps): Route[] {
+  const { connections, store } = deps;
+  const timestamp = () => new Date().toISOString();
+  const findSession = (id: string) => {
+    const session = isValidClientId(id) ? store.getSession(id) : undefined;
+    if (!session) throw new HttpError(404, 'SESSION_NOT_FOUND', 'No stored session for this client id');
+    return session;
+  };
+  return [
+    {
+      path: /^\/health$/,
+      methods: {
+        GET: () =>
+          deps.isClosing()
+            ? { status: 503, body: { status: 'shutting_down', timestamp: timestamp(), active_connections: connections.size } }
+            : { body: { status: 'healthy', timestamp: timestamp(), active_connections: connections.size } },
+      },
+    },
+    {
+      path: /^\/health\/clients$/,
+      methods: {
+        GET: () => ({
+          body: {
+            status: deps.isClosing() ? 'shutting_down' : 'healthy',
+            timestamp: timestamp(),
+            active_connections: connections.size,
+            active_clients: connections.ids(),
+            server_info: {
+              ...deps.serverInfo,
+              uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+            },
+          },
+        }),
+      },
+    },
+    {
+      path: /^\/admin\/connections$/,
+      methods: {
+        GET: () => ({ body: { active_connections: connections.size, clients: connections.snapshot(), timestamp: timestamp() } }),
+      },
+    },
+    {
+      path: /^\/admin\/broadcast$/,
+      methods: {
+        POST: async (req) => {
+          const body = await readJsonBody(req, deps.maxBodyBytes);
+          const { content } = parseBody(BroadcastSchema, body, 'content must be a non-empty string');
+          // Serialized once for every recipient; a per-client session_id would cost one stringify each.
+          const frame = botResponseFrame({ content, metadata: { broadcast: true } });
+          const sent = connections.broadcast(JSON.stringify(frame));
+          return { body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() } };
+        },
+      },
+    },
+    {
+      path: SESSION_PATH,
+      methods: {
+        GET: (_req, [id]) => ({ body: findSession(id!) }),
+        DELETE: (_req, [id]) => {
+          findSession(id!);
+          store.deleteSession(id!);
+          return { body: { status: 'deleted', client_id: id, timestamp: timestamp() } };
+        },
+      },
+    },
+  ];
+}

@@ -1,0 +1,175 @@
+import type { BotResponseFrame } from './protocol.ts';
+
+/** One line of a session's conversation. */
+export interface HistoryEntry {
+  role: 'user' | 'assistant';
+  content: string;
+  timestamp: string;
+  /** On user entries: the client's message_id. On assistant entries: the message_id they answer. */
+  message_id?: string;
+}
+
+/** A stored reply, kept until the client has been sent it. */
+export interface StoredReply {
+  id: number;
+  frame: BotResponseFrame;
+}
+
+/** Everything one completed turn writes, in one transaction. */
+export interface TurnRecord {
+  user: HistoryEntry;
+  replies: BotResponseFrame[];
+  /** The engine's state after the turn; undefined keeps the previous one. */
+  state: unknown;
+}
+
+export interface SessionOpened {
+  /** True when the store already held a conversation for this client. */
+  resumed: boolean;
+  messages: number;
+  /** Replies not yet delivered, oldest first. */
+  pending: StoredReply[];
+}
+
+export interface SessionSummary {
+  client_id: string;
+  created_at: string;
+  last_active_at: string;
+  message_count: number;
+  pending_replies: number;
+  state: unknown;
+  history: HistoryEntry[];
+}
+
+/**
+ * Where conversations live. Both implementations (memory, SQLite) pass the same contract tests
+ * (test/store-contract.ts). Calls are synchronous: better-sqlite3 is, and it keeps a turn's writes
+ * atomic without interleaving.
+ */
+export interface Store {
+  /** Marks the client active and returns what a (re)connecting client must be told. */
+  openSession(clientId: string, now: Date): SessionOpened;
+  loadState(clientId: string): unknown;
+  /** The stored replies to an already processed message_id, or undefined when it was never processed. */
+  findReplies(clientId: string, messageId: string): StoredReply[] | undefined;
+  /** Writes the turn (user entry, replies as undelivered, state) atomically, trims history, returns the replies. */
+  commitTurn(clientId: string, turn: TurnRecord, now: Date): StoredReply[];
+  markDelivered(clientId: string, replyIds: number[]): void;
+  getSession(clientId: string): SessionSummary | undefined;
+  /** Erases everything stored for the client; false when there was nothing. */
+  deleteSession(clientId: string): boolean;
+  /** Deletes sessions last active before `cutoff`; returns how many. */
+  sweep(cutoff: Date): number;
+  close(): void;
+}
+
+export interface StoreOptions {
+  /** History entries kept per session, oldest dropped first. Default 200. */
+  maxHistoryMessages?: number;
+}
+
+export const DEFAULT_MAX_HISTORY = 200;
+
+interface MemoryMessage extends HistoryEntry {
+  id: number;
+  frame?: BotResponseFrame;
+  delivered: boolean;
+}
+
+interface MemorySession {
+  createdAt: Date;
+  lastActiveAt: Date;
+  state: unknown;
+  messages: MemoryMessage[];
+}
+
+/** A store that lives and dies with the process. Values are copied through JSON, as the SQLite store does. */
+export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: StoreOptions = {}): Store {
+  const sessions = new Map<string, MemorySession>();
+  let nextId = 1;
+  const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+  const pendingOf = (s: MemorySession) =>
+    s.messages.filter((m) => m.frame && !m.delivered).map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+
+  return {
+    openSession(clientId, now) {
+      const session = sessions.get(clientId);
+      if (!session) return { resumed: false, messages: 0, pending: [] };
+      session.lastActiveAt = now;
+      return { resumed: true, messages: session.messages.length, pending: pendingOf(session) };
+    },
+    loadState: (clientId) => copy(sessions.get(clientId)?.state),
+    findReplies(clientId, messageId) {
+      const messages = sessions.get(clientId)?.messages ?? [];
+      if (!messages.some((m) => m.role === 'user' && m.message_id === messageId)) return undefined;
+      return messages
+        .filter((m) => m.role === 'assistant' && m.message_id === messageId)
+        .map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+    },
+    commitTurn(clientId, turn, now) {
+      const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [] };
+      const user: MemoryMessage = { ...copy(turn.user), id: nextId++, delivered: true };
+      const replies = turn.replies.map((frame) => ({
+        role: 'assistant' as const,
+        content: frame.content,
+        timestamp: frame.timestamp,
+        ...(turn.user.message_id === undefined ? {} : { message_id: turn.user.message_id }),
+        id: nextId++,
+        frame: copy(frame),
+        delivered: false,
+      }));
+      session.messages.push(user, ...replies);
+      trim(session.messages, maxHistoryMessages);
+      if (turn.state !== undefined) session.state = copy(turn.state);
+      session.lastActiveAt = now;
+      sessions.set(clientId, session);
+      return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
+    },
+    markDelivered(clientId, replyIds) {
+      const ids = new Set(replyIds);
+      for (const m of sessions.get(clientId)?.messages ?? []) if (ids.has(m.id)) m.delivered = true;
+    },
+    getSession(clientId) {
+      const s = sessions.get(clientId);
+      if (!s) return undefined;
+      return {
+        client_id: clientId,
+        created_at: s.createdAt.toISOString(),
+        last_active_at: s.lastActiveAt.toISOString(),
+        message_count: s.messages.length,
+        pending_replies: pendingOf(s).length,
+        state: copy(s.state),
+        history: s.messages.map(({ role, content, timestamp, message_id }) =>
+          message_id === undefined ? { role, content, timestamp } : { role, content, timestamp, message_id },
+        ),
+      };
+    },
+    deleteSession: (clientId) => sessions.delete(clientId),
+    sweep(cutoff) {
+      let removed = 0;
+      for (const [id, s] of sessions) {
+        if (s.lastActiveAt < cutoff) removed += Number(sessions.delete(id));
+      }
+      return removed;
+    },
+    close() {
+      sessions.clear();
+    },
+  };
+}
+
+/**
+ * Drops the oldest entries beyond `max`, except replies not yet delivered: those are kept until the
+ * client has them, so the cap never loses an answer.
+ */
+function trim(messages: MemoryMessage[], max: number): void {
+  let excess = messages.length - max;
+  for (let i = 0; i < messages.length && excess > 0; ) {
+    if (messages[i]!.frame && !messages[i]!.delivered) {
+      i++;
+      continue;
+    }
+    messages.splice(i, 1);
+    excess--;
+  }
+}

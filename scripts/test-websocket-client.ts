@@ -1,0 +1,86 @@
+// The original server's test client, in TypeScript: walks the protocol against a running server and
+// prints ✓ or ✗ per step; exits 1 if any step failed. Usage: npm run client -- [--url ws://host:port/ws/id]
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+
+const { values } = parseArgs({ options: { url: { type: 'string', default: 'ws://localhost:8000/ws/test-client-001' } } });
+const wsUrl = new URL(values.url!);
+const httpBase = `${wsUrl.protocol === 'wss:' ? 'https' : 'http'}://${wsUrl.host}`;
+const clientId = wsUrl.pathname.split('/').pop() ?? 'test-client-001';
+const STEP_MS = 5_000;
+let failures = 0;
+
+function report(ok: boolean, step: string, detail = ''): void {
+  if (!ok) failures++;
+  console.log(`${ok ? '✓' : '✗'} ${step}${detail ? `: ${detail}` : ''}`);
+}
+
+const socket = new WebSocket(wsUrl);
+const inbox: Array<Record<string, unknown>> = [];
+let wake: (() => void) | undefined;
+socket.on('message', (data) => {
+  inbox.push(JSON.parse(data.toString()) as Record<string, unknown>);
+  wake?.();
+});
+socket.on('close', () => wake?.());
+socket.on('error', (err) => {
+  report(false, `connect to ${wsUrl.href}`, err.message);
+  process.exit(1);
+});
+
+async function nextFrame(): Promise<Record<string, unknown> | undefined> {
+  const deadline = Date.now() + STEP_MS;
+  while (inbox.length === 0 && socket.readyState !== WebSocket.CLOSED && Date.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, deadline - Date.now()).unref();
+    });
+  }
+  return inbox.shift();
+}
+
+async function expectFrame(step: string, check: (frame: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+  const frame = await nextFrame();
+  report(frame !== undefined && check(frame), step, frame ? JSON.stringify(frame) : 'no frame');
+  return frame;
+}
+
+await new Promise((resolve) => socket.once('open', resolve));
+report(true, `connect to ${wsUrl.href}`);
+await expectFrame('connection_established', (f) => f.type === 'system' && f.content === 'connection_established');
+
+const content = 'I want to schedule a meeting for tomorrow';
+socket.send(JSON.stringify({ type: 'user_message', content, timestamp: new Date().toISOString(), session_id: clientId, message_id: randomUUID() }));
+await expectFrame('processing notification', (f) => f.type === 'system' && f.content === 'processing');
+await expectFrame('bot reply', (f) => f.type === 'bot_response' && typeof f.content === 'string' && f.content.length > 0);
+
+socket.send('this is not JSON');
+await expectFrame('invalid JSON answered with INVALID_MESSAGE_FORMAT', (f) => f.type === 'error' && f.error_code === 'INVALID_MESSAGE_FORMAT');
+
+for (const path of ['/health', '/health/clients', '/admin/connections']) {
+  try {
+    const res = await fetch(`${httpBase}${path}`);
+    const body = (await res.json()) as Record<string, unknown>;
+    report(res.ok, `GET ${path}`, `${res.status} active_connections=${String(body.active_connections)}`);
+  } catch (err) {
+    report(false, `GET ${path}`, (err as Error).message);
+  }
+}
+
+try {
+  const res = await fetch(`${httpBase}/admin/broadcast`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ content: 'Broadcast from the test client' }),
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  report(res.ok && body.status === 'success', 'POST /admin/broadcast', `${res.status} successful_sends=${String(body.successful_sends)}`);
+  await expectFrame('broadcast received', (f) => f.content === 'Broadcast from the test client');
+} catch (err) {
+  report(false, 'POST /admin/broadcast', (err as Error).message);
+}
+
+socket.close(1000);
+console.log(failures === 0 ? 'All steps passed.' : `${failures} step(s) failed.`);
+process.exit(failures === 0 ? 0 : 1);

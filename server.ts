@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './lib/config.ts';
+import { createChatServer, createEchoEngine, createLogger, createSqliteStore, type ConversationEngine, type Store } from './lib/index.ts';
+
+/** Prints one line and exits 1: for failures an operator fixes (config, port, database), never a stack trace. */
+function fail(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+function readConfig(): Config {
+  try {
+    const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } });
+    return loadConfig({ ...process.env, PORT: values.port ?? process.env.PORT, HOST: values.host ?? process.env.HOST });
+  } catch (err) {
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((err as Error).message);
+    throw err;
+  }
+}
+
+const ENGINES: Record<Config['engine'], () => ConversationEngine> = { echo: createEchoEngine };
+
+const config = readConfig();
+const logger = createLogger(config.logLevel);
+function openStore(): Store {
+  try {
+    return createSqliteStore(config.db, { maxHistoryMessages: config.maxHistoryMessages });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+}
+
+const store = openStore();
+const server = createChatServer({
+  engine: ENGINES[config.engine](),
+  store,
+  logger,
+  maxConnections: config.maxConnections,
+  maxMessageBytes: config.maxMessageBytes,
+  maxQueuedMessages: config.maxQueuedMessages,
+  engineTimeoutMs: config.engineTimeoutMs,
+  heartbeatIntervalMs: config.heartbeatIntervalMs,
+  closeTimeoutMs: config.shutdownTimeoutMs,
+  sessionTtlMs: config.sessionTtlHours * 3_600_000,
+});
+
+try {
+  const { address, port } = await server.listen(config.port, config.host);
+  logger.info('listening', { host: address, port, engine: config.engine, db: config.db });
+} catch (err) {
+  if ((err as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`);
+  if ((err as { code?: string }).code === 'EADDRNOTAVAIL') fail(`host ${config.host} is not an address of this machine`);
+  throw err;
+}
+
+async function stop(signal: string): Promise<void> {
+  logger.info('signal received', { signal });
+  await server.close();
+  store.close();
+  process.exit(0);
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    // A second signal while shutting down means "now": exit without waiting for the graceful close.
+    process.once(signal, () => process.exit(1));
+    void stop(signal);
+  });
+}

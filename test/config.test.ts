@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../lib/config.ts';
+
+describe('loadConfig', () => {
+  it('defaults suit a container', () => {
+    assert.deepEqual(loadConfig({}), {
+      host: '0.0.0.0',
+      port: 8000,
+      logLevel: 'info',
+      maxConnections: 10_000,
+      maxMessageBytes: 65_536,
+      heartbeatIntervalMs: 30_000,
+      shutdownTimeoutMs: 5_000,
+      engine: 'echo',
+      db: './data/meetingmuse.db',
+      maxQueuedMessages: 8,
+      engineTimeoutMs: 30_000,
+      sessionTtlHours: 168,
+      maxHistoryMessages: 200,
+    });
+  });
+
+  it('parses every variable', () => {
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'debug',
+      MAX_CONNECTIONS: '5',
+      MAX_MESSAGE_BYTES: '1024',
+      HEARTBEAT_INTERVAL_MS: '1000',
+      SHUTDOWN_TIMEOUT_MS: '0',
+      MEETINGMUSE_ENGINE: 'echo',
+      MEETINGMUSE_DB: ':memory:',
+      MAX_QUEUED_MESSAGES: '2',
+      ENGINE_TIMEOUT_MS: '50',
+      SESSION_TTL_HOURS: '1',
+      MAX_HISTORY_MESSAGES: '10',
+    });
+    assert.equal(config.port, 0);
+    assert.equal(config.logLevel, 'debug');
+    assert.equal(config.maxConnections, 5);
+    assert.equal(config.db, ':memory:');
+    assert.equal(config.engineTimeoutMs, 50);
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.equal(loadConfig({ PORT: '' }).port, 8000);
+  });
+
+  it('ignores variables it does not own', () => {
+    assert.equal(loadConfig({ PATH: '/bin', NODE_ENV: 'production' }).port, 8000);
+  });
+
+  it('names every bad variable in one error', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', MAX_CONNECTIONS: '0', MEETINGMUSE_ENGINE: 'gpt' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.code, 'ERR_CONFIG');
+        assert.deepEqual(err.problems, [
+          'PORT must be an integer from 0 to 65535',
+          'LOG_LEVEL must be one of debug, info, warn, error, silent',
+          'MAX_CONNECTIONS must be an integer from 1 to 1000000',
+          'MEETINGMUSE_ENGINE must be one of echo',
+        ]);
+        return true;
+      },
+    );
+  });
+
+  it('refuses out-of-range and fractional numbers', () => {
+    assert.throws(() => loadConfig({ PORT: '65536' }), /PORT/);
+    assert.throws(() => loadConfig({ PORT: '80.5' }), /PORT/);
+    assert.throws(() => loadConfig({ PORT: '-1' }), /PORT/);
+  });
+});

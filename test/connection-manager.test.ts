@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConnectionManager, type WebSocketLike } from '../lib/connection-manager.ts';
+
+/** Our own seam, not ws: records what was sent and closed. */
+function fakeSocket(readyState = 1): WebSocketLike & { sent: string[]; closedWith?: [number?, string?] } {
+  return {
+    readyState,
+    sent: [],
+    send(data) {
+      this.sent.push(data);
+    },
+    close(code, reason) {
+      this.closedWith = [code, reason];
+    },
+    terminate() {},
+  };
+}
+
+describe('ConnectionManager', () => {
+  it('adds, lists and removes a client', () => {
+    const manager = new ConnectionManager();
+    const { connection, replaced } = manager.add('alice', fakeSocket());
+    assert.equal(replaced, undefined);
+    assert.deepEqual(manager.ids(), ['alice']);
+    assert.equal(manager.remove(connection), true);
+    assert.equal(manager.size, 0);
+  });
+
+  it('returns the connection a newer one replaces', () => {
+    const manager = new ConnectionManager();
+    const first = manager.add('alice', fakeSocket()).connection;
+    const second = manager.add('alice', fakeSocket());
+    assert.equal(second.replaced, first);
+    assert.equal(manager.get('alice'), second.connection);
+  });
+
+  // The bug this guards: the replaced socket's 'close' fires after its successor registered, and a
+  // remove by id alone would unregister the live connection.
+  it('ignores a late remove of a replaced connection', () => {
+    const manager = new ConnectionManager();
+    const first = manager.add('alice', fakeSocket()).connection;
+    const second = manager.add('alice', fakeSocket()).connection;
+    assert.equal(manager.remove(first), false);
+    assert.equal(manager.get('alice'), second);
+  });
+
+  it('sends only to the current, open connection', () => {
+    const manager = new ConnectionManager();
+    const old = fakeSocket();
+    const current = fakeSocket();
+    manager.add('alice', old);
+    manager.add('alice', current);
+    assert.equal(manager.send('alice', 'x'), true);
+    assert.deepEqual(current.sent, ['x']);
+    assert.deepEqual(old.sent, []);
+    assert.equal(manager.send('bob', 'x'), false);
+    manager.add('carol', fakeSocket(3));
+    assert.equal(manager.send('carol', 'x'), false);
+  });
+
+  it('broadcasts one payload to every open connection', () => {
+    const manager = new ConnectionManager();
+    const sockets = [fakeSocket(), fakeSocket(), fakeSocket(2)];
+    sockets.forEach((socket, i) => manager.add(`c-${i}`, socket));
+    assert.equal(manager.broadcast('hello'), 2);
+    assert.deepEqual(sockets.map((s) => s.sent), [['hello'], ['hello'], []]);
+  });
+
+  it('snapshots connection times and counters', () => {
+    const manager = new ConnectionManager();
+    const { connection } = manager.add('alice', fakeSocket());
+    connection.messageCount = 3;
+    connection.turns = 2;
+    const snap = manager.snapshot();
+    assert.equal(snap.alice?.message_count, 3);
+    assert.equal(snap.alice?.turns, 2);
+    assert.match(snap.alice?.connected_at ?? '', /Z$/);
+  });
+});

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connectClient, tempDir, userMessage, within } from './helpers.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+function spawnServer(t: TestContext, env: Record<string, string>, args: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  return child;
+}
+
+/** Starts server.ts and reads its port from the "listening" log line. */
+async function startProcess(t: TestContext, env: Record<string, string>): Promise<Running> {
+  const child = spawnServer(t, env);
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const lines = createInterface({ input: child.stdout! });
+  const port = await within(
+    new Promise<number>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const record = JSON.parse(line) as { msg: string; port?: number };
+        if (record.msg === 'listening') resolve(record.port!);
+      });
+      void exited.then(() => reject(new Error(`server exited before listening: ${stderr}`)));
+    }),
+    'the listening log line',
+    15_000,
+  );
+  return { child, port, stderr: () => stderr, exited };
+}
+
+/** Runs server.ts to completion and returns its exit code and output. */
+async function runToExit(t: TestContext, env: Record<string, string>, args: string[] = []) {
+  const child = spawnServer(t, env, args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const [code] = await within(once(child, 'exit'), 'the server to exit', 15_000);
+  return { code, stdout, stderr };
+}
+
+describe('server process', { timeout: 60_000 }, () => {
+  it('closes clients with 1001 and exits 0 on SIGTERM', async (t) => {
+    const server = await startProcess(t, { MEETINGMUSE_DB: join(tempDir(t), 'mm.db') });
+    const client = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/sigterm-1`);
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await client.closed, { code: 1001, reason: 'Server shutting down' });
+    const [code] = await within(server.exited, 'exit after SIGTERM', 10_000);
+    assert.equal(code, 0);
+    assert.equal(server.stderr(), '');
+  });
+
+  it('keeps every completed turn across kill -9 and a restart', async (t) => {
+    const db = join(tempDir(t), 'mm.db');
+    const first = await startProcess(t, { MEETINGMUSE_DB: db });
+    const client = await connectClient(t, `ws://127.0.0.1:${first.port}/ws/crash-1`);
+    for (const text of ['book lunch', 'with Alice']) {
+      client.send(userMessage(text));
+      await client.nextOfType('bot_response');
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startProcess(t, { MEETINGMUSE_DB: db });
+    const again = await connectClient(t, `ws://127.0.0.1:${second.port}/ws/crash-1`);
+    assert.deepEqual(again.established.metadata, { resumed: true, messages: 4, pending: 0 });
+    const res = await fetch(`http://127.0.0.1:${second.port}/admin/sessions/crash-1`);
+    const session = (await res.json()) as { history: Array<{ content: string }> };
+    assert.deepEqual(session.history.map((h) => h.content), ['book lunch', 'Echo: book lunch', 'with Alice', 'Echo: with Alice']);
+  });
+
+  it('exits 1 with one line naming every bad variable', async (t) => {
+    const { code, stderr, stdout } = await runToExit(t, { PORT: 'abc', LOG_LEVEL: 'chatty' });
+    assert.equal(code, 1);
+    assert.equal(stderr, 'Invalid configuration: PORT must be an integer from 0 to 65535; LOG_LEVEL must be one of debug, info, warn, error, silent\n');
+    assert.equal(stdout, '');
+  });
+
+  it('takes --port from the command line', async (t) => {
+    const { code, stderr } = await runToExit(t, {}, ['--port', 'x']);
+    assert.equal(code, 1);
+    assert.match(stderr, /^Invalid configuration: PORT must be/);
+  });
+
+  it('exits 1 with one line when the port is in use', async (t) => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    t.after(() => blocker.close());
+    const { port } = blocker.address() as AddressInfo;
+    const { code, stderr } = await runToExit(t, { PORT: String(port), MEETINGMUSE_DB: ':memory:' });
+    assert.equal(code, 1);
+    assert.equal(stderr, `port ${port} is already in use\n`);
+  });
+
+  it('exits 1 with one line naming a database path that is not a database', async (t) => {
+    const path = join(tempDir(t), 'not-a.db');
+    writeFileSync(path, 'plain text, certainly not SQLite '.repeat(50));
+    const { code, stderr } = await runToExit(t, { MEETINGMUSE_DB: path });
+    assert.equal(code, 1);
+    assert.equal(stderr.split('\n').length, 2, 'one line');
+    assert.ok(stderr.startsWith(`cannot open database ${path}: `));
+  });
+});
