@@ -42,6 +42,15 @@ const server = createChatServer({
   heartbeatIntervalMs: config.heartbeatIntervalMs,
   closeTimeoutMs: config.shutdownTimeoutMs,
   sessionTtlMs: config.sessionTtlHours * 3_600_000,
+  adminToken: config.adminToken,
+  authSecret: config.authSecret,
+  allowedOrigins: config.allowedOrigins,
+  trustProxy: config.trustProxy,
+  rateLimit: { perSecond: config.rateLimitPerSec, burst: config.rateLimitBurst, strikes: config.rateLimitStrikes },
+  connectRatePerMin: config.connectRatePerMin,
+  maxConnectionsPerIp: config.maxConnectionsPerIp,
+  maxBufferedBytes: config.maxBufferedBytes,
+  maxContentChars: config.maxContentChars,
 });
 
 try {

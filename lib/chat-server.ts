@@ -4,13 +4,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { BEARER_PROTOCOL, createAdminGuard, createTokenVerifier, tokenOf, type TokenVerdict } from './auth.ts';
+import { createClientAddress, type TrustProxy } from './client-address.ts';
 import { ConnectionManager, type ConnectionSnapshot } from './connection-manager.ts';
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { TurnPipeline } from './pipeline.ts';
-import { CLOSE_CODES, CLOSE_REASONS, errorFrame, isValidClientId, systemFrame } from './protocol.ts';
+import { CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, systemFrame, userMessageSchema } from './protocol.ts';
+import { AddressLimits } from './rate-limit.ts';
 import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.ts';
-import { attachSession } from './session.ts';
+import { attachSession, type RateLimit } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
 
 export interface ChatServerOptions {
@@ -44,6 +47,30 @@ export interface ChatServerOptions {
   onConnect?: (clientId: string) => void;
   /** Called once a registered client's socket has closed, with the close code. */
   onDisconnect?: (clientId: string, code: number) => void;
+  /** Bearer token for the privileged routes (/admin/*, /health/clients); unset: loopback callers only. */
+  adminToken?: string;
+  /** HS256 secret: when set, every upgrade needs a JWT whose `sub` is the client id. Default: unset (no client auth). */
+  authSecret?: string;
+  /** Origins allowed to upgrade (`*` for any); an upgrade with another Origin gets 403. Default: any. */
+  allowedOrigins?: string[];
+  /** Which proxies may set X-Forwarded-For: false (default), a hop count, or proxy addresses. */
+  trustProxy?: TrustProxy;
+  /** Per-client frame rate limit. Default 10/s, burst 20, closed after 50 refusals in a row. */
+  rateLimit?: Partial<RateLimit>;
+  /** Upgrades per client address per minute; more get 429. Default 300. */
+  connectRatePerMin?: number;
+  /** Open connections per client address; more get 429. Default 500. */
+  maxConnectionsPerIp?: number;
+  /** Unsent bytes a socket may hold before it is closed with 1013 and terminated. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Longest `content`, in characters. Default 4000. */
+  maxContentChars?: number;
+  /** Milliseconds an HTTP request may take to send its headers (slowloris bound). Default 10000. */
+  headersTimeoutMs?: number;
+  /** Milliseconds an HTTP request may take in all. Default 30000. */
+  requestTimeoutMs?: number;
+  /** Milliseconds an idle keep-alive connection stays open. Default 5000. */
+  keepAliveTimeoutMs?: number;
 }
 
 /** A read-only view of who is connected. */
@@ -80,12 +107,30 @@ const DEFAULTS = {
   closeTimeoutMs: 5_000,
   sessionTtlMs: 168 * HOUR_MS,
   sweepIntervalMs: HOUR_MS,
+  trustProxy: false as TrustProxy,
+  rateLimit: { perSecond: 10, burst: 20, strikes: 50 },
+  connectRatePerMin: 300,
+  maxConnectionsPerIp: 500,
+  maxBufferedBytes: 1_048_576,
+  maxContentChars: DEFAULT_MAX_CONTENT_CHARS,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
 };
+
+/** A socket closed for not reading gets this long to take its close frame before it is cut. */
+const NOT_READING_GRACE_MS = 1_000;
 
 /** Retry-After (seconds) sent with 503s while full or shutting down. */
 const RETRY_AFTER_SECONDS = '5';
 
 const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+const INTEGER_OPTIONS = [
+  'maxConnections', 'maxMessageBytes', 'maxBodyBytes', 'maxQueuedMessages', 'engineTimeoutMs', 'heartbeatIntervalMs',
+  'sessionTtlMs', 'sweepIntervalMs', 'connectRatePerMin', 'maxConnectionsPerIp', 'maxBufferedBytes', 'maxContentChars',
+  'headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs',
+] as const;
 
 /**
  * Refuses an upgrade before the handshake with a short JSON response, then destroys the socket once it
@@ -119,17 +164,41 @@ function packageInfo(): ServerInfo {
 }
 
 export function createChatServer(options: ChatServerOptions = {}): ChatServer {
-  const opts = { ...DEFAULTS, ...options };
-  for (const key of ['maxConnections', 'maxMessageBytes', 'maxBodyBytes', 'maxQueuedMessages', 'engineTimeoutMs', 'heartbeatIntervalMs', 'sessionTtlMs', 'sweepIntervalMs'] as const) {
+  const opts = { ...DEFAULTS, ...options, rateLimit: { ...DEFAULTS.rateLimit, ...options.rateLimit } };
+  for (const key of INTEGER_OPTIONS) {
     if (!Number.isInteger(opts[key]) || opts[key] <= 0) throw new TypeError(`options.${key} must be a positive integer`);
+  }
+  for (const key of ['perSecond', 'burst', 'strikes'] as const) {
+    if (!(opts.rateLimit[key] > 0)) throw new TypeError(`options.rateLimit.${key} must be a positive number`);
   }
   if (!Number.isInteger(opts.closeTimeoutMs) || opts.closeTimeoutMs < 0) throw new TypeError('options.closeTimeoutMs must be a non-negative integer');
   const log = opts.logger;
   const engine = opts.engine ?? createEchoEngine();
   const store = opts.store ?? createMemoryStore();
   const startedAt = Date.now();
-  const connections = new ConnectionManager<WebSocket>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
+  const clientAddress = createClientAddress(opts.trustProxy);
+  const adminGuard = createAdminGuard(opts.adminToken);
+  const verifyToken = opts.authSecret === undefined ? undefined : createTokenVerifier(opts.authSecret);
+  const allowedOrigins = opts.allowedOrigins && new Set(opts.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
+  const addressLimits = new AddressLimits({ connectsPerMinute: opts.connectRatePerMin, maxPerAddress: opts.maxConnectionsPerIp });
+  const schema = userMessageSchema(opts.maxContentChars);
+  const connections = new ConnectionManager<WebSocket>({
+    maxBufferedBytes: opts.maxBufferedBytes,
+    onOverflow: ({ clientId, socket }) => {
+      log.warn('client not reading, closing', { clientId, bufferedBytes: socket.bufferedAmount });
+      socket.close(CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading);
+      // The close frame queues behind the backlog the client is not reading; cut the socket if it stays stuck.
+      const cut = setTimeout(() => socket.terminate(), NOT_READING_GRACE_MS);
+      socket.once('close', () => clearTimeout(cut));
+    },
+  });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxMessageBytes,
+    // Browsers carry the token as `Sec-WebSocket-Protocol: bearer, <token>` and fail the connection
+    // unless the server picks one of the offered protocols; pick `bearer`, never the token.
+    handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
+  });
   const pipeline = new TurnPipeline({
     engine,
     store,
@@ -149,10 +218,12 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       startedAt,
       maxBodyBytes: opts.maxBodyBytes,
     }),
-    log,
+    { log, guard: (req) => adminGuard(req, clientAddress(req)) },
   );
+  if (opts.adminToken === undefined) log.warn('ADMIN_TOKEN not set: admin routes answer loopback callers only');
+  if (opts.authSecret !== undefined && opts.authSecret.length < 32) log.warn('AUTH_SECRET is shorter than 32 characters; HS256 wants at least 256 bits');
 
-  function onConnection(ws: WebSocket, clientId: string, remoteAddress: string | undefined): void {
+  function onConnection(ws: WebSocket, clientId: string, remoteAddress: string): void {
     ws.on('error', (err) => log.warn('socket error', { clientId, err }));
     // Browsers never see the status of a refused handshake, so a bad id is accepted and closed with a reason.
     if (!isValidClientId(clientId)) {
@@ -178,51 +249,85 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       });
       opts.onDisconnect?.(clientId, code);
     });
-    attachSession(connection, { pipeline, log });
+    const send = (data: string) => connections.sendTo(connection, data);
+    attachSession(connection, { pipeline, log, schema, rateLimit: opts.rateLimit, send: (c, data) => connections.sendTo(c, data) });
 
     try {
       const session = store.openSession(clientId, new Date());
       const metadata = { resumed: session.resumed, messages: session.messages, pending: session.pending.length };
-      ws.send(JSON.stringify(systemFrame('connection_established', { metadata })));
+      send(JSON.stringify(systemFrame('connection_established', { metadata })));
       pipeline.deliver(clientId, session.pending);
     } catch (err) {
       log.error('session could not be opened', { clientId, err });
-      ws.send(JSON.stringify(systemFrame('connection_established')));
-      ws.send(JSON.stringify(errorFrame('INTERNAL_SERVER_ERROR')));
+      send(JSON.stringify(systemFrame('connection_established')));
+      send(JSON.stringify(errorFrame('INTERNAL_SERVER_ERROR')));
     }
     log.info('client connected', { clientId, remoteAddress });
     opts.onConnect?.(clientId);
   }
 
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    if (!pathname.startsWith('/ws/')) return false;
-    // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
-    const onSocketError = () => socket.destroy();
-    socket.on('error', onSocketError);
-    const remoteAddress = req.socket.remoteAddress;
-    const clientId = pathname.slice('/ws/'.length);
-    if (closing) {
-      log.info('handshake rejected', { status: 503, reason: 'shutting down', remoteAddress });
-      abortHandshake(socket, 503, 'Server shutting down', 'SHUTTING_DOWN', { 'Retry-After': RETRY_AFTER_SECONDS });
-      return true;
-    }
-    if (connections.size >= opts.maxConnections && !connections.has(clientId)) {
-      log.warn('handshake rejected', { status: 503, reason: 'connection limit', remoteAddress, limit: opts.maxConnections });
-      abortHandshake(socket, 503, 'Too many connections', 'TOO_MANY_CONNECTIONS', { 'Retry-After': RETRY_AFTER_SECONDS });
-      return true;
-    }
-    // Client authentication and origin checks go here, before the handshake completes (issue 5).
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      socket.off('error', onSocketError);
-      onConnection(ws, clientId, remoteAddress);
-    });
+  /** Refuses before the handshake; every refusal is logged once with the client address. */
+  function refuse(socket: Duplex, remoteAddress: string, status: number, code: string, detail: string, headers: Record<string, string> = {}): true {
+    log.info('handshake rejected', { status, reason: code, remoteAddress });
+    abortHandshake(socket, status, detail, code, headers);
     return true;
   }
 
-  const httpServer = createServer((req, res) => {
-    if (!handleRequest(req, res)) notFound(res);
-  });
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith('/ws/')) return false;
+    // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
+    const onSocketError = () => socket.destroy();
+    socket.on('error', onSocketError);
+    const remoteAddress = clientAddress(req);
+    const clientId = url.pathname.slice('/ws/'.length);
+    const retry = { 'Retry-After': RETRY_AFTER_SECONDS };
+    if (closing) return refuse(socket, remoteAddress, 503, 'SHUTTING_DOWN', 'Server shutting down', retry);
+    const origin = req.headers.origin?.toLowerCase();
+    // Browsers always send Origin; a client without one is not a browser page and is not what origin checks protect against.
+    if (allowedOrigins && origin !== undefined && !allowedOrigins.has('*') && !allowedOrigins.has(origin)) {
+      return refuse(socket, remoteAddress, 403, 'ORIGIN_NOT_ALLOWED', 'Origin not allowed');
+    }
+    const verdict = addressLimits.admit(remoteAddress);
+    if (!verdict.ok) {
+      return refuse(socket, remoteAddress, 429, 'TOO_MANY_REQUESTS', `Too many connections from this address (${verdict.reason})`, {
+        'Retry-After': String(verdict.retryAfterSeconds),
+      });
+    }
+    if (connections.size >= opts.maxConnections && !connections.has(clientId)) {
+      return refuse(socket, remoteAddress, 503, 'TOO_MANY_CONNECTIONS', 'Too many connections', retry);
+    }
+    const complete = (auth: TokenVerdict) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', onSocketError);
+        addressLimits.opened(remoteAddress);
+        ws.once('close', () => addressLimits.closed(remoteAddress));
+        if (!auth.ok) {
+          // Like a bad id: accepted, then closed with a reason a browser can read; nothing of the session is sent.
+          ws.on('error', () => {});
+          log.info('handshake rejected', { closeCode: CLOSE_CODES.policyViolation, reason: `token ${auth.reason}`, clientId, remoteAddress });
+          ws.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized);
+          return;
+        }
+        onConnection(ws, clientId, remoteAddress);
+      });
+    if (verifyToken && isValidClientId(clientId)) void verifyToken(tokenOf(req, url), clientId).then(complete);
+    else complete({ ok: true });
+    return true;
+  }
+
+  const httpServer = createServer(
+    {
+      // Bounds for half-open requests (slowloris); Node checks them every connectionsCheckingInterval.
+      headersTimeout: opts.headersTimeoutMs,
+      requestTimeout: opts.requestTimeoutMs,
+      keepAliveTimeout: opts.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, opts.headersTimeoutMs),
+    },
+    (req, res) => {
+      if (!handleRequest(req, res)) notFound(res);
+    },
+  );
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!handleUpgrade(req, socket, head)) {
       socket.on('error', () => socket.destroy());
@@ -230,8 +335,9 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     }
   });
 
-  // One server-wide heartbeat rather than a timer per socket.
+  // One server-wide heartbeat rather than a timer per socket; it also forgets idle addresses' buckets.
   const heartbeat = setInterval(() => {
+    addressLimits.prune();
     for (const connection of connections.values()) {
       if (!connection.alive) {
         log.info('heartbeat missed', { clientId: connection.clientId });

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { parseTrustProxy, type TrustProxy } from './client-address.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
 /**
@@ -27,6 +28,17 @@ const EnvSchema = v.object({
   ENGINE_TIMEOUT_MS: integer(30_000, 1, 3_600_000),
   SESSION_TTL_HOURS: integer(168, 1, 87_600),
   MAX_HISTORY_MESSAGES: integer(200, 2, 100_000),
+  ADMIN_TOKEN: v.optional(v.string()),
+  AUTH_SECRET: v.optional(v.string()),
+  ALLOWED_ORIGINS: v.optional(v.pipe(v.string(), v.regex(/^\s*(\*|[^\s,]+)(\s*,\s*(\*|[^\s,]+))*\s*$/))),
+  TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((text) => parseTrustProxy(text) !== undefined)), 'false'),
+  RATE_LIMIT_PER_SEC: integer(10, 1, 100_000),
+  RATE_LIMIT_BURST: integer(20, 1, 100_000),
+  RATE_LIMIT_STRIKES: integer(50, 1, 1_000_000),
+  CONNECT_RATE_PER_MIN: integer(300, 1, 1_000_000),
+  MAX_CONNECTIONS_PER_IP: integer(500, 1, 1_000_000),
+  MAX_BUFFERED_BYTES: integer(1_048_576, 1024, 1024 * 1024 * 1024),
+  MAX_CONTENT_CHARS: integer(4000, 1, 1_000_000),
 });
 
 type Variable = keyof typeof EnvSchema.entries;
@@ -45,6 +57,17 @@ const EXPECTS: Record<Variable, string> = {
   ENGINE_TIMEOUT_MS: 'an integer from 1 to 3600000 (milliseconds)',
   SESSION_TTL_HOURS: 'an integer from 1 to 87600 (hours)',
   MAX_HISTORY_MESSAGES: 'an integer from 2 to 100000',
+  ADMIN_TOKEN: 'a string',
+  AUTH_SECRET: 'a string',
+  ALLOWED_ORIGINS: 'a comma-separated list of origins (https://app.example.com) or *',
+  TRUST_PROXY: 'false, a hop count, or a comma-separated list of proxy IP addresses',
+  RATE_LIMIT_PER_SEC: 'an integer from 1 to 100000',
+  RATE_LIMIT_BURST: 'an integer from 1 to 100000',
+  RATE_LIMIT_STRIKES: 'an integer from 1 to 1000000',
+  CONNECT_RATE_PER_MIN: 'an integer from 1 to 1000000',
+  MAX_CONNECTIONS_PER_IP: 'an integer from 1 to 1000000',
+  MAX_BUFFERED_BYTES: 'an integer from 1024 to 1073741824 (bytes)',
+  MAX_CONTENT_CHARS: 'an integer from 1 to 1000000',
 };
 
 export interface Config {
@@ -62,6 +85,20 @@ export interface Config {
   engineTimeoutMs: number;
   sessionTtlHours: number;
   maxHistoryMessages: number;
+  /** Secret: never logged. */
+  adminToken?: string;
+  /** Secret: never logged. */
+  authSecret?: string;
+  /** Undefined: every origin. */
+  allowedOrigins?: string[];
+  trustProxy: TrustProxy;
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+  rateLimitStrikes: number;
+  connectRatePerMin: number;
+  maxConnectionsPerIp: number;
+  maxBufferedBytes: number;
+  maxContentChars: number;
 }
 
 /** Thrown by loadConfig; `problems` has one entry per bad variable. */
@@ -102,5 +139,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
     sessionTtlHours: e.SESSION_TTL_HOURS,
     maxHistoryMessages: e.MAX_HISTORY_MESSAGES,
+    ...(e.ADMIN_TOKEN === undefined ? {} : { adminToken: e.ADMIN_TOKEN }),
+    ...(e.AUTH_SECRET === undefined ? {} : { authSecret: e.AUTH_SECRET }),
+    ...(e.ALLOWED_ORIGINS === undefined ? {} : { allowedOrigins: e.ALLOWED_ORIGINS.split(',').map((o) => o.trim()) }),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY)!,
+    rateLimitPerSec: e.RATE_LIMIT_PER_SEC,
+    rateLimitBurst: e.RATE_LIMIT_BURST,
+    rateLimitStrikes: e.RATE_LIMIT_STRIKES,
+    connectRatePerMin: e.CONNECT_RATE_PER_MIN,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+    maxContentChars: e.MAX_CONTENT_CHARS,
   };
 }

@@ -1,6 +1,8 @@
 /** The part of a ws WebSocket the manager uses; tests pass a fake of this, not of ws. */
 export interface WebSocketLike {
   readonly readyState: number;
+  /** Bytes queued in user space, not yet handed to the kernel. */
+  readonly bufferedAmount: number;
   send(data: string, cb?: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
@@ -19,6 +21,8 @@ export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
    * tick means the peer missed a whole interval and is terminated.
    */
   alive = true;
+  /** Set once the peer stopped reading and the backlog passed the limit; no frame is queued after. */
+  overflowed = false;
 
   readonly clientId: string;
   readonly socket: S;
@@ -39,9 +43,23 @@ export interface ConnectionSnapshot {
   turns: number;
 }
 
+export interface ConnectionManagerOptions<S extends WebSocketLike> {
+  /** A connection whose unsent backlog exceeds this many bytes gets no more frames. Default: unbounded. */
+  maxBufferedBytes?: number;
+  /** Called once when a connection goes over maxBufferedBytes; expected to close it. */
+  onOverflow?: (connection: ClientConnection<S>) => void;
+}
+
 /** Which client is connected on which socket; at most one connection per client id. */
 export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
   readonly #clients = new Map<string, ClientConnection<S>>();
+  readonly #maxBuffered: number;
+  readonly #onOverflow: (connection: ClientConnection<S>) => void;
+
+  constructor({ maxBufferedBytes = Infinity, onOverflow = () => {} }: ConnectionManagerOptions<S> = {}) {
+    this.#maxBuffered = maxBufferedBytes;
+    this.#onOverflow = onOverflow;
+  }
 
   /** Registers the socket as the client's connection and returns the one it replaces, if any. */
   add(clientId: string, socket: S): { connection: ClientConnection<S>; replaced?: ClientConnection<S> } {
@@ -81,23 +99,35 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
   }
 
   /**
+   * Sends a serialized frame on one connection, unless it is closed or its peer has stopped reading.
+   * Backpressure: a client that does not read would otherwise grow server memory without bound, so
+   * past maxBufferedBytes nothing more is queued and onOverflow closes it.
+   */
+  sendTo(connection: ClientConnection<S>, data: string, onSent?: (err?: Error) => void): boolean {
+    if (!connection.isOpen || connection.overflowed) return false;
+    if (connection.socket.bufferedAmount > this.#maxBuffered) {
+      connection.overflowed = true;
+      this.#onOverflow(connection);
+      return false;
+    }
+    connection.socket.send(data, onSent);
+    return true;
+  }
+
+  /**
    * Sends an already serialized frame to the client's current connection; false when it has none open.
    * `onSent` runs once the frame has been written out, with an error if it could not be.
    */
   send(clientId: string, data: string, onSent?: (err?: Error) => void): boolean {
     const connection = this.#clients.get(clientId);
-    if (!connection?.isOpen) return false;
-    connection.socket.send(data, onSent);
-    return true;
+    return connection ? this.sendTo(connection, data, onSent) : false;
   }
 
   /** Sends one serialized frame to every open connection and returns how many it went to. */
   broadcast(data: string): number {
     let sent = 0;
     for (const connection of this.#clients.values()) {
-      if (!connection.isOpen) continue;
-      connection.socket.send(data);
-      sent++;
+      if (this.sendTo(connection, data)) sent++;
     }
     return sent;
   }

@@ -16,6 +16,7 @@ export const CLOSE_CODES = {
   goingAway: 1001,
   policyViolation: 1008,
   messageTooBig: 1009,
+  /** Sent to a client that stopped reading while replies piled up (MAX_BUFFERED_BYTES). */
   tryAgainLater: 1013,
   /**
    * Duplicate client ids: the newest connection wins and the older socket is closed with this code.
@@ -26,6 +27,9 @@ export const CLOSE_CODES = {
 
 export const CLOSE_REASONS = {
   invalidClientId: 'Invalid client ID format',
+  unauthorized: 'Unauthorized',
+  flooding: 'Rate limit exceeded',
+  notReading: 'Client is not reading',
   shuttingDown: 'Server shutting down',
   replaced: 'Replaced by a newer connection',
 } as const;
@@ -35,6 +39,7 @@ export const ERROR_CODES = {
   internal: 'INTERNAL_SERVER_ERROR',
   engineFailed: 'LLM_PROCESSING_ERROR',
   busy: 'BUSY',
+  rateLimited: 'RATE_LIMITED',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -45,20 +50,33 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   INTERNAL_SERVER_ERROR: 'An internal error occurred. Please try reconnecting.',
   LLM_PROCESSING_ERROR: "I'm having trouble processing your request. Please try again.",
   BUSY: 'Too many messages are waiting for an answer. Wait for a reply, then send again.',
+  RATE_LIMITED: 'Too many messages. Wait retry_after_ms milliseconds, then send again.',
 };
 
 const nonBlank = (text: string) => text.trim().length > 0;
 
-export const UserMessageSchema = v.object({
-  type: v.optional(v.literal('user_message', 'Expected "user_message"'), 'user_message'),
-  content: v.pipe(v.string('Expected a string'), v.check(nonBlank, 'Must not be empty')),
-  timestamp: v.optional(v.string('Expected a string')),
-  session_id: v.string('Expected a string'),
-  /** Echoed as `reply_to`; a repeated id within the session is answered from the store, not processed again. */
-  message_id: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(100, 'Must be at most 100 characters'))),
-});
+/** The default cap on `content`, in characters (MAX_CONTENT_CHARS). */
+export const DEFAULT_MAX_CONTENT_CHARS = 4000;
 
-export type UserMessage = v.InferOutput<typeof UserMessageSchema>;
+export function userMessageSchema(maxContentChars = DEFAULT_MAX_CONTENT_CHARS) {
+  return v.object({
+    type: v.optional(v.literal('user_message', 'Expected "user_message"'), 'user_message'),
+    content: v.pipe(
+      v.string('Expected a string'),
+      v.check(nonBlank, 'Must not be empty'),
+      v.maxLength(maxContentChars, `Must be at most ${maxContentChars} characters`),
+    ),
+    timestamp: v.optional(v.string('Expected a string')),
+    session_id: v.string('Expected a string'),
+    /** Echoed as `reply_to`; a repeated id within the session is answered from the store, not processed again. */
+    message_id: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(100, 'Must be at most 100 characters'))),
+  });
+}
+
+export type UserMessageSchema = ReturnType<typeof userMessageSchema>;
+export type UserMessage = v.InferOutput<UserMessageSchema>;
+
+const defaultSchema = userMessageSchema();
 
 export interface IssueDetail {
   path: string;
@@ -77,7 +95,7 @@ const ROOT = '$';
  * the input back (valibot's default messages quote the received value, so every schema above sets
  * its own).
  */
-export function parseUserMessage(text: string): ParseResult {
+export function parseUserMessage(text: string, schema: UserMessageSchema = defaultSchema): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -87,7 +105,7 @@ export function parseUserMessage(text: string): ParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, details: [{ path: ROOT, message: 'Expected a JSON object' }] };
   }
-  const result = v.safeParse(UserMessageSchema, value);
+  const result = v.safeParse(schema, value);
   if (result.success) return { ok: true, message: result.output };
   const details = result.issues.slice(0, MAX_DETAILS).map((issue) => ({
     path: v.getDotPath(issue) ?? ROOT,
@@ -127,6 +145,8 @@ export interface ErrorFrame {
   retry_suggested: boolean;
   reply_to?: string;
   details?: IssueDetail[];
+  /** With RATE_LIMITED: how long until a message would be accepted. */
+  retry_after_ms?: number;
 }
 
 export interface BotResponseFrame extends EngineReply {
@@ -152,7 +172,7 @@ export function systemFrame(content: SystemFrame['content'], optional: Pick<Syst
   return withOptional<SystemFrame>({ type: 'system', content, timestamp: now() }, optional);
 }
 
-export function errorFrame(code: ErrorCode, optional: Pick<ErrorFrame, 'reply_to' | 'details'> = {}): ErrorFrame {
+export function errorFrame(code: ErrorCode, optional: Pick<ErrorFrame, 'reply_to' | 'details' | 'retry_after_ms'> = {}): ErrorFrame {
   return withOptional<ErrorFrame>(
     { type: 'error', error_code: code, message: ERROR_MESSAGES[code], timestamp: now(), retry_suggested: true },
     optional,

@@ -23,6 +23,8 @@ export interface Route {
   /** Matched against the whole pathname; capture groups become `params`. */
   path: RegExp;
   methods: Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>;
+  /** Checked by the router's guard before anything else, the method included. */
+  privileged?: boolean;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -77,7 +79,13 @@ export function parseBody<T extends v.GenericSchema>(schema: T, body: unknown, d
  * Builds the request handler for a route table. It returns false, writing nothing, when no route's
  * path matches, so a host server can chain its own routes after it.
  */
-export function createRouter(routes: Route[], log: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
+export interface RouterOptions {
+  log: Logger;
+  /** Throws an HttpError (401, 403) when the request may not use a privileged route. */
+  guard: (req: IncomingMessage) => void;
+}
+
+export function createRouter(routes: Route[], { log, guard }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     let params: string[] | undefined;
@@ -87,6 +95,14 @@ export function createRouter(routes: Route[], log: Logger): (req: IncomingMessag
       return match !== null;
     });
     if (!route) return false;
+    if (route.privileged) {
+      try {
+        guard(req);
+      } catch (err) {
+        sendError(res, err as HttpError);
+        return true;
+      }
+    }
     const method = req.method === 'HEAD' ? 'GET' : (req.method as keyof Route['methods']);
     const handler = route.methods[method];
     if (!handler) {
@@ -114,7 +130,7 @@ export function notFound(res: ServerResponse): void {
 }
 
 export interface RouteDeps {
-  connections: ConnectionManager;
+  connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot' | 'broadcast'>;
   store: Store;
   isClosing(): boolean;
   serverInfo: ServerInfo;
@@ -152,6 +168,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
     },
     {
       path: /^\/health\/clients$/,
+      privileged: true,
       methods: {
         GET: () => ({
           body: {
@@ -169,12 +186,14 @@ export function createRoutes(deps: RouteDeps): Route[] {
     },
     {
       path: /^\/admin\/connections$/,
+      privileged: true,
       methods: {
         GET: () => ({ body: { active_connections: connections.size, clients: connections.snapshot(), timestamp: timestamp() } }),
       },
     },
     {
       path: /^\/admin\/broadcast$/,
+      privileged: true,
       methods: {
         POST: async (req) => {
           const body = await readJsonBody(req, deps.maxBodyBytes);
@@ -188,6 +207,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
     },
     {
       path: SESSION_PATH,
+      privileged: true,
       methods: {
         GET: (_req, [id]) => ({ body: findSession(id!) }),
         DELETE: (_req, [id]) => {

@@ -2,29 +2,56 @@ import type { WebSocket, RawData } from 'ws';
 import type { ClientConnection } from './connection-manager.ts';
 import type { Logger } from './logger.ts';
 import type { TurnPipeline } from './pipeline.ts';
-import { binaryFrameDetails, errorFrame, parseUserMessage, type ServerFrame } from './protocol.ts';
+import { binaryFrameDetails, CLOSE_CODES, CLOSE_REASONS, errorFrame, parseUserMessage, type ServerFrame, type UserMessageSchema } from './protocol.ts';
+import { TokenBucket } from './rate-limit.ts';
+
+export interface RateLimit {
+  /** Frames per second a client may send on average. */
+  perSecond: number;
+  /** Frames a client may send at once before the rate applies. */
+  burst: number;
+  /** Frames refused in a row after which the socket is closed with 1008. */
+  strikes: number;
+}
 
 export interface SessionDeps {
   pipeline: TurnPipeline;
   log: Logger;
+  schema: UserMessageSchema;
+  rateLimit: RateLimit;
+  /** Sends a serialized frame on this connection, minding its backlog. */
+  send(connection: ClientConnection<WebSocket>, data: string): void;
 }
 
 /**
- * One socket's message loop: frame → JSON → valibot → the client's turn queue. Bad frames are answered
- * on this socket with INVALID_MESSAGE_FORMAT and the connection stays open.
+ * One socket's message loop: rate limit → frame → JSON → valibot → the client's turn queue. Refused
+ * frames are answered on this socket with an error frame and the connection stays open; only a
+ * client that goes on flooding after `strikes` refusals in a row is closed.
  */
-export function attachSession(connection: ClientConnection<WebSocket>, { pipeline, log }: SessionDeps): void {
+export function attachSession(connection: ClientConnection<WebSocket>, deps: SessionDeps): void {
+  const { pipeline, log, schema, rateLimit } = deps;
   const { socket, clientId } = connection;
-  const reply = (frame: ServerFrame) => socket.send(JSON.stringify(frame));
+  const reply = (frame: ServerFrame) => deps.send(connection, JSON.stringify(frame));
+  const bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
+  let strikes = 0;
 
   socket.on('message', (data: RawData, isBinary: boolean) => {
     connection.messageCount++;
+    const waitMs = bucket.take();
+    if (waitMs > 0) {
+      if (++strikes >= rateLimit.strikes) {
+        log.warn('client closed for flooding', { clientId, strikes });
+        return socket.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding);
+      }
+      return reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs }));
+    }
+    strikes = 0;
     if (isBinary) {
       log.debug('binary frame refused', { clientId });
       return reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: binaryFrameDetails }));
     }
     // A text frame is always one Buffer: the socket's binaryType is ws's default, 'nodebuffer'.
-    const parsed = parseUserMessage((data as Buffer).toString('utf8'));
+    const parsed = parseUserMessage((data as Buffer).toString('utf8'), schema);
     if (!parsed.ok) {
       log.debug('invalid message', { clientId, details: parsed.details });
       return reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: parsed.details }));

@@ -18,6 +18,14 @@ describe('loadConfig', () => {
       engineTimeoutMs: 30_000,
       sessionTtlHours: 168,
       maxHistoryMessages: 200,
+      trustProxy: false,
+      rateLimitPerSec: 10,
+      rateLimitBurst: 20,
+      rateLimitStrikes: 50,
+      connectRatePerMin: 300,
+      maxConnectionsPerIp: 500,
+      maxBufferedBytes: 1_048_576,
+      maxContentChars: 4000,
     });
   });
 
@@ -42,6 +50,26 @@ describe('loadConfig', () => {
     assert.equal(config.maxConnections, 5);
     assert.equal(config.db, ':memory:');
     assert.equal(config.engineTimeoutMs, 50);
+  });
+
+  it('parses the security settings', () => {
+    const config = loadConfig({
+      ADMIN_TOKEN: 'admin-secret',
+      AUTH_SECRET: 'jwt-secret',
+      ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      TRUST_PROXY: '10.0.0.1,::1',
+    });
+    assert.equal(config.adminToken, 'admin-secret');
+    assert.equal(config.authSecret, 'jwt-secret');
+    assert.deepEqual(config.allowedOrigins, ['https://app.example.com', 'http://localhost:5173']);
+    assert.deepEqual(config.trustProxy, ['10.0.0.1', '::1']);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins, ['*']);
+  });
+
+  it('refuses a TRUST_PROXY that is neither a count nor addresses, without echoing secrets', () => {
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'proxy.example.com' }), /TRUST_PROXY must be false, a hop count/);
+    assert.throws(() => loadConfig({ ALLOWED_ORIGINS: 'a b' }), /ALLOWED_ORIGINS/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -3,9 +3,10 @@ import { describe, it } from 'node:test';
 import { ConnectionManager, type WebSocketLike } from '../lib/connection-manager.ts';
 
 /** Our own seam, not ws: records what was sent and closed. */
-function fakeSocket(readyState = 1): WebSocketLike & { sent: string[]; closedWith?: [number?, string?] } {
+function fakeSocket(readyState = 1, bufferedAmount = 0): WebSocketLike & { sent: string[]; closedWith?: [number?, string?] } {
   return {
     readyState,
+    bufferedAmount,
     sent: [],
     send(data) {
       this.sent.push(data);
@@ -65,6 +66,20 @@ describe('ConnectionManager', () => {
     sockets.forEach((socket, i) => manager.add(`c-${i}`, socket));
     assert.equal(manager.broadcast('hello'), 2);
     assert.deepEqual(sockets.map((s) => s.sent), [['hello'], ['hello'], []]);
+  });
+
+  it('stops sending to a connection whose backlog passed the limit, and reports it once', () => {
+    const overflowed: string[] = [];
+    const manager = new ConnectionManager({ maxBufferedBytes: 100, onOverflow: (c) => overflowed.push(c.clientId) });
+    const slow = fakeSocket(1, 101);
+    const fine = fakeSocket(1, 100);
+    manager.add('slow', slow);
+    manager.add('fine', fine);
+    assert.equal(manager.broadcast('x'), 1);
+    assert.equal(manager.send('slow', 'y'), false);
+    assert.deepEqual(slow.sent, []);
+    assert.deepEqual(fine.sent, ['x']);
+    assert.deepEqual(overflowed, ['slow']);
   });
 
   it('snapshots connection times and counters', () => {

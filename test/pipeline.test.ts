@@ -42,7 +42,7 @@ describe('turns', { timeout: 10_000 }, () => {
         return { replies: [{ content: message.content }] };
       },
     };
-    const { wsUrl } = await startServer(t, { engine, maxQueuedMessages: 50 });
+    const { wsUrl } = await startServer(t, { engine, maxQueuedMessages: 50, rateLimit: { perSecond: 1000, burst: 100 } });
     const client = await connectClient(t, wsUrl('rapid-1'));
     for (let i = 0; i < 50; i++) client.send(userMessage(`m${i}`));
     const replies = [];

@@ -80,6 +80,10 @@ describe('server process', { timeout: 60_000 }, () => {
       client.send(userMessage(text));
       await client.nextOfType('bot_response');
     }
+    // Delivery is recorded once a reply has been written to the socket; wait for that record so the
+    // restart below has nothing pending (a crash before it would resend the reply: at least once).
+    const before = await fetch(`http://127.0.0.1:${first.port}/admin/sessions/crash-1`);
+    assert.equal(((await before.json()) as { pending_replies: number }).pending_replies, 0);
     first.child.kill('SIGKILL');
     await first.exited;
 
