@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './lib/config.ts';
-import { createChatServer, createEchoEngine, createLogger, createSqliteStore, type ConversationEngine, type Store } from './lib/index.ts';
+import { createChatServer, createEchoEngine, createLogger, createMemoryStore, createSqliteStore, type ConversationEngine, type Store } from './lib/index.ts';
 
 /** Prints one line and exits 1: for failures an operator fixes (config, port, database), never a stack trace. */
 function fail(line: string): never {
@@ -22,9 +22,12 @@ const ENGINES: Record<Config['engine'], () => ConversationEngine> = { echo: crea
 
 const config = readConfig();
 const logger = createLogger(config.logLevel);
+/** `:memory:` picks the in-memory store (nothing kept across restarts); anything else is a SQLite file. */
 function openStore(): Store {
+  const options = { maxHistoryMessages: config.maxHistoryMessages };
+  if (config.db === ':memory:') return createMemoryStore(options);
   try {
-    return createSqliteStore(config.db, { maxHistoryMessages: config.maxHistoryMessages });
+    return createSqliteStore(config.db, options);
   } catch (err) {
     return fail((err as Error).message);
   }

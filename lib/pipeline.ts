@@ -140,7 +140,7 @@ export class TurnPipeline {
       const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
       const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
       const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
-      const stored = store.commitTurn(clientId, { user, replies: frames, state: output.state }, new Date());
+      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state }, new Date());
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
     } catch (err) {

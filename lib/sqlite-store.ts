@@ -2,14 +2,15 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BotResponseFrame } from './protocol.ts';
-import { DEFAULT_MAX_HISTORY, type HistoryEntry, type Store, type StoreOptions, type StoredReply } from './store.ts';
+import { DEFAULT_MAX_HISTORY, type HistoryEntry, type Store, type StoreOptions, type StoredReply, type TurnRecord } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
   client_id      TEXT PRIMARY KEY,
   created_at     INTEGER NOT NULL,
   last_active_at INTEGER NOT NULL,
-  state          TEXT
+  state          TEXT,
+  message_count  INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS messages (
   id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -44,13 +45,19 @@ interface MessageRow {
   frame: string | null;
 }
 
+/** Bumped whenever SCHEMA changes shape; a file from another version is refused rather than misread. */
+const SCHEMA_VERSION = 1;
+
+/** Engine states (as stored JSON) kept in memory per client, so a turn does not read back what the last one wrote. */
+const STATE_CACHE_SIZE = 10_000;
+
 const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({ id: row.id, frame: JSON.parse(row.frame!) as BotResponseFrame });
 const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
 
 function prepareStatements(db: Database.Database) {
   return {
     touch: db.prepare<[number, string]>('UPDATE sessions SET last_active_at = ? WHERE client_id = ?'),
-    count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE client_id = ?'),
+    count: db.prepare<[string], { n: number }>('SELECT message_count AS n FROM sessions WHERE client_id = ?'),
     pending: db.prepare<[string], Pick<MessageRow, 'id' | 'frame'>>(
       "SELECT id, frame FROM messages WHERE client_id = ? AND role = 'assistant' AND delivered = 0 ORDER BY id",
     ),
@@ -61,19 +68,22 @@ function prepareStatements(db: Database.Database) {
     replies: db.prepare<[string, string], Pick<MessageRow, 'id' | 'frame'>>(
       "SELECT id, frame FROM messages WHERE client_id = ? AND message_id = ? AND role = 'assistant' ORDER BY id",
     ),
-    upsert: db.prepare<[string, number, number, string | null]>(
-      `INSERT INTO sessions (client_id, created_at, last_active_at, state) VALUES (?, ?, ?, ?)
+    upsert: db.prepare<[string, number, number, string | null, number], { message_count: number }>(
+      `INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (client_id) DO UPDATE SET last_active_at = excluded.last_active_at,
-         state = coalesce(excluded.state, sessions.state)`,
+         state = coalesce(excluded.state, sessions.state),
+         message_count = sessions.message_count + excluded.message_count
+       RETURNING message_count`,
     ),
     insert: db.prepare<[string, string, string, string, string | null, string | null, number]>(
       'INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    // Keeps the newest `max` entries plus any reply not yet delivered (the cap never loses an answer).
-    trim: db.prepare<[string, string, number]>(
-      `DELETE FROM messages WHERE client_id = ? AND delivered = 1 AND id < coalesce(
-         (SELECT id FROM messages WHERE client_id = ? ORDER BY id DESC LIMIT 1 OFFSET ? - 1), 0)`,
+    // Drops the oldest `n` entries, skipping replies not yet delivered (the cap never loses an answer).
+    trim: db.prepare<[string, number]>(
+      `DELETE FROM messages WHERE id IN (
+         SELECT id FROM messages WHERE client_id = ? AND delivered = 1 ORDER BY id LIMIT ?)`,
     ),
+    recount: db.prepare<[number, string]>('UPDATE sessions SET message_count = message_count - ? WHERE client_id = ?'),
     delivered: db.prepare<[string, number]>('UPDATE messages SET delivered = 1 WHERE client_id = ? AND id = ?'),
     session: db.prepare<[string], { created_at: number; last_active_at: number; state: string | null }>(
       'SELECT created_at, last_active_at, state FROM sessions WHERE client_id = ?',
@@ -101,42 +111,122 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} is newer than this server (${SCHEMA_VERSION})`);
     db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
     q = prepareStatements(db);
   } catch (err) {
     throw new StoreOpenError(path, (err as Error).message);
   }
 
-  const commit = db.transaction((clientId: string, user: HistoryEntry, replies: BotResponseFrame[], state: unknown, now: number) => {
-    q.upsert.run(clientId, now, now, state === undefined ? null : JSON.stringify(state));
+  const states = new Map<string, string | null>();
+  const remember = (clientId: string, state: string | null) => {
+    states.delete(clientId);
+    states.set(clientId, state);
+    if (states.size > STATE_CACHE_SIZE) states.delete(states.keys().next().value!);
+  };
+
+  /** One turn's writes; run inside the group transaction, so better-sqlite3 makes it a savepoint. */
+  const writeTurn = db.transaction((clientId: string, user: HistoryEntry, replies: BotResponseFrame[], state: string | null, now: number) => {
+    const { message_count } = q.upsert.get(clientId, now, now, state, 1 + replies.length)!;
     const messageId = user.message_id ?? null;
     q.insert.run(clientId, 'user', user.content, user.timestamp, messageId, null, 1);
     const stored = replies.map((frame) => {
       const { lastInsertRowid } = q.insert.run(clientId, 'assistant', frame.content, frame.timestamp, messageId, JSON.stringify(frame), 0);
       return { id: Number(lastInsertRowid), frame };
     });
-    q.trim.run(clientId, clientId, maxHistoryMessages);
+    if (message_count > maxHistoryMessages) {
+      q.recount.run(q.trim.run(clientId, message_count - maxHistoryMessages).changes, clientId);
+    }
     return stored;
   });
 
-  const markDelivered = db.transaction((clientId: string, ids: number[]) => {
-    for (const id of ids) q.delivered.run(clientId, id);
+  /**
+   * Group commit: the turns and delivery marks of one event-loop tick go to disk in one transaction
+   * instead of one each (a WAL commit costs far more than the rows in it). Each turn is a savepoint
+   * of its own, so one failing turn rolls back alone. Every read flushes first, so reads always see
+   * what was handed in. A crash before a flush loses only turns whose replies were not sent yet, and
+   * delivery marks, whose replies are then sent again on the next connection: at least once.
+   */
+  interface PendingTurn {
+    clientId: string;
+    turn: TurnRecord;
+    state: string | null;
+    now: number;
+    resolve(stored: StoredReply[]): void;
+    reject(err: unknown): void;
+  }
+  let turns: PendingTurn[] = [];
+  let marks: Array<[string, number]> = [];
+  let scheduled = false;
+  const writeGroup = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
+    for (const [clientId, id] of delivered) q.delivered.run(clientId, id);
+    return group.map((p) => {
+      try {
+        return { ok: true as const, stored: writeTurn(p.clientId, p.turn.user, p.turn.replies, p.state, p.now) };
+      } catch (err) {
+        return { ok: false as const, err };
+      }
+    });
   });
+  const flush = () => {
+    scheduled = false;
+    if ((turns.length === 0 && marks.length === 0) || !db.open) return;
+    const group = turns;
+    const delivered = marks;
+    turns = [];
+    marks = [];
+    let outcomes;
+    try {
+      outcomes = writeGroup(group, delivered);
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    outcomes.forEach((outcome, i) => {
+      const p = group[i]!;
+      if (!outcome.ok) return p.reject(outcome.err);
+      if (p.state !== null) remember(p.clientId, p.state);
+      p.resolve(outcome.stored);
+    });
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
 
   return {
     openSession(clientId, now) {
+      flush();
       const { changes } = q.touch.run(now.getTime(), clientId);
       if (changes === 0) return { resumed: false, messages: 0, pending: [] };
       return { resumed: true, messages: q.count.get(clientId)!.n, pending: q.pending.all(clientId).map(toReply) };
     },
-    loadState: (clientId) => parseState(q.state.get(clientId)?.state),
+    loadState(clientId) {
+      flush();
+      if (!states.has(clientId)) remember(clientId, q.state.get(clientId)?.state ?? null);
+      return parseState(states.get(clientId));
+    },
     findReplies(clientId, messageId) {
+      flush();
       if (!q.processed.get(clientId, messageId)) return undefined;
       return q.replies.all(clientId, messageId).map(toReply);
     },
-    commitTurn: (clientId, turn, now) => commit(clientId, turn.user, turn.replies, turn.state, now.getTime()),
-    markDelivered: (clientId, ids) => markDelivered(clientId, ids),
+    commitTurn(clientId, turn, now) {
+      return new Promise((resolve, reject) => {
+        const state = turn.state === undefined ? null : JSON.stringify(turn.state);
+        turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
+        schedule();
+      });
+    },
+    markDelivered(clientId, ids) {
+      for (const id of ids) marks.push([clientId, id]);
+      schedule();
+    },
     getSession(clientId) {
+      flush();
       const row = q.session.get(clientId);
       if (!row) return undefined;
       const messages = q.history.all(clientId);
@@ -152,9 +242,18 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
         ),
       };
     },
-    deleteSession: (clientId) => q.remove.run(clientId).changes > 0,
-    sweep: (cutoff) => q.sweep.run(cutoff.getTime()).changes,
+    deleteSession(clientId) {
+      flush();
+      states.delete(clientId);
+      return q.remove.run(clientId).changes > 0;
+    },
+    sweep(cutoff) {
+      flush();
+      states.clear();
+      return q.sweep.run(cutoff.getTime()).changes;
+    },
     close() {
+      flush();
       if (db.open) db.close();
     },
   };

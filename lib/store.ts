@@ -43,8 +43,8 @@ export interface SessionSummary {
 
 /**
  * Where conversations live. Both implementations (memory, SQLite) pass the same contract tests
- * (test/store-contract.ts). Calls are synchronous: better-sqlite3 is, and it keeps a turn's writes
- * atomic without interleaving.
+ * (test/store-contract.ts). Reads are synchronous (better-sqlite3 is); commitTurn is a promise so an
+ * implementation may group the turns of one event-loop tick into one durable write.
  */
 export interface Store {
   /** Marks the client active and returns what a (re)connecting client must be told. */
@@ -52,8 +52,11 @@ export interface Store {
   loadState(clientId: string): unknown;
   /** The stored replies to an already processed message_id, or undefined when it was never processed. */
   findReplies(clientId: string, messageId: string): StoredReply[] | undefined;
-  /** Writes the turn (user entry, replies as undelivered, state) atomically, trims history, returns the replies. */
-  commitTurn(clientId: string, turn: TurnRecord, now: Date): StoredReply[];
+  /**
+   * Writes the turn (user entry, replies as undelivered, state) atomically, trims history, and resolves
+   * with the stored replies once the write is durable; rejects, having written nothing, if it fails.
+   */
+  commitTurn(clientId: string, turn: TurnRecord, now: Date): Promise<StoredReply[]>;
   markDelivered(clientId: string, replyIds: number[]): void;
   getSession(clientId: string): SessionSummary | undefined;
   /** Erases everything stored for the client; false when there was nothing. */
@@ -106,7 +109,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
         .filter((m) => m.role === 'assistant' && m.message_id === messageId)
         .map((m) => ({ id: m.id, frame: copy(m.frame!) }));
     },
-    commitTurn(clientId, turn, now) {
+    async commitTurn(clientId, turn, now) {
       const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [] };
       const user: MemoryMessage = { ...copy(turn.user), id: nextId++, delivered: true };
       const replies = turn.replies.map((frame) => ({
@@ -126,8 +129,13 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
       return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
     },
     markDelivered(clientId, replyIds) {
-      const ids = new Set(replyIds);
-      for (const m of sessions.get(clientId)?.messages ?? []) if (ids.has(m.id)) m.delivered = true;
+      const messages = sessions.get(clientId)?.messages ?? [];
+      // Replies are marked soon after they are stored, so search from the newest end.
+      for (const id of replyIds) {
+        for (let i = messages.length - 1; i >= 0 && messages[i]!.id >= id; i--) {
+          if (messages[i]!.id === id) messages[i]!.delivered = true;
+        }
+      }
     },
     getSession(clientId) {
       const s = sessions.get(clientId);

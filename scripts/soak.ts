@@ -9,14 +9,13 @@
 // The allocator matters for the end figure: glibc's malloc keeps its main heap fragmented after
 // thousands of sockets come and go (about 15-20 MB here), jemalloc hands it back. `auto` preloads
 // jemalloc (Debian: libjemalloc2) into the server process when it is installed, and says which it used.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { rssBytes, startServerProcess } from '../bench/process-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +46,7 @@ const random = (min: number, max: number) => min + Math.random() * (max - min);
 
 // The server process under test. Every client shares 127.0.0.1, so the per-address limits are lifted;
 // the per-client rate limit stays at its default and is part of what is exercised.
-const server = spawn(process.execPath, ['--inspect=127.0.0.1:0', '--import', 'tsx', 'server.ts'], {
+const server = await startServerProcess(['--import', 'tsx', 'server.ts'], {
   cwd: root,
   env: {
     ...process.env,
@@ -59,56 +58,10 @@ const server = spawn(process.execPath, ['--inspect=127.0.0.1:0', '--import', 'ts
     MAX_CONNECTIONS_PER_IP: '1000000',
     ...(allocator === 'jemalloc' ? { LD_PRELOAD: JEMALLOC } : {}),
   },
-  stdio: ['ignore', 'pipe', 'pipe'],
 });
-const inspectorUrl = new Promise<string>((resolve) => {
-  createInterface({ input: server.stderr }).on('line', (line) => {
-    const match = /Debugger listening on (ws:\/\/\S+)/.exec(line);
-    if (match) resolve(match[1]!);
-    else if (!/Debugger|For help|inspector/i.test(line)) console.error(line);
-  });
-});
-let crashed = false;
-let stopping = false;
-server.on('exit', (code, signal) => {
-  if (!stopping) {
-    crashed = true;
-    console.error(`server exited during the soak: code ${code} signal ${signal}`);
-  }
-});
-
-const port = await new Promise<number>((resolve, reject) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.on('line', (line) => {
-    const record = JSON.parse(line) as { msg: string; port?: number };
-    if (record.msg === 'listening') resolve(record.port!);
-  });
-  server.once('exit', () => reject(new Error('server exited before listening')));
-});
+const { port } = server;
 const base = `http://127.0.0.1:${port}`;
-
-/** Asks the server's V8 for a full garbage collection, twice (the second frees what the first's finalizers let go). */
-async function collectGarbage(): Promise<void> {
-  const inspector = new WebSocket(await inspectorUrl);
-  await new Promise((resolve, reject) => inspector.once('open', resolve).once('error', reject));
-  for (const id of [1, 2]) {
-    inspector.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
-    await new Promise<void>((resolve) => {
-      const onMessage = (data: WebSocket.RawData) => {
-        if ((JSON.parse(data.toString()) as { id?: number }).id !== id) return;
-        inspector.off('message', onMessage);
-        resolve();
-      };
-      inspector.on('message', onMessage);
-    });
-  }
-  inspector.close();
-}
-
-function rssBytes(): number {
-  const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
+const rss = () => rssBytes(server.pid);
 
 const GARBAGE: Array<() => string | Buffer> = [
   () => '{"content":',
@@ -215,11 +168,11 @@ const warm = Array.from({ length: Math.min(50, CLIENTS) }, (_, i) => new WebSock
 await Promise.all(warm.map((ws) => new Promise((resolve) => ws.once('message', resolve))));
 warm.forEach((ws) => ws.close());
 await waitUntil(async () => (await activeConnections()) === 0, 10_000);
-await collectGarbage();
-const rss = { start: rssBytes(), peak: 0, end: 0 };
-rss.peak = rss.start;
+await server.collectGarbage();
+const memory = { start: rss(), peak: 0, end: 0 };
+memory.peak = memory.start;
 const sampler = setInterval(() => {
-  if (!crashed) rss.peak = Math.max(rss.peak, rssBytes());
+  if (!server.crashed) memory.peak = Math.max(memory.peak, rss());
 }, 250);
 
 log(`soak: ${CLIENTS} clients for ${SECONDS} s against 127.0.0.1:${port} (server allocator: ${allocator})`);
@@ -243,19 +196,18 @@ const lost = outstanding();
 
 phase = 'leave';
 for (const client of clients) client.ws?.terminate();
-const emptied = await waitUntil(async () => !crashed && (await activeConnections()) === 0, 15_000);
+const emptied = await waitUntil(async () => !server.crashed && (await activeConnections()) === 0, 15_000);
+const crashed = server.crashed;
 const entriesLeft = crashed ? -1 : await activeConnections();
 // The heap shrinks over a few collections; give it up to 10 s to hand memory back.
 await waitUntil(async () => {
-  await collectGarbage();
-  return rssBytes() <= rss.start * 1.1;
+  await server.collectGarbage();
+  return rss() <= memory.start * 1.1;
 }, 10_000);
-rss.end = rssBytes();
+memory.end = rss();
 clearInterval(sampler);
 
-stopping = true;
-server.kill('SIGTERM');
-await new Promise((resolve) => server.once('exit', resolve));
+await server.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
@@ -268,8 +220,8 @@ const report = {
   lostReplies: lost,
   serverCrashes: crashed ? 1 : 0,
   entriesLeft,
-  rssMiB: { start: mib(rss.start), peak: mib(rss.peak), end: mib(rss.end) },
-  rssEndWithin10Percent: rss.end <= rss.start * 1.1,
+  rssMiB: { start: mib(memory.start), peak: mib(memory.peak), end: mib(memory.end) },
+  rssEndWithin10Percent: memory.end <= memory.start * 1.1,
 };
 const ok = report.lostReplies === 0 && report.serverCrashes === 0 && emptied && entriesLeft === 0 && report.rssEndWithin10Percent;
 if (values.json) console.log(JSON.stringify({ ...report, ok }));

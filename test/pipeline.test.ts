@@ -188,7 +188,7 @@ describe('sessions survive', { timeout: 10_000 }, () => {
     let failNext = true;
     const store: Store = {
       ...real,
-      commitTurn(...args) {
+      async commitTurn(...args) {
         if (failNext) {
           failNext = false;
           throw new Error('SQLITE_FULL: database or disk is full');

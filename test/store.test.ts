@@ -20,10 +20,10 @@ storeContract('sqlite', sqliteStore);
 describe('sqlite store', () => {
   const T0 = new Date('2026-01-05T10:00:00.000Z');
 
-  it('keeps conversations in the file across reopen', (t) => {
+  it('keeps conversations in the file across reopen', async (t) => {
     const path = join(tempDir(t), 'nested', 'folder', 'mm.db');
     const first = createSqliteStore(path);
-    first.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+    await first.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
     first.close();
     const second = createSqliteStore(path);
     t.after(() => second.close());
@@ -47,7 +47,7 @@ describe('sqlite store', () => {
     assert.throws(() => createSqliteStore(join(blocker, 'db.sqlite')), { code: 'ERR_STORE_OPEN' });
   });
 
-  it('writes a turn all or nothing', (t) => {
+  it('writes a turn all or nothing', async (t) => {
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
     t.after(() => store.close());
@@ -55,7 +55,7 @@ describe('sqlite store', () => {
     const saboteur = new Database(path);
     saboteur.exec("CREATE TRIGGER fail_replies BEFORE INSERT ON messages WHEN NEW.role = 'assistant' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     saboteur.close();
-    assert.throws(() => store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
+    await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
     assert.equal(store.getSession('c-1'), undefined);
     assert.equal(store.findReplies('c-1', 'm1'), undefined);
   });

@@ -1,0 +1,229 @@
+// npm run bench [-- --json] [--only raw,echo,echo-memory] [--duration 10] [--warmup 2]
+// Our server runs from dist/ (npm run build first; the npm script does), as `npm start` runs it.
+// Starts each server in turn as a child process on its own loopback address, drives it from this
+// process (round trips from two load-generator processes), and prints one table with absolute figures and each
+// server's ratio to the raw ws floor measured in the same run. Loopback only, bounded, stops by itself.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { fork, type ChildProcess } from 'node:child_process';
+import WebSocket from 'ws';
+import type { LoadWorkerData, LoadWorkerResult } from './load-worker.ts';
+import { cpuMs, rssBytes, startServerProcess, type ServerProcess } from './process-stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+  },
+});
+const DURATION_MS = Number(values.duration) * 1000;
+const WARMUP_MS = Number(values.warmup) * 1000;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'meetingmuse-bench-'));
+const say = (line: string) => values.json || process.stderr.write(`${line}\n`);
+
+/** Abuse guards out of the way: they are not what is measured. Logging stays at its default, info. */
+const OUR_SERVER_ENV = {
+  RATE_LIMIT_PER_SEC: '100000',
+  RATE_LIMIT_BURST: '100000',
+  CONNECT_RATE_PER_MIN: '1000000',
+  MAX_CONNECTIONS_PER_IP: '1000000',
+  MAX_CONNECTIONS: '1000000',
+  MAX_QUEUED_MESSAGES: '1000',
+};
+
+interface ServerSpec {
+  name: string;
+  key: string;
+  args: string[];
+  env: Record<string, string>;
+  /** What the round-trip clients send. */
+  message: string;
+}
+
+const SERVERS: ServerSpec[] = [
+  { name: 'raw ws floor', key: 'raw', args: ['--import', 'tsx', 'bench/raw-server.ts'], env: {}, message: 'hello' },
+  {
+    name: 'echo, SQLite file',
+    key: 'echo',
+    args: ['dist/server.js'],
+    env: { ...OUR_SERVER_ENV, MEETINGMUSE_ENGINE: 'echo', MEETINGMUSE_DB: join(dir, 'echo.db') },
+    message: 'hello',
+  },
+  {
+    name: 'echo, in-memory store',
+    key: 'echo-memory',
+    args: ['dist/server.js'],
+    env: { ...OUR_SERVER_ENV, MEETINGMUSE_ENGINE: 'echo', MEETINGMUSE_DB: ':memory:' },
+    message: 'hello',
+  },
+];
+
+const only = values.only?.split(',');
+const selected = SERVERS.filter((s) => !only || only.includes(s.key));
+
+type Metrics = Record<string, number>;
+
+const percentile = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+
+/** 50 clients in two load-generator processes, `window` messages in flight each, closed loop. */
+async function roundTrips(server: ServerProcess, host: string, spec: ServerSpec, window: number): Promise<Metrics> {
+  const workers: ChildProcess[] = Array.from({ length: 2 }, (_, i) => {
+    const data: LoadWorkerData = { url: `ws://${host}:${server.port}`, clients: 25, window, idPrefix: `rt${window}-${i}`, message: spec.message };
+    return fork(fileURLToPath(new URL('./load-worker.ts', import.meta.url)), {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, LOAD_WORKER_DATA: JSON.stringify(data) },
+    });
+  });
+  await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
+  const results = workers.map((w) => new Promise<LoadWorkerResult>((resolve) => w.once('message', resolve)));
+  const startAtEpochMs = Date.now() + 200;
+  workers.forEach((w) => w.send({ startAtEpochMs, warmupMs: WARMUP_MS, durationMs: DURATION_MS }));
+  const sample = () => ({ server: cpuMs(server.pid), self: workers.reduce((ms, w) => ms + cpuMs(w.pid!), 0) });
+  let from!: ReturnType<typeof sample>;
+  let to!: ReturnType<typeof sample>;
+  await new Promise((resolve) => setTimeout(resolve, startAtEpochMs - Date.now() + WARMUP_MS));
+  from = sample();
+  await new Promise((resolve) => setTimeout(resolve, DURATION_MS));
+  to = sample();
+  const all = await Promise.all(results);
+  const count = all.reduce((n, r) => n + r.roundTrips, 0);
+  const latencies = Float64Array.from(all.flatMap((r) => r.latenciesMs)).sort();
+  const selfMs = to.self - from.self;
+  return {
+    [`rt_per_s_w${window}`]: count / (DURATION_MS / 1000),
+    [`p50_ms_w${window}`]: percentile(latencies, 50),
+    [`p99_ms_w${window}`]: percentile(latencies, 99),
+    [`cpu_us_per_rt_w${window}`]: ((to.server - from.server) * 1000) / count,
+    [`loadgen_cpu_pct_w${window}`]: (selfMs / DURATION_MS) * 100,
+    [`errors_w${window}`]: all.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+/** Opens `n` clients, at most `concurrency` handshakes at a time; resolves when all got their first frame. */
+async function connectMany(url: string, prefix: string, n: number, concurrency = 200): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = [];
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < n) {
+      const index = next++;
+      const ws = new WebSocket(`${url}/ws/${prefix}-${index}`);
+      ws.on('error', () => {});
+      await new Promise<void>((resolve, reject) => {
+        ws.once('message', () => resolve());
+        ws.once('close', () => reject(new Error(`client ${prefix}-${index} closed before connection_established`)));
+      });
+      sockets.push(ws);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return sockets;
+}
+
+/** Time from sending POST /admin/broadcast until every client has the frame; p50/p99 over 20. */
+async function broadcasts(base: string, sockets: WebSocket[], label: number): Promise<Metrics> {
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    let received = 0;
+    const started = performance.now();
+    const all = new Promise<number>((resolve) => {
+      for (const ws of sockets) ws.once('message', () => ++received === sockets.length && resolve(performance.now() - started));
+    });
+    const res = await fetch(`${base}/admin/broadcast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"content":"broadcast"}' });
+    await res.arrayBuffer();
+    times.push(await all);
+  }
+  const sorted = Float64Array.from(times).sort();
+  return { [`broadcast_p50_ms_${label}`]: percentile(sorted, 50), [`broadcast_p99_ms_${label}`]: percentile(sorted, 99) };
+}
+
+async function measure(spec: ServerSpec, host: string): Promise<Metrics> {
+  const server = await startServerProcess(spec.args, { cwd: root, env: { ...process.env, HOST: host, PORT: '0', ...spec.env } });
+  const url = `ws://${host}:${server.port}`;
+  const base = `http://${host}:${server.port}`;
+  try {
+    say(`${spec.name}: round trips, 50 clients x 1 in flight`);
+    const metrics: Metrics = await roundTrips(server, host, spec, 1);
+    say(`${spec.name}: round trips, 50 clients x 8 in flight`);
+    Object.assign(metrics, await roundTrips(server, host, spec, 8));
+
+    say(`${spec.name}: 2000 connects`);
+    const started = performance.now();
+    const burst = await connectMany(url, 'connect', 2000);
+    metrics.connects_per_s = 2000 / ((performance.now() - started) / 1000);
+    burst.forEach((ws) => ws.terminate());
+
+    say(`${spec.name}: idle memory and broadcast at 1000, 5000, 10000 clients`);
+    await server.collectGarbage();
+    const baseline = rssBytes(server.pid);
+    const idle = await connectMany(url, 'idle-a', 1000);
+    Object.assign(metrics, await broadcasts(base, idle, 1000));
+    idle.push(...(await connectMany(url, 'idle-b', 4000)));
+    await server.collectGarbage();
+    metrics.rss_kib_per_conn_5000 = (rssBytes(server.pid) - baseline) / 1024 / 5000;
+    Object.assign(metrics, await broadcasts(base, idle, 5000));
+    idle.push(...(await connectMany(url, 'idle-c', 5000)));
+    await server.collectGarbage();
+    metrics.rss_kib_per_conn_10000 = (rssBytes(server.pid) - baseline) / 1024 / 10000;
+    if (server.crashed) throw new Error(`${spec.name} crashed`);
+    idle.forEach((ws) => ws.terminate());
+    return metrics;
+  } finally {
+    await server.stop();
+  }
+}
+
+const ROWS: Array<[string, string, 'higher' | 'lower', string]> = [
+  ['rt_per_s_w1', 'round trips/s, 50 clients x 1', 'higher', 'echo >= 0.8x'],
+  ['rt_per_s_w8', 'round trips/s, 50 clients x 8', 'higher', 'echo >= 0.8x'],
+  ['p50_ms_w1', 'latency p50 ms, x 1', 'lower', ''],
+  ['p99_ms_w1', 'latency p99 ms, x 1', 'lower', 'echo <= 1.5x'],
+  ['p50_ms_w8', 'latency p50 ms, x 8', 'lower', ''],
+  ['p99_ms_w8', 'latency p99 ms, x 8', 'lower', 'echo <= 1.5x'],
+  ['cpu_us_per_rt_w1', 'server CPU us / round trip, x 1', 'lower', 'echo <= 1.3x, assistant <= 3x'],
+  ['cpu_us_per_rt_w8', 'server CPU us / round trip, x 8', 'lower', 'echo <= 1.3x, assistant <= 3x'],
+  ['connects_per_s', 'connects/s to established, 2000', 'higher', 'echo >= 0.7x'],
+  ['rss_kib_per_conn_5000', 'RSS KiB / idle conn @5000', 'lower', 'echo <= 1.25x'],
+  ['rss_kib_per_conn_10000', 'RSS KiB / idle conn @10000', 'lower', 'echo <= 1.25x'],
+  ['broadcast_p50_ms_1000', 'broadcast p50 ms @1000', 'lower', 'echo <= 1.1x'],
+  ['broadcast_p99_ms_1000', 'broadcast p99 ms @1000', 'lower', ''],
+  ['broadcast_p50_ms_5000', 'broadcast p50 ms @5000', 'lower', 'echo <= 1.1x'],
+  ['broadcast_p99_ms_5000', 'broadcast p99 ms @5000', 'lower', ''],
+  ['loadgen_cpu_pct_w1', 'load generator CPU % of a core, x 1', 'lower', ''],
+  ['loadgen_cpu_pct_w8', 'load generator CPU % of a core, x 8', 'lower', ''],
+  ['errors_w8', 'error frames during round trips', 'lower', ''],
+];
+
+const results: Record<string, Metrics> = {};
+try {
+  for (const [i, spec] of selected.entries()) results[spec.key] = await measure(spec, `127.0.0.${i + 2}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
+if (values.json) {
+  console.log(JSON.stringify({ date: new Date().toISOString(), machine, durationS: DURATION_MS / 1000, results }, null, 2));
+} else {
+  const format = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const floor = results.raw;
+  const header = ['metric', ...selected.map((s) => s.name), 'target'];
+  const lines = ROWS.map(([key, label, , target]) => [
+    label,
+    ...selected.map((s) => {
+      const value = results[s.key]![key];
+      const ratio = floor && s.key !== 'raw' && floor[key] ? ` (${(value! / floor[key]!).toFixed(2)}x)` : '';
+      return `${format(value)}${ratio}`;
+    }),
+    target,
+  ]);
+  console.log(`MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run`);
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`|${header.map(() => '---').join('|')}|`);
+  for (const line of lines) console.log(`| ${line.join(' | ')} |`);
+}

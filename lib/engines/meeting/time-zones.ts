@@ -1,0 +1,118 @@
+/**
+ * Wall-clock time in IANA zones with nothing but Intl: converting between an instant and the
+ * year/month/day/hour/minute a person in that zone reads, across DST changes.
+ */
+
+export interface WallTime {
+  year: number;
+  /** 1-12 */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function partsFormatter(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  if (timeZone.length === 0 || timeZone.length > 64) return false;
+  try {
+    partsFormatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function wallTimeOf(instant: Date, timeZone: string): WallTime & { second: number } {
+  const parts: Record<string, number> = {};
+  for (const { type, value } of partsFormatter(timeZone).formatToParts(instant)) parts[type] = Number(value);
+  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+}
+
+/** Minutes east of UTC in the zone at that instant (New York in winter: -300). */
+export function offsetMinutes(timeZone: string, instant: Date): number {
+  const w = wallTimeOf(instant, timeZone);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+}
+
+/**
+ * The instant a wall time names in the zone: the offset is read near the guess, then again at the
+ * result, which settles it on either side of a DST change. A repeated time resolves to its first
+ * occurrence; a skipped one to the instant one gap away.
+ */
+export function instantOf(wall: WallTime, timeZone: string): Date {
+  const guess = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
+  const first = offsetMinutes(timeZone, new Date(guess));
+  const settled = offsetMinutes(timeZone, new Date(guess - first * 60_000));
+  return new Date(guess - settled * 60_000);
+}
+
+/** Adds whole days to a wall date (calendar arithmetic, independent of DST). */
+export function addDays(wall: WallTime, days: number): WallTime {
+  const date = new Date(Date.UTC(wall.year, wall.month - 1, wall.day + days));
+  return { ...wall, year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
+}
+
+/** 0 = Sunday … 6 = Saturday, for the wall date. */
+export function weekdayOf(wall: WallTime): number {
+  return new Date(Date.UTC(wall.year, wall.month - 1, wall.day)).getUTCDay();
+}
+
+const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
+
+/** ISO 8601 with the zone's offset at that instant: 2026-11-27T15:00:00-05:00. */
+export function isoInZone(instant: Date, timeZone: string): string {
+  const w = wallTimeOf(instant, timeZone);
+  const offset = offsetMinutes(timeZone, instant);
+  const sign = offset < 0 ? '-' : '+';
+  return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${sign}${pad(Math.trunc(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+}
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+const timeFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function cached(map: Map<string, Intl.DateTimeFormat>, timeZone: string, options: Intl.DateTimeFormatOptions) {
+  let formatter = map.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', { timeZone, ...options });
+    map.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** "Fri, Nov 27" */
+export function formatDay(instant: Date, timeZone: string): string {
+  return cached(dayFormatters, timeZone, { weekday: 'short', month: 'short', day: 'numeric' }).format(instant);
+}
+
+/** "3:00 PM" */
+export function formatTime(instant: Date, timeZone: string): string {
+  return cached(timeFormatters, timeZone, { hour: 'numeric', minute: '2-digit' }).format(instant);
+}
+
+/** "Fri, Nov 27, 3:00 PM–3:30 PM (America/New_York)" */
+export function formatRange(start: Date, end: Date, timeZone: string): string {
+  const sameDay = formatDay(start, timeZone) === formatDay(end, timeZone);
+  const endText = sameDay ? formatTime(end, timeZone) : `${formatDay(end, timeZone)}, ${formatTime(end, timeZone)}`;
+  return `${formatDay(start, timeZone)}, ${formatTime(start, timeZone)}–${endText} (${timeZone})`;
+}
