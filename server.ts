@@ -1,6 +1,16 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './lib/config.ts';
-import { createChatServer, createEchoEngine, createLogger, createMemoryStore, createSqliteStore, type ConversationEngine, type Store } from './lib/index.ts';
+import {
+  createChatServer,
+  createEchoEngine,
+  createLlmUnderstanding,
+  createLogger,
+  createMeetingAssistant,
+  createMemoryStore,
+  createSqliteStore,
+  type ConversationEngine,
+  type Store,
+} from './lib/index.ts';
 
 /** Prints one line and exits 1: for failures an operator fixes (config, port, database), never a stack trace. */
 function fail(line: string): never {
@@ -18,10 +28,18 @@ function readConfig(): Config {
   }
 }
 
-const ENGINES: Record<Config['engine'], () => ConversationEngine> = { echo: createEchoEngine };
-
 const config = readConfig();
 const logger = createLogger(config.logLevel);
+
+const ENGINES: Record<Config['engine'], () => ConversationEngine> = {
+  echo: createEchoEngine,
+  assistant: () =>
+    createMeetingAssistant({
+      defaultTimeZone: config.defaultTimeZone,
+      workHours: config.workHours,
+      ...(config.llm ? { understand: createLlmUnderstanding({ ...config.llm, log: logger }) } : {}),
+    }),
+};
 /** `:memory:` picks the in-memory store (nothing kept across restarts); anything else is a SQLite file. */
 function openStore(): Store {
   const options = { maxHistoryMessages: config.maxHistoryMessages };

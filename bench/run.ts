@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--only raw,echo,echo-memory] [--duration 10] [--warmup 2]
+// npm run bench [-- --json] [--only raw,echo,echo-memory,assistant] [--duration 10] [--warmup 2]
 // Our server runs from dist/ (npm run build first; the npm script does), as `npm start` runs it.
 // Starts each server in turn as a child process on its own loopback address, drives it from this
 // process (round trips from two load-generator processes), and prints one table with absolute figures and each
@@ -12,6 +12,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.ts';
 import { cpuMs, rssBytes, startServerProcess, type ServerProcess } from './process-stats.ts';
+import { understand } from '../lib/engines/meeting/understand.ts';
+import { CORPUS, NOW, ZONE } from '../test/fixtures/utterances.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,7 +64,25 @@ const SERVERS: ServerSpec[] = [
     env: { ...OUR_SERVER_ENV, MEETINGMUSE_ENGINE: 'echo', MEETINGMUSE_DB: ':memory:' },
     message: 'hello',
   },
+  {
+    name: 'assistant, SQLite file',
+    key: 'assistant',
+    args: ['dist/server.js'],
+    env: { ...OUR_SERVER_ENV, MEETINGMUSE_ENGINE: 'assistant', MEETINGMUSE_DB: join(dir, 'assistant.db') },
+    // Understood (date, intent), answered from the calendar, one reply per message.
+    message: "what's on tomorrow?",
+  },
 ];
+
+/** Microseconds to understand one message, over the test corpus, in this process. */
+function understandingCost(): number {
+  const context = { now: NOW, timeZone: ZONE };
+  for (const [text] of CORPUS) understand(text, context);
+  const rounds = 20;
+  const started = performance.now();
+  for (let i = 0; i < rounds; i++) for (const [text] of CORPUS) understand(text, context);
+  return ((performance.now() - started) * 1000) / (rounds * CORPUS.length);
+}
 
 const only = values.only?.split(',');
 const selected = SERVERS.filter((s) => !only || only.includes(s.key));
@@ -206,9 +226,10 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+const understandUs = understandingCost();
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
 if (values.json) {
-  console.log(JSON.stringify({ date: new Date().toISOString(), machine, durationS: DURATION_MS / 1000, results }, null, 2));
+  console.log(JSON.stringify({ date: new Date().toISOString(), machine, durationS: DURATION_MS / 1000, understandUsPerMessage: understandUs, results }, null, 2));
 } else {
   const format = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   const floor = results.raw;
@@ -226,4 +247,5 @@ if (values.json) {
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
   for (const line of lines) console.log(`| ${line.join(' | ')} |`);
+  console.log(`\nUnderstanding one message (deterministic, ${CORPUS.length}-utterance corpus): ${understandUs.toFixed(1)} us on average.`);
 }

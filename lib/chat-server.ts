@@ -10,7 +10,7 @@ import { ConnectionManager, type ConnectionSnapshot } from './connection-manager
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { TurnPipeline } from './pipeline.ts';
-import { CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, systemFrame, userMessageSchema } from './protocol.ts';
+import { CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, isValidTimeZone, systemFrame, userMessageSchema } from './protocol.ts';
 import { AddressLimits } from './rate-limit.ts';
 import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.ts';
 import { attachSession, type RateLimit } from './session.ts';
@@ -213,6 +213,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     createRoutes({
       connections,
       store,
+      engine,
       isClosing: () => closing !== undefined,
       serverInfo: opts.serverInfo ?? packageInfo(),
       startedAt,
@@ -223,7 +224,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   if (opts.adminToken === undefined) log.warn('ADMIN_TOKEN not set: admin routes answer loopback callers only');
   if (opts.authSecret !== undefined && opts.authSecret.length < 32) log.warn('AUTH_SECRET is shorter than 32 characters; HS256 wants at least 256 bits');
 
-  function onConnection(ws: WebSocket, clientId: string, remoteAddress: string): void {
+  function onConnection(ws: WebSocket, clientId: string, remoteAddress: string, requestedZone: string | null): void {
     ws.on('error', (err) => log.warn('socket error', { clientId, err }));
     // Browsers never see the status of a refused handshake, so a bad id is accepted and closed with a reason.
     if (!isValidClientId(clientId)) {
@@ -250,12 +251,21 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       opts.onDisconnect?.(clientId, code);
     });
     const send = (data: string) => connections.sendTo(connection, data);
-    attachSession(connection, { pipeline, log, schema, rateLimit: opts.rateLimit, send: (c, data) => connections.sendTo(c, data) });
+    const zoneOk = requestedZone === null || isValidTimeZone(requestedZone);
+    attachSession(connection, {
+      pipeline,
+      log,
+      schema,
+      rateLimit: opts.rateLimit,
+      send: (c, data) => connections.sendTo(c, data),
+      ...(requestedZone !== null && zoneOk ? { timeZone: requestedZone } : {}),
+    });
 
     try {
       const session = store.openSession(clientId, new Date());
       const metadata = { resumed: session.resumed, messages: session.messages, pending: session.pending.length };
       send(JSON.stringify(systemFrame('connection_established', { metadata })));
+      if (!zoneOk) send(JSON.stringify(errorFrame('INVALID_TIMEZONE')));
       pipeline.deliver(clientId, session.pending);
     } catch (err) {
       log.error('session could not be opened', { clientId, err });
@@ -309,7 +319,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
           ws.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized);
           return;
         }
-        onConnection(ws, clientId, remoteAddress);
+        onConnection(ws, clientId, remoteAddress, url.searchParams.get('tz'));
       });
     if (verifyToken && isValidClientId(clientId)) void verifyToken(tokenOf(req, url), clientId).then(complete);
     else complete({ ok: true });

@@ -1,6 +1,17 @@
 import * as v from 'valibot';
 import { parseTrustProxy, type TrustProxy } from './client-address.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
+import { isValidTimeZone } from './protocol.ts';
+
+/** "09:00-18:00" → minutes after midnight; undefined unless the start is before the end. */
+export function parseWorkHours(text: string): { start: number; end: number } | undefined {
+  const match = /^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/.exec(text);
+  if (!match) return undefined;
+  const [, h1, m1, h2, m2] = match.map(Number) as [number, number, number, number, number];
+  const start = h1 * 60 + m1;
+  const end = h2 * 60 + m2;
+  return m1 < 60 && m2 < 60 && start < end && end <= 24 * 60 ? { start, end } : undefined;
+}
 
 /**
  * The only place environment variables are named, parsed and defaulted. A variable set to the empty
@@ -11,7 +22,7 @@ function integer(fallback: number, min: number, max: number) {
   return v.optional(v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.minValue(min), v.maxValue(max)), String(fallback));
 }
 
-export const ENGINES = ['echo'] as const;
+export const ENGINES = ['assistant', 'echo'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 const EnvSchema = v.object({
@@ -22,7 +33,13 @@ const EnvSchema = v.object({
   MAX_MESSAGE_BYTES: integer(65_536, 64, 16 * 1024 * 1024),
   HEARTBEAT_INTERVAL_MS: integer(30_000, 100, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: integer(5_000, 0, 600_000),
-  MEETINGMUSE_ENGINE: v.optional(v.picklist(ENGINES), 'echo'),
+  MEETINGMUSE_ENGINE: v.optional(v.picklist(ENGINES), 'assistant'),
+  DEFAULT_TIMEZONE: v.optional(v.pipe(v.string(), v.check(isValidTimeZone)), 'UTC'),
+  WORK_HOURS: v.optional(v.pipe(v.string(), v.check((text) => parseWorkHours(text) !== undefined)), '09:00-18:00'),
+  LLM_BASE_URL: v.optional(v.pipe(v.string(), v.url())),
+  LLM_MODEL: v.optional(v.string()),
+  LLM_API_KEY: v.optional(v.string()),
+  LLM_TIMEOUT_MS: integer(10_000, 100, 600_000),
   MEETINGMUSE_DB: v.optional(v.string(), './data/meetingmuse.db'),
   MAX_QUEUED_MESSAGES: integer(8, 1, 1000),
   ENGINE_TIMEOUT_MS: integer(30_000, 1, 3_600_000),
@@ -53,6 +70,12 @@ const EXPECTS: Record<Variable, string> = {
   SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 (milliseconds)',
   MEETINGMUSE_ENGINE: `one of ${ENGINES.join(', ')}`,
   MEETINGMUSE_DB: 'a file path or :memory:',
+  DEFAULT_TIMEZONE: 'an IANA time zone name such as Europe/Paris',
+  WORK_HOURS: 'HH:MM-HH:MM with the start before the end, such as 09:00-18:00',
+  LLM_BASE_URL: 'an http(s) URL of an OpenAI-compatible API, such as http://localhost:11434/v1',
+  LLM_MODEL: 'a model name',
+  LLM_API_KEY: 'a string',
+  LLM_TIMEOUT_MS: 'an integer from 100 to 600000 (milliseconds)',
   MAX_QUEUED_MESSAGES: 'an integer from 1 to 1000',
   ENGINE_TIMEOUT_MS: 'an integer from 1 to 3600000 (milliseconds)',
   SESSION_TTL_HOURS: 'an integer from 1 to 87600 (hours)',
@@ -79,6 +102,11 @@ export interface Config {
   heartbeatIntervalMs: number;
   shutdownTimeoutMs: number;
   engine: EngineName;
+  defaultTimeZone: string;
+  /** Minutes after midnight. */
+  workHours: { start: number; end: number };
+  /** Set when both LLM_BASE_URL and LLM_MODEL are. */
+  llm?: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number };
   /** SQLite file path, or ':memory:'. */
   db: string;
   maxQueuedMessages: number;
@@ -134,6 +162,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     engine: e.MEETINGMUSE_ENGINE,
+    defaultTimeZone: e.DEFAULT_TIMEZONE,
+    workHours: parseWorkHours(e.WORK_HOURS)!,
+    ...(e.LLM_BASE_URL && e.LLM_MODEL
+      ? { llm: { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS, ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}) } }
+      : {}),
     db: e.MEETINGMUSE_DB,
     maxQueuedMessages: e.MAX_QUEUED_MESSAGES,
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,

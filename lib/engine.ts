@@ -29,6 +29,8 @@ export interface ConversationEngine {
   reply(message: UserMessage, ctx: EngineContext): EngineOutput | Promise<EngineOutput>;
   /** Called once by close(), after the last turn has settled. */
   dispose?(): void | Promise<void>;
+  /** Renders a client's stored state as an iCalendar document, served at GET /calendar/{client_id}.ics. */
+  calendar?(state: unknown, clientId: string): string;
 }
 
 /** The Phase-1 placeholder: answers every message with "Echo: " and its content. */

@@ -9,3 +9,9 @@ export type { BotResponseFrame, ErrorFrame, ServerFrame, SystemFrame, UiElements
 export { createMemoryStore } from './store.ts';
 export type { Store, StoreOptions } from './store.ts';
 export { createSqliteStore } from './sqlite-store.ts';
+export { createMeetingAssistant } from './engines/meeting/assistant.ts';
+export type { AssistantState, MeetingAssistantOptions, Understander } from './engines/meeting/assistant.ts';
+export { createLlmUnderstanding } from './engines/meeting/llm.ts';
+export type { LlmOptions } from './engines/meeting/llm.ts';
+export { understand } from './engines/meeting/understand.ts';
+export type { Intent, Understanding } from './engines/meeting/understand.ts';

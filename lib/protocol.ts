@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   engineFailed: 'LLM_PROCESSING_ERROR',
   busy: 'BUSY',
   rateLimited: 'RATE_LIMITED',
+  invalidTimeZone: 'INVALID_TIMEZONE',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -51,7 +52,19 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   LLM_PROCESSING_ERROR: "I'm having trouble processing your request. Please try again.",
   BUSY: 'Too many messages are waiting for an answer. Wait for a reply, then send again.',
   RATE_LIMITED: 'Too many messages. Wait retry_after_ms milliseconds, then send again.',
+  INVALID_TIMEZONE: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".',
 };
+
+/** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"). */
+export function isValidTimeZone(timeZone: string): boolean {
+  if (timeZone.length === 0 || timeZone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const nonBlank = (text: string) => text.trim().length > 0;
 
@@ -70,6 +83,8 @@ export function userMessageSchema(maxContentChars = DEFAULT_MAX_CONTENT_CHARS) {
     session_id: v.string('Expected a string'),
     /** Echoed as `reply_to`; a repeated id within the session is answered from the store, not processed again. */
     message_id: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(100, 'Must be at most 100 characters'))),
+    /** The client's IANA time zone; it replaces the one given with ?tz= or in earlier messages. */
+    timezone: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(64, 'Must be at most 64 characters'))),
   });
 }
 

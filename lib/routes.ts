@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
 import type { ConnectionManager } from './connection-manager.ts';
+import type { ConversationEngine } from './engine.ts';
 import { HttpError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { botResponseFrame, isValidClientId } from './protocol.ts';
@@ -13,7 +14,9 @@ import type { Store } from './store.ts';
 
 export interface JsonResponse {
   status?: number;
+  /** Sent as JSON, or as is when `contentType` is set (then it must be a string). */
   body: unknown;
+  contentType?: string;
   headers?: Record<string, string>;
 }
 
@@ -27,10 +30,10 @@ export interface Route {
   privileged?: boolean;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify(body);
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType?: string): void {
+  const payload = contentType ? String(body) : JSON.stringify(body);
   res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Type': contentType ?? 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(payload),
     'Cache-Control': 'no-store',
     ...headers,
@@ -113,7 +116,7 @@ export function createRouter(routes: Route[], { log, guard }: RouterOptions): (r
     Promise.resolve()
       .then(() => handler(req, params ?? []))
       .then(
-        ({ status = 200, body, headers }) => sendJson(res, status, body, headers),
+        ({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType),
         (err: unknown) => {
           if (res.destroyed) return;
           if (err instanceof HttpError) return sendError(res, err);
@@ -132,6 +135,7 @@ export function notFound(res: ServerResponse): void {
 export interface RouteDeps {
   connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot' | 'broadcast'>;
   store: Store;
+  engine: ConversationEngine;
   isClosing(): boolean;
   serverInfo: ServerInfo;
   startedAt: number;
@@ -146,6 +150,7 @@ export interface ServerInfo {
 const BroadcastSchema = v.object({ content: v.pipe(v.string(), v.check((s) => s.trim().length > 0)) });
 
 const SESSION_PATH = /^\/admin\/sessions\/([^/]+)$/;
+const CALENDAR_PATH = /^\/calendar\/([^/]+)\.ics$/;
 
 /** The server's REST surface: health for load balancers, and the admin routes. */
 export function createRoutes(deps: RouteDeps): Route[] {
@@ -214,6 +219,17 @@ export function createRoutes(deps: RouteDeps): Route[] {
           findSession(id!);
           store.deleteSession(id!);
           return { body: { status: 'deleted', client_id: id, timestamp: timestamp() } };
+        },
+      },
+    },
+    {
+      path: CALENDAR_PATH,
+      privileged: true,
+      methods: {
+        GET: (_req, [id]) => {
+          if (!deps.engine.calendar) throw new HttpError(404, 'NO_CALENDAR', 'This engine keeps no calendar');
+          const session = findSession(id!);
+          return { body: deps.engine.calendar(session.state, id!), contentType: 'text/calendar; charset=utf-8' };
         },
       },
     },

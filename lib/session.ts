@@ -2,7 +2,16 @@ import type { WebSocket, RawData } from 'ws';
 import type { ClientConnection } from './connection-manager.ts';
 import type { Logger } from './logger.ts';
 import type { TurnPipeline } from './pipeline.ts';
-import { binaryFrameDetails, CLOSE_CODES, CLOSE_REASONS, errorFrame, parseUserMessage, type ServerFrame, type UserMessageSchema } from './protocol.ts';
+import {
+  binaryFrameDetails,
+  CLOSE_CODES,
+  CLOSE_REASONS,
+  errorFrame,
+  isValidTimeZone,
+  parseUserMessage,
+  type ServerFrame,
+  type UserMessageSchema,
+} from './protocol.ts';
 import { TokenBucket } from './rate-limit.ts';
 
 export interface RateLimit {
@@ -21,6 +30,8 @@ export interface SessionDeps {
   rateLimit: RateLimit;
   /** Sends a serialized frame on this connection, minding its backlog. */
   send(connection: ClientConnection<WebSocket>, data: string): void;
+  /** The zone from the upgrade URL's ?tz=, if it had a valid one. */
+  timeZone?: string;
 }
 
 /**
@@ -34,6 +45,8 @@ export function attachSession(connection: ClientConnection<WebSocket>, deps: Ses
   const reply = (frame: ServerFrame) => deps.send(connection, JSON.stringify(frame));
   const bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
   let strikes = 0;
+  // The latest zone the client stated on this connection; every message carries it to the engine.
+  let timeZone = deps.timeZone;
 
   socket.on('message', (data: RawData, isBinary: boolean) => {
     connection.messageCount++;
@@ -57,6 +70,12 @@ export function attachSession(connection: ClientConnection<WebSocket>, deps: Ses
       return reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: parsed.details }));
     }
     const { message } = parsed;
+    if (message.timezone !== undefined) {
+      if (!isValidTimeZone(message.timezone)) return reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
+      timeZone = message.timezone;
+    } else if (timeZone !== undefined) {
+      message.timezone = timeZone;
+    }
     log.debug('message received', { clientId, content: message.content, messageId: message.message_id });
     const result = pipeline.submit(clientId, message);
     if (result === 'accepted') connection.turns++;

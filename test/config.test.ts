@@ -12,7 +12,9 @@ describe('loadConfig', () => {
       maxMessageBytes: 65_536,
       heartbeatIntervalMs: 30_000,
       shutdownTimeoutMs: 5_000,
-      engine: 'echo',
+      engine: 'assistant',
+      defaultTimeZone: 'UTC',
+      workHours: { start: 540, end: 1080 },
       db: './data/meetingmuse.db',
       maxQueuedMessages: 8,
       engineTimeoutMs: 30_000,
@@ -72,6 +74,15 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ ALLOWED_ORIGINS: 'a b' }), /ALLOWED_ORIGINS/);
   });
 
+  it('parses the assistant settings and refuses bad ones', () => {
+    const config = loadConfig({ DEFAULT_TIMEZONE: 'Asia/Kolkata', WORK_HOURS: '08:30-17:00', LLM_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MODEL: 'llama3' });
+    assert.equal(config.defaultTimeZone, 'Asia/Kolkata');
+    assert.deepEqual(config.workHours, { start: 510, end: 1020 });
+    assert.deepEqual(config.llm, { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3', timeoutMs: 10_000 });
+    assert.equal(loadConfig({ LLM_BASE_URL: 'http://x.test/v1' }).llm, undefined, 'a URL without a model is not enough');
+    assert.throws(() => loadConfig({ DEFAULT_TIMEZONE: 'Mars/Olympus', WORK_HOURS: '18:00-09:00' }), /DEFAULT_TIMEZONE must be an IANA.*WORK_HOURS must be HH:MM/);
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ PORT: '' }).port, 8000);
   });
@@ -90,7 +101,7 @@ describe('loadConfig', () => {
           'PORT must be an integer from 0 to 65535',
           'LOG_LEVEL must be one of debug, info, warn, error, silent',
           'MAX_CONNECTIONS must be an integer from 1 to 1000000',
-          'MEETINGMUSE_ENGINE must be one of echo',
+          'MEETINGMUSE_ENGINE must be one of assistant, echo',
         ]);
         return true;
       },

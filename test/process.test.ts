@@ -74,7 +74,7 @@ describe('server process', { timeout: 60_000 }, () => {
 
   it('keeps every completed turn across kill -9 and a restart', async (t) => {
     const db = join(tempDir(t), 'mm.db');
-    const first = await startProcess(t, { MEETINGMUSE_DB: db });
+    const first = await startProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const client = await connectClient(t, `ws://127.0.0.1:${first.port}/ws/crash-1`);
     for (const text of ['book lunch', 'with Alice']) {
       client.send(userMessage(text));
@@ -87,7 +87,7 @@ describe('server process', { timeout: 60_000 }, () => {
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const second = await startProcess(t, { MEETINGMUSE_DB: db });
+    const second = await startProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const again = await connectClient(t, `ws://127.0.0.1:${second.port}/ws/crash-1`);
     assert.deepEqual(again.established.metadata, { resumed: true, messages: 4, pending: 0 });
     const res = await fetch(`http://127.0.0.1:${second.port}/admin/sessions/crash-1`);
