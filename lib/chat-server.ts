@@ -73,6 +73,15 @@ export interface ChatServerOptions {
   keepAliveTimeoutMs?: number;
 }
 
+/** What the handshake learned about a client, handed to the connection. */
+interface Handshake {
+  clientId: string;
+  remoteAddress: string;
+  /** ?tz= as given, valid or not. */
+  zone: string | null;
+  auth: TokenVerdict;
+}
+
 /** A read-only view of who is connected. */
 export interface ConnectionsView {
   readonly size: number;
@@ -307,23 +316,38 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     if (connections.size >= opts.maxConnections && !connections.has(clientId)) {
       return refuse(socket, remoteAddress, 503, 'TOO_MANY_CONNECTIONS', 'Too many connections', retry);
     }
-    const complete = (auth: TokenVerdict) =>
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        socket.off('error', onSocketError);
-        addressLimits.opened(remoteAddress);
-        ws.once('close', () => addressLimits.closed(remoteAddress));
-        if (!auth.ok) {
-          // Like a bad id: accepted, then closed with a reason a browser can read; nothing of the session is sent.
-          ws.on('error', () => {});
-          log.info('handshake rejected', { closeCode: CLOSE_CODES.policyViolation, reason: `token ${auth.reason}`, clientId, remoteAddress });
-          ws.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized);
-          return;
-        }
-        onConnection(ws, clientId, remoteAddress, url.searchParams.get('tz'));
-      });
-    if (verifyToken && isValidClientId(clientId)) void verifyToken(tokenOf(req, url), clientId).then(complete);
-    else complete({ ok: true });
+    const zone = url.searchParams.get('tz');
+    if (verifyToken && isValidClientId(clientId)) {
+      void verifyToken(tokenOf(req, url), clientId).then((auth) => upgrade(req, socket, head, onSocketError, { clientId, remoteAddress, zone, auth }));
+    } else {
+      upgrade(req, socket, head, onSocketError, { clientId, remoteAddress, zone, auth: { ok: true } });
+    }
     return true;
+  }
+
+  /**
+   * Completes the handshake. Kept apart from handleUpgrade on purpose: closures made there share its
+   * scope, and a socket listener created in it would keep the whole upgrade request (headers and
+   * all) alive for the life of the connection.
+   */
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, client: Handshake): void {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', onSocketError);
+      accept(ws, client);
+    });
+  }
+
+  function accept(ws: WebSocket, { clientId, remoteAddress, zone, auth }: Handshake): void {
+    addressLimits.opened(remoteAddress);
+    ws.once('close', () => addressLimits.closed(remoteAddress));
+    if (!auth.ok) {
+      // Like a bad id: accepted, then closed with a reason a browser can read; nothing of the session is sent.
+      ws.on('error', () => {});
+      log.info('handshake rejected', { closeCode: CLOSE_CODES.policyViolation, reason: `token ${auth.reason}`, clientId, remoteAddress });
+      ws.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized);
+      return;
+    }
+    onConnection(ws, clientId, remoteAddress, zone);
   }
 
   const httpServer = createServer(

@@ -2,6 +2,7 @@ import { once, type EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { createChatServer, type ChatServer, type ChatServerOptions } from '../lib/index.ts';
@@ -94,6 +95,19 @@ export function openClient(t: TestContext, url: string, options?: WebSocket.Clie
     send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
     closed: within(closed, `close of ${url}`, 10_000),
   };
+}
+
+/** Opens a socket that the server must refuse before the handshake; resolves with the HTTP response and its body. */
+export async function refusedUpgrade(url: string, options?: WebSocket.ClientOptions): Promise<IncomingMessage & { body: string }> {
+  const ws = new WebSocket(url, options);
+  ws.on('open', () => {
+    throw new Error(`upgrade to ${url} should have been refused`);
+  });
+  ws.on('error', () => {});
+  const [, res] = await waitFor<[unknown, IncomingMessage]>(ws, 'unexpected-response');
+  let body = '';
+  for await (const chunk of res) body += chunk;
+  return Object.assign(res, { body });
 }
 
 /** Opens a client and waits for its connection_established frame. */

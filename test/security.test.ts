@@ -6,22 +6,12 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { createClientAddress, isLoopback } from '../lib/client-address.ts';
 import type { ConversationEngine } from '../lib/index.ts';
-import { connectClient, openClient, recordingLogger, startServer, userMessage, waitFor, within } from './helpers.ts';
+import { connectClient, openClient, recordingLogger, refusedUpgrade, startServer, userMessage, waitFor, within } from './helpers.ts';
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 
 function token(sub: string, { expiresIn = '1h', secret = SECRET }: { expiresIn?: string | number; secret?: string } = {}): Promise<string> {
   return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
-}
-
-async function refusedUpgrade(url: string, options?: WebSocket.ClientOptions): Promise<IncomingMessage & { body: string }> {
-  const ws = new WebSocket(url, options);
-  ws.on('open', () => assert.fail(`upgrade to ${url} should have been refused`));
-  ws.on('error', () => {});
-  const [, res] = await waitFor<[unknown, IncomingMessage]>(ws, 'unexpected-response');
-  let body = '';
-  for await (const chunk of res) body += chunk;
-  return Object.assign(res, { body });
 }
 
 const fakeRequest = (remoteAddress: string, forwardedFor?: string) =>

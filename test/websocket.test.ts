@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import WebSocket from 'ws';
 import type { ConversationEngine } from '../lib/index.ts';
-import { connectClient, openClient, startServer, userMessage, waitFor, within } from './helpers.ts';
+import { connectClient, openClient, refusedUpgrade, startServer, userMessage, within } from './helpers.ts';
 
 const INVALID = 'Message format is invalid. Please check the message structure.';
-
-/** Opens a socket that the server must refuse before the handshake; resolves with the HTTP response. */
-async function refusedUpgrade(url: string): Promise<IncomingMessage & { body: string }> {
-  const ws = new WebSocket(url);
-  ws.on('open', () => assert.fail(`upgrade to ${url} should have been refused`));
-  ws.on('error', () => {});
-  const [, res] = await waitFor<[unknown, IncomingMessage]>(ws, 'unexpected-response');
-  let body = '';
-  for await (const chunk of res) body += chunk;
-  return Object.assign(res, { body });
-}
 
 describe('handshake', { timeout: 10_000 }, () => {
   it('greets a new client with connection_established', async (t) => {
