@@ -146,7 +146,7 @@ const INTEGER_OPTIONS = [
  * has been written, as ws's abortHandshake() does. The socket is still a plain HTTP socket here, so it
  * can be written to; 'finish' means the response left, and nothing else will be read from it.
  */
-export function abortHandshake(socket: Duplex, status: number, detail: string, code: string, headers: Record<string, string> = {}): void {
+function abortHandshake(socket: Duplex, status: number, detail: string, code: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ detail, error_code: code });
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,

@@ -4,7 +4,7 @@ import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { isValidTimeZone } from './protocol.ts';
 
 /** "09:00-18:00" → minutes after midnight; undefined unless the start is before the end. */
-export function parseWorkHours(text: string): { start: number; end: number } | undefined {
+function parseWorkHours(text: string): { start: number; end: number } | undefined {
   const match = /^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/.exec(text);
   if (!match) return undefined;
   const [, h1, m1, h2, m2] = match.map(Number) as [number, number, number, number, number];

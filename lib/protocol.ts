@@ -5,7 +5,7 @@ import * as v from 'valibot';
  * the codes both sides agree on. Every frame is one JSON object in a text frame.
  */
 
-export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{3,100}$/;
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{3,100}$/;
 
 export function isValidClientId(id: string): boolean {
   return CLIENT_ID_PATTERN.test(id);
@@ -46,7 +46,7 @@ export const ERROR_CODES = {
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
 /** The human-readable text each error code carries; never derived from the input or the failure. */
-export const ERROR_MESSAGES: Record<ErrorCode, string> = {
+const ERROR_MESSAGES: Record<ErrorCode, string> = {
   INVALID_MESSAGE_FORMAT: 'Message format is invalid. Please check the message structure.',
   INTERNAL_SERVER_ERROR: 'An internal error occurred. Please try reconnecting.',
   LLM_PROCESSING_ERROR: "I'm having trouble processing your request. Please try again.",

@@ -30,7 +30,7 @@ export interface Route {
   privileged?: boolean;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType?: string): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType?: string): void {
   const payload = contentType ? String(body) : JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': contentType ?? 'application/json; charset=utf-8',
@@ -72,7 +72,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 }
 
 /** Parses `body` with `schema`; the 400 names the first bad field and never echoes its value. */
-export function parseBody<T extends v.GenericSchema>(schema: T, body: unknown, describe: string): v.InferOutput<T> {
+function parseBody<T extends v.GenericSchema>(schema: T, body: unknown, describe: string): v.InferOutput<T> {
   const result = v.safeParse(schema, body);
   if (!result.success) throw new HttpError(400, 'INVALID_BODY', describe);
   return result.output;

@@ -28,7 +28,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions (last_active_at);
 `;
 
 /** Thrown when the database file cannot be opened or is not a MeetingMuse database. */
-export class StoreOpenError extends Error {
+class StoreOpenError extends Error {
   override name = 'StoreOpenError';
   readonly code = 'ERR_STORE_OPEN';
   constructor(path: string, reason: string) {

@@ -65,7 +65,7 @@ const toNumber = (word: string) => NUMBER_WORDS[word] ?? Number(word);
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
 /** Lowercase, casual spellings expanded, emoji and stray symbols dropped, spacing folded. */
-export function normalize(text: string): string {
+function normalize(text: string): string {
   let out = text
     .toLowerCase()
     .replace(/[👍👌✅]/gu, ' yes ')
