@@ -42,17 +42,46 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-export function wallTimeOf(instant: Date, timeZone: string): WallTime & { second: number } {
+/** The zone's offset at an instant, read from Intl (slow: a formatToParts call). */
+function readOffset(timeZone: string, instant: Date): number {
   const parts: Record<string, number> = {};
   for (const { type, value } of partsFormatter(timeZone).formatToParts(instant)) parts[type] = Number(value);
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
 }
+
+/**
+ * Offsets per zone and quarter hour. Every zone in use today changes its offset on a quarter-hour
+ * boundary, so one reading serves the whole quarter; this keeps Intl, which dominated the cost of
+ * understanding a message, off the hot path.
+ */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const OFFSET_CACHE_SIZE = 10_000;
+const offsets = new Map<string, number>();
 
 /** Minutes east of UTC in the zone at that instant (New York in winter: -300). */
 export function offsetMinutes(timeZone: string, instant: Date): number {
-  const w = wallTimeOf(instant, timeZone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+  const quarter = Math.floor(instant.getTime() / QUARTER_HOUR_MS);
+  const key = `${timeZone} ${quarter}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    if (offsets.size >= OFFSET_CACHE_SIZE) offsets.clear();
+    offset = readOffset(timeZone, new Date(quarter * QUARTER_HOUR_MS));
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+export function wallTimeOf(instant: Date, timeZone: string): WallTime & { second: number } {
+  const shifted = new Date(instant.getTime() + offsetMinutes(timeZone, instant) * 60_000);
+  return {
+    year: shifted.getUTCFullYear(),
+    month: shifted.getUTCMonth() + 1,
+    day: shifted.getUTCDate(),
+    hour: shifted.getUTCHours(),
+    minute: shifted.getUTCMinutes(),
+    second: shifted.getUTCSeconds(),
+  };
 }
 
 /**

@@ -61,6 +61,10 @@ const NUMBER_WORDS: Record<string, number> = {
 };
 const NUMBER_WORD = `(\\d{1,2}|${Object.keys(NUMBER_WORDS).join('|')})`;
 const toNumber = (word: string) => NUMBER_WORDS[word] ?? Number(word);
+const HALF_PAST = new RegExp(`\\bhalf past ${NUMBER_WORD}\\b`, 'g');
+const QUARTER_PAST = new RegExp(`\\bquarter past ${NUMBER_WORD}\\b`, 'g');
+const QUARTER_TO = new RegExp(`\\bquarter to ${NUMBER_WORD}\\b`, 'g');
+const AT_HOUR = new RegExp(`\\bat ${NUMBER_WORD}( ?o'?clock)?\\b`, 'g');
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
@@ -75,10 +79,10 @@ function normalize(text: string): string {
     .replace(/[‘’]/g, "'");
   for (const [pattern, replacement] of SPELLINGS) out = out.replace(pattern, replacement);
   out = out
-    .replace(new RegExp(`\\bhalf past ${NUMBER_WORD}\\b`, 'g'), (_, h: string) => `${toNumber(h)}:30`)
-    .replace(new RegExp(`\\bquarter past ${NUMBER_WORD}\\b`, 'g'), (_, h: string) => `${toNumber(h)}:15`)
-    .replace(new RegExp(`\\bquarter to ${NUMBER_WORD}\\b`, 'g'), (_, h: string) => `${(toNumber(h) + 10) % 12 + 1}:45`)
-    .replace(new RegExp(`\\bat ${NUMBER_WORD}( ?o'?clock)?\\b`, 'g'), (_, h: string) => `at ${toNumber(h)}`)
+    .replace(HALF_PAST, (_, h: string) => `${toNumber(h)}:30`)
+    .replace(QUARTER_PAST, (_, h: string) => `${toNumber(h)}:15`)
+    .replace(QUARTER_TO, (_, h: string) => `${(toNumber(h) + 10) % 12 + 1}:45`)
+    .replace(AT_HOUR, (_, h: string) => `at ${toNumber(h)}`)
     .replace(/\s+/g, ' ')
     .trim();
   return out;
@@ -110,9 +114,10 @@ function takeDuration(text: string): { text: string; minutes?: number } {
 }
 
 /** "on the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
+const DAY_OF_MONTH = /\b(on )?(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)/;
+
 function expandDayOfMonth(text: string, today: WallTime): string {
-  const weekday = '(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?';
-  return text.replace(new RegExp(`\\b(on )?${weekday}the (\\d{1,2})(st|nd|rd|th)\\b(?! of)`), (_, _on, day: string) => {
+  return text.replace(DAY_OF_MONTH, (_, _on, day: string) => {
     const n = Number(day);
     const month = n >= today.day ? today.month : (today.month % 12) + 1;
     return `on ${MONTHS[month - 1]} ${n}`;
@@ -161,6 +166,7 @@ function participantsOf(original: string, text: string): string[] {
   return found;
 }
 
+/** A platform named anywhere counts; "phone" only after on/via/over ("call Bob on the phone"). */
 const PLATFORMS: Array<[RegExp, string]> = [
   [/\b(google meet|gmeet|hangouts)\b/, 'Google Meet'],
   [/\b(microsoft teams|ms teams|teams)\b/, 'Microsoft Teams'],
@@ -168,13 +174,11 @@ const PLATFORMS: Array<[RegExp, string]> = [
   [/\bwebex\b/, 'Webex'],
   [/\bskype\b/, 'Skype'],
   [/\bslack( huddle)?\b/, 'Slack'],
-  [/\b(phone|a call)\b(?= ?$|,| with| at| on)/, 'Phone'],
+  [/\b(on|via|over|by) (the )?phone\b/, 'Phone'],
 ];
 
 function locationOf(original: string, text: string): string | undefined {
-  for (const [pattern, name] of PLATFORMS) {
-    if (new RegExp(`\\b(on|via|over|using|through|in) ${pattern.source}`).test(text) || (pattern.test(text) && name !== 'Phone')) return name;
-  }
+  for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
   const room = /\b(?:in|at) ((?:the )?(?:conference |meeting )?room [\w-]+|(?:the )?boardroom|(?:the )?office|(?:the )?lobby|(?:the )?cafeteria|(?:the )?kitchen|hq|(?:the )?library|(?:the )?cafe|(?:the )?coffee shop)\b/.exec(text);
   if (room) {
     const at = text.indexOf(room[1]!);
