@@ -145,9 +145,11 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
   /**
    * Group commit: the turns and delivery marks of one event-loop tick go to disk in one transaction
    * instead of one each (a WAL commit costs far more than the rows in it). Each turn is a savepoint
-   * of its own, so one failing turn rolls back alone. Every read flushes first, so reads always see
-   * what was handed in. A crash before a flush loses only turns whose replies were not sent yet, and
-   * delivery marks, whose replies are then sent again on the next connection: at least once.
+   * of its own, so one failing turn rolls back alone. Every read flushes first (a per-client read
+   * only when that client has writes waiting, so one turn's reads do not cut the group short), so
+   * reads always see what was handed in. A crash before a flush loses only turns whose replies were
+   * not sent yet, and delivery marks, whose replies are then sent again on the next connection: at
+   * least once.
    */
   interface PendingTurn {
     clientId: string;
@@ -191,6 +193,9 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
       p.resolve(outcome.stored);
     });
   };
+  const flushFor = (clientId: string) => {
+    if (turns.some((p) => p.clientId === clientId) || marks.some(([id]) => id === clientId)) flush();
+  };
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
@@ -205,12 +210,12 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
       return { resumed: true, messages: q.count.get(clientId)!.n, pending: q.pending.all(clientId).map(toReply) };
     },
     loadState(clientId) {
-      flush();
+      flushFor(clientId);
       if (!states.has(clientId)) remember(clientId, q.state.get(clientId)?.state ?? null);
       return parseState(states.get(clientId));
     },
     findReplies(clientId, messageId) {
-      flush();
+      flushFor(clientId);
       if (!q.processed.get(clientId, messageId)) return undefined;
       return q.replies.all(clientId, messageId).map(toReply);
     },
