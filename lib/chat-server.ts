@@ -266,7 +266,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       log,
       schema,
       rateLimit: opts.rateLimit,
-      send: (c, data) => connections.sendTo(c, data),
+      send,
       ...(requestedZone !== null && zoneOk ? { timeZone: requestedZone } : {}),
     });
 

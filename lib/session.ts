@@ -29,7 +29,7 @@ export interface SessionDeps {
   schema: UserMessageSchema;
   rateLimit: RateLimit;
   /** Sends a serialized frame on this connection, minding its backlog. */
-  send(connection: ClientConnection<WebSocket>, data: string): void;
+  send(data: string): void;
   /** The zone from the upgrade URL's ?tz=, if it had a valid one. */
   timeZone?: string;
 }
@@ -42,7 +42,7 @@ export interface SessionDeps {
 export function attachSession(connection: ClientConnection<WebSocket>, deps: SessionDeps): void {
   const { pipeline, log, schema, rateLimit } = deps;
   const { socket, clientId } = connection;
-  const reply = (frame: ServerFrame) => deps.send(connection, JSON.stringify(frame));
+  const reply = (frame: ServerFrame) => deps.send(JSON.stringify(frame));
   const bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
   let strikes = 0;
   // The latest zone the client stated on this connection; every message carries it to the engine.

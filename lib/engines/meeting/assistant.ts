@@ -312,10 +312,12 @@ class Turn {
 
   #availability(): EngineReply {
     const u = this.#u;
+    // A time asks about that slot; a whole day (no part of day named) about its working hours.
+    const wholeDay = u.day && !/\b(morning|afternoon|evening|tonight)\b/.test(this.#text);
     const range = u.start
       ? { from: u.start, to: u.end ?? new Date(u.start.getTime() + (u.durationMinutes ?? DEFAULT_DURATION) * MINUTE) }
-      : u.range && !/\b(morning|afternoon|evening|tonight)\b/.test(this.#text) && u.day
-        ? workDay(instantOf({ ...u.day, hour: 12 }, this.#zone), this.#zone, this.#hours)
+      : wholeDay
+        ? workDay(instantOf({ ...u.day!, hour: 12 }, this.#zone), this.#zone, this.#hours)
         : (u.range ?? workDay(this.#now, this.#zone, this.#hours));
     const busy = overlapping(this.#state.meetings, range.from, range.to);
     const span = formatRange(range.from, range.to, this.#zone);

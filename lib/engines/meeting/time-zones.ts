@@ -12,40 +12,23 @@ export interface WallTime {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function partsFormatter(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
+/** One formatter per zone and style: building an Intl.DateTimeFormat costs far more than using one. */
+function cached(map: Map<string, Intl.DateTimeFormat>, timeZone: string, options: Intl.DateTimeFormatOptions) {
+  let formatter = map.get(timeZone);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
+    formatter = new Intl.DateTimeFormat('en-US', { timeZone, ...options });
+    map.set(timeZone, formatter);
   }
   return formatter;
 }
 
-export function isValidTimeZone(timeZone: string): boolean {
-  if (timeZone.length === 0 || timeZone.length > 64) return false;
-  try {
-    partsFormatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const partsFormatters = new Map<string, Intl.DateTimeFormat>();
+const PARTS: Intl.DateTimeFormatOptions = { hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' };
 
 /** The zone's offset at an instant, read from Intl (slow: a formatToParts call). */
 function readOffset(timeZone: string, instant: Date): number {
   const parts: Record<string, number> = {};
-  for (const { type, value } of partsFormatter(timeZone).formatToParts(instant)) parts[type] = Number(value);
+  for (const { type, value } of cached(partsFormatters, timeZone, PARTS).formatToParts(instant)) parts[type] = Number(value);
   const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
   return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
 }
@@ -119,15 +102,6 @@ export function isoInZone(instant: Date, timeZone: string): string {
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 const timeFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function cached(map: Map<string, Intl.DateTimeFormat>, timeZone: string, options: Intl.DateTimeFormatOptions) {
-  let formatter = map.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', { timeZone, ...options });
-    map.set(timeZone, formatter);
-  }
-  return formatter;
-}
 
 /** "Fri, Nov 27" */
 export function formatDay(instant: Date, timeZone: string): string {
