@@ -126,7 +126,7 @@ function expandDayOfMonth(text: string, today: WallTime): string {
 
 const STOP_WORDS = new Set([
   'at', 'on', 'in', 'for', 'about', 'to', 'from', 'tomorrow', 'today', 'tonight', 'next', 'this', 'via', 'by', 'over', 'until', 'till',
-  'regarding', 're', 'around', 'after', 'before', 'please', 'pls', 'plz', 'and', 'at', 'the', 'monday', 'tuesday', 'wednesday', 'thursday',
+  'regarding', 're', 'around', 'after', 'before', 'please', 'pls', 'plz', 'and', 'the', 'monday', 'tuesday', 'wednesday', 'thursday',
   'friday', 'saturday', 'sunday', 'noon', 'morning', 'afternoon', 'evening', 'called', 'titled', 'named', 'every', 'asap',
   'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', ...MONTHS,
 ]);
