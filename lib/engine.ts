@@ -11,6 +11,11 @@ export interface EngineContext {
   log: Logger;
   /** The state this engine returned on the session's previous turn; undefined on the first. */
   state: unknown;
+  /**
+   * Resolves to the client's secret calendar-feed URL (made on first use, revocable by an operator),
+   * for the engine to hand to the user; absent when the server serves no feeds.
+   */
+  calendarFeedUrl?: () => Promise<string>;
 }
 
 export interface EngineOutput {
@@ -18,6 +23,11 @@ export interface EngineOutput {
   replies: EngineReply[];
   /** Stored with the turn and handed back as `ctx.state` next turn; omit to keep the previous state. Must be JSON. */
   state?: unknown;
+  /**
+   * JSON items that leave the state for good (meetings long past): the store keeps them apart from the
+   * state, so they cost a turn nothing, and hands them to `calendar()`. Never given back as `ctx.state`.
+   */
+  archive?: unknown[];
 }
 
 /**
@@ -29,8 +39,8 @@ export interface ConversationEngine {
   reply(message: UserMessage, ctx: EngineContext): EngineOutput | Promise<EngineOutput>;
   /** Called once by close(), after the last turn has settled. */
   dispose?(): void | Promise<void>;
-  /** Renders a client's stored state as an iCalendar document, served at GET /calendar/{client_id}.ics. */
-  calendar?(state: unknown, clientId: string): string;
+  /** Renders a client's stored state and archive as an iCalendar document for the calendar routes. */
+  calendar?(state: unknown, clientId: string, archive: unknown[]): string;
 }
 
 /** The Phase-1 placeholder: answers every message with "Echo: " and its content. */

@@ -229,7 +229,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
         GET: (_req, [id]) => {
           if (!deps.engine.calendar) throw new HttpError(404, 'NO_CALENDAR', 'This engine keeps no calendar');
           const session = findSession(id!);
-          return { body: deps.engine.calendar(session.state, id!), contentType: 'text/calendar; charset=utf-8' };
+          return { body: deps.engine.calendar(session.state, id!, []), contentType: 'text/calendar; charset=utf-8' };
         },
       },
     },
