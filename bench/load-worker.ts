@@ -1,6 +1,8 @@
 // One load-generator process for the round-trip scenario: opens its clients, then keeps `window`
 // messages in flight per client (closed loop) and records each round trip's latency, from the send
 // to the bot_response that answers it. Replies of one client come in order, so a FIFO pairs them.
+// With `prefill`, each client first sends that many messages one at a time, so its session holds
+// history before the measured run.
 import WebSocket from 'ws';
 
 export interface LoadWorkerData {
@@ -9,6 +11,8 @@ export interface LoadWorkerData {
   window: number;
   idPrefix: string;
   message: string;
+  /** Messages each client sends, one at a time, before it reports ready. Default 0. */
+  prefill?: number;
 }
 
 export interface LoadWorkerResult {
@@ -17,7 +21,7 @@ export interface LoadWorkerResult {
   latenciesMs: number[];
 }
 
-const { url, clients, window, idPrefix, message } = JSON.parse(process.env.LOAD_WORKER_DATA!) as LoadWorkerData;
+const { url, clients, window, idPrefix, message, prefill = 0 } = JSON.parse(process.env.LOAD_WORKER_DATA!) as LoadWorkerData;
 const send = (message: unknown, then?: () => void) => process.send!(message, undefined, {}, then);
 const payload = JSON.stringify({ type: 'user_message', content: message, session_id: idPrefix });
 const REPLY = Buffer.from('"type":"bot_response"');
@@ -37,7 +41,24 @@ function openClient(index: number): Promise<WebSocket> {
   });
 }
 
+/** Sends `count` messages, each after the previous one's reply. */
+async function fillHistory(ws: WebSocket, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const replied = new Promise<void>((resolve) => {
+      const onMessage = (data: Buffer) => {
+        if (!data.includes(REPLY) && !data.includes(ERROR)) return;
+        ws.off('message', onMessage);
+        resolve();
+      };
+      ws.on('message', onMessage);
+    });
+    ws.send(payload);
+    await replied;
+  }
+}
+
 const sockets = await Promise.all(Array.from({ length: clients }, (_, i) => openClient(i)));
+await Promise.all(sockets.map((ws) => fillHistory(ws, prefill)));
 for (const ws of sockets) {
   const sentAt: number[] = [];
   ws.on('message', (data: Buffer) => {

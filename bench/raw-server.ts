@@ -1,7 +1,8 @@
 // The cost floor: a bare ws server on node:http that does what the protocol needs and nothing more.
-// It greets each connection with one fixed frame, answers every frame with two fixed frames
-// (processing, then a reply) without parsing or validating, and sends a fixed frame to every client
-// on POST /admin/broadcast. Run by bench/run.ts; prints {"msg":"listening","port":N}.
+// It greets each connection with one fixed frame, answers every frame with fixed frames without
+// parsing or validating (one reply, or with RAW_FRAMES=2 `processing` then the reply, as our protocol
+// does), and sends a fixed frame to every client on POST /admin/broadcast. Run by bench/run.ts;
+// prints {"msg":"listening","port":N}.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -10,6 +11,8 @@ const ESTABLISHED = JSON.stringify({ type: 'system', content: 'connection_establ
 const PROCESSING = JSON.stringify({ type: 'system', content: 'processing', timestamp: new Date().toISOString() });
 const REPLY = JSON.stringify({ type: 'bot_response', content: 'Echo: fixed', timestamp: new Date().toISOString(), session_id: 'raw' });
 const BROADCAST = JSON.stringify({ type: 'bot_response', content: 'broadcast', timestamp: new Date().toISOString() });
+
+const sendsProcessing = process.env.RAW_FRAMES === '2';
 
 const wss = new WebSocketServer({ noServer: true, maxPayload: 65_536 });
 const server = createServer((req, res) => {
@@ -32,7 +35,7 @@ server.on('upgrade', (req, socket, head) => {
   wss.handleUpgrade(req, socket, head, (ws) => {
     ws.on('error', () => {});
     ws.on('message', () => {
-      ws.send(PROCESSING);
+      if (sendsProcessing) ws.send(PROCESSING);
       ws.send(REPLY);
     });
     ws.send(ESTABLISHED);
