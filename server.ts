@@ -86,7 +86,7 @@ try {
 async function stop(signal: string): Promise<void> {
   logger.info('signal received', { signal });
   await server.close();
-  store.close();
+  await store.close();
   process.exit(0);
 }
 

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BEARER_PROTOCOL, createAdminGuard, createTokenVerifier, tokenOf, type TokenVerdict } from './auth.ts';
 import { createClientAddress, type TrustProxy } from './client-address.ts';
-import { ConnectionManager, type ConnectionSnapshot } from './connection-manager.ts';
+import { ConnectionManager, type ClientConnection, type ConnectionSnapshot } from './connection-manager.ts';
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { TurnPipeline } from './pipeline.ts';
@@ -14,7 +14,7 @@ import { CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isVa
 import { AddressLimits } from './rate-limit.ts';
 import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.ts';
 import { attachSession, type RateLimit } from './session.ts';
-import { createMemoryStore, type Store } from './store.ts';
+import { createMemoryStore, type SessionOpened, type Store } from './store.ts';
 
 export interface ChatServerOptions {
   /** Answers user messages. Default: the echo engine. */
@@ -208,13 +208,20 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     // unless the server picks one of the offered protocols; pick `bearer`, never the token.
     handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
   });
+  /** Connections registered but not yet sent connection_established (openSession is an async gap). */
+  const opening = new WeakSet<ClientConnection<WebSocket>>();
   const pipeline = new TurnPipeline({
     engine,
     store,
     log,
     maxQueued: opts.maxQueuedMessages,
     engineTimeoutMs: opts.engineTimeoutMs,
-    send: (clientId, data, onSent) => connections.send(clientId, data, onSent),
+    // Held back while the client's connection is still opening, so connection_established goes first;
+    // a reply held back stays pending in the store, and the opening connection delivers it.
+    send: (clientId, data, onSent) => {
+      const connection = connections.get(clientId);
+      return connection !== undefined && !opening.has(connection) && connections.sendTo(connection, data, onSent);
+    },
   });
   let closing: Promise<void> | undefined;
 
@@ -259,6 +266,28 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       });
       opts.onDisconnect?.(clientId, code);
     });
+    // No frame is read until connection_established has gone out, so nothing overtakes it.
+    ws.pause();
+    opening.add(connection);
+    void store.openSession(clientId, new Date()).then(
+      (session) => established(connection, remoteAddress, requestedZone, session),
+      (err: unknown) => {
+        log.error('session could not be opened', { clientId, err });
+        established(connection, remoteAddress, requestedZone);
+      },
+    );
+  }
+
+  /** Finishes a connection once its session is open; `session` is undefined when the store failed. */
+  function established(connection: ClientConnection<WebSocket>, remoteAddress: string, requestedZone: string | null, session?: SessionOpened): void {
+    const { clientId, socket: ws } = connection;
+    opening.delete(connection);
+    // The socket may have closed, or been replaced by a newer one of the same client, while the store
+    // answered; it is resumed all the same so that its closing handshake can finish.
+    if (!connection.isOpen || connections.get(clientId) !== connection) {
+      ws.resume();
+      return;
+    }
     const send = (data: string) => connections.sendTo(connection, data);
     const zoneOk = requestedZone === null || isValidTimeZone(requestedZone);
     attachSession(connection, {
@@ -269,18 +298,16 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       send,
       ...(requestedZone !== null && zoneOk ? { timeZone: requestedZone } : {}),
     });
-
-    try {
-      const session = store.openSession(clientId, new Date());
+    if (session) {
       const metadata = { resumed: session.resumed, messages: session.messages, pending: session.pending.length };
       send(JSON.stringify(systemFrame('connection_established', { metadata })));
       if (!zoneOk) send(JSON.stringify(errorFrame('INVALID_TIMEZONE')));
       pipeline.deliver(clientId, session.pending);
-    } catch (err) {
-      log.error('session could not be opened', { clientId, err });
+    } else {
       send(JSON.stringify(systemFrame('connection_established')));
       send(JSON.stringify(errorFrame('INTERNAL_SERVER_ERROR')));
     }
+    ws.resume();
     log.info('client connected', { clientId, remoteAddress });
     opts.onConnect?.(clientId);
   }
@@ -384,12 +411,12 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   }, opts.heartbeatIntervalMs);
 
   const sweep = setInterval(() => {
-    try {
-      const removed = store.sweep(new Date(Date.now() - opts.sessionTtlMs));
-      if (removed > 0) log.info('sessions swept', { removed });
-    } catch (err) {
-      log.error('session sweep failed', { err });
-    }
+    store.sweep(new Date(Date.now() - opts.sessionTtlMs)).then(
+      (removed) => {
+        if (removed > 0) log.info('sessions swept', { removed });
+      },
+      (err: unknown) => log.error('session sweep failed', { err }),
+    );
   }, opts.sweepIntervalMs);
 
   /**
@@ -419,7 +446,9 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     } catch (err) {
       log.error('engine dispose failed', { err });
     }
-    if (!options.store) store.close();
+    if (!options.store) {
+      await store.close().catch((err: unknown) => log.error('store close failed', { err }));
+    }
     wss.close();
     if (httpServer.listening) {
       const serverClosed = new Promise((resolve) => httpServer.close(resolve));

@@ -69,12 +69,10 @@ export class TurnPipeline {
     for (const { id, frame } of replies) {
       const sent = send(clientId, JSON.stringify(frame), (err) => {
         if (err) return;
-        try {
-          store.markDelivered(clientId, [id]);
-        } catch (markErr) {
+        store.markDelivered(clientId, [id]).catch((markErr: unknown) => {
           // The reply stays pending and is sent again on the next connection: a duplicate, never a loss.
           log.warn('could not mark reply delivered', { clientId, err: markErr });
-        }
+        });
       });
       if (!sent) return;
     }
@@ -130,13 +128,13 @@ export class TurnPipeline {
     this.#running.add(controller);
     try {
       if (replyTo !== undefined) {
-        const previous = store.findReplies(clientId, replyTo);
+        const previous = await store.findReplies(clientId, replyTo);
         if (previous) {
           log.debug('repeated message_id answered from the store', { clientId, messageId: replyTo });
           return this.deliver(clientId, previous);
         }
       }
-      const ctx = { clientId, signal: controller.signal, log, state: store.loadState(clientId) };
+      const ctx = { clientId, signal: controller.signal, log, state: await store.loadState(clientId) };
       const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
       const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
       const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };

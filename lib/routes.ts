@@ -156,9 +156,10 @@ const CALENDAR_PATH = /^\/calendar\/([^/]+)\.ics$/;
 export function createRoutes(deps: RouteDeps): Route[] {
   const { connections, store } = deps;
   const timestamp = () => new Date().toISOString();
-  const findSession = (id: string) => {
-    const session = isValidClientId(id) ? store.getSession(id) : undefined;
-    if (!session) throw new HttpError(404, 'SESSION_NOT_FOUND', 'No stored session for this client id');
+  const noSession = () => new HttpError(404, 'SESSION_NOT_FOUND', 'No stored session for this client id');
+  const findSession = async (id: string) => {
+    const session = isValidClientId(id) ? await store.getSession(id) : undefined;
+    if (!session) throw noSession();
     return session;
   };
   return [
@@ -214,10 +215,9 @@ export function createRoutes(deps: RouteDeps): Route[] {
       path: SESSION_PATH,
       privileged: true,
       methods: {
-        GET: (_req, [id]) => ({ body: findSession(id!) }),
-        DELETE: (_req, [id]) => {
-          findSession(id!);
-          store.deleteSession(id!);
+        GET: async (_req, [id]) => ({ body: await findSession(id!) }),
+        DELETE: async (_req, [id]) => {
+          if (!isValidClientId(id!) || !(await store.deleteSession(id!))) throw noSession();
           return { body: { status: 'deleted', client_id: id, timestamp: timestamp() } };
         },
       },
@@ -226,9 +226,9 @@ export function createRoutes(deps: RouteDeps): Route[] {
       path: CALENDAR_PATH,
       privileged: true,
       methods: {
-        GET: (_req, [id]) => {
+        GET: async (_req, [id]) => {
           if (!deps.engine.calendar) throw new HttpError(404, 'NO_CALENDAR', 'This engine keeps no calendar');
-          const session = findSession(id!);
+          const session = await findSession(id!);
           return { body: deps.engine.calendar(session.state, id!, []), contentType: 'text/calendar; charset=utf-8' };
         },
       },

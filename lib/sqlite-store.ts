@@ -203,18 +203,18 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
   };
 
   return {
-    openSession(clientId, now) {
+    async openSession(clientId, now) {
       flush();
       const { changes } = q.touch.run(now.getTime(), clientId);
       if (changes === 0) return { resumed: false, messages: 0, pending: [] };
       return { resumed: true, messages: q.count.get(clientId)!.n, pending: q.pending.all(clientId).map(toReply) };
     },
-    loadState(clientId) {
+    async loadState(clientId) {
       flushFor(clientId);
       if (!states.has(clientId)) remember(clientId, q.state.get(clientId)?.state ?? null);
       return parseState(states.get(clientId));
     },
-    findReplies(clientId, messageId) {
+    async findReplies(clientId, messageId) {
       flushFor(clientId);
       if (!q.processed.get(clientId, messageId)) return undefined;
       return q.replies.all(clientId, messageId).map(toReply);
@@ -226,11 +226,11 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
         schedule();
       });
     },
-    markDelivered(clientId, ids) {
+    async markDelivered(clientId, ids) {
       for (const id of ids) marks.push([clientId, id]);
       schedule();
     },
-    getSession(clientId) {
+    async getSession(clientId) {
       flush();
       const row = q.session.get(clientId);
       if (!row) return undefined;
@@ -247,17 +247,17 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
         ),
       };
     },
-    deleteSession(clientId) {
+    async deleteSession(clientId) {
       flush();
       states.delete(clientId);
       return q.remove.run(clientId).changes > 0;
     },
-    sweep(cutoff) {
+    async sweep(cutoff) {
       flush();
       states.clear();
       return q.sweep.run(cutoff.getTime()).changes;
     },
-    close() {
+    async close() {
       flush();
       if (db.open) db.close();
     },

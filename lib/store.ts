@@ -43,27 +43,30 @@ export interface SessionSummary {
 
 /**
  * Where conversations live. Both implementations (memory, SQLite) pass the same contract tests
- * (test/store-contract.ts). Reads are synchronous (better-sqlite3 is); commitTurn is a promise so an
- * implementation may group the turns of one event-loop tick into one durable write.
+ * (test/store-contract.ts). Every method is asynchronous, reads included, so a networked store can
+ * implement it without blocking the event loop, and an implementation may group the writes of one
+ * event-loop tick into one durable write. A caller must await each call: a read sees every write
+ * handed in before it.
  */
 export interface Store {
   /** Marks the client active and returns what a (re)connecting client must be told. */
-  openSession(clientId: string, now: Date): SessionOpened;
-  loadState(clientId: string): unknown;
+  openSession(clientId: string, now: Date): Promise<SessionOpened>;
+  loadState(clientId: string): Promise<unknown>;
   /** The stored replies to an already processed message_id, or undefined when it was never processed. */
-  findReplies(clientId: string, messageId: string): StoredReply[] | undefined;
+  findReplies(clientId: string, messageId: string): Promise<StoredReply[] | undefined>;
   /**
    * Writes the turn (user entry, replies as undelivered, state) atomically, trims history, and resolves
    * with the stored replies once the write is durable; rejects, having written nothing, if it fails.
    */
   commitTurn(clientId: string, turn: TurnRecord, now: Date): Promise<StoredReply[]>;
-  markDelivered(clientId: string, replyIds: number[]): void;
-  getSession(clientId: string): SessionSummary | undefined;
+  markDelivered(clientId: string, replyIds: number[]): Promise<void>;
+  getSession(clientId: string): Promise<SessionSummary | undefined>;
   /** Erases everything stored for the client; false when there was nothing. */
-  deleteSession(clientId: string): boolean;
+  deleteSession(clientId: string): Promise<boolean>;
   /** Deletes sessions last active before `cutoff`; returns how many. */
-  sweep(cutoff: Date): number;
-  close(): void;
+  sweep(cutoff: Date): Promise<number>;
+  /** Writes what is still waiting, then releases the store; no call may follow. */
+  close(): Promise<void>;
 }
 
 export interface StoreOptions {
@@ -95,14 +98,14 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
     s.messages.filter((m) => m.frame && !m.delivered).map((m) => ({ id: m.id, frame: copy(m.frame!) }));
 
   return {
-    openSession(clientId, now) {
+    async openSession(clientId, now) {
       const session = sessions.get(clientId);
       if (!session) return { resumed: false, messages: 0, pending: [] };
       session.lastActiveAt = now;
       return { resumed: true, messages: session.messages.length, pending: pendingOf(session) };
     },
-    loadState: (clientId) => copy(sessions.get(clientId)?.state),
-    findReplies(clientId, messageId) {
+    loadState: async (clientId) => copy(sessions.get(clientId)?.state),
+    async findReplies(clientId, messageId) {
       const messages = sessions.get(clientId)?.messages ?? [];
       if (!messages.some((m) => m.role === 'user' && m.message_id === messageId)) return undefined;
       return messages
@@ -128,7 +131,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
       sessions.set(clientId, session);
       return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
     },
-    markDelivered(clientId, replyIds) {
+    async markDelivered(clientId, replyIds) {
       const messages = sessions.get(clientId)?.messages ?? [];
       // Replies are marked soon after they are stored, so search from the newest end.
       for (const id of replyIds) {
@@ -137,7 +140,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
         }
       }
     },
-    getSession(clientId) {
+    async getSession(clientId) {
       const s = sessions.get(clientId);
       if (!s) return undefined;
       return {
@@ -152,15 +155,15 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
         ),
       };
     },
-    deleteSession: (clientId) => sessions.delete(clientId),
-    sweep(cutoff) {
+    deleteSession: async (clientId) => sessions.delete(clientId),
+    async sweep(cutoff) {
       let removed = 0;
       for (const [id, s] of sessions) {
         if (s.lastActiveAt < cutoff) removed += Number(sessions.delete(id));
       }
       return removed;
     },
-    close() {
+    async close() {
       sessions.clear();
     },
   };

@@ -48,7 +48,7 @@ describe('assistant over WebSocket', { timeout: 15_000 }, () => {
       await client.nextOfType('bot_response');
     }
     await server1.server.close();
-    first.close();
+    await first.close();
 
     const second = createSqliteStore(path);
     t.after(() => second.close());

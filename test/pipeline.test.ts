@@ -202,7 +202,7 @@ describe('sessions survive', { timeout: 10_000 }, () => {
     client.send(userMessage('lost'));
     assert.equal((await client.nextOfType('error')).error_code, 'INTERNAL_SERVER_ERROR');
     assert.ok(!client.frames.some((f) => f.type === 'bot_response'), 'no reply that was not stored');
-    assert.equal(real.getSession('full-1'), undefined);
+    assert.equal(await real.getSession('full-1'), undefined);
     assert.equal((await log.waitFor('turn failed')).clientId, 'full-1');
     client.send(userMessage('kept'));
     assert.equal((await client.nextOfType('bot_response')).content, 'Echo: kept');
@@ -218,7 +218,7 @@ describe('sessions survive', { timeout: 10_000 }, () => {
     client.ws.close();
     await client.closed;
     await log.waitFor('sessions swept', (line) => line.removed === 1);
-    assert.equal(store.getSession('ttl-1'), undefined);
+    assert.equal(await store.getSession('ttl-1'), undefined);
     const again = await connectClient(t, wsUrl('ttl-1'));
     assert.deepEqual(again.established.metadata, { resumed: false, messages: 0, pending: 0 });
   });

@@ -21,23 +21,23 @@ export function storeContract(name: string, makeStore: MakeStore): void {
   describe(`${name} store contract`, () => {
     it('knows nothing of a new client', async (t) => {
       const store = makeStore(t);
-      assert.deepEqual(store.openSession('c-new', T0), { resumed: false, messages: 0, pending: [] });
-      assert.equal(store.getSession('c-new'), undefined);
-      assert.equal(store.loadState('c-new'), undefined);
+      assert.deepEqual(await store.openSession('c-new', T0), { resumed: false, messages: 0, pending: [] });
+      assert.equal(await store.getSession('c-new'), undefined);
+      assert.equal(await store.loadState('c-new'), undefined);
     });
 
     it('stores a turn with its replies pending until delivered', async (t) => {
       const store = makeStore(t);
       const stored = await store.commitTurn('c-1', turn('hello', 'm1', { step: 1 }, ['one', 'two']), T0);
       assert.deepEqual(stored.map((r) => r.frame.content), ['one', 'two']);
-      const opened = store.openSession('c-1', later(1));
+      const opened = await store.openSession('c-1', later(1));
       assert.equal(opened.resumed, true);
       assert.equal(opened.messages, 3);
       assert.deepEqual(opened.pending.map((r) => r.frame.content), ['one', 'two']);
-      store.markDelivered('c-1', [stored[0]!.id]);
-      assert.deepEqual(store.openSession('c-1', later(2)).pending.map((r) => r.frame.content), ['two']);
-      store.markDelivered('c-1', [stored[1]!.id]);
-      assert.deepEqual(store.openSession('c-1', later(3)).pending, []);
+      await store.markDelivered('c-1', [stored[0]!.id]);
+      assert.deepEqual((await store.openSession('c-1', later(2))).pending.map((r) => r.frame.content), ['two']);
+      await store.markDelivered('c-1', [stored[1]!.id]);
+      assert.deepEqual((await store.openSession('c-1', later(3))).pending, []);
     });
 
     it('keeps the exact reply frames', async (t) => {
@@ -46,31 +46,31 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       record.replies[0]!.metadata = { intent: 'greeting' };
       record.replies[0]!.ui_elements = { buttons: [{ action_type: 'confirm', label: 'Yes', value: 'yes', variant: 'primary' }] };
       await store.commitTurn('c-2', record, T0);
-      assert.deepEqual(store.openSession('c-2', T0).pending[0]!.frame, record.replies[0]);
+      assert.deepEqual((await store.openSession('c-2', T0)).pending[0]!.frame, record.replies[0]);
     });
 
     it('hands back the engine state of the last turn, and keeps it when a turn returns none', async (t) => {
       const store = makeStore(t);
       await store.commitTurn('c-3', turn('a', undefined, { count: 1, nested: { ok: true } }), T0);
       await store.commitTurn('c-3', turn('b', undefined, undefined), T0);
-      assert.deepEqual(store.loadState('c-3'), { count: 1, nested: { ok: true } });
+      assert.deepEqual(await store.loadState('c-3'), { count: 1, nested: { ok: true } });
       await store.commitTurn('c-3', turn('c', undefined, { count: 2 }), T0);
-      assert.deepEqual(store.loadState('c-3'), { count: 2 });
+      assert.deepEqual(await store.loadState('c-3'), { count: 2 });
     });
 
     it('finds the replies of a processed message_id, and only of that client', async (t) => {
       const store = makeStore(t);
       await store.commitTurn('c-4', turn('book it', 'm-7', undefined, ['Booked.', 'Anything else?']), T0);
-      assert.deepEqual(store.findReplies('c-4', 'm-7')?.map((r) => r.frame.content), ['Booked.', 'Anything else?']);
-      assert.equal(store.findReplies('c-4', 'm-8'), undefined);
-      assert.equal(store.findReplies('someone-else', 'm-7'), undefined);
+      assert.deepEqual((await store.findReplies('c-4', 'm-7'))?.map((r) => r.frame.content), ['Booked.', 'Anything else?']);
+      assert.equal(await store.findReplies('c-4', 'm-8'), undefined);
+      assert.equal(await store.findReplies('someone-else', 'm-7'), undefined);
     });
 
     it('records the history in order with roles and message ids', async (t) => {
       const store = makeStore(t);
       await store.commitTurn('c-5', turn('first', 'm1'), T0);
       await store.commitTurn('c-5', turn('second'), later(1));
-      const session = store.getSession('c-5')!;
+      const session = (await store.getSession('c-5'))!;
       assert.deepEqual(
         session.history.map((h) => [h.role, h.content, h.message_id]),
         [
@@ -89,29 +89,29 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       const store = makeStore(t, { maxHistoryMessages: 4 });
       for (let i = 1; i <= 5; i++) {
         const stored = await store.commitTurn('c-6', turn(`m${i}`), later(i));
-        store.markDelivered('c-6', stored.map((r) => r.id));
+        await store.markDelivered('c-6', stored.map((r) => r.id));
       }
-      assert.deepEqual(store.getSession('c-6')!.history.map((h) => h.content), ['m4', 'Echo: m4', 'm5', 'Echo: m5']);
+      assert.deepEqual((await store.getSession('c-6'))!.history.map((h) => h.content), ['m4', 'Echo: m4', 'm5', 'Echo: m5']);
     });
 
     it('never drops an undelivered reply to honour the cap', async (t) => {
       const store = makeStore(t, { maxHistoryMessages: 2 });
       await store.commitTurn('c-7', turn('one'), T0);
       await store.commitTurn('c-7', turn('two'), T0);
-      assert.deepEqual(store.openSession('c-7', T0).pending.map((r) => r.frame.content), ['Echo: one', 'Echo: two']);
+      assert.deepEqual((await store.openSession('c-7', T0)).pending.map((r) => r.frame.content), ['Echo: one', 'Echo: two']);
     });
 
     it('deletes everything of one client', async (t) => {
       const store = makeStore(t);
       await store.commitTurn('c-8', turn('x', 'm1', { a: 1 }), T0);
       await store.commitTurn('c-9', turn('y'), T0);
-      assert.equal(store.deleteSession('c-8'), true);
-      assert.equal(store.deleteSession('c-8'), false);
-      assert.equal(store.getSession('c-8'), undefined);
-      assert.equal(store.findReplies('c-8', 'm1'), undefined);
-      assert.equal(store.loadState('c-8'), undefined);
-      assert.deepEqual(store.openSession('c-8', T0), { resumed: false, messages: 0, pending: [] });
-      assert.ok(store.getSession('c-9'));
+      assert.equal(await store.deleteSession('c-8'), true);
+      assert.equal(await store.deleteSession('c-8'), false);
+      assert.equal(await store.getSession('c-8'), undefined);
+      assert.equal(await store.findReplies('c-8', 'm1'), undefined);
+      assert.equal(await store.loadState('c-8'), undefined);
+      assert.deepEqual(await store.openSession('c-8', T0), { resumed: false, messages: 0, pending: [] });
+      assert.ok(await store.getSession('c-9'));
     });
 
     it('sweeps sessions idle since before the cutoff, counting a reconnect as activity', async (t) => {
@@ -119,11 +119,11 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       await store.commitTurn('old', turn('x'), T0);
       await store.commitTurn('returning', turn('x'), T0);
       await store.commitTurn('fresh', turn('x'), later(60));
-      store.openSession('returning', later(90));
-      assert.equal(store.sweep(later(30)), 1);
-      assert.equal(store.getSession('old'), undefined);
-      assert.ok(store.getSession('returning'));
-      assert.ok(store.getSession('fresh'));
+      await store.openSession('returning', later(90));
+      assert.equal(await store.sweep(later(30)), 1);
+      assert.equal(await store.getSession('old'), undefined);
+      assert.ok(await store.getSession('returning'));
+      assert.ok(await store.getSession('fresh'));
     });
   });
 }

@@ -24,11 +24,11 @@ describe('sqlite store', () => {
     const path = join(tempDir(t), 'nested', 'folder', 'mm.db');
     const first = createSqliteStore(path);
     await first.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
-    first.close();
+    await first.close();
     const second = createSqliteStore(path);
     t.after(() => second.close());
-    assert.equal(second.openSession('c-1', T0).messages, 2);
-    assert.deepEqual(second.loadState('c-1'), { n: 1 });
+    assert.equal((await second.openSession('c-1', T0)).messages, 2);
+    assert.deepEqual(await second.loadState('c-1'), { n: 1 });
   });
 
   it('refuses a file that is not a database, naming the path', (t) => {
@@ -56,7 +56,7 @@ describe('sqlite store', () => {
     saboteur.exec("CREATE TRIGGER fail_replies BEFORE INSERT ON messages WHEN NEW.role = 'assistant' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     saboteur.close();
     await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
-    assert.equal(store.getSession('c-1'), undefined);
-    assert.equal(store.findReplies('c-1', 'm1'), undefined);
+    assert.equal(await store.getSession('c-1'), undefined);
+    assert.equal(await store.findReplies('c-1', 'm1'), undefined);
   });
 });
