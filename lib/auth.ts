@@ -12,7 +12,7 @@ export function createAdminGuard(adminToken: string | undefined): (req: Incoming
   if (adminToken === undefined) {
     return (_req, clientAddress) => {
       if (!isLoopback(clientAddress)) {
-        throw new HttpError(403, 'FORBIDDEN', 'Admin routes answer only loopback callers unless ADMIN_TOKEN is set');
+        throw new HttpError('FORBIDDEN');
       }
     };
   }
@@ -22,7 +22,7 @@ export function createAdminGuard(adminToken: string | undefined): (req: Incoming
     const match = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
     const given = createHash('sha256').update(match?.[1] ?? '').digest();
     if (!match || !timingSafeEqual(given, expected)) {
-      throw new HttpError(401, 'UNAUTHORIZED', 'A valid admin bearer token is required', { 'WWW-Authenticate': 'Bearer' });
+      throw new HttpError('UNAUTHORIZED', undefined, { 'WWW-Authenticate': 'Bearer' });
     }
   };
 }

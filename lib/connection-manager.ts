@@ -12,10 +12,8 @@ const OPEN = 1;
 
 export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
   readonly connectedAt = new Date();
-  /** Every frame received on this socket, valid or not. */
-  messageCount = 0;
-  /** Turns accepted from this socket (valid messages that were not refused as BUSY). */
-  turns = 0;
+  #messageCount = 0;
+  #turns = 0;
   /**
    * Heartbeat flag: cleared when a ping goes out, set again by the pong. Still clear at the next
    * tick means the peer missed a whole interval and is terminated.
@@ -23,6 +21,12 @@ export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
   alive = true;
   /** Set once the peer stopped reading and the backlog passed the limit; no frame is queued after. */
   overflowed = false;
+  /**
+   * Set once connection_established has been sent. Until then (the store is opening the session)
+   * replies are held back, so the greeting goes first; a reply held back stays pending in the store
+   * and the greeting delivers it.
+   */
+  greeted = false;
 
   readonly clientId: string;
   readonly socket: S;
@@ -34,6 +38,24 @@ export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
 
   get isOpen(): boolean {
     return this.socket.readyState === OPEN;
+  }
+
+  /** Every frame received on this socket, valid or not. */
+  get messageCount(): number {
+    return this.#messageCount;
+  }
+
+  /** Turns accepted from this socket (valid messages that were not refused as BUSY). */
+  get turns(): number {
+    return this.#turns;
+  }
+
+  frameReceived(): void {
+    this.#messageCount++;
+  }
+
+  turnAccepted(): void {
+    this.#turns++;
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Logger } from './logger.ts';
 import type { EngineReply, UserMessage } from './protocol.ts';
+import type { Route } from './routes.ts';
+import type { Store } from './store.ts';
 
 export type { EngineReply } from './protocol.ts';
 
@@ -25,7 +27,7 @@ export interface EngineOutput {
   state?: unknown;
   /**
    * JSON items that leave the state for good (meetings long past): the store keeps them apart from the
-   * state, so they cost a turn nothing, and hands them to `calendar()`. Never given back as `ctx.state`.
+   * state, so they cost a turn nothing, and the engine's routes can read them. Never given back as `ctx.state`.
    */
   archive?: unknown[];
 }
@@ -39,8 +41,19 @@ export interface ConversationEngine {
   reply(message: UserMessage, ctx: EngineContext): EngineOutput | Promise<EngineOutput>;
   /** Called once by close(), after the last turn has settled. */
   dispose?(): void | Promise<void>;
-  /** Renders a client's stored state and archive as an iCalendar document for the calendar routes. */
-  calendar?(state: unknown, clientId: string, archive: unknown[]): string;
+  /**
+   * The engine's own HTTP routes (the assistant's `/calendar/{client_id}.ics`), served beside the
+   * server's under `basePath` and turned off with `routes: { engine: false }`. Called once, when the
+   * server is created. A handler may throw an HttpError for a clean 4xx; anything else is a logged 500.
+   */
+  routes?(ctx: EngineRouteContext): Route[];
+}
+
+/** What an engine's routes may use. */
+export interface EngineRouteContext {
+  /** The server's store: the engine's state per client lives in `getSession(clientId).state`. */
+  store: Store;
+  log: Logger;
 }
 
 /** The Phase-1 placeholder: answers every message with "Echo: " and its content. */

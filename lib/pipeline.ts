@@ -1,5 +1,6 @@
 import type { ConversationEngine } from './engine.ts';
 import type { Logger } from './logger.ts';
+import type { TurnEvents } from './options.ts';
 import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
 import type { Store, StoredReply } from './store.ts';
 
@@ -16,6 +17,8 @@ export interface TurnPipelineOptions {
    * returns false when the client has none open. `onSent` reports whether the write went out.
    */
   send(clientId: string, data: string, onSent?: (err?: Error) => void): boolean;
+  /** The embedder's turn callbacks. */
+  events?: TurnEvents;
 }
 
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
@@ -116,12 +119,23 @@ export class TurnPipeline {
     this.#options.send(clientId, JSON.stringify(frame));
   }
 
+  /** Calls one of the embedder's turn callbacks; one that throws must not fail the turn. */
+  #emit<E extends keyof TurnEvents>(event: E, info: Parameters<NonNullable<TurnEvents[E]>>[0]): void {
+    try {
+      (this.#options.events?.[event] as ((info: unknown) => void) | undefined)?.(info);
+    } catch (err) {
+      this.#options.log.error('turn event handler failed', { clientId: info.clientId, event, err });
+    }
+  }
+
   /** Never rejects: every failure becomes an error frame and a log line. */
   async #runTurn(clientId: string, message: UserMessage): Promise<void> {
     const { engine, store, log, engineTimeoutMs } = this.#options;
     const replyTo = message.message_id;
     const receivedAt = new Date();
+    const turn = replyTo === undefined ? { clientId } : { clientId, messageId: replyTo };
     this.#sendFrame(clientId, systemFrame('processing', { reply_to: replyTo }));
+    this.#emit('onTurnStarted', turn);
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(TIMED_OUT), engineTimeoutMs);
@@ -131,7 +145,8 @@ export class TurnPipeline {
         const previous = await store.findReplies(clientId, replyTo);
         if (previous) {
           log.debug('repeated message_id answered from the store', { clientId, messageId: replyTo });
-          return this.deliver(clientId, previous);
+          this.deliver(clientId, previous);
+          return this.#emit('onTurnReplied', { ...turn, replies: previous.length });
         }
       }
       const ctx = { clientId, signal: controller.signal, log, state: await store.loadState(clientId) };
@@ -141,16 +156,17 @@ export class TurnPipeline {
       const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state }, new Date());
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
+      this.#emit('onTurnReplied', { ...turn, replies: stored.length });
     } catch (err) {
       if (controller.signal.reason === SHUT_DOWN) {
         log.info('turn aborted by shutdown', { clientId });
-      } else if (controller.signal.reason === TIMED_OUT) {
-        log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
-        this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
-      } else {
-        log.error('turn failed', { clientId, err });
-        this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));
+        return this.#emit('onTurnFailed', turn);
       }
+      const code = controller.signal.reason === TIMED_OUT ? 'LLM_PROCESSING_ERROR' : 'INTERNAL_SERVER_ERROR';
+      if (code === 'LLM_PROCESSING_ERROR') log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
+      else log.error('turn failed', { clientId, err });
+      this.#sendFrame(clientId, errorFrame(code, { reply_to: replyTo }));
+      this.#emit('onTurnFailed', { ...turn, code });
     } finally {
       clearTimeout(timer);
       this.#running.delete(controller);

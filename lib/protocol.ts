@@ -1,4 +1,7 @@
 import * as v from 'valibot';
+import { ERRORS, type ErrorCode } from './errors.ts';
+
+export { ERROR_CODES, type ErrorCode } from './errors.ts';
 
 /**
  * The wire protocol of `WS /ws/{client_id}`: what clients may send, what the server sends back, and
@@ -34,27 +37,6 @@ export const CLOSE_REASONS = {
   replaced: 'Replaced by a newer connection',
 } as const;
 
-export const ERROR_CODES = {
-  invalidMessageFormat: 'INVALID_MESSAGE_FORMAT',
-  internal: 'INTERNAL_SERVER_ERROR',
-  engineFailed: 'LLM_PROCESSING_ERROR',
-  busy: 'BUSY',
-  rateLimited: 'RATE_LIMITED',
-  invalidTimeZone: 'INVALID_TIMEZONE',
-} as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
-
-/** The human-readable text each error code carries; never derived from the input or the failure. */
-const ERROR_MESSAGES: Record<ErrorCode, string> = {
-  INVALID_MESSAGE_FORMAT: 'Message format is invalid. Please check the message structure.',
-  INTERNAL_SERVER_ERROR: 'An internal error occurred. Please try reconnecting.',
-  LLM_PROCESSING_ERROR: "I'm having trouble processing your request. Please try again.",
-  BUSY: 'Too many messages are waiting for an answer. Wait for a reply, then send again.',
-  RATE_LIMITED: 'Too many messages. Wait retry_after_ms milliseconds, then send again.',
-  INVALID_TIMEZONE: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".',
-};
-
 /** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"). */
 export function isValidTimeZone(timeZone: string): boolean {
   if (timeZone.length === 0 || timeZone.length > 64) return false;
@@ -71,8 +53,8 @@ const nonBlank = (text: string) => text.trim().length > 0;
 /** The default cap on `content`, in characters (MAX_CONTENT_CHARS). */
 export const DEFAULT_MAX_CONTENT_CHARS = 4000;
 
-export function userMessageSchema(maxContentChars = DEFAULT_MAX_CONTENT_CHARS) {
-  return v.object({
+function userMessageEntries(maxContentChars: number) {
+  return {
     type: v.optional(v.literal('user_message', 'Expected "user_message"'), 'user_message'),
     content: v.pipe(
       v.string('Expected a string'),
@@ -85,20 +67,29 @@ export function userMessageSchema(maxContentChars = DEFAULT_MAX_CONTENT_CHARS) {
     message_id: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(100, 'Must be at most 100 characters'))),
     /** The client's IANA time zone; it replaces the one given with ?tz= or in earlier messages. */
     timezone: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(64, 'Must be at most 64 characters'))),
-  });
+  };
 }
 
-export type UserMessageSchema = ReturnType<typeof userMessageSchema>;
-export type UserMessage = v.InferOutput<UserMessageSchema>;
+/**
+ * Every frame a client may send, told apart by `type` (absent means `user_message`, as Phase-1
+ * clients send it). A new frame type is one more object here and one handler in session.ts.
+ */
+export function inboundSchema(maxContentChars = DEFAULT_MAX_CONTENT_CHARS) {
+  return v.variant('type', [v.object(userMessageEntries(maxContentChars))], 'Expected "user_message"');
+}
 
-const defaultSchema = userMessageSchema();
+export type InboundSchema = ReturnType<typeof inboundSchema>;
+export type InboundFrame = v.InferOutput<InboundSchema>;
+export type UserMessage = Extract<InboundFrame, { type: 'user_message' }>;
+
+const defaultSchema = inboundSchema();
 
 export interface IssueDetail {
   path: string;
   message: string;
 }
 
-export type ParseResult = { ok: true; message: UserMessage } | { ok: false; details: IssueDetail[] };
+export type ParseResult = { ok: true; message: InboundFrame } | { ok: false; details: IssueDetail[] };
 
 /** At most this many issues are reported for one frame, so a hostile frame cannot make the answer large. */
 const MAX_DETAILS = 10;
@@ -110,7 +101,7 @@ const ROOT = '$';
  * the input back (valibot's default messages quote the received value, so every schema above sets
  * its own).
  */
-export function parseUserMessage(text: string, schema: UserMessageSchema = defaultSchema): ParseResult {
+export function parseUserMessage(text: string, schema: InboundSchema = defaultSchema): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -124,8 +115,9 @@ export function parseUserMessage(text: string, schema: UserMessageSchema = defau
   if (result.success) return { ok: true, message: result.output };
   const details = result.issues.slice(0, MAX_DETAILS).map((issue) => ({
     path: v.getDotPath(issue) ?? ROOT,
-    // A missing key is reported by the object schema, with no message of ours attached.
-    message: issue.type === 'object' ? 'Required' : issue.message,
+    // A missing key is reported by the variant's object schema (valibot's issue types leave it out),
+    // with no message of ours attached.
+    message: (issue.type as string) === 'object' ? 'Required' : issue.message,
   }));
   return { ok: false, details };
 }
@@ -189,7 +181,7 @@ export function systemFrame(content: SystemFrame['content'], optional: Pick<Syst
 
 export function errorFrame(code: ErrorCode, optional: Pick<ErrorFrame, 'reply_to' | 'details' | 'retry_after_ms'> = {}): ErrorFrame {
   return withOptional<ErrorFrame>(
-    { type: 'error', error_code: code, message: ERROR_MESSAGES[code], timestamp: now(), retry_suggested: true },
+    { type: 'error', error_code: code, message: ERRORS[code].message, timestamp: now(), retry_suggested: true },
     optional,
   );
 }

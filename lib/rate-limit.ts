@@ -83,8 +83,4 @@ export class AddressLimits {
   prune(now = Date.now()): void {
     for (const [address, bucket] of this.#buckets) if (bucket.isFull(now)) this.#buckets.delete(address);
   }
-
-  get trackedAddresses(): number {
-    return this.#buckets.size;
-  }
 }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
 import type { ConnectionManager } from './connection-manager.ts';
-import type { ConversationEngine } from './engine.ts';
-import { HttpError } from './errors.ts';
+import { HttpError, sendHttpError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { botResponseFrame, isValidClientId } from './protocol.ts';
+import type { RouteName, ServerInfo } from './options.ts';
+import { isValidClientId } from './protocol.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -20,14 +20,21 @@ export interface JsonResponse {
   headers?: Record<string, string>;
 }
 
-type Handler = (req: IncomingMessage, params: string[]) => JsonResponse | Promise<JsonResponse>;
+/** Answers one request; may throw an HttpError (rendered as `{"detail", "error_code"}`) or anything else (a 500). */
+export type RouteHandler = (req: IncomingMessage, params: string[]) => JsonResponse | Promise<JsonResponse>;
 
+/** One REST route; an engine contributes its own through `ConversationEngine.routes`. */
 export interface Route {
-  /** Matched against the whole pathname; capture groups become `params`. */
+  /** Matched against the whole pathname after basePath (`/calendar/x.ics`); capture groups become `params`. */
   path: RegExp;
-  methods: Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>;
-  /** Checked by the router's guard before anything else, the method included. */
+  methods: Partial<Record<'GET' | 'POST' | 'DELETE', RouteHandler>>;
+  /** Behind the admin guard (ADMIN_TOKEN, or loopback callers only), checked before anything else. */
   privileged?: boolean;
+}
+
+/** A route with the name its toggle (`options.routes`) goes by. */
+export interface NamedRoute extends Route {
+  name: RouteName;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType?: string): void {
@@ -41,16 +48,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(payload);
 }
 
-function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, { detail: err.message, error_code: err.code }, err.headers);
-}
-
 /**
  * Reads a JSON object body of at most `limit` bytes. A declared Content-Length over the limit is refused
  * before anything is read; a body that grows past it while streaming stops being buffered at once.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
+  const tooLarge = () => new HttpError('PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -63,10 +66,10 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   try {
     value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new HttpError(400, 'INVALID_JSON', 'Request body must be valid JSON');
+    throw new HttpError('INVALID_JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HttpError(400, 'INVALID_BODY', 'Request body must be a JSON object');
+    throw new HttpError('INVALID_BODY');
   }
   return value as Record<string, unknown>;
 }
@@ -74,89 +77,94 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 /** Parses `body` with `schema`; the 400 names the first bad field and never echoes its value. */
 function parseBody<T extends v.GenericSchema>(schema: T, body: unknown, describe: string): v.InferOutput<T> {
   const result = v.safeParse(schema, body);
-  if (!result.success) throw new HttpError(400, 'INVALID_BODY', describe);
+  if (!result.success) throw new HttpError('INVALID_BODY', describe);
   return result.output;
+}
+
+export interface RouterOptions {
+  log: Logger;
+  /** Throws an HttpError (401, 403) when the request may not use a privileged route. */
+  guard: (req: IncomingMessage) => void;
+  /** Prefix every path must carry ('' for none); the routes match what follows it. */
+  basePath: string;
+}
+
+/** The path under `basePath`, or undefined when the request is not under it. */
+export function pathUnder(basePath: string, pathname: string): string | undefined {
+  if (basePath === '') return pathname;
+  if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return undefined;
+  return pathname.slice(basePath.length) || '/';
 }
 
 /**
  * Builds the request handler for a route table. It returns false, writing nothing, when no route's
  * path matches, so a host server can chain its own routes after it.
  */
-export interface RouterOptions {
-  log: Logger;
-  /** Throws an HttpError (401, 403) when the request may not use a privileged route. */
-  guard: (req: IncomingMessage) => void;
-}
-
-export function createRouter(routes: Route[], { log, guard }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createRouter(routes: Route[], { log, guard, basePath }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    let params: string[] | undefined;
-    const route = routes.find((r) => {
-      const match = r.path.exec(pathname);
-      if (match) params = match.slice(1);
-      return match !== null;
-    });
-    if (!route) return false;
-    if (route.privileged) {
-      try {
-        guard(req);
-      } catch (err) {
-        sendError(res, err as HttpError);
-        return true;
-      }
+    const pathname = pathUnder(basePath, new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (pathname === undefined) return false;
+    const found = matchRoute(routes, pathname);
+    if (!found) return false;
+    const { route, params } = found;
+    try {
+      if (route.privileged) guard(req);
+      const handler = route.methods[(req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods']];
+      if (!handler) throw methodNotAllowed(route);
+      Promise.resolve()
+        .then(() => handler(req, params))
+        .then(
+          ({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType),
+          (err: unknown) => answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err })),
+        );
+    } catch (err) {
+      answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err }));
     }
-    const method = req.method === 'HEAD' ? 'GET' : (req.method as keyof Route['methods']);
-    const handler = route.methods[method];
-    if (!handler) {
-      const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
-      sendError(res, new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method Not Allowed', { Allow: allow.join(', ') }));
-      return true;
-    }
-    Promise.resolve()
-      .then(() => handler(req, params ?? []))
-      .then(
-        ({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType),
-        (err: unknown) => {
-          if (res.destroyed) return;
-          if (err instanceof HttpError) return sendError(res, err);
-          log.error('request failed', { method: req.method, path: pathname, err });
-          sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
-        },
-      );
     return true;
   };
 }
 
-export function notFound(res: ServerResponse): void {
-  sendError(res, new HttpError(404, 'NOT_FOUND', 'Not Found'));
+function matchRoute(routes: Route[], pathname: string): { route: Route; params: string[] } | undefined {
+  for (const route of routes) {
+    const match = route.path.exec(pathname);
+    if (match) return { route, params: match.slice(1) };
+  }
+  return undefined;
+}
+
+function methodNotAllowed(route: Route): HttpError {
+  const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+  return new HttpError('METHOD_NOT_ALLOWED', undefined, { Allow: allow.join(', ') });
+}
+
+/** An HttpError is the client's answer; anything else is a bug: logged once, answered 500 without its text. */
+function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): void {
+  if (res.destroyed) return;
+  if (err instanceof HttpError) return sendHttpError(res, err);
+  logBug();
+  sendHttpError(res, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
 }
 
 export interface RouteDeps {
-  connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot' | 'broadcast'>;
+  connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot'>;
   store: Store;
-  engine: ConversationEngine;
+  /** Sends a broadcast bot_response to every connected client; returns how many it went to. */
+  broadcast(content: string): number;
   isClosing(): boolean;
   serverInfo: ServerInfo;
   startedAt: number;
   maxBodyBytes: number;
 }
 
-export interface ServerInfo {
-  name: string;
-  version: string;
-}
-
 const BroadcastSchema = v.object({ content: v.pipe(v.string(), v.check((s) => s.trim().length > 0)) });
 
 const SESSION_PATH = /^\/admin\/sessions\/([^/]+)$/;
-const CALENDAR_PATH = /^\/calendar\/([^/]+)\.ics$/;
 
 /** The server's REST surface: health for load balancers, and the admin routes. */
-export function createRoutes(deps: RouteDeps): Route[] {
+export function createRoutes(deps: RouteDeps): NamedRoute[] {
   const { connections, store } = deps;
   const timestamp = () => new Date().toISOString();
-  const noSession = () => new HttpError(404, 'SESSION_NOT_FOUND', 'No stored session for this client id');
+  const noSession = () => new HttpError('SESSION_NOT_FOUND');
   const findSession = async (id: string) => {
     const session = isValidClientId(id) ? await store.getSession(id) : undefined;
     if (!session) throw noSession();
@@ -164,6 +172,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
   };
   return [
     {
+      name: 'health',
       path: /^\/health$/,
       methods: {
         GET: () =>
@@ -173,6 +182,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
       },
     },
     {
+      name: 'clients',
       path: /^\/health\/clients$/,
       privileged: true,
       methods: {
@@ -191,6 +201,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
       },
     },
     {
+      name: 'connections',
       path: /^\/admin\/connections$/,
       privileged: true,
       methods: {
@@ -198,20 +209,20 @@ export function createRoutes(deps: RouteDeps): Route[] {
       },
     },
     {
+      name: 'broadcast',
       path: /^\/admin\/broadcast$/,
       privileged: true,
       methods: {
         POST: async (req) => {
           const body = await readJsonBody(req, deps.maxBodyBytes);
           const { content } = parseBody(BroadcastSchema, body, 'content must be a non-empty string');
-          // Serialized once for every recipient; a per-client session_id would cost one stringify each.
-          const frame = botResponseFrame({ content, metadata: { broadcast: true } });
-          const sent = connections.broadcast(JSON.stringify(frame));
+          const sent = deps.broadcast(content);
           return { body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() } };
         },
       },
     },
     {
+      name: 'sessions',
       path: SESSION_PATH,
       privileged: true,
       methods: {
@@ -219,17 +230,6 @@ export function createRoutes(deps: RouteDeps): Route[] {
         DELETE: async (_req, [id]) => {
           if (!isValidClientId(id!) || !(await store.deleteSession(id!))) throw noSession();
           return { body: { status: 'deleted', client_id: id, timestamp: timestamp() } };
-        },
-      },
-    },
-    {
-      path: CALENDAR_PATH,
-      privileged: true,
-      methods: {
-        GET: async (_req, [id]) => {
-          if (!deps.engine.calendar) throw new HttpError(404, 'NO_CALENDAR', 'This engine keeps no calendar');
-          const session = await findSession(id!);
-          return { body: deps.engine.calendar(session.state, id!, []), contentType: 'text/calendar; charset=utf-8' };
         },
       },
     },

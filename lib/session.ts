@@ -1,6 +1,7 @@
-import type { WebSocket, RawData } from 'ws';
-import type { ClientConnection } from './connection-manager.ts';
+import type { RawData, WebSocket } from 'ws';
+import type { ClientConnection, ConnectionManager } from './connection-manager.ts';
 import type { Logger } from './logger.ts';
+import type { RateLimit } from './options.ts';
 import type { TurnPipeline } from './pipeline.ts';
 import {
   binaryFrameDetails,
@@ -9,76 +10,182 @@ import {
   errorFrame,
   isValidTimeZone,
   parseUserMessage,
+  systemFrame,
+  type InboundFrame,
+  type InboundSchema,
   type ServerFrame,
-  type UserMessageSchema,
+  type UserMessage,
 } from './protocol.ts';
 import { TokenBucket } from './rate-limit.ts';
+import type { SessionOpened, Store } from './store.ts';
 
-export interface RateLimit {
-  /** Frames per second a client may send on average. */
-  perSecond: number;
-  /** Frames a client may send at once before the rate applies. */
-  burst: number;
-  /** Frames refused in a row after which the socket is closed with 1008. */
-  strikes: number;
-}
+/**
+ * A client's connection from the handshake to its close: registration, the greeting
+ * (connection_established and the replies that waited), then the frame loop:
+ * rate limit → frame → JSON → valibot → the handler of the frame's type → the client's turn queue.
+ */
 
 export interface SessionDeps {
+  connections: ConnectionManager<WebSocket>;
   pipeline: TurnPipeline;
+  store: Store;
   log: Logger;
-  schema: UserMessageSchema;
+  schema: InboundSchema;
   rateLimit: RateLimit;
-  /** Sends a serialized frame on this connection, minding its backlog. */
-  send(data: string): void;
-  /** The zone from the upgrade URL's ?tz=, if it had a valid one. */
-  timeZone?: string;
+  onConnect?: (clientId: string) => void;
+  onDisconnect?: (clientId: string, code: number) => void;
+}
+
+/** What the handshake learned about a client. */
+export interface Handshake {
+  clientId: string;
+  remoteAddress: string;
+  /** ?tz= as given, valid or not; null when absent. */
+  zone: string | null;
+}
+
+/** Takes over an accepted socket whose client id is valid and whose token (if any) checked out. */
+export function startSession(ws: WebSocket, handshake: Handshake, deps: SessionDeps): void {
+  const connection = register(ws, handshake.clientId, deps);
+  // No frame is read until connection_established has gone out, so nothing overtakes it.
+  ws.pause();
+  void deps.store.openSession(handshake.clientId, new Date()).then(
+    (session) => greet(connection, handshake, deps, session),
+    (err: unknown) => {
+      deps.log.error('session could not be opened', { clientId: handshake.clientId, err });
+      greet(connection, handshake, deps);
+    },
+  );
+}
+
+/** Makes the socket the client's connection (closing one it replaces) and unregisters it on close. */
+function register(ws: WebSocket, clientId: string, deps: SessionDeps): ClientConnection<WebSocket> {
+  const { connections, log } = deps;
+  const { connection, replaced } = connections.add(clientId, ws);
+  if (replaced) {
+    log.info('connection replaced', { clientId });
+    replaced.socket.close(CLOSE_CODES.replaced, CLOSE_REASONS.replaced);
+  }
+  ws.on('pong', () => {
+    connection.alive = true;
+  });
+  ws.on('close', (code) => {
+    connections.remove(connection);
+    log.info('client disconnected', {
+      clientId,
+      code,
+      durationMs: Date.now() - connection.connectedAt.getTime(),
+      messageCount: connection.messageCount,
+    });
+    deps.onDisconnect?.(clientId, code);
+  });
+  return connection;
 }
 
 /**
- * One socket's message loop: rate limit → frame → JSON → valibot → the client's turn queue. Refused
- * frames are answered on this socket with an error frame and the connection stays open; only a
- * client that goes on flooding after `strikes` refusals in a row is closed.
+ * Sends connection_established (or, when the store failed, it and INTERNAL_SERVER_ERROR), then the
+ * replies that finished while the client was away, then starts reading frames. `session` is
+ * undefined when the store could not open the session.
  */
-export function attachSession(connection: ClientConnection<WebSocket>, deps: SessionDeps): void {
-  const { pipeline, log, schema, rateLimit } = deps;
-  const { socket, clientId } = connection;
-  const reply = (frame: ServerFrame) => deps.send(JSON.stringify(frame));
-  const bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
-  let strikes = 0;
-  // The latest zone the client stated on this connection; every message carries it to the engine.
-  let timeZone = deps.timeZone;
+function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, deps: SessionDeps, session?: SessionOpened): void {
+  const { clientId, socket } = connection;
+  // The socket may have closed, or been replaced by a newer one of the same client, while the store
+  // answered; it is resumed all the same so that its closing handshake can finish.
+  if (!connection.isOpen || deps.connections.get(clientId) !== connection) {
+    socket.resume();
+    return;
+  }
+  const send = (frame: ServerFrame) => deps.connections.sendTo(connection, JSON.stringify(frame));
+  const zoneOk = handshake.zone === null || isValidTimeZone(handshake.zone);
+  connection.greeted = true;
+  if (session) {
+    send(systemFrame('connection_established', { metadata: { resumed: session.resumed, messages: session.messages, pending: session.pending.length } }));
+    if (!zoneOk) send(errorFrame('INVALID_TIMEZONE'));
+    deps.pipeline.deliver(clientId, session.pending);
+  } else {
+    send(systemFrame('connection_established'));
+    send(errorFrame('INTERNAL_SERVER_ERROR'));
+  }
+  const loop = new FrameLoop(connection, deps, zoneOk && handshake.zone !== null ? handshake.zone : undefined);
+  socket.on('message', (data: RawData, isBinary: boolean) => loop.receive(data, isBinary));
+  socket.resume();
+  deps.log.info('client connected', { clientId, remoteAddress: handshake.remoteAddress });
+  deps.onConnect?.(clientId);
+}
 
-  socket.on('message', (data: RawData, isBinary: boolean) => {
-    connection.messageCount++;
-    const waitMs = bucket.take();
-    if (waitMs > 0) {
-      if (++strikes >= rateLimit.strikes) {
-        log.warn('client closed for flooding', { clientId, strikes });
-        return socket.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding);
-      }
-      return reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs }));
-    }
-    strikes = 0;
+/** How each inbound frame type is handled; one entry per variant of the inbound schema. */
+const HANDLERS: { [T in InboundFrame['type']]: (loop: FrameLoop, frame: Extract<InboundFrame, { type: T }>) => void } = {
+  user_message: (loop, message) => loop.submit(message),
+};
+
+/**
+ * One socket's frames. Refused frames are answered on this socket with an error frame and the
+ * connection stays open; only a client that goes on flooding after `strikes` refusals in a row is closed.
+ */
+class FrameLoop {
+  readonly #connection: ClientConnection<WebSocket>;
+  readonly #deps: SessionDeps;
+  readonly #bucket: TokenBucket;
+  #strikes = 0;
+  /** The latest zone the client stated on this connection; every message carries it to the engine. */
+  #timeZone: string | undefined;
+
+  constructor(connection: ClientConnection<WebSocket>, deps: SessionDeps, timeZone: string | undefined) {
+    this.#connection = connection;
+    this.#deps = deps;
+    this.#bucket = new TokenBucket(deps.rateLimit.perSecond, deps.rateLimit.burst);
+    this.#timeZone = timeZone;
+  }
+
+  receive(data: RawData, isBinary: boolean): void {
+    const { clientId } = this.#connection;
+    this.#connection.frameReceived();
+    if (!this.#withinRate()) return;
     if (isBinary) {
-      log.debug('binary frame refused', { clientId });
-      return reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: binaryFrameDetails }));
+      this.#deps.log.debug('binary frame refused', { clientId });
+      return this.#reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: binaryFrameDetails }));
     }
     // A text frame is always one Buffer: the socket's binaryType is ws's default, 'nodebuffer'.
-    const parsed = parseUserMessage((data as Buffer).toString('utf8'), schema);
+    const parsed = parseUserMessage((data as Buffer).toString('utf8'), this.#deps.schema);
     if (!parsed.ok) {
-      log.debug('invalid message', { clientId, details: parsed.details });
-      return reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: parsed.details }));
+      this.#deps.log.debug('invalid message', { clientId, details: parsed.details });
+      return this.#reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: parsed.details }));
     }
-    const { message } = parsed;
+    HANDLERS[parsed.message.type](this, parsed.message);
+  }
+
+  /** A user message: its zone, then the client's turn queue. */
+  submit(message: UserMessage): void {
+    const { clientId } = this.#connection;
     if (message.timezone !== undefined) {
-      if (!isValidTimeZone(message.timezone)) return reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
-      timeZone = message.timezone;
-    } else if (timeZone !== undefined) {
-      message.timezone = timeZone;
+      if (!isValidTimeZone(message.timezone)) return this.#reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
+      this.#timeZone = message.timezone;
+    } else if (this.#timeZone !== undefined) {
+      message.timezone = this.#timeZone;
     }
-    log.debug('message received', { clientId, content: message.content, messageId: message.message_id });
-    const result = pipeline.submit(clientId, message);
-    if (result === 'accepted') connection.turns++;
-    else if (result === 'busy') reply(errorFrame('BUSY', { reply_to: message.message_id }));
-  });
+    this.#deps.log.debug('message received', { clientId, content: message.content, messageId: message.message_id });
+    const result = this.#deps.pipeline.submit(clientId, message);
+    if (result === 'accepted') this.#connection.turnAccepted();
+    else if (result === 'busy') this.#reply(errorFrame('BUSY', { reply_to: message.message_id }));
+  }
+
+  /** Spends a token; false (having answered RATE_LIMITED, or closed a flooding client) when there was none. */
+  #withinRate(): boolean {
+    const waitMs = this.#bucket.take();
+    if (waitMs === 0) {
+      this.#strikes = 0;
+      return true;
+    }
+    if (++this.#strikes >= this.#deps.rateLimit.strikes) {
+      this.#deps.log.warn('client closed for flooding', { clientId: this.#connection.clientId, strikes: this.#strikes });
+      this.#connection.socket.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding);
+    } else {
+      this.#reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs }));
+    }
+    return false;
+  }
+
+  #reply(frame: ServerFrame): void {
+    this.#deps.connections.sendTo(this.#connection, JSON.stringify(frame));
+  }
 }

@@ -85,8 +85,8 @@ describe('ConnectionManager', () => {
   it('snapshots connection times and counters', () => {
     const manager = new ConnectionManager();
     const { connection } = manager.add('alice', fakeSocket());
-    connection.messageCount = 3;
-    connection.turns = 2;
+    for (let i = 0; i < 3; i++) connection.frameReceived();
+    for (let i = 0; i < 2; i++) connection.turnAccepted();
     const snap = manager.snapshot();
     assert.equal(snap.alice?.message_count, 3);
     assert.equal(snap.alice?.turns, 2);

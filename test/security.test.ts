@@ -66,7 +66,7 @@ describe('privileged routes', { timeout: 10_000 }, () => {
     const log = recordingLogger();
     // Trusting the loopback proxy lets this test present a remote client address over loopback.
     const { base } = await startServer(t, { trustProxy: ['127.0.0.1'], logger: log });
-    assert.equal((await log.waitFor('ADMIN_TOKEN not set: admin routes answer loopback callers only')).level, 'warn');
+    assert.equal((await log.waitFor('admin token not set: admin routes answer loopback callers only')).level, 'warn');
     for (const path of privileged) {
       const remote = await fetch(`${base}${path}`, { headers: { 'x-forwarded-for': '203.0.113.5' } });
       assert.equal(remote.status, 403, path);

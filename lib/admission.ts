@@ -1,0 +1,172 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { BEARER_PROTOCOL, createTokenVerifier, tokenOf, type TokenVerdict } from './auth.ts';
+import { HttpError, refuseHandshake } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { CLOSE_CODES, CLOSE_REASONS, isValidClientId } from './protocol.ts';
+import { AddressLimits } from './rate-limit.ts';
+import { pathUnder } from './routes.ts';
+import type { Handshake } from './session.ts';
+
+/** Retry-After (seconds) sent with 503s while full or shutting down. */
+const RETRY_AFTER_SECONDS = '5';
+
+export interface AdmissionOptions {
+  log: Logger;
+  basePath: string;
+  maxConnections: number;
+  maxMessageBytes: number;
+  connectRatePerMin: number;
+  maxConnectionsPerIp: number;
+  authSecret?: string;
+  allowedOrigins?: string[];
+  clientAddress: (req: IncomingMessage) => string;
+  /** True once close() has begun. */
+  isClosing(): boolean;
+  /** True when the client id is connected now (a reconnect replaces it, so it needs no new slot). */
+  isConnected(clientId: string): boolean;
+  /** Takes over a socket whose handshake passed every check. */
+  onAccepted(ws: WebSocket, handshake: Handshake): void;
+}
+
+/**
+ * The upgrade path, `/ws/{client_id}`: origin, per-address limits, the connection cap, the token,
+ * then the WebSocket handshake. Refusals before the handshake are HTTP answers on the raw socket;
+ * a bad client id or token is accepted and closed with 1008, because a browser sees a close code and
+ * reason but never the status of a refused handshake.
+ */
+export class Admission {
+  readonly #options: AdmissionOptions;
+  readonly #wss: WebSocketServer;
+  readonly #addressLimits: AddressLimits;
+  readonly #verifyToken?: (token: string | undefined, clientId: string) => Promise<TokenVerdict>;
+  readonly #allowedOrigins?: Set<string>;
+  /**
+   * Sockets admitted and not yet closed, whether or not their handshake has finished. Counted from
+   * admission, before the asynchronous token check: counting registered connections instead let any
+   * number of upgrades through while their tokens were being checked.
+   */
+  #open = 0;
+
+  constructor(options: AdmissionOptions) {
+    this.#options = options;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxMessageBytes,
+      // Browsers carry the token as `Sec-WebSocket-Protocol: bearer, <token>` and fail the connection
+      // unless the server picks one of the offered protocols; pick `bearer`, never the token.
+      handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
+    });
+    this.#addressLimits = new AddressLimits({ connectsPerMinute: options.connectRatePerMin, maxPerAddress: options.maxConnectionsPerIp });
+    if (options.authSecret !== undefined) this.#verifyToken = createTokenVerifier(options.authSecret);
+    if (options.allowedOrigins) this.#allowedOrigins = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
+  }
+
+  /** Every socket past the handshake, for shutdown. */
+  get sockets(): Set<WebSocket> {
+    return this.#wss.clients;
+  }
+
+  /** Forgets idle addresses' connect buckets (called by the heartbeat). */
+  prune(): void {
+    this.#addressLimits.prune();
+  }
+
+  /** Releases the WebSocketServer; its sockets are shutdown's to close. */
+  close(): void {
+    this.#wss.close();
+  }
+
+  /** Takes over a `/ws/` upgrade under basePath and returns true, or returns false having touched nothing. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = pathUnder(this.#options.basePath, url.pathname);
+    if (path === undefined || !path.startsWith('/ws/')) return false;
+    // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
+    const onSocketError = () => socket.destroy();
+    socket.on('error', onSocketError);
+    const remoteAddress = this.#options.clientAddress(req);
+    const clientId = path.slice('/ws/'.length);
+    const refusal = this.#check(req, remoteAddress, clientId);
+    if (refusal) return this.#refuse(socket, remoteAddress, refusal);
+    this.#reserveSlot(socket, remoteAddress);
+    const handshake: Handshake = { clientId, remoteAddress, zone: url.searchParams.get('tz') };
+    if (this.#verifyToken && isValidClientId(clientId)) {
+      void this.#verifyToken(tokenOf(req, url), clientId).then((auth) => this.#afterTokenCheck(req, socket, head, onSocketError, handshake, auth));
+    } else {
+      this.#upgrade(req, socket, head, onSocketError, handshake, { ok: true });
+    }
+    return true;
+  }
+
+  /** The checks made before anything is spent on the socket, cheapest first; undefined when it may proceed. */
+  #check(req: IncomingMessage, remoteAddress: string, clientId: string): HttpError | undefined {
+    const retry = { 'Retry-After': RETRY_AFTER_SECONDS };
+    if (this.#options.isClosing()) return new HttpError('SHUTTING_DOWN', undefined, retry);
+    const origin = req.headers.origin?.toLowerCase();
+    const origins = this.#allowedOrigins;
+    // Browsers always send Origin; a client without one is not a browser page and is not what origin checks protect against.
+    if (origins && origin !== undefined && !origins.has('*') && !origins.has(origin)) return new HttpError('ORIGIN_NOT_ALLOWED');
+    const verdict = this.#addressLimits.admit(remoteAddress);
+    if (!verdict.ok) {
+      return new HttpError('TOO_MANY_REQUESTS', `Too many connections from this address (${verdict.reason})`, {
+        'Retry-After': String(verdict.retryAfterSeconds),
+      });
+    }
+    if (this.#open >= this.#options.maxConnections && !this.#options.isConnected(clientId)) return new HttpError('TOO_MANY_CONNECTIONS', undefined, retry);
+    return undefined;
+  }
+
+  /** Refuses before the handshake; every refusal is logged once with the client address. */
+  #refuse(socket: Duplex, remoteAddress: string, err: HttpError): true {
+    this.#options.log.info('handshake rejected', { status: err.status, reason: err.code, remoteAddress });
+    refuseHandshake(socket, err);
+    return true;
+  }
+
+  /** Counts the socket against both caps from admission on, and frees it when the socket closes, whichever path closes it. */
+  #reserveSlot(socket: Duplex, remoteAddress: string): void {
+    this.#open++;
+    this.#addressLimits.opened(remoteAddress);
+    socket.once('close', () => {
+      this.#open--;
+      this.#addressLimits.closed(remoteAddress);
+    });
+  }
+
+  /** After the asynchronous token check: close() may have begun meanwhile, and shutdown closes only the sockets it knows. */
+  #afterTokenCheck(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
+    if (this.#options.isClosing()) {
+      this.#refuse(socket, handshake.remoteAddress, new HttpError('SHUTTING_DOWN', undefined, { 'Retry-After': RETRY_AFTER_SECONDS }));
+      return;
+    }
+    this.#upgrade(req, socket, head, onSocketError, handshake, auth);
+  }
+
+  /**
+   * Completes the handshake. Kept apart from handleUpgrade on purpose: closures made there share its
+   * scope, and a socket listener created in it would keep the whole upgrade request (headers and
+   * all) alive for the life of the connection.
+   */
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', onSocketError);
+      this.#accept(ws, handshake, auth);
+    });
+  }
+
+  #accept(ws: WebSocket, handshake: Handshake, auth: TokenVerdict): void {
+    const { clientId, remoteAddress } = handshake;
+    ws.on('error', (err) => this.#options.log.warn('socket error', { clientId, err }));
+    if (!isValidClientId(clientId)) return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, { reason: 'invalid client id', remoteAddress });
+    if (!auth.ok) return this.#closeAtOnce(ws, CLOSE_REASONS.unauthorized, { reason: `token ${auth.reason}`, clientId, remoteAddress });
+    this.#options.onAccepted(ws, handshake);
+  }
+
+  /** The accept-then-close policy: a reason the browser can read, and nothing of the session sent. */
+  #closeAtOnce(ws: WebSocket, reason: string, fields: Record<string, unknown>): void {
+    this.#options.log.info('handshake rejected', { closeCode: CLOSE_CODES.policyViolation, ...fields });
+    ws.close(CLOSE_CODES.policyViolation, reason);
+  }
+}

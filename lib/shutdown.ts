@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { ConversationEngine } from './engine.ts';
+import type { Logger } from './logger.ts';
+import type { TurnPipeline } from './pipeline.ts';
+import { CLOSE_CODES, CLOSE_REASONS } from './protocol.ts';
+import type { Store } from './store.ts';
+
+export interface ShutdownParts {
+  log: Logger;
+  pipeline: TurnPipeline;
+  /** Every socket past the handshake. */
+  sockets: Set<WebSocket>;
+  closeTimeoutMs: number;
+  engine: ConversationEngine;
+  /** The store, when the server created it (a store passed in is the caller's to close). */
+  ownStore?: Store;
+  httpServer: Server;
+  /** Stops the timers; runs first. */
+  stopTimers(): void;
+  /** Releases the WebSocketServer once its sockets are gone. */
+  closeSocketServer(): void;
+}
+
+/**
+ * Shutdown order: refuse new work (the caller has set closing) → stop timers → close every socket
+ * with 1001 while running turns finish (their replies are stored for the next connection) → after
+ * closeTimeoutMs abort the turns and terminate stragglers → dispose the engine → close the store we
+ * own → close the standalone http server, if it listens (never a host's).
+ */
+export async function shutdown(parts: ShutdownParts): Promise<void> {
+  const { log, pipeline } = parts;
+  log.info('shutdown started', { connections: parts.sockets.size, activeTurns: pipeline.activeClients });
+  parts.stopTimers();
+  pipeline.stopAccepting();
+  await closeSockets(parts);
+  await pipeline.idle();
+  try {
+    await parts.engine.dispose?.();
+  } catch (err) {
+    log.error('engine dispose failed', { err });
+  }
+  await parts.ownStore?.close().catch((err: unknown) => log.error('store close failed', { err }));
+  parts.closeSocketServer();
+  await closeHttpServer(parts.httpServer);
+  log.info('shutdown finished');
+}
+
+/** Closes every socket with 1001 and waits for them and the running turns, then cuts what is left. */
+async function closeSockets({ sockets, pipeline, closeTimeoutMs }: ShutdownParts): Promise<void> {
+  const open = [...sockets];
+  for (const ws of open) ws.close(CLOSE_CODES.goingAway, CLOSE_REASONS.shuttingDown);
+  const closed = open.map((ws) => (ws.readyState === ws.CLOSED ? undefined : once(ws, 'close')));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, closeTimeoutMs);
+  });
+  await Promise.race([Promise.all([...closed, pipeline.idle()]), deadline]);
+  clearTimeout(timer);
+  pipeline.abort();
+  for (const ws of sockets) ws.terminate();
+}
+
+/** Closes the standalone server, dropping idle keep-alive connections that would hold close() open. */
+async function closeHttpServer(httpServer: Server): Promise<void> {
+  if (!httpServer.listening) return;
+  const serverClosed = new Promise((resolve) => httpServer.close(resolve));
+  httpServer.closeAllConnections();
+  await serverClosed;
+}
