@@ -1,97 +1,97 @@
 import * as v from 'valibot';
 import { parseTrustProxy, type TrustProxy } from './client-address.ts';
+import { ASSISTANT_SETTINGS, parseWorkHours } from './engines/meeting/config.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
-import { isValidTimeZone } from './protocol.ts';
-
-/** "09:00-18:00" → minutes after midnight; undefined unless the start is before the end. */
-function parseWorkHours(text: string): { start: number; end: number } | undefined {
-  const match = /^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/.exec(text);
-  if (!match) return undefined;
-  const [, h1, m1, h2, m2] = match.map(Number) as [number, number, number, number, number];
-  const start = h1 * 60 + m1;
-  const end = h2 * 60 + m2;
-  return m1 < 60 && m2 < 60 && start < end && end <= 24 * 60 ? { start, end } : undefined;
-}
+import { describeLimit, LIMITS, RATE_LIMITS, type Limit } from './options.ts';
+import { HISTORY_LIMIT } from './store.ts';
 
 /**
  * The only place environment variables are named, parsed and defaulted. A variable set to the empty
  * string counts as unset.
  */
 
-function integer(fallback: number, min: number, max: number) {
-  return v.optional(v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.minValue(min), v.maxValue(max)), String(fallback));
+/** The range each numeric variable's schema was made from, so its error text is derived, not restated. */
+const LIMIT_OF = new WeakMap<object, Limit>();
+
+/** A variable holding a number of the option row `limit`: its default, range and (for fractional rows) decimals. */
+function numberOf(limit: Limit) {
+  const form = limit.fractional ? /^\d+(\.\d+)?$/ : /^\d+$/;
+  const schema = v.optional(v.pipe(v.string(), v.regex(form), v.transform(Number), v.minValue(limit.min), v.maxValue(limit.max)), String(limit.default));
+  LIMIT_OF.set(schema, limit);
+  return schema;
 }
+
+const HOUR_MS = 3_600_000;
+const PORT: Limit = { default: 8000, min: 0, max: 65535 };
+/** SESSION_TTL_HOURS: the sessionTtlMs row, counted in hours. */
+const SESSION_TTL_HOURS: Limit = {
+  default: LIMITS.sessionTtlMs.default / HOUR_MS,
+  min: 1,
+  max: LIMITS.sessionTtlMs.max / HOUR_MS,
+  unit: 'hours',
+};
+
+const { defaultTimeZone, workHours } = ASSISTANT_SETTINGS;
 
 export const ENGINES = ['assistant', 'echo'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 const EnvSchema = v.object({
   HOST: v.optional(v.pipe(v.string(), v.regex(/^\S+$/)), '0.0.0.0'),
-  PORT: integer(8000, 0, 65535),
+  PORT: numberOf(PORT),
   LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS), 'info'),
-  MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
-  MAX_MESSAGE_BYTES: integer(65_536, 64, 16 * 1024 * 1024),
-  HEARTBEAT_INTERVAL_MS: integer(30_000, 100, 3_600_000),
-  SHUTDOWN_TIMEOUT_MS: integer(5_000, 0, 600_000),
+  MAX_CONNECTIONS: numberOf(LIMITS.maxConnections),
+  MAX_MESSAGE_BYTES: numberOf(LIMITS.maxMessageBytes),
+  HEARTBEAT_INTERVAL_MS: numberOf(LIMITS.heartbeatIntervalMs),
+  SHUTDOWN_TIMEOUT_MS: numberOf(LIMITS.closeTimeoutMs),
   MEETINGMUSE_ENGINE: v.optional(v.picklist(ENGINES), 'assistant'),
-  DEFAULT_TIMEZONE: v.optional(v.pipe(v.string(), v.check(isValidTimeZone)), 'UTC'),
-  WORK_HOURS: v.optional(v.pipe(v.string(), v.check((text) => parseWorkHours(text) !== undefined)), '09:00-18:00'),
+  DEFAULT_TIMEZONE: v.optional(v.pipe(v.string(), v.check(defaultTimeZone.valid)), defaultTimeZone.default),
+  WORK_HOURS: v.optional(v.pipe(v.string(), v.check(workHours.valid)), workHours.default),
   LLM_BASE_URL: v.optional(v.pipe(v.string(), v.url())),
   LLM_MODEL: v.optional(v.string()),
   LLM_API_KEY: v.optional(v.string()),
-  LLM_TIMEOUT_MS: integer(10_000, 100, 600_000),
+  LLM_TIMEOUT_MS: numberOf(ASSISTANT_SETTINGS.llmTimeoutMs),
   MEETINGMUSE_DB: v.optional(v.string(), './data/meetingmuse.db'),
-  MAX_QUEUED_MESSAGES: integer(8, 1, 1000),
-  ENGINE_TIMEOUT_MS: integer(30_000, 1, 3_600_000),
-  SESSION_TTL_HOURS: integer(168, 1, 87_600),
-  MAX_HISTORY_MESSAGES: integer(200, 2, 100_000),
+  MAX_QUEUED_MESSAGES: numberOf(LIMITS.maxQueuedMessages),
+  ENGINE_TIMEOUT_MS: numberOf(LIMITS.engineTimeoutMs),
+  SESSION_TTL_HOURS: numberOf(SESSION_TTL_HOURS),
+  MAX_HISTORY_MESSAGES: numberOf(HISTORY_LIMIT),
   ADMIN_TOKEN: v.optional(v.string()),
   AUTH_SECRET: v.optional(v.string()),
   ALLOWED_ORIGINS: v.optional(v.pipe(v.string(), v.regex(/^\s*(\*|[^\s,]+)(\s*,\s*(\*|[^\s,]+))*\s*$/))),
   TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((text) => parseTrustProxy(text) !== undefined)), 'false'),
-  RATE_LIMIT_PER_SEC: integer(10, 1, 100_000),
-  RATE_LIMIT_BURST: integer(20, 1, 100_000),
-  RATE_LIMIT_STRIKES: integer(50, 1, 1_000_000),
-  CONNECT_RATE_PER_MIN: integer(300, 1, 1_000_000),
-  MAX_CONNECTIONS_PER_IP: integer(500, 1, 1_000_000),
-  MAX_BUFFERED_BYTES: integer(1_048_576, 1024, 1024 * 1024 * 1024),
-  MAX_CONTENT_CHARS: integer(4000, 1, 1_000_000),
+  RATE_LIMIT_PER_SEC: numberOf(RATE_LIMITS.perSecond),
+  RATE_LIMIT_BURST: numberOf(RATE_LIMITS.burst),
+  RATE_LIMIT_STRIKES: numberOf(RATE_LIMITS.strikes),
+  CONNECT_RATE_PER_MIN: numberOf(LIMITS.connectRatePerMin),
+  MAX_CONNECTIONS_PER_IP: numberOf(LIMITS.maxConnectionsPerIp),
+  MAX_BUFFERED_BYTES: numberOf(LIMITS.maxBufferedBytes),
+  MAX_CONTENT_CHARS: numberOf(LIMITS.maxContentChars),
 });
 
 type Variable = keyof typeof EnvSchema.entries;
 
-const EXPECTS: Record<Variable, string> = {
+/** What each non-numeric variable must be; a numeric one's rule comes from its LIMITS row. */
+const EXPECTS: Partial<Record<Variable, string>> = {
   HOST: 'a host name or IP address',
-  PORT: 'an integer from 0 to 65535',
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
-  MAX_CONNECTIONS: 'an integer from 1 to 1000000',
-  MAX_MESSAGE_BYTES: 'an integer from 64 to 16777216',
-  HEARTBEAT_INTERVAL_MS: 'an integer from 100 to 3600000 (milliseconds)',
-  SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 (milliseconds)',
   MEETINGMUSE_ENGINE: `one of ${ENGINES.join(', ')}`,
   MEETINGMUSE_DB: 'a file path or :memory:',
-  DEFAULT_TIMEZONE: 'an IANA time zone name such as Europe/Paris',
-  WORK_HOURS: 'HH:MM-HH:MM with the start before the end, such as 09:00-18:00',
+  DEFAULT_TIMEZONE: defaultTimeZone.expects,
+  WORK_HOURS: workHours.expects,
   LLM_BASE_URL: 'an http(s) URL of an OpenAI-compatible API, such as http://localhost:11434/v1',
   LLM_MODEL: 'a model name',
   LLM_API_KEY: 'a string',
-  LLM_TIMEOUT_MS: 'an integer from 100 to 600000 (milliseconds)',
-  MAX_QUEUED_MESSAGES: 'an integer from 1 to 1000',
-  ENGINE_TIMEOUT_MS: 'an integer from 1 to 3600000 (milliseconds)',
-  SESSION_TTL_HOURS: 'an integer from 1 to 87600 (hours)',
-  MAX_HISTORY_MESSAGES: 'an integer from 2 to 100000',
   ADMIN_TOKEN: 'a string',
   AUTH_SECRET: 'a string',
   ALLOWED_ORIGINS: 'a comma-separated list of origins (https://app.example.com) or *',
   TRUST_PROXY: 'false, a hop count, or a comma-separated list of proxy IP addresses',
-  RATE_LIMIT_PER_SEC: 'an integer from 1 to 100000',
-  RATE_LIMIT_BURST: 'an integer from 1 to 100000',
-  RATE_LIMIT_STRIKES: 'an integer from 1 to 1000000',
-  CONNECT_RATE_PER_MIN: 'an integer from 1 to 1000000',
-  MAX_CONNECTIONS_PER_IP: 'an integer from 1 to 1000000',
-  MAX_BUFFERED_BYTES: 'an integer from 1024 to 1073741824 (bytes)',
-  MAX_CONTENT_CHARS: 'an integer from 1 to 1000000',
 };
+
+function expects(name: Variable): string {
+  const limit = LIMIT_OF.get(EnvSchema.entries[name]);
+  return limit ? describeLimit(limit) : EXPECTS[name]!;
+}
 
 export interface Config {
   host: string;
@@ -143,14 +143,14 @@ export class ConfigError extends Error {
 /** Reads the configuration from an environment object; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const present: Record<string, string> = {};
-  for (const name of Object.keys(EXPECTS)) {
+  for (const name of Object.keys(EnvSchema.entries)) {
     const value = env[name];
     if (value !== undefined && value !== '') present[name] = value;
   }
   const result = v.safeParse(EnvSchema, present);
   if (!result.success) {
     const bad = new Set(result.issues.map((issue) => v.getDotPath(issue) as Variable));
-    throw new ConfigError([...bad].map((name) => `${name} must be ${EXPECTS[name]}`));
+    throw new ConfigError([...bad].map((name) => `${name} must be ${expects(name)}`));
   }
   const e = result.output;
   return {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BotResponseFrame } from './protocol.ts';
-import { DEFAULT_MAX_HISTORY, type HistoryEntry, type Store, type StoreOptions, type StoredReply, type TurnRecord } from './store.ts';
+import { HISTORY_LIMIT, type HistoryEntry, type Store, type StoreOptions, type StoredReply, type TurnRecord } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -100,7 +100,7 @@ function prepareStatements(db: Database.Database) {
  * A store in one SQLite file (WAL, foreign keys on). Every turn is one transaction, so a crash, even
  * kill -9, leaves either the whole turn or none of it. `:memory:` gives a private in-memory database.
  */
-export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_MAX_HISTORY }: StoreOptions = {}): Store {
+export function createSqliteStore(path: string, { maxHistoryMessages = HISTORY_LIMIT.default }: StoreOptions = {}): Store {
   let db: Database.Database;
   let q: ReturnType<typeof prepareStatements>;
   try {

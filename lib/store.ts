@@ -74,7 +74,8 @@ export interface StoreOptions {
   maxHistoryMessages?: number;
 }
 
-export const DEFAULT_MAX_HISTORY = 200;
+/** History entries kept per session (MAX_HISTORY_MESSAGES): default and range. */
+export const HISTORY_LIMIT = { default: 200, min: 2, max: 100_000 } as const;
 
 interface MemoryMessage extends HistoryEntry {
   id: number;
@@ -90,7 +91,7 @@ interface MemorySession {
 }
 
 /** A store that lives and dies with the process. Values are copied through JSON, as the SQLite store does. */
-export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: StoreOptions = {}): Store {
+export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }: StoreOptions = {}): Store {
   const sessions = new Map<string, MemorySession>();
   let nextId = 1;
   const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
