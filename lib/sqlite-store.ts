@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { BotResponseFrame } from './protocol.ts';
 import { HISTORY_LIMIT, type HistoryEntry, type Store, type StoreOptions, type StoredReply, type TurnRecord } from './store.ts';
@@ -33,6 +34,18 @@ class StoreOpenError extends Error {
   readonly code = 'ERR_STORE_OPEN';
   constructor(path: string, reason: string) {
     super(`cannot open database ${path}: ${reason}`);
+  }
+}
+
+/**
+ * better-sqlite3 is an optional dependency, loaded when the first SQLite store is created (it is
+ * CommonJS, hence require): an embedder with a store of its own installs and loads no native addon.
+ */
+function loadDriver(path: string): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  } catch (err) {
+    throw new StoreOpenError(path, `the SQLite driver could not be loaded (npm install better-sqlite3): ${(err as Error).message}`);
   }
 }
 
@@ -103,9 +116,10 @@ function prepareStatements(db: Database.Database) {
 export function createSqliteStore(path: string, { maxHistoryMessages = HISTORY_LIMIT.default }: StoreOptions = {}): Store {
   let db: Database.Database;
   let q: ReturnType<typeof prepareStatements>;
+  const Driver = loadDriver(path);
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
+    db = new Driver(path);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
     db.pragma('synchronous = NORMAL');

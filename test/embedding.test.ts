@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
+import { dirname, join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createChatServer, createEchoEngine } from '../lib/index.ts';
-import { connectClient, openClient, userMessage, within } from './helpers.ts';
+import { SignJWT } from 'jose';
+import { createChatServer, createEchoEngine, type ChatServer, type ConversationEngine, type TurnInfo } from '../lib/index.ts';
+import { connectClient, openClient, refusedUpgrade, startServer, userMessage, within } from './helpers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -85,6 +88,143 @@ describe('embedding', { timeout: 20_000 }, () => {
   });
 });
 
+/** A host app with its own /health and a fallback, the chat server mounted on it; records what handleUpgrade returned. */
+async function mountOnHost(t: TestContext, chat: ChatServer, onUpgrade: (handled: boolean) => void = () => {}) {
+  const host: Server = createServer((req, res) => {
+    if (chat.handleRequest(req, res)) return;
+    const body = req.url === '/health' ? 'host health' : 'host app';
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+  });
+  host.on('upgrade', (req, socket, head) => {
+    const handled = chat.handleUpgrade(req, socket, head);
+    onUpgrade(handled);
+    if (!handled) socket.destroy();
+  });
+  host.listen(0, '127.0.0.1');
+  await once(host, 'listening');
+  t.after(async () => {
+    await chat.close();
+    host.closeAllConnections();
+    await new Promise((resolve) => host.close(resolve));
+  });
+  const { port } = host.address() as AddressInfo;
+  return { host, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}` };
+}
+
+describe('embedding under a prefix', { timeout: 20_000 }, () => {
+  it('answers under basePath while the host keeps a route of the same name', async (t) => {
+    const chat = createChatServer({ basePath: '/chat/' });
+    const { http, ws } = await mountOnHost(t, chat);
+    assert.equal(await (await fetch(`${http}/health`)).text(), 'host health');
+    const ours = await fetch(`${http}/chat/health`);
+    assert.equal(ours.status, 200);
+    assert.equal(((await ours.json()) as { status: string }).status, 'healthy');
+    const client = await connectClient(t, `${ws}/chat/ws/prefixed-1`);
+    client.send(userMessage('under a prefix'));
+    assert.equal((await client.nextOfType('bot_response')).content, 'Echo: under a prefix');
+    assert.equal(await (await fetch(`${http}/chatty/health`)).text(), 'host app', 'a path that only starts like the prefix is the host\'s');
+  });
+
+  it('leaves an upgrade outside basePath to the host', async (t) => {
+    const answers: boolean[] = [];
+    const { ws } = await mountOnHost(t, createChatServer({ basePath: '/chat' }), (handled) => answers.push(handled));
+    const client = openClient(t, `${ws}/ws/outside-1`);
+    await within(new Promise((resolve) => client.ws.once('error', resolve)), 'the host to drop the upgrade');
+    assert.deepEqual(answers, [false]);
+  });
+
+  it('turns REST routes off one by one, handing their paths to the host', async (t) => {
+    const chat = createChatServer({ basePath: '/chat', routes: { connections: false, broadcast: false, clients: false } });
+    const { http } = await mountOnHost(t, chat);
+    assert.equal(await (await fetch(`${http}/chat/admin/connections`)).text(), 'host app');
+    assert.equal(await (await fetch(`${http}/chat/health/clients`)).text(), 'host app');
+    assert.equal(await (await fetch(`${http}/chat/admin/broadcast`, { method: 'POST', body: '{}' })).text(), 'host app');
+    assert.equal((await fetch(`${http}/chat/health`)).status, 200, 'the others stay on');
+  });
+
+  it('hands every request and upgrade back to the host once close() has finished', async (t) => {
+    const answers: boolean[] = [];
+    const chat = createChatServer();
+    const { http, ws } = await mountOnHost(t, chat, (handled) => answers.push(handled));
+    assert.equal((await fetch(`${http}/health`)).status, 200);
+    await chat.close();
+    assert.equal(await (await fetch(`${http}/health`)).text(), 'host health');
+    assert.equal(await (await fetch(`${http}/admin/connections`)).text(), 'host app');
+    const client = openClient(t, `${ws}/ws/after-close-1`);
+    await within(new Promise((resolve) => client.ws.once('error', resolve)), 'the host to drop the upgrade');
+    assert.deepEqual(answers, [false]);
+  });
+
+  it('keeps no timer alive when it is never closed, mounted or not', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/unmounted-exits.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const [code] = await within(once(child, 'exit'), 'the child process to exit by itself', 10_000).catch((err) => {
+      child.kill('SIGKILL');
+      throw err;
+    });
+    assert.equal(code, 0);
+    assert.equal(out, 'host closed\n');
+  });
+
+  it('refuses an upgrade whose token check ends after close() began, instead of leaving it open', async (t) => {
+    // Regression: the token check is asynchronous. A socket whose check resolved after close() had
+    // closed every known socket was upgraded anyway and never got its 1001.
+    const secret = 'race-secret-race-secret-race-secret';
+    let chat: ChatServer | undefined;
+    chat = createChatServer({ authSecret: secret });
+    const closing: Array<Promise<void>> = [];
+    const { ws } = await mountOnHost(t, chat, () => closing.push(chat!.close()));
+    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('race-1').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    const res = await refusedUpgrade(`${ws}/ws/race-1?token=${jwt}`);
+    assert.equal(res.statusCode, 503);
+    assert.equal(JSON.parse(res.body).error_code, 'SHUTTING_DOWN');
+    await Promise.all(closing);
+    assert.equal(chat.connections.size, 0);
+  });
+});
+
+describe('server-side API', { timeout: 20_000 }, () => {
+  it('sends to one client and broadcasts to all', async (t) => {
+    const { server, wsUrl } = await startServer(t);
+    const alice = await connectClient(t, wsUrl('api-alice'));
+    const bob = await connectClient(t, wsUrl('api-bob'));
+    assert.equal(server.send('api-alice', 'your 3pm moved', { kind: 'notice' }), true);
+    const direct = await alice.nextOfType('bot_response');
+    assert.deepEqual([direct.content, direct.session_id, direct.metadata], ['your 3pm moved', 'api-alice', { kind: 'notice' }]);
+    assert.equal(server.send('api-nobody', 'lost'), false);
+    assert.equal(server.broadcast('maintenance at noon'), 2);
+    for (const client of [alice, bob]) {
+      const frame = await client.nextOfType('bot_response');
+      assert.deepEqual([frame.content, frame.metadata], ['maintenance at noon', { broadcast: true }]);
+    }
+  });
+
+  it('reports turns as they start, reply and fail', async (t) => {
+    const events: string[] = [];
+    const failing: ConversationEngine = {
+      reply: (message) => {
+        if (message.content === 'fail') throw new Error('engine broke');
+        return { replies: [{ content: 'one' }, { content: 'two' }] };
+      },
+    };
+    const id = (turn: TurnInfo) => `${turn.clientId}/${turn.messageId ?? '-'}`;
+    const { wsUrl } = await startServer(t, {
+      engine: failing,
+      onTurnStarted: (turn) => events.push(`started ${id(turn)}`),
+      onTurnReplied: (turn) => events.push(`replied ${id(turn)} ${turn.replies}`),
+      onTurnFailed: (turn) => events.push(`failed ${id(turn)} ${turn.code}`),
+    });
+    const client = await connectClient(t, wsUrl('events-1'));
+    client.send(userMessage('hello', { message_id: 'm1' }));
+    await client.nextOfType('bot_response');
+    await client.nextOfType('bot_response');
+    client.send(userMessage('fail'));
+    await client.nextOfType('error');
+    assert.deepEqual(events, ['started events-1/m1', 'replied events-1/m1 2', 'started events-1/-', 'failed events-1/- INTERNAL_SERVER_ERROR']);
+  });
+});
+
 describe('package', { timeout: 20_000 }, () => {
   it('imports from dist/ by package name in plain Node, without tsx', async () => {
     const script = [
@@ -103,5 +243,45 @@ describe('package', { timeout: 20_000 }, () => {
     const [code] = await within(once(child, 'exit'), 'the plain-Node import to finish', 10_000);
     assert.equal(code, 0, `plain node failed (run \`npm run build\` first): ${err}`);
     assert.equal(out, '200');
+  });
+
+  it('loads no SQLite driver for a server with the in-memory store', async () => {
+    const script = [
+      "import { createRequire } from 'node:module';",
+      "import { createChatServer } from 'meetingmuse-server';",
+      'const server = createChatServer();',
+      'const { port } = await server.listen(0, \'127.0.0.1\');',
+      'await fetch(`http://127.0.0.1:${port}/health`);',
+      'await server.close();',
+      "const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('better-sqlite3'));",
+      'process.stdout.write(JSON.stringify(loaded));',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const [code] = await within(once(child, 'exit'), 'the plain-Node import to finish', 10_000);
+    assert.equal(code, 0);
+    assert.deepEqual(JSON.parse(out), []);
+  });
+
+  it('publishes typings that import only runtime dependencies and Node built-ins', () => {
+    // An embedder's type check reads every .d.ts reachable from the entry point; one that imports a
+    // dev-only package (@types/ws, @types/better-sqlite3) fails there unless they install it too.
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const [, specifier] of text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+        if (specifier!.startsWith('.')) visit(join(dirname(file), specifier!.replace(/\.[jt]s$/, '.d.ts')));
+        else packages.add(specifier!);
+      }
+    };
+    visit(join(root, 'dist/lib/index.d.ts'));
+    assert.ok(seen.size > 5, `followed the imports of ${seen.size} files`);
+    const foreign = [...packages].filter((name) => !name.startsWith('node:') && !(name in pkg.dependencies));
+    assert.deepEqual(foreign, []);
   });
 });
