@@ -165,14 +165,16 @@ describe('sessions survive', { timeout: 10_000 }, () => {
     const gate = gatedEngine();
     const store = createMemoryStore();
     const log = recordingLogger();
-    const { wsUrl } = await startServer(t, { engine: gate.engine, store, logger: log });
+    let replied!: () => void;
+    const stored = new Promise<void>((resolve) => (replied = resolve));
+    const { wsUrl } = await startServer(t, { engine: gate.engine, store, logger: log, onTurnReplied: (turn) => turn.clientId === 'away-1' && replied() });
     const first = await connectClient(t, wsUrl('away-1'));
     first.send(userMessage('slow question', { message_id: 'q1' }));
     await gate.started();
     first.ws.close();
     await log.waitFor('client disconnected');
     gate.release();
-    await log.waitFor('turn completed', (line) => line.clientId === 'away-1');
+    await within(stored, 'the turn of away-1 to be stored');
     const second = await connectClient(t, wsUrl('away-1'));
     assert.deepEqual(second.established.metadata, { resumed: true, messages: 2, pending: 1 });
     const reply = await second.next();
