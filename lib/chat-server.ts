@@ -8,11 +8,12 @@ import { BEARER_PROTOCOL, createAdminGuard, createTokenVerifier, tokenOf, type T
 import { createClientAddress, type TrustProxy } from './client-address.ts';
 import { ConnectionManager, type ConnectionSnapshot } from './connection-manager.ts';
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
+import { guard } from './guard.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { TurnPipeline } from './pipeline.ts';
-import { CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, isValidTimeZone, systemFrame, userMessageSchema } from './protocol.ts';
+import { canonicalTimeZone, CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, systemFrame, userMessageSchema } from './protocol.ts';
 import { AddressLimits } from './rate-limit.ts';
-import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.ts';
+import { createRouter, createRoutes, INVALID_TARGET, notFound, requestUrl, upgradeRequiredRoute, type ServerInfo } from './routes.ts';
 import { attachSession, type RateLimit } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
 
@@ -133,7 +134,14 @@ const NOT_READING_GRACE_MS = 1_000;
 /** Retry-After (seconds) sent with 503s while full or shutting down. */
 const RETRY_AFTER_SECONDS = '5';
 
-const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 const INTEGER_OPTIONS = [
   'maxConnections', 'maxMessageBytes', 'maxBodyBytes', 'maxQueuedMessages', 'engineTimeoutMs', 'heartbeatIntervalMs',
@@ -155,8 +163,19 @@ function abortHandshake(socket: Duplex, status: number, detail: string, code: st
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
   ];
+  if (!socket.writable) return void socket.destroy();
   socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * Answers a request whose handler threw before writing a response; one that had started is cut, since
+ * its status line is gone.
+ */
+function answerFailedRequest(res: ServerResponse): void {
+  if (res.headersSent) return void res.destroy();
+  const body = JSON.stringify({ detail: 'Internal server error', error_code: 'INTERNAL_SERVER_ERROR' });
+  res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }
 
 /** This package's name and version, read from its package.json (one level up from lib/, two from dist/lib/). */
@@ -186,7 +205,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const store = opts.store ?? createMemoryStore();
   const startedAt = Date.now();
   const clientAddress = createClientAddress(opts.trustProxy);
-  const adminGuard = createAdminGuard(opts.adminToken);
+  const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
   const verifyToken = opts.authSecret === undefined ? undefined : createTokenVerifier(opts.authSecret);
   const allowedOrigins = opts.allowedOrigins && new Set(opts.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
   const addressLimits = new AddressLimits({ connectsPerMinute: opts.connectRatePerMin, maxPerAddress: opts.maxConnectionsPerIp });
@@ -217,19 +236,38 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     send: (clientId, data, onSent) => connections.send(clientId, data, onSent),
   });
   let closing: Promise<void> | undefined;
+  /** Upgrade sockets admitted and not yet closed, whether or not their handshake has finished. */
+  let openSockets = 0;
 
-  const handleRequest = createRouter(
-    createRoutes({
-      connections,
-      store,
-      engine,
-      isClosing: () => closing !== undefined,
-      serverInfo: opts.serverInfo ?? packageInfo(),
-      startedAt,
-      maxBodyBytes: opts.maxBodyBytes,
-    }),
+  const route = createRouter(
+    [
+      ...createRoutes({
+        connections,
+        store,
+        engine,
+        isClosing: () => closing !== undefined,
+        serverInfo: opts.serverInfo ?? packageInfo(),
+        startedAt,
+        maxBodyBytes: opts.maxBodyBytes,
+      }),
+      upgradeRequiredRoute,
+    ],
     { log, guard: (req) => adminGuard(req, clientAddress(req)) },
   );
+
+  function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    let handled = true;
+    guard(
+      () => {
+        handled = route(req, res);
+      },
+      (err) => {
+        log.error('request handler failed', { method: req.method, err });
+        answerFailedRequest(res);
+      },
+    );
+    return handled;
+  }
   if (opts.adminToken === undefined) log.warn('ADMIN_TOKEN not set: admin routes answer loopback callers only');
   if (opts.authSecret !== undefined && opts.authSecret.length < 32) log.warn('AUTH_SECRET is shorter than 32 characters; HS256 wants at least 256 bits');
 
@@ -249,26 +287,25 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     ws.on('pong', () => {
       connection.alive = true;
     });
-    ws.on('close', (code) => {
-      connections.remove(connection);
-      log.info('client disconnected', {
-        clientId,
-        code,
-        durationMs: Date.now() - connection.connectedAt.getTime(),
-        messageCount: connection.messageCount,
-      });
-      opts.onDisconnect?.(clientId, code);
-    });
+    ws.on('close', (code) =>
+      guard(
+        () => {
+          connections.remove(connection);
+          log.info('client disconnected', {
+            clientId,
+            code,
+            durationMs: Date.now() - connection.connectedAt.getTime(),
+            messageCount: connection.messageCount,
+          });
+          opts.onDisconnect?.(clientId, code);
+        },
+        (err) => log.error('close handler failed', { clientId, err }),
+      ),
+    );
     const send = (data: string) => connections.sendTo(connection, data);
-    const zoneOk = requestedZone === null || isValidTimeZone(requestedZone);
-    attachSession(connection, {
-      pipeline,
-      log,
-      schema,
-      rateLimit: opts.rateLimit,
-      send,
-      ...(requestedZone !== null && zoneOk ? { timeZone: requestedZone } : {}),
-    });
+    const timeZone = requestedZone === null ? undefined : canonicalTimeZone(requestedZone);
+    const zoneOk = requestedZone === null || timeZone !== undefined;
+    attachSession(connection, { pipeline, log, schema, rateLimit: opts.rateLimit, send, ...(timeZone ? { timeZone } : {}) });
 
     try {
       const session = store.openSession(clientId, new Date());
@@ -282,7 +319,10 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       send(JSON.stringify(errorFrame('INTERNAL_SERVER_ERROR')));
     }
     log.info('client connected', { clientId, remoteAddress });
-    opts.onConnect?.(clientId);
+    guard(
+      () => opts.onConnect?.(clientId),
+      (err) => log.error('onConnect failed', { clientId, err }),
+    );
   }
 
   /** Refuses before the handshake; every refusal is logged once with the client address. */
@@ -293,12 +333,27 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!url.pathname.startsWith('/ws/')) return false;
+    let handled = true;
+    guard(
+      () => {
+        handled = admitUpgrade(req, socket, head);
+      },
+      (err) => {
+        log.error('upgrade handler failed', { err });
+        abortHandshake(socket, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+      },
+    );
+    return handled;
+  }
+
+  function admitUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = requestUrl(req.url);
+    if (url && !url.pathname.startsWith('/ws/')) return false;
     // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
     const onSocketError = () => socket.destroy();
     socket.on('error', onSocketError);
     const remoteAddress = clientAddress(req);
+    if (!url) return refuse(socket, remoteAddress, INVALID_TARGET.status, INVALID_TARGET.code, INVALID_TARGET.detail);
     const clientId = url.pathname.slice('/ws/'.length);
     const retry = { 'Retry-After': RETRY_AFTER_SECONDS };
     if (closing) return refuse(socket, remoteAddress, 503, 'SHUTTING_DOWN', 'Server shutting down', retry);
@@ -313,16 +368,45 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
         'Retry-After': String(verdict.retryAfterSeconds),
       });
     }
-    if (connections.size >= opts.maxConnections && !connections.has(clientId)) {
+    if (openSockets >= opts.maxConnections && !connections.has(clientId)) {
       return refuse(socket, remoteAddress, 503, 'TOO_MANY_CONNECTIONS', 'Too many connections', retry);
     }
-    const zone = url.searchParams.get('tz');
+    reserveSlot(socket, remoteAddress);
+    const client = { clientId, remoteAddress, zone: url.searchParams.get('tz') };
     if (verifyToken && isValidClientId(clientId)) {
-      void verifyToken(tokenOf(req, url), clientId).then((auth) => upgrade(req, socket, head, onSocketError, { clientId, remoteAddress, zone, auth }));
+      verifyToken(tokenOf(req, url), clientId)
+        .then((auth) => upgradeUnlessClosing(req, socket, head, onSocketError, { ...client, auth }))
+        .catch((err: unknown) => {
+          log.error('upgrade handler failed', { clientId, err });
+          abortHandshake(socket, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+        });
     } else {
-      upgrade(req, socket, head, onSocketError, { clientId, remoteAddress, zone, auth: { ok: true } });
+      upgrade(req, socket, head, onSocketError, { ...client, auth: { ok: true } });
     }
     return true;
+  }
+
+  /**
+   * Counts the socket against MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP from the moment it is admitted,
+   * before the asynchronous token check (counting after it let any number through at once), and frees
+   * both when the socket closes, whichever path closes it.
+   */
+  function reserveSlot(socket: Duplex, remoteAddress: string): void {
+    openSockets++;
+    addressLimits.opened(remoteAddress);
+    socket.once('close', () => {
+      openSockets--;
+      addressLimits.closed(remoteAddress);
+    });
+  }
+
+  /** After the token check: close() may have begun meanwhile, and shutdown has already closed the sockets it knew. */
+  function upgradeUnlessClosing(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, client: Handshake): void {
+    if (closing) {
+      refuse(socket, client.remoteAddress, 503, 'SHUTTING_DOWN', 'Server shutting down', { 'Retry-After': RETRY_AFTER_SECONDS });
+      return;
+    }
+    upgrade(req, socket, head, onSocketError, client);
   }
 
   /**
@@ -333,13 +417,17 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, client: Handshake): void {
     wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('error', onSocketError);
-      accept(ws, client);
+      guard(
+        () => accept(ws, client),
+        (err) => {
+          log.error('connection handler failed', { clientId: client.clientId, err });
+          ws.close(CLOSE_CODES.internalError, CLOSE_REASONS.internalError);
+        },
+      );
     });
   }
 
   function accept(ws: WebSocket, { clientId, remoteAddress, zone, auth }: Handshake): void {
-    addressLimits.opened(remoteAddress);
-    ws.once('close', () => addressLimits.closed(remoteAddress));
     if (!auth.ok) {
       // Like a bad id: accepted, then closed with a reason a browser can read; nothing of the session is sent.
       ws.on('error', () => {});

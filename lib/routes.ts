@@ -46,10 +46,15 @@ function sendError(res: ServerResponse, err: HttpError): void {
 }
 
 /**
- * Reads a JSON object body of at most `limit` bytes. A declared Content-Length over the limit is refused
- * before anything is read; a body that grows past it while streaming stops being buffered at once.
+ * Reads a JSON object body (Content-Type application/json, else 415) of at most `limit` bytes. A
+ * declared Content-Length over the limit is refused before anything is read; a body that grows past
+ * it while streaming stops being buffered at once.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  // A browser sends a cross-site POST without asking first only with a "simple" type such as text/plain.
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  }
   const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
@@ -88,9 +93,28 @@ export interface RouterOptions {
   guard: (req: IncomingMessage) => void;
 }
 
+/**
+ * The URL of a request target, or undefined when WHATWG URL rejects it (`http://%/`, `//[/`): Node's
+ * HTTP parser lets such targets through, and `new URL` throws on them.
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
+export const INVALID_TARGET = { status: 400, code: 'INVALID_REQUEST_TARGET', detail: 'The request target is not a valid URL' } as const;
+
 export function createRouter(routes: Route[], { log, guard }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
+    if (!url) {
+      sendError(res, new HttpError(INVALID_TARGET.status, INVALID_TARGET.code, INVALID_TARGET.detail));
+      return true;
+    }
+    const { pathname } = url;
     let params: string[] | undefined;
     const route = routes.find((r) => {
       const match = r.path.exec(pathname);
@@ -127,6 +151,16 @@ export function createRouter(routes: Route[], { log, guard }: RouterOptions): (r
     return true;
   };
 }
+
+/** `/ws/{client_id}` asked for without an upgrade: 426, naming the protocol to upgrade to (RFC 9110 15.5.22). */
+export const upgradeRequiredRoute: Route = {
+  path: /^\/ws\/[^/]*$/,
+  methods: {
+    GET: () => {
+      throw new HttpError(426, 'UPGRADE_REQUIRED', 'This path speaks WebSocket only; connect with a WebSocket client', { Upgrade: 'websocket' });
+    },
+  },
+};
 
 export function notFound(res: ServerResponse): void {
   sendError(res, new HttpError(404, 'NOT_FOUND', 'Not Found'));

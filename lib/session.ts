@@ -1,13 +1,15 @@
 import type { WebSocket, RawData } from 'ws';
 import type { ClientConnection } from './connection-manager.ts';
+import { guard } from './guard.ts';
 import type { Logger } from './logger.ts';
 import type { TurnPipeline } from './pipeline.ts';
 import {
   binaryFrameDetails,
+  canonicalTimeZone,
   CLOSE_CODES,
   CLOSE_REASONS,
   errorFrame,
-  isValidTimeZone,
+  messageIdOf,
   parseUserMessage,
   type ServerFrame,
   type UserMessageSchema,
@@ -30,7 +32,7 @@ export interface SessionDeps {
   rateLimit: RateLimit;
   /** Sends a serialized frame on this connection, minding its backlog. */
   send(data: string): void;
-  /** The zone from the upgrade URL's ?tz=, if it had a valid one. */
+  /** The zone from the upgrade URL's ?tz=, if it had a valid one, in its canonical spelling. */
   timeZone?: string;
 }
 
@@ -48,7 +50,7 @@ export function attachSession(connection: ClientConnection<WebSocket>, deps: Ses
   // The latest zone the client stated on this connection; every message carries it to the engine.
   let timeZone = deps.timeZone;
 
-  socket.on('message', (data: RawData, isBinary: boolean) => {
+  function onMessage(data: RawData, isBinary: boolean): void {
     connection.messageCount++;
     const waitMs = bucket.take();
     if (waitMs > 0) {
@@ -56,7 +58,8 @@ export function attachSession(connection: ClientConnection<WebSocket>, deps: Ses
         log.warn('client closed for flooding', { clientId, strikes });
         return socket.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding);
       }
-      return reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs }));
+      const replyTo = isBinary ? undefined : messageIdOf((data as Buffer).toString('utf8'));
+      return reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs, reply_to: replyTo }));
     }
     strikes = 0;
     if (isBinary) {
@@ -71,14 +74,25 @@ export function attachSession(connection: ClientConnection<WebSocket>, deps: Ses
     }
     const { message } = parsed;
     if (message.timezone !== undefined) {
-      if (!isValidTimeZone(message.timezone)) return reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
-      timeZone = message.timezone;
-    } else if (timeZone !== undefined) {
-      message.timezone = timeZone;
+      const canonical = canonicalTimeZone(message.timezone);
+      if (canonical === undefined) return reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
+      timeZone = canonical;
     }
+    if (timeZone !== undefined) message.timezone = timeZone;
     log.debug('message received', { clientId, content: message.content, messageId: message.message_id });
     const result = pipeline.submit(clientId, message);
     if (result === 'accepted') connection.turns++;
     else if (result === 'busy') reply(errorFrame('BUSY', { reply_to: message.message_id }));
-  });
+    else reply(errorFrame('SHUTTING_DOWN', { reply_to: message.message_id }));
+  }
+
+  socket.on('message', (data: RawData, isBinary: boolean) =>
+    guard(
+      () => onMessage(data, isBinary),
+      (err) => {
+        log.error('message handler failed', { clientId, err });
+        reply(errorFrame('INTERNAL_SERVER_ERROR'));
+      },
+    ),
+  );
 }
