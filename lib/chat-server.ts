@@ -481,23 +481,33 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   }, opts.sweepIntervalMs);
 
   /**
-   * Shutdown order: refuse new work → stop timers → close every socket with 1001 while running turns
-   * finish (their replies are stored for the next connection) → after closeTimeoutMs abort the turns
-   * and terminate stragglers → dispose the engine → close the store we own → close the http server.
+   * Closes every socket with 1001, then waits until `deadline` for the sockets to close and, after
+   * that, for the turns to finish. A frame that arrives after our close frame cannot be answered on
+   * its socket (RFC 6455 allows no data after Close), so it is still taken as a turn: its replies are
+   * stored and wait for the client's next connection. Once every socket has closed, none can arrive.
+   */
+  async function drain(deadline: Promise<void>): Promise<void> {
+    const sockets = [...wss.clients];
+    for (const ws of sockets) ws.close(CLOSE_CODES.goingAway, CLOSE_REASONS.shuttingDown);
+    const closed = sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : once(ws, 'close')));
+    await Promise.race([Promise.all(closed), deadline]);
+    await Promise.race([pipeline.idle(), deadline]);
+  }
+
+  /**
+   * Shutdown order: refuse new connections → stop timers → drain (close every socket with 1001 while
+   * running and late turns finish) → after closeTimeoutMs abort the turns and terminate stragglers →
+   * dispose the engine → close the store we own → close the http server.
    */
   async function shutdown(): Promise<void> {
     log.info('shutdown started', { connections: connections.size, activeTurns: pipeline.activeClients });
     clearInterval(heartbeat);
     clearInterval(sweep);
-    pipeline.stopAccepting();
-    const sockets = [...wss.clients];
-    for (const ws of sockets) ws.close(CLOSE_CODES.goingAway, CLOSE_REASONS.shuttingDown);
-    const closed = sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : once(ws, 'close')));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, opts.closeTimeoutMs);
     });
-    await Promise.race([Promise.all([...closed, pipeline.idle()]), deadline]);
+    await drain(deadline);
     clearTimeout(timer);
     pipeline.abort();
     for (const ws of wss.clients) ws.terminate();
