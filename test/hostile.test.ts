@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
+import type { Duplex } from 'node:stream';
+import { describe, it, type TestContext } from 'node:test';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { createChatServer, createMemoryStore, type ConversationEngine, type UserMessage } from '../lib/index.ts';
+import { createChatServer, createMemoryStore, type ChatServer, type ConversationEngine, type UserMessage } from '../lib/index.ts';
 import type { Meeting } from '../lib/engines/meeting/calendar.ts';
 import { toICalendar } from '../lib/engines/meeting/ics.ts';
 import { AddressLimits } from '../lib/rate-limit.ts';
@@ -34,6 +35,16 @@ function call(port: number, method: string, path: string, headers: Record<string
     }),
     `${method} ${path}`,
   );
+}
+
+/** Mounts the chat server on a host server whose upgrades go through `onUpgrade`; resolves with the port. */
+async function mount(t: TestContext, chat: ChatServer, onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<number> {
+  const host: Server = createServer((req, res) => void chat.handleRequest(req, res));
+  host.on('upgrade', onUpgrade);
+  host.listen(0, '127.0.0.1');
+  await once(host, 'listening');
+  t.after(() => new Promise((resolve) => host.close(resolve)));
+  return (host.address() as AddressInfo).port;
 }
 
 /** Settles when the upgrade either opened (true) or was refused before the handshake (false). */
@@ -154,18 +165,22 @@ describe('connection caps with client auth', { timeout: 15_000 }, () => {
   // simultaneous upgrades with valid tokens all opened past MAX_CONNECTIONS=10.
   for (const [option, refusal] of [['maxConnections', 503], ['maxConnectionsPerIp', 429]] as const) {
     it(`holds ${option} for simultaneous upgrades`, async (t) => {
-      const { wsUrl } = await startServer(t, { authSecret: SECRET, [option]: 5 });
-      const tries = await Promise.all(
-        Array.from({ length: 30 }, async (_, i) => {
-          const id = `cap-${option}-${i}`;
-          const attempt = opens(wsUrl(id, `?token=${await token(id)}`));
-          t.after(() => attempt.ws.terminate());
-          return attempt;
-        }),
-      );
+      const chat = createChatServer({ authSecret: SECRET, [option]: 5 });
+      t.after(() => chat.close());
+      // The host hands the first 30 upgrades over in one tick, so every cap check runs before any token check ends.
+      const batch: Array<Parameters<typeof chat.handleUpgrade>> = [];
+      const port = await mount(t, chat, (...upgrade) => {
+        if (batch.push(upgrade) < 30) return;
+        if (batch.length === 30) for (const args of batch) chat.handleUpgrade(...args);
+        else chat.handleUpgrade(...upgrade);
+      });
+      const url = async (id: string) => `ws://127.0.0.1:${port}/ws/${id}?token=${await token(id)}`;
+      const urls = await Promise.all(Array.from({ length: 30 }, (_, i) => url(`cap-${i}`)));
+      const tries = urls.map(opens);
+      t.after(() => tries.forEach((attempt) => attempt.ws.terminate()));
       const results = await within(Promise.all(tries.map((x) => x.opened)), 'every upgrade to settle', 10_000);
       assert.equal(results.filter(Boolean).length, 5);
-      const refused = await refusedUpgrade(wsUrl('cap-late', `?token=${await token('cap-late')}`));
+      const refused = await refusedUpgrade(await url('cap-late'));
       assert.equal(refused.statusCode, refusal);
     });
   }
@@ -193,17 +208,12 @@ describe('connection caps with client auth', { timeout: 15_000 }, () => {
     const chat = createChatServer({ authSecret: SECRET, engine });
     let closeOnNextUpgrade = false;
     let closing: Promise<void> | undefined;
-    const host: Server = createServer((req, res) => void chat.handleRequest(req, res));
-    host.on('upgrade', (req, socket, head) => {
+    const port = await mount(t, chat, (req, socket, head) => {
       chat.handleUpgrade(req, socket, head);
       // The token check is asynchronous: close() begins while it runs.
       if (closeOnNextUpgrade) closing = chat.close();
     });
-    host.listen(0, '127.0.0.1');
-    await once(host, 'listening');
-    t.after(() => new Promise((resolve) => host.close(resolve)));
     t.after(() => release());
-    const { port } = host.address() as AddressInfo;
     const url = async (id: string) => `ws://127.0.0.1:${port}/ws/${id}?token=${await token(id)}`;
     const busy = await connectClient(t, await url('race-1'));
     busy.send(userMessage('keeps shutdown waiting'));
