@@ -34,6 +34,17 @@ describe('client address', () => {
     assert.equal(createClientAddress(5)(req), '198.51.100.7');
   });
 
+  it('strips ports from forwarded entries and reads one without an address as unknown, never loopback', () => {
+    const hops = createClientAddress(1);
+    assert.equal(hops(fakeRequest('127.0.0.1', '198.51.100.7:4321')), '198.51.100.7');
+    assert.equal(hops(fakeRequest('127.0.0.1', '[2001:DB8::1]:443')), '2001:db8::1');
+    assert.equal(hops(fakeRequest('127.0.0.1', '[::1]')), '::1');
+    assert.equal(hops(fakeRequest('127.0.0.1', 'unknown')), 'unknown');
+    assert.equal(hops(fakeRequest('127.0.0.1', '198.51.100.7, ')), 'unknown');
+    assert.equal(isLoopback('unknown'), false);
+    assert.equal(createClientAddress(['127.0.0.1'])(fakeRequest('127.0.0.1', '_hidden')), 'unknown');
+  });
+
   it('walks past listed proxies only, and only when the peer is one', () => {
     const trusted = createClientAddress(['10.0.0.1', '10.0.0.2']);
     assert.equal(trusted(fakeRequest('10.0.0.2', '198.51.100.7, 10.0.0.1')), '198.51.100.7');
