@@ -139,15 +139,15 @@ export function createRouter(routes: Route[], { log, guard }: RouterOptions): (r
     }
     Promise.resolve()
       .then(() => handler(req, params ?? []))
-      .then(
-        ({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType),
-        (err: unknown) => {
-          if (res.destroyed) return;
-          if (err instanceof HttpError) return sendError(res, err);
-          log.error('request failed', { method: req.method, path: pathname, err });
-          sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
-        },
-      );
+      .then(({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType))
+      .catch((err: unknown) => {
+        if (res.destroyed) return;
+        if (!(err instanceof HttpError)) log.error('request failed', { method: req.method, path: pathname, err });
+        // Once the status line is out (a body that failed mid-write), the only honest answer is to cut.
+        if (res.headersSent) return void res.destroy();
+        sendError(res, err instanceof HttpError ? err : new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+      })
+      .catch(() => res.destroy());
     return true;
   };
 }
