@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { createChatServer, createMemoryStore, type ChatServer, type ConversationEngine, type UserMessage } from '../lib/index.ts';
 import type { Meeting } from '../lib/engines/meeting/calendar.ts';
 import { toICalendar } from '../lib/engines/meeting/ics.ts';
+import { createLogger } from '../lib/logger.ts';
 import { AddressLimits } from '../lib/rate-limit.ts';
 import { connectClient, openClient, recordingLogger, refusedUpgrade, startServer, userMessage, within } from './helpers.ts';
 
@@ -100,6 +101,18 @@ describe('entry guards', { timeout: 10_000 }, () => {
     assert.equal((await log.waitFor('message handler failed')).clientId, 'guard-4');
     client.send(userMessage('fine'));
     assert.equal((await client.nextOfType('bot_response')).content, 'Echo: fine');
+  });
+});
+
+describe('logging', () => {
+  it('never throws: a field JSON cannot hold costs the fields, a failing sink costs the line', () => {
+    const lines: string[] = [];
+    createLogger('info', (line) => lines.push(line)).info('odd fields', { clientId: 'c-1', big: 1n });
+    assert.deepEqual(Object.keys(JSON.parse(lines[0]!)), ['level', 'time', 'msg', 'logError']);
+    const broken = createLogger('info', () => {
+      throw new Error('EPIPE');
+    });
+    assert.doesNotThrow(() => broken.error('lost', { clientId: 'c-1' }));
   });
 });
 
