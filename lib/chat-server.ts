@@ -4,16 +4,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BEARER_PROTOCOL, createAdminGuard, createTokenVerifier, tokenOf, type TokenVerdict } from './auth.ts';
+import { BEARER_PROTOCOL, createAdminGuard, createTokenVerifier } from './auth.ts';
 import { createClientAddress, type TrustProxy } from './client-address.ts';
 import { ConnectionManager, type ConnectionSnapshot } from './connection-manager.ts';
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
 import { guard } from './guard.ts';
+import { abortHandshake, createUpgradeHandler } from './handshake.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { TurnPipeline } from './pipeline.ts';
 import { canonicalTimeZone, CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, systemFrame, userMessageSchema } from './protocol.ts';
 import { AddressLimits } from './rate-limit.ts';
-import { createRouter, createRoutes, INVALID_TARGET, notFound, requestUrl, upgradeRequiredRoute, type ServerInfo } from './routes.ts';
+import { createRouter, createRoutes, notFound, upgradeRequiredRoute, type ServerInfo } from './routes.ts';
 import { attachSession, type RateLimit } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
 
@@ -74,15 +75,6 @@ export interface ChatServerOptions {
   keepAliveTimeoutMs?: number;
 }
 
-/** What the handshake learned about a client, handed to the connection. */
-interface Handshake {
-  clientId: string;
-  remoteAddress: string;
-  /** ?tz= as given, valid or not. */
-  zone: string | null;
-  auth: TokenVerdict;
-}
-
 /** A read-only view of who is connected. */
 export interface ConnectionsView {
   readonly size: number;
@@ -131,42 +123,11 @@ const DEFAULTS = {
 /** A socket closed for not reading gets this long to take its close frame before it is cut. */
 const NOT_READING_GRACE_MS = 1_000;
 
-/** Retry-After (seconds) sent with 503s while full or shutting down. */
-const RETRY_AFTER_SECONDS = '5';
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 const INTEGER_OPTIONS = [
   'maxConnections', 'maxMessageBytes', 'maxBodyBytes', 'maxQueuedMessages', 'engineTimeoutMs', 'heartbeatIntervalMs',
   'sessionTtlMs', 'sweepIntervalMs', 'connectRatePerMin', 'maxConnectionsPerIp', 'maxBufferedBytes', 'maxContentChars',
   'headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs',
 ] as const;
-
-/**
- * Refuses an upgrade before the handshake with a short JSON response, then destroys the socket once it
- * has been written, as ws's abortHandshake() does. The socket is still a plain HTTP socket here, so it
- * can be written to; 'finish' means the response left, and nothing else will be read from it.
- */
-function abortHandshake(socket: Duplex, status: number, detail: string, code: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ detail, error_code: code });
-  const lines = [
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ];
-  if (!socket.writable) return void socket.destroy();
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
-}
 
 /**
  * Answers a request whose handler threw before writing a response; one that had started is cut, since
@@ -236,8 +197,6 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     send: (clientId, data, onSent) => connections.send(clientId, data, onSent),
   });
   let closing: Promise<void> | undefined;
-  /** Upgrade sockets admitted and not yet closed, whether or not their handshake has finished. */
-  let openSockets = 0;
 
   const route = createRouter(
     [
@@ -325,118 +284,18 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     );
   }
 
-  /** Refuses before the handshake; every refusal is logged once with the client address. */
-  function refuse(socket: Duplex, remoteAddress: string, status: number, code: string, detail: string, headers: Record<string, string> = {}): true {
-    log.info('handshake rejected', { status, reason: code, remoteAddress });
-    abortHandshake(socket, status, detail, code, headers);
-    return true;
-  }
-
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    let handled = true;
-    guard(
-      () => {
-        handled = admitUpgrade(req, socket, head);
-      },
-      (err) => {
-        log.error('upgrade handler failed', { err });
-        abortHandshake(socket, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-      },
-    );
-    return handled;
-  }
-
-  function admitUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = requestUrl(req.url);
-    if (url && !url.pathname.startsWith('/ws/')) return false;
-    // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
-    const onSocketError = () => socket.destroy();
-    socket.on('error', onSocketError);
-    const remoteAddress = clientAddress(req);
-    if (!url) return refuse(socket, remoteAddress, INVALID_TARGET.status, INVALID_TARGET.code, INVALID_TARGET.detail);
-    const clientId = url.pathname.slice('/ws/'.length);
-    const retry = { 'Retry-After': RETRY_AFTER_SECONDS };
-    if (closing) return refuse(socket, remoteAddress, 503, 'SHUTTING_DOWN', 'Server shutting down', retry);
-    const origin = req.headers.origin?.toLowerCase();
-    // Browsers always send Origin; a client without one is not a browser page and is not what origin checks protect against.
-    if (allowedOrigins && origin !== undefined && !allowedOrigins.has('*') && !allowedOrigins.has(origin)) {
-      return refuse(socket, remoteAddress, 403, 'ORIGIN_NOT_ALLOWED', 'Origin not allowed');
-    }
-    const verdict = addressLimits.admit(remoteAddress);
-    if (!verdict.ok) {
-      return refuse(socket, remoteAddress, 429, 'TOO_MANY_REQUESTS', `Too many connections from this address (${verdict.reason})`, {
-        'Retry-After': String(verdict.retryAfterSeconds),
-      });
-    }
-    if (openSockets >= opts.maxConnections && !connections.has(clientId)) {
-      return refuse(socket, remoteAddress, 503, 'TOO_MANY_CONNECTIONS', 'Too many connections', retry);
-    }
-    reserveSlot(socket, remoteAddress);
-    const client = { clientId, remoteAddress, zone: url.searchParams.get('tz') };
-    if (verifyToken && isValidClientId(clientId)) {
-      verifyToken(tokenOf(req, url), clientId)
-        .then((auth) => upgradeUnlessClosing(req, socket, head, onSocketError, { ...client, auth }))
-        .catch((err: unknown) => {
-          log.error('upgrade handler failed', { clientId, err });
-          abortHandshake(socket, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-        });
-    } else {
-      upgrade(req, socket, head, onSocketError, { ...client, auth: { ok: true } });
-    }
-    return true;
-  }
-
-  /**
-   * Counts the socket against MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP from the moment it is admitted,
-   * before the asynchronous token check (counting after it let any number through at once), and frees
-   * both when the socket closes, whichever path closes it.
-   */
-  function reserveSlot(socket: Duplex, remoteAddress: string): void {
-    openSockets++;
-    addressLimits.opened(remoteAddress);
-    socket.once('close', () => {
-      openSockets--;
-      addressLimits.closed(remoteAddress);
-    });
-  }
-
-  /** After the token check: close() may have begun meanwhile, and shutdown has already closed the sockets it knew. */
-  function upgradeUnlessClosing(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, client: Handshake): void {
-    if (closing) {
-      refuse(socket, client.remoteAddress, 503, 'SHUTTING_DOWN', 'Server shutting down', { 'Retry-After': RETRY_AFTER_SECONDS });
-      return;
-    }
-    upgrade(req, socket, head, onSocketError, client);
-  }
-
-  /**
-   * Completes the handshake. Kept apart from handleUpgrade on purpose: closures made there share its
-   * scope, and a socket listener created in it would keep the whole upgrade request (headers and
-   * all) alive for the life of the connection.
-   */
-  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, client: Handshake): void {
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      socket.off('error', onSocketError);
-      guard(
-        () => accept(ws, client),
-        (err) => {
-          log.error('connection handler failed', { clientId: client.clientId, err });
-          ws.close(CLOSE_CODES.internalError, CLOSE_REASONS.internalError);
-        },
-      );
-    });
-  }
-
-  function accept(ws: WebSocket, { clientId, remoteAddress, zone, auth }: Handshake): void {
-    if (!auth.ok) {
-      // Like a bad id: accepted, then closed with a reason a browser can read; nothing of the session is sent.
-      ws.on('error', () => {});
-      log.info('handshake rejected', { closeCode: CLOSE_CODES.policyViolation, reason: `token ${auth.reason}`, clientId, remoteAddress });
-      ws.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized);
-      return;
-    }
-    onConnection(ws, clientId, remoteAddress, zone);
-  }
+  const handleUpgrade = createUpgradeHandler({
+    wss,
+    log,
+    clientAddress,
+    addressLimits,
+    allowedOrigins,
+    maxConnections: opts.maxConnections,
+    isConnected: (clientId) => connections.has(clientId),
+    verifyToken,
+    isClosing: () => closing !== undefined,
+    onConnection,
+  });
 
   const httpServer = createServer(
     {
