@@ -6,15 +6,15 @@ import { isLoopback } from './client-address.ts';
 
 const forbidden = (detail: string) => new HttpError(403, 'FORBIDDEN', detail);
 
+/** A Host header: a bracketed IPv6 address or a name, and an optional port; nothing else. */
+const HOST_HEADER = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::\d{1,5})?$/i;
+
 /** True when the Host header names this machine by a loopback name (`localhost`, `127.0.0.1:8000`, `[::1]`), or is absent. */
 function isLoopbackHost(host: string | undefined): boolean {
   if (host === undefined) return true;
-  try {
-    const { hostname } = new URL(`http://${host}`);
-    return hostname === 'localhost' || isLoopback(hostname.replace(/^\[|\]$/g, ''));
-  } catch {
-    return false;
-  }
+  const match = HOST_HEADER.exec(host);
+  const name = (match?.[1] ?? match?.[2])?.toLowerCase();
+  return name !== undefined && (name === 'localhost' || isLoopback(name));
 }
 
 /** True for a request with no Origin, or one from a page served by a loopback name. */

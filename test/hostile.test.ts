@@ -259,7 +259,9 @@ describe('admin routes without ADMIN_TOKEN', { timeout: 10_000 }, () => {
   // Any Host was accepted, so a DNS-rebound page could read sessions.
   it('answer only loopback Host names', async (t) => {
     const { port } = await startServer(t);
-    assert.equal((await call(port, 'GET', '/admin/connections', { host: `evil.example:${port}` })).status, 403);
+    for (const host of [`evil.example:${port}`, 'evil.example@localhost', 'localhost/evil', '127.0.0.1.evil.example']) {
+      assert.equal((await call(port, 'GET', '/admin/connections', { host })).status, 403, host);
+    }
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost']) {
       assert.equal((await call(port, 'GET', '/admin/connections', { host })).status, 200, host);
     }
