@@ -3,14 +3,17 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BEARER_PROTOCOL, createTokenVerifier, tokenOf, type TokenVerdict } from './auth.ts';
 import { HttpError, refuseHandshake } from './errors.ts';
+import { guard } from './guard.ts';
 import type { Logger } from './logger.ts';
 import { CLOSE_CODES, CLOSE_REASONS, isValidClientId } from './protocol.ts';
 import { AddressLimits } from './rate-limit.ts';
-import { pathUnder } from './routes.ts';
+import { ownsInvalidTarget, pathUnder, requestUrl } from './routes.ts';
 import type { Handshake } from './session.ts';
 
 /** Retry-After (seconds) sent with 503s while full or shutting down. */
 const RETRY_AFTER_SECONDS = '5';
+
+const shuttingDown = () => new HttpError('SHUTTING_DOWN', 'Server shutting down', { 'Retry-After': RETRY_AFTER_SECONDS });
 
 export interface AdmissionOptions {
   log: Logger;
@@ -78,22 +81,46 @@ export class Admission {
     this.#wss.close();
   }
 
-  /** Takes over a `/ws/` upgrade under basePath and returns true, or returns false having touched nothing. */
+  /**
+   * Takes over a `/ws/` upgrade under basePath and returns true, or returns false having touched
+   * nothing. A bug in the checks is logged and answered 500: it must not escape into the host's
+   * 'upgrade' listener, where it would end the process.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = pathUnder(this.#options.basePath, url.pathname);
-    if (path === undefined || !path.startsWith('/ws/')) return false;
+    let handled = true;
+    guard(
+      () => {
+        handled = this.#admit(req, socket, head);
+      },
+      (err) => {
+        this.#options.log.error('upgrade handler failed', { err });
+        refuseHandshake(socket, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
+      },
+    );
+    return handled;
+  }
+
+  #admit(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = requestUrl(req.url);
+    const path = url && pathUnder(this.#options.basePath, url.pathname);
+    if (url ? path === undefined || !path.startsWith('/ws/') : !ownsInvalidTarget(this.#options.basePath, req.url)) return false;
     // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
     const onSocketError = () => socket.destroy();
     socket.on('error', onSocketError);
     const remoteAddress = this.#options.clientAddress(req);
+    if (!url || path === undefined) return this.#refuse(socket, remoteAddress, new HttpError('INVALID_REQUEST_TARGET'));
     const clientId = path.slice('/ws/'.length);
     const refusal = this.#check(req, remoteAddress, clientId);
     if (refusal) return this.#refuse(socket, remoteAddress, refusal);
     this.#reserveSlot(socket, remoteAddress);
     const handshake: Handshake = { clientId, remoteAddress, zone: url.searchParams.get('tz') };
     if (this.#verifyToken && isValidClientId(clientId)) {
-      void this.#verifyToken(tokenOf(req, url), clientId).then((auth) => this.#afterTokenCheck(req, socket, head, onSocketError, handshake, auth));
+      this.#verifyToken(tokenOf(req, url), clientId)
+        .then((auth) => this.#afterTokenCheck(req, socket, head, onSocketError, handshake, auth))
+        .catch((err: unknown) => {
+          this.#options.log.error('upgrade handler failed', { clientId, err });
+          refuseHandshake(socket, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
+        });
     } else {
       this.#upgrade(req, socket, head, onSocketError, handshake, { ok: true });
     }
@@ -103,7 +130,7 @@ export class Admission {
   /** The checks made before anything is spent on the socket, cheapest first; undefined when it may proceed. */
   #check(req: IncomingMessage, remoteAddress: string, clientId: string): HttpError | undefined {
     const retry = { 'Retry-After': RETRY_AFTER_SECONDS };
-    if (this.#options.isClosing()) return new HttpError('SHUTTING_DOWN', undefined, retry);
+    if (this.#options.isClosing()) return shuttingDown();
     const origin = req.headers.origin?.toLowerCase();
     const origins = this.#allowedOrigins;
     // Browsers always send Origin; a client without one is not a browser page and is not what origin checks protect against.
@@ -138,7 +165,7 @@ export class Admission {
   /** After the asynchronous token check: close() may have begun meanwhile, and shutdown closes only the sockets it knows. */
   #afterTokenCheck(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
     if (this.#options.isClosing()) {
-      this.#refuse(socket, handshake.remoteAddress, new HttpError('SHUTTING_DOWN', undefined, { 'Retry-After': RETRY_AFTER_SECONDS }));
+      this.#refuse(socket, handshake.remoteAddress, shuttingDown());
       return;
     }
     this.#upgrade(req, socket, head, onSocketError, handshake, auth);
@@ -152,7 +179,13 @@ export class Admission {
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('error', onSocketError);
-      this.#accept(ws, handshake, auth);
+      guard(
+        () => this.#accept(ws, handshake, auth),
+        (err) => {
+          this.#options.log.error('connection handler failed', { clientId: handshake.clientId, err });
+          ws.close(CLOSE_CODES.internalError, CLOSE_REASONS.internalError);
+        },
+      );
     });
   }
 

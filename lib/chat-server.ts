@@ -13,7 +13,8 @@ import type { Logger } from './logger.ts';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './options.ts';
 import { TurnPipeline } from './pipeline.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
-import { createRouter, createRoutes, type NamedRoute } from './routes.ts';
+import { guard } from './guard.ts';
+import { createRouter, createRoutes, upgradeRequiredRoute, type NamedRoute, type Route } from './routes.ts';
 import { shutdown } from './shutdown.ts';
 import { startSession } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
@@ -93,7 +94,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     // Serialized once for every recipient; a per-client session_id would cost one stringify each.
     connections.broadcast(JSON.stringify(botResponseFrame({ content, metadata: { ...metadata, broadcast: true } })));
   const routes = createRoutes({ connections, store, broadcast: (content) => broadcast(content), isClosing: () => closing !== undefined, serverInfo: opts.serverInfo, startedAt: Date.now(), maxBodyBytes: opts.maxBodyBytes });
-  const adminGuard = createAdminGuard(opts.adminToken);
+  const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
   const route = createRouter(enabledRoutes(routes, engine, store, opts), {
     log,
     basePath: opts.basePath,
@@ -106,7 +107,8 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     background.start();
     return true;
   };
-  const httpServer = createStandaloneServer(opts, (req, res) => !closed && route(req, res), handleUpgrade);
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => !closed && guardRequest(log, route, req, res);
+  const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade);
 
   return {
     httpServer,
@@ -117,7 +119,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       ids: () => connections.ids(),
       snapshot: () => connections.snapshot(),
     },
-    handleRequest: (req, res) => !closed && route(req, res),
+    handleRequest,
     handleUpgrade,
     send(clientId, content, metadata) {
       const connection = connections.get(clientId);
@@ -168,11 +170,26 @@ function callbacks({ onConnect, onDisconnect }: ResolvedOptions) {
   return { ...(onConnect ? { onConnect } : {}), ...(onDisconnect ? { onDisconnect } : {}) };
 }
 
-/** The server's routes the options leave on, then the engine's (named 'engine' for the toggle). */
-function enabledRoutes(routes: NamedRoute[], engine: ConversationEngine, store: Store, opts: ResolvedOptions): NamedRoute[] {
+/** The server's routes the options leave on, then the engine's (named 'engine' for the toggle), then the 426 for a plain GET of /ws/. */
+function enabledRoutes(routes: NamedRoute[], engine: ConversationEngine, store: Store, opts: ResolvedOptions): Route[] {
   const own = routes.filter((r) => opts.routes[r.name]);
-  if (!opts.routes.engine || !engine.routes) return own;
-  return [...own, ...engine.routes({ store, log: opts.logger }).map((r) => ({ ...r, name: 'engine' as const }))];
+  const engines = opts.routes.engine && engine.routes ? engine.routes({ store, log: opts.logger }) : [];
+  return [...own, ...engines, upgradeRequiredRoute];
+}
+
+/** Runs the router; a bug that throws before a handler took over is logged and answered 500, never left to the host's listener. */
+function guardRequest(log: Logger, route: (req: IncomingMessage, res: ServerResponse) => boolean, req: IncomingMessage, res: ServerResponse): boolean {
+  let handled = true;
+  guard(
+    () => {
+      handled = route(req, res);
+    },
+    (err) => {
+      log.error('request handler failed', { method: req.method, err });
+      sendHttpError(res, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
+    },
+  );
+  return handled;
 }
 
 function warnAboutSecrets({ adminToken, authSecret, logger }: ResolvedOptions): void {

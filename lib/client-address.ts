@@ -13,6 +13,22 @@ function normalizeAddress(address: string): string {
   return trimmed.toLowerCase().startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4 ? trimmed.slice(7) : trimmed.toLowerCase();
 }
 
+/** The client address of a forwarded request whose trusted hop names no address: never loopback. */
+export const UNKNOWN_CLIENT = 'unknown';
+
+/**
+ * One X-Forwarded-For entry as an address, with a port or brackets stripped (`203.0.113.5:4711`,
+ * `[2001:db8::1]:443`); UNKNOWN_CLIENT when it holds none (`unknown`, an obfuscated name). Dropping
+ * such entries instead would shift the hop count onto the proxy's own, often loopback, address.
+ */
+function forwardedAddress(entry: string): string {
+  const text = entry.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(text);
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(text);
+  const address = normalizeAddress(bracketed?.[1] ?? withPort?.[1] ?? text);
+  return isIP(address) !== 0 ? address : UNKNOWN_CLIENT;
+}
+
 export function isLoopback(address: string): boolean {
   const normalized = normalizeAddress(address);
   return normalized === '::1' || (isIP(normalized) === 4 && normalized.startsWith('127.'));
@@ -30,10 +46,8 @@ export function createClientAddress(trustProxy: TrustProxy): (req: IncomingMessa
   return (req) => {
     const peer = peerOf(req);
     const header = req.headers['x-forwarded-for'];
-    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
-      .split(',')
-      .map(normalizeAddress)
-      .filter((address) => isIP(address) !== 0);
+    const list = Array.isArray(header) ? header.join(',') : (header ?? '');
+    const forwarded = list.trim() === '' ? [] : list.split(',').map(forwardedAddress);
     // Right to left: the peer, then each address a proxy appended in front of it.
     const chain = [...forwarded, peer];
     if (trusted) {

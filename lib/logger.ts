@@ -21,17 +21,50 @@ function serialize(value: unknown): unknown {
   return value;
 }
 
+let stdoutWatched = false;
+let stdoutGone = false;
+
+/**
+ * Writes to stdout until whoever reads it goes away (`node dist/server.js | head`). The write then
+ * fails with EPIPE, reported as an 'error' event on process.stdout, which would end the process if
+ * nothing listened; logging stops instead and the server goes on serving.
+ */
+function writeStdout(line: string): void {
+  if (stdoutGone) return;
+  if (!stdoutWatched) {
+    stdoutWatched = true;
+    process.stdout.on('error', () => {
+      stdoutGone = true;
+    });
+  }
+  process.stdout.write(line);
+}
+
+/** One JSON line; a field JSON cannot hold (a BigInt, a cycle) costs the fields, never the line. */
+function toLine(record: LogFields): string {
+  try {
+    return JSON.stringify(record) + '\n';
+  } catch {
+    const { level, time, msg } = record;
+    return JSON.stringify({ level, time, msg, logError: 'fields could not be serialized' }) + '\n';
+  }
+}
+
 /**
  * A logger that writes one JSON object per line (`level`, `time`, `msg`, then the fields) and drops
- * everything below `level`.
+ * everything below `level`. Logging never throws: a line that cannot be written is dropped.
  */
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+export function createLogger(level: LogLevel = 'info', write: (line: string) => void = writeStdout): Logger {
   const threshold = RANK[level];
   const log = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: LogFields) => {
     if (RANK[lvl] < threshold) return;
     const record: LogFields = { level: lvl, time: new Date().toISOString(), msg };
     for (const [key, value] of Object.entries(fields ?? {})) record[key] = serialize(value);
-    write(JSON.stringify(record) + '\n');
+    try {
+      write(toLine(record));
+    } catch {
+      // A log sink that fails must not take the request, the frame or the server down with it.
+    }
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -19,6 +19,8 @@ export const CLOSE_CODES = {
   goingAway: 1001,
   policyViolation: 1008,
   messageTooBig: 1009,
+  /** A bug in the server's connection handling; logged with its stack. */
+  internalError: 1011,
   /** Sent to a client that stopped reading while replies piled up (MAX_BUFFERED_BYTES). */
   tryAgainLater: 1013,
   /**
@@ -34,21 +36,48 @@ export const CLOSE_REASONS = {
   flooding: 'Rate limit exceeded',
   notReading: 'Client is not reading',
   shuttingDown: 'Server shutting down',
+  internalError: 'Internal server error',
   replaced: 'Replaced by a newer connection',
 } as const;
 
-/** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"). */
-export function isValidTimeZone(timeZone: string): boolean {
-  if (timeZone.length === 0 || timeZone.length > 64) return false;
+/**
+ * The canonical spelling of a time zone Intl knows ("europe/PARIS" → "Europe/Paris", "utc" → "UTC"),
+ * or undefined. Intl accepts any letter case; keeping only the canonical name means every cache keyed
+ * by zone holds one entry per zone, not one per spelling a client can invent.
+ */
+export function canonicalTimeZone(timeZone: string): string | undefined {
+  if (timeZone.length === 0 || timeZone.length > 64) return undefined;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"), in any letter case. */
+export function isValidTimeZone(timeZone: string): boolean {
+  return canonicalTimeZone(timeZone) !== undefined;
+}
+
+/** Unicode code points in `text`, counting a surrogate pair (an emoji) once. */
+export function codePointLength(text: string): number {
+  let pairs = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        pairs++;
+        i++;
+      }
+    }
+  }
+  return text.length - pairs;
+}
+
 const nonBlank = (text: string) => text.trim().length > 0;
+
+const MAX_MESSAGE_ID_CHARS = 100;
 
 /** The default cap on `content`, in characters (MAX_CONTENT_CHARS). */
 export const DEFAULT_MAX_CONTENT_CHARS = 4000;
@@ -59,12 +88,12 @@ function userMessageEntries(maxContentChars: number) {
     content: v.pipe(
       v.string('Expected a string'),
       v.check(nonBlank, 'Must not be empty'),
-      v.maxLength(maxContentChars, `Must be at most ${maxContentChars} characters`),
+      v.check((text) => codePointLength(text) <= maxContentChars, `Must be at most ${maxContentChars} characters`),
     ),
     timestamp: v.optional(v.string('Expected a string')),
     session_id: v.string('Expected a string'),
     /** Echoed as `reply_to`; a repeated id within the session is answered from the store, not processed again. */
-    message_id: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(100, 'Must be at most 100 characters'))),
+    message_id: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(MAX_MESSAGE_ID_CHARS, `Must be at most ${MAX_MESSAGE_ID_CHARS} characters`))),
     /** The client's IANA time zone; it replaces the one given with ?tz= or in earlier messages. */
     timezone: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(64, 'Must be at most 64 characters'))),
   };
@@ -120,6 +149,19 @@ export function parseUserMessage(text: string, schema: InboundSchema = defaultSc
     message: (issue.type as string) === 'object' ? 'Required' : issue.message,
   }));
   return { ok: false, details };
+}
+
+/**
+ * The `message_id` of a frame that was refused before validation (RATE_LIMITED), so the refusal can
+ * name it: only when the frame is a JSON object whose `message_id` is a string the schema would accept.
+ */
+export function messageIdOf(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { message_id?: unknown } | null)?.message_id;
+    return typeof id === 'string' && id.length <= MAX_MESSAGE_ID_CHARS ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const binaryFrameDetails: IssueDetail[] = [{ path: ROOT, message: 'Binary frames are not supported; send JSON text' }];
@@ -181,7 +223,7 @@ export function systemFrame(content: SystemFrame['content'], optional: Pick<Syst
 
 export function errorFrame(code: ErrorCode, optional: Pick<ErrorFrame, 'reply_to' | 'details' | 'retry_after_ms'> = {}): ErrorFrame {
   return withOptional<ErrorFrame>(
-    { type: 'error', error_code: code, message: ERRORS[code].message, timestamp: now(), retry_suggested: true },
+    { type: 'error', error_code: code, message: ERRORS[code].message, timestamp: now(), retry_suggested: ERRORS[code].retry },
     optional,
   );
 }

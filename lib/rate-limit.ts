@@ -41,9 +41,13 @@ export interface AddressLimitsOptions {
   connectsPerMinute: number;
   /** Open connections per address. */
   maxPerAddress: number;
+  /** Addresses whose connect rate is remembered at most; past it the oldest is forgotten. Default 100000. */
+  maxTrackedAddresses?: number;
 }
 
 export type AddressVerdict = { ok: true } | { ok: false; reason: 'connect rate' | 'connections per address'; retryAfterSeconds: number };
+
+const DEFAULT_MAX_TRACKED_ADDRESSES = 100_000;
 
 /** Per-client-address limits on upgrades: a rate and a count of open connections. */
 export class AddressLimits {
@@ -62,6 +66,7 @@ export class AddressLimits {
     }
     let bucket = this.#buckets.get(address);
     if (!bucket) {
+      this.#makeRoom();
       bucket = new TokenBucket(this.#options.connectsPerMinute / 60, this.#options.connectsPerMinute, now);
       this.#buckets.set(address, bucket);
     }
@@ -79,8 +84,27 @@ export class AddressLimits {
     else this.#open.delete(address);
   }
 
+  /**
+   * Keeps the buckets below maxTrackedAddresses: addresses come from clients (through a trusted proxy,
+   * from a header), so their number must not grow memory without bound. Forgetting the oldest only
+   * forgives it its recent connects; a scan for full buckets here would cost O(n) per new address.
+   */
+  #makeRoom(): void {
+    const max = this.#options.maxTrackedAddresses ?? DEFAULT_MAX_TRACKED_ADDRESSES;
+    // A Map iterates in insertion order: the first key is the address seen longest ago.
+    for (const address of this.#buckets.keys()) {
+      if (this.#buckets.size < max) break;
+      this.#buckets.delete(address);
+    }
+  }
+
   /** Forgets addresses whose bucket has refilled, so the map holds only recent clients. */
   prune(now = Date.now()): void {
     for (const [address, bucket] of this.#buckets) if (bucket.isFull(now)) this.#buckets.delete(address);
+  }
+
+  /** Addresses whose connect rate is remembered now (bounded by maxTrackedAddresses). */
+  get trackedAddresses(): number {
+    return this.#buckets.size;
   }
 }

@@ -49,10 +49,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 /**
- * Reads a JSON object body of at most `limit` bytes. A declared Content-Length over the limit is refused
- * before anything is read; a body that grows past it while streaming stops being buffered at once.
+ * Reads a JSON object body (Content-Type application/json, else 415) of at most `limit` bytes. A
+ * declared Content-Length over the limit is refused before anything is read; a body that grows past
+ * it while streaming stops being buffered at once.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  // A browser sends a cross-site POST without asking first only with a "simple" type such as text/plain.
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
   const tooLarge = () => new HttpError('PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
@@ -89,6 +92,23 @@ export interface RouterOptions {
   basePath: string;
 }
 
+/**
+ * The URL of a request target, or undefined when WHATWG URL rejects it (`http://%/`, `//[/`): Node's
+ * HTTP parser lets such targets through, and `new URL` throws on them.
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a target that is not a valid URL is ours to refuse: everything without a prefix, else what starts with it. */
+export function ownsInvalidTarget(basePath: string, target: string | undefined): boolean {
+  return basePath === '' || (target ?? '').startsWith(`${basePath}/`);
+}
+
 /** The path under `basePath`, or undefined when the request is not under it. */
 export function pathUnder(basePath: string, pathname: string): string | undefined {
   if (basePath === '') return pathname;
@@ -102,23 +122,28 @@ export function pathUnder(basePath: string, pathname: string): string | undefine
  */
 export function createRouter(routes: Route[], { log, guard, basePath }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    const pathname = pathUnder(basePath, new URL(req.url ?? '/', 'http://localhost').pathname);
-    if (pathname === undefined) return false;
-    const found = matchRoute(routes, pathname);
+    const url = requestUrl(req.url);
+    if (!url) {
+      if (!ownsInvalidTarget(basePath, req.url)) return false;
+      sendHttpError(res, new HttpError('INVALID_REQUEST_TARGET'));
+      return true;
+    }
+    const pathname = pathUnder(basePath, url.pathname);
+    const found = pathname === undefined ? undefined : matchRoute(routes, pathname);
     if (!found) return false;
     const { route, params } = found;
+    const fail = (err: unknown) => answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err }));
     try {
       if (route.privileged) guard(req);
       const handler = route.methods[(req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods']];
       if (!handler) throw methodNotAllowed(route);
       Promise.resolve()
         .then(() => handler(req, params))
-        .then(
-          ({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType),
-          (err: unknown) => answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err })),
-        );
+        .then(({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType))
+        .catch(fail)
+        .catch(() => res.destroy());
     } catch (err) {
-      answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err }));
+      fail(err);
     }
     return true;
   };
@@ -137,13 +162,26 @@ function methodNotAllowed(route: Route): HttpError {
   return new HttpError('METHOD_NOT_ALLOWED', undefined, { Allow: allow.join(', ') });
 }
 
-/** An HttpError is the client's answer; anything else is a bug: logged once, answered 500 without its text. */
+/**
+ * An HttpError is the client's answer; anything else is a bug: logged once, answered 500 without its
+ * text. Once the status line is out (a body that failed mid-write), the only honest answer is to cut.
+ */
 function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): void {
   if (res.destroyed) return;
   if (err instanceof HttpError) return sendHttpError(res, err);
   logBug();
   sendHttpError(res, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
 }
+
+/** `/ws/{client_id}` asked for without an upgrade: 426, naming the protocol to upgrade to (RFC 9110 15.5.22). */
+export const upgradeRequiredRoute: Route = {
+  path: /^\/ws\/[^/]*$/,
+  methods: {
+    GET: () => {
+      throw new HttpError('UPGRADE_REQUIRED', undefined, { Upgrade: 'websocket' });
+    },
+  },
+};
 
 export interface RouteDeps {
   connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot'>;

@@ -1,14 +1,16 @@
 import type { RawData, WebSocket } from 'ws';
 import type { ClientConnection, ConnectionManager } from './connection-manager.ts';
+import { guard } from './guard.ts';
 import type { Logger } from './logger.ts';
 import type { RateLimit } from './options.ts';
 import type { TurnPipeline } from './pipeline.ts';
 import {
   binaryFrameDetails,
+  canonicalTimeZone,
   CLOSE_CODES,
   CLOSE_REASONS,
   errorFrame,
-  isValidTimeZone,
+  messageIdOf,
   parseUserMessage,
   systemFrame,
   type InboundFrame,
@@ -69,16 +71,21 @@ function register(ws: WebSocket, clientId: string, deps: SessionDeps): ClientCon
   ws.on('pong', () => {
     connection.alive = true;
   });
-  ws.on('close', (code) => {
-    connections.remove(connection);
-    log.info('client disconnected', {
-      clientId,
-      code,
-      durationMs: Date.now() - connection.connectedAt.getTime(),
-      messageCount: connection.messageCount,
-    });
-    deps.onDisconnect?.(clientId, code);
-  });
+  ws.on('close', (code) =>
+    guard(
+      () => {
+        connections.remove(connection);
+        log.info('client disconnected', {
+          clientId,
+          code,
+          durationMs: Date.now() - connection.connectedAt.getTime(),
+          messageCount: connection.messageCount,
+        });
+        deps.onDisconnect?.(clientId, code);
+      },
+      (err) => log.error('close handler failed', { clientId, err }),
+    ),
+  );
   return connection;
 }
 
@@ -96,7 +103,8 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
     return;
   }
   const send = (frame: ServerFrame) => deps.connections.sendTo(connection, JSON.stringify(frame));
-  const zoneOk = handshake.zone === null || isValidTimeZone(handshake.zone);
+  const timeZone = handshake.zone === null ? undefined : canonicalTimeZone(handshake.zone);
+  const zoneOk = handshake.zone === null || timeZone !== undefined;
   connection.greeted = true;
   if (session) {
     send(systemFrame('connection_established', { metadata: { resumed: session.resumed, messages: session.messages, pending: session.pending.length } }));
@@ -106,11 +114,22 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
     send(systemFrame('connection_established'));
     send(errorFrame('INTERNAL_SERVER_ERROR'));
   }
-  const loop = new FrameLoop(connection, deps, zoneOk && handshake.zone !== null ? handshake.zone : undefined);
-  socket.on('message', (data: RawData, isBinary: boolean) => loop.receive(data, isBinary));
+  const loop = new FrameLoop(connection, deps, timeZone);
+  socket.on('message', (data: RawData, isBinary: boolean) =>
+    guard(
+      () => loop.receive(data, isBinary),
+      (err) => {
+        deps.log.error('message handler failed', { clientId, err });
+        send(errorFrame('INTERNAL_SERVER_ERROR'));
+      },
+    ),
+  );
   socket.resume();
   deps.log.info('client connected', { clientId, remoteAddress: handshake.remoteAddress });
-  deps.onConnect?.(clientId);
+  guard(
+    () => deps.onConnect?.(clientId),
+    (err) => deps.log.error('onConnect failed', { clientId, err }),
+  );
 }
 
 /** How each inbound frame type is handled; one entry per variant of the inbound schema. */
@@ -140,7 +159,7 @@ class FrameLoop {
   receive(data: RawData, isBinary: boolean): void {
     const { clientId } = this.#connection;
     this.#connection.frameReceived();
-    if (!this.#withinRate()) return;
+    if (!this.#withinRate(data, isBinary)) return;
     if (isBinary) {
       this.#deps.log.debug('binary frame refused', { clientId });
       return this.#reply(errorFrame('INVALID_MESSAGE_FORMAT', { details: binaryFrameDetails }));
@@ -158,19 +177,19 @@ class FrameLoop {
   submit(message: UserMessage): void {
     const { clientId } = this.#connection;
     if (message.timezone !== undefined) {
-      if (!isValidTimeZone(message.timezone)) return this.#reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
-      this.#timeZone = message.timezone;
-    } else if (this.#timeZone !== undefined) {
-      message.timezone = this.#timeZone;
+      const canonical = canonicalTimeZone(message.timezone);
+      if (canonical === undefined) return this.#reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
+      this.#timeZone = canonical;
     }
+    if (this.#timeZone !== undefined) message.timezone = this.#timeZone;
     this.#deps.log.debug('message received', { clientId, content: message.content, messageId: message.message_id });
     const result = this.#deps.pipeline.submit(clientId, message);
     if (result === 'accepted') this.#connection.turnAccepted();
-    else if (result === 'busy') this.#reply(errorFrame('BUSY', { reply_to: message.message_id }));
+    else this.#reply(errorFrame(result === 'busy' ? 'BUSY' : 'SHUTTING_DOWN', { reply_to: message.message_id }));
   }
 
   /** Spends a token; false (having answered RATE_LIMITED, or closed a flooding client) when there was none. */
-  #withinRate(): boolean {
+  #withinRate(data: RawData, isBinary: boolean): boolean {
     const waitMs = this.#bucket.take();
     if (waitMs === 0) {
       this.#strikes = 0;
@@ -180,7 +199,8 @@ class FrameLoop {
       this.#deps.log.warn('client closed for flooding', { clientId: this.#connection.clientId, strikes: this.#strikes });
       this.#connection.socket.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding);
     } else {
-      this.#reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs }));
+      const replyTo = isBinary ? undefined : messageIdOf((data as Buffer).toString('utf8'));
+      this.#reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs, reply_to: replyTo }));
     }
     return false;
   }

@@ -24,16 +24,15 @@ export interface ShutdownParts {
 }
 
 /**
- * Shutdown order: refuse new work (the caller has set closing) → stop timers → close every socket
- * with 1001 while running turns finish (their replies are stored for the next connection) → after
- * closeTimeoutMs abort the turns and terminate stragglers → dispose the engine → close the store we
- * own → close the standalone http server, if it listens (never a host's).
+ * Shutdown order: refuse new connections (the caller has set closing) → stop timers → drain (close
+ * every socket with 1001 while running and late turns finish; their replies are stored for the next
+ * connection) → after closeTimeoutMs abort the turns and terminate stragglers → dispose the engine →
+ * close the store we own → close the standalone http server, if it listens (never a host's).
  */
 export async function shutdown(parts: ShutdownParts): Promise<void> {
   const { log, pipeline } = parts;
   log.info('shutdown started', { connections: parts.sockets.size, activeTurns: pipeline.activeClients });
   parts.stopTimers();
-  pipeline.stopAccepting();
   await closeSockets(parts);
   await pipeline.idle();
   try {
@@ -47,7 +46,13 @@ export async function shutdown(parts: ShutdownParts): Promise<void> {
   log.info('shutdown finished');
 }
 
-/** Closes every socket with 1001 and waits for them and the running turns, then cuts what is left. */
+/**
+ * Closes every socket with 1001, then waits until the deadline for the sockets to close and, after
+ * that, for the turns to finish; then aborts the turns and cuts what is left. A frame that arrives
+ * after our close frame cannot be answered on its socket (RFC 6455 allows no data after Close), so it
+ * is still taken as a turn: its replies are stored and wait for the client's next connection. Once
+ * every socket has closed, none can arrive.
+ */
 async function closeSockets({ sockets, pipeline, closeTimeoutMs }: ShutdownParts): Promise<void> {
   const open = [...sockets];
   for (const ws of open) ws.close(CLOSE_CODES.goingAway, CLOSE_REASONS.shuttingDown);
@@ -56,7 +61,8 @@ async function closeSockets({ sockets, pipeline, closeTimeoutMs }: ShutdownParts
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, closeTimeoutMs);
   });
-  await Promise.race([Promise.all([...closed, pipeline.idle()]), deadline]);
+  await Promise.race([Promise.all(closed), deadline]);
+  await Promise.race([pipeline.idle(), deadline]);
   clearTimeout(timer);
   pipeline.abort();
   for (const ws of sockets) ws.terminate();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -50,6 +50,16 @@ async function startProcess(t: TestContext, env: Record<string, string>): Promis
   return { child, port, stderr: () => stderr, exited };
 }
 
+/** Sends raw bytes on a fresh connection and resolves with everything the server wrote before closing. */
+async function rawExchange(port: number, request: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  socket.end(request);
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk));
+  await within(once(socket, 'close'), 'the server to answer and close', 5_000);
+  return answer;
+}
+
 /** Runs server.ts to completion and returns its exit code and output. */
 async function runToExit(t: TestContext, env: Record<string, string>, args: string[] = []) {
   const child = spawnServer(t, env, args);
@@ -69,6 +79,44 @@ describe('server process', { timeout: 60_000 }, () => {
     assert.deepEqual(await client.closed, { code: 1001, reason: 'Server shutting down' });
     const [code] = await within(server.exited, 'exit after SIGTERM', 10_000);
     assert.equal(code, 0);
+    assert.equal(server.stderr(), '');
+  });
+
+  // A target WHATWG URL rejects used to throw an uncaught TypeError out of the request and upgrade
+  // listeners: one request stopped the server, whatever guards were configured.
+  it('answers request targets that URL rejects with 400 and keeps running', async (t) => {
+    const server = await startProcess(t, {
+      MEETINGMUSE_DB: ':memory:',
+      ADMIN_TOKEN: 'admin-token-admin-token',
+      AUTH_SECRET: 'a-secret-that-is-long-enough-for-hs256!',
+      ALLOWED_ORIGINS: 'https://app.example.com',
+      TRUST_PROXY: '1',
+    });
+    const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+    for (const target of ['http://%/health', '//%/health', '//[/', '//%/ws/alice-1']) {
+      for (const headers of ['', upgrade]) {
+        const answer = await rawExchange(server.port, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${headers}\r\n`);
+        assert.match(answer, /^HTTP\/1\.1 400 /, `${target}${headers ? ' (upgrade)' : ''}`);
+        assert.match(answer, /"error_code":"INVALID_REQUEST_TARGET"/);
+      }
+    }
+    assert.equal((await fetch(`http://127.0.0.1:${server.port}/health`)).status, 200);
+    assert.equal(server.child.exitCode, null);
+  });
+
+  // `node dist/server.js | head -c 300`: once the reader of stdout went away, the next log line
+  // failed with EPIPE, an unhandled 'error' event that ended the process.
+  it('keeps serving when whoever reads its stdout goes away', async (t) => {
+    const server = await startProcess(t, { MEETINGMUSE_DB: ':memory:' });
+    server.child.stdout!.destroy();
+    for (const id of ['epipe-1', 'epipe-2', 'epipe-3']) {
+      const client = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/${id}`);
+      client.ws.close();
+      await client.closed;
+    }
+    assert.equal((await fetch(`http://127.0.0.1:${server.port}/health`)).status, 200);
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await within(server.exited, 'exit after SIGTERM', 10_000), [0, null]);
     assert.equal(server.stderr(), '');
   });
 

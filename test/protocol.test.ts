@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { botResponseFrame, errorFrame, isValidClientId, parseUserMessage, systemFrame } from '../lib/protocol.ts';
+import { botResponseFrame, canonicalTimeZone, codePointLength, errorFrame, isValidClientId, messageIdOf, parseUserMessage, systemFrame } from '../lib/protocol.ts';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -68,8 +68,36 @@ describe('frames', () => {
     assert.equal(frame.reply_to, 'm1');
   });
 
+  it('suggests a retry for every code but those where the same frame cannot succeed', () => {
+    assert.equal(errorFrame('INVALID_MESSAGE_FORMAT').retry_suggested, false);
+    assert.equal(errorFrame('INVALID_TIMEZONE').retry_suggested, false);
+    for (const code of ['RATE_LIMITED', 'BUSY', 'SHUTTING_DOWN', 'LLM_PROCESSING_ERROR'] as const) assert.equal(errorFrame(code).retry_suggested, true, code);
+  });
+
   it('leaves unset optional fields out of bot responses', () => {
     const frame = botResponseFrame({ content: 'hi' }, { session_id: 'c-1', reply_to: undefined });
     assert.deepEqual(Object.keys(frame), ['type', 'content', 'timestamp', 'session_id']);
+  });
+});
+
+describe('input normalisation', () => {
+  it('counts code points, a surrogate pair once and a lone surrogate once', () => {
+    assert.equal(codePointLength(''), 0);
+    assert.equal(codePointLength('abc'), 3);
+    assert.equal(codePointLength('😀😀'), 2);
+    assert.equal(codePointLength('a\ud83d'), 2);
+    assert.equal(codePointLength('\ude00\ud83d'), 2);
+  });
+
+  it('spells a zone canonically whatever its letter case, and refuses an unknown one', () => {
+    assert.equal(canonicalTimeZone('eUrOpE/pArIs'), 'Europe/Paris');
+    assert.equal(canonicalTimeZone('utc'), 'UTC');
+    assert.equal(canonicalTimeZone('Mars/Olympus'), undefined);
+    assert.equal(canonicalTimeZone('x'.repeat(65)), undefined);
+  });
+
+  it('reads the message_id of a frame refused before validation only when it is a valid one', () => {
+    assert.equal(messageIdOf('{"message_id":"m1","content":3}'), 'm1');
+    for (const text of ['not json', 'null', '5', '{"message_id":7}', `{"message_id":"${'x'.repeat(101)}"}`]) assert.equal(messageIdOf(text), undefined, text);
   });
 });

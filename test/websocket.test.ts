@@ -89,7 +89,7 @@ describe('messages', { timeout: 10_000 }, () => {
       assert.equal(error.type, 'error');
       assert.equal(error.error_code, 'INVALID_MESSAGE_FORMAT');
       assert.equal(error.message, INVALID);
-      assert.equal(error.retry_suggested, true);
+      assert.equal(error.retry_suggested, false, 'the same frame cannot succeed');
       assert.equal((error.details as Array<{ path: string }>)[0]!.path, path);
       client.send(userMessage('still here'));
       assert.equal((await client.nextOfType('bot_response')).content, 'Echo: still here');

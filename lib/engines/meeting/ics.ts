@@ -1,8 +1,30 @@
 import type { Meeting } from './calendar.ts';
 
-/** RFC 5545 TEXT escaping: backslash, semicolon, comma, newline. */
+/**
+ * Control characters other than tab, which RFC 5545 allows in no value. A bare CR left in would let a
+ * parser that splits lines on it see a property, or a whole VEVENT, that the title smuggled in.
+ */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+/** RFC 5545 TEXT: backslash, semicolon and comma escaped; every line break (CRLF, LF, CR) as \n; other controls dropped. */
 function text(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/;/g, '\\;')
+    .replace(/,/g, '\\,')
+    .replace(/\r\n|\r|\n|\u2028|\u2029/g, '\\n')
+    .replace(CONTROL, '');
+}
+
+/** A parameter value (RFC 5545 3.2): without the controls and quotes it may not hold, quoted if it has `;`, `:` or `,`. */
+function paramValue(value: string): string {
+  const clean = value.replace(CONTROL, '').replace(/"/g, '');
+  return /[;:,]/.test(clean) ? `"${clean}"` : clean;
+}
+
+/** A URI value: controls, spaces and the characters that end a content line dropped. */
+function uri(value: string): string {
+  return value.replace(CONTROL, '').replace(/[\s"]/g, '');
 }
 
 /** 20261127T150000Z */
@@ -46,7 +68,7 @@ export function toICalendar(meetings: Meeting[], clientId: string, now: Date): s
     );
     if (m.location) lines.push(`LOCATION:${text(m.location)}`);
     if (m.participants.length) lines.push(`DESCRIPTION:${text(`With ${m.participants.join(', ')}`)}`);
-    for (const p of m.participants) if (p.includes('@') && !p.startsWith('@')) lines.push(`ATTENDEE;CN=${p}:mailto:${p}`);
+    for (const p of m.participants) if (p.includes('@') && !p.startsWith('@')) lines.push(`ATTENDEE;CN=${paramValue(p)}:mailto:${uri(p)}`);
     lines.push('END:VEVENT');
   }
   lines.push('END:VCALENDAR');
