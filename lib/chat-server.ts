@@ -208,8 +208,11 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     // unless the server picks one of the offered protocols; pick `bearer`, never the token.
     handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
   });
-  /** Connections registered but not yet sent connection_established (openSession is an async gap). */
-  const opening = new WeakSet<ClientConnection<WebSocket>>();
+  /**
+   * Frames for connections registered but not yet sent connection_established (openSession is an
+   * async gap), parked so that connection_established goes first; sent, with their onSent, right after it.
+   */
+  const opening = new WeakMap<ClientConnection<WebSocket>, Array<[data: string, onSent?: (err?: Error) => void]>>();
   /** The scheme and host each connection's upgrade came in on, for the URLs its turns hand out. */
   const origins = new WeakMap<ClientConnection<WebSocket>, string>();
   const pipeline = new TurnPipeline({
@@ -218,11 +221,13 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     log,
     maxQueued: opts.maxQueuedMessages,
     engineTimeoutMs: opts.engineTimeoutMs,
-    // Held back while the client's connection is still opening, so connection_established goes first;
-    // a reply held back stays pending in the store, and the opening connection delivers it.
     send: (clientId, data, onSent) => {
       const connection = connections.get(clientId);
-      return connection !== undefined && !opening.has(connection) && connections.sendTo(connection, data, onSent);
+      if (connection === undefined) return false;
+      const parked = opening.get(connection);
+      if (!parked) return connections.sendTo(connection, data, onSent);
+      parked.push([data, onSent]);
+      return true;
     },
     feedUrl: (clientId) => {
       const connection = connections.get(clientId);
@@ -277,7 +282,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     });
     // No frame is read until connection_established has gone out, so nothing overtakes it.
     ws.pause();
-    opening.add(connection);
+    opening.set(connection, []);
     void store.openSession(clientId, new Date()).then(
       (session) => established(connection, remoteAddress, requestedZone, session),
       (err: unknown) => {
@@ -290,6 +295,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   /** Finishes a connection once its session is open, or with the error code the store's failure calls for. */
   function established(connection: ClientConnection<WebSocket>, remoteAddress: string, requestedZone: string | null, session: SessionOpened | ErrorCode): void {
     const { clientId, socket: ws } = connection;
+    const parked = opening.get(connection) ?? [];
     opening.delete(connection);
     // The socket may have closed, or been replaced by a newer one of the same client, while the store
     // answered; it is resumed all the same so that its closing handshake can finish.
@@ -315,6 +321,11 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     } else {
       send(JSON.stringify(systemFrame('connection_established')));
       send(JSON.stringify(errorFrame(session)));
+    }
+    // A reply committed before the store's read and delivered during the gap is in both lists; send it once.
+    const delivered = new Set(typeof session === 'object' ? session.pending.map((reply) => JSON.stringify(reply.frame)) : []);
+    for (const [data, onSent] of parked) {
+      if (!delivered.has(data)) connections.sendTo(connection, data, onSent);
     }
     ws.resume();
     log.info('client connected', { clientId, remoteAddress });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { ConversationEngine } from '../lib/index.ts';
 import { createSqliteStore } from '../lib/sqlite-store.ts';
-import { connectClient, startServer, tempDir, userMessage, within } from './helpers.ts';
+import { createMemoryStore, type Store } from '../lib/store.ts';
+import { connectClient, openClient, startServer, tempDir, userMessage, waitFor, within } from './helpers.ts';
 
 interface Notes {
   notes: string[];
@@ -185,3 +186,58 @@ describe('archived items', { timeout: 15_000 }, () => {
     assert.match(await feedIcs.text(), all);
   });
 });
+
+describe('opening a session is asynchronous', { timeout: 15_000 }, () => {
+  /** A memory store whose openSession answers only when the test says so, having read before or after the wait. */
+  function slowOpeningStore(readFirst: boolean) {
+    const real = createMemoryStore();
+    const gates: Array<() => void> = [];
+    let wake: (() => void) | undefined;
+    const store: Store = {
+      ...real,
+      async openSession(clientId, now) {
+        const early = readFirst ? await real.openSession(clientId, now) : undefined;
+        await new Promise<void>((resolve) => {
+          gates.push(resolve);
+          wake?.();
+        });
+        return early ?? real.openSession(clientId, now);
+      },
+    };
+    /** Lets the oldest waiting openSession answer, once one waits. */
+    async function release() {
+      while (gates.length === 0) await within(new Promise<void>((resolve) => (wake = resolve)), 'openSession to be called');
+      gates.shift()!();
+    }
+    return { store, release };
+  }
+
+  for (const readFirst of [true, false]) {
+    it(`sends connection_established first, then a reply that finished meanwhile, once (store read ${readFirst ? 'before' : 'after'} it)`, async (t) => {
+      const { engine, slowStarted, release: finishTurn } = notingEngine();
+      const { store, release: finishOpening } = slowOpeningStore(readFirst);
+      const { wsUrl } = await startServer(t, { engine, store });
+      // The first connection's own openSession is slow too: let it through.
+      const connecting = connectClient(t, wsUrl('gap-1'));
+      await finishOpening();
+      const first = await connecting;
+      first.send(userMessage('slow', { message_id: 's1' }));
+      await slowStarted();
+
+      const second = openClient(t, wsUrl('gap-1'));
+      await waitFor(second.ws, 'open');
+      finishTurn();
+      // Once the turn's write has resolved, its reply has been handed to the second connection, still opening.
+      await within(new Promise<void>((resolve) => setImmediate(resolve)), 'a tick');
+      await finishOpening();
+      const established = await second.next();
+      assert.equal(established.content, 'connection_established');
+      const reply = await second.next();
+      assert.deepEqual([reply.type, reply.reply_to], ['bot_response', 's1']);
+      second.send(userMessage('next'));
+      assert.equal((await second.nextOfType('bot_response')).content, 'notes: slow, next');
+      assert.equal(second.frames.filter((f) => f.reply_to === 's1' && f.type === 'bot_response').length, 1);
+    });
+  }
+});
+
