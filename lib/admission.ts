@@ -7,7 +7,7 @@ import { guard } from './guard.ts';
 import type { Logger } from './logger.ts';
 import { CLOSE_CODES, CLOSE_REASONS, isValidClientId } from './protocol.ts';
 import { AddressLimits } from './rate-limit.ts';
-import { ownsInvalidTarget, pathUnder, requestUrl } from './routes.ts';
+import { ownsInvalidTarget, pathUnder, publicOrigin, requestUrl } from './routes.ts';
 import type { Handshake } from './session.ts';
 
 /** Retry-After (seconds) sent with 503s while full or shutting down. */
@@ -113,7 +113,7 @@ export class Admission {
     const refusal = this.#check(req, remoteAddress, clientId);
     if (refusal) return this.#refuse(socket, remoteAddress, refusal);
     this.#reserveSlot(socket, remoteAddress);
-    const handshake: Handshake = { clientId, remoteAddress, zone: url.searchParams.get('tz') };
+    const handshake: Handshake = { clientId, remoteAddress, zone: url.searchParams.get('tz'), origin: publicOrigin(req) };
     if (this.#verifyToken && isValidClientId(clientId)) {
       this.#verifyToken(tokenOf(req, url), clientId)
         .then((auth) => this.#afterTokenCheck(req, socket, head, onSocketError, handshake, auth))

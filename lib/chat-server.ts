@@ -14,7 +14,7 @@ import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './
 import { TurnPipeline } from './pipeline.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
 import { guard } from './guard.ts';
-import { createRouter, createRoutes, upgradeRequiredRoute, type NamedRoute, type Route } from './routes.ts';
+import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type Route } from './routes.ts';
 import { shutdown } from './shutdown.ts';
 import { startSession } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
@@ -65,27 +65,18 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const engine = opts.engine ?? createEchoEngine();
   const store = opts.store ?? createMemoryStore();
   const connections = createConnections(log, opts.maxBufferedBytes);
-  const pipeline = new TurnPipeline({
-    engine,
-    store,
-    log,
-    maxQueued: opts.maxQueuedMessages,
-    engineTimeoutMs: opts.engineTimeoutMs,
-    send: (clientId, data, onSent) => {
-      const connection = connections.get(clientId);
-      return connection?.greeted === true && connections.sendTo(connection, data, onSent);
-    },
-    events: opts,
-  });
   let closing: Promise<void> | undefined;
   let closed = false;
-  const sessionDeps = { connections, pipeline, store, log, schema: inboundSchema(opts.maxContentChars), rateLimit: opts.rateLimit, ...callbacks(opts) };
+  const isClosing = () => closing !== undefined;
+  const engineRoutes = opts.routes.engine && engine.routes ? engine.routes({ store, log, publicUrl: (req, path) => publicOrigin(req) + opts.basePath + path }) : [];
+  const pipeline = createPipeline(opts, engine, store, connections, servesFeeds(engineRoutes));
   const clientAddress = createClientAddress(opts.trustProxy);
+  const sessionDeps = { connections, pipeline, store, log, schema: inboundSchema(opts.maxContentChars), rateLimit: opts.rateLimit, ...callbacks(opts) };
   const admission = new Admission({
     ...opts,
     log,
     clientAddress,
-    isClosing: () => closing !== undefined,
+    isClosing,
     isConnected: (clientId) => connections.has(clientId),
     onAccepted: (ws, handshake) => startSession(ws, handshake, sessionDeps),
   });
@@ -93,9 +84,18 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const broadcast = (content: string, metadata?: Record<string, unknown>) =>
     // Serialized once for every recipient; a per-client session_id would cost one stringify each.
     connections.broadcast(JSON.stringify(botResponseFrame({ content, metadata: { ...metadata, broadcast: true } })));
-  const routes = createRoutes({ connections, store, broadcast: (content) => broadcast(content), isClosing: () => closing !== undefined, serverInfo: opts.serverInfo, startedAt: Date.now(), maxBodyBytes: opts.maxBodyBytes });
+  const own = createRoutes({
+    connections,
+    store,
+    deleteSession: (clientId) => pipeline.deleteSession(clientId),
+    broadcast: (content) => broadcast(content),
+    isClosing,
+    serverInfo: opts.serverInfo,
+    startedAt: Date.now(),
+    maxBodyBytes: opts.maxBodyBytes,
+  });
   const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
-  const route = createRouter(enabledRoutes(routes, engine, store, opts), {
+  const route = createRouter([...own.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute], {
     log,
     basePath: opts.basePath,
     guard: (req) => adminGuard(req, clientAddress(req)),
@@ -109,6 +109,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   };
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => !closed && guardRequest(log, route, req, res);
   const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade);
+  const shutdownParts = { log, pipeline, sockets: admission.sockets, closeTimeoutMs: opts.closeTimeoutMs, engine, httpServer };
 
   return {
     httpServer,
@@ -121,11 +122,8 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     },
     handleRequest,
     handleUpgrade,
-    send(clientId, content, metadata) {
-      const connection = connections.get(clientId);
-      const frame = botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId });
-      return connection?.greeted === true && connections.sendTo(connection, JSON.stringify(frame));
-    },
+    send: (clientId, content, metadata) =>
+      sendNow(connections, clientId, JSON.stringify(botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId }))),
     broadcast,
     async listen(port = 8000, host = '0.0.0.0') {
       const address = await listen(httpServer, port, host);
@@ -134,13 +132,8 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     },
     close() {
       closing ??= shutdown({
-        log,
-        pipeline,
-        sockets: admission.sockets,
-        closeTimeoutMs: opts.closeTimeoutMs,
-        engine,
+        ...shutdownParts,
         ...(options.store ? {} : { ownStore: store }),
-        httpServer,
         stopTimers: () => background.stop(),
         closeSocketServer: () => admission.close(),
       }).finally(() => {
@@ -149,6 +142,44 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       return closing;
     },
   };
+}
+
+/**
+ * The turn queue. Its frames go to the client's current connection, whichever socket that is now;
+ * while that connection is still being greeted they are parked, so connection_established goes first.
+ */
+function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store: Store, connections: ConnectionManager<WebSocket>, feeds: boolean): TurnPipeline {
+  return new TurnPipeline({
+    engine,
+    store,
+    log: opts.logger,
+    maxQueued: opts.maxQueuedMessages,
+    engineTimeoutMs: opts.engineTimeoutMs,
+    send: (clientId, data, onSent) => {
+      const connection = connections.get(clientId);
+      if (connection === undefined) return false;
+      if (!connection.parked) return connections.sendTo(connection, data, onSent);
+      connection.parked.push([data, onSent]);
+      return true;
+    },
+    feedUrl: (clientId) => {
+      const origin = feeds ? connections.get(clientId)?.publicOrigin : undefined;
+      return origin === undefined ? undefined : (token) => origin + opts.basePath + calendarFeedPath(token);
+    },
+    events: opts,
+  });
+}
+
+/** True when one of the engine's routes answers calendar-feed addresses, so turns may hand them out. */
+function servesFeeds(routes: Route[]): boolean {
+  const example = calendarFeedPath('token');
+  return routes.some((r) => r.path.test(example) && r.methods.GET !== undefined);
+}
+
+/** Sends a frame to the client's connection now, unless it has none or is still being greeted. */
+function sendNow(connections: ConnectionManager<WebSocket>, clientId: string, data: string): boolean {
+  const connection = connections.get(clientId);
+  return connection !== undefined && connection.parked === null && connections.sendTo(connection, data);
 }
 
 /** Who is connected; a client that stops reading is closed with 1013, and cut if even that cannot get through. */
@@ -168,13 +199,6 @@ function createConnections(log: Logger, maxBufferedBytes: number): ConnectionMan
 /** The embedder's connection callbacks, present only when given. */
 function callbacks({ onConnect, onDisconnect }: ResolvedOptions) {
   return { ...(onConnect ? { onConnect } : {}), ...(onDisconnect ? { onDisconnect } : {}) };
-}
-
-/** The server's routes the options leave on, then the engine's (named 'engine' for the toggle), then the 426 for a plain GET of /ws/. */
-function enabledRoutes(routes: NamedRoute[], engine: ConversationEngine, store: Store, opts: ResolvedOptions): Route[] {
-  const own = routes.filter((r) => opts.routes[r.name]);
-  const engines = opts.routes.engine && engine.routes ? engine.routes({ store, log: opts.logger }) : [];
-  return [...own, ...engines, upgradeRequiredRoute];
 }
 
 /** Runs the router; a bug that throws before a handler took over is logged and answered 500, never left to the host's listener. */

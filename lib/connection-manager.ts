@@ -22,11 +22,13 @@ export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
   /** Set once the peer stopped reading and the backlog passed the limit; no frame is queued after. */
   overflowed = false;
   /**
-   * Set once connection_established has been sent. Until then (the store is opening the session)
-   * replies are held back, so the greeting goes first; a reply held back stays pending in the store
-   * and the greeting delivers it.
+   * Frames for this connection while it is registered but not yet sent connection_established (the
+   * store is opening the session: an async gap), parked so that the greeting goes first; sent, with
+   * their onSent, right after it. Null once the connection has been greeted.
    */
-  greeted = false;
+  parked: Array<[data: string, onSent?: (err?: Error) => void]> | null = [];
+  /** The scheme and host the client's upgrade came in on, for the URLs its turns hand out. */
+  publicOrigin: string | undefined;
 
   readonly clientId: string;
   readonly socket: S;

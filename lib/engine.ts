@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from './logger.ts';
 import type { EngineReply, UserMessage } from './protocol.ts';
 import type { Route } from './routes.ts';
@@ -51,9 +52,11 @@ export interface ConversationEngine {
 
 /** What an engine's routes may use. */
 export interface EngineRouteContext {
-  /** The server's store: the engine's state per client lives in `getSession(clientId).state`. */
+  /** The server's store: the engine's state per client (`loadState`), its archive, its calendar-feed tokens. */
   store: Store;
   log: Logger;
+  /** The absolute URL at which the client that sent `req` reaches `path` of this server (scheme, host, basePath). */
+  publicUrl(req: IncomingMessage, path: string): string;
 }
 
 /** The Phase-1 placeholder: answers every message with "Echo: " and its content. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TrustProxy } from './client-address.ts';
 import type { ConversationEngine } from './engine.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import type { TurnFailure } from './pipeline.ts';
 import type { Store } from './store.ts';
 
 /** Reported by GET /health/clients. */
@@ -36,7 +37,7 @@ export interface TurnEvents {
   /** A turn's replies were stored (and sent if the client is connected); `replies` counts them. */
   onTurnReplied?: (turn: TurnInfo & { replies: number }) => void;
   /** A turn ended without replies: `code` is the error frame the client got (none when shutdown aborted it). */
-  onTurnFailed?: (turn: TurnInfo & { code?: 'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' }) => void;
+  onTurnFailed?: (turn: TurnInfo & { code?: TurnFailure }) => void;
 }
 
 /**

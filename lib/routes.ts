@@ -5,7 +5,7 @@ import { HttpError, sendHttpError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { RouteName, ServerInfo } from './options.ts';
 import { isValidClientId } from './protocol.ts';
-import type { Store } from './store.ts';
+import { isStoreUnavailable, type Store } from './store.ts';
 
 /**
  * The hand-written REST table. Every body is JSON; every failure is `{"detail", "error_code"}` (the
@@ -169,6 +169,8 @@ function methodNotAllowed(route: Route): HttpError {
 function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): void {
   if (res.destroyed) return;
   if (err instanceof HttpError) return sendHttpError(res, err);
+  // The store logged why, once.
+  if (isStoreUnavailable(err)) return sendHttpError(res, new HttpError('STORAGE_UNAVAILABLE', 'The store is unavailable'));
   logBug();
   sendHttpError(res, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
 }
@@ -186,6 +188,8 @@ export const upgradeRequiredRoute: Route = {
 export interface RouteDeps {
   connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot'>;
   store: Store;
+  /** Erases a session so that no running turn can bring it back (TurnPipeline.deleteSession). */
+  deleteSession(clientId: string): Promise<boolean>;
   /** Sends a broadcast bot_response to every connected client; returns how many it went to. */
   broadcast(content: string): number;
   isClosing(): boolean;
@@ -198,6 +202,27 @@ const BroadcastSchema = v.object({ content: v.pipe(v.string(), v.check((s) => s.
 
 const SESSION_PATH = /^\/admin\/sessions\/([^/]+)$/;
 
+/** Where a calendar feed is served, under basePath: the engine's feed route answers it, the turn context hands it out. */
+export const calendarFeedPath = (token: string): string => `/feeds/${token}.ics`;
+
+/** A Host header that is a name or address with an optional port, and nothing else. */
+const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * The scheme and host a client reached us at, for absolute URLs handed back to that same client (its
+ * calendar feed). `X-Forwarded-Proto` is taken from anyone: a client that lies only gets itself a
+ * wrong link. A missing or malformed Host falls back to the address the request came in on.
+ */
+export function publicOrigin(req: IncomingMessage): string {
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : encrypted ? 'https' : 'http';
+  const host = req.headers.host;
+  if (host !== undefined && HOST_HEADER.test(host)) return `${scheme}://${host}`;
+  const { localAddress = '127.0.0.1', localPort } = req.socket;
+  return `${scheme}://${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+}
+
 /** The server's REST surface: health for load balancers, and the admin routes. */
 export function createRoutes(deps: RouteDeps): NamedRoute[] {
   const { connections, store } = deps;
@@ -208,15 +233,21 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
     if (!session) throw noSession();
     return session;
   };
+  /** 'shutting_down', 'unhealthy' (with the store's reason) or 'healthy'. */
+  const status = async (): Promise<{ status: string; reason?: string }> => {
+    if (deps.isClosing()) return { status: 'shutting_down' };
+    const health = await store.health();
+    return health.ok ? { status: 'healthy' } : { status: 'unhealthy', reason: health.reason };
+  };
   return [
     {
       name: 'health',
       path: /^\/health$/,
       methods: {
-        GET: () =>
-          deps.isClosing()
-            ? { status: 503, body: { status: 'shutting_down', timestamp: timestamp(), active_connections: connections.size } }
-            : { body: { status: 'healthy', timestamp: timestamp(), active_connections: connections.size } },
+        GET: async () => {
+          const current = await status();
+          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), active_connections: connections.size } };
+        },
       },
     },
     {
@@ -224,9 +255,9 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
       path: /^\/health\/clients$/,
       privileged: true,
       methods: {
-        GET: () => ({
+        GET: async () => ({
           body: {
-            status: deps.isClosing() ? 'shutting_down' : 'healthy',
+            ...(await status()),
             timestamp: timestamp(),
             active_connections: connections.size,
             active_clients: connections.ids(),
@@ -266,7 +297,7 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
       methods: {
         GET: async (_req, [id]) => ({ body: await findSession(id!) }),
         DELETE: async (_req, [id]) => {
-          if (!isValidClientId(id!) || !(await store.deleteSession(id!))) throw noSession();
+          if (!isValidClientId(id!) || !(await deps.deleteSession(id!))) throw noSession();
           return { body: { status: 'deleted', client_id: id, timestamp: timestamp() } };
         },
       },

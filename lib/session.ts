@@ -19,7 +19,8 @@ import {
   type UserMessage,
 } from './protocol.ts';
 import { TokenBucket } from './rate-limit.ts';
-import type { SessionOpened, Store } from './store.ts';
+import { isStoreUnavailable, type SessionOpened, type Store } from './store.ts';
+import type { ErrorCode } from './errors.ts';
 
 /**
  * A client's connection from the handshake to its close: registration, the greeting
@@ -44,18 +45,22 @@ export interface Handshake {
   remoteAddress: string;
   /** ?tz= as given, valid or not; null when absent. */
   zone: string | null;
+  /** The scheme and host the upgrade came in on (publicOrigin). */
+  origin: string;
 }
 
 /** Takes over an accepted socket whose client id is valid and whose token (if any) checked out. */
 export function startSession(ws: WebSocket, handshake: Handshake, deps: SessionDeps): void {
   const connection = register(ws, handshake.clientId, deps);
+  connection.publicOrigin = handshake.origin;
   // No frame is read until connection_established has gone out, so nothing overtakes it.
   ws.pause();
   void deps.store.openSession(handshake.clientId, new Date()).then(
     (session) => greet(connection, handshake, deps, session),
     (err: unknown) => {
-      deps.log.error('session could not be opened', { clientId: handshake.clientId, err });
-      greet(connection, handshake, deps);
+      // An unavailable store logged why, once; a line per connection would flood the log.
+      if (!isStoreUnavailable(err)) deps.log.error('session could not be opened', { clientId: handshake.clientId, err });
+      greet(connection, handshake, deps, isStoreUnavailable(err) ? 'STORAGE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR');
     },
   );
 }
@@ -90,12 +95,14 @@ function register(ws: WebSocket, clientId: string, deps: SessionDeps): ClientCon
 }
 
 /**
- * Sends connection_established (or, when the store failed, it and INTERNAL_SERVER_ERROR), then the
- * replies that finished while the client was away, then starts reading frames. `session` is
- * undefined when the store could not open the session.
+ * Sends connection_established (or, when the store failed, it and the error code the failure calls
+ * for), then the replies that finished while the client was away and the frames parked meanwhile,
+ * then starts reading frames.
  */
-function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, deps: SessionDeps, session?: SessionOpened): void {
+function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, deps: SessionDeps, session: SessionOpened | ErrorCode): void {
   const { clientId, socket } = connection;
+  const parked = connection.parked ?? [];
+  connection.parked = null;
   // The socket may have closed, or been replaced by a newer one of the same client, while the store
   // answered; it is resumed all the same so that its closing handshake can finish.
   if (!connection.isOpen || deps.connections.get(clientId) !== connection) {
@@ -105,14 +112,18 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
   const send = (frame: ServerFrame) => deps.connections.sendTo(connection, JSON.stringify(frame));
   const timeZone = handshake.zone === null ? undefined : canonicalTimeZone(handshake.zone);
   const zoneOk = handshake.zone === null || timeZone !== undefined;
-  connection.greeted = true;
-  if (session) {
+  if (typeof session === 'object') {
     send(systemFrame('connection_established', { metadata: { resumed: session.resumed, messages: session.messages, pending: session.pending.length } }));
     if (!zoneOk) send(errorFrame('INVALID_TIMEZONE'));
     deps.pipeline.deliver(clientId, session.pending);
   } else {
     send(systemFrame('connection_established'));
-    send(errorFrame('INTERNAL_SERVER_ERROR'));
+    send(errorFrame(session));
+  }
+  // A reply committed before the store's read and delivered during the gap is in both lists; send it once.
+  const delivered = new Set(typeof session === 'object' ? session.pending.map((reply) => JSON.stringify(reply.frame)) : []);
+  for (const [data, onSent] of parked) {
+    if (!delivered.has(data)) deps.connections.sendTo(connection, data, onSent);
   }
   const loop = new FrameLoop(connection, deps, timeZone);
   socket.on('message', (data: RawData, isBinary: boolean) =>
