@@ -104,6 +104,8 @@ function sqliteDriver(): typeof Database {
   }
 }
 
+type Statements = ReturnType<typeof prepareStatements>;
+
 function prepareStatements(db: Database.Database) {
   return {
     touch: db.prepare<[number, string]>('UPDATE sessions SET last_active_at = ? WHERE client_id = ?'),
@@ -236,6 +238,242 @@ function openStore(path: string): { db: Database.Database; lock?: Database.Datab
 }
 
 /**
+ * Whether the database file can still be trusted. Once it cannot (deleted, replaced, moved, found
+ * corrupt) the store is unavailable for good, logged once: a restart is the way back.
+ */
+class FileHealth {
+  readonly #file: string;
+  readonly #identity: FileIdentity | undefined;
+  readonly #logger: Logger;
+  readonly #watch: NodeJS.Timeout | undefined;
+  /** Why the store stopped; set once, never cleared. */
+  #failure: string | undefined;
+
+  constructor(file: string, identity: FileIdentity | undefined, logger: Logger, intervalMs: number) {
+    this.#file = file;
+    this.#identity = identity;
+    this.#logger = logger;
+    this.#watch = identity ? setInterval(() => this.check(), intervalMs).unref() : undefined;
+  }
+
+  get failure(): string | undefined {
+    return this.#failure;
+  }
+
+  /** Compares the file's device and inode with the ones opened. */
+  check(): void {
+    if (!this.#identity || this.#failure !== undefined) return;
+    try {
+      const { dev, ino } = statSync(this.#file);
+      if (dev !== this.#identity.dev || ino !== this.#identity.ino) this.#fail('database file replaced');
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      this.#fail(code === 'ENOENT' ? 'database file deleted' : `database file cannot be checked (${code})`);
+    }
+  }
+
+  /** Classifies a failed statement: corruption and a moved file end the store; any write error checks the file. */
+  noteError(err: unknown): void {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (isCorruption(code)) this.#fail('database file is corrupt');
+    else if (code === 'SQLITE_READONLY_DBMOVED') this.#fail('database file moved');
+    else this.check();
+  }
+
+  /** The error a call gets: StoreUnavailableError once the store has failed, else `err` as it was. */
+  rejection(err?: unknown): unknown {
+    if (this.#failure === undefined) return err;
+    return new StoreUnavailableError(this.#failure, err === undefined ? undefined : { cause: err });
+  }
+
+  /** Runs one read or write, turning failures that end the store into StoreUnavailableError. */
+  use<T>(op: () => T): Promise<T> {
+    if (this.#failure !== undefined) return Promise.reject(this.rejection());
+    try {
+      return Promise.resolve(op());
+    } catch (err) {
+      this.noteError(err);
+      return Promise.reject(this.rejection(err));
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#watch);
+  }
+
+  #fail(reason: string): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = reason;
+    this.#logger.error('database unavailable', { path: this.#file, reason });
+  }
+}
+
+interface PendingTurn {
+  clientId: string;
+  turn: TurnRecord;
+  state: string | null;
+  now: number;
+  resolve(stored: StoredReply[]): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit: the turns and delivery marks of one event-loop tick go to disk in one transaction
+ * instead of one each (a WAL commit costs far more than the rows in it). Each turn is a savepoint
+ * of its own, so one failing turn rolls back alone. Every read flushes first (a per-client read
+ * only when that client has writes waiting, so one turn's reads do not cut the group short), so
+ * reads always see what was handed in. A crash before a flush loses only turns whose replies were
+ * not sent yet, and delivery marks, whose replies are then sent again on the next connection: at
+ * least once.
+ */
+class GroupCommit {
+  readonly #db: Database.Database;
+  readonly #health: FileHealth;
+  readonly #writeGroup: (group: PendingTurn[], delivered: Array<[string, number]>) => Array<{ ok: true; stored: StoredReply[] } | { ok: false; err: unknown }>;
+  readonly #onStored: (clientId: string, state: string) => void;
+  #turns: PendingTurn[] = [];
+  #marks: Array<[string, number]> = [];
+  #scheduled = false;
+
+  /** `writeTurn` writes one turn (inside the group's transaction); `onStored` hears of each state written. */
+  constructor(db: Database.Database, q: Statements, health: FileHealth, writeTurn: (p: PendingTurn) => StoredReply[], onStored: (clientId: string, state: string) => void) {
+    this.#db = db;
+    this.#health = health;
+    this.#onStored = onStored;
+    // Inside the group transaction better-sqlite3 makes each turn's own transaction a savepoint.
+    const turnTransaction = db.transaction(writeTurn);
+    this.#writeGroup = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
+      for (const [clientId, id] of delivered) q.delivered.run(clientId, id);
+      return group.map((p) => {
+        try {
+          return { ok: true as const, stored: turnTransaction(p) };
+        } catch (err) {
+          return { ok: false as const, err };
+        }
+      });
+    });
+  }
+
+  commit(clientId: string, turn: TurnRecord, now: Date): Promise<StoredReply[]> {
+    if (this.#health.failure !== undefined) return Promise.reject(this.#health.rejection());
+    return new Promise((resolve, reject) => {
+      const state = turn.state === undefined ? null : JSON.stringify(turn.state);
+      this.#turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  mark(clientId: string, ids: number[]): void {
+    for (const id of ids) this.#marks.push([clientId, id]);
+    this.#schedule();
+  }
+
+  /** Flushes only when the client has writes waiting. */
+  flushFor(clientId: string): void {
+    if (this.#turns.some((p) => p.clientId === clientId) || this.#marks.some(([id]) => id === clientId)) this.flush();
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    if ((this.#turns.length === 0 && this.#marks.length === 0) || !this.#db.open) return;
+    const group = this.#turns;
+    const delivered = this.#marks;
+    this.#turns = [];
+    this.#marks = [];
+    // A deleted or replaced file would take these writes where no restart finds them.
+    this.#health.check();
+    if (this.#health.failure !== undefined) {
+      for (const p of group) p.reject(this.#health.rejection());
+      return;
+    }
+    let outcomes;
+    try {
+      outcomes = this.#writeGroup(group, delivered);
+    } catch (err) {
+      this.#health.noteError(err);
+      for (const p of group) p.reject(this.#health.rejection(err));
+      return;
+    }
+    outcomes.forEach((outcome, i) => {
+      const p = group[i]!;
+      if (!outcome.ok) {
+        this.#health.noteError(outcome.err);
+        return p.reject(this.#health.rejection(outcome.err));
+      }
+      if (p.state !== null) this.#onStored(p.clientId, p.state);
+      p.resolve(outcome.stored);
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+}
+
+/** Engine states (as stored JSON) kept in memory per client, so a turn does not read back what the last one wrote. */
+class StateCache {
+  readonly #states = new Map<string, string | null>();
+
+  has(clientId: string): boolean {
+    return this.#states.has(clientId);
+  }
+
+  get(clientId: string): string | null | undefined {
+    return this.#states.get(clientId);
+  }
+
+  remember(clientId: string, state: string | null): void {
+    this.#states.delete(clientId);
+    this.#states.set(clientId, state);
+    if (this.#states.size > STATE_CACHE_SIZE) this.#states.delete(this.#states.keys().next().value!);
+  }
+
+  forget(clientId?: string): void {
+    if (clientId === undefined) this.#states.clear();
+    else this.#states.delete(clientId);
+  }
+}
+
+/** One turn's writes: the user entry, the replies as undelivered, the archive, the history cap. */
+function turnWriter(q: Statements, maxHistoryMessages: number): (p: PendingTurn) => StoredReply[] {
+  return ({ clientId, turn, state, now }) => {
+    const { user, replies } = turn;
+    const { message_count } = q.upsert.get(clientId, now, now, state, 1 + replies.length)!;
+    const messageId = user.message_id ?? null;
+    q.insert.run(clientId, 'user', user.content, user.timestamp, messageId, null, 1);
+    const stored = replies.map((frame) => {
+      const { lastInsertRowid } = q.insert.run(clientId, 'assistant', frame.content, frame.timestamp, messageId, JSON.stringify(frame), 0);
+      return { id: Number(lastInsertRowid), frame };
+    });
+    for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
+    if (message_count > maxHistoryMessages) {
+      q.recount.run(q.trim.run(clientId, message_count - maxHistoryMessages).changes, clientId);
+    }
+    return stored;
+  };
+}
+
+/** The stored session as GET /admin/sessions shows it. */
+function sessionSummary(q: Statements, clientId: string) {
+  const row = q.session.get(clientId);
+  if (!row) return undefined;
+  const messages = q.history.all(clientId);
+  return {
+    client_id: clientId,
+    created_at: new Date(row.created_at).toISOString(),
+    last_active_at: new Date(row.last_active_at).toISOString(),
+    message_count: messages.length,
+    pending_replies: messages.filter((m) => m.role === 'assistant' && m.delivered === 0).length,
+    state: parseState(row.state),
+    history: messages.map(({ role, content, timestamp, message_id }) =>
+      message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id },
+    ),
+  };
+}
+
+/**
  * A store in one SQLite file (WAL, foreign keys on). Every turn is one transaction, so a crash, even
  * kill -9, leaves either the whole turn or none of it. `:memory:` gives a private in-memory database.
  *
@@ -251,138 +489,10 @@ export function createSqliteStore(
 ): Store {
   const { db, lock, identity, file } = openStore(path);
   const q = prepareStatements(db);
-
-  /** Why the store stopped; set once, never cleared: a restart is the way back. */
-  let failure: string | undefined;
-  const fail = (reason: string) => {
-    if (failure !== undefined) return;
-    failure = reason;
-    logger.error('database unavailable', { path: file, reason });
-  };
-  const checkIdentity = () => {
-    if (!identity || failure !== undefined) return;
-    try {
-      const { dev, ino } = statSync(file);
-      if (dev !== identity.dev || ino !== identity.ino) fail('database file replaced');
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      fail(code === 'ENOENT' ? 'database file deleted' : `database file cannot be checked (${code})`);
-    }
-  };
-  /** Classifies a failed statement: corruption and a moved file end the store; any write error checks the file. */
-  const noteError = (err: unknown) => {
-    const code = String((err as { code?: unknown }).code ?? '');
-    if (isCorruption(code)) fail('database file is corrupt');
-    else if (code === 'SQLITE_READONLY_DBMOVED') fail('database file moved');
-    else checkIdentity();
-  };
-  const unavailable = (cause?: unknown) => new StoreUnavailableError(failure!, cause === undefined ? undefined : { cause });
-  /** Runs one read or write, turning failures that end the store into StoreUnavailableError. */
-  const use = <T>(op: () => T): Promise<T> => {
-    if (failure !== undefined) return Promise.reject(unavailable());
-    try {
-      return Promise.resolve(op());
-    } catch (err) {
-      noteError(err);
-      return Promise.reject(failure === undefined ? err : unavailable(err));
-    }
-  };
-  const watch = identity ? setInterval(checkIdentity, identityCheckIntervalMs) : undefined;
-  watch?.unref();
-
-  const states = new Map<string, string | null>();
-  const remember = (clientId: string, state: string | null) => {
-    states.delete(clientId);
-    states.set(clientId, state);
-    if (states.size > STATE_CACHE_SIZE) states.delete(states.keys().next().value!);
-  };
-
-  /** One turn's writes; run inside the group transaction, so better-sqlite3 makes it a savepoint. */
-  const writeTurn = db.transaction((clientId: string, turn: TurnRecord, state: string | null, now: number) => {
-    const { user, replies } = turn;
-    const { message_count } = q.upsert.get(clientId, now, now, state, 1 + replies.length)!;
-    const messageId = user.message_id ?? null;
-    q.insert.run(clientId, 'user', user.content, user.timestamp, messageId, null, 1);
-    const stored = replies.map((frame) => {
-      const { lastInsertRowid } = q.insert.run(clientId, 'assistant', frame.content, frame.timestamp, messageId, JSON.stringify(frame), 0);
-      return { id: Number(lastInsertRowid), frame };
-    });
-    for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
-    if (message_count > maxHistoryMessages) {
-      q.recount.run(q.trim.run(clientId, message_count - maxHistoryMessages).changes, clientId);
-    }
-    return stored;
-  });
-
-  /**
-   * Group commit: the turns and delivery marks of one event-loop tick go to disk in one transaction
-   * instead of one each (a WAL commit costs far more than the rows in it). Each turn is a savepoint
-   * of its own, so one failing turn rolls back alone. Every read flushes first (a per-client read
-   * only when that client has writes waiting, so one turn's reads do not cut the group short), so
-   * reads always see what was handed in. A crash before a flush loses only turns whose replies were
-   * not sent yet, and delivery marks, whose replies are then sent again on the next connection: at
-   * least once.
-   */
-  interface PendingTurn {
-    clientId: string;
-    turn: TurnRecord;
-    state: string | null;
-    now: number;
-    resolve(stored: StoredReply[]): void;
-    reject(err: unknown): void;
-  }
-  let turns: PendingTurn[] = [];
-  let marks: Array<[string, number]> = [];
-  let scheduled = false;
-  const writeGroup = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
-    for (const [clientId, id] of delivered) q.delivered.run(clientId, id);
-    return group.map((p) => {
-      try {
-        return { ok: true as const, stored: writeTurn(p.clientId, p.turn, p.state, p.now) };
-      } catch (err) {
-        return { ok: false as const, err };
-      }
-    });
-  });
-  const flush = () => {
-    scheduled = false;
-    if ((turns.length === 0 && marks.length === 0) || !db.open) return;
-    const group = turns;
-    const delivered = marks;
-    turns = [];
-    marks = [];
-    // A deleted or replaced file would take these writes where no restart finds them.
-    checkIdentity();
-    if (failure !== undefined) {
-      for (const p of group) p.reject(unavailable());
-      return;
-    }
-    let outcomes;
-    try {
-      outcomes = writeGroup(group, delivered);
-    } catch (err) {
-      noteError(err);
-      for (const p of group) p.reject(failure === undefined ? err : unavailable(err));
-      return;
-    }
-    outcomes.forEach((outcome, i) => {
-      const p = group[i]!;
-      if (!outcome.ok) {
-        noteError(outcome.err);
-        return p.reject(failure === undefined ? outcome.err : unavailable(outcome.err));
-      }
-      if (p.state !== null) remember(p.clientId, p.state);
-      p.resolve(outcome.stored);
-    });
-  };
-  const flushFor = (clientId: string) => {
-    if (turns.some((p) => p.clientId === clientId) || marks.some(([id]) => id === clientId)) flush();
-  };
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(flush);
-  };
+  const health = new FileHealth(file, identity, logger, identityCheckIntervalMs);
+  const use = <T>(op: () => T) => health.use(op);
+  const states = new StateCache();
+  const writes = new GroupCommit(db, q, health, turnWriter(q, maxHistoryMessages), (clientId, state) => states.remember(clientId, state));
   const issueFeed = (clientId: string) => {
     const token = newFeedToken();
     q.issueFeed.run(clientId, token, Date.now());
@@ -392,57 +502,33 @@ export function createSqliteStore(
   return {
     openSession: (clientId, now) =>
       use(() => {
-        flush();
+        writes.flush();
         const { changes } = q.touch.run(now.getTime(), clientId);
         if (changes === 0) return { resumed: false, messages: 0, pending: [] };
         return { resumed: true, messages: q.count.get(clientId)!.n, pending: q.pending.all(clientId).map(toReply) };
       }),
     loadState: (clientId) =>
       use(() => {
-        flushFor(clientId);
-        if (!states.has(clientId)) remember(clientId, q.state.get(clientId)?.state ?? null);
+        writes.flushFor(clientId);
+        if (!states.has(clientId)) states.remember(clientId, q.state.get(clientId)?.state ?? null);
         return parseState(states.get(clientId));
       }),
     findReplies: (clientId, messageId) =>
       use(() => {
-        flushFor(clientId);
+        writes.flushFor(clientId);
         if (!q.processed.get(clientId, messageId)) return undefined;
         return q.replies.all(clientId, messageId).map(toReply);
       }),
-    commitTurn(clientId, turn, now) {
-      if (failure !== undefined) return Promise.reject(unavailable());
-      return new Promise((resolve, reject) => {
-        const state = turn.state === undefined ? null : JSON.stringify(turn.state);
-        turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
-        schedule();
-      });
-    },
-    markDelivered: (clientId, ids) =>
-      use(() => {
-        for (const id of ids) marks.push([clientId, id]);
-        schedule();
-      }),
+    commitTurn: (clientId, turn, now) => writes.commit(clientId, turn, now),
+    markDelivered: (clientId, ids) => use(() => writes.mark(clientId, ids)),
     getSession: (clientId) =>
       use(() => {
-        flush();
-        const row = q.session.get(clientId);
-        if (!row) return undefined;
-        const messages = q.history.all(clientId);
-        return {
-          client_id: clientId,
-          created_at: new Date(row.created_at).toISOString(),
-          last_active_at: new Date(row.last_active_at).toISOString(),
-          message_count: messages.length,
-          pending_replies: messages.filter((m) => m.role === 'assistant' && m.delivered === 0).length,
-          state: parseState(row.state),
-          history: messages.map(({ role, content, timestamp, message_id }) =>
-            message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id },
-          ),
-        };
+        writes.flush();
+        return sessionSummary(q, clientId);
       }),
     loadArchive: (clientId) =>
       use(() => {
-        flushFor(clientId);
+        writes.flushFor(clientId);
         return q.archived.all(clientId).map((row) => JSON.parse(row.item) as unknown);
       }),
     calendarFeed: (clientId) => use(() => q.feed.get(clientId)?.token ?? issueFeed(clientId)),
@@ -451,26 +537,26 @@ export function createSqliteStore(
     findCalendarFeed: (token) => use(() => q.feedOwner.get(token)?.client_id),
     deleteSession: (clientId) =>
       use(() => {
-        flush();
-        states.delete(clientId);
+        writes.flush();
+        states.forget(clientId);
         q.revokeFeed.run(clientId);
         return q.remove.run(clientId).changes > 0;
       }),
     sweep: (cutoff) =>
       use(() => {
-        flush();
-        states.clear();
+        writes.flush();
+        states.forget();
         const removed = q.sweep.run(cutoff.getTime()).changes;
         q.sweepFeeds.run(cutoff.getTime());
         return removed;
       }),
     health: async () => {
-      checkIdentity();
-      return failure === undefined ? { ok: true } : { ok: false, reason: failure };
+      health.check();
+      return health.failure === undefined ? { ok: true } : { ok: false, reason: health.failure };
     },
     async close() {
-      clearInterval(watch);
-      flush();
+      health.stop();
+      writes.flush();
       if (db.open) db.close();
       if (lock?.open) lock.close();
     },
