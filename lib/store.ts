@@ -134,32 +134,91 @@ interface MemorySession {
   archive: unknown[];
 }
 
-interface MemoryFeed {
-  token: string;
-  createdAt: Date;
+const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+
+const pendingOf = (s: MemorySession): StoredReply[] =>
+  s.messages.filter((m) => m.frame && !m.delivered).map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+
+/** Calendar-feed tokens in memory, both ways: client → token and token → client. */
+class MemoryFeeds {
+  readonly #byClient = new Map<string, { token: string; createdAt: Date }>();
+  readonly #owners = new Map<string, string>();
+
+  tokenOf(clientId: string): string | undefined {
+    return this.#byClient.get(clientId)?.token;
+  }
+
+  ownerOf(token: string): string | undefined {
+    return this.#owners.get(token);
+  }
+
+  issue(clientId: string): string {
+    this.revoke(clientId);
+    const token = newFeedToken();
+    this.#byClient.set(clientId, { token, createdAt: new Date() });
+    this.#owners.set(token, clientId);
+    return token;
+  }
+
+  revoke(clientId: string): boolean {
+    const feed = this.#byClient.get(clientId);
+    if (!feed) return false;
+    this.#owners.delete(feed.token);
+    return this.#byClient.delete(clientId);
+  }
+
+  /** Revokes tokens made before `cutoff` whose client `isGone`. */
+  sweep(cutoff: Date, isGone: (clientId: string) => boolean): void {
+    for (const [clientId, feed] of this.#byClient) {
+      if (feed.createdAt < cutoff && isGone(clientId)) this.revoke(clientId);
+    }
+  }
+
+  clear(): void {
+    this.#byClient.clear();
+    this.#owners.clear();
+  }
+}
+
+/** Appends a turn to a session (replies undelivered), caps its history; returns the stored replies. */
+function appendTurn(session: MemorySession, turn: TurnRecord, nextId: () => number, maxHistoryMessages: number): StoredReply[] {
+  const user: MemoryMessage = { ...copy(turn.user), id: nextId(), delivered: true };
+  const replies = turn.replies.map((frame) => ({
+    role: 'assistant' as const,
+    content: frame.content,
+    timestamp: frame.timestamp,
+    ...(turn.user.message_id === undefined ? {} : { message_id: turn.user.message_id }),
+    id: nextId(),
+    frame: copy(frame),
+    delivered: false,
+  }));
+  session.messages.push(user, ...replies);
+  trim(session.messages, maxHistoryMessages);
+  if (turn.state !== undefined) session.state = copy(turn.state);
+  if (turn.archive) session.archive.push(...copy(turn.archive));
+  return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
+}
+
+function summaryOf(clientId: string, s: MemorySession): SessionSummary {
+  return {
+    client_id: clientId,
+    created_at: s.createdAt.toISOString(),
+    last_active_at: s.lastActiveAt.toISOString(),
+    message_count: s.messages.length,
+    pending_replies: pendingOf(s).length,
+    state: copy(s.state),
+    history: s.messages.map(({ role, content, timestamp, message_id }) =>
+      message_id === undefined ? { role, content, timestamp } : { role, content, timestamp, message_id },
+    ),
+  };
 }
 
 /** A store that lives and dies with the process. Values are copied through JSON, as the SQLite store does. */
 export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }: StoreOptions = {}): Store {
   const sessions = new Map<string, MemorySession>();
-  const feeds = new Map<string, MemoryFeed>();
-  const feedOwners = new Map<string, string>();
-  let nextId = 1;
-  const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
-  const issueFeed = (clientId: string) => {
-    const token = newFeedToken();
-    feeds.set(clientId, { token, createdAt: new Date() });
-    feedOwners.set(token, clientId);
-    return token;
-  };
-  const revokeFeed = (clientId: string) => {
-    const feed = feeds.get(clientId);
-    if (!feed) return false;
-    feedOwners.delete(feed.token);
-    return feeds.delete(clientId);
-  };
-  const pendingOf = (s: MemorySession) =>
-    s.messages.filter((m) => m.frame && !m.delivered).map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+  const feeds = new MemoryFeeds();
+  let lastId = 0;
+  const nextId = () => ++lastId;
 
   return {
     async openSession(clientId, now) {
@@ -178,23 +237,10 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
     },
     async commitTurn(clientId, turn, now) {
       const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [], archive: [] };
-      const user: MemoryMessage = { ...copy(turn.user), id: nextId++, delivered: true };
-      const replies = turn.replies.map((frame) => ({
-        role: 'assistant' as const,
-        content: frame.content,
-        timestamp: frame.timestamp,
-        ...(turn.user.message_id === undefined ? {} : { message_id: turn.user.message_id }),
-        id: nextId++,
-        frame: copy(frame),
-        delivered: false,
-      }));
-      session.messages.push(user, ...replies);
-      trim(session.messages, maxHistoryMessages);
-      if (turn.state !== undefined) session.state = copy(turn.state);
-      if (turn.archive) session.archive.push(...copy(turn.archive));
+      const stored = appendTurn(session, turn, nextId, maxHistoryMessages);
       session.lastActiveAt = now;
       sessions.set(clientId, session);
-      return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
+      return stored;
     },
     async markDelivered(clientId, replyIds) {
       const messages = sessions.get(clientId)?.messages ?? [];
@@ -206,32 +252,16 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
       }
     },
     async getSession(clientId) {
-      const s = sessions.get(clientId);
-      if (!s) return undefined;
-      return {
-        client_id: clientId,
-        created_at: s.createdAt.toISOString(),
-        last_active_at: s.lastActiveAt.toISOString(),
-        message_count: s.messages.length,
-        pending_replies: pendingOf(s).length,
-        state: copy(s.state),
-        history: s.messages.map(({ role, content, timestamp, message_id }) =>
-          message_id === undefined ? { role, content, timestamp } : { role, content, timestamp, message_id },
-        ),
-      };
+      const session = sessions.get(clientId);
+      return session && summaryOf(clientId, session);
     },
     loadArchive: async (clientId) => copy(sessions.get(clientId)?.archive ?? []),
-    async calendarFeed(clientId) {
-      return feeds.get(clientId)?.token ?? issueFeed(clientId);
-    },
-    async rotateCalendarFeed(clientId) {
-      revokeFeed(clientId);
-      return issueFeed(clientId);
-    },
-    revokeCalendarFeed: async (clientId) => revokeFeed(clientId),
-    findCalendarFeed: async (token) => feedOwners.get(token),
+    calendarFeed: async (clientId) => feeds.tokenOf(clientId) ?? feeds.issue(clientId),
+    rotateCalendarFeed: async (clientId) => feeds.issue(clientId),
+    revokeCalendarFeed: async (clientId) => feeds.revoke(clientId),
+    findCalendarFeed: async (token) => feeds.ownerOf(token),
     async deleteSession(clientId) {
-      revokeFeed(clientId);
+      feeds.revoke(clientId);
       return sessions.delete(clientId);
     },
     async sweep(cutoff) {
@@ -239,16 +269,13 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
       for (const [id, s] of sessions) {
         if (s.lastActiveAt < cutoff) removed += Number(sessions.delete(id));
       }
-      for (const [id, feed] of feeds) {
-        if (feed.createdAt < cutoff && !sessions.has(id)) revokeFeed(id);
-      }
+      feeds.sweep(cutoff, (id) => !sessions.has(id));
       return removed;
     },
     health: async () => ({ ok: true }),
     async close() {
       sessions.clear();
       feeds.clear();
-      feedOwners.clear();
     },
   };
 }
