@@ -44,7 +44,7 @@ function requireLocal(req: IncomingMessage, clientAddress: string, trustsProxy: 
 
 /**
  * Who may call the privileged routes: with a token, whoever presents `Authorization: Bearer <token>`;
- * without one, local callers only (see requireLocal). `trustsProxy`: TRUST_PROXY is set, so a
+ * without one, local callers only (see requireLocal). `trustsProxy`: the trustProxy option is set, so a
  * forwarded request's address has been read from X-Forwarded-For.
  */
 export function createAdminGuard(adminToken: string | undefined, trustsProxy = false): (req: IncomingMessage, clientAddress: string) => void {

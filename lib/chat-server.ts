@@ -113,13 +113,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
 
   return {
     httpServer,
-    connections: {
-      get size() {
-        return connections.size;
-      },
-      ids: () => connections.ids(),
-      snapshot: () => connections.snapshot(),
-    },
+    connections: viewOf(connections),
     handleRequest,
     handleUpgrade,
     send: (clientId, content, metadata) =>
@@ -174,6 +168,16 @@ function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store
 function servesFeeds(routes: Route[]): boolean {
   const example = calendarFeedPath('token');
   return routes.some((r) => r.path.test(example) && r.methods.GET !== undefined);
+}
+
+function viewOf(connections: ConnectionManager<WebSocket>): ConnectionsView {
+  return {
+    get size() {
+      return connections.size;
+    },
+    ids: () => connections.ids(),
+    snapshot: () => connections.snapshot(),
+  };
 }
 
 /** Sends a frame to the client's connection now, unless it has none or is still being greeted. */

@@ -59,7 +59,7 @@ export function createClientAddress(trustProxy: TrustProxy): (req: IncomingMessa
   };
 }
 
-/** Parses TRUST_PROXY: empty/false/0 (off), a hop count, or a comma list of proxy IP addresses; undefined if invalid. */
+/** Parses a trust-proxy setting: empty/false/0 (off), a hop count, or a comma list of proxy IP addresses; undefined if invalid. */
 export function parseTrustProxy(text: string): TrustProxy | undefined {
   const value = text.trim().toLowerCase();
   if (value === '' || value === 'false' || value === '0') return false;

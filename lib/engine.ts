@@ -9,7 +9,7 @@ export type { EngineReply } from './protocol.ts';
 /** What the engine knows about the turn it is answering. */
 export interface EngineContext {
   clientId: string;
-  /** Fires when the turn is abandoned (ENGINE_TIMEOUT_MS or shutdown); a slow engine should stop then. */
+  /** Fires when the turn is abandoned (engineTimeoutMs or shutdown); a slow engine should stop then. */
   signal: AbortSignal;
   log: Logger;
   /** The state this engine returned on the session's previous turn; undefined on the first. */

@@ -21,7 +21,7 @@ export const CLOSE_CODES = {
   messageTooBig: 1009,
   /** A bug in the server's connection handling; logged with its stack. */
   internalError: 1011,
-  /** Sent to a client that stopped reading while replies piled up (MAX_BUFFERED_BYTES). */
+  /** Sent to a client that stopped reading while replies piled up (maxBufferedBytes). */
   tryAgainLater: 1013,
   /**
    * Duplicate client ids: the newest connection wins and the older socket is closed with this code.
@@ -79,7 +79,7 @@ const nonBlank = (text: string) => text.trim().length > 0;
 
 const MAX_MESSAGE_ID_CHARS = 100;
 
-/** The default cap on `content`, in characters (MAX_CONTENT_CHARS). */
+/** The default cap on `content`, in characters (the maxContentChars option). */
 export const DEFAULT_MAX_CONTENT_CHARS = 4000;
 
 function userMessageEntries(maxContentChars: number) {

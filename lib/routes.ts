@@ -28,7 +28,7 @@ export interface Route {
   /** Matched against the whole pathname after basePath (`/calendar/x.ics`); capture groups become `params`. */
   path: RegExp;
   methods: Partial<Record<'GET' | 'POST' | 'DELETE', RouteHandler>>;
-  /** Behind the admin guard (ADMIN_TOKEN, or loopback callers only), checked before anything else. */
+  /** Behind the admin guard (the admin token, or local callers only), checked before anything else. */
   privileged?: boolean;
 }
 

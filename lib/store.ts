@@ -117,7 +117,7 @@ export interface StoreOptions {
   maxHistoryMessages?: number;
 }
 
-/** History entries kept per session (MAX_HISTORY_MESSAGES): default and range. */
+/** History entries kept per session (maxHistoryMessages): default and range. */
 export const HISTORY_LIMIT = { default: 200, min: 2, max: 100_000 } as const;
 
 interface MemoryMessage extends HistoryEntry {

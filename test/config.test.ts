@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../lib/config.ts';
 
@@ -112,5 +113,12 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ PORT: '65536' }), /PORT/);
     assert.throws(() => loadConfig({ PORT: '80.5' }), /PORT/);
     assert.throws(() => loadConfig({ PORT: '-1' }), /PORT/);
+  });
+
+  it('has the defaults the README states, variable by variable', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| `([^`]*)` \|/gm)];
+    assert.ok(rows.length >= 20, `found ${rows.length} rows in the configuration table`);
+    for (const [, name, value] of rows) assert.deepEqual(loadConfig({ [name!]: value }), loadConfig({}), `${name} defaults to ${value}`);
   });
 });
