@@ -91,8 +91,9 @@ function withinLimit(value: unknown, limit: Limit): value is number {
 type NumericOption = keyof typeof LIMITS;
 
 /**
- * Everything createChatServer takes; every option is optional. Numeric defaults and ranges are in
- * LIMITS above (and the README's configuration table); an option outside its range is a TypeError.
+ * Everything createChatServer takes; every option is optional. Numeric defaults and ranges are the
+ * rows of LIMITS above; the defaults repeated here for the reader are checked against them
+ * (test/embedding.test.ts). An option outside its range is a TypeError.
  */
 export interface ChatServerOptions extends TurnEvents {
   /** Answers user messages. Default: the echo engine. */
@@ -119,9 +120,9 @@ export interface ChatServerOptions extends TurnEvents {
   heartbeatIntervalMs?: number;
   /** Milliseconds close() waits for sockets to close and turns to finish before cutting them. Default 5000. */
   closeTimeoutMs?: number;
-  /** Milliseconds a stored session may stay idle before the sweep deletes it. Default 168 hours. */
+  /** Milliseconds a stored session may stay idle before the sweep deletes it. Default 604800000 (168 hours). */
   sessionTtlMs?: number;
-  /** Milliseconds between retention sweeps. Default one hour. */
+  /** Milliseconds between retention sweeps. Default 3600000 (one hour). */
   sweepIntervalMs?: number;
   /** Reported by GET /health/clients. Default: this package's name and version. */
   serverInfo?: ServerInfo;
@@ -143,7 +144,7 @@ export interface ChatServerOptions extends TurnEvents {
   connectRatePerMin?: number;
   /** Open connections per client address; more get 429. Default 500. */
   maxConnectionsPerIp?: number;
-  /** Unsent bytes a socket may hold before it is closed with 1013 and terminated. Default 1 MiB. */
+  /** Unsent bytes a socket may hold before it is closed with 1013 and terminated. Default 1048576 (1 MiB). */
   maxBufferedBytes?: number;
   /** Longest `content`, in characters. Default 4000. */
   maxContentChars?: number;

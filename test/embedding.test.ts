@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
-import { createChatServer, createEchoEngine, type ChatServer, type ConversationEngine, type TurnInfo } from '../lib/index.ts';
+import { createChatServer, createEchoEngine, LIMITS, type ChatServer, type ConversationEngine, type TurnInfo } from '../lib/index.ts';
 import { connectClient, openClient, refusedUpgrade, startServer, userMessage, within } from './helpers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -60,6 +60,14 @@ describe('embedding', { timeout: 20_000 }, () => {
   it('throws a TypeError naming a nonsensical option', () => {
     assert.throws(() => createChatServer({ maxConnections: 0 }), { name: 'TypeError', message: /maxConnections/ });
     assert.throws(() => createChatServer({ closeTimeoutMs: -1 }), { name: 'TypeError', message: /closeTimeoutMs/ });
+  });
+
+  it('documents each numeric option with the default it has', () => {
+    const source = readFileSync(join(root, 'lib/options.ts'), 'utf8');
+    for (const [key, limit] of Object.entries(LIMITS)) {
+      const doc = new RegExp(`/\\*\\* ([^\\n]*) \\*/\\n  ${key}\\?:`).exec(source)?.[1] ?? '';
+      assert.equal(/Default (\d+)/.exec(doc)?.[1], String(limit.default), `the TSDoc of ${key}: ${doc}`);
+    }
   });
 
   it('reports connects and disconnects to the embedder', async (t) => {
