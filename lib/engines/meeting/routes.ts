@@ -5,7 +5,7 @@ import { calendarFeedPath, type JsonResponse, type Route } from '../../routes.ts
 import { createMeetingAssistant, type MeetingAssistantOptions } from './assistant.ts';
 
 /** Renders a client's stored assistant state and archived meetings as an iCalendar document. */
-type RenderCalendar = (state: unknown, clientId: string, archive: unknown[]) => string;
+export type RenderCalendar = (state: unknown, clientId: string, archive: unknown[]) => string;
 
 /**
  * The assistant's HTTP routes, mounted by the server under its basePath:
