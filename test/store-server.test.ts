@@ -104,6 +104,8 @@ async function ask(client: Awaited<ReturnType<typeof connectClient>>, content: s
 }
 
 const ADMIN = { authorization: 'Bearer admin-secret' };
+/** An admin write as a well-behaved client sends it: JSON, even when the route needs no body. */
+const ISSUE = { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: '{}' };
 
 describe('calendar feeds at secret addresses', { timeout: 15_000 }, () => {
   // The feed needed the admin token, which calendar apps cannot send and users must never hold.
@@ -132,8 +134,8 @@ describe('calendar feeds at secret addresses', { timeout: 15_000 }, () => {
     await ask(client, 'book review');
     const old = await ask(client, 'feed?');
 
-    assert.equal((await fetch(`${base}/admin/feeds/feed-2`, { method: 'POST' })).status, 401);
-    const rotated = await fetch(`${base}/admin/feeds/feed-2`, { method: 'POST', headers: ADMIN });
+    assert.equal((await fetch(`${base}/admin/feeds/feed-2`, { ...ISSUE, headers: { 'content-type': 'application/json' } })).status, 401);
+    const rotated = await fetch(`${base}/admin/feeds/feed-2`, ISSUE);
     assert.equal(rotated.status, 200);
     const { url, status } = (await rotated.json()) as { url: string; status: string };
     assert.equal(status, 'issued');
@@ -147,7 +149,7 @@ describe('calendar feeds at secret addresses', { timeout: 15_000 }, () => {
     const twice = await fetch(`${base}/admin/feeds/feed-2`, { method: 'DELETE', headers: ADMIN });
     assert.equal(twice.status, 404);
     assert.equal(((await twice.json()) as { error_code: string }).error_code, 'FEED_NOT_FOUND');
-    const badId = await fetch(`${base}/admin/feeds/x`, { method: 'POST', headers: ADMIN });
+    const badId = await fetch(`${base}/admin/feeds/x`, ISSUE);
     assert.equal(badId.status, 400);
     assert.equal(((await badId.json()) as { error_code: string }).error_code, 'INVALID_CLIENT_ID');
   });
