@@ -24,9 +24,9 @@ export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
   /**
    * Frames for this connection while it is registered but not yet sent connection_established (the
    * store is opening the session: an async gap), parked so that the greeting goes first; sent, with
-   * their onSent, right after it. Null once the connection has been greeted.
+   * their onSent, right after it. Null when there is nothing to wait for (greeted, or never asked to wait).
    */
-  parked: Array<[data: string, onSent?: (err?: Error) => void]> | null = [];
+  parked: Array<[data: string, onSent?: (err?: Error) => void]> | null = null;
   /** The scheme and host the client's upgrade came in on, for the URLs its turns hand out. */
   publicOrigin: string | undefined;
 
@@ -147,11 +147,11 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
     return connection ? this.sendTo(connection, data, onSent) : false;
   }
 
-  /** Sends one serialized frame to every open connection and returns how many it went to. */
+  /** Sends one serialized frame to every open connection past its greeting and returns how many it went to. */
   broadcast(data: string): number {
     let sent = 0;
     for (const connection of this.#clients.values()) {
-      if (this.sendTo(connection, data)) sent++;
+      if (connection.parked === null && this.sendTo(connection, data)) sent++;
     }
     return sent;
   }

@@ -53,6 +53,7 @@ export interface Handshake {
 export function startSession(ws: WebSocket, handshake: Handshake, deps: SessionDeps): void {
   const connection = register(ws, handshake.clientId, deps);
   connection.publicOrigin = handshake.origin;
+  connection.parked = [];
   // No frame is read until connection_established has gone out, so nothing overtakes it.
   ws.pause();
   void deps.store.openSession(handshake.clientId, new Date()).then(
