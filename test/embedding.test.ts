@@ -151,6 +151,24 @@ describe('embedding under a prefix', { timeout: 20_000 }, () => {
     assert.equal((await fetch(`${http}/chat/health`)).status, 200, 'the others stay on');
   });
 
+  it('serves an engine\'s own routes under basePath, guarded when privileged, and turns them off as one', async (t) => {
+    const engine: ConversationEngine = {
+      reply: () => ({ replies: [{ content: 'ok' }] }),
+      routes: () => [
+        { path: /^\/hello\/([a-z]+)$/, methods: { GET: (_req, [name]) => ({ body: { hello: name } }) } },
+        { path: /^\/secret$/, privileged: true, methods: { GET: () => ({ body: { secret: true } }) } },
+      ],
+    };
+    const { http } = await mountOnHost(t, createChatServer({ engine, basePath: '/chat', adminToken: 'engine-admin' }));
+    assert.deepEqual(await (await fetch(`${http}/chat/hello/ann`)).json(), { hello: 'ann' });
+    assert.equal((await fetch(`${http}/chat/secret`)).status, 401);
+    assert.equal((await fetch(`${http}/chat/secret`, { headers: { authorization: 'Bearer engine-admin' } })).status, 200);
+    assert.equal(await (await fetch(`${http}/hello/ann`)).text(), 'host app', 'outside basePath');
+
+    const off = await mountOnHost(t, createChatServer({ engine, basePath: '/chat', routes: { engine: false } }));
+    assert.equal(await (await fetch(`${off.http}/chat/hello/ann`)).text(), 'host app');
+  });
+
   it('hands every request and upgrade back to the host once close() has finished', async (t) => {
     const answers: boolean[] = [];
     const chat = createChatServer();
