@@ -15,6 +15,7 @@ import { AddressLimits } from './rate-limit.ts';
 import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.ts';
 import { attachSession, type RateLimit } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
+import { createWebUi } from './web-ui.ts';
 
 export interface ChatServerOptions {
   /** Answers user messages. Default: the echo engine. */
@@ -71,6 +72,8 @@ export interface ChatServerOptions {
   requestTimeoutMs?: number;
   /** Milliseconds an idle keep-alive connection stays open. Default 5000. */
   keepAliveTimeoutMs?: number;
+  /** Serve the chat page (the package's web/ folder) at `/`. Default false. */
+  webUi?: boolean;
 }
 
 /** What the handshake learned about a client, handed to the connection. */
@@ -218,7 +221,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   });
   let closing: Promise<void> | undefined;
 
-  const handleRequest = createRouter(
+  const handleRoute = createRouter(
     createRoutes({
       connections,
       store,
@@ -230,6 +233,8 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     }),
     { log, guard: (req) => adminGuard(req, clientAddress(req)) },
   );
+  const serveWebUi = opts.webUi ? createWebUi() : undefined;
+  const handleRequest = (req: IncomingMessage, res: ServerResponse) => handleRoute(req, res) || (serveWebUi?.(req, res) ?? false);
   if (opts.adminToken === undefined) log.warn('ADMIN_TOKEN not set: admin routes answer loopback callers only');
   if (opts.authSecret !== undefined && opts.authSecret.length < 32) log.warn('AUTH_SECRET is shorter than 32 characters; HS256 wants at least 256 bits');
 

@@ -56,6 +56,7 @@ const EnvSchema = v.object({
   MAX_CONNECTIONS_PER_IP: integer(500, 1, 1_000_000),
   MAX_BUFFERED_BYTES: integer(1_048_576, 1024, 1024 * 1024 * 1024),
   MAX_CONTENT_CHARS: integer(4000, 1, 1_000_000),
+  WEB_UI: v.optional(v.picklist(['true', 'false']), 'true'),
 });
 
 type Variable = keyof typeof EnvSchema.entries;
@@ -91,6 +92,7 @@ const EXPECTS: Record<Variable, string> = {
   MAX_CONNECTIONS_PER_IP: 'an integer from 1 to 1000000',
   MAX_BUFFERED_BYTES: 'an integer from 1024 to 1073741824 (bytes)',
   MAX_CONTENT_CHARS: 'an integer from 1 to 1000000',
+  WEB_UI: 'true or false',
 };
 
 export interface Config {
@@ -127,6 +129,8 @@ export interface Config {
   maxConnectionsPerIp: number;
   maxBufferedBytes: number;
   maxContentChars: number;
+  /** Serve the chat page at `/`. */
+  webUi: boolean;
 }
 
 /** Thrown by loadConfig; `problems` has one entry per bad variable. */
@@ -183,5 +187,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     maxContentChars: e.MAX_CONTENT_CHARS,
+    webUi: e.WEB_UI === 'true',
   };
 }
