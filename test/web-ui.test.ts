@@ -160,8 +160,11 @@ describe('chat page in a browser', { skip: existsSync(CHROMIUM) ? false : `no Ch
     await page.reload();
     await waitOnline(page);
     await page.screenshot({ path: join(ARTIFACTS, 'chat-phone.png') });
-    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-    assert.equal(overflow, 0, 'nothing wider than a phone screen');
+    for (const width of [390, 320]) {
+      await page.setViewportSize({ width, height: 700 });
+      const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      assert.equal(overflow, 0, `nothing wider than a ${width} px screen`);
+    }
     await page.setViewportSize({ width: 1280, height: 860 });
 
     await say(page, 'cancel my lunch');
