@@ -15,15 +15,16 @@ RUN npx tsc -p tsconfig.build.json --sourceMap false --declaration false --tsBui
 
 # 2. Production dependencies only. better-sqlite3 fetches its prebuilt addon (or compiles it with the
 #    tools installed here); then the build leftovers go: the addon's C++ sources, SQLite's amalgamation
-#    and the object files (the .node addon stays). Valibot's optional TypeScript peer is left out
-#    (--omit=peer), and so are the type declarations, source maps, TypeScript sources and READMEs
-#    that packages publish. (prebuild-install and its small dependencies, about 2 MB, stay: they are
+#    and the object files (the .node addon stays). TypeScript is left out: the lock file marks it
+#    devOptional (our dev dependency and valibot's optional peer), which only --omit=optional next to
+#    --omit=dev leaves out (no runtime dependency is optional). So are the type declarations, source
+#    maps, TypeScript sources and READMEs that packages publish. (prebuild-install and its small dependencies, about 2 MB, stay: they are
 #    better-sqlite3's declared dependencies.)
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 RUN apk add --no-cache python3 make g++
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=peer --no-audit --no-fund \
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && cd node_modules/better-sqlite3 \
  && mv build/Release/better_sqlite3.node /tmp/ \
  && rm -rf build deps src binding.gyp \

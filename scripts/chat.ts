@@ -154,8 +154,12 @@ const state = {
   awaiting: new Set<string>(),
   busy: new Set<string>(),
   choices: [] as Button[],
-  /** Lines typed (or piped) before the first connection, handled once the history is on screen. */
-  early: [] as string[],
+  /**
+   * Lines typed or piped, taken one at a time once the previous message has its answer, so that a
+   * number always picks from the choices of the reply before it (and nothing runs before the history
+   * is on screen).
+   */
+  lines: [] as string[],
   /** stdin has ended: leave once the answers due have arrived. */
   inputEnded: false,
   ending: false,
@@ -233,7 +237,7 @@ function onFrame(frame: Frame): void {
     const first = !state.everConnected;
     state.everConnected = true;
     for (const id of state.outbox.keys()) transmit(id);
-    if (first) state.early.splice(0).forEach(handleLine);
+    if (first) takeLines();
     maybeFinish();
     if (interactive) rl.prompt(true);
   } else if (frame.content === 'processing' && frame.reply_to) {
@@ -280,24 +284,28 @@ function finish(code: number, message?: string): never {
 
 /** After stdin ends, leave once every message has its answer (or after DRAIN_MS). */
 function maybeFinish(): void {
-  if (state.inputEnded && state.everConnected && state.awaiting.size === 0) finish(0);
+  takeLines();
+  if (state.inputEnded && state.everConnected && state.awaiting.size === 0 && state.lines.length === 0) finish(0);
+}
+
+function takeLines(): void {
+  while (state.everConnected && state.awaiting.size === 0 && state.lines.length > 0) handleLine(state.lines.shift()!);
 }
 
 function handleLine(line: string): void {
-  if (!state.everConnected) {
-    state.early.push(line);
-    return;
-  }
   const text = line.trim();
   if (!text) return interactive ? rl.prompt() : undefined;
-  if (text === '/quit' || text === '/exit') finish(0);
   if (text === '/help') return print(USAGE);
   const choice = /^\d+$/.test(text) ? state.choices[Number(text) - 1] : undefined;
   if (choice && interactive) print(`you> ${choice.label}`);
   send(choice ? choice.value : text);
 }
 
-rl.on('line', handleLine);
+rl.on('line', (line) => {
+  if (/^\/(quit|exit)$/.test(line.trim())) finish(0);
+  state.lines.push(line);
+  takeLines();
+});
 rl.on('close', () => {
   if (state.ending) return;
   state.inputEnded = true;

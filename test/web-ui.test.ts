@@ -162,6 +162,7 @@ describe('chat page in a browser', { skip: existsSync(CHROMIUM) ? false : `no Ch
     await page.screenshot({ path: join(ARTIFACTS, 'chat-phone.png') });
     for (const width of [390, 320]) {
       await page.setViewportSize({ width, height: 700 });
+      if (width === 320) await page.screenshot({ path: join(ARTIFACTS, 'chat-phone-320.png') });
       const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       assert.equal(overflow, 0, `nothing wider than a ${width} px screen`);
     }
