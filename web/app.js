@@ -6,6 +6,8 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{3,100}$/;
 const TRANSCRIPT_LIMIT = 200;
 const BACKOFF_MS = { first: 500, max: 30_000 };
 const CLOSE = { unauthorized: 'Unauthorized', replaced: 4000 };
+/** A message the server refused for good (not RATE_LIMITED or BUSY): never sent again by itself. */
+const NOT_SENT = 'not sent';
 
 /** Where this client's transcript, meetings and calendar link are kept between visits. */
 const storage = {
@@ -86,7 +88,16 @@ function chooseIdentity() {
 const formatters = new Map();
 function formatter(timeZone, options) {
   const key = `${timeZone}|${JSON.stringify(options)}`;
-  if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat(undefined, { timeZone, ...options }));
+  if (!formatters.has(key)) {
+    let format;
+    try {
+      format = new Intl.DateTimeFormat(undefined, { timeZone, ...options });
+    } catch {
+      // A zone this browser does not know (or a damaged stored meeting): show the browser's own.
+      format = new Intl.DateTimeFormat(undefined, options);
+    }
+    formatters.set(key, format);
+  }
   return formatters.get(key);
 }
 
@@ -412,7 +423,7 @@ function onError(frame) {
     state.busy.add(refused);
   } else if (frame.reply_to) {
     state.outbox.delete(frame.reply_to);
-    markSent(frame.reply_to, 'not sent');
+    markSent(frame.reply_to, NOT_SENT);
   }
 }
 
@@ -465,7 +476,7 @@ function loadClientState() {
   state.meetings = storage.read('meetings', {});
   state.calendarUrl = storage.read('calendar', undefined);
   // Messages that never got an answer before the page closed go out again on connect.
-  state.outbox = new Map(state.transcript.filter((e) => e.role === 'user' && e.pending).map((e) => [e.message_id, e.content]));
+  state.outbox = new Map(state.transcript.filter((e) => e.role === 'user' && e.pending && e.pending !== NOT_SENT).map((e) => [e.message_id, e.content]));
   renderLog();
   renderUpcoming();
   renderCalendar();
