@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { SignJWT } from 'jose';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createChatServer, createEchoEngine, type ChatServerOptions, type ConversationEngine } from '../lib/index.ts';
-import { startServer, tempDir } from './helpers.ts';
+import { connectClient, startServer, tempDir } from './helpers.ts';
 import { root, startServerProcess } from './server-process.ts';
 
 /** Screenshots land here (gitignored), for a person to look at after the run. */
@@ -212,6 +212,44 @@ describe('chat page in a browser', { skip: existsSync(CHROMIUM) ? false : `no Ch
     await page.getByText(/sending faster than the server accepts/).waitFor();
     release();
     for (const text of ['slow', 'queued', 'refused', 'too fast']) await page.getByText(`Echo: ${text}`, { exact: true }).waitFor();
+  });
+
+  it('shows the replies that finished while it was away, and an unknown browser zone as a notice', async (t) => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const engine: ConversationEngine = {
+      async reply(message) {
+        if (message.content === 'slow') await gate;
+        return { replies: [{ content: `Echo: ${message.content}` }] };
+      },
+    };
+    const { wsUrl, base } = await startServer(t, { webUi: true, engine });
+    const page = await openPage(t, `${base}/?id=web-away-1`);
+    await waitOnline(page);
+    await say(page, 'slow');
+    await page.locator('#typing:not([hidden])').waitFor();
+
+    // Another device takes the conversation over (close 4000): the page stops and waits for the user.
+    const other = await connectClient(t, wsUrl('web-away-1'));
+    await page.getByText(/opened in another tab or device/).waitFor();
+    assert.equal(await page.locator('#status').getAttribute('data-state'), 'offline');
+    other.ws.close();
+    await other.closed;
+    release();
+    await page.getByRole('button', { name: 'Retry now' }).click();
+    await page.getByText('1 reply arrived while you were away.').waitFor();
+    await page.getByText('Echo: slow', { exact: true }).waitFor();
+
+    const lost = await browser.newContext();
+    t.after(() => lost.close());
+    // A browser reporting a zone the server does not know.
+    await lost.addInitScript('Intl.DateTimeFormat.prototype.resolvedOptions = function () { return { timeZone: "Mars/Olympus_Mons" }; };');
+    const martian = await lost.newPage();
+    martian.setDefaultTimeout(UI_MS);
+    await martian.goto(`${base}/?id=web-mars-1`);
+    await martian.getByText('The server does not know your time zone (Mars/Olympus_Mons), so times are in its default zone.').waitFor();
+    await say(martian, 'hello');
+    await martian.getByText('Echo: hello', { exact: true }).waitFor();
   });
 
   it('asks for a token when the server needs one, takes one from the page URL, and passes ALLOWED_ORIGINS', async (t) => {
