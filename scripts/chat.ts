@@ -148,10 +148,11 @@ const state = {
   socket: undefined as WebSocket | undefined,
   attempts: 0,
   everConnected: false,
-  /** Sent but not yet acknowledged by `processing`; resent after a reconnect (same message_id). */
+  /**
+   * Sent and not yet answered: all of them go again after a reconnect, with the same message_id, so a
+   * turn lost with a crashed server runs again and one already done is answered from the store.
+   */
   outbox: new Map<string, string>(),
-  /** Awaiting their reply: stdin may end only when this is empty. */
-  awaiting: new Set<string>(),
   busy: new Set<string>(),
   choices: [] as Button[],
   /**
@@ -175,7 +176,6 @@ function transmit(id: string): void {
 function send(content: string): void {
   const id = randomUUID();
   state.outbox.set(id, content);
-  state.awaiting.add(id);
   state.choices = [];
   remember({ role: 'you', content });
   if (state.everConnected && state.socket?.readyState !== WebSocket.OPEN) print('(offline: it will be sent when the server is back)');
@@ -187,10 +187,7 @@ function onReply(frame: Frame): void {
   const key = `${frame.reply_to}|${frame.timestamp}|${frame.content}`;
   if (state.seen.has(key)) return;
   state.seen.add(key);
-  if (frame.reply_to) {
-    state.outbox.delete(frame.reply_to);
-    state.awaiting.delete(frame.reply_to);
-  }
+  if (frame.reply_to) state.outbox.delete(frame.reply_to);
   const prefix = frame.metadata?.broadcast ? 'announcement> ' : 'bot> ';
   print(indent(String(frame.content), prefix));
   const meeting = frame.metadata?.meeting as Meeting | undefined;
@@ -218,7 +215,6 @@ function onError(frame: Frame): void {
   else if (frame.error_code === 'BUSY' && refused) state.busy.add(refused);
   else if (frame.reply_to) {
     state.outbox.delete(frame.reply_to);
-    state.awaiting.delete(frame.reply_to);
     maybeFinish();
   }
 }
@@ -240,8 +236,6 @@ function onFrame(frame: Frame): void {
     if (first) takeLines();
     maybeFinish();
     if (interactive) rl.prompt(true);
-  } else if (frame.content === 'processing' && frame.reply_to) {
-    state.outbox.delete(frame.reply_to);
   }
 }
 
@@ -285,11 +279,11 @@ function finish(code: number, message?: string): never {
 /** After stdin ends, leave once every message has its answer (or after DRAIN_MS). */
 function maybeFinish(): void {
   takeLines();
-  if (state.inputEnded && state.everConnected && state.awaiting.size === 0 && state.lines.length === 0) finish(0);
+  if (state.inputEnded && state.everConnected && state.outbox.size === 0 && state.lines.length === 0) finish(0);
 }
 
 function takeLines(): void {
-  while (state.everConnected && state.awaiting.size === 0 && state.lines.length > 0) handleLine(state.lines.shift()!);
+  while (state.everConnected && state.outbox.size === 0 && state.lines.length > 0) handleLine(state.lines.shift()!);
 }
 
 function handleLine(line: string): void {
@@ -310,7 +304,7 @@ rl.on('close', () => {
   if (state.ending) return;
   state.inputEnded = true;
   maybeFinish();
-  setTimeout(() => finish(state.awaiting.size ? 1 : 0, state.awaiting.size ? '! left with answers still due' : undefined), DRAIN_MS).unref();
+  setTimeout(() => finish(state.outbox.size ? 1 : 0, state.outbox.size ? '! left with answers still due' : undefined), DRAIN_MS).unref();
 });
 process.on('SIGINT', () => finish(0));
 

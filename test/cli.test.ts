@@ -72,6 +72,8 @@ describe('npm run client', { timeout: 90_000 }, () => {
   it('passes against a server with ADMIN_TOKEN, and broadcasts only when asked', async (t) => {
     const server = await startServerProcess(t, { MEETINGMUSE_DB: ':memory:', ADMIN_TOKEN: 'admin-secret-1' });
     const bystander = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/bystander-1`);
+    // The helper bounds the wait for a close at 10 s from opening; this bystander stays open longer on purpose.
+    bystander.closed.catch(() => {});
     const url = `ws://127.0.0.1:${server.port}/ws/client-check-1`;
 
     const quiet = runScript(t, 'test-websocket-client.ts', ['--url', url, '--admin-token', 'admin-secret-1']);

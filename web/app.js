@@ -6,8 +6,6 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{3,100}$/;
 const TRANSCRIPT_LIMIT = 200;
 const BACKOFF_MS = { first: 500, max: 30_000 };
 const CLOSE = { unauthorized: 'Unauthorized', replaced: 4000 };
-/** A message the server refused for good (not RATE_LIMITED or BUSY): never sent again by itself. */
-const NOT_SENT = 'not sent';
 
 /** Where this client's transcript, meetings and calendar link are kept between visits. */
 const storage = {
@@ -56,8 +54,13 @@ const state = {
   /** No automatic reconnect after these closes: the user has to act first. */
   halted: false,
   transcript: [],
-  /** Messages not yet acknowledged by `processing`: resent (same message_id) after a reconnect. */
+  /**
+   * Messages sent and not yet answered: all go again after a reconnect with the same message_id, so a
+   * turn lost with a crashed server runs again and one already done is answered from the store.
+   */
   outbox: new Map(),
+  /** Messages whose turn has started (`processing` seen). */
+  started: new Set(),
   /** Messages refused with BUSY, sent again after the next reply. */
   busy: new Set(),
   /** message_id of the turn running now, while the typing indicator shows. */
@@ -349,12 +352,13 @@ function onSystem(frame) {
       notice(`Continuing a conversation of ${messages} messages from another device; ask "show my meetings" to see where things stand.`);
     }
     if (pending > 0) notice(`${pending} ${pending === 1 ? 'reply' : 'replies'} arrived while you were away.`);
+    state.started.clear();
     flushOutbox();
     return;
   }
   if (frame.content === 'processing') {
     if (frame.reply_to) {
-      state.outbox.delete(frame.reply_to);
+      state.started.add(frame.reply_to);
       markSent(frame.reply_to, undefined);
     }
     setTyping(frame.reply_to ?? '');
@@ -367,10 +371,7 @@ function onReply(frame) {
   const duplicate = state.transcript.some((e) => e.role === 'bot' && e.reply_to === frame.reply_to && e.timestamp === frame.timestamp && e.content === frame.content);
   if (duplicate) return;
   if (frame.reply_to && frame.reply_to === state.typingFor) setTyping(undefined);
-  if (frame.reply_to) {
-    state.outbox.delete(frame.reply_to);
-    markSent(frame.reply_to, undefined);
-  }
+  if (frame.reply_to) settle(frame.reply_to, undefined);
   const meeting = frame.metadata?.meeting;
   const ui = frame.ui_elements;
   if (typeof frame.metadata?.calendar_url === 'string') {
@@ -402,28 +403,31 @@ const ERROR_TEXT = {
 };
 
 /**
- * RATE_LIMITED and BUSY name the refused message in reply_to when the server can; otherwise it is the
- * newest one still waiting for its `processing`.
+ * The messages a RATE_LIMITED or BUSY may be about. They name it in reply_to when the server can;
+ * otherwise it is one of those not yet started, and all of them are sent again: a repeat of one that
+ * was in fact queued is answered from the store, and its duplicate reply dropped.
  */
-function refusedMessage(frame) {
-  if (frame.reply_to) return frame.reply_to;
-  return [...state.outbox.keys()].pop();
+function refusedMessages(frame) {
+  if (frame.reply_to) return [frame.reply_to];
+  return [...state.outbox.keys()].filter((id) => !state.started.has(id));
 }
 
 function onError(frame) {
   const text = (ERROR_TEXT[frame.error_code] ?? ((f) => f.message))(frame);
   notice(text, frame.error_code === 'INVALID_TIMEZONE' ? 'warn' : 'error');
   if (frame.reply_to && frame.reply_to === state.typingFor) setTyping(undefined);
-  const refused = refusedMessage(frame);
-  if (frame.error_code === 'RATE_LIMITED' && refused) {
-    markSent(refused, 'waiting to resend');
-    setTimeout(() => resend(refused), frame.retry_after_ms ?? 1000);
-  } else if (frame.error_code === 'BUSY' && refused) {
-    markSent(refused, 'queued');
-    state.busy.add(refused);
+  if (frame.error_code === 'RATE_LIMITED') {
+    for (const id of refusedMessages(frame)) {
+      markSent(id, 'waiting to resend');
+      setTimeout(() => resend(id), frame.retry_after_ms ?? 1000);
+    }
+  } else if (frame.error_code === 'BUSY') {
+    for (const id of refusedMessages(frame)) {
+      markSent(id, 'queued');
+      state.busy.add(id);
+    }
   } else if (frame.reply_to) {
-    state.outbox.delete(frame.reply_to);
-    markSent(frame.reply_to, NOT_SENT);
+    settle(frame.reply_to, 'not sent');
   }
 }
 
@@ -438,7 +442,7 @@ function send(content) {
   if (!text) return;
   const messageId = randomId();
   state.outbox.set(messageId, text);
-  append({ role: 'user', content: text, timestamp: new Date().toISOString(), message_id: messageId, pending: 'sending' });
+  append({ role: 'user', content: text, timestamp: new Date().toISOString(), message_id: messageId, pending: 'sending', awaiting: true });
   transmit(messageId);
 }
 
@@ -455,9 +459,19 @@ function resend(messageId) {
   transmit(messageId);
 }
 
-/** After a reconnect: anything never acknowledged is sent again; the same message_id makes that safe. */
+/** After a reconnect: everything still unanswered is sent again; the same message_id makes that safe. */
 function flushOutbox() {
   for (const id of state.outbox.keys()) resend(id);
+}
+
+/** The message has its answer (or a refusal for good): it leaves the outbox, here and in storage. */
+function settle(messageId, pending) {
+  state.outbox.delete(messageId);
+  state.started.delete(messageId);
+  const entry = state.transcript.find((e) => e.message_id === messageId);
+  if (entry) delete entry.awaiting;
+  markSent(messageId, pending);
+  saveTranscript();
 }
 
 function markSent(messageId, pending) {
@@ -476,7 +490,7 @@ function loadClientState() {
   state.meetings = storage.read('meetings', {});
   state.calendarUrl = storage.read('calendar', undefined);
   // Messages that never got an answer before the page closed go out again on connect.
-  state.outbox = new Map(state.transcript.filter((e) => e.role === 'user' && e.pending && e.pending !== NOT_SENT).map((e) => [e.message_id, e.content]));
+  state.outbox = new Map(state.transcript.filter((e) => e.role === 'user' && e.awaiting).map((e) => [e.message_id, e.content]));
   renderLog();
   renderUpcoming();
   renderCalendar();
