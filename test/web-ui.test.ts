@@ -160,6 +160,9 @@ describe('chat page in a browser', { skip: existsSync(CHROMIUM) ? false : `no Ch
     await page.reload();
     await waitOnline(page);
     await page.screenshot({ path: join(ARTIFACTS, 'chat-phone.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ARTIFACTS, 'chat-phone-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
     for (const width of [390, 320]) {
       await page.setViewportSize({ width, height: 700 });
       if (width === 320) await page.screenshot({ path: join(ARTIFACTS, 'chat-phone-320.png') });
