@@ -160,7 +160,7 @@ function buttonRow(entry) {
         onclick: () => {
           entry.answered = true;
           saveTranscript();
-          send(b.value);
+          send(b.value, b.label);
         },
       }),
     ),
@@ -437,17 +437,20 @@ function frameFor(content, messageId) {
   return JSON.stringify({ type: 'user_message', content, timestamp: new Date().toISOString(), session_id: state.clientId, message_id: messageId });
 }
 
-function send(content) {
+/** Sends `content`; the conversation shows `shown` (a button's label rather than its value). */
+function send(content, shown = content) {
   const text = content.trim();
   if (!text) return;
   const messageId = randomId();
   state.outbox.set(messageId, text);
-  append({ role: 'user', content: text, timestamp: new Date().toISOString(), message_id: messageId, pending: 'sending', awaiting: true });
+  const label = shown === content ? text : shown;
+  append({ role: 'user', content: label, ...(label === text ? {} : { value: text }), timestamp: new Date().toISOString(), message_id: messageId, pending: 'sending', awaiting: true });
   transmit(messageId);
 }
 
 function transmit(messageId) {
-  const content = state.outbox.get(messageId) ?? state.transcript.find((e) => e.message_id === messageId)?.content;
+  const entry = state.transcript.find((e) => e.message_id === messageId);
+  const content = state.outbox.get(messageId) ?? entry?.value ?? entry?.content;
   if (content === undefined) return;
   state.outbox.set(messageId, content);
   if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(frameFor(content, messageId));
@@ -490,7 +493,7 @@ function loadClientState() {
   state.meetings = storage.read('meetings', {});
   state.calendarUrl = storage.read('calendar', undefined);
   // Messages that never got an answer before the page closed go out again on connect.
-  state.outbox = new Map(state.transcript.filter((e) => e.role === 'user' && e.awaiting).map((e) => [e.message_id, e.content]));
+  state.outbox = new Map(state.transcript.filter((e) => e.role === 'user' && e.awaiting).map((e) => [e.message_id, e.value ?? e.content]));
   renderLog();
   renderUpcoming();
   renderCalendar();
