@@ -72,6 +72,7 @@ const server = createChatServer({
   maxConnectionsPerIp: config.maxConnectionsPerIp,
   maxBufferedBytes: config.maxBufferedBytes,
   maxContentChars: config.maxContentChars,
+  webUi: config.webUi,
 });
 
 try {

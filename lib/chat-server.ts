@@ -18,6 +18,7 @@ import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequ
 import { shutdown } from './shutdown.ts';
 import { startSession } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
+import { createWebUi } from './web-ui.ts';
 
 export type { ChatServerOptions } from './options.ts';
 
@@ -107,7 +108,9 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     background.start();
     return true;
   };
-  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => !closed && guardRequest(log, route, req, res);
+  const serveWebUi = opts.webUi ? createWebUi({ basePath: opts.basePath }) : undefined;
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean =>
+    !closed && (guardRequest(log, route, req, res) || (serveWebUi?.(req, res) ?? false));
   const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade);
   const shutdownParts = { log, pipeline, sockets: admission.sockets, closeTimeoutMs: opts.closeTimeoutMs, engine, httpServer };
 

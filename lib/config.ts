@@ -67,6 +67,7 @@ const EnvSchema = v.object({
   MAX_CONNECTIONS_PER_IP: numberOf(LIMITS.maxConnectionsPerIp),
   MAX_BUFFERED_BYTES: numberOf(LIMITS.maxBufferedBytes),
   MAX_CONTENT_CHARS: numberOf(LIMITS.maxContentChars),
+  WEB_UI: v.optional(v.picklist(['true', 'false']), 'true'),
 });
 
 type Variable = keyof typeof EnvSchema.entries;
@@ -86,6 +87,7 @@ const EXPECTS: Partial<Record<Variable, string>> = {
   AUTH_SECRET: 'a string',
   ALLOWED_ORIGINS: 'a comma-separated list of origins (https://app.example.com) or *',
   TRUST_PROXY: 'false, a hop count, or a comma-separated list of proxy IP addresses',
+  WEB_UI: 'true or false',
 };
 
 function expects(name: Variable): string {
@@ -127,6 +129,8 @@ export interface Config {
   maxConnectionsPerIp: number;
   maxBufferedBytes: number;
   maxContentChars: number;
+  /** Serve the chat page at `/`. */
+  webUi: boolean;
 }
 
 /** Thrown by loadConfig; `problems` has one entry per bad variable. */
@@ -183,5 +187,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     maxContentChars: e.MAX_CONTENT_CHARS,
+    webUi: e.WEB_UI === 'true',
   };
 }

@@ -106,6 +106,8 @@ export interface ChatServerOptions extends TurnEvents {
   basePath?: string;
   /** REST routes to turn off one by one, e.g. `{ connections: false, broadcast: false }`. Default: all on. */
   routes?: Partial<Record<RouteName, boolean>>;
+  /** Serve the chat page (the package's web/ folder) at `{basePath}/`. Default false. */
+  webUi?: boolean;
   /** Connected clients at most; further upgrades get HTTP 503. Default 10000. */
   maxConnections?: number;
   /** Largest inbound WebSocket frame, in bytes; larger ones close the socket with 1009. Default 65536. */

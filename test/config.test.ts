@@ -29,7 +29,13 @@ describe('loadConfig', () => {
       maxConnectionsPerIp: 500,
       maxBufferedBytes: 1_048_576,
       maxContentChars: 4000,
+      webUi: true,
     });
+  });
+
+  it('turns the chat page off with WEB_UI=false and refuses other values', () => {
+    assert.equal(loadConfig({ WEB_UI: 'false' }).webUi, false);
+    assert.throws(() => loadConfig({ WEB_UI: 'no' }), /WEB_UI must be true or false/);
   });
 
   it('parses every variable', () => {
