@@ -4,6 +4,7 @@ import { describe, freeSlots, meetingView, nearestFreeSlot, overlapping, workDay
 import { toICalendar } from './ics.ts';
 import { formatDay, formatRange, formatTime, instantOf, wallTimeOf, type WallTime } from './time-zones.ts';
 import { understand as understandLocally, type Intent, type Understanding, type UnderstandContext } from './understand.ts';
+import { meridiemFromContext } from './when.ts';
 
 /** Turns a message into an Understanding; the default is the deterministic one, an LLM may stand in front. */
 export type Understander = (text: string, ctx: UnderstandContext, signal: AbortSignal) => Understanding | Promise<Understanding>;
@@ -260,7 +261,7 @@ class Turn {
       if (!u.hasDate && dayOf) {
         const day = wallTimeOf(dayOf, this.#zone);
         const time = wallTimeOf(u.start, this.#zone);
-        start = instantOf({ ...day, hour: time.hour, minute: time.minute }, this.#zone);
+        start = instantOf({ ...day, hour: this.#hourInContext(time.hour, draft, previous), minute: time.minute }, this.#zone);
       }
       draft.start = start.toISOString();
       delete draft.day;
@@ -291,6 +292,17 @@ class Turn {
     for (const p of u.participants) if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
     if (u.location) draft.location = u.location;
     if (u.title) draft.title = u.title;
+  }
+
+  /** A bare hour said about a draft ("make it 7") takes the draft's context: breakfast is am; else the half of the day it was in. */
+  #hourInContext(hour: number, draft: Draft, previous: Date | undefined): number {
+    if (!this.#u.guessedMeridiem) return hour;
+    const other = hour >= 12 ? hour - 12 : hour + 12;
+    const hint = meridiemFromContext(`${draft.title ?? ''}`.toLowerCase(), hour % 12);
+    if (hint) return hint === 'pm' ? Math.max(hour, other) : Math.min(hour, other);
+    if (!previous) return hour;
+    const was = wallTimeOf(previous, this.#zone).hour;
+    return Math.abs(other - was) < Math.abs(hour - was) ? other : hour;
   }
 
   #startDraft(): EngineReply {
@@ -403,7 +415,7 @@ class Turn {
     this.#state.lastMeetingId = meeting.id;
     delete this.#state.draft;
     const once = draft.repeat ? ' It is booked once; repeating meetings are not supported yet.' : '';
-    return this.#say('schedule', `Booked: ${describe(meeting, this.#zone)}.${once}`, { meeting: meetingView(meeting, this.#zone) });
+    return this.#say('confirm', `Booked: ${describe(meeting, this.#zone)}.${once}`, { meeting: meetingView(meeting, this.#zone) });
   }
 
   #upcoming(): Meeting[] {
@@ -453,7 +465,8 @@ class Turn {
     if (only && only.start.getTime() === range.from.getTime() && only.end.getTime() === range.to.getTime()) return this.#say('availability', `You're free ${formatRange(only.start, only.end, this.#zone)}.`);
     const lines = slots.slice(0, 12).map((s) => `- ${formatRange(s.start, s.end, this.#zone)}`);
     if (slots.length > 12) lines.push(`…and ${slots.length - 12} more.`);
-    return this.#say('availability', `Your free slots ${span} (working hours):\n${lines.join('\n')}`);
+    const busy = overlapping(this.#state.meetings, range.from, range.to).slice(0, LIST_LIMIT).map((m) => `- ${describe(m, this.#zone)}`);
+    return this.#say('availability', `Your free slots ${span} (working hours):\n${lines.join('\n')}${busy.length ? `\nBusy with:\n${busy.join('\n')}` : ''}`);
   }
 
   /** Meetings the message points at: "it", a title or person, a time, a day. */
@@ -599,10 +612,10 @@ class Turn {
     if (pending.kind === 'cancel') {
       for (const meeting of meetings) meeting.status = 'cancelled';
       const text = meetings.length === 1 ? `Cancelled: ${describe(first, this.#zone)}.` : `Cancelled ${meetings.length} meetings:\n${meetings.map((m) => `- ${describe(m, this.#zone)}`).join('\n')}`;
-      return this.#say('cancel', text, { meeting: meetingView(first, this.#zone) });
+      return this.#say('confirm', text, { meeting: meetingView(first, this.#zone) });
     }
     first.start = pending.start!;
     first.end = pending.end!;
-    return this.#say('reschedule', `Moved: ${describe(first, this.#zone)}.`, { meeting: meetingView(first, this.#zone) });
+    return this.#say('confirm', `Moved: ${describe(first, this.#zone)}.`, { meeting: meetingView(first, this.#zone) });
   }
 }

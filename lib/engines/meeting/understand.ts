@@ -55,8 +55,8 @@ export interface UnderstandContext {
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
 function normalize(text: string): string {
   let out = text
-    .replace(/[👍👌✅🙌💯]/gu, ' yes ')
-    .replace(/[👎❌🙅]/gu, ' no ')
+    .replace(/[👍👌✅💯]/gu, ', yes, ')
+    .replace(/[👎❌🙅]/gu, ', no, ')
     .replace(/\p{Extended_Pictographic}|[\u{1F3FB}-\u{1F3FF}\uFE0F\u200D]/gu, ' ')
     .replace(/[“”«»]/g, '"')
     .replace(/[‘’`´]/g, "'")
@@ -87,8 +87,10 @@ function tokenize(cased: string, blanked: string): Token[] {
 const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
 const isCapitalized = (t: Token) => /^\p{Lu}/u.test(t.raw) && !/^\p{Lu}+$/u.test(t.raw.replace(/[^\p{L}]/gu, '')) || /^\p{Lu}[\p{Ll}]/u.test(t.raw);
 const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
-const EVENT_WORDS = new Set(EVENT_NOUNS.flatMap((n) => n.split(' ')));
-const PLACE_WORDS = new Set(PLACE_NOUNS.flatMap((n) => n.split(' ')));
+/** The head word of each event and place noun: "review" of "design review", "room" of "conference room". */
+const head = (phrase: string) => phrase.split(' ').pop()!;
+const EVENT_WORDS = new Set(EVENT_NOUNS.map(head));
+const PLACE_WORDS = new Set(PLACE_NOUNS.map(head));
 const TIME_WORDS = new Set([...WEEKDAYS, ...MONTHS, 'today', 'tomorrow', 'tonight', 'noon', 'midnight', 'morning', 'afternoon', 'evening', 'week', 'weekend', 'month']);
 const NOT_A_NAME = new Set([
   ...BOUNDARY_WORDS, ...PRONOUNS, ...TIME_WORDS, 'meeting', 'meetings', 'call', 'chat', 'zoom', 'teams', 'skype', 'slack', 'webex', 'phone', 'time', 'something',
@@ -115,6 +117,11 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (EMAIL.test(t.raw) || !/^[\p{L}]/u.test(t.raw)) break;
     const word = t.raw.replace(/'s$/i, '');
     const cap = isCapitalized(t);
+    if (t.low === 'team' && words.length > 0) {
+      words.push('Team');
+      j++;
+      break;
+    }
     if (NOT_A_NAME.has(t.low) && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
     if (!cap && (!loose || EVENT_WORDS.has(t.low) || PLACE_WORDS.has(t.low) || (words.length > 0 && !isCapitalized(tokens[j - 1]!) === false))) break;
     words.push(cap ? word : capitalize(word));
@@ -191,7 +198,7 @@ function participantsOf(tokens: Token[]): string[] {
 
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
   for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
-  const room = /\b(?:(?:conference|meeting|huddle|board) )?room (?:[a-z]?\d+[a-z]?|[a-z]\b)/i.exec(text);
+  const room = /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+[a-z]?|[a-z]\b)/i.exec(text);
   if (room) {
     const span = cased.slice(room.index, room.index + room[0].length);
     return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
@@ -231,7 +238,7 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
   return undefined;
 }
 
-const TOPIC_MARKERS = /\b(?:about|regarding|re:|re|subject:|subj:|topic:|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|on)\b:? ?/g;
+const TOPIC_MARKERS = /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|on)\b:?) ?/g;
 const TOPIC_STOP = new Set(['with', 'at', 'on', 'in', 'for', 'tomorrow', 'today', 'tonight', 'next', 'this', 'via', 'over', 'by', 'from', 'until', 'till', 'please', 'and', 'asap', 'around', 'before', 'after', 'thanks', 'pls', 'maybe', 'sometime', 'if', 'so', 'then', 'when', 'i', 'we', 'let']);
 
 /** The words of a topic phrase starting at `from` in the blanked text: up to a stop word, a taken span or punctuation. */
@@ -296,7 +303,7 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   for (let k = before.length - 1; k >= 0 && qualifiers.length < 2; k--) {
     const word = before[k]!;
     const low = word.toLowerCase();
-    if (/[,.!?;:)]$/.test(word) || TITLE_FILLERS.has(low) || BOUNDARY_WORDS.has(low) || PRONOUNS.has(low) || /^(zoom|teams|skype|webex|phone|video|slack|google|meet|quick|\+|&|with|w)$/.test(low)) break;
+    if (/[,.!?;:)]$/.test(word) || !/^[\p{L}\d]/u.test(word) || TITLE_FILLERS.has(low) || BOUNDARY_WORDS.has(low) || PRONOUNS.has(low) || /^(zoom|teams|skype|webex|phone|video|slack|google|meet|quick|\+|&|with|w)$/.test(low)) break;
     if (people.some((p) => p.toLowerCase().split(' ').includes(low))) break;
     const at = blanked.lastIndexOf(word, start - 1);
     if (at < 0 || blanked.slice(at + word.length, start).trim()) break;
@@ -313,9 +320,21 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
 const YES_WORDS = /^(?:y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that's fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
 const NO_WORDS = /^(?:n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|ignore that|leave it|don'?t bother|hold off|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
+/** True when every part of the message (split at punctuation, then into runs of words) is a yes (or a no) phrase. */
 function wholeMessage(text: string, words: RegExp): boolean {
   const parts = text.replace(/[!.?…]+/g, ',').split(/,| - /).map((p) => p.trim()).filter(Boolean);
-  return parts.length > 0 && parts.every((p) => words.test(p));
+  return parts.length > 0 && parts.every((p) => segments(p.split(' '), words));
+}
+
+/** "yep that works": can the words be cut into phrases the pattern accepts? (at most 8 words) */
+function segments(words: string[], pattern: RegExp): boolean {
+  if (words.length > 8) return false;
+  const ok: boolean[] = [true];
+  for (let end = 1; end <= words.length; end++) {
+    ok[end] = false;
+    for (let start = 0; start < end && !ok[end]; start++) ok[end] = !!ok[start] && pattern.test(words.slice(start, end).join(' '));
+  }
+  return ok[words.length]!;
 }
 
 const LIST_CUE = /\b(what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like)\b/;
@@ -327,17 +346,21 @@ const HELP_CUE = /\b(what can you do|what do you do|help|how does (?:this|it) wo
 const FEED_CUE = /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
 const GREETING = /^(hi|hello|hey|heya|hiya|howdy|yo|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up)\b/;
 
+/** A verb that books (not "my schedule", the noun). */
+const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
+
 function intentOf(text: string, when: WhenFound, hasPeopleOrTopic: boolean): Intent {
   if (wholeMessage(text, YES_WORDS)) return 'confirm';
   if (wholeMessage(text, NO_WORDS)) return 'decline';
   const dated = when.hasTime || when.hasDate;
+  if (/\bfind (?:some )?time with\b/.test(text)) return 'schedule';
   if (FEED_CUE.test(text) && !when.hasTime && (/\b(how|can i|could i|where|link|url|ics|ical|feed|subscribe|export|is there|do you|get)\b/.test(text))) return 'help';
   if (/^(?:what can you do|help|help me|help\?|\?|how does this work|what do you do)\b/.test(text) && !dated) return 'help';
   if (CANCEL_CUE.test(text) && !/\b(cancel(?:l)?ation polic|don'?t cancel|not cancel)/.test(text)) return 'cancel';
   if (MOVE_CUE.test(text) || (when.shiftMinutes && !/\bnew\b/.test(text))) return 'reschedule';
   const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(text);
-  if (AVAILABILITY_CUE.test(text) && (asks || !/\b(schedule|book|set up|put|add)\b/.test(text))) return 'availability';
-  if (LIST_CUE.test(text) && !/\b(schedule|book|set up|put|add|pencil|arrange)\b/.test(text)) return 'list';
+  if (AVAILABILITY_CUE.test(text) && (asks || !BOOKING_VERB.test(text))) return 'availability';
+  if ((LIST_CUE.test(text) || /^anything\b/.test(text)) && !BOOKING_VERB.test(text)) return 'list';
   if (HELP_CUE.test(text) && !dated) return 'help';
   if (SCHEDULE_CUE.test(text) || EVENT_NOUNS.some((n) => new RegExp(`(?<![\\w-])${n}s?(?![\\w-])`).test(text))) return 'schedule';
   if (GREETING.test(text)) return 'greeting';

@@ -61,6 +61,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = [
   [/(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g, (_, h, m) => `${h}:${m}`],
   [/\b(make it|how about|what about|say|try|maybe|instead at|rather) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g, (_, p, h) => `${p} at ${h}`],
   [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
+  [/\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g, (_, d, h) => `${d} at ${h}`],
   [/\bfirst thing\b/g, () => 'at 9am'],
   [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
   [/\blunchtime\b/g, () => 'at noon'],
@@ -104,7 +105,7 @@ function isLength(text: string, index: number, length: number): boolean {
   const after = text.slice(index + length, index + length + 12);
   if (/\bin (?:about |around )?$/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index))) return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
-  if (/\b(?:by|back|forward|up|out|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
+  if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   return true;
 }
 
@@ -164,7 +165,7 @@ const NEXT_WEEK_DAY = /\b(?:next week(?: on)? (monday|tuesday|wednesday|thursday
 const PARTS_OF_DAY: Record<string, [number, number]> = { morning: [9, 12], afternoon: [12, 17], evening: [17, 21], tonight: [17, 23], night: [17, 23] };
 
 /** The meridiem the words around a bare hour ask for: breakfast and morning are am; dinner and evening pm. */
-function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
+export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
   if (/\b(morning|breakfast|brunch|sunrise|before work|am)\b/.test(text)) return 'am';
   if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|pm|gig|concert)\b/.test(text)) return 'pm';
   if (/\b(lunch|afternoon)\b/.test(text)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(text) ? 'am' : 'pm';
