@@ -217,7 +217,7 @@ class Turn {
       case 'reschedule':
         return this.#reschedule();
       case 'greeting':
-        return this.#say('greeting', `Hi! ${HELP}`);
+        return this.#say('greeting', /\b(thank|thanks|thx|ty|ta|cheers)\b/.test(this.#text) ? "You're welcome! Anything else?" : `Hi! ${HELP}`);
       case 'help':
         return this.#say('help', HELP);
       case 'confirm':

@@ -41,6 +41,9 @@ export interface WhenContext {
 const NUMBER = `(\\d+(?:\\.\\d+)?|${Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join('|')})`;
 const toNumber = (word: string) => NUMBER_WORDS[word] ?? Number(word);
 const UNIT = '(minutes|minute|min|m|hours|hour|h)';
+const WORD_NUMBER = `(?:${Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join('|')})`;
+/** An amount of time: digits with a unit ("45m", "1.5 hours"), or a number word with a spelled unit ("twenty minutes", not "am"). */
+const QTY = `(?:\\d+(?:\\.\\d+)?[ -]?(?:minutes|minute|min|m|hours|hour|hrs|hr|h)|${WORD_NUMBER}[ -](?:minutes|minute|mins|min|hours|hour))`;
 const unitMinutes = (unit: string) => (unit.startsWith('h') ? 60 : 1);
 
 const CLOCK_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12 };
@@ -61,6 +64,10 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = [
   [/(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g, (_, h, m) => `${h}:${m}`],
   [/\b(make it|how about|what about|say|try|maybe|instead at|rather) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g, (_, p, h) => `${p} at ${h}`],
   [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
+  [/\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g, (_, t) => `at ${t}`],
+  [/(?<![\d:.])(?<!\b(?:at|from|to|until|till|by|around|for|in|the|on|room|rm|suite|floor|level|building|gate|table|no|number|dec|nov|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|december|november|january|february|march|april|june|july|august|september|october) )\b(\d{1,2}(?:[:.]\d\d)?) (tonight|tomorrow|today|this (?:morning|afternoon|evening))\b/g, (_, t, d) => `at ${t.replace('.', ':')} ${d}`],
+  [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
+  [/\b(at|@) (\d{1,2})\.(\d\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
   [/\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g, (_, d, h) => `${d} at ${h}`],
   [/\bfirst thing\b/g, () => 'at 9am'],
   [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
@@ -94,7 +101,7 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = [
   [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]and[ -]a[ -]half[ -]hours?\\b`), (m) => toNumber(m[1]!) * 60 + 30],
   [/\b(?:for )?(?:a )?half(?: an?|-an?)?[ -]hour(?:[ -]long)?\b/, () => 30],
   [/\b(?:for )?(\d+) ?h(?:ours?|rs?)? ?(\d+) ?(?:m|minutes?)?\b/, (m) => Number(m[1]) * 60 + Number(m[2])],
-  [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]?${UNIT}(?:[ -]long)?\\b`), (m) => Math.round(toNumber(m[1]!) * unitMinutes(m[2]!))],
+  [new RegExp(`\\b(?:for )?(?:an? )?${QTY}(?:[ -]long)?\\b`), (m) => amountOf(m[0])],
   [/\b(?:for )?(?:an? )?hour[ -]long\b/, () => 60],
   [/\bquick (\d{2})\b/, (m) => Number(m[1])],
 ];
@@ -123,14 +130,14 @@ function takeDuration(s: Spans): number | undefined {
   return undefined;
 }
 
-const AMOUNT = `(?:by )?(?:${NUMBER} ?${UNIT}|(?:an? )?half(?: an?)? hour|an? hour and a half)`;
+const AMOUNT = `(?:by )?(?:${QTY}|(?:an? )?half(?: an?)? hour|an? hour and a half)`;
 const SHIFT_AFTER = new RegExp(`\\b${AMOUNT} (earlier|later|sooner|back|forward|ahead)\\b`);
-const SHIFT_BEFORE = new RegExp(`\\b(back|forward|later|earlier|ahead|up)(?: by)? (?:${NUMBER} ?${UNIT}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`);
+const SHIFT_BEFORE = new RegExp(`\\b(back|forward|later|earlier|ahead|up)(?: by)? (?:${QTY}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`);
 
 function amountOf(phrase: string): number {
   if (/hour and a half/.test(phrase)) return 90;
   if (/half/.test(phrase)) return 30;
-  const m = new RegExp(`${NUMBER} ?${UNIT}`).exec(phrase);
+  const m = new RegExp(`(\\d+(?:\\.\\d+)?|${WORD_NUMBER})[ -]?${UNIT}`).exec(phrase);
   if (m) return Math.round(toNumber(m[1]!) * unitMinutes(m[2]!));
   return /hour/.test(phrase) ? 60 : 0;
 }
@@ -153,7 +160,7 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
   return undefined;
 }
 
-const RELATIVE_START = new RegExp(`\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${NUMBER} ?${UNIT})\\b|\\b${NUMBER} ?${UNIT} from now\\b`);
+const RELATIVE_START = new RegExp(`\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`);
 
 const REPEAT = /\b(?:every (?:other |second |single )?(?:day|week|weekday|month|morning|afternoon|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:\d+|two|three) weeks)s?|each (?:day|week|month|monday|tuesday|wednesday|thursday|friday)|daily|weekly|biweekly|bi-weekly|fortnightly|monthly|recurring|repeating|on (?:mondays|tuesdays|wednesdays|thursdays|fridays))\b/;
 
