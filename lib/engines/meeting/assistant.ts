@@ -348,7 +348,8 @@ class Turn {
   #notes(draft: Draft, start?: Date): string {
     const notes: string[] = [];
     if (draft.repeat) notes.push(`Repeating meetings aren't supported yet ("${draft.repeat}"), so this books only the first one.`);
-    if (draft.guessed && start) notes.push(`I took that as ${formatTime(start, this.#zone)}; say "make it ${wallTimeOf(start, this.#zone).hour >= 12 ? 'am' : 'pm'}" if you meant the other one.`);
+    // Only the hours people use both ways (7 for breakfast or dinner) are worth a note.
+    if (draft.guessed && start && [6, 7, 8, 18, 19, 20].includes(wallTimeOf(start, this.#zone).hour)) notes.push(`I took that as ${formatTime(start, this.#zone)}; say "make it ${wallTimeOf(start, this.#zone).hour >= 12 ? 'am' : 'pm'}" if you meant the other one.`);
     return notes.length ? `\n${notes.join('\n')}` : '';
   }
 

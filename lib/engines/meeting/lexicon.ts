@@ -58,7 +58,7 @@ export const EVENT_NOUNS = [
   'review', 'demo', 'kickoff', 'kick-off', 'planning', 'call', 'catch up', 'catch-up', 'catchup', 'check-in', 'check in', 'brainstorm', 'onboarding',
   'workshop', 'offsite', 'dinner', 'breakfast', 'brunch', 'drinks', 'rehearsal', 'training', 'appointment', 'exam', 'checkup', 'check-up',
   'session', 'huddle', 'presentation', 'webinar', 'meetup', 'party', 'recital', 'seminar', 'lecture', 'class', 'tutorial', 'consultation',
-  'haircut', 'massage', 'dentist', 'doctor', 'physio', 'vet', 'gp', 'standup call', 'sync call', 'therapy', 'practice', 'screening', 'chat', 'touchpoint', 'touch base', 'debrief', 'briefing', 'walkthrough',
+  'haircut', 'massage', 'conference', 'class', 'lesson', 'dentist', 'doctor', 'physio', 'vet', 'gp', 'standup call', 'sync call', 'therapy', 'practice', 'screening', 'chat', 'touchpoint', 'touch base', 'debrief', 'briefing', 'walkthrough',
   'walk-through', 'handover', 'handoff', 'orientation', 'pitch', 'audit', 'jam', 'hackathon', 'standup meeting', 'game night', 'date', 'visit', 'tour',
 ];
 

@@ -92,6 +92,10 @@ const head = (phrase: string) => phrase.split(' ').pop()!;
 const EVENT_WORDS = new Set(EVENT_NOUNS.map(head));
 const PLACE_WORDS = new Set(PLACE_NOUNS.map(head));
 const TIME_WORDS = new Set([...WEEKDAYS, ...MONTHS, 'today', 'tomorrow', 'tonight', 'noon', 'midnight', 'morning', 'afternoon', 'evening', 'week', 'weekend', 'month']);
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** One pattern per event noun (a title is the earliest match), and one for any of them (an intent cue). */
+const EVENT_PATTERNS = EVENT_NOUNS.map((noun) => new RegExp(`(?<![\\w-])${escape(noun)}s?(?![\\w-])(?! (?:room|rooms|hall|centre|center|area|line|number))`));
+const EVENT_NOUN = new RegExp(`(?<![\\w-])(?:${EVENT_NOUNS.map(escape).join('|')})s?(?![\\w-])`);
 const NOT_A_NAME = new Set([
   ...BOUNDARY_WORDS, ...PRONOUNS, ...TIME_WORDS, 'meeting', 'meetings', 'call', 'chat', 'zoom', 'teams', 'skype', 'slack', 'webex', 'phone', 'time', 'something',
   'hi', 'hey', 'hello', 'thanks', 'there', 'yes', 'no', 'sure', 'ok', 'okay', 'pls', 'please', 'schedule', 'book', 'cancel', 'move', 'reschedule', 'lunch', 'coffee',
@@ -117,6 +121,11 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (EMAIL.test(t.raw) || !/^[\p{L}]/u.test(t.raw)) break;
     const word = t.raw.replace(/'s$/i, '');
     const cap = isCapitalized(t);
+    if (cap && /^(jan|may|june|april|august|sept|dec)$/.test(t.low) && !/^\d/.test(tokens[j + 1]?.raw ?? '')) {
+      words.push(word);
+      j++;
+      continue;
+    }
     if (t.low === 'team' && words.length > 0) {
       words.push('Team');
       j++;
@@ -208,7 +217,8 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     if (prep !== 'at' && prep !== 'in' && prep !== '@') continue;
     let j = i + 1;
     const hasThe = tokens[j]?.low === 'the';
-    if (hasThe) j++;
+    const properThe = hasThe && tokens[j]!.raw === 'The' && isCapitalized(tokens[j + 1] ?? tokens[j]!);
+    if (hasThe && !properThe) j++;
     const words: Token[] = [];
     while (j < tokens.length && words.length < 4) {
       const t = tokens[j]!;
@@ -235,6 +245,9 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     if (/^hq$/i.test(phrase)) return 'HQ';
     return phrase;
   }
+  // "book the big conference room": a room booked is the place, preposition or not.
+  const booked = /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio))\b/.exec(text);
+  if (booked) return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
   return undefined;
 }
 
@@ -290,8 +303,8 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   }
   // A known event noun, with up to two qualifiers before it ("design review", "team lunch").
   let best: { index: number; noun: string } | undefined;
-  for (const noun of EVENT_NOUNS) {
-    const m = new RegExp(`(?<![\\w-])${noun.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}s?(?![\\w-])`).exec(blanked);
+  for (const pattern of EVENT_PATTERNS) {
+    const m = pattern.exec(blanked);
     if (m && (!best || m.index < best.index || (m.index === best.index && m[0].length > best.noun.length))) best = { index: m.index, noun: m[0] };
   }
   const generic = /\b([a-z0-9][\w-]*) (meeting|mtg)\b/.exec(blanked);
@@ -299,16 +312,20 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     best = { index: generic.index + generic[1]!.length + 1, noun: generic[2]! };
   }
   if (!best) return undefined;
+  // "coffee chat", "lunch meeting", "sync call": a second event word right after widens the title.
+  const after = /^ ([a-z][\w-]*)\b/.exec(blanked.slice(best.index + best.noun.length));
+  if (after && !/^(in|up|on|at|with|for|to|base|off|through)$/.test(after[1]!) && (EVENT_WORDS.has(after[1]!) || after[1] === 'meeting')) best = { index: best.index, noun: `${best.noun} ${after[1]}` };
   const before = blanked.slice(0, best.index).split(/ /).filter(Boolean);
   const qualifiers: string[] = [];
   let start = best.index;
   for (let k = before.length - 1; k >= 0 && qualifiers.length < 2; k--) {
     const word = before[k]!;
     const low = word.toLowerCase();
-    if (/[,.!?;:)]$/.test(word) || !/^[\p{L}\d]/u.test(word) || TITLE_FILLERS.has(low) || BOUNDARY_WORDS.has(low) || PRONOUNS.has(low) || /^(zoom|teams|skype|webex|phone|video|slack|google|meet|quick|\+|&|with|w)$/.test(low)) break;
+    if (/[,.!?;:)]$/.test(word) || !/^[\p{L}\d]/u.test(word) || TITLE_FILLERS.has(low) || BOUNDARY_WORDS.has(low) || PRONOUNS.has(low) || /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low)) break;
     if (people.some((p) => p.toLowerCase().split(' ').includes(low))) break;
     const at = blanked.lastIndexOf(word, start - 1);
-    if (at < 0 || blanked.slice(at + word.length, start).trim()) break;
+    // A blanked span (a time, a length) between the words ends the title.
+    if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;
     if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low)) break;
     qualifiers.unshift(word);
     start = at;
@@ -365,7 +382,7 @@ function intentOf(text: string, when: WhenFound, hasPeopleOrTopic: boolean): Int
   if (AVAILABILITY_CUE.test(text) && (asks || !BOOKING_VERB.test(text))) return 'availability';
   if ((LIST_CUE.test(text) || /^anything\b/.test(text)) && !BOOKING_VERB.test(text)) return 'list';
   if (HELP_CUE.test(text) && !dated) return 'help';
-  if (SCHEDULE_CUE.test(text) || EVENT_NOUNS.some((n) => new RegExp(`(?<![\\w-])${n}s?(?![\\w-])`).test(text))) return 'schedule';
+  if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
   if (GREETING.test(text)) return 'greeting';
   if (dated && (when.hasTime || hasPeopleOrTopic)) return 'schedule';
   if (hasPeopleOrTopic && /\bwith\b/.test(text)) return 'schedule';

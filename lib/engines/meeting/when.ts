@@ -51,7 +51,7 @@ const CLOCK = `(\\d{1,2}|${Object.keys(CLOCK_WORDS).join('|')})`;
 const clock = (word: string) => CLOCK_WORDS[word.toLowerCase()] ?? Number(word);
 
 /** Clock spellings chrono misses, rewritten (case-insensitively) before the message is analysed. */
-const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = [
+const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
   [new RegExp(`\\bhalf past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:30`],
   [new RegExp(`\\bhalf ${CLOCK}\\b(?! (?:an|a) hour)`, 'g'), (_, h) => `${clock(h!)}:30`],
   [new RegExp(`\\bquarter past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
@@ -72,12 +72,12 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = [
   [/\bfirst thing\b/g, () => 'at 9am'],
   [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
   [/\blunchtime\b/g, () => 'at noon'],
-];
+] as Array<[RegExp, (...m: string[]) => string]>).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
 
 /** Rewrites clock spellings chrono misses ("half past two", "1745", "make it 10") into ones it reads. */
 export function rewriteClocks(text: string): string {
   let out = text;
-  for (const [pattern, replace] of CLOCK_REWRITES) out = out.replace(new RegExp(pattern.source, 'gi'), replace as (...m: string[]) => string);
+  for (const [pattern, replace] of CLOCK_REWRITES) out = out.replace(pattern, replace as (...m: string[]) => string);
   return out;
 }
 
@@ -95,7 +95,8 @@ function take(s: Spans, index: number, length: number): void {
   s.taken.push([index, index + length]);
 }
 
-const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = [
+/** Lengths, each pattern global (they are scanned for the first match that is a length, not a start). */
+const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = ([
   [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
   [/\b(?:for )?(?:an? )?hour and a half\b/, () => 90],
   [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]and[ -]a[ -]half[ -]hours?\\b`), (m) => toNumber(m[1]!) * 60 + 30],
@@ -104,7 +105,7 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = [
   [new RegExp(`\\b(?:for )?(?:an? )?${QTY}(?:[ -]long)?\\b`), (m) => amountOf(m[0])],
   [/\b(?:for )?(?:an? )?hour[ -]long\b/, () => 60],
   [/\bquick (\d{2})\b/, (m) => Number(m[1])],
-];
+] as Array<[RegExp, (m: RegExpExecArray) => number]>).map(([pattern, minutes]) => [new RegExp(pattern.source, 'g'), minutes]);
 
 /** Where a length phrase stops being a length: "in an hour" (a start), "an hour earlier" (a shift), "an hour ago". */
 function isLength(text: string, index: number, length: number): boolean {
@@ -118,8 +119,8 @@ function isLength(text: string, index: number, length: number): boolean {
 
 function takeDuration(s: Spans): number | undefined {
   for (const [pattern, minutes] of DURATION_PATTERNS) {
-    const global = new RegExp(pattern.source, 'g');
-    for (let m = global.exec(s.text); m; m = global.exec(s.text)) {
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(s.text); m; m = pattern.exec(s.text)) {
       if (!isLength(s.text, m.index, m[0].length)) continue;
       const value = minutes(m);
       if (!(value > 0 && value <= 24 * 60)) continue;
@@ -134,10 +135,14 @@ const AMOUNT = `(?:by )?(?:${QTY}|(?:an? )?half(?: an?)? hour|an? hour and a hal
 const SHIFT_AFTER = new RegExp(`\\b${AMOUNT} (earlier|later|sooner|back|forward|ahead)\\b`);
 const SHIFT_BEFORE = new RegExp(`\\b(back|forward|later|earlier|ahead|up)(?: by)? (?:${QTY}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`);
 
+const AMOUNT_PARTS = new RegExp(`(\\d+(?:\\.\\d+)?|${WORD_NUMBER})[ -]?${UNIT}`);
+const NEXT_DAYS = new RegExp(`\\b(?:next|coming|following) ${NUMBER} (days|weeks)\\b`);
+const NAMED_MONTH = new RegExp(`\\b(?:in|during|for|through(?:out)?|of|on in) (${MONTHS.join('|')})\\b(?! \\d)|^(?:what'?s on |anything |meetings )?(${MONTHS.join('|')})\\??$`);
+
 function amountOf(phrase: string): number {
   if (/hour and a half/.test(phrase)) return 90;
   if (/half/.test(phrase)) return 30;
-  const m = new RegExp(`(\\d+(?:\\.\\d+)?|${WORD_NUMBER})[ -]?${UNIT}`).exec(phrase);
+  const m = AMOUNT_PARTS.exec(phrase);
   if (m) return Math.round(toNumber(m[1]!) * unitMinutes(m[2]!));
   return /hour/.test(phrase) ? 60 : 0;
 }
@@ -199,14 +204,16 @@ function spanOf(text: string, today: WallTime): WhenFound['span'] {
   const week = /\b(this|next|coming|the) week\b|\brest of (?:the|this) week\b/.exec(text);
   if (week) {
     const monday = addDays(mondayOf(today), week[1] === 'next' ? 7 : 0);
-    return { from: week[1] === 'next' ? monday : dayOnly(today), to: addDays(monday, 7), label: week[1] === 'next' ? 'next week' : 'this week' };
+    // On a Saturday or Sunday "this week" is mostly the one about to start.
+    const weekend = week[1] !== 'next' && (weekdayOf(today) === 0 || weekdayOf(today) === 6);
+    return { from: week[1] === 'next' ? monday : dayOnly(today), to: addDays(monday, weekend ? 14 : 7), label: week[1] === 'next' ? 'next week' : 'this week' };
   }
   const weekend = /\b(this|next)? ?weekend\b/.exec(text);
   if (weekend) {
     const saturday = addDays(mondayOf(today), 5 + (weekend[1] === 'next' ? 7 : 0));
     return { from: saturday, to: addDays(saturday, 2), label: `${weekend[1] ?? 'this'} weekend` };
   }
-  const days = new RegExp(`\\b(?:next|coming|following) ${NUMBER} (days|weeks)\\b`).exec(text);
+  const days = NEXT_DAYS.exec(text);
   if (days) {
     const n = toNumber(days[1]!) * (days[2] === 'weeks' ? 7 : 1);
     return { from: dayOnly(today), to: addDays(dayOnly(today), n + 1), label: `the next ${days[1]} ${days[2]}` };
@@ -217,7 +224,7 @@ function spanOf(text: string, today: WallTime): WhenFound['span'] {
     const from = { year: today.year + (m > 12 ? 1 : 0), month: ((m - 1) % 12) + 1, day: 1, hour: 0, minute: 0 };
     return { from, to: { ...from, year: from.year + (from.month === 12 ? 1 : 0), month: (from.month % 12) + 1 }, label: `${month[1]} month` };
   }
-  const named = new RegExp(`\\b(?:in|during|for|through(?:out)?|of|on in) (${MONTHS.join('|')})\\b(?! \\d)|^(?:what'?s on |anything |meetings )?(${MONTHS.join('|')})\\??$`).exec(text);
+  const named = NAMED_MONTH.exec(text);
   if (named) {
     const index = MONTHS.indexOf((named[1] ?? named[2])!) + 1;
     const year = index < today.month ? today.year + 1 : today.year;
