@@ -73,7 +73,7 @@ interface Token {
   index: number;
 }
 
-const TOKEN = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@[\p{L}][\w.-]*|[\p{L}][\p{L}\p{M}\d'.-]*[\p{L}\p{M}\d]|[\p{L}]|\dː\d|\d[\w:.]*|[,+&;!?()"/:]/gu;
+const TOKEN = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@[\p{L}][\w.-]*|[\p{L}][\p{L}\p{M}\d'.-]*[\p{L}\p{M}\d]|[\p{L}]|\dː\d|\d[\w:.]*|[,+&;!?()"/:@]/gu;
 
 function tokenize(cased: string, blanked: string): Token[] {
   const tokens: Token[] = [];
@@ -119,6 +119,8 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       continue;
     }
     if (EMAIL.test(t.raw) || !/^[\p{L}]/u.test(t.raw)) break;
+    // A blanked span (a time, a length) between two words ends the name.
+    if (words.length && t.index > tokens[j - 1]!.index + tokens[j - 1]!.raw.length + 2) break;
     const word = t.raw.replace(/'s$/i, '');
     const cap = isCapitalized(t);
     if (cap && /^(jan|may|june|april|august|sept|dec)$/.test(t.low) && !/^\d/.test(tokens[j + 1]?.raw ?? '')) {
@@ -291,7 +293,18 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     const phrase = phraseAt(blanked, cased, marker.index + marker[0].length, people);
     if (phrase && !(location && phrase.toLowerCase() === location.toLowerCase())) return capitalize(phrase);
   }
-  // "for budget prep", "for the launch": a topic after "for" unless it is a person, a length or a time.
+  const event = eventTitleOf(blanked, cased, people);
+  const forTopic = forTopicOf(blanked, cased, people);
+  // "onboarding for new starters" is Onboarding; "a call for budget prep" is Budget prep.
+  if (forTopic && (!event || WEAK_EVENT.test(event.noun))) return forTopic;
+  return event?.title ?? forTopic;
+}
+
+/** Event nouns that say how people meet, not what about: a topic after "for" is the better title. */
+const WEAK_EVENT = /^(call|calls|sync|chat|meeting|session|catch ?up|catch-up|check-in|check in|huddle|touchpoint|touch base|1ː1|one-on-one|1-on-1|appointment|phone call|video call|zoom call)$/;
+
+/** "for budget prep", "for the launch": a topic after "for" unless it is a person, a length, a number or a time. */
+function forTopicOf(blanked: string, cased: string, people: string[]): string | undefined {
   for (const m of blanked.matchAll(/\bfor (?:the |our |a |an |my )?([a-z0-9ː][\w'ː-]*(?: [a-z0-9][\w'-]*){0,4})/g)) {
     const phrase = phraseAt(blanked, cased, m.index + 4, people);
     if (!phrase) continue;
@@ -299,9 +312,14 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     if (GENERIC_EVENTS.has(first) || TIME_WORDS.has(first) || PRONOUNS.has(first) || /^(it|that|this|us|me|you|now|later|real|sure|free|coffee|lunch|dinner|breakfast|drinks)$/.test(first)) continue;
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
     if (/^\p{Lu}/u.test(phrase) && phrase.split(' ').length === 1 && !EVENT_WORDS.has(first)) continue;
+    if (/^\d/.test(first)) continue;
     return capitalize(phrase);
   }
-  // A known event noun, with up to two qualifiers before it ("design review", "team lunch").
+  return undefined;
+}
+
+/** A known event noun, with up to two qualifiers before it ("design review", "team lunch"). */
+function eventTitleOf(blanked: string, cased: string, people: string[]): { title?: string; noun: string } | undefined {
   let best: { index: number; noun: string } | undefined;
   for (const pattern of EVENT_PATTERNS) {
     const m = pattern.exec(blanked);
@@ -331,8 +349,8 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     start = at;
   }
   const title = cased.slice(start, best.index + best.noun.length).replace(/ː/g, ':');
-  if (!qualifiers.length && GENERIC_EVENTS.has(best.noun)) return undefined;
-  return capitalize(title.replace(/\bcatchup\b/i, 'catch up'));
+  if (!qualifiers.length && GENERIC_EVENTS.has(best.noun)) return { noun: best.noun };
+  return { title: capitalize(title.replace(/\bcatchup\b/i, 'catch up')), noun: qualifiers.length ? 'qualified' : best.noun.toLowerCase() };
 }
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
