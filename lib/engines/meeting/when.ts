@@ -61,7 +61,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
   [new RegExp(`\\b(${Object.keys(CLOCK_WORDS).join('|')}) (am|pm|o'clock)\\b`, 'g'), (_, h, s) => `${clock(h!)} ${s}`],
   [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
   // 24-hour times written without a colon: 1745, 0815 (not years, not room numbers).
-  [/(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g, (_, h, m) => `${h}:${m}`],
+  [/(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? )(?<!\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? )([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g, (_, h, m) => `${h}:${m}`],
+  [/\bbetween (\d{1,2}(?::\d\d)? ?(?:am|pm)?) and (\d{1,2}(?::\d\d)? ?(?:am|pm)?)(?![\d:])/g, (_, a, b) => `from ${a} to ${b}`],
   [/\b(make it|how about|what about|say|try|maybe|instead at|rather) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g, (_, p, h) => `${p} at ${h}`],
   [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
   [/\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g, (_, t) => `at ${t}`],
@@ -72,6 +73,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
   [/\bfirst thing\b/g, () => 'at 9am'],
   [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
   [/\blunchtime\b/g, () => 'at noon'],
+  [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00pm`],
 ] as Array<[RegExp, (...m: string[]) => string]>).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
 
 /** Rewrites clock spellings chrono misses ("half past two", "1745", "make it 10") into ones it reads. */
@@ -360,7 +362,8 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
     if (endOf) {
       let endHour = endOf.hour;
       if (endOf.meridiem === 'pm' && endHour < 12) endHour += 12;
-      if (!endOf.meridiem && endHour <= hour && endHour + 12 > hour && endHour < 12) endHour += 12;
+      const startMinutes = hour * 60 + time.minute;
+      if (!endOf.meridiem && endHour < 12 && endHour * 60 + endOf.minute <= startMinutes && (endHour + 12) * 60 + endOf.minute > startMinutes) endHour += 12;
       const startWall = found.start;
       found.end = { ...startWall, hour: endHour, minute: endOf.minute };
       if (endHour * 60 + endOf.minute <= startWall.hour * 60 + startWall.minute) found.end = addDays(found.end, 1);
