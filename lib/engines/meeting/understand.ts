@@ -219,8 +219,7 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     if (prep !== 'at' && prep !== 'in' && prep !== '@') continue;
     let j = i + 1;
     const hasThe = tokens[j]?.low === 'the';
-    const properThe = hasThe && tokens[j]!.raw === 'The' && isCapitalized(tokens[j + 1] ?? tokens[j]!);
-    if (hasThe && !properThe) j++;
+    if (hasThe) j++;
     const words: Token[] = [];
     while (j < tokens.length && words.length < 4) {
       const t = tokens[j]!;
@@ -243,7 +242,8 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     const anyPlace = words.some((w) => PLACE_WORDS.has(w.low));
     const anyCap = words.some((w) => isCapitalized(w));
     if (!anyPlace && !anyCap) continue;
-    if (hasThe && !anyCap) return `the ${phrase}`;
+    // "the" stays as the user wrote it: "the office", "the Oak room", "The Ivy".
+    if (hasThe) return `${tokens[i + 1]!.raw} ${phrase}`;
     if (/^hq$/i.test(phrase)) return 'HQ';
     return phrase;
   }
@@ -355,7 +355,7 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
 const YES_WORDS = /^(?:y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that's fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
-const NO_WORDS = /^(?:n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|ignore that|leave it|don'?t bother|hold off|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
+const NO_WORDS = /^(?:n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|ignore that|leave it|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
 /** True when every part of the message (split at punctuation, then into runs of words) is a yes (or a no) phrase. */
 function wholeMessage(text: string, words: RegExp): boolean {
@@ -374,19 +374,19 @@ function segments(words: string[], pattern: RegExp): boolean {
   return ok[words.length]!;
 }
 
-const LIST_CUE = /\b(what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left)\b/;
+const LIST_CUE = /\b(what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
 const AVAILABILITY_CUE = /\b(am i free|are we free|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|slots?|windows?|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
 const CANCEL_CUE = /\b(cancel|cancell?ed|delete|remove|scrap|kill|drop|axe|nix|trash|bin|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
 const MOVE_CUE = /\b(move|moving|reschedule|re-schedule|rebook|push|postpone|shift|bump|bring (?:\S+ )?(?:forward|back|earlier)|pull (?:\S+ )?(?:forward|in|earlier)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of)\b/;
 const SCHEDULE_CUE = /\b(schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
-const HELP_CUE = /\b(what can you do|what do you do|help|how does (?:this|it) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
+const HELP_CUE = /\b(what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
 const FEED_CUE = /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
 const GREETING = /^(hi|hello|hey|heya|hiya|howdy|yo|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up)\b/;
 
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
 
-function intentOf(text: string, when: WhenFound, hasPeopleOrTopic: boolean): Intent {
+function intentOf(text: string, when: WhenFound, hasPeople: boolean): Intent {
   if (/^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much)?[!. ]*$/.test(text)) return 'greeting';
   if (wholeMessage(text, YES_WORDS)) return 'confirm';
   if (wholeMessage(text, NO_WORDS)) return 'decline';
@@ -402,8 +402,8 @@ function intentOf(text: string, when: WhenFound, hasPeopleOrTopic: boolean): Int
   if (HELP_CUE.test(text) && !dated) return 'help';
   if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
   if (GREETING.test(text)) return 'greeting';
-  if (dated && (when.hasTime || hasPeopleOrTopic)) return 'schedule';
-  if (hasPeopleOrTopic && /\bwith\b/.test(text)) return 'schedule';
+  if (dated && (when.hasTime || hasPeople)) return 'schedule';
+  if (hasPeople && /\bwith\b/.test(text)) return 'schedule';
   return 'unknown';
 }
 
@@ -436,7 +436,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const title = titleOf(rest, cased, participants, location);
 
   const understanding: Understanding = {
-    intent: intentOf(text.trim(), when, participants.length > 0 || !!title),
+    intent: intentOf(text.trim(), when, participants.length > 0),
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,

@@ -180,8 +180,8 @@ const PARTS_OF_DAY: Record<string, [number, number]> = { morning: [9, 12], after
 
 /** The meridiem the words around a bare hour ask for: breakfast and morning are am; dinner and evening pm. */
 export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
-  if (/\b(morning|breakfast|brunch|sunrise|before work|am)\b/.test(text)) return 'am';
-  if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|pm|gig|concert)\b/.test(text)) return 'pm';
+  if (/\b(morning|breakfast|brunch|sunrise|before work)\b/.test(text)) return 'am';
+  if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|gig|concert)\b/.test(text)) return 'pm';
   if (/\b(lunch|afternoon)\b/.test(text)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(text) ? 'am' : 'pm';
   return undefined;
 }
