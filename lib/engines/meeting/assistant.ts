@@ -194,6 +194,12 @@ class Turn {
     }
     if (state.draft) {
       if (intent === 'confirm') return this.#book(state.draft);
+      if (intent === 'cancel' && this.#u.participants.length && /\b(remove|drop|without|uninvite|take)\b/.test(this.#text)) {
+        // "remove Bob": a change to the draft, not the end of it.
+        const gone = this.#u.participants.map((p) => p.toLowerCase());
+        state.draft.participants = state.draft.participants.filter((p) => !gone.includes(p.toLowerCase()));
+        return this.#proposeDraft(state.draft);
+      }
       if (intent === 'decline' || (intent === 'cancel' && !this.#u.hasTime && !this.#u.title && !this.#u.all)) {
         delete state.draft;
         return this.#say('decline', 'OK, I dropped that draft. Nothing was booked.');

@@ -155,6 +155,7 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['with'], true], [['w'], true], [['meet'], true], [['meeting'], false], [['see'], false], [['invite'], true], [['borrow'], true], [['ping'], true],
   [['talk', 'to'], true], [['talk', 'with'], true], [['speak', 'to'], true], [['speak', 'with'], true], [['chat', 'with'], true], [['call'], false],
   [['get'], false], [['between'], true], [['and'], false], [['+'], false], [['&'], false], [['include'], true], [['add'], false], [['for'], false], [['ask'], false],
+  [['remove'], false], [['drop'], false], [['without'], false], [['uninvite'], true],
   [['catch', 'up', 'with'], true], [['sync', 'with'], true], [['1ː1', 'with'], true], [['join'], false], [['interview'], false], [['cc'], true],
 ];
 
@@ -253,6 +254,8 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
   return undefined;
 }
 
+/** A new title for the meeting under discussion: "call it Project kickoff", "rename it to …". */
+const RENAME = /\b(?:call it|rename(?: it| this| the meeting)?(?: to| as)?|title it|name it|change the (?:title|name) to|make the (?:title|name)|set the (?:title|name) to|the title (?:is|should be))\s+/;
 const TOPIC_MARKERS = /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|on)\b:?) ?/g;
 const TOPIC_STOP = new Set(['with', 'at', 'on', 'in', 'for', 'tomorrow', 'today', 'tonight', 'next', 'this', 'via', 'over', 'by', 'from', 'until', 'till', 'please', 'and', 'asap', 'around', 'before', 'after', 'thanks', 'pls', 'maybe', 'sometime', 'if', 'so', 'then', 'when', 'i', 'we', 'let']);
 
@@ -286,6 +289,11 @@ function phraseAt(blanked: string, cased: string, from: number, people: string[]
 function titleOf(blanked: string, cased: string, people: string[], location: string | undefined): string | undefined {
   const quoted = /["“]([^"”]{2,80})["”]|(?:^|\s)'([^']{2,80})'(?:\s|$|[,.!?])/.exec(cased);
   if (quoted) return (quoted[1] ?? quoted[2])!.trim();
+  const rename = RENAME.exec(blanked);
+  if (rename) {
+    const phrase = phraseAt(blanked, cased, rename.index + rename[0].length, []);
+    if (phrase) return capitalize(phrase);
+  }
   for (const marker of blanked.matchAll(TOPIC_MARKERS)) {
     const word = marker[0].trim();
     if (word === 'on' && !/\b(?:meeting|call|sync|chat|session|catch up|talk|workshop|presentation|review) on $/.test(blanked.slice(0, marker.index + marker[0].length))) continue;
@@ -394,6 +402,7 @@ function intentOf(text: string, when: WhenFound, hasPeople: boolean): Intent {
   if (/\bfind (?:some )?time with\b/.test(text)) return 'schedule';
   if (FEED_CUE.test(text) && !when.hasTime && (/\b(how|can i|could i|where|link|url|ics|ical|feed|subscribe|export|is there|do you|get)\b/.test(text))) return 'help';
   if (/^(?:what can you do|help|help me|help\?|\?|how does this work|what do you do)\b/.test(text) && !dated) return 'help';
+  if (RENAME.test(text) || /\bchange the (?:location|place|room|venue) to\b/.test(text)) return 'schedule';
   if (CANCEL_CUE.test(text) && !/\b(cancel(?:l)?ation polic|don'?t cancel|not cancel)/.test(text)) return 'cancel';
   if (MOVE_CUE.test(text) || (when.shiftMinutes && !/\bnew\b/.test(text))) return 'reschedule';
   const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(text);
