@@ -25,8 +25,10 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bb4\b/gi, 'before'],
   [/\b(pls|plz|plez)\b/gi, 'please'],
   [/\bu\b/gi, 'you'],
-  [/\bmins?\b\.?/gi, 'minutes'],
-  [/\bhrs?\b\.?/gi, 'hours'],
+  [/(?<=\d ?|\b(?:few|couple|some|many) )mins?\b\.?/gi, 'minutes'],
+  [/(?<=\d ?|\b(?:few|couple|some|many) )hrs?\b\.?/gi, 'hours'],
+  [/\b(?:the )?day after tomorrow\b/gi, 'the day after tomorrow'],
+  [/\bconf\.? (?=room)/gi, 'conference '],
   [/\bmonday|\bmon\b\.?(?!th)/gi, 'monday'],
   [/\btuesday|\btues?\b\.?/gi, 'tuesday'],
   [/\bwednesday|\bweds?\b\.?|\bwendesday\b|\bwednsday\b/gi, 'wednesday'],
@@ -59,7 +61,9 @@ export const EVENT_NOUNS = [
   'workshop', 'offsite', 'dinner', 'breakfast', 'brunch', 'drinks', 'rehearsal', 'training', 'appointment', 'exam', 'checkup', 'check-up',
   'session', 'huddle', 'presentation', 'webinar', 'meetup', 'party', 'recital', 'seminar', 'lecture', 'class', 'tutorial', 'consultation',
   'haircut', 'massage', 'conference', 'class', 'lesson', 'dentist', 'doctor', 'physio', 'vet', 'gp', 'standup call', 'sync call', 'therapy', 'practice', 'screening', 'chat', 'touchpoint', 'touch base', 'debrief', 'briefing', 'walkthrough',
-  'walk-through', 'handover', 'handoff', 'orientation', 'pitch', 'audit', 'jam', 'hackathon', 'standup meeting', 'game night', 'date', 'visit', 'tour',
+  'walk-through', 'handover', 'yoga', 'pilates', 'workout', 'run', 'swim', 'hike', 'tennis', 'football', 'practice session', 'piano lesson',
+  'standup', 'sprint planning', 'pair programming', 'pairing', 'mentoring', 'coaching', 'office hours', 'hui', 'smoko', 'recap', 'prep', 'sync-up',
+  'readout', 'review meeting', 'q&a', 'ama', 'fireside chat', 'happy hour', 'team building', 'brunch', 'tea', 'meditation', 'appraisal', 'handoff', 'orientation', 'pitch', 'audit', 'jam', 'hackathon', 'standup meeting', 'game night', 'date', 'visit', 'tour',
 ];
 
 /** Words that only name "a meeting" in general: the title defaults instead. */

@@ -176,6 +176,8 @@ const WEEKS_FROM = new RegExp(`\\b${NUMBER} weeks? (?:from|after) (today|tomorro
 const DAY_WEEK = /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday) week\b/;
 const NEXT_WEEK_DAY = /\b(?:next week(?: on)? (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:of )?next week)\b/;
 
+const CALENDAR_WORD = /\d|\b(?:today|tomorrow|tonight|yesterday|noon|midnight|morning|afternoon|evening|night|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|week|month|year|weekend|now)/;
+
 const PARTS_OF_DAY: Record<string, [number, number]> = { morning: [9, 12], afternoon: [12, 17], evening: [17, 21], tonight: [17, 23], night: [17, 23] };
 
 /** The meridiem the words around a bare hour ask for: breakfast and morning are am; dinner and evening pm. */
@@ -318,6 +320,8 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   let weekdayOnly = false;
   for (const r of results) {
     if (/^\d{1,2}$/.test(r.text.trim()) && !/\b(?:at|@|by|around|from)\s*$/.test(s.text.slice(0, r.index))) continue;
+    // chrono reads "the hr" (HR, the team) as an hour: a date or time names a number or a calendar word.
+    if (!CALENDAR_WORD.test(r.text)) continue;
     const c = r.start;
     const certainDay = c.isCertain('day') || c.isCertain('weekday') || c.isCertain('month');
     if (!date && certainDay) {
