@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { createMeetingAssistant } from '../lib/engines/meeting/assistant.ts';
 import { cacheSizes, FORMATTER_CACHE_SIZE, formatDay, offsetMinutes } from '../lib/engines/meeting/time-zones.ts';
 import { understand } from '../lib/engines/meeting/understand.ts';
@@ -92,5 +93,26 @@ describe('assistant engine: archive, calendar feed, bounds, speed', () => {
     const median = times[Math.floor(times.length / 2)]!;
     // The goal is 1 ms on an idle machine; the bound is generous because the test machine is shared.
     assert.ok(median < 5, `median ${median.toFixed(3)} ms`);
+  });
+
+  it('never throws, and stays fast, on arbitrary and hostile text', async () => {
+    const e = engine('2026-11-26T09:00:00Z', 'Asia/Kathmandu');
+    const words = fc.constantFrom('with', 'and', 'at', 'in', 'the', 'Bob', 'tomorrow', '3pm', 'for', 'about', 'meeting', ',', '+', '@', 'Room', '1:1', 'every', 'from', 'to', 'until', '2', 'half', 'past', 'minutes', 'hour', 'a', '"', 'cancel', 'move', 'yes', '1745', '2026', '👍', 'é');
+    const text = fc.oneof(fc.string({ maxLength: 600 }), fc.array(words, { maxLength: 120 }).map((w) => w.join(' ')));
+    await fc.assert(
+      fc.asyncProperty(text, async (t) => {
+        understand(t, { now: new Date('2026-11-30T04:30:00Z'), timeZone: 'America/Chicago' });
+        const out = await e.say(t);
+        assert.equal(out.replies.length, 1);
+      }),
+      { numRuns: 300 },
+    );
+    const slowest = ['with '.repeat(400), ' '.repeat(2000), 'at 3 '.repeat(400), '"'.repeat(1000)].map((t) => {
+      understand(t, { now: new Date(), timeZone: 'UTC' });
+      const t0 = performance.now();
+      understand(t, { now: new Date(), timeZone: 'UTC' });
+      return performance.now() - t0;
+    });
+    assert.ok(Math.max(...slowest) < 100, `slowest ${Math.max(...slowest).toFixed(1)} ms`);
   });
 });
