@@ -575,7 +575,10 @@ class Turn {
     else if (when.start && when.hasDate) start = when.start;
     else if (when.start) {
       const t = wallTimeOf(when.start, this.#zone);
-      start = instantOf({ ...old, hour: t.hour, minute: t.minute }, this.#zone);
+      // A bare hour keeps the half of the day the meeting was in: dinner at 7pm moved "to 8" is 8pm.
+      const other = t.hour >= 12 ? t.hour - 12 : t.hour + 12;
+      const hour = when.guessedMeridiem && Math.abs(other - old.hour) < Math.abs(t.hour - old.hour) ? other : t.hour;
+      start = instantOf({ ...old, hour, minute: t.minute }, this.#zone);
     } else if (when.day) start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
     else return undefined;
     return { start, end: new Date(start.getTime() + duration) };
@@ -589,7 +592,8 @@ class Turn {
     let when: Understanding = this.#u;
     if (split) {
       const head = understandLocally(split[1]!, context);
-      const tail = understandLocally(split[2]!, context);
+      // "move my 2pm to 4": a bare number after "to" is an hour.
+      const tail = understandLocally(/^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(split[2]!) ? `at ${split[2]!}` : split[2]!, context);
       if (tail.start || tail.day || tail.shiftMinutes) {
         target = head;
         when = { ...tail, shiftMinutes: tail.shiftMinutes ?? this.#u.shiftMinutes } as Understanding;

@@ -60,6 +60,14 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
   [new RegExp(`\\b(at|@|around|from|until|till|til|by) (${Object.keys(CLOCK_WORDS).join('|')})\\b(?!-)`, 'g'), (_, p, h) => `${p} ${clock(h!)}`],
   [new RegExp(`\\b(${Object.keys(CLOCK_WORDS).join('|')}) (am|pm|o'clock)\\b`, 'g'), (_, h, s) => `${clock(h!)} ${s}`],
   [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
+  [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h}:${m ?? '00'}`],
+  [new RegExp(`\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes|hours|days|weeks))`, 'g'), (_, m, rel, h) => {
+    const minutes = ({ five: 5, ten: 10, twenty: 20, 'twenty-five': 25, 'twenty five': 25 } as Record<string, number>)[m!.toLowerCase()] ?? Number(m);
+    const hour = clock(h!);
+    // "from 2 to 3" is a range: only spelled minutes count before "to".
+    if (!(minutes > 0 && minutes < 60) || (/to|til/.test(rel!) && /^\d/.test(m!))) return `${m} ${rel} ${h}`;
+    return /past|after/.test(rel!) ? `${hour}:${String(minutes).padStart(2, '0')}` : `${(hour + 10) % 12 + 1}:${String(60 - minutes).padStart(2, '0')}`;
+  }],
   // 24-hour times written without a colon: 1745, 0815 (not years, not room numbers).
   [/(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? )(?<!\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? )([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g, (_, h, m) => `${h}:${m}`],
   [/\bbetween (\d{1,2}(?::\d\d)? ?(?:am|pm)?) and (\d{1,2}(?::\d\d)? ?(?:am|pm)?)(?![\d:])/g, (_, a, b) => `from ${a} to ${b}`],
@@ -319,6 +327,8 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   let time: { hour: number; minute: number; certainMeridiem: boolean } | undefined;
   let chronoEnd: { hour: number; minute: number; certainMeridiem: boolean } | undefined;
   let weekdayOnly = false;
+  // A result naming a day beats one naming only a month ("next month on the 3rd").
+  results.sort((a, b) => Number(b.start.isCertain('day') || b.start.isCertain('weekday')) - Number(a.start.isCertain('day') || a.start.isCertain('weekday')));
   for (const r of results) {
     if (/^\d{1,2}$/.test(r.text.trim()) && !/\b(?:at|@|by|around|from)\s*$/.test(s.text.slice(0, r.index))) continue;
     // chrono reads "the hr" (HR, the team) as an hour: a date or time names a number or a calendar word.
