@@ -85,7 +85,8 @@ function tokenize(cased: string, blanked: string): Token[] {
 }
 
 const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
-const isCapitalized = (t: Token) => /^\p{Lu}/u.test(t.raw) && !/^\p{Lu}+$/u.test(t.raw.replace(/[^\p{L}]/gu, '')) || /^\p{Lu}[\p{Ll}]/u.test(t.raw);
+/** Written like a name: "Ana", "McKay", "O'Neil"; not an acronym in capitals ("HR", "QA") nor a word in lowercase. */
+const isCapitalized = (t: Token) => /^\p{Lu}/u.test(t.raw) && !/^\p{Lu}+$/u.test(t.raw.replace(/[^\p{L}]/gu, ''));
 const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 /** The head word of each event and place noun: "review" of "design review", "room" of "conference room". */
 const head = (phrase: string) => phrase.split(' ').pop()!;
@@ -107,7 +108,7 @@ const NOT_A_NAME = new Set([
 /** A name starting at token i: honorifics kept, role words before it dropped, up to three words. */
 function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number } {
   let j = i;
-  let lead: Token[] = [];
+  const lead: Token[] = [];
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
   while (j < tokens.length && ROLE_WORDS.has(tokens[j]!.low) && !isCapitalized(tokens[j]!)) lead.push(tokens[j++]!);
   const words: string[] = [];
@@ -134,7 +135,9 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       break;
     }
     if (NOT_A_NAME.has(t.low) && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
-    if (!cap && (!loose || EVENT_WORDS.has(t.low) || PLACE_WORDS.has(t.low) || (words.length > 0 && !isCapitalized(tokens[j - 1]!) === false))) break;
+    // A lowercase word goes on a name only where names may be lowercase, and never after a capitalised one.
+    const afterCapital = words.length > 0 && isCapitalized(tokens[j - 1]!);
+    if (!cap && (!loose || afterCapital || EVENT_WORDS.has(t.low) || PLACE_WORDS.has(t.low))) break;
     words.push(cap ? word : capitalize(word));
     j++;
     if (t.raw.endsWith("'s")) break;
@@ -143,7 +146,6 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     // "with my manager": the role is all there is to go by.
     const role = lead.filter((t) => !['my', 'our', 'the', 'his', 'her', 'their'].includes(t.low));
     if (role.length) return { name: role.map((t) => capitalize(t.low)).join(' '), next: j };
-    lead = [];
   }
   if (!words.length) return { next: i };
   if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };

@@ -94,15 +94,14 @@ export function rewriteClocks(text: string): string {
 /** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
 const DAY_OF_MONTH = /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)/;
 
+/** The text being read, with every span already used blanked out. */
 interface Spans {
   text: string;
-  taken: Array<[number, number]>;
 }
 
-/** Blanks a span (same length) so later readers skip it, and records it. */
+/** Blanks a span (same length) so later readers skip it and offsets into the original still hold. */
 function take(s: Spans, index: number, length: number): void {
   s.text = s.text.slice(0, index) + ' '.repeat(length) + s.text.slice(index + length);
-  s.taken.push([index, index + length]);
 }
 
 /** Lengths, each pattern global (they are scanned for the first match that is a length, not a start). */
@@ -253,7 +252,7 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
  * the text with those spans blanked out (same length, so offsets into the original still hold).
  */
 export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; rest: string } {
-  const s: Spans = { text: input, taken: [] };
+  const s: Spans = { text: input };
   const found: WhenFound = { hasDate: false, hasTime: false };
   const nowWall = wallTimeOf(ctx.now, ctx.timeZone);
   const today = dayOnly(nowWall);
