@@ -210,6 +210,9 @@ function participantsOf(tokens: Token[]): string[] {
   return found.filter((name) => EMAIL.test(name) || /^@/.test(name) || !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]));
 }
 
+/** A word that can be part of a place's name: capitalised, a number, or a single capital ("Boardroom A"). */
+const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$)/u.test(t.raw);
+
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
   for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
   const room = /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+[a-z]?|[a-z]\b)/i.exec(text);
@@ -221,13 +224,14 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     const prep = tokens[i]!.low;
     if (prep !== 'at' && prep !== 'in' && prep !== '@') continue;
     let j = i + 1;
-    const hasThe = tokens[j]?.low === 'the';
+    // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
+    const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
     if (hasThe) j++;
     const words: Token[] = [];
     while (j < tokens.length && words.length < 4) {
       const t = tokens[j]!;
       if (!/^[\p{L}\d]/u.test(t.raw) || t.index > (tokens[j - 1]!.index + tokens[j - 1]!.raw.length + 1)) break;
-      const cap = isCapitalized(t) || /^\d/.test(t.raw);
+      const cap = placeName(t);
       if (TIME_WORDS.has(t.low) || (BOUNDARY_WORDS.has(t.low) && !cap) || (!cap && !PLACE_WORDS.has(t.low) && words.length === 0 && !hasThe)) break;
       if (!cap && !PLACE_WORDS.has(t.low) && !hasThe) break;
       if (!cap && hasThe && !PLACE_WORDS.has(t.low) && BOUNDARY_WORDS.has(t.low)) break;
@@ -235,7 +239,7 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
       j++;
       if (PLACE_WORDS.has(t.low) && !(tokens[j] && (/^(\d|[A-Z]\b)/.test(tokens[j]!.raw) || (isCapitalized(t) && isCapitalized(tokens[j]!))))) break;
     }
-    while (words.length && !isCapitalized(words[words.length - 1]!) && !PLACE_WORDS.has(words[words.length - 1]!.low) && !/^\d/.test(words[words.length - 1]!.raw)) words.pop();
+    while (words.length && !placeName(words[words.length - 1]!) && !PLACE_WORDS.has(words[words.length - 1]!.low)) words.pop();
     if (!words.length) continue;
     const first = words[0]!;
     const last = words[words.length - 1]!;

@@ -261,9 +261,10 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   if (repeat) {
     found.repeat = repeat[0];
     const weekday = /(monday|tuesday|wednesday|thursday|friday|saturday|sunday)/.exec(repeat[0]);
-    // Keep the weekday for chrono: "every other Friday at 4" still names the first Friday.
+    // Keep the weekday for chrono: "every other Friday at 4" still names the first Friday; and
+    // "weekly", an adjective, stays for the title ("Weekly sync").
     const lead = weekday ? repeat[0].slice(0, weekday.index) : repeat[0];
-    take(s, repeat.index, lead.length);
+    if (!/^(daily|weekly|biweekly|bi-weekly|fortnightly|monthly)$/.test(repeat[0])) take(s, repeat.index, lead.length);
   }
 
   const pushing = /\b(push|bump|move|shift|bring|pull|slide|delay|make)\b/.test(s.text);
