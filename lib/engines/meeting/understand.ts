@@ -177,7 +177,7 @@ function participantsOf(tokens: Token[]): string[] {
     if (!trigger) continue;
     const [words, loose] = trigger;
     let j = i + words.length;
-    if (tokens[j]?.low === 'the' && words[0] !== 'with') continue;
+    if (tokens[j]?.low === 'the' && !loose) continue;
     // A chain: "Lena, Tariq and me", "Rui + Ayla".
     const before = found.length;
     for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
