@@ -81,7 +81,7 @@ export const TITLE_FILLERS = new Set([
   "let's", 'up', 'have', 'add', 'put', 'i', 'need', 'want', 'please', 'bump', 'drop', 'kill', 'scrap', 'arrange', 'organise', 'organize', 'create',
   'hold', 'block', 'of', 'for', 'to', 'and', 'with', 'on', 'at', 'in', 'by', 'is', 'was', 'be', 'do', 'does', 'it', 'make', 'get', 'grab', 'pencil',
   'we', 'you', 'me', 'us', 'hi', 'hey', 'hello', 'ok', 'okay', 'so', 'yes', 'also', 'then', 'just', 'go', 'ahead', 'could', 'would', 'should', 'will',
-  'virtual', 'usual', 'regular', 'today', 'tomorrow', 'tonight', 'am', 'pm', 'from', 'or', 'there', 'all', 'any',
+  'virtual', 'usual', "i'm", 'im', "we're", 'am', 'are', "they're", "you're", 'was', 'were', 'regular', 'today', 'tomorrow', 'tonight', 'am', 'pm', 'from', 'or', 'there', 'all', 'any',
 ]);
 
 /** Nouns that make "at/in the X" a place. */

@@ -81,6 +81,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
   [/\bfirst thing\b/g, () => 'at 9am'],
   [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
   [/\blunchtime\b/g, () => 'at noon'],
+  [/\b(morning|afternoon|evening|night) (tomorrow|today)\b/g, (_, part, day) => `${day} ${part}`],
   [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00pm`],
 ] as Array<[RegExp, (...m: string[]) => string]>).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
 
