@@ -68,6 +68,7 @@ export const EVENT_NOUNS = [
   'haircut', 'massage', 'conference', 'class', 'lesson', 'dentist', 'doctor', 'physio', 'vet', 'gp', 'standup call', 'sync call', 'therapy', 'practice', 'screening', 'chat', 'touchpoint', 'touch base', 'debrief', 'briefing', 'walkthrough',
   'walk-through', 'handover', 'yoga', 'pilates', 'workout', 'run', 'swim', 'hike', 'tennis', 'football', 'practice session', 'piano lesson',
   'standup', 'sprint planning', 'pair programming', 'pairing', 'mentoring', 'coaching', 'office hours', 'hui', 'smoko', 'recap', 'prep', 'sync-up',
+  'gym', 'focus time', 'deep work', 'email', 'emails', 'admin', 'lunch break', 'break', 'study', 'study session', 'errands',
   'readout', 'review meeting', 'q&a', 'ama', 'fireside chat', 'happy hour', 'team building', 'brunch', 'tea', 'meditation', 'appraisal', 'handoff', 'orientation', 'pitch', 'audit', 'jam', 'hackathon', 'standup meeting', 'game night', 'date', 'visit', 'tour',
 ];
 

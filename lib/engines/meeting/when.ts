@@ -70,11 +70,12 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
   }],
   // 24-hour times written without a colon: 1745, 0815 (not years, not room numbers).
   [/(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? )(?<!\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? )([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g, (_, h, m) => `${h}:${m}`],
+  [/(?<![\w:/.-])((?:[01]?\d|2[0-3])(?::[0-5]\d)?) ?- ?((?:[01]?\d|2[0-3])(?::[0-5]\d)?)(?![\w:/.-])(?! ?(?:people|ppl|persons|minutes|mins|hours|days|weeks|%|am|pm|a\b|p\b))/g, (_, a, b) => `from ${a} to ${b}`],
   [/\bbetween (\d{1,2}(?::\d\d)? ?(?:am|pm)?) and (\d{1,2}(?::\d\d)? ?(?:am|pm)?)(?![\d:])/g, (_, a, b) => `from ${a} to ${b}`],
   [/\b(make it|how about|what about|say|try|maybe|instead at|rather) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g, (_, p, h) => `${p} at ${h}`],
   [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
   [/\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g, (_, t) => `at ${t}`],
-  [/(?<![\d:.ː])(?<!\b(?:at|from|to|until|till|by|around|for|in|the|on|room|rm|suite|floor|level|building|gate|table|no|number|dec|nov|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|december|november|january|february|march|april|june|july|august|september|october) )\b(\d{1,2}(?:[:.]\d\d)?) (tonight|tomorrow|today|this (?:morning|afternoon|evening))\b/g, (_, t, d) => `at ${t.replace('.', ':')} ${d}`],
+  [/(?<![\d:.ː-])(?<!\b(?:at|from|to|until|till|by|around|for|in|the|on|room|rm|suite|floor|level|building|gate|table|no|number|dec|nov|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|december|november|january|february|march|april|june|july|august|september|october) )\b(\d{1,2}(?:[:.]\d\d)?) (tonight|tomorrow|today|this (?:morning|afternoon|evening))\b/g, (_, t, d) => `at ${t.replace('.', ':')} ${d}`],
   [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
   [/\b(at|@) (\d{1,2})\.(\d\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
   [/\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g, (_, d, h) => `${d} at ${h}`],
