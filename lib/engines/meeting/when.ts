@@ -336,7 +336,13 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
     // chrono reads "the hr" (HR, the team) as an hour: a date or time names a number or a calendar word.
     if (!CALENDAR_WORD.test(r.text)) continue;
     const c = r.start;
-    const certainDay = c.isCertain('day') || c.isCertain('weekday') || c.isCertain('month');
+    let certainDay = c.isCertain('day') || c.isCertain('weekday') || c.isCertain('month');
+    // "evening, tomorrow 6:30pm": chrono anchors on the part of the day and drops the relative day.
+    const relativeDay = /\b(tomorrow|today|tonight)\b/.exec(r.text);
+    if (!certainDay && relativeDay && !date) {
+      date = relativeDay[1] === 'tomorrow' ? addDays(today, 1) : today;
+      certainDay = true;
+    }
     if (!date && certainDay) {
       date = { year: c.get('year')!, month: c.get('month')!, day: c.get('day')! };
       weekdayOnly = c.isCertain('weekday') && !c.isCertain('day');
