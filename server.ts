@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './lib/config.ts';
+import { hostname } from 'node:os';
+import { ConfigError, isPostgresUrl, loadConfig, type Config } from './lib/config.ts';
 import {
   createChatServer,
   createEchoEngine,
@@ -7,7 +8,9 @@ import {
   createLogger,
   createMeetingAssistant,
   createMemoryStore,
+  createPostgresStore,
   createSqliteStore,
+  redactUrl,
   type ConversationEngine,
   type Store,
 } from './lib/index.ts';
@@ -40,18 +43,21 @@ const ENGINES: Record<Config['engine'], () => ConversationEngine> = {
       ...(config.llm ? { understand: createLlmUnderstanding({ ...config.llm, log: logger }) } : {}),
     }),
 };
-/** `:memory:` picks the in-memory store (nothing kept across restarts); anything else is a SQLite file. */
-function openStore(): Store {
+const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
+
+/** `:memory:` picks the in-memory store (nothing kept across restarts), a postgres:// URL Postgres, anything else a SQLite file. */
+async function openStore(): Promise<Store> {
   const options = { maxHistoryMessages: config.maxHistoryMessages };
   if (config.db === ':memory:') return createMemoryStore(options);
   try {
+    if (isPostgresUrl(config.db)) return await createPostgresStore(config.db, { ...options, poolSize: config.dbPoolSize, instanceId, log: logger });
     return createSqliteStore(config.db, options);
   } catch (err) {
     return fail((err as Error).message);
   }
 }
 
-const store = openStore();
+const store = await openStore();
 const server = createChatServer({
   engine: ENGINES[config.engine](),
   store,
@@ -76,7 +82,7 @@ const server = createChatServer({
 
 try {
   const { address, port } = await server.listen(config.port, config.host);
-  logger.info('listening', { host: address, port, engine: config.engine, db: config.db });
+  logger.info('listening', { host: address, port, engine: config.engine, db: redactUrl(config.db), instanceId });
 } catch (err) {
   if ((err as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`);
   if ((err as { code?: string }).code === 'EADDRNOTAVAIL') fail(`host ${config.host} is not an address of this machine`);

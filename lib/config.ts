@@ -22,6 +22,11 @@ function integer(fallback: number, min: number, max: number) {
   return v.optional(v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.minValue(min), v.maxValue(max)), String(fallback));
 }
 
+/** MEETINGMUSE_DB values that select the Postgres store rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//.test(db);
+}
+
 export const ENGINES = ['assistant', 'echo'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
@@ -40,7 +45,10 @@ const EnvSchema = v.object({
   LLM_MODEL: v.optional(v.string()),
   LLM_API_KEY: v.optional(v.string()),
   LLM_TIMEOUT_MS: integer(10_000, 100, 600_000),
-  MEETINGMUSE_DB: v.optional(v.string(), './data/meetingmuse.db'),
+  MEETINGMUSE_DB: v.optional(v.pipe(v.string(), v.check((text) => !isPostgresUrl(text) || URL.canParse(text))), './data/meetingmuse.db'),
+  DB_POOL_SIZE: integer(10, 1, 1000),
+  REDIS_URL: v.optional(v.pipe(v.string(), v.url(), v.regex(/^rediss?:\/\//))),
+  INSTANCE_ID: v.optional(v.pipe(v.string(), v.regex(/^[\w.:-]{1,100}$/))),
   MAX_QUEUED_MESSAGES: integer(8, 1, 1000),
   ENGINE_TIMEOUT_MS: integer(30_000, 1, 3_600_000),
   SESSION_TTL_HOURS: integer(168, 1, 87_600),
@@ -69,7 +77,10 @@ const EXPECTS: Record<Variable, string> = {
   HEARTBEAT_INTERVAL_MS: 'an integer from 100 to 3600000 (milliseconds)',
   SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 (milliseconds)',
   MEETINGMUSE_ENGINE: `one of ${ENGINES.join(', ')}`,
-  MEETINGMUSE_DB: 'a file path or :memory:',
+  MEETINGMUSE_DB: 'a file path, :memory:, or a postgres:// URL',
+  DB_POOL_SIZE: 'an integer from 1 to 1000',
+  REDIS_URL: 'a redis:// or rediss:// URL',
+  INSTANCE_ID: '1 to 100 letters, digits, _ . : or -',
   DEFAULT_TIMEZONE: 'an IANA time zone name such as Europe/Paris',
   WORK_HOURS: 'HH:MM-HH:MM with the start before the end, such as 09:00-18:00',
   LLM_BASE_URL: 'an http(s) URL of an OpenAI-compatible API, such as http://localhost:11434/v1',
@@ -107,8 +118,14 @@ export interface Config {
   workHours: { start: number; end: number };
   /** Set when both LLM_BASE_URL and LLM_MODEL are. */
   llm?: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number };
-  /** SQLite file path, or ':memory:'. */
+  /** SQLite file path, ':memory:', or a postgres:// URL (see isPostgresUrl). Secret when it holds a password. */
   db: string;
+  /** Postgres pool connections at most. */
+  dbPoolSize: number;
+  /** Set: multi-instance mode through this Redis. Secret when it holds a password. */
+  redisUrl?: string;
+  /** Names the instance in logs and admin views; unset: the server picks hostname-pid. */
+  instanceId?: string;
   maxQueuedMessages: number;
   engineTimeoutMs: number;
   sessionTtlHours: number;
@@ -168,6 +185,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? { llm: { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS, ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}) } }
       : {}),
     db: e.MEETINGMUSE_DB,
+    dbPoolSize: e.DB_POOL_SIZE,
+    ...(e.REDIS_URL === undefined ? {} : { redisUrl: e.REDIS_URL }),
+    ...(e.INSTANCE_ID === undefined ? {} : { instanceId: e.INSTANCE_ID }),
     maxQueuedMessages: e.MAX_QUEUED_MESSAGES,
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
     sessionTtlHours: e.SESSION_TTL_HOURS,

@@ -9,6 +9,9 @@ export type { BotResponseFrame, ErrorFrame, ServerFrame, SystemFrame, UiElements
 export { createMemoryStore } from './store.ts';
 export type { Store, StoreOptions } from './store.ts';
 export { createSqliteStore } from './sqlite-store.ts';
+export { createPostgresStore, redactUrl } from './postgres-store.ts';
+export type { PostgresStore, PostgresStoreOptions } from './postgres-store.ts';
+export type { TurnLease, TurnLocks } from './turn-locks.ts';
 export { createMeetingAssistant } from './engines/meeting/assistant.ts';
 export type { AssistantState, MeetingAssistantOptions, Understander } from './engines/meeting/assistant.ts';
 export { createLlmUnderstanding } from './engines/meeting/llm.ts';

@@ -1,0 +1,406 @@
+import pg from 'pg';
+import type { Logger } from './logger.ts';
+import type { BotResponseFrame } from './protocol.ts';
+import { DEFAULT_MAX_HISTORY, type HistoryEntry, type Store, type StoreOptions, type StoredReply } from './store.ts';
+import type { TurnLease, TurnLocks } from './turn-locks.ts';
+
+/**
+ * Versioned migrations, applied in order on start, each in the transaction that records it. Never edit
+ * one that has shipped: append the next. A database migrated by a newer server is refused.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE sessions (
+     client_id      text PRIMARY KEY,
+     created_at     timestamptz NOT NULL,
+     last_active_at timestamptz NOT NULL,
+     state          text,
+     message_count  integer NOT NULL DEFAULT 0
+   );
+   CREATE TABLE messages (
+     id         bigserial PRIMARY KEY,
+     client_id  text NOT NULL REFERENCES sessions (client_id) ON DELETE CASCADE,
+     role       text NOT NULL CHECK (role IN ('user', 'assistant')),
+     content    text NOT NULL,
+     timestamp  text NOT NULL,
+     message_id text,
+     frame      text,
+     delivered  boolean NOT NULL DEFAULT true
+   );
+   CREATE INDEX messages_by_client ON messages (client_id, id);
+   CREATE INDEX messages_by_message_id ON messages (client_id, message_id) WHERE message_id IS NOT NULL;
+   CREATE INDEX messages_pending ON messages (client_id, id) WHERE NOT delivered;
+   CREATE INDEX sessions_by_activity ON sessions (last_active_at);`,
+  // One row per client whose turn is running somewhere: an instance that dies mid-turn leaves it
+  // behind, and whoever takes the client's lock next tells the client that turn was lost.
+  `CREATE TABLE turns_in_flight (
+     client_id   text PRIMARY KEY,
+     message_id  text,
+     instance_id text NOT NULL,
+     started_at  timestamptz NOT NULL
+   );`,
+];
+
+/** Advisory-lock namespaces (the first key of the two-key form), so ours never meet another application's. */
+const MIGRATION_LOCK = 0x6d6d_0001;
+const CLIENT_LOCK = 0x6d6d_0002;
+
+/** Thrown when the database cannot be reached at start or was migrated by a newer server. */
+class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+  readonly code = 'ERR_STORE_OPEN';
+  constructor(where: string, reason: string) {
+    super(`cannot open database ${where}: ${reason}`);
+  }
+}
+
+/** A commit refused because this instance no longer holds the client's lock (its lock connection dropped). */
+class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+  readonly code = 'ERR_LEASE_LOST';
+}
+
+export interface PostgresStoreOptions extends StoreOptions {
+  /** Connections in the pool at most. Default 10. */
+  poolSize?: number;
+  /** Milliseconds a query may take (waiting for a pool connection included) before it fails. Default 5000. */
+  queryTimeoutMs?: number;
+  /** Names this instance in `turns_in_flight`. Default: "local". */
+  instanceId?: string;
+  /** Default: silent. */
+  log?: Logger;
+}
+
+export type PostgresStore = Store & {
+  /** One client's turns exclusive across every instance on this database (see TurnLocks). */
+  readonly locks: TurnLocks;
+  /** True when the last query reached the database. */
+  readonly reachable: boolean;
+};
+
+interface MessageRow {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  timestamp: string;
+  message_id: string | null;
+  frame: string | null;
+  delivered: boolean;
+}
+
+const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({ id: Number(row.id), frame: JSON.parse(row.frame!) as BotResponseFrame });
+const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
+const historyEntry = ({ role, content, timestamp, message_id }: MessageRow): HistoryEntry =>
+  message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id };
+
+/** Applies the missing migrations under an advisory lock, so two instances starting at once take turns. */
+async function migrate(client: pg.PoolClient): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1, 0)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = rows[0]!.v ?? 0;
+    if (current > MIGRATIONS.length) throw new Error(`schema version ${current} is newer than this server (${MIGRATIONS.length})`);
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version - 1]!);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/** A database or Redis URL without its password, for messages and logs; anything else as it is. */
+export function redactUrl(url: string): string {
+  if (!/^\w+:\/\//.test(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return `${url.slice(0, url.indexOf(':'))}://…`;
+  }
+}
+
+/**
+ * The store of record for several instances: every session, message and engine state in Postgres,
+ * nothing cached in the process (another instance may have written since). Each turn is one
+ * transaction. Opens the pool, migrates, and resolves once the database answered.
+ */
+export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const { maxHistoryMessages = DEFAULT_MAX_HISTORY, poolSize = 10, queryTimeoutMs = 5_000, instanceId = 'local', log } = options;
+  const settings = { connectionString: url, connectionTimeoutMillis: queryTimeoutMs, query_timeout: queryTimeoutMs };
+  const pool = new pg.Pool({ ...settings, max: poolSize });
+  // An idle connection that the server drops (restart, network) emits here; the pool replaces it on next use.
+  pool.on('error', (err) => log?.warn('database connection lost', { err }));
+  let reachable = true;
+  /** Runs a query, remembering whether the database answered (for /health). */
+  const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+    try {
+      const result = await pool.query<R>(text, values);
+      reachable = true;
+      return result;
+    } catch (err) {
+      if (!(err as { code?: string }).code || (err as { code?: string }).code === '57P01') reachable = false;
+      throw err;
+    }
+  };
+  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      reachable = false;
+      throw err;
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      reachable = true;
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new StoreOpenError(redactUrl(url), (err as Error).message);
+  }
+
+  const locks = createTurnLocks(settings, query, instanceId, log);
+
+  return {
+    locks,
+    get reachable() {
+      return reachable;
+    },
+    async openSession(clientId, now) {
+      const { rows } = await query<{ message_count: number }>(
+        'UPDATE sessions SET last_active_at = $2 WHERE client_id = $1 RETURNING message_count',
+        [clientId, now],
+      );
+      if (rows.length === 0) return { resumed: false, messages: 0, pending: [] };
+      const pending = await query<MessageRow>(
+        "SELECT id, frame FROM messages WHERE client_id = $1 AND role = 'assistant' AND NOT delivered ORDER BY id",
+        [clientId],
+      );
+      return { resumed: true, messages: rows[0]!.message_count, pending: pending.rows.map(toReply) };
+    },
+    async loadState(clientId) {
+      const { rows } = await query<{ state: string | null }>('SELECT state FROM sessions WHERE client_id = $1', [clientId]);
+      return parseState(rows[0]?.state);
+    },
+    async findReplies(clientId, messageId) {
+      const { rows } = await query<MessageRow>('SELECT id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2 ORDER BY id', [
+        clientId,
+        messageId,
+      ]);
+      if (!rows.some((r) => r.role === 'user')) return undefined;
+      return rows.filter((r) => r.role === 'assistant').map(toReply);
+    },
+    commitTurn(clientId, turn, now) {
+      return transaction(async (client) => {
+        const lockedBy = locks.holder(clientId);
+        if (lockedBy !== undefined) {
+          // Fencing: a lock connection that dropped released the lock server-side, and another
+          // instance may be running this client's turn now; writing would lose its update.
+          const { rows } = await client.query(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND classid = $2 AND objid = hashtext($3)::oid AND objsubid = 2 AND granted",
+            [lockedBy, CLIENT_LOCK, clientId],
+          );
+          if (rows.length === 0) throw new LeaseLostError(`lost the lock of client ${clientId}`);
+        }
+        const state = turn.state === undefined ? null : JSON.stringify(turn.state);
+        const { rows } = await client.query<{ message_count: number }>(
+          `INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count) VALUES ($1, $2, $2, $3, $4)
+           ON CONFLICT (client_id) DO UPDATE SET last_active_at = excluded.last_active_at,
+             state = coalesce(excluded.state, sessions.state),
+             message_count = sessions.message_count + excluded.message_count
+           RETURNING message_count`,
+          [clientId, now, state, 1 + turn.replies.length],
+        );
+        const messageId = turn.user.message_id ?? null;
+        await client.query(
+          "INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES ($1, 'user', $2, $3, $4, NULL, true)",
+          [clientId, turn.user.content, turn.user.timestamp, messageId],
+        );
+        const stored: StoredReply[] = [];
+        for (const frame of turn.replies) {
+          const inserted = await client.query<{ id: string }>(
+            "INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES ($1, 'assistant', $2, $3, $4, $5, false) RETURNING id",
+            [clientId, frame.content, frame.timestamp, messageId, JSON.stringify(frame)],
+          );
+          stored.push({ id: Number(inserted.rows[0]!.id), frame });
+        }
+        const excess = rows[0]!.message_count - maxHistoryMessages;
+        if (excess > 0) {
+          // The oldest delivered entries go first; replies not yet delivered are never dropped.
+          const trimmed = await client.query(
+            `DELETE FROM messages WHERE id IN (
+               SELECT id FROM messages WHERE client_id = $1 AND delivered ORDER BY id LIMIT $2)`,
+            [clientId, excess],
+          );
+          await client.query('UPDATE sessions SET message_count = message_count - $2 WHERE client_id = $1', [clientId, trimmed.rowCount]);
+        }
+        // The turn is done: its in-flight record goes in the same transaction, so a crash leaves
+        // either the stored turn or the record that says it was lost, never both or neither.
+        await client.query('DELETE FROM turns_in_flight WHERE client_id = $1', [clientId]);
+        return stored;
+      });
+    },
+    async markDelivered(clientId, replyIds) {
+      if (replyIds.length === 0) return;
+      await query('UPDATE messages SET delivered = true WHERE client_id = $1 AND id = ANY($2::bigint[])', [clientId, replyIds]);
+    },
+    async getSession(clientId) {
+      const session = await query<{ created_at: Date; last_active_at: Date; state: string | null }>(
+        'SELECT created_at, last_active_at, state FROM sessions WHERE client_id = $1',
+        [clientId],
+      );
+      const row = session.rows[0];
+      if (!row) return undefined;
+      const { rows: messages } = await query<MessageRow>(
+        'SELECT id, role, content, timestamp, message_id, delivered FROM messages WHERE client_id = $1 ORDER BY id',
+        [clientId],
+      );
+      return {
+        client_id: clientId,
+        created_at: row.created_at.toISOString(),
+        last_active_at: row.last_active_at.toISOString(),
+        message_count: messages.length,
+        pending_replies: messages.filter((m) => m.role === 'assistant' && !m.delivered).length,
+        state: parseState(row.state),
+        history: messages.map(historyEntry),
+      };
+    },
+    async deleteSession(clientId) {
+      const { rowCount } = await query('DELETE FROM sessions WHERE client_id = $1', [clientId]);
+      return (rowCount ?? 0) > 0;
+    },
+    async sweep(cutoff) {
+      const { rowCount } = await query('DELETE FROM sessions WHERE last_active_at < $1', [cutoff]);
+      return rowCount ?? 0;
+    },
+    async close() {
+      await locks.close();
+      await pool.end();
+    },
+  };
+}
+
+type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+
+/** First and longest waits between tries for a lock another instance holds. */
+const LOCK_RETRY_MS = { first: 10, max: 250 };
+
+/**
+ * Session-level advisory locks, one per client, all held on one dedicated connection: a lock costs
+ * no pool connection for the length of a turn (an engine may take seconds), and Postgres releases
+ * every lock of an instance that dies, the moment its connection closes. One connection means a
+ * blocking pg_advisory_lock would stall every client behind one, so a taken lock is retried with
+ * pg_try_advisory_lock and a growing wait; contention only happens while a client moves between
+ * instances. Two client ids with the same hashtext() share a lock: harmless, they only take turns.
+ */
+function createTurnLocks(
+  settings: pg.ClientConfig,
+  query: Query,
+  instanceId: string,
+  log: Logger | undefined,
+): TurnLocks & { holder(clientId: string): number | undefined; close(): Promise<void> } {
+  let connection: Promise<{ client: pg.Client; pid: number }> | undefined;
+  const held = new Map<string, number>();
+  const connect = () => {
+    connection ??= (async () => {
+      const client = new pg.Client(settings);
+      client.on('error', (err) => {
+        log?.warn('lock connection lost', { err, heldLocks: held.size });
+        // Every lock it held is gone server-side; commits of those clients now fail their fence check.
+        connection = undefined;
+      });
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        return { client, pid: rows[0]!.pid };
+      } catch (err) {
+        connection = undefined;
+        await client.end().catch(() => {});
+        throw err;
+      }
+    })();
+    return connection;
+  };
+  const tryLock = async (clientId: string) => {
+    const { client, pid } = await connect();
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [CLIENT_LOCK, clientId]);
+    return rows[0]!.ok ? pid : undefined;
+  };
+  const unlock = async (clientId: string, pid: number) => {
+    held.delete(clientId);
+    const current = await connection?.catch(() => undefined);
+    if (current?.pid !== pid) return;
+    await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CLIENT_LOCK, clientId]);
+  };
+
+  return {
+    holder: (clientId) => held.get(clientId),
+    async acquire(clientId, turn, signal): Promise<TurnLease> {
+      let pid: number | undefined;
+      for (let wait = LOCK_RETRY_MS.first; ; wait = Math.min(wait * 2, LOCK_RETRY_MS.max)) {
+        signal.throwIfAborted();
+        pid = await tryLock(clientId);
+        if (pid !== undefined) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      }
+      held.set(clientId, pid);
+      try {
+        // Holding the lock, a leftover record can only be from an instance that died mid-turn.
+        const { rows } = await query<{ message_id: string | null }>('DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id', [
+          clientId,
+        ]);
+        if (turn) {
+          await query('INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())', [
+            clientId,
+            turn.messageId ?? null,
+            instanceId,
+          ]);
+        }
+        const interrupted = rows.map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
+        return {
+          interrupted,
+          release: async () => {
+            try {
+              await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, instanceId]);
+            } finally {
+              await unlock(clientId, pid);
+            }
+          },
+        };
+      } catch (err) {
+        await unlock(clientId, pid).catch(() => {});
+        throw err;
+      }
+    },
+    async close() {
+      const current = await connection?.catch(() => undefined);
+      connection = undefined;
+      await current?.client.end();
+    },
+  };
+}
