@@ -12,6 +12,7 @@ import {
   createSqliteStore,
   redactUrl,
   type ConversationEngine,
+  type PostgresStore,
   type Store,
 } from './lib/index.ts';
 
@@ -46,7 +47,7 @@ const ENGINES: Record<Config['engine'], () => ConversationEngine> = {
 const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
 
 /** `:memory:` picks the in-memory store (nothing kept across restarts), a postgres:// URL Postgres, anything else a SQLite file. */
-async function openStore(): Promise<Store> {
+async function openStore(): Promise<Store | PostgresStore> {
   const options = { maxHistoryMessages: config.maxHistoryMessages };
   if (config.db === ':memory:') return createMemoryStore(options);
   try {
@@ -61,6 +62,7 @@ const store = await openStore();
 const server = createChatServer({
   engine: ENGINES[config.engine](),
   store,
+  ...('locks' in store ? { turnLocks: store.locks } : {}),
   logger,
   maxConnections: config.maxConnections,
   maxMessageBytes: config.maxMessageBytes,

@@ -15,6 +15,7 @@ import { AddressLimits } from './rate-limit.ts';
 import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.ts';
 import { attachSession, type RateLimit } from './session.ts';
 import { createMemoryStore, type SessionOpened, type Store } from './store.ts';
+import type { TurnLocks } from './turn-locks.ts';
 
 export interface ChatServerOptions {
   /** Answers user messages. Default: the echo engine. */
@@ -23,6 +24,8 @@ export interface ChatServerOptions {
   store?: Store;
   /** Default: silentLogger. */
   logger?: Logger;
+  /** Several instances on one store: one client's turns exclusive across all of them (PostgresStore.locks). Default: none. */
+  turnLocks?: TurnLocks;
   /** Connected clients at most; further upgrades get HTTP 503. Default 10000. */
   maxConnections?: number;
   /** Largest inbound WebSocket frame, in bytes; larger ones close the socket with 1009. Default 65536. */
@@ -216,6 +219,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     log,
     maxQueued: opts.maxQueuedMessages,
     engineTimeoutMs: opts.engineTimeoutMs,
+    ...(opts.turnLocks ? { locks: opts.turnLocks } : {}),
     // Held back while the client's connection is still opening, so connection_established goes first;
     // a reply held back stays pending in the store, and the opening connection delivers it.
     send: (clientId, data, onSent) => {
@@ -303,6 +307,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       send(JSON.stringify(systemFrame('connection_established', { metadata })));
       if (!zoneOk) send(JSON.stringify(errorFrame('INVALID_TIMEZONE')));
       pipeline.deliver(clientId, session.pending);
+      pipeline.recover(clientId);
     } else {
       send(JSON.stringify(systemFrame('connection_established')));
       send(JSON.stringify(errorFrame('INTERNAL_SERVER_ERROR')));

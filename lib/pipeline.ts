@@ -1,7 +1,9 @@
 import type { ConversationEngine } from './engine.ts';
+import { STORE_UNAVAILABLE } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
 import type { Store, StoredReply } from './store.ts';
+import type { TurnLease, TurnLocks } from './turn-locks.ts';
 
 export interface TurnPipelineOptions {
   engine: ConversationEngine;
@@ -16,7 +18,15 @@ export interface TurnPipelineOptions {
    * returns false when the client has none open. `onSent` reports whether the write went out.
    */
   send(clientId: string, data: string, onSent?: (err?: Error) => void): boolean;
+  /** Several instances on one store: each turn runs under the client's cluster-wide lock. Default: none. */
+  locks?: TurnLocks;
+  /** Called with stored replies whose client is not connected here (it may be on another instance). */
+  onUndelivered?(clientId: string, replies: StoredReply[]): void;
 }
+
+/** Queued in place of a message: take the client's lock once, to report turns an instance that died left unfinished. */
+const RECOVER = Symbol('recover interrupted turns');
+type Job = UserMessage | typeof RECOVER;
 
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
 
@@ -40,7 +50,7 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 export class TurnPipeline {
   readonly #options: TurnPipelineOptions;
   /** An entry means a turn of that client is running; the array holds the messages waiting behind it. */
-  readonly #queues = new Map<string, UserMessage[]>();
+  readonly #queues = new Map<string, Job[]>();
   readonly #running = new Set<AbortController>();
   #idleWaiters: Array<() => void> = [];
   #accepting = true;
@@ -51,6 +61,15 @@ export class TurnPipeline {
   }
 
   submit(clientId: string, message: UserMessage): SubmitResult {
+    return this.#enqueue(clientId, message);
+  }
+
+  /** With locks: answers, ahead of the client's next message, any turn of it that a dead instance left unfinished. */
+  recover(clientId: string): void {
+    if (this.#options.locks) this.#enqueue(clientId, RECOVER);
+  }
+
+  #enqueue(clientId: string, message: Job): SubmitResult {
     if (!this.#accepting) return 'closed';
     const waiting = this.#queues.get(clientId);
     if (waiting) {
@@ -63,10 +82,14 @@ export class TurnPipeline {
     return 'accepted';
   }
 
-  /** Sends stored replies in order; each is marked delivered once it has been written to the socket. */
-  deliver(clientId: string, replies: StoredReply[]): void {
+  /**
+   * Sends stored replies in order; each is marked delivered once it has been written to the socket.
+   * Those the client is not connected here for go to onUndelivered, unless they came from there
+   * (`forward: false`, so two instances never pass a reply back and forth).
+   */
+  deliver(clientId: string, replies: StoredReply[], { forward = true } = {}): void {
     const { send, store, log } = this.#options;
-    for (const { id, frame } of replies) {
+    for (const [i, { id, frame }] of replies.entries()) {
       const sent = send(clientId, JSON.stringify(frame), (err) => {
         if (err) return;
         store.markDelivered(clientId, [id]).catch((markErr: unknown) => {
@@ -74,7 +97,10 @@ export class TurnPipeline {
           log.warn('could not mark reply delivered', { clientId, err: markErr });
         });
       });
-      if (!sent) return;
+      if (!sent) {
+        if (forward) this.#options.onUndelivered?.(clientId, replies.slice(i));
+        return;
+      }
     }
   }
 
@@ -100,10 +126,10 @@ export class TurnPipeline {
     return this.#queues.size;
   }
 
-  async #runQueue(clientId: string, first: UserMessage): Promise<void> {
-    let next: UserMessage | undefined = first;
+  async #runQueue(clientId: string, first: Job): Promise<void> {
+    let next: Job | undefined = first;
     while (next) {
-      await this.#runTurn(clientId, next);
+      await (next === RECOVER ? this.#recover(clientId) : this.#runTurn(clientId, next));
       next = this.#aborted ? undefined : this.#queues.get(clientId)?.shift();
     }
     this.#queues.delete(clientId);
@@ -116,6 +142,32 @@ export class TurnPipeline {
     this.#options.send(clientId, JSON.stringify(frame));
   }
 
+  /** Each turn a dead instance left unfinished gets TURN_INTERRUPTED, so the client never waits in silence. */
+  #reportInterrupted(clientId: string, lease: TurnLease | undefined): void {
+    for (const { message_id } of lease?.interrupted ?? []) {
+      this.#options.log.warn('turn interrupted by a lost instance', { clientId, messageId: message_id });
+      this.#sendFrame(clientId, errorFrame('TURN_INTERRUPTED', { reply_to: message_id }));
+    }
+  }
+
+  async #release(clientId: string, lease: TurnLease | undefined): Promise<void> {
+    // The lock is also released server-side if the connection holding it drops; a failure here only logs.
+    await lease?.release().catch((err: unknown) => this.#options.log.warn('could not release turn lock', { clientId, err }));
+  }
+
+  /** Never rejects. */
+  async #recover(clientId: string): Promise<void> {
+    let lease: TurnLease | undefined;
+    try {
+      lease = await this.#options.locks!.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+      this.#reportInterrupted(clientId, lease);
+    } catch (err) {
+      this.#options.log.warn('could not check for interrupted turns', { clientId, err });
+    } finally {
+      await this.#release(clientId, lease);
+    }
+  }
+
   /** Never rejects: every failure becomes an error frame and a log line. */
   async #runTurn(clientId: string, message: UserMessage): Promise<void> {
     const { engine, store, log, engineTimeoutMs } = this.#options;
@@ -126,7 +178,10 @@ export class TurnPipeline {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(TIMED_OUT), engineTimeoutMs);
     this.#running.add(controller);
+    let lease: TurnLease | undefined;
     try {
+      lease = await this.#options.locks?.acquire(clientId, { messageId: replyTo }, controller.signal);
+      this.#reportInterrupted(clientId, lease);
       if (replyTo !== undefined) {
         const previous = await store.findReplies(clientId, replyTo);
         if (previous) {
@@ -147,6 +202,9 @@ export class TurnPipeline {
       } else if (controller.signal.reason === TIMED_OUT) {
         log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
         this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
+      } else if ((err as { code?: string }).code === STORE_UNAVAILABLE) {
+        log.warn('turn failed: store unavailable', { clientId, err });
+        this.#sendFrame(clientId, errorFrame('STORE_UNAVAILABLE', { reply_to: replyTo }));
       } else {
         log.error('turn failed', { clientId, err });
         this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));
@@ -154,6 +212,7 @@ export class TurnPipeline {
     } finally {
       clearTimeout(timer);
       this.#running.delete(controller);
+      await this.#release(clientId, lease);
     }
   }
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { StoreUnavailableError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { BotResponseFrame } from './protocol.ts';
 import { DEFAULT_MAX_HISTORY, type HistoryEntry, type Store, type StoreOptions, type StoredReply } from './store.ts';
@@ -53,10 +54,20 @@ class StoreOpenError extends Error {
   }
 }
 
-/** A commit refused because this instance no longer holds the client's lock (its lock connection dropped). */
-class LeaseLostError extends Error {
-  override name = 'LeaseLostError';
-  readonly code = 'ERR_LEASE_LOST';
+/** SQLSTATE classes and Node error codes that mean "the database is not there", not "the query is wrong". */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+
+/**
+ * Turns a connection failure into a StoreUnavailableError; other errors pass as they are. pg reports
+ * its own timeouts and dropped connections as plain Errors, recognisable only by their message.
+ */
+function classify(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError) return err;
+  const { code, message = '' } = err as { code?: string; message?: string };
+  const unreachable =
+    (code !== undefined && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) ||
+    /timeout|Connection terminated|connection error|not queryable|Client was closed/i.test(message);
+  return unreachable ? new StoreUnavailableError(`database unavailable: ${message}`, err) : err;
 }
 
 export interface PostgresStoreOptions extends StoreOptions {
@@ -136,38 +147,37 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   // An idle connection that the server drops (restart, network) emits here; the pool replaces it on next use.
   pool.on('error', (err) => log?.warn('database connection lost', { err }));
   let reachable = true;
-  /** Runs a query, remembering whether the database answered (for /health). */
-  const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+  /** Settles like `work`, remembering whether the database answered (for /health). */
+  const observe = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
-      const result = await pool.query<R>(text, values);
+      const result = await work();
       reachable = true;
       return result;
     } catch (err) {
-      if (!(err as { code?: string }).code || (err as { code?: string }).code === '57P01') reachable = false;
-      throw err;
+      const classified = classify(err);
+      if (classified instanceof StoreUnavailableError) reachable = false;
+      throw classified;
     }
   };
-  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      reachable = false;
-      throw err;
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      reachable = true;
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
+  const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => observe(() => pool.query<R>(text, values));
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+    observe(async () => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        broken = err as Error;
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        // A connection whose query timed out may still be running it: destroy it rather than reuse it.
+        client.release(broken && classify(broken) instanceof StoreUnavailableError ? broken : undefined);
+      }
+    });
 
   try {
     const client = await pool.connect();
@@ -222,7 +232,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND classid = $2 AND objid = hashtext($3)::oid AND objsubid = 2 AND granted",
             [lockedBy, CLIENT_LOCK, clientId],
           );
-          if (rows.length === 0) throw new LeaseLostError(`lost the lock of client ${clientId}`);
+          if (rows.length === 0) throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
         }
         const state = turn.state === undefined ? null : JSON.stringify(turn.state);
         const { rows } = await client.query<{ message_count: number }>(
@@ -344,9 +354,19 @@ function createTurnLocks(
     return connection;
   };
   const tryLock = async (clientId: string) => {
-    const { client, pid } = await connect();
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [CLIENT_LOCK, clientId]);
-    return rows[0]!.ok ? pid : undefined;
+    const current = await connect().catch((err: unknown) => Promise.reject(classify(err)));
+    try {
+      const { rows } = await current.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [CLIENT_LOCK, clientId]);
+      return rows[0]!.ok ? current.pid : undefined;
+    } catch (err) {
+      const classified = classify(err);
+      if (classified instanceof StoreUnavailableError && connection) {
+        // A timed-out query may still run on that connection: start afresh (its locks are then gone, and fenced).
+        connection = undefined;
+        void current.client.end().catch(() => {});
+      }
+      throw classified;
+    }
   };
   const unlock = async (clientId: string, pid: number) => {
     held.delete(clientId);

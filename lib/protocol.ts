@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   busy: 'BUSY',
   rateLimited: 'RATE_LIMITED',
   invalidTimeZone: 'INVALID_TIMEZONE',
+  storeUnavailable: 'STORE_UNAVAILABLE',
+  turnInterrupted: 'TURN_INTERRUPTED',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -53,6 +55,8 @@ const ERROR_MESSAGES: Record<ErrorCode, string> = {
   BUSY: 'Too many messages are waiting for an answer. Wait for a reply, then send again.',
   RATE_LIMITED: 'Too many messages. Wait retry_after_ms milliseconds, then send again.',
   INVALID_TIMEZONE: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".',
+  STORE_UNAVAILABLE: 'The conversation store cannot be reached right now; nothing of this message was stored. Send it again shortly.',
+  TURN_INTERRUPTED: 'The server answering this message stopped before it finished; nothing of it was stored. Send it again.',
 };
 
 /** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"). */
