@@ -7,7 +7,9 @@ import {
   createLlmUnderstanding,
   createLogger,
   createMeetingAssistant,
+  createLocalCluster,
   createMemoryStore,
+  createRedisCluster,
   createPostgresStore,
   createSqliteStore,
   redactUrl,
@@ -51,7 +53,7 @@ async function openStore(): Promise<Store | PostgresStore> {
   const options = { maxHistoryMessages: config.maxHistoryMessages };
   if (config.db === ':memory:') return createMemoryStore(options);
   try {
-    if (isPostgresUrl(config.db)) return await createPostgresStore(config.db, { ...options, poolSize: config.dbPoolSize, instanceId, log: logger });
+    if (isPostgresUrl(config.db)) return await createPostgresStore(config.db, { ...options, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs, instanceId, log: logger });
     return createSqliteStore(config.db, options);
   } catch (err) {
     return fail((err as Error).message);
@@ -59,10 +61,12 @@ async function openStore(): Promise<Store | PostgresStore> {
 }
 
 const store = await openStore();
+const redisCluster = config.redisUrl ? await createRedisCluster({ url: config.redisUrl, instanceId, log: logger }) : undefined;
 const server = createChatServer({
   engine: ENGINES[config.engine](),
   store,
   ...('locks' in store ? { turnLocks: store.locks } : {}),
+  cluster: redisCluster ?? createLocalCluster(instanceId),
   logger,
   maxConnections: config.maxConnections,
   maxMessageBytes: config.maxMessageBytes,
@@ -84,7 +88,14 @@ const server = createChatServer({
 
 try {
   const { address, port } = await server.listen(config.port, config.host);
-  logger.info('listening', { host: address, port, engine: config.engine, db: redactUrl(config.db), instanceId });
+  logger.info('listening', {
+    host: address,
+    port,
+    engine: config.engine,
+    db: redactUrl(config.db),
+    redis: config.redisUrl === undefined ? undefined : redactUrl(config.redisUrl),
+    instanceId,
+  });
 } catch (err) {
   if ((err as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`);
   if ((err as { code?: string }).code === 'EADDRNOTAVAIL') fail(`host ${config.host} is not an address of this machine`);
@@ -94,6 +105,7 @@ try {
 async function stop(signal: string): Promise<void> {
   logger.info('signal received', { signal });
   await server.close();
+  await redisCluster?.close();
   await store.close();
   process.exit(0);
 }

@@ -16,6 +16,7 @@ import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.
 import { attachSession, type RateLimit } from './session.ts';
 import { createMemoryStore, type SessionOpened, type Store } from './store.ts';
 import type { TurnLocks } from './turn-locks.ts';
+import { createLocalCluster, type Cluster } from './cluster/cluster.ts';
 
 export interface ChatServerOptions {
   /** Answers user messages. Default: the echo engine. */
@@ -26,6 +27,8 @@ export interface ChatServerOptions {
   logger?: Logger;
   /** Several instances on one store: one client's turns exclusive across all of them (PostgresStore.locks). Default: none. */
   turnLocks?: TurnLocks;
+  /** The instances this one shares clients with (createRedisCluster); the caller's to close. Default: this instance alone. */
+  cluster?: Cluster;
   /** Connected clients at most; further upgrades get HTTP 503. Default 10000. */
   maxConnections?: number;
   /** Largest inbound WebSocket frame, in bytes; larger ones close the socket with 1009. Default 65536. */
@@ -220,6 +223,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     maxQueued: opts.maxQueuedMessages,
     engineTimeoutMs: opts.engineTimeoutMs,
     ...(opts.turnLocks ? { locks: opts.turnLocks } : {}),
+    onUndelivered: (clientId, replies) => cluster.forward(clientId, replies),
     // Held back while the client's connection is still opening, so connection_established goes first;
     // a reply held back stays pending in the store, and the opening connection delivers it.
     send: (clientId, data, onSent) => {
@@ -227,11 +231,24 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       return connection !== undefined && !opening.has(connection) && connections.sendTo(connection, data, onSent);
     },
   });
+  const cluster = opts.cluster ?? createLocalCluster();
+  cluster.attach({
+    broadcast: (data) => connections.broadcast(data),
+    snapshot: () => connections.snapshot(),
+    deliver: (clientId, replies) => pipeline.deliver(clientId, replies, { forward: false }),
+  });
   let closing: Promise<void> | undefined;
 
   const handleRequest = createRouter(
     createRoutes({
       connections,
+      cluster,
+      async dependencies() {
+        const status: Record<string, 'up' | 'down'> = { db: store.ping ? await store.ping().then(() => 'up', () => 'down') : 'up' };
+        const redis = cluster.health();
+        if (redis) status.redis = redis;
+        return status;
+      },
       store,
       engine,
       isClosing: () => closing !== undefined,
@@ -260,7 +277,12 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     ws.on('pong', () => {
       connection.alive = true;
     });
+    const claim = cluster.claim(clientId, () => {
+      log.info('connection replaced on another instance', { clientId });
+      ws.close(CLOSE_CODES.replaced, CLOSE_REASONS.replaced);
+    });
     ws.on('close', (code) => {
+      claim.release();
       connections.remove(connection);
       log.info('client disconnected', {
         clientId,
@@ -416,7 +438,8 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   }, opts.heartbeatIntervalMs);
 
   const sweep = setInterval(() => {
-    store.sweep(new Date(Date.now() - opts.sessionTtlMs)).then(
+    // One instance of the cluster sweeps per interval; the others skip it.
+    void cluster.takeTurn('sweep', opts.sweepIntervalMs).then((mine) => (mine ? store.sweep(new Date(Date.now() - opts.sessionTtlMs)) : 0)).then(
       (removed) => {
         if (removed > 0) log.info('sessions swept', { removed });
       },

@@ -47,6 +47,7 @@ const EnvSchema = v.object({
   LLM_TIMEOUT_MS: integer(10_000, 100, 600_000),
   MEETINGMUSE_DB: v.optional(v.pipe(v.string(), v.check((text) => !isPostgresUrl(text) || URL.canParse(text))), './data/meetingmuse.db'),
   DB_POOL_SIZE: integer(10, 1, 1000),
+  DB_QUERY_TIMEOUT_MS: integer(5_000, 100, 600_000),
   REDIS_URL: v.optional(v.pipe(v.string(), v.url(), v.regex(/^rediss?:\/\//))),
   INSTANCE_ID: v.optional(v.pipe(v.string(), v.regex(/^[\w.:-]{1,100}$/))),
   MAX_QUEUED_MESSAGES: integer(8, 1, 1000),
@@ -79,6 +80,7 @@ const EXPECTS: Record<Variable, string> = {
   MEETINGMUSE_ENGINE: `one of ${ENGINES.join(', ')}`,
   MEETINGMUSE_DB: 'a file path, :memory:, or a postgres:// URL',
   DB_POOL_SIZE: 'an integer from 1 to 1000',
+  DB_QUERY_TIMEOUT_MS: 'an integer from 100 to 600000 (milliseconds)',
   REDIS_URL: 'a redis:// or rediss:// URL',
   INSTANCE_ID: '1 to 100 letters, digits, _ . : or -',
   DEFAULT_TIMEZONE: 'an IANA time zone name such as Europe/Paris',
@@ -122,6 +124,8 @@ export interface Config {
   db: string;
   /** Postgres pool connections at most. */
   dbPoolSize: number;
+  /** A Postgres query (or wait for a connection) taking longer fails with STORE_UNAVAILABLE. */
+  dbQueryTimeoutMs: number;
   /** Set: multi-instance mode through this Redis. Secret when it holds a password. */
   redisUrl?: string;
   /** Names the instance in logs and admin views; unset: the server picks hostname-pid. */
@@ -186,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : {}),
     db: e.MEETINGMUSE_DB,
     dbPoolSize: e.DB_POOL_SIZE,
+    dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
     ...(e.REDIS_URL === undefined ? {} : { redisUrl: e.REDIS_URL }),
     ...(e.INSTANCE_ID === undefined ? {} : { instanceId: e.INSTANCE_ID }),
     maxQueuedMessages: e.MAX_QUEUED_MESSAGES,

@@ -41,6 +41,9 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
+/** /health must answer quickly whatever the database does. */
+const PING_TIMEOUT_MS = 1_000;
+
 /** Advisory-lock namespaces (the first key of the two-key form), so ours never meet another application's. */
 const MIGRATION_LOCK = 0x6d6d_0001;
 const CLIENT_LOCK = 0x6d6d_0002;
@@ -304,6 +307,15 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     async sweep(cutoff) {
       const { rowCount } = await query('DELETE FROM sessions WHERE last_active_at < $1', [cutoff]);
       return rowCount ?? 0;
+    },
+    async ping() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StoreUnavailableError('database ping timed out')), PING_TIMEOUT_MS)));
+      try {
+        await Promise.race([query('SELECT 1'), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async close() {
       await locks.close();

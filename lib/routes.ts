@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
+import type { Cluster } from './cluster/cluster.ts';
 import type { ConnectionManager } from './connection-manager.ts';
 import type { ConversationEngine } from './engine.ts';
 import { HttpError } from './errors.ts';
@@ -133,7 +134,12 @@ export function notFound(res: ServerResponse): void {
 }
 
 export interface RouteDeps {
-  connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot' | 'broadcast'>;
+  /** This instance's sockets (for /health, a local liveness check). */
+  connections: Pick<ConnectionManager, 'size'>;
+  /** Every instance's clients, and broadcasts to them all. */
+  cluster: Pick<Cluster, 'instanceId' | 'broadcast' | 'connections'>;
+  /** The shared services this instance depends on: "db", and "redis" in multi-instance mode. */
+  dependencies(): Promise<Record<string, 'up' | 'down'>>;
   store: Store;
   engine: ConversationEngine;
   isClosing(): boolean;
@@ -154,7 +160,7 @@ const CALENDAR_PATH = /^\/calendar\/([^/]+)\.ics$/;
 
 /** The server's REST surface: health for load balancers, and the admin routes. */
 export function createRoutes(deps: RouteDeps): Route[] {
-  const { connections, store } = deps;
+  const { connections, cluster, store } = deps;
   const timestamp = () => new Date().toISOString();
   const noSession = () => new HttpError(404, 'SESSION_NOT_FOUND', 'No stored session for this client id');
   const findSession = async (id: string) => {
@@ -166,35 +172,46 @@ export function createRoutes(deps: RouteDeps): Route[] {
     {
       path: /^\/health$/,
       methods: {
-        GET: () =>
-          deps.isClosing()
-            ? { status: 503, body: { status: 'shutting_down', timestamp: timestamp(), active_connections: connections.size } }
-            : { body: { status: 'healthy', timestamp: timestamp(), active_connections: connections.size } },
+        GET: async () => {
+          const local = { active_connections: connections.size, instance: cluster.instanceId, dependencies: await deps.dependencies() };
+          return deps.isClosing()
+            ? { status: 503, body: { status: 'shutting_down', timestamp: timestamp(), ...local } }
+            : { body: { status: 'healthy', timestamp: timestamp(), ...local } };
+        },
       },
     },
     {
       path: /^\/health\/clients$/,
       privileged: true,
       methods: {
-        GET: () => ({
-          body: {
-            status: deps.isClosing() ? 'shutting_down' : 'healthy',
-            timestamp: timestamp(),
-            active_connections: connections.size,
-            active_clients: connections.ids(),
-            server_info: {
-              ...deps.serverInfo,
-              uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+        GET: async () => {
+          const { clients, instances } = await cluster.connections();
+          const byInstance: Record<string, string[]> = Object.fromEntries(instances.map((instance) => [instance, []]));
+          for (const [id, { instance }] of Object.entries(clients)) (byInstance[instance] ??= []).push(id);
+          return {
+            body: {
+              status: deps.isClosing() ? 'shutting_down' : 'healthy',
+              timestamp: timestamp(),
+              active_connections: Object.keys(clients).length,
+              active_clients: Object.keys(clients),
+              instances: byInstance,
+              server_info: {
+                ...deps.serverInfo,
+                uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+              },
             },
-          },
-        }),
+          };
+        },
       },
     },
     {
       path: /^\/admin\/connections$/,
       privileged: true,
       methods: {
-        GET: () => ({ body: { active_connections: connections.size, clients: connections.snapshot(), timestamp: timestamp() } }),
+        GET: async () => {
+          const { clients, instances } = await cluster.connections();
+          return { body: { active_connections: Object.keys(clients).length, clients, instances, timestamp: timestamp() } };
+        },
       },
     },
     {
@@ -206,7 +223,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
           const { content } = parseBody(BroadcastSchema, body, 'content must be a non-empty string');
           // Serialized once for every recipient; a per-client session_id would cost one stringify each.
           const frame = botResponseFrame({ content, metadata: { broadcast: true } });
-          const sent = connections.broadcast(JSON.stringify(frame));
+          const sent = await cluster.broadcast(JSON.stringify(frame));
           return { body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() } };
         },
       },

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       workHours: { start: 540, end: 1080 },
       db: './data/meetingmuse.db',
       dbPoolSize: 10,
+      dbQueryTimeoutMs: 5_000,
       maxQueuedMessages: 8,
       engineTimeoutMs: 30_000,
       sessionTtlHours: 168,

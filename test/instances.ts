@@ -17,15 +17,15 @@ export interface Instance {
   wsUrl(clientId: string): string;
   /** Every JSON log line so far. */
   logs: LogLine[];
-  /** Resolves with the first log line (past or future) with this message that matches. */
-  waitForLog(msg: string, match?: (line: LogLine) => boolean, ms?: number): Promise<LogLine>;
+  /** Resolves with the first log line with this message that matches, from line `since` on (default: the first). */
+  waitForLog(msg: string, options?: { match?: (line: LogLine) => boolean; since?: number; ms?: number }): Promise<LogLine>;
   exited: Promise<[number | null, NodeJS.Signals | null]>;
   /** GET a JSON admin route (loopback callers need no token). */
   get<T>(path: string): Promise<{ status: number; body: T }>;
 }
 
-/** Starts server.ts with `env` on a free loopback port, logging at info; SIGKILLed when the test ends. */
-export async function startInstance(t: TestContext, env: Record<string, string>): Promise<Instance> {
+/** Starts server.ts with `env` on a free loopback port, logging at info; SIGKILLed when the test (or group) ends. */
+export async function startInstance(t: Pick<TestContext, 'after'>, env: Record<string, string>): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', MEETINGMUSE_ENGINE: 'echo', ...env },
@@ -47,13 +47,13 @@ export async function startInstance(t: TestContext, env: Record<string, string>)
       waiter.resolve(line);
     }
   });
-  const waitForLog = (msg: string, match: (line: LogLine) => boolean = () => true, ms = 10_000) => {
+  const waitForLog: Instance['waitForLog'] = (msg, { match = () => true, since = 0, ms = 10_000 } = {}) => {
     const test = (line: LogLine) => line.msg === msg && match(line);
-    const seen = logs.find(test);
+    const seen = logs.slice(since).find(test);
     if (seen) return Promise.resolve(seen);
     return within(new Promise<LogLine>((resolve) => waiters.push({ test, resolve })), `log line '${msg}' of ${env.INSTANCE_ID ?? 'instance'}`, ms);
   };
-  const listening = waitForLog('listening', () => true, 20_000);
+  const listening = waitForLog('listening', { ms: 20_000 });
   const port = (await Promise.race([listening, exited.then(() => Promise.reject(new Error(`server exited before listening: ${stderr}`)))])).port as number;
   const base = `http://127.0.0.1:${port}`;
   return {

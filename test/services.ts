@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,24 @@ async function onFreePort(start: (port: number) => Promise<ChildProcess>): Promi
   throw lastError;
 }
 
+/**
+ * Signals a process and its direct children. Postgres backends each start their own session, so a
+ * process-group signal would miss them; the postmaster goes first so that it forks no new one meanwhile.
+ */
+function signalTree(pid: number, signal: NodeJS.Signals): void {
+  process.kill(pid, signal);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) process.kill(Number(entry), signal);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+}
+
 export interface PostgresService {
   readonly port: number;
   /** The PID of the running postmaster. */
@@ -116,7 +134,7 @@ export interface PostgresService {
   stop(): Promise<void>;
   /** Starts the stopped server again on the same port and data. */
   start(): Promise<void>;
-  /** SIGSTOP / SIGCONT: a server that accepts connections but never answers (a slow database). */
+  /** SIGSTOP / SIGCONT to the server and its backends: connections are accepted but nothing answers (a stalled database). Linux only. */
   pause(): void;
   resume(): void;
 }
@@ -174,10 +192,10 @@ async function startPostgres(): Promise<PostgresService & { destroy(): Promise<v
     async start() {
       child = await launch(port);
     },
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
+    pause: () => signalTree(child.pid!, 'SIGSTOP'),
+    resume: () => signalTree(child.pid!, 'SIGCONT'),
     async destroy() {
-      child.kill('SIGCONT');
+      signalTree(child.pid!, 'SIGCONT');
       await stopDaemon(child, 'SIGQUIT');
       rmSync(dir, { recursive: true, force: true });
     },
