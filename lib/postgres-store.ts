@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { StoreUnavailableError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -345,6 +346,9 @@ function createTurnLocks(
 ): TurnLocks & { holder(clientId: string): number | undefined; close(): Promise<void> } {
   let connection: Promise<{ client: pg.Client; pid: number }> | undefined;
   const held = new Map<string, number>();
+  // This process, not just its INSTANCE_ID: a restarted instance keeps its name but must still
+  // report the turns its previous process left unfinished.
+  const incarnation = `${instanceId}#${randomUUID().slice(0, 8)}`;
   const connect = () => {
     connection ??= (async () => {
       const client = new pg.Client(settings);
@@ -402,23 +406,27 @@ function createTurnLocks(
       }
       held.set(clientId, pid);
       try {
-        // Holding the lock, a leftover record can only be from an instance that died mid-turn.
-        const { rows } = await query<{ message_id: string | null }>('DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id', [
-          clientId,
-        ]);
+        // Holding the lock, a leftover record is from a process that died mid-turn, or one of ours
+        // whose turn was answered (with an error) but whose record could not be removed then.
+        const { rows } = await query<{ message_id: string | null; instance_id: string }>(
+          'DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id',
+          [clientId],
+        );
         if (turn) {
           await query('INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())', [
             clientId,
             turn.messageId ?? null,
-            instanceId,
+            incarnation,
           ]);
         }
-        const interrupted = rows.map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
+        const interrupted = rows
+          .filter((r) => r.instance_id !== incarnation)
+          .map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
         return {
           interrupted,
           release: async () => {
             try {
-              await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, instanceId]);
+              await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, incarnation]);
             } finally {
               await unlock(clientId, pid);
             }
