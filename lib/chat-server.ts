@@ -439,12 +439,15 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
 
   const sweep = setInterval(() => {
     // One instance of the cluster sweeps per interval; the others skip it.
-    void cluster.takeTurn('sweep', opts.sweepIntervalMs).then((mine) => (mine ? store.sweep(new Date(Date.now() - opts.sessionTtlMs)) : 0)).then(
-      (removed) => {
-        if (removed > 0) log.info('sessions swept', { removed });
-      },
-      (err: unknown) => log.error('session sweep failed', { err }),
-    );
+    cluster
+      .takeTurn('sweep', opts.sweepIntervalMs)
+      .then((mine) => (mine ? store.sweep(new Date(Date.now() - opts.sessionTtlMs)) : 0))
+      .then(
+        (removed) => {
+          if (removed > 0) log.info('sessions swept', { removed });
+        },
+        (err: unknown) => log.error('session sweep failed', { err }),
+      );
   }, opts.sweepIntervalMs);
 
   /**

@@ -228,25 +228,22 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     },
     commitTurn(clientId, turn, now) {
       return transaction(async (client) => {
-        const lockedBy = locks.holder(clientId);
-        if (lockedBy !== undefined) {
-          // Fencing: a lock connection that dropped released the lock server-side, and another
-          // instance may be running this client's turn now; writing would lose its update.
-          const { rows } = await client.query(
-            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND classid = $2 AND objid = hashtext($3)::oid AND objsubid = 2 AND granted",
-            [lockedBy, CLIENT_LOCK, clientId],
-          );
-          if (rows.length === 0) throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
-        }
         const state = turn.state === undefined ? null : JSON.stringify(turn.state);
+        // Fencing, in the first write: if this instance holds the client's lock, its lock connection
+        // must still hold it. A lock connection that dropped released the lock server-side, another
+        // instance may be running this client's turn now, and writing would lose its update.
         const { rows } = await client.query<{ message_count: number }>(
-          `INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count) VALUES ($1, $2, $2, $3, $4)
+          `INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count)
+           SELECT $1, $2, $2, $3, $4
+           WHERE $5::integer IS NULL OR EXISTS (
+             SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $5 AND classid = $6 AND objid = hashtext($1)::oid AND objsubid = 2 AND granted)
            ON CONFLICT (client_id) DO UPDATE SET last_active_at = excluded.last_active_at,
              state = coalesce(excluded.state, sessions.state),
              message_count = sessions.message_count + excluded.message_count
            RETURNING message_count`,
-          [clientId, now, state, 1 + turn.replies.length],
+          [clientId, now, state, 1 + turn.replies.length, locks.holder(clientId) ?? null, CLIENT_LOCK],
         );
+        if (rows.length === 0) throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
         const messageId = turn.user.message_id ?? null;
         await client.query(
           "INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES ($1, 'user', $2, $3, $4, NULL, true)",
@@ -273,6 +270,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         // The turn is done: its in-flight record goes in the same transaction, so a crash leaves
         // either the stored turn or the record that says it was lost, never both or neither.
         await client.query('DELETE FROM turns_in_flight WHERE client_id = $1', [clientId]);
+        return stored;
+      }).then((stored) => {
+        locks.committed(clientId);
         return stored;
       });
     },
@@ -343,12 +343,26 @@ function createTurnLocks(
   query: Query,
   instanceId: string,
   log: Logger | undefined,
-): TurnLocks & { holder(clientId: string): number | undefined; close(): Promise<void> } {
+): TurnLocks & {
+  /** The backend pid of the lock connection holding the client's lock, if this instance holds it. */
+  holder(clientId: string): number | undefined;
+  /** The client's turn was stored, its in-flight record removed with it. */
+  committed(clientId: string): void;
+  close(): Promise<void>;
+} {
   let connection: Promise<{ client: pg.Client; pid: number }> | undefined;
-  const held = new Map<string, number>();
+  /** Clients whose lock this instance holds: the lock connection's pid, and whether a turns_in_flight row is ours to remove. */
+  const held = new Map<string, { pid: number; recorded: boolean }>();
   // This process, not just its INSTANCE_ID: a restarted instance keeps its name but must still
   // report the turns its previous process left unfinished.
   const incarnation = `${instanceId}#${randomUUID().slice(0, 8)}`;
+  // One query at a time on the lock connection (pg's own queueing of concurrent queries is deprecated).
+  let tail: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = tail.then(work, work);
+    tail = result.catch(() => {});
+    return result;
+  };
   const connect = () => {
     connection ??= (async () => {
       const client = new pg.Client(settings);
@@ -372,7 +386,7 @@ function createTurnLocks(
   const tryLock = async (clientId: string) => {
     const current = await connect().catch((err: unknown) => Promise.reject(classify(err)));
     try {
-      const { rows } = await current.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [CLIENT_LOCK, clientId]);
+      const { rows } = await serially(() => current.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [CLIENT_LOCK, clientId]));
       return rows[0]!.ok ? current.pid : undefined;
     } catch (err) {
       const classified = classify(err);
@@ -388,11 +402,15 @@ function createTurnLocks(
     held.delete(clientId);
     const current = await connection?.catch(() => undefined);
     if (current?.pid !== pid) return;
-    await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CLIENT_LOCK, clientId]);
+    await serially(() => current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CLIENT_LOCK, clientId]));
   };
 
   return {
-    holder: (clientId) => held.get(clientId),
+    holder: (clientId) => held.get(clientId)?.pid,
+    committed(clientId) {
+      const entry = held.get(clientId);
+      if (entry) entry.recorded = false;
+    },
     async acquire(clientId, turn, signal): Promise<TurnLease> {
       let pid: number | undefined;
       for (let wait = LOCK_RETRY_MS.first; ; wait = Math.min(wait * 2, LOCK_RETRY_MS.max)) {
@@ -404,21 +422,24 @@ function createTurnLocks(
           signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
         });
       }
-      held.set(clientId, pid);
+      const entry = { pid, recorded: turn !== undefined };
+      held.set(clientId, entry);
       try {
         // Holding the lock, a leftover record is from a process that died mid-turn, or one of ours
-        // whose turn was answered (with an error) but whose record could not be removed then.
-        const { rows } = await query<{ message_id: string | null; instance_id: string }>(
-          'DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id',
-          [clientId],
-        );
-        if (turn) {
-          await query('INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())', [
-            clientId,
-            turn.messageId ?? null,
-            incarnation,
-          ]);
-        }
+        // whose turn was answered (with an error) but whose record could not be removed then. With a
+        // turn, ours replaces it in the same statement (every CTE sees the table as it was before).
+        const { rows } = turn
+          ? await query<{ message_id: string | null; instance_id: string }>(
+              `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
+               recorded AS (
+                 INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())
+                 ON CONFLICT (client_id) DO UPDATE SET message_id = excluded.message_id, instance_id = excluded.instance_id, started_at = excluded.started_at)
+               SELECT message_id, instance_id FROM previous`,
+              [clientId, turn.messageId ?? null, incarnation],
+            )
+          : await query<{ message_id: string | null; instance_id: string }>('DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id', [
+              clientId,
+            ]);
         const interrupted = rows
           .filter((r) => r.instance_id !== incarnation)
           .map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
@@ -426,7 +447,7 @@ function createTurnLocks(
           interrupted,
           release: async () => {
             try {
-              await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, incarnation]);
+              if (entry.recorded) await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, incarnation]);
             } finally {
               await unlock(clientId, pid);
             }

@@ -139,7 +139,8 @@ export interface PostgresService {
   resume(): void;
 }
 
-async function startPostgres(): Promise<PostgresService & { destroy(): Promise<void> }> {
+/** Starts a throwaway Postgres cluster (initdb in a temporary folder); destroy() stops it and removes the folder. */
+export async function startPostgres(): Promise<PostgresService & { destroy(): Promise<void> }> {
   const bin = postgresBinDir()!;
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'meetingmuse-pg-'));
@@ -212,7 +213,8 @@ export interface RedisService {
   start(): Promise<void>;
 }
 
-async function startRedis(): Promise<RedisService & { destroy(): Promise<void> }> {
+/** Starts a throwaway redis-server that saves nothing; destroy() stops it and removes its folder. */
+export async function startRedis(): Promise<RedisService & { destroy(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'meetingmuse-redis-'));
   let child: ChildProcess;
   let port = 0;
