@@ -45,6 +45,44 @@ const MIGRATIONS: string[] = [
 /** /health must answer quickly whatever the database does. */
 const PING_TIMEOUT_MS = 1_000;
 
+/**
+ * A whole turn in one statement, so one round trip and atomic without a transaction: the session row
+ * (the fence: only while this instance's lock connection, pid $5, still holds the client's lock;
+ * otherwise nothing is written and message_count comes back null), the user entry and the replies in
+ * order (ids ascending), and the removal of the turn's in-flight record. Parent and child rows in one
+ * statement are fine: foreign keys are checked at its end.
+ */
+const COMMIT_TURN = `
+WITH session AS (
+  INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count)
+  SELECT $1, $2, $2, $3, $4
+  WHERE $5::integer IS NULL OR EXISTS (
+    SELECT 1 FROM pg_locks
+    WHERE locktype = 'advisory' AND pid = $5 AND classid = $6 AND objid = hashtext($1)::oid AND objsubid = 2 AND granted)
+  ON CONFLICT (client_id) DO UPDATE SET last_active_at = excluded.last_active_at,
+    state = coalesce(excluded.state, sessions.state),
+    message_count = sessions.message_count + excluded.message_count
+  RETURNING message_count
+), inserted AS (
+  INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered)
+  SELECT $1, m.role, m.content, m.timestamp, $7, m.frame, m.frame IS NULL
+  FROM session, unnest($8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS m(role, content, timestamp, frame, n)
+  ORDER BY m.n
+  RETURNING id, role
+), finished AS (
+  DELETE FROM turns_in_flight WHERE client_id = $1 AND EXISTS (SELECT 1 FROM session)
+)
+SELECT (SELECT message_count FROM session) AS message_count,
+       coalesce((SELECT array_agg(id ORDER BY id) FROM inserted WHERE role = 'assistant'), '{}') AS reply_ids`;
+
+/** Drops the oldest $2 delivered entries (replies not yet delivered are never dropped) and recounts. */
+const TRIM_HISTORY = `
+WITH trimmed AS (
+  DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE client_id = $1 AND delivered ORDER BY id LIMIT $2)
+  RETURNING 1
+)
+UPDATE sessions SET message_count = message_count - (SELECT count(*) FROM trimmed) WHERE client_id = $1`;
+
 /** Advisory-lock namespaces (the first key of the two-key form), so ours never meet another application's. */
 const MIGRATION_LOCK = 0x6d6d_0001;
 const CLIENT_LOCK = 0x6d6d_0002;
@@ -142,7 +180,7 @@ export function redactUrl(url: string): string {
 /**
  * The store of record for several instances: every session, message and engine state in Postgres,
  * nothing cached in the process (another instance may have written since). Each turn is one
- * transaction. Opens the pool, migrates, and resolves once the database answered.
+ * statement (COMMIT_TURN). Opens the pool, migrates, and resolves once the database answered.
  */
 export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const { maxHistoryMessages = DEFAULT_MAX_HISTORY, poolSize = 10, queryTimeoutMs = 5_000, instanceId = 'local', log } = options;
@@ -164,25 +202,6 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }
   };
   const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => observe(() => pool.query<R>(text, values));
-  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
-    observe(async () => {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        broken = err as Error;
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        // A connection whose query timed out may still be running it: destroy it rather than reuse it.
-        client.release(broken && classify(broken) instanceof StoreUnavailableError ? broken : undefined);
-      }
-    });
-
   try {
     const client = await pool.connect();
     try {
@@ -226,55 +245,33 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       if (!rows.some((r) => r.role === 'user')) return undefined;
       return rows.filter((r) => r.role === 'assistant').map(toReply);
     },
-    commitTurn(clientId, turn, now) {
-      return transaction(async (client) => {
-        const state = turn.state === undefined ? null : JSON.stringify(turn.state);
-        // Fencing, in the first write: if this instance holds the client's lock, its lock connection
-        // must still hold it. A lock connection that dropped released the lock server-side, another
-        // instance may be running this client's turn now, and writing would lose its update.
-        const { rows } = await client.query<{ message_count: number }>(
-          `INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count)
-           SELECT $1, $2, $2, $3, $4
-           WHERE $5::integer IS NULL OR EXISTS (
-             SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $5 AND classid = $6 AND objid = hashtext($1)::oid AND objsubid = 2 AND granted)
-           ON CONFLICT (client_id) DO UPDATE SET last_active_at = excluded.last_active_at,
-             state = coalesce(excluded.state, sessions.state),
-             message_count = sessions.message_count + excluded.message_count
-           RETURNING message_count`,
-          [clientId, now, state, 1 + turn.replies.length, locks.holder(clientId) ?? null, CLIENT_LOCK],
+    async commitTurn(clientId, turn, now) {
+      const state = turn.state === undefined ? null : JSON.stringify(turn.state);
+      const rows = [turn.user, ...turn.replies];
+      const { rows: result } = await query<{ message_count: number | null; reply_ids: string[] }>(COMMIT_TURN, [
+        clientId,
+        now,
+        state,
+        rows.length,
+        locks.holder(clientId) ?? null,
+        CLIENT_LOCK,
+        turn.user.message_id ?? null,
+        rows.map((_, i) => (i === 0 ? 'user' : 'assistant')),
+        rows.map((r) => r.content),
+        rows.map((r) => r.timestamp),
+        rows.map((r, i) => (i === 0 ? null : JSON.stringify(r))),
+      ]);
+      const { message_count: count, reply_ids: ids } = result[0]!;
+      if (count === null) throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
+      locks.committed(clientId);
+      if (count > maxHistoryMessages) {
+        // Its own statement, after the turn: a trim that fails leaves the history a little long
+        // until the next turn's, and never costs the turn.
+        await query(TRIM_HISTORY, [clientId, count - maxHistoryMessages]).catch((err: unknown) =>
+          log?.warn('history trim failed', { clientId, err }),
         );
-        if (rows.length === 0) throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
-        const messageId = turn.user.message_id ?? null;
-        await client.query(
-          "INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES ($1, 'user', $2, $3, $4, NULL, true)",
-          [clientId, turn.user.content, turn.user.timestamp, messageId],
-        );
-        const stored: StoredReply[] = [];
-        for (const frame of turn.replies) {
-          const inserted = await client.query<{ id: string }>(
-            "INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES ($1, 'assistant', $2, $3, $4, $5, false) RETURNING id",
-            [clientId, frame.content, frame.timestamp, messageId, JSON.stringify(frame)],
-          );
-          stored.push({ id: Number(inserted.rows[0]!.id), frame });
-        }
-        const excess = rows[0]!.message_count - maxHistoryMessages;
-        if (excess > 0) {
-          // The oldest delivered entries go first; replies not yet delivered are never dropped.
-          const trimmed = await client.query(
-            `DELETE FROM messages WHERE id IN (
-               SELECT id FROM messages WHERE client_id = $1 AND delivered ORDER BY id LIMIT $2)`,
-            [clientId, excess],
-          );
-          await client.query('UPDATE sessions SET message_count = message_count - $2 WHERE client_id = $1', [clientId, trimmed.rowCount]);
-        }
-        // The turn is done: its in-flight record goes in the same transaction, so a crash leaves
-        // either the stored turn or the record that says it was lost, never both or neither.
-        await client.query('DELETE FROM turns_in_flight WHERE client_id = $1', [clientId]);
-        return stored;
-      }).then((stored) => {
-        locks.committed(clientId);
-        return stored;
-      });
+      }
+      return turn.replies.map((frame, i) => ({ id: Number(ids[i]), frame }));
     },
     async markDelivered(clientId, replyIds) {
       if (replyIds.length === 0) return;
@@ -323,6 +320,34 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       await pool.end();
     },
   };
+}
+
+/**
+ * Calls `run` with every key asked for while its previous call was running, and hands each caller
+ * its own entry of the result (same order as the keys).
+ */
+function batched<T>(run: (keys: string[]) => Promise<T[]>): (key: string) => Promise<T> {
+  let waiting: Array<{ key: string; resolve(value: T): void; reject(err: unknown): void }> = [];
+  let running = false;
+  const drain = async () => {
+    running = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        const results = await run(batch.map((w) => w.key));
+        batch.forEach((w, i) => w.resolve(results[i]!));
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+    running = false;
+  };
+  return (key) =>
+    new Promise<T>((resolve, reject) => {
+      waiting.push({ key, resolve, reject });
+      if (!running) void drain();
+    });
 }
 
 type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
@@ -383,11 +408,18 @@ function createTurnLocks(
     })();
     return connection;
   };
-  const tryLock = async (clientId: string) => {
+  // Lock requests that arrive while the connection is busy go together in the next query: one round
+  // trip on the lock connection then serves every turn that started meanwhile.
+  const tryLock = batched(async (clientIds: string[]) => {
     const current = await connect().catch((err: unknown) => Promise.reject(classify(err)));
     try {
-      const { rows } = await serially(() => current.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [CLIENT_LOCK, clientId]));
-      return rows[0]!.ok ? current.pid : undefined;
+      const { rows } = await serially(() =>
+        current.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext(id)) AS ok FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n', [
+          CLIENT_LOCK,
+          clientIds,
+        ]),
+      );
+      return rows.map((row) => (row.ok ? current.pid : undefined));
     } catch (err) {
       const classified = classify(err);
       if (classified instanceof StoreUnavailableError && connection) {
@@ -397,12 +429,17 @@ function createTurnLocks(
       }
       throw classified;
     }
-  };
+  });
+  const unlocks = batched(async (clientIds: string[]) => {
+    const current = await connection?.catch(() => undefined);
+    if (current) await serially(() => current.client.query('SELECT pg_advisory_unlock($1, hashtext(id)) FROM unnest($2::text[]) AS t(id)', [CLIENT_LOCK, clientIds]));
+    return clientIds.map(() => current?.pid);
+  });
   const unlock = async (clientId: string, pid: number) => {
     held.delete(clientId);
     const current = await connection?.catch(() => undefined);
-    if (current?.pid !== pid) return;
-    await serially(() => current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CLIENT_LOCK, clientId]));
+    // Locks of a connection that is gone were released with it.
+    if (current?.pid === pid) await unlocks(clientId);
   };
 
   return {
