@@ -126,8 +126,6 @@ export interface PostgresStoreOptions extends StoreOptions {
 export type PostgresStore = Store & {
   /** One client's turns exclusive across every instance on this database (see TurnLocks). */
   readonly locks: TurnLocks;
-  /** True when the last query reached the database. */
-  readonly reachable: boolean;
 };
 
 interface MessageRow {
@@ -188,20 +186,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   const pool = new pg.Pool({ ...settings, max: poolSize });
   // An idle connection that the server drops (restart, network) emits here; the pool replaces it on next use.
   pool.on('error', (err) => log?.warn('database connection lost', { err }));
-  let reachable = true;
-  /** Settles like `work`, remembering whether the database answered (for /health). */
-  const observe = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      const result = await work();
-      reachable = true;
-      return result;
-    } catch (err) {
-      const classified = classify(err);
-      if (classified instanceof StoreUnavailableError) reachable = false;
-      throw classified;
-    }
-  };
-  const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => observe(() => pool.query<R>(text, values));
+  const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+    pool.query<R>(text, values).catch((err: unknown) => Promise.reject(classify(err)));
   try {
     const client = await pool.connect();
     try {
@@ -218,9 +204,6 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
   return {
     locks,
-    get reachable() {
-      return reachable;
-    },
     async openSession(clientId, now) {
       const { rows } = await query<{ message_count: number }>(
         'UPDATE sessions SET last_active_at = $2 WHERE client_id = $1 RETURNING message_count',
