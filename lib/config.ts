@@ -124,7 +124,7 @@ export interface Config {
   db: string;
   /** Postgres pool connections at most. */
   dbPoolSize: number;
-  /** A Postgres query (or wait for a connection) taking longer fails with STORE_UNAVAILABLE. */
+  /** A Postgres query (or wait for a connection) taking longer fails with STORAGE_UNAVAILABLE. */
   dbQueryTimeoutMs: number;
   /** Set: multi-instance mode through this Redis. Secret when it holds a password. */
   redisUrl?: string;

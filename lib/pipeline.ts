@@ -1,5 +1,5 @@
 import type { ConversationEngine } from './engine.ts';
-import { STORE_UNAVAILABLE } from './errors.ts';
+import { isStoreUnavailable } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
 import type { Store, StoredReply } from './store.ts';
@@ -202,9 +202,9 @@ export class TurnPipeline {
       } else if (controller.signal.reason === TIMED_OUT) {
         log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
         this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
-      } else if ((err as { code?: string }).code === STORE_UNAVAILABLE) {
+      } else if (isStoreUnavailable(err)) {
         log.warn('turn failed: store unavailable', { clientId, err });
-        this.#sendFrame(clientId, errorFrame('STORE_UNAVAILABLE', { reply_to: replyTo }));
+        this.#sendFrame(clientId, errorFrame('STORAGE_UNAVAILABLE', { reply_to: replyTo }));
       } else {
         log.error('turn failed', { clientId, err });
         this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));

@@ -41,7 +41,7 @@ export const ERROR_CODES = {
   busy: 'BUSY',
   rateLimited: 'RATE_LIMITED',
   invalidTimeZone: 'INVALID_TIMEZONE',
-  storeUnavailable: 'STORE_UNAVAILABLE',
+  storageUnavailable: 'STORAGE_UNAVAILABLE',
   turnInterrupted: 'TURN_INTERRUPTED',
 } as const;
 
@@ -55,7 +55,7 @@ const ERROR_MESSAGES: Record<ErrorCode, string> = {
   BUSY: 'Too many messages are waiting for an answer. Wait for a reply, then send again.',
   RATE_LIMITED: 'Too many messages. Wait retry_after_ms milliseconds, then send again.',
   INVALID_TIMEZONE: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".',
-  STORE_UNAVAILABLE: 'The conversation store cannot be reached right now; nothing of this message was stored. Send it again shortly.',
+  STORAGE_UNAVAILABLE: 'The server cannot store conversations right now. Please try again later.',
   TURN_INTERRUPTED: 'The server answering this message stopped before it finished; nothing of it was stored. Send it again.',
 };
 

@@ -235,14 +235,14 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     assert.equal((await onB.nextOfType('bot_response', WAIT)).content, 'back together');
   });
 
-  it('answers STORE_UNAVAILABLE while Postgres is down or stalled, keeps the socket open, stores nothing, and recovers', async (t) => {
+  it('answers STORAGE_UNAVAILABLE while Postgres is down or stalled, keeps the socket open, stores nothing, and recovers', async (t) => {
     const { postgres } = services();
     const client = await connectClient(t, a.wsUrl('pg-down-1'));
     await ask(client, 'hi', 'before');
 
     await postgres.stop();
     const down = await ask(client, 'Book a call tomorrow at 9am', 'while-down');
-    assert.deepEqual([down.type, down.error_code], ['error', 'STORE_UNAVAILABLE']);
+    assert.deepEqual([down.type, down.error_code], ['error', 'STORAGE_UNAVAILABLE']);
     assert.deepEqual((await a.get<{ dependencies: unknown }>('/health')).body.dependencies, { db: 'down', redis: 'up' });
     await postgres.start();
     assert.equal((await ask(client, 'hi again', 'after-restart')).type, 'bot_response');
@@ -251,7 +251,7 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     postgres.pause();
     t.after(() => postgres.resume());
     const stalled = await ask(client, 'Book a call tomorrow at 10am', 'while-stalled');
-    assert.deepEqual([stalled.type, stalled.error_code], ['error', 'STORE_UNAVAILABLE']);
+    assert.deepEqual([stalled.type, stalled.error_code], ['error', 'STORAGE_UNAVAILABLE']);
     postgres.resume();
     assert.equal((await ask(client, 'and now?', 'after-stall')).type, 'bot_response');
     assert.equal(client.ws.readyState, client.ws.OPEN);
