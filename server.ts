@@ -54,7 +54,7 @@ async function openStore(): Promise<Store | PostgresStore> {
   if (config.db === ':memory:') return createMemoryStore(options);
   try {
     if (isPostgresUrl(config.db)) return await createPostgresStore(config.db, { ...options, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs, instanceId, log: logger });
-    return createSqliteStore(config.db, options);
+    return createSqliteStore(config.db, { ...options, logger });
   } catch (err) {
     return fail((err as Error).message);
   }

@@ -1,8 +1,7 @@
-import type { ConversationEngine } from './engine.ts';
-import { isStoreUnavailable } from './errors.ts';
+import type { ConversationEngine, EngineContext } from './engine.ts';
 import type { Logger } from './logger.ts';
 import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
-import type { Store, StoredReply } from './store.ts';
+import { isStoreUnavailable, type Store, type StoredReply } from './store.ts';
 import type { TurnLease, TurnLocks } from './turn-locks.ts';
 
 export interface TurnPipelineOptions {
@@ -18,20 +17,29 @@ export interface TurnPipelineOptions {
    * returns false when the client has none open. `onSent` reports whether the write went out.
    */
   send(clientId: string, data: string, onSent?: (err?: Error) => void): boolean;
+  /**
+   * Turns a client's calendar-feed token into the absolute URL handed to it, or undefined when there
+   * is no URL to give (then the engine gets no `ctx.calendarFeedUrl`). Asked when a turn starts, while
+   * the client is most likely connected. Default: no feed URLs.
+   */
+  feedUrl?(clientId: string): ((token: string) => string) | undefined;
   /** Several instances on one store: each turn runs under the client's cluster-wide lock. Default: none. */
   locks?: TurnLocks;
   /** Called with stored replies whose client is not connected here (it may be on another instance). */
   onUndelivered?(clientId: string, replies: StoredReply[]): void;
 }
 
-/** Queued in place of a message: take the client's lock once, to report turns an instance that died left unfinished. */
-const RECOVER = Symbol('recover interrupted turns');
-type Job = UserMessage | typeof RECOVER;
-
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
+
+/**
+ * A client's queued work: a message to answer, a deletion of its session, or (with locks) a check,
+ * under the client's lock, for turns an instance that died left unfinished.
+ */
+type Job = { message: UserMessage } | { deletion: () => Promise<void> } | { recover: true };
 
 const TIMED_OUT = Symbol('engine timed out');
 const SHUT_DOWN = Symbol('server shutting down');
+const DELETED = Symbol('session deleted');
 
 /** Rejects with the signal's reason as soon as it fires, whether or not the engine honours it. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -49,9 +57,10 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export class TurnPipeline {
   readonly #options: TurnPipelineOptions;
-  /** An entry means a turn of that client is running; the array holds the messages waiting behind it. */
+  /** An entry means a job of that client is running; the array holds the jobs waiting behind it. */
   readonly #queues = new Map<string, Job[]>();
-  readonly #running = new Set<AbortController>();
+  /** The running turn of each client that has one. */
+  readonly #running = new Map<string, AbortController>();
   #idleWaiters: Array<() => void> = [];
   #accepting = true;
   #aborted = false;
@@ -61,25 +70,46 @@ export class TurnPipeline {
   }
 
   submit(clientId: string, message: UserMessage): SubmitResult {
-    return this.#enqueue(clientId, message);
+    return this.#enqueue(clientId, { message });
   }
 
   /** With locks: answers, ahead of the client's next message, any turn of it that a dead instance left unfinished. */
   recover(clientId: string): void {
-    if (this.#options.locks) this.#enqueue(clientId, RECOVER);
+    if (this.#options.locks) this.#enqueue(clientId, { recover: true });
   }
 
-  #enqueue(clientId: string, message: Job): SubmitResult {
+  #enqueue(clientId: string, job: Job): SubmitResult {
     if (!this.#accepting) return 'closed';
     const waiting = this.#queues.get(clientId);
     if (waiting) {
       if (waiting.length >= this.#options.maxQueued) return 'busy';
-      waiting.push(message);
+      waiting.push(job);
       return 'accepted';
     }
     this.#queues.set(clientId, []);
-    void this.#runQueue(clientId, message);
+    void this.#runQueue(clientId, job);
     return 'accepted';
+  }
+
+  /**
+   * Erases the client's stored session so that no turn can bring it back. A running turn loaded the
+   * state before the deletion and would write it back, so it is aborted (its client gets
+   * SESSION_DELETED; nothing of it is stored) and the deletion runs next in the client's queue, after
+   * that turn's write if one was already under way; messages still waiting run after it, on the
+   * empty session. Resolves as the store's deleteSession does.
+   */
+  deleteSession(clientId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const job = { deletion: () => this.#options.store.deleteSession(clientId).then(resolve, reject) };
+      const waiting = this.#queues.get(clientId);
+      if (!waiting) {
+        this.#queues.set(clientId, []);
+        void this.#runQueue(clientId, job);
+        return;
+      }
+      waiting.unshift(job);
+      this.#running.get(clientId)?.abort(DELETED);
+    });
   }
 
   /**
@@ -94,7 +124,8 @@ export class TurnPipeline {
         if (err) return;
         store.markDelivered(clientId, [id]).catch((markErr: unknown) => {
           // The reply stays pending and is sent again on the next connection: a duplicate, never a loss.
-          log.warn('could not mark reply delivered', { clientId, err: markErr });
+          // An unavailable store has said so once already.
+          if (!isStoreUnavailable(markErr)) log.warn('could not mark reply delivered', { clientId, err: markErr });
         });
       });
       if (!sent) {
@@ -115,11 +146,11 @@ export class TurnPipeline {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Aborts the running turns (their engines see the signal) and drops the waiting ones. */
+  /** Aborts the running turns (their engines see the signal) and drops the waiting ones; waiting deletions still run. */
   abort(): void {
     this.stopAccepting();
     this.#aborted = true;
-    for (const controller of this.#running) controller.abort(SHUT_DOWN);
+    for (const controller of this.#running.values()) controller.abort(SHUT_DOWN);
   }
 
   get activeClients(): number {
@@ -129,8 +160,12 @@ export class TurnPipeline {
   async #runQueue(clientId: string, first: Job): Promise<void> {
     let next: Job | undefined = first;
     while (next) {
-      await (next === RECOVER ? this.#recover(clientId) : this.#runTurn(clientId, next));
-      next = this.#aborted ? undefined : this.#queues.get(clientId)?.shift();
+      if ('deletion' in next) await next.deletion();
+      else if (this.#aborted) {
+        // Dropped: shutdown aborted the running turns; waiting messages are not started.
+      } else if ('recover' in next) await this.#recover(clientId);
+      else await this.#runTurn(clientId, next.message);
+      next = this.#queues.get(clientId)?.shift();
     }
     this.#queues.delete(clientId);
     if (this.#queues.size === 0) {
@@ -177,7 +212,7 @@ export class TurnPipeline {
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(TIMED_OUT), engineTimeoutMs);
-    this.#running.add(controller);
+    this.#running.set(clientId, controller);
     let lease: TurnLease | undefined;
     try {
       lease = await this.#options.locks?.acquire(clientId, { messageId: replyTo }, controller.signal);
@@ -189,30 +224,46 @@ export class TurnPipeline {
           return this.deliver(clientId, previous);
         }
       }
-      const ctx = { clientId, signal: controller.signal, log, state: await store.loadState(clientId) };
+      const ctx: EngineContext = { clientId, signal: controller.signal, log, state: await store.loadState(clientId) };
+      const feedUrl = engine.calendar && this.#options.feedUrl?.(clientId);
+      if (feedUrl) ctx.calendarFeedUrl = async () => feedUrl(await store.calendarFeed(clientId));
+      // raceAbort listens for 'abort', which never fires again for a signal aborted while the state loaded.
+      controller.signal.throwIfAborted();
       const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
       const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
       const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
-      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state }, new Date());
+      // An abort that landed after the engine answered still wins: a deleted session must not come back.
+      controller.signal.throwIfAborted();
+      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, new Date());
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
     } catch (err) {
-      if (controller.signal.reason === SHUT_DOWN) {
-        log.info('turn aborted by shutdown', { clientId });
-      } else if (controller.signal.reason === TIMED_OUT) {
-        log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
-        this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
-      } else if (isStoreUnavailable(err)) {
-        log.warn('turn failed: store unavailable', { clientId, err });
-        this.#sendFrame(clientId, errorFrame('STORAGE_UNAVAILABLE', { reply_to: replyTo }));
-      } else {
-        log.error('turn failed', { clientId, err });
-        this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));
-      }
+      this.#reportFailure(clientId, replyTo, controller.signal.reason, err);
     } finally {
       clearTimeout(timer);
-      this.#running.delete(controller);
+      this.#running.delete(clientId);
       await this.#release(clientId, lease);
+    }
+  }
+
+  /** Answers a failed turn with the error frame its cause calls for, and logs it. */
+  #reportFailure(clientId: string, replyTo: string | undefined, abortReason: unknown, err: unknown): void {
+    const { log, engineTimeoutMs } = this.#options;
+    if (abortReason === SHUT_DOWN) {
+      log.info('turn aborted by shutdown', { clientId });
+    } else if (abortReason === DELETED) {
+      log.info('turn abandoned: session deleted', { clientId });
+      this.#sendFrame(clientId, errorFrame('SESSION_DELETED', { reply_to: replyTo }));
+    } else if (abortReason === TIMED_OUT) {
+      log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
+      this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
+    } else if (isStoreUnavailable(err)) {
+      // The store logged why, once; a line per refused turn would flood the log.
+      log.debug('turn refused: store unavailable', { clientId });
+      this.#sendFrame(clientId, errorFrame('STORAGE_UNAVAILABLE', { reply_to: replyTo }));
+    } else {
+      log.error('turn failed', { clientId, err });
+      this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));
     }
   }
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { StoreUnavailableError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { BotResponseFrame } from './protocol.ts';
-import { DEFAULT_MAX_HISTORY, type HistoryEntry, type Store, type StoreOptions, type StoredReply } from './store.ts';
+import { DEFAULT_MAX_HISTORY, newFeedToken, StoreUnavailableError, type HistoryEntry, type Store, type StoreOptions, type StoredReply } from './store.ts';
 import type { TurnLease, TurnLocks } from './turn-locks.ts';
 
 /**
@@ -40,6 +39,19 @@ const MIGRATIONS: string[] = [
      instance_id text NOT NULL,
      started_at  timestamptz NOT NULL
    );`,
+  // Items that left the engine state for good (TurnRecord.archive), and calendar-feed tokens (a feed
+  // may exist before its client ever talked, so it has no foreign key; deleteSession and sweep drop it).
+  `CREATE TABLE archive (
+     id        bigserial PRIMARY KEY,
+     client_id text NOT NULL REFERENCES sessions (client_id) ON DELETE CASCADE,
+     item      text NOT NULL
+   );
+   CREATE INDEX archive_by_client ON archive (client_id, id);
+   CREATE TABLE calendar_feeds (
+     client_id  text PRIMARY KEY,
+     token      text NOT NULL UNIQUE,
+     created_at timestamptz NOT NULL
+   );`,
 ];
 
 /** /health must answer quickly whatever the database does. */
@@ -49,7 +61,7 @@ const PING_TIMEOUT_MS = 1_000;
  * A whole turn in one statement, so one round trip and atomic without a transaction: the session row
  * (the fence: only while this instance's lock connection, pid $5, still holds the client's lock;
  * otherwise nothing is written and message_count comes back null), the user entry and the replies in
- * order (ids ascending), and the removal of the turn's in-flight record. Parent and child rows in one
+ * order (ids ascending), the archived items, and the removal of the turn's in-flight record. Parent and child rows in one
  * statement are fine: foreign keys are checked at its end.
  */
 const COMMIT_TURN = `
@@ -69,6 +81,9 @@ WITH session AS (
   FROM session, unnest($8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS m(role, content, timestamp, frame, n)
   ORDER BY m.n
   RETURNING id, role
+), archived AS (
+  INSERT INTO archive (client_id, item)
+  SELECT $1, a.item FROM session, unnest($12::text[]) WITH ORDINALITY AS a(item, n) ORDER BY a.n
 ), finished AS (
   DELETE FROM turns_in_flight WHERE client_id = $1 AND EXISTS (SELECT 1 FROM session)
 )
@@ -109,7 +124,7 @@ function classify(err: unknown): unknown {
   const unreachable =
     (code !== undefined && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) ||
     /timeout|Connection terminated|connection error|not queryable|Client was closed/i.test(message);
-  return unreachable ? new StoreUnavailableError(`database unavailable: ${message}`, err) : err;
+  return unreachable ? new StoreUnavailableError(`database unreachable: ${message}`, { cause: err }) : err;
 }
 
 export interface PostgresStoreOptions extends StoreOptions {
@@ -243,6 +258,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         rows.map((r) => r.content),
         rows.map((r) => r.timestamp),
         rows.map((r, i) => (i === 0 ? null : JSON.stringify(r))),
+        (turn.archive ?? []).map((item) => JSON.stringify(item)),
       ]);
       const { message_count: count, reply_ids: ids } = result[0]!;
       if (count === null) throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
@@ -281,14 +297,53 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         history: messages.map(historyEntry),
       };
     },
+    async loadArchive(clientId) {
+      const { rows } = await query<{ item: string }>('SELECT item FROM archive WHERE client_id = $1 ORDER BY id', [clientId]);
+      return rows.map((row) => JSON.parse(row.item) as unknown);
+    },
+    async calendarFeed(clientId) {
+      // An existing token wins: the no-op update makes RETURNING hand it back.
+      const { rows } = await query<{ token: string }>(
+        `INSERT INTO calendar_feeds (client_id, token, created_at) VALUES ($1, $2, now())
+         ON CONFLICT (client_id) DO UPDATE SET token = calendar_feeds.token RETURNING token`,
+        [clientId, newFeedToken()],
+      );
+      return rows[0]!.token;
+    },
+    async rotateCalendarFeed(clientId) {
+      const { rows } = await query<{ token: string }>(
+        `INSERT INTO calendar_feeds (client_id, token, created_at) VALUES ($1, $2, now())
+         ON CONFLICT (client_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at RETURNING token`,
+        [clientId, newFeedToken()],
+      );
+      return rows[0]!.token;
+    },
+    async revokeCalendarFeed(clientId) {
+      const { rowCount } = await query('DELETE FROM calendar_feeds WHERE client_id = $1', [clientId]);
+      return (rowCount ?? 0) > 0;
+    },
+    async findCalendarFeed(token) {
+      const { rows } = await query<{ client_id: string }>('SELECT client_id FROM calendar_feeds WHERE token = $1', [token]);
+      return rows[0]?.client_id;
+    },
     async deleteSession(clientId) {
-      const { rowCount } = await query('DELETE FROM sessions WHERE client_id = $1', [clientId]);
+      const { rowCount } = await query(
+        'WITH feed AS (DELETE FROM calendar_feeds WHERE client_id = $1) DELETE FROM sessions WHERE client_id = $1',
+        [clientId],
+      );
       return (rowCount ?? 0) > 0;
     },
     async sweep(cutoff) {
       const { rowCount } = await query('DELETE FROM sessions WHERE last_active_at < $1', [cutoff]);
+      await query(
+        'DELETE FROM calendar_feeds f WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = f.client_id)',
+        [cutoff],
+      );
       return rowCount ?? 0;
     },
+    // Postgres being unreachable is transient and never half-writes, so the store stays trustworthy;
+    // whether the database answers right now is ping()'s question (/health's dependencies).
+    health: async () => ({ ok: true }),
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StoreUnavailableError('database ping timed out')), PING_TIMEOUT_MS)));

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   invalidTimeZone: 'INVALID_TIMEZONE',
   storageUnavailable: 'STORAGE_UNAVAILABLE',
   turnInterrupted: 'TURN_INTERRUPTED',
+  sessionDeleted: 'SESSION_DELETED',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -57,6 +58,7 @@ const ERROR_MESSAGES: Record<ErrorCode, string> = {
   INVALID_TIMEZONE: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".',
   STORAGE_UNAVAILABLE: 'The server cannot store conversations right now. Please try again later.',
   TURN_INTERRUPTED: 'The server answering this message stopped before it finished; nothing of it was stored. Send it again.',
+  SESSION_DELETED: 'This conversation was erased while your message was being processed; it was not kept.',
 };
 
 /** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"). */
