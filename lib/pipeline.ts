@@ -160,7 +160,7 @@ export class TurnPipeline {
   async #runQueue(clientId: string, first: Job): Promise<void> {
     let next: Job | undefined = first;
     while (next) {
-      if ('deletion' in next) await next.deletion();
+      if ('deletion' in next) await this.#deleteUnderLock(clientId, next.deletion);
       else if (this.#aborted) {
         // Dropped: shutdown aborted the running turns; waiting messages are not started.
       } else if ('recover' in next) await this.#recover(clientId);
@@ -188,6 +188,25 @@ export class TurnPipeline {
   async #release(clientId: string, lease: TurnLease | undefined): Promise<void> {
     // The lock is also released server-side if the connection holding it drops; a failure here only logs.
     await lease?.release().catch((err: unknown) => this.#options.log.warn('could not release turn lock', { clientId, err }));
+  }
+
+  /**
+   * With locks, a deletion waits for a turn of the client running on another instance (which this
+   * instance cannot abort) and lands after it, so that turn cannot bring the session back.
+   */
+  async #deleteUnderLock(clientId: string, deletion: () => Promise<void>): Promise<void> {
+    let lease: TurnLease | undefined;
+    try {
+      lease = await this.#options.locks?.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+    } catch (err) {
+      // The deletion still runs: if the database is down it fails and says so; it must not wait forever.
+      this.#options.log.warn('could not take the client lock before deleting', { clientId, err });
+    }
+    try {
+      await deletion();
+    } finally {
+      await this.#release(clientId, lease);
+    }
   }
 
   /** Never rejects. */

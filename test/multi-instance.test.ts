@@ -265,6 +265,21 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     );
   });
 
+  it('lets a deletion on B land after the turn running on A, so the turn cannot bring the session back', async (t) => {
+    const onA = await connectClient(t, a.wsUrl('erase-1'));
+    await ask(onA, 'hi', 'e1');
+    const slow = llm.hold('erase me later');
+    onA.send(userMessage('Book lunch to erase me later tomorrow at 1pm', { message_id: 'e2' }));
+    await slow.arrived;
+    const deletion = fetch(`${b.base}/admin/sessions/erase-1`, { method: 'DELETE' });
+    // Give B time to run the deletion if nothing held it back (two round trips to it), then let A finish.
+    await Promise.race([deletion, b.get('/health').then(() => b.get('/health'))]);
+    slow.release();
+    assert.equal((await onA.nextOfType('bot_response', WAIT)).reply_to, 'e2');
+    assert.equal((await deletion).status, 200);
+    assert.equal((await a.get('/admin/sessions/erase-1')).status, 404);
+  });
+
   it('answers TURN_INTERRUPTED on another instance for a turn whose instance was killed, meetings intact', async (t) => {
     const onA = await connectClient(t, a.wsUrl('killed-1'));
     await ask(onA, 'Book a standup tomorrow at 9am', 'k1');
