@@ -219,9 +219,41 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   }
 
   const locks = createTurnLocks(settings, query, instanceId, log);
-
   return {
     locks,
+    ...turnMethods(query, locks, maxHistoryMessages, log),
+    ...adminMethods(query),
+    ...feedMethods(query),
+    // Postgres being unreachable is transient and never half-writes, so the store stays trustworthy;
+    // whether the database answers right now is ping()'s question (/health's dependencies).
+    health: async () => ({ ok: true }),
+    async ping() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StoreUnavailableError('database ping timed out')), PING_TIMEOUT_MS)));
+      try {
+        await Promise.race([query('SELECT 1'), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await locks.close();
+      await pool.end();
+    },
+  };
+}
+
+type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+type Locks = ReturnType<typeof createTurnLocks>;
+
+/** A turn's path: open the session, load the state, answer a repeated message_id, commit the turn, mark replies delivered. */
+function turnMethods(
+  query: Query,
+  locks: Locks,
+  maxHistoryMessages: number,
+  log: Logger | undefined,
+): Pick<Store, 'openSession' | 'loadState' | 'findReplies' | 'commitTurn' | 'markDelivered'> {
+  return {
     async openSession(clientId, now) {
       const { rows } = await query<{ message_count: number }>(
         'UPDATE sessions SET last_active_at = $2 WHERE client_id = $1 RETURNING message_count',
@@ -279,6 +311,12 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       if (replyIds.length === 0) return;
       await query('UPDATE messages SET delivered = true WHERE client_id = $1 AND id = ANY($2::bigint[])', [clientId, replyIds]);
     },
+  };
+}
+
+/** The operator's view of a session, its archive, erasing it and the retention sweep. */
+function adminMethods(query: Query): Pick<Store, 'getSession' | 'loadArchive' | 'deleteSession' | 'sweep'> {
+  return {
     async getSession(clientId) {
       const session = await query<{ created_at: Date; last_active_at: Date; state: string | null }>(
         'SELECT created_at, last_active_at, state FROM sessions WHERE client_id = $1',
@@ -304,6 +342,27 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       const { rows } = await query<{ item: string }>('SELECT item FROM archive WHERE client_id = $1 ORDER BY id', [clientId]);
       return rows.map((row) => JSON.parse(row.item) as unknown);
     },
+    async deleteSession(clientId) {
+      const { rowCount } = await query(
+        'WITH feed AS (DELETE FROM calendar_feeds WHERE client_id = $1) DELETE FROM sessions WHERE client_id = $1',
+        [clientId],
+      );
+      return (rowCount ?? 0) > 0;
+    },
+    async sweep(cutoff) {
+      const { rowCount } = await query('DELETE FROM sessions WHERE last_active_at < $1', [cutoff]);
+      await query(
+        'DELETE FROM calendar_feeds f WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = f.client_id)',
+        [cutoff],
+      );
+      return rowCount ?? 0;
+    },
+  };
+}
+
+/** Calendar-feed tokens: one per client, made on first use, rotated or revoked on request. */
+function feedMethods(query: Query): Pick<Store, 'calendarFeed' | 'rotateCalendarFeed' | 'revokeCalendarFeed' | 'findCalendarFeed'> {
+  return {
     async calendarFeed(clientId) {
       // An existing token wins: the no-op update makes RETURNING hand it back.
       const { rows } = await query<{ token: string }>(
@@ -328,37 +387,6 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     async findCalendarFeed(token) {
       const { rows } = await query<{ client_id: string }>('SELECT client_id FROM calendar_feeds WHERE token = $1', [token]);
       return rows[0]?.client_id;
-    },
-    async deleteSession(clientId) {
-      const { rowCount } = await query(
-        'WITH feed AS (DELETE FROM calendar_feeds WHERE client_id = $1) DELETE FROM sessions WHERE client_id = $1',
-        [clientId],
-      );
-      return (rowCount ?? 0) > 0;
-    },
-    async sweep(cutoff) {
-      const { rowCount } = await query('DELETE FROM sessions WHERE last_active_at < $1', [cutoff]);
-      await query(
-        'DELETE FROM calendar_feeds f WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = f.client_id)',
-        [cutoff],
-      );
-      return rowCount ?? 0;
-    },
-    // Postgres being unreachable is transient and never half-writes, so the store stays trustworthy;
-    // whether the database answers right now is ping()'s question (/health's dependencies).
-    health: async () => ({ ok: true }),
-    async ping() {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StoreUnavailableError('database ping timed out')), PING_TIMEOUT_MS)));
-      try {
-        await Promise.race([query('SELECT 1'), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    async close() {
-      await locks.close();
-      await pool.end();
     },
   };
 }
@@ -391,7 +419,15 @@ function batched<T>(run: (keys: string[]) => Promise<T[]>): (key: string) => Pro
     });
 }
 
-type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+/** Runs each piece of work after the one before it has settled, whatever its outcome. */
+function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const result = tail.then(work, work);
+    tail = result.catch(() => {});
+    return result;
+  };
+}
 
 /** First and longest waits between tries for a lock another instance holds. */
 const LOCK_RETRY_MS = { first: 10, max: 250 };
@@ -416,24 +452,83 @@ function createTurnLocks(
   committed(clientId: string): void;
   close(): Promise<void>;
 } {
-  let connection: Promise<{ client: pg.Client; pid: number }> | undefined;
   /** Clients whose lock this instance holds: the lock connection's pid, and whether a turns_in_flight row is ours to remove. */
   const held = new Map<string, { pid: number; recorded: boolean }>();
   // This process, not just its instanceId: a restarted instance keeps its name but must still
   // report the turns its previous process left unfinished.
   const incarnation = `${instanceId}#${randomUUID().slice(0, 8)}`;
-  // One query at a time on the lock connection (pg's own queueing of concurrent queries is deprecated).
-  let tail: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = tail.then(work, work);
-    tail = result.catch(() => {});
-    return result;
+  const lockConnection = createLockConnection(settings, log, () => held.size);
+  const unlock = async (clientId: string, pid: number) => {
+    held.delete(clientId);
+    await lockConnection.unlock(clientId, pid);
   };
+
+  return {
+    holder: (clientId) => held.get(clientId)?.pid,
+    committed(clientId) {
+      const entry = held.get(clientId);
+      if (entry) entry.recorded = false;
+    },
+    async acquire(clientId, turn, signal): Promise<TurnLease> {
+      const pid = await lockConnection.lock(clientId, signal);
+      const entry = { pid, recorded: turn !== undefined };
+      held.set(clientId, entry);
+      try {
+        const interrupted = await recordTurn(query, clientId, turn, incarnation);
+        return {
+          interrupted,
+          release: async () => {
+            try {
+              if (entry.recorded) await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, incarnation]);
+            } finally {
+              await unlock(clientId, pid);
+            }
+          },
+        };
+      } catch (err) {
+        await unlock(clientId, pid).catch(() => {});
+        throw err;
+      }
+    },
+    close: () => lockConnection.close(),
+  };
+}
+
+/**
+ * Holding the client's lock, a leftover turns_in_flight record is from a process that died mid-turn,
+ * or one of ours whose turn was answered (with an error) but whose record could not be removed then.
+ * With a turn, ours replaces it in the same statement (every CTE sees the table as it was before);
+ * without, the record is only collected. Returns the turns another process left unfinished.
+ */
+async function recordTurn(query: Query, clientId: string, turn: { messageId?: string } | undefined, incarnation: string): Promise<TurnLease['interrupted']> {
+  const { rows } = turn
+    ? await query<{ message_id: string | null; instance_id: string }>(
+        `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
+         recorded AS (
+           INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())
+           ON CONFLICT (client_id) DO UPDATE SET message_id = excluded.message_id, instance_id = excluded.instance_id, started_at = excluded.started_at)
+         SELECT message_id, instance_id FROM previous`,
+        [clientId, turn.messageId ?? null, incarnation],
+      )
+    : await query<{ message_id: string | null; instance_id: string }>('DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id', [
+        clientId,
+      ]);
+  return rows.filter((r) => r.instance_id !== incarnation).map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
+}
+
+/**
+ * The one connection that holds every client lock of this instance, opened on first use and again
+ * after it is lost (its locks then went with it, and the commits of those clients fail their fence).
+ */
+function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined, heldLocks: () => number) {
+  let connection: Promise<{ client: pg.Client; pid: number }> | undefined;
+  // One query at a time on the lock connection (pg's own queueing of concurrent queries is deprecated).
+  const serially = oneAtATime();
   const connect = () => {
     connection ??= (async () => {
       const client = new pg.Client(settings);
       client.on('error', (err) => {
-        log?.warn('lock connection lost', { err, heldLocks: held.size });
+        log?.warn('lock connection lost', { err, heldLocks: heldLocks() });
         // Every lock it held is gone server-side; commits of those clients now fail their fence check.
         connection = undefined;
       });
@@ -476,67 +571,27 @@ function createTurnLocks(
     if (current) await serially(() => current.client.query('SELECT pg_advisory_unlock($1, hashtext(id)) FROM unnest($2::text[]) AS t(id)', [CLIENT_LOCK, clientIds]));
     return clientIds.map(() => current?.pid);
   });
-  const unlock = async (clientId: string, pid: number) => {
-    held.delete(clientId);
-    const current = await connection?.catch(() => undefined);
-    // Locks of a connection that is gone were released with it.
-    if (current?.pid === pid) await unlocks(clientId);
-  };
 
   return {
-    holder: (clientId) => held.get(clientId)?.pid,
-    committed(clientId) {
-      const entry = held.get(clientId);
-      if (entry) entry.recorded = false;
-    },
-    async acquire(clientId, turn, signal): Promise<TurnLease> {
-      let pid: number | undefined;
+    /** Waits until the client's lock is this connection's; resolves with its backend pid. Rejects when `signal` fires first. */
+    async lock(clientId: string, signal: AbortSignal): Promise<number> {
       for (let wait = LOCK_RETRY_MS.first; ; wait = Math.min(wait * 2, LOCK_RETRY_MS.max)) {
         signal.throwIfAborted();
-        pid = await tryLock(clientId);
-        if (pid !== undefined) break;
+        const pid = await tryLock(clientId);
+        if (pid !== undefined) return pid;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
           signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
         });
       }
-      const entry = { pid, recorded: turn !== undefined };
-      held.set(clientId, entry);
-      try {
-        // Holding the lock, a leftover record is from a process that died mid-turn, or one of ours
-        // whose turn was answered (with an error) but whose record could not be removed then. With a
-        // turn, ours replaces it in the same statement (every CTE sees the table as it was before).
-        const { rows } = turn
-          ? await query<{ message_id: string | null; instance_id: string }>(
-              `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
-               recorded AS (
-                 INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())
-                 ON CONFLICT (client_id) DO UPDATE SET message_id = excluded.message_id, instance_id = excluded.instance_id, started_at = excluded.started_at)
-               SELECT message_id, instance_id FROM previous`,
-              [clientId, turn.messageId ?? null, incarnation],
-            )
-          : await query<{ message_id: string | null; instance_id: string }>('DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id', [
-              clientId,
-            ]);
-        const interrupted = rows
-          .filter((r) => r.instance_id !== incarnation)
-          .map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
-        return {
-          interrupted,
-          release: async () => {
-            try {
-              if (entry.recorded) await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, incarnation]);
-            } finally {
-              await unlock(clientId, pid);
-            }
-          },
-        };
-      } catch (err) {
-        await unlock(clientId, pid).catch(() => {});
-        throw err;
-      }
     },
-    async close() {
+    /** Releases the client's lock if the connection that took it (`pid`) is still this one. */
+    async unlock(clientId: string, pid: number): Promise<void> {
+      const current = await connection?.catch(() => undefined);
+      // Locks of a connection that is gone were released with it.
+      if (current?.pid === pid) await unlocks(clientId);
+    },
+    async close(): Promise<void> {
       const current = await connection?.catch(() => undefined);
       connection = undefined;
       await current?.client.end();
