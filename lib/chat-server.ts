@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import { Admission } from './admission.ts';
 import { createAdminGuard } from './auth.ts';
 import { createClientAddress } from './client-address.ts';
+import { createLocalCluster, type Cluster } from './cluster/cluster.ts';
 import { ConnectionManager, type ConnectionSnapshot } from './connection-manager.ts';
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
 import { HttpError, refuseHandshake, sendHttpError } from './errors.ts';
@@ -22,7 +23,7 @@ import { createWebUi } from './web-ui.ts';
 
 export type { ChatServerOptions } from './options.ts';
 
-/** A read-only view of who is connected. */
+/** A read-only view of who is connected to this instance. */
 export interface ConnectionsView {
   readonly size: number;
   ids(): string[];
@@ -45,7 +46,10 @@ export interface ChatServer {
    * if it went out. Not stored: a client that is not connected does not get it later.
    */
   send(clientId: string, content: string, metadata?: Record<string, unknown>): boolean;
-  /** Sends a `bot_response` with `metadata.broadcast = true` to every connected client; returns how many it went to. */
+  /**
+   * Sends a `bot_response` with `metadata.broadcast = true` to every client connected to this
+   * instance; returns how many it went to. (POST /admin/broadcast reaches every instance of a cluster.)
+   */
   broadcast(content: string, metadata?: Record<string, unknown>): number;
   /** Binds the standalone server and starts the timers. Defaults: port 8000, host 0.0.0.0; port 0 picks a free port. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
@@ -70,9 +74,12 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   let closed = false;
   const isClosing = () => closing !== undefined;
   const engineRoutes = opts.routes.engine && engine.routes ? engine.routes({ store, log, publicUrl: (req, path) => publicOrigin(req) + opts.basePath + path }) : [];
-  const pipeline = createPipeline(opts, engine, store, connections, servesFeeds(engineRoutes));
+  const cluster = opts.cluster ?? createLocalCluster();
+  const pipeline = createPipeline(opts, engine, store, connections, cluster, servesFeeds(engineRoutes));
+  joinCluster(cluster, connections, pipeline);
   const clientAddress = createClientAddress(opts.trustProxy);
-  const sessionDeps = { connections, pipeline, store, log, schema: inboundSchema(opts.maxContentChars), rateLimit: opts.rateLimit, ...callbacks(opts) };
+  const schema = inboundSchema(opts.maxContentChars);
+  const sessionDeps = { connections, pipeline, store, cluster, log, schema, rateLimit: opts.rateLimit, ...callbacks(opts) };
   const admission = new Admission({
     ...opts,
     log,
@@ -81,19 +88,13 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     isConnected: (clientId) => connections.has(clientId),
     onAccepted: (ws, handshake) => startSession(ws, handshake, sessionDeps),
   });
-  const background = new Background({ ...opts, connections, store, log, onTick: () => admission.prune() });
-  const broadcast = (content: string, metadata?: Record<string, unknown>) =>
-    // Serialized once for every recipient; a per-client session_id would cost one stringify each.
-    connections.broadcast(JSON.stringify(botResponseFrame({ content, metadata: { ...metadata, broadcast: true } })));
+  const background = new Background({ ...opts, connections, store, cluster, log, onTick: () => admission.prune() });
+  const routeParts = { connections, cluster, store, isClosing, serverInfo: opts.serverInfo, startedAt: Date.now(), maxBodyBytes: opts.maxBodyBytes };
   const own = createRoutes({
-    connections,
-    store,
+    ...routeParts,
+    dependencies: () => dependencies(store, cluster),
     deleteSession: (clientId) => pipeline.deleteSession(clientId),
-    broadcast: (content) => broadcast(content),
-    isClosing,
-    serverInfo: opts.serverInfo,
-    startedAt: Date.now(),
-    maxBodyBytes: opts.maxBodyBytes,
+    broadcast: (content) => cluster.broadcast(broadcastFrame(content)),
   });
   const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
   const route = createRouter([...own.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute], {
@@ -121,7 +122,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     handleUpgrade,
     send: (clientId, content, metadata) =>
       sendNow(connections, clientId, JSON.stringify(botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId }))),
-    broadcast,
+    broadcast: (content, metadata) => connections.broadcast(broadcastFrame(content, metadata)),
     async listen(port = 8000, host = '0.0.0.0') {
       const address = await listen(httpServer, port, host);
       background.start();
@@ -145,13 +146,23 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
  * The turn queue. Its frames go to the client's current connection, whichever socket that is now;
  * while that connection is still being greeted they are parked, so connection_established goes first.
  */
-function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store: Store, connections: ConnectionManager<WebSocket>, feeds: boolean): TurnPipeline {
+function createPipeline(
+  opts: ResolvedOptions,
+  engine: ConversationEngine,
+  store: Store,
+  connections: ConnectionManager<WebSocket>,
+  cluster: Cluster,
+  feeds: boolean,
+): TurnPipeline {
   return new TurnPipeline({
     engine,
     store,
     log: opts.logger,
     maxQueued: opts.maxQueuedMessages,
     engineTimeoutMs: opts.engineTimeoutMs,
+    ...(opts.turnLocks ? { locks: opts.turnLocks } : {}),
+    // A reply whose client is not connected here may be wanted by the instance it moved to.
+    onUndelivered: (clientId, replies) => cluster.forward(clientId, replies),
     send: (clientId, data, onSent) => {
       const connection = connections.get(clientId);
       if (connection === undefined) return false;
@@ -165,6 +176,31 @@ function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store
     },
     events: opts,
   });
+}
+
+/** Lets the other instances reach this one's clients: broadcasts, connection views, replies whose client moved here. */
+function joinCluster(cluster: Cluster, connections: ConnectionManager<WebSocket>, pipeline: TurnPipeline): void {
+  cluster.attach({
+    broadcast: (data) => connections.broadcast(data),
+    snapshot: () => connections.snapshot(),
+    // Never forwarded again, so two instances never pass a reply back and forth.
+    deliver: (clientId, replies) => pipeline.deliver(clientId, replies, { forward: false }),
+  });
+}
+
+/** A broadcast bot_response, serialized once for every recipient (a per-client session_id would cost one stringify each). */
+function broadcastFrame(content: string, metadata?: Record<string, unknown>): string {
+  return JSON.stringify(botResponseFrame({ content, metadata: { ...metadata, broadcast: true } }));
+}
+
+/** /health's `dependencies`: "db" whether the database answers now, "redis" whether the cluster's Redis does (in multi-instance mode). */
+async function dependencies(store: Store, cluster: Cluster): Promise<Record<string, 'up' | 'down'>> {
+  // ping: is the database reachable now; health: can the store still be trusted at all.
+  const reachable = store.ping ? await store.ping().then(() => true, () => false) : (await store.health()).ok;
+  const status: Record<string, 'up' | 'down'> = { db: reachable ? 'up' : 'down' };
+  const redis = cluster.health();
+  if (redis) status.redis = redis;
+  return status;
 }
 
 /** True when one of the engine's routes answers calendar-feed addresses, so turns may hand them out. */

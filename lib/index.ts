@@ -1,7 +1,7 @@
 export { createChatServer } from './chat-server.ts';
 export type { ChatServer, ConnectionsView } from './chat-server.ts';
 export type { ConnectionSnapshot } from './connection-manager.ts';
-export { LIMITS, RATE_LIMITS } from './options.ts';
+export { LIMITS, POSTGRES_LIMITS, RATE_LIMITS } from './options.ts';
 export type { ChatServerOptions, Limit, RateLimit, RouteName, ServerInfo, TurnEvents, TurnInfo } from './options.ts';
 export type { TurnFailure } from './pipeline.ts';
 export type { TrustProxy } from './client-address.ts';
@@ -17,6 +17,13 @@ export type { BotResponseFrame, ErrorFrame, InboundFrame, InboundSchema, IssueDe
 export { createMemoryStore, StoreUnavailableError } from './store.ts';
 export type { HistoryEntry, SessionOpened, SessionSummary, Store, StoredReply, StoreHealth, StoreOptions, TurnRecord } from './store.ts';
 export { createSqliteStore } from './sqlite-store.ts';
+export { createPostgresStore, redactUrl } from './postgres-store.ts';
+export type { PostgresStore, PostgresStoreOptions } from './postgres-store.ts';
+export type { TurnLease, TurnLocks } from './turn-locks.ts';
+export { createLocalCluster } from './cluster/cluster.ts';
+export type { Claim, Cluster, ClusterConnections, LocalNode } from './cluster/cluster.ts';
+export { createRedisCluster } from './cluster/redis-cluster.ts';
+export type { RedisCluster, RedisClusterOptions } from './cluster/redis-cluster.ts';
 export type { SqliteStoreOptions } from './sqlite-store.ts';
 export { createMeetingAssistantEngine as createMeetingAssistant } from './engines/meeting/routes.ts';
 export type { RenderCalendar } from './engines/meeting/routes.ts';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
+import type { Cluster } from './cluster/cluster.ts';
 import type { ConnectionManager } from './connection-manager.ts';
 import { HttpError, sendHttpError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -186,12 +187,17 @@ export const upgradeRequiredRoute: Route = {
 };
 
 export interface RouteDeps {
-  connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot'>;
+  /** This instance's sockets (for /health, a local liveness check). */
+  connections: Pick<ConnectionManager, 'size'>;
+  /** Every instance's clients (for /health/clients and /admin/connections); this instance alone without a cluster. */
+  cluster: Pick<Cluster, 'instanceId' | 'connections'>;
+  /** The shared services this instance depends on: "db", and "redis" in multi-instance mode. */
+  dependencies(): Promise<Record<string, 'up' | 'down'>>;
   store: Store;
   /** Erases a session so that no running turn can bring it back (TurnPipeline.deleteSession). */
   deleteSession(clientId: string): Promise<boolean>;
-  /** Sends a broadcast bot_response to every connected client; returns how many it went to. */
-  broadcast(content: string): number;
+  /** Sends a broadcast bot_response to every connected client of every instance; resolves with how many it went to. */
+  broadcast(content: string): Promise<number>;
   isClosing(): boolean;
   serverInfo: ServerInfo;
   startedAt: number;
@@ -225,14 +231,14 @@ export function publicOrigin(req: IncomingMessage): string {
 
 /** The server's REST surface: health for load balancers, and the admin routes. */
 export function createRoutes(deps: RouteDeps): NamedRoute[] {
-  const { connections, store } = deps;
-  const timestamp = () => new Date().toISOString();
-  const noSession = () => new HttpError('SESSION_NOT_FOUND');
-  const findSession = async (id: string) => {
-    const session = isValidClientId(id) ? await store.getSession(id) : undefined;
-    if (!session) throw noSession();
-    return session;
-  };
+  return [...healthRoutes(deps), ...adminRoutes(deps)];
+}
+
+const timestamp = () => new Date().toISOString();
+
+/** /health, this instance's liveness (with its dependencies), and /health/clients, the whole cluster's clients. */
+function healthRoutes(deps: RouteDeps): NamedRoute[] {
+  const { connections, cluster, store } = deps;
   /** 'shutting_down', 'unhealthy' (with the store's reason) or 'healthy'. */
   const status = async (): Promise<{ status: string; reason?: string }> => {
     if (deps.isClosing()) return { status: 'shutting_down' };
@@ -246,7 +252,8 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
       methods: {
         GET: async () => {
           const current = await status();
-          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), active_connections: connections.size } };
+          const local = { active_connections: connections.size, instance: cluster.instanceId, dependencies: await deps.dependencies() };
+          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), ...local } };
         },
       },
     },
@@ -255,26 +262,37 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
       path: /^\/health\/clients$/,
       privileged: true,
       methods: {
-        GET: async () => ({
-          body: {
-            ...(await status()),
-            timestamp: timestamp(),
-            active_connections: connections.size,
-            active_clients: connections.ids(),
-            server_info: {
-              ...deps.serverInfo,
-              uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
-            },
-          },
-        }),
+        GET: async () => {
+          const { clients, instances } = await cluster.connections();
+          const byInstance: Record<string, string[]> = Object.fromEntries(instances.map((instance) => [instance, []]));
+          for (const [id, { instance }] of Object.entries(clients)) (byInstance[instance] ??= []).push(id);
+          const uptime = { uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000) };
+          const counts = { active_connections: Object.keys(clients).length, active_clients: Object.keys(clients), instances: byInstance };
+          return { body: { ...(await status()), timestamp: timestamp(), ...counts, server_info: { ...deps.serverInfo, ...uptime } } };
+        },
       },
     },
+  ];
+}
+
+/** The privileged routes: every instance's connections, a broadcast to them all, and one stored session. */
+function adminRoutes(deps: RouteDeps): NamedRoute[] {
+  const noSession = () => new HttpError('SESSION_NOT_FOUND');
+  const findSession = async (id: string) => {
+    const session = isValidClientId(id) ? await deps.store.getSession(id) : undefined;
+    if (!session) throw noSession();
+    return session;
+  };
+  return [
     {
       name: 'connections',
       path: /^\/admin\/connections$/,
       privileged: true,
       methods: {
-        GET: () => ({ body: { active_connections: connections.size, clients: connections.snapshot(), timestamp: timestamp() } }),
+        GET: async () => {
+          const { clients, instances } = await deps.cluster.connections();
+          return { body: { active_connections: Object.keys(clients).length, clients, instances, timestamp: timestamp() } };
+        },
       },
     },
     {
@@ -285,7 +303,7 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
         POST: async (req) => {
           const body = await readJsonBody(req, deps.maxBodyBytes);
           const { content } = parseBody(BroadcastSchema, body, 'content must be a non-empty string');
-          const sent = deps.broadcast(content);
+          const sent = await deps.broadcast(content);
           return { body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() } };
         },
       },

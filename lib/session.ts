@@ -1,4 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
+import type { Cluster } from './cluster/cluster.ts';
 import type { ClientConnection, ConnectionManager } from './connection-manager.ts';
 import { guard } from './guard.ts';
 import type { Logger } from './logger.ts';
@@ -32,6 +33,8 @@ export interface SessionDeps {
   connections: ConnectionManager<WebSocket>;
   pipeline: TurnPipeline;
   store: Store;
+  /** Newest connection wins across instances: a newer one elsewhere closes this one with 4000. */
+  cluster: Pick<Cluster, 'claim'>;
   log: Logger;
   schema: InboundSchema;
   rateLimit: RateLimit;
@@ -77,9 +80,14 @@ function register(ws: WebSocket, clientId: string, deps: SessionDeps): ClientCon
   ws.on('pong', () => {
     connection.alive = true;
   });
+  const claim = deps.cluster.claim(clientId, () => {
+    log.info('connection replaced on another instance', { clientId });
+    ws.close(CLOSE_CODES.replaced, CLOSE_REASONS.replaced);
+  });
   ws.on('close', (code) =>
     guard(
       () => {
+        claim.release();
         connections.remove(connection);
         log.info('client disconnected', {
           clientId,
@@ -117,6 +125,8 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
     send(systemFrame('connection_established', { metadata: { resumed: session.resumed, messages: session.messages, pending: session.pending.length } }));
     if (!zoneOk) send(errorFrame('INVALID_TIMEZONE'));
     deps.pipeline.deliver(clientId, session.pending);
+    // Ahead of the client's first message: a turn of it that an instance died in gets TURN_INTERRUPTED.
+    deps.pipeline.recover(clientId);
   } else {
     send(systemFrame('connection_established'));
     send(errorFrame(session));
