@@ -133,7 +133,8 @@ function el(tag, props = {}, children = []) {
 const STATUS_LABEL = { draft: 'Draft', proposed: 'Proposed', confirmed: 'Booked', cancelled: 'Cancelled' };
 
 function meetingCard(meeting, proposed) {
-  const status = proposed && meeting.status !== 'draft' ? 'proposed' : meeting.status;
+  // A change waiting for a yes: a booked meeting (it has an id) with new times, or one about to be cancelled.
+  const status = proposed && (meeting.id || meeting.status !== 'draft') ? 'proposed' : meeting.status;
   const who = meeting.participants?.length ? el('p', { class: 'who', text: `With ${meeting.participants.join(', ')}` }) : null;
   const where = meeting.location ? el('p', { class: 'where', text: meeting.location }) : null;
   return el('article', { class: `card status-${status}`, 'aria-label': `${STATUS_LABEL[status] ?? status}: ${meeting.title}` }, [
