@@ -45,7 +45,7 @@ function openStore(): Store {
   const options = { maxHistoryMessages: config.maxHistoryMessages };
   if (config.db === ':memory:') return createMemoryStore(options);
   try {
-    return createSqliteStore(config.db, options);
+    return createSqliteStore(config.db, { ...options, logger });
   } catch (err) {
     return fail((err as Error).message);
   }

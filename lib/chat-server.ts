@@ -10,11 +10,11 @@ import { ConnectionManager, type ClientConnection, type ConnectionSnapshot } fro
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { TurnPipeline } from './pipeline.ts';
-import { CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, isValidTimeZone, systemFrame, userMessageSchema } from './protocol.ts';
+import { CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, isValidClientId, isValidTimeZone, systemFrame, userMessageSchema, type ErrorCode } from './protocol.ts';
 import { AddressLimits } from './rate-limit.ts';
-import { createRouter, createRoutes, notFound, type ServerInfo } from './routes.ts';
+import { calendarFeedUrl, createRouter, createRoutes, notFound, publicOrigin, type ServerInfo } from './routes.ts';
 import { attachSession, type RateLimit } from './session.ts';
-import { createMemoryStore, type SessionOpened, type Store } from './store.ts';
+import { createMemoryStore, isStoreUnavailable, type SessionOpened, type Store } from './store.ts';
 
 export interface ChatServerOptions {
   /** Answers user messages. Default: the echo engine. */
@@ -208,19 +208,31 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     // unless the server picks one of the offered protocols; pick `bearer`, never the token.
     handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
   });
-  /** Connections registered but not yet sent connection_established (openSession is an async gap). */
-  const opening = new WeakSet<ClientConnection<WebSocket>>();
+  /**
+   * Frames for connections registered but not yet sent connection_established (openSession is an
+   * async gap), parked so that connection_established goes first; sent, with their onSent, right after it.
+   */
+  const opening = new WeakMap<ClientConnection<WebSocket>, Array<[data: string, onSent?: (err?: Error) => void]>>();
+  /** The scheme and host each connection's upgrade came in on, for the URLs its turns hand out. */
+  const origins = new WeakMap<ClientConnection<WebSocket>, string>();
   const pipeline = new TurnPipeline({
     engine,
     store,
     log,
     maxQueued: opts.maxQueuedMessages,
     engineTimeoutMs: opts.engineTimeoutMs,
-    // Held back while the client's connection is still opening, so connection_established goes first;
-    // a reply held back stays pending in the store, and the opening connection delivers it.
     send: (clientId, data, onSent) => {
       const connection = connections.get(clientId);
-      return connection !== undefined && !opening.has(connection) && connections.sendTo(connection, data, onSent);
+      if (connection === undefined) return false;
+      const parked = opening.get(connection);
+      if (!parked) return connections.sendTo(connection, data, onSent);
+      parked.push([data, onSent]);
+      return true;
+    },
+    feedUrl: (clientId) => {
+      const connection = connections.get(clientId);
+      const origin = connection && origins.get(connection);
+      return origin === undefined ? undefined : (token) => calendarFeedUrl(origin, token);
     },
   });
   let closing: Promise<void> | undefined;
@@ -229,6 +241,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     createRoutes({
       connections,
       store,
+      deleteSession: (clientId) => pipeline.deleteSession(clientId),
       engine,
       isClosing: () => closing !== undefined,
       serverInfo: opts.serverInfo ?? packageInfo(),
@@ -240,7 +253,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   if (opts.adminToken === undefined) log.warn('ADMIN_TOKEN not set: admin routes answer loopback callers only');
   if (opts.authSecret !== undefined && opts.authSecret.length < 32) log.warn('AUTH_SECRET is shorter than 32 characters; HS256 wants at least 256 bits');
 
-  function onConnection(ws: WebSocket, clientId: string, remoteAddress: string, requestedZone: string | null): void {
+  function onConnection(ws: WebSocket, clientId: string, remoteAddress: string, requestedZone: string | null, origin: string): void {
     ws.on('error', (err) => log.warn('socket error', { clientId, err }));
     // Browsers never see the status of a refused handshake, so a bad id is accepted and closed with a reason.
     if (!isValidClientId(clientId)) {
@@ -253,6 +266,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       log.info('connection replaced', { clientId });
       replaced.socket.close(CLOSE_CODES.replaced, CLOSE_REASONS.replaced);
     }
+    origins.set(connection, origin);
     ws.on('pong', () => {
       connection.alive = true;
     });
@@ -268,19 +282,20 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     });
     // No frame is read until connection_established has gone out, so nothing overtakes it.
     ws.pause();
-    opening.add(connection);
+    opening.set(connection, []);
     void store.openSession(clientId, new Date()).then(
       (session) => established(connection, remoteAddress, requestedZone, session),
       (err: unknown) => {
-        log.error('session could not be opened', { clientId, err });
-        established(connection, remoteAddress, requestedZone);
+        if (!isStoreUnavailable(err)) log.error('session could not be opened', { clientId, err });
+        established(connection, remoteAddress, requestedZone, isStoreUnavailable(err) ? 'STORAGE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR');
       },
     );
   }
 
-  /** Finishes a connection once its session is open; `session` is undefined when the store failed. */
-  function established(connection: ClientConnection<WebSocket>, remoteAddress: string, requestedZone: string | null, session?: SessionOpened): void {
+  /** Finishes a connection once its session is open, or with the error code the store's failure calls for. */
+  function established(connection: ClientConnection<WebSocket>, remoteAddress: string, requestedZone: string | null, session: SessionOpened | ErrorCode): void {
     const { clientId, socket: ws } = connection;
+    const parked = opening.get(connection) ?? [];
     opening.delete(connection);
     // The socket may have closed, or been replaced by a newer one of the same client, while the store
     // answered; it is resumed all the same so that its closing handshake can finish.
@@ -298,14 +313,19 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       send,
       ...(requestedZone !== null && zoneOk ? { timeZone: requestedZone } : {}),
     });
-    if (session) {
+    if (typeof session === 'object') {
       const metadata = { resumed: session.resumed, messages: session.messages, pending: session.pending.length };
       send(JSON.stringify(systemFrame('connection_established', { metadata })));
       if (!zoneOk) send(JSON.stringify(errorFrame('INVALID_TIMEZONE')));
       pipeline.deliver(clientId, session.pending);
     } else {
       send(JSON.stringify(systemFrame('connection_established')));
-      send(JSON.stringify(errorFrame('INTERNAL_SERVER_ERROR')));
+      send(JSON.stringify(errorFrame(session)));
+    }
+    // A reply committed before the store's read and delivered during the gap is in both lists; send it once.
+    const delivered = new Set(typeof session === 'object' ? session.pending.map((reply) => JSON.stringify(reply.frame)) : []);
+    for (const [data, onSent] of parked) {
+      if (!delivered.has(data)) connections.sendTo(connection, data, onSent);
     }
     ws.resume();
     log.info('client connected', { clientId, remoteAddress });
@@ -358,13 +378,14 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
    * all) alive for the life of the connection.
    */
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, client: Handshake): void {
+    const origin = publicOrigin(req);
     wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('error', onSocketError);
-      accept(ws, client);
+      accept(ws, client, origin);
     });
   }
 
-  function accept(ws: WebSocket, { clientId, remoteAddress, zone, auth }: Handshake): void {
+  function accept(ws: WebSocket, { clientId, remoteAddress, zone, auth }: Handshake, origin: string): void {
     addressLimits.opened(remoteAddress);
     ws.once('close', () => addressLimits.closed(remoteAddress));
     if (!auth.ok) {
@@ -374,7 +395,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
       ws.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized);
       return;
     }
-    onConnection(ws, clientId, remoteAddress, zone);
+    onConnection(ws, clientId, remoteAddress, zone, origin);
   }
 
   const httpServer = createServer(

@@ -1,7 +1,7 @@
-import type { ConversationEngine } from './engine.ts';
+import type { ConversationEngine, EngineContext } from './engine.ts';
 import type { Logger } from './logger.ts';
 import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
-import type { Store, StoredReply } from './store.ts';
+import { isStoreUnavailable, type Store, type StoredReply } from './store.ts';
 
 export interface TurnPipelineOptions {
   engine: ConversationEngine;
@@ -16,12 +16,22 @@ export interface TurnPipelineOptions {
    * returns false when the client has none open. `onSent` reports whether the write went out.
    */
   send(clientId: string, data: string, onSent?: (err?: Error) => void): boolean;
+  /**
+   * Turns a client's calendar-feed token into the absolute URL handed to it, or undefined when there
+   * is no URL to give (then the engine gets no `ctx.calendarFeedUrl`). Asked when a turn starts, while
+   * the client is most likely connected. Default: no feed URLs.
+   */
+  feedUrl?(clientId: string): ((token: string) => string) | undefined;
 }
 
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
 
+/** A client's queued work: a message to answer, or a deletion of its session. */
+type Job = { message: UserMessage } | { deletion: () => Promise<void> };
+
 const TIMED_OUT = Symbol('engine timed out');
 const SHUT_DOWN = Symbol('server shutting down');
+const DELETED = Symbol('session deleted');
 
 /** Rejects with the signal's reason as soon as it fires, whether or not the engine honours it. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -39,9 +49,10 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export class TurnPipeline {
   readonly #options: TurnPipelineOptions;
-  /** An entry means a turn of that client is running; the array holds the messages waiting behind it. */
-  readonly #queues = new Map<string, UserMessage[]>();
-  readonly #running = new Set<AbortController>();
+  /** An entry means a job of that client is running; the array holds the jobs waiting behind it. */
+  readonly #queues = new Map<string, Job[]>();
+  /** The running turn of each client that has one. */
+  readonly #running = new Map<string, AbortController>();
   #idleWaiters: Array<() => void> = [];
   #accepting = true;
   #aborted = false;
@@ -55,12 +66,33 @@ export class TurnPipeline {
     const waiting = this.#queues.get(clientId);
     if (waiting) {
       if (waiting.length >= this.#options.maxQueued) return 'busy';
-      waiting.push(message);
+      waiting.push({ message });
       return 'accepted';
     }
     this.#queues.set(clientId, []);
-    void this.#runQueue(clientId, message);
+    void this.#runQueue(clientId, { message });
     return 'accepted';
+  }
+
+  /**
+   * Erases the client's stored session so that no turn can bring it back. A running turn loaded the
+   * state before the deletion and would write it back, so it is aborted (its client gets
+   * SESSION_DELETED; nothing of it is stored) and the deletion runs next in the client's queue, after
+   * that turn's write if one was already under way; messages still waiting run after it, on the
+   * empty session. Resolves as the store's deleteSession does.
+   */
+  deleteSession(clientId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const job = { deletion: () => this.#options.store.deleteSession(clientId).then(resolve, reject) };
+      const waiting = this.#queues.get(clientId);
+      if (!waiting) {
+        this.#queues.set(clientId, []);
+        void this.#runQueue(clientId, job);
+        return;
+      }
+      waiting.unshift(job);
+      this.#running.get(clientId)?.abort(DELETED);
+    });
   }
 
   /** Sends stored replies in order; each is marked delivered once it has been written to the socket. */
@@ -71,7 +103,8 @@ export class TurnPipeline {
         if (err) return;
         store.markDelivered(clientId, [id]).catch((markErr: unknown) => {
           // The reply stays pending and is sent again on the next connection: a duplicate, never a loss.
-          log.warn('could not mark reply delivered', { clientId, err: markErr });
+          // An unavailable store has said so once already.
+          if (!isStoreUnavailable(markErr)) log.warn('could not mark reply delivered', { clientId, err: markErr });
         });
       });
       if (!sent) return;
@@ -89,22 +122,23 @@ export class TurnPipeline {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Aborts the running turns (their engines see the signal) and drops the waiting ones. */
+  /** Aborts the running turns (their engines see the signal) and drops the waiting ones; waiting deletions still run. */
   abort(): void {
     this.stopAccepting();
     this.#aborted = true;
-    for (const controller of this.#running) controller.abort(SHUT_DOWN);
+    for (const controller of this.#running.values()) controller.abort(SHUT_DOWN);
   }
 
   get activeClients(): number {
     return this.#queues.size;
   }
 
-  async #runQueue(clientId: string, first: UserMessage): Promise<void> {
-    let next: UserMessage | undefined = first;
+  async #runQueue(clientId: string, first: Job): Promise<void> {
+    let next: Job | undefined = first;
     while (next) {
-      await this.#runTurn(clientId, next);
-      next = this.#aborted ? undefined : this.#queues.get(clientId)?.shift();
+      if ('deletion' in next) await next.deletion();
+      else if (!this.#aborted) await this.#runTurn(clientId, next.message);
+      next = this.#queues.get(clientId)?.shift();
     }
     this.#queues.delete(clientId);
     if (this.#queues.size === 0) {
@@ -125,7 +159,7 @@ export class TurnPipeline {
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(TIMED_OUT), engineTimeoutMs);
-    this.#running.add(controller);
+    this.#running.set(clientId, controller);
     try {
       if (replyTo !== undefined) {
         const previous = await store.findReplies(clientId, replyTo);
@@ -134,26 +168,45 @@ export class TurnPipeline {
           return this.deliver(clientId, previous);
         }
       }
-      const ctx = { clientId, signal: controller.signal, log, state: await store.loadState(clientId) };
+      const ctx: EngineContext = { clientId, signal: controller.signal, log, state: await store.loadState(clientId) };
+      const feedUrl = engine.calendar && this.#options.feedUrl?.(clientId);
+      if (feedUrl) ctx.calendarFeedUrl = async () => feedUrl(await store.calendarFeed(clientId));
+      // raceAbort listens for 'abort', which never fires again for a signal aborted while the state loaded.
+      controller.signal.throwIfAborted();
       const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
       const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
       const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
-      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state }, new Date());
+      // An abort that landed after the engine answered still wins: a deleted session must not come back.
+      controller.signal.throwIfAborted();
+      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, new Date());
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
     } catch (err) {
-      if (controller.signal.reason === SHUT_DOWN) {
-        log.info('turn aborted by shutdown', { clientId });
-      } else if (controller.signal.reason === TIMED_OUT) {
-        log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
-        this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
-      } else {
-        log.error('turn failed', { clientId, err });
-        this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));
-      }
+      this.#reportFailure(clientId, replyTo, controller.signal.reason, err);
     } finally {
       clearTimeout(timer);
-      this.#running.delete(controller);
+      this.#running.delete(clientId);
+    }
+  }
+
+  /** Answers a failed turn with the error frame its cause calls for, and logs it. */
+  #reportFailure(clientId: string, replyTo: string | undefined, abortReason: unknown, err: unknown): void {
+    const { log, engineTimeoutMs } = this.#options;
+    if (abortReason === SHUT_DOWN) {
+      log.info('turn aborted by shutdown', { clientId });
+    } else if (abortReason === DELETED) {
+      log.info('turn abandoned: session deleted', { clientId });
+      this.#sendFrame(clientId, errorFrame('SESSION_DELETED', { reply_to: replyTo }));
+    } else if (abortReason === TIMED_OUT) {
+      log.warn('engine timed out', { clientId, timeoutMs: engineTimeoutMs });
+      this.#sendFrame(clientId, errorFrame('LLM_PROCESSING_ERROR', { reply_to: replyTo }));
+    } else if (isStoreUnavailable(err)) {
+      // The store logged why, once; a line per refused turn would flood the log.
+      log.debug('turn refused: store unavailable', { clientId });
+      this.#sendFrame(clientId, errorFrame('STORAGE_UNAVAILABLE', { reply_to: replyTo }));
+    } else {
+      log.error('turn failed', { clientId, err });
+      this.#sendFrame(clientId, errorFrame('INTERNAL_SERVER_ERROR', { reply_to: replyTo }));
     }
   }
 }

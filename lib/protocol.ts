@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   busy: 'BUSY',
   rateLimited: 'RATE_LIMITED',
   invalidTimeZone: 'INVALID_TIMEZONE',
+  storageUnavailable: 'STORAGE_UNAVAILABLE',
+  sessionDeleted: 'SESSION_DELETED',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -53,6 +55,8 @@ const ERROR_MESSAGES: Record<ErrorCode, string> = {
   BUSY: 'Too many messages are waiting for an answer. Wait for a reply, then send again.',
   RATE_LIMITED: 'Too many messages. Wait retry_after_ms milliseconds, then send again.',
   INVALID_TIMEZONE: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".',
+  STORAGE_UNAVAILABLE: 'The server cannot store conversations right now. Please try again later.',
+  SESSION_DELETED: 'This conversation was erased while your message was being processed; it was not kept.',
 };
 
 /** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"). */

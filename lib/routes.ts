@@ -5,7 +5,7 @@ import type { ConversationEngine } from './engine.ts';
 import { HttpError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { botResponseFrame, isValidClientId } from './protocol.ts';
-import type { Store } from './store.ts';
+import { isStoreUnavailable, type Store } from './store.ts';
 
 /**
  * The hand-written REST table. Every body is JSON; every failure is `{"detail", "error_code"}` (the
@@ -120,6 +120,8 @@ export function createRouter(routes: Route[], { log, guard }: RouterOptions): (r
         (err: unknown) => {
           if (res.destroyed) return;
           if (err instanceof HttpError) return sendError(res, err);
+          // The store logged why, once.
+          if (isStoreUnavailable(err)) return sendError(res, new HttpError(503, 'STORAGE_UNAVAILABLE', 'The store is unavailable'));
           log.error('request failed', { method: req.method, path: pathname, err });
           sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
         },
@@ -135,6 +137,8 @@ export function notFound(res: ServerResponse): void {
 export interface RouteDeps {
   connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot' | 'broadcast'>;
   store: Store;
+  /** Erases a session so that no running turn can bring it back (TurnPipeline.deleteSession). */
+  deleteSession(clientId: string): Promise<boolean>;
   engine: ConversationEngine;
   isClosing(): boolean;
   serverInfo: ServerInfo;
@@ -151,6 +155,29 @@ const BroadcastSchema = v.object({ content: v.pipe(v.string(), v.check((s) => s.
 
 const SESSION_PATH = /^\/admin\/sessions\/([^/]+)$/;
 const CALENDAR_PATH = /^\/calendar\/([^/]+)\.ics$/;
+const FEED_PATH = /^\/feeds\/([^/]+)\.ics$/;
+const FEED_ADMIN_PATH = /^\/admin\/feeds\/([^/]+)$/;
+
+/** The absolute URL of a calendar feed, under `origin` (scheme and host, as publicOrigin gives them). */
+export const calendarFeedUrl = (origin: string, token: string): string => `${origin}/feeds/${token}.ics`;
+
+/** A Host header that is a name or address with an optional port, and nothing else. */
+const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * The scheme and host a client reached us at, for absolute URLs handed back to that same client (its
+ * calendar feed). `X-Forwarded-Proto` is taken from anyone: a client that lies only gets itself a
+ * wrong link. A missing or malformed Host falls back to the address the request came in on.
+ */
+export function publicOrigin(req: IncomingMessage): string {
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : encrypted ? 'https' : 'http';
+  const host = req.headers.host;
+  if (host !== undefined && HOST_HEADER.test(host)) return `${scheme}://${host}`;
+  const { localAddress = '127.0.0.1', localPort } = req.socket;
+  return `${scheme}://${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+}
 
 /** The server's REST surface: health for load balancers, and the admin routes. */
 export function createRoutes(deps: RouteDeps): Route[] {
@@ -162,23 +189,37 @@ export function createRoutes(deps: RouteDeps): Route[] {
     if (!session) throw noSession();
     return session;
   };
+  /** 'shutting_down', 'unhealthy' (with the store's reason) or 'healthy'. */
+  const status = async (): Promise<{ status: string; reason?: string }> => {
+    if (deps.isClosing()) return { status: 'shutting_down' };
+    const health = await store.health();
+    return health.ok ? { status: 'healthy' } : { status: 'unhealthy', reason: health.reason };
+  };
+  const renderCalendar = (state: unknown, clientId: string, archive: unknown[]): JsonResponse => {
+    if (!deps.engine.calendar) throw new HttpError(404, 'NO_CALENDAR', 'This engine keeps no calendar');
+    return { body: deps.engine.calendar(state, clientId, archive), contentType: 'text/calendar; charset=utf-8' };
+  };
+  const validClientId = (id: string) => {
+    if (!isValidClientId(id)) throw new HttpError(400, 'INVALID_CLIENT_ID', 'A client id is 3-100 characters of A-Z a-z 0-9 _ -');
+    return id;
+  };
   return [
     {
       path: /^\/health$/,
       methods: {
-        GET: () =>
-          deps.isClosing()
-            ? { status: 503, body: { status: 'shutting_down', timestamp: timestamp(), active_connections: connections.size } }
-            : { body: { status: 'healthy', timestamp: timestamp(), active_connections: connections.size } },
+        GET: async () => {
+          const current = await status();
+          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), active_connections: connections.size } };
+        },
       },
     },
     {
       path: /^\/health\/clients$/,
       privileged: true,
       methods: {
-        GET: () => ({
+        GET: async () => ({
           body: {
-            status: deps.isClosing() ? 'shutting_down' : 'healthy',
+            ...(await status()),
             timestamp: timestamp(),
             active_connections: connections.size,
             active_clients: connections.ids(),
@@ -217,7 +258,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
       methods: {
         GET: async (_req, [id]) => ({ body: await findSession(id!) }),
         DELETE: async (_req, [id]) => {
-          if (!isValidClientId(id!) || !(await store.deleteSession(id!))) throw noSession();
+          if (!isValidClientId(id!) || !(await deps.deleteSession(id!))) throw noSession();
           return { body: { status: 'deleted', client_id: id, timestamp: timestamp() } };
         },
       },
@@ -227,9 +268,36 @@ export function createRoutes(deps: RouteDeps): Route[] {
       privileged: true,
       methods: {
         GET: async (_req, [id]) => {
-          if (!deps.engine.calendar) throw new HttpError(404, 'NO_CALENDAR', 'This engine keeps no calendar');
           const session = await findSession(id!);
-          return { body: deps.engine.calendar(session.state, id!, []), contentType: 'text/calendar; charset=utf-8' };
+          return renderCalendar(session.state, id!, await store.loadArchive(id!));
+        },
+      },
+    },
+    {
+      // The capability URL: whoever holds the token may read this one calendar, nothing else.
+      path: FEED_PATH,
+      methods: {
+        GET: async (_req, [token]) => {
+          const clientId = await store.findCalendarFeed(token!);
+          if (clientId === undefined) throw new HttpError(404, 'FEED_NOT_FOUND', 'No calendar feed at this address');
+          const [state, archive] = await Promise.all([store.loadState(clientId), store.loadArchive(clientId)]);
+          return renderCalendar(state, clientId, archive);
+        },
+      },
+    },
+    {
+      path: FEED_ADMIN_PATH,
+      privileged: true,
+      methods: {
+        POST: async (req, [id]) => {
+          const token = await store.rotateCalendarFeed(validClientId(id!));
+          return { body: { status: 'issued', client_id: id, url: calendarFeedUrl(publicOrigin(req), token), timestamp: timestamp() } };
+        },
+        DELETE: async (_req, [id]) => {
+          if (!(await store.revokeCalendarFeed(validClientId(id!)))) {
+            throw new HttpError(404, 'FEED_NOT_FOUND', 'This client has no calendar feed');
+          }
+          return { body: { status: 'revoked', client_id: id, timestamp: timestamp() } };
         },
       },
     },

@@ -1,8 +1,17 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { silentLogger, type Logger } from './logger.ts';
 import type { BotResponseFrame } from './protocol.ts';
-import { DEFAULT_MAX_HISTORY, type HistoryEntry, type Store, type StoreOptions, type StoredReply, type TurnRecord } from './store.ts';
+import {
+  DEFAULT_MAX_HISTORY,
+  newFeedToken,
+  StoreUnavailableError,
+  type Store,
+  type StoreOptions,
+  type StoredReply,
+  type TurnRecord,
+} from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -25,6 +34,17 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_client ON messages (client_id, id);
 CREATE INDEX IF NOT EXISTS messages_by_message_id ON messages (client_id, message_id) WHERE message_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions (last_active_at);
+CREATE TABLE IF NOT EXISTS archive (
+  id        INTEGER PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES sessions(client_id) ON DELETE CASCADE,
+  item      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS archive_by_client ON archive (client_id, id);
+CREATE TABLE IF NOT EXISTS calendar_feeds (
+  client_id  TEXT PRIMARY KEY,
+  token      TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
 `;
 
 /** Thrown when the database file cannot be opened or is not a MeetingMuse database. */
@@ -45,8 +65,24 @@ interface MessageRow {
   frame: string | null;
 }
 
-/** Bumped whenever SCHEMA changes shape; a file from another version is refused rather than misread. */
-const SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever SCHEMA changes shape; a file from a newer version is refused rather than misread.
+ * 2: archive and calendar_feeds.
+ */
+const SCHEMA_VERSION = 2;
+
+/** How often the file's identity is checked when no write checks it. */
+const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
+
+/** SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: the file's content cannot be trusted any more. */
+const isCorruption = (code: string) => code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** Where the store reports, once, that it has gone unhealthy. Default: silentLogger. */
+  logger?: Logger;
+  /** Milliseconds between checks that the file is still the one opened (every write checks too). Default 5000. */
+  identityCheckIntervalMs?: number;
+}
 
 /** Engine states (as stored JSON) kept in memory per client, so a turn does not read back what the last one wrote. */
 const STATE_CACHE_SIZE = 10_000;
@@ -93,19 +129,55 @@ function prepareStatements(db: Database.Database) {
     ),
     remove: db.prepare<[string]>('DELETE FROM sessions WHERE client_id = ?'),
     sweep: db.prepare<[number]>('DELETE FROM sessions WHERE last_active_at < ?'),
+    archive: db.prepare<[string, string]>('INSERT INTO archive (client_id, item) VALUES (?, ?)'),
+    archived: db.prepare<[string], { item: string }>('SELECT item FROM archive WHERE client_id = ? ORDER BY id'),
+    feed: db.prepare<[string], { token: string }>('SELECT token FROM calendar_feeds WHERE client_id = ?'),
+    feedOwner: db.prepare<[string], { client_id: string }>('SELECT client_id FROM calendar_feeds WHERE token = ?'),
+    issueFeed: db.prepare<[string, string, number]>(
+      `INSERT INTO calendar_feeds (client_id, token, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at`,
+    ),
+    revokeFeed: db.prepare<[string]>('DELETE FROM calendar_feeds WHERE client_id = ?'),
+    sweepFeeds: db.prepare<[number]>(
+      'DELETE FROM calendar_feeds WHERE created_at < ? AND client_id NOT IN (SELECT client_id FROM sessions)',
+    ),
   };
 }
 
 /**
- * A store in one SQLite file (WAL, foreign keys on). Every turn is one transaction, so a crash, even
- * kill -9, leaves either the whole turn or none of it. `:memory:` gives a private in-memory database.
+ * Takes an exclusive lock that lasts as long as this process holds the returned handle: a second
+ * server on the same file would cache state the first one overwrites. The lock is SQLite's own (POSIX
+ * advisory locks on `<path>.lock`, a small database of its own), so the kernel releases it when the
+ * process dies, even by kill -9, and the main file stays readable by other tools.
  */
-export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_MAX_HISTORY }: StoreOptions = {}): Store {
-  let db: Database.Database;
-  let q: ReturnType<typeof prepareStatements>;
+function lockFile(path: string): Database.Database {
+  const lock = new Database(`${path}.lock`, { timeout: 0 });
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
+    // In EXCLUSIVE locking mode the lock taken by the first write is never released until close.
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since TEXT NOT NULL)');
+    lock.prepare('DELETE FROM holder').run();
+    lock.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(process.pid, new Date().toISOString());
+    return lock;
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new Error(`in use by another process (it holds ${path}.lock)`);
+    throw err;
+  }
+}
+
+/** The first problem `PRAGMA quick_check` finds, on one line, or undefined for a sound file. */
+function integrityProblem(db: Database.Database): string | undefined {
+  const [first] = db.pragma('quick_check(1)') as Array<{ quick_check: string }>;
+  if (first?.quick_check === 'ok') return undefined;
+  // SQLite prefixes the first problem with a "*** in database main ***" line.
+  return (first?.quick_check ?? 'no result').replace(/^\*\*\* in database \w+ \*\*\*\s*/, '').replace(/\s+/g, ' ');
+}
+
+/** Opens, checks and migrates the database; closes it again if any step fails. */
+function openDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  try {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
     db.pragma('synchronous = NORMAL');
@@ -113,12 +185,96 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} is newer than this server (${SCHEMA_VERSION})`);
+    // Reads every page once: a corrupt file is refused at start rather than failing some users' turns later.
+    const problem = integrityProblem(db);
+    if (problem !== undefined) throw new Error(`the file is corrupt (quick_check: ${problem})`);
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    q = prepareStatements(db);
+    return db;
   } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** Locks, opens and checks the file; StoreOpenError (with nothing left open) when any step fails. */
+function openStore(path: string): { db: Database.Database; lock?: Database.Database; identity?: FileIdentity; file: string } {
+  if (path === ':memory:') return { db: openDatabase(path), file: path };
+  const file = resolve(path);
+  let lock: Database.Database | undefined;
+  let db: Database.Database | undefined;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    lock = lockFile(file);
+    db = openDatabase(file);
+    const { dev, ino } = statSync(file);
+    return { db, lock, identity: { dev, ino }, file };
+  } catch (err) {
+    db?.close();
+    lock?.close();
     throw new StoreOpenError(path, (err as Error).message);
   }
+}
+
+/**
+ * A store in one SQLite file (WAL, foreign keys on). Every turn is one transaction, so a crash, even
+ * kill -9, leaves either the whole turn or none of it. `:memory:` gives a private in-memory database.
+ *
+ * Opening refuses (StoreOpenError) a file that is not a database, is from a newer schema, fails
+ * `PRAGMA quick_check`, or is locked by another process. While open, the store goes unhealthy for good,
+ * logging it once, when the file is deleted or replaced (its device and inode change; checked before
+ * every write and every `identityCheckIntervalMs`) or SQLite reports it corrupt; every call then
+ * rejects with StoreUnavailableError.
+ */
+export function createSqliteStore(
+  path: string,
+  { maxHistoryMessages = DEFAULT_MAX_HISTORY, logger = silentLogger, identityCheckIntervalMs = DEFAULT_IDENTITY_CHECK_INTERVAL_MS }: SqliteStoreOptions = {},
+): Store {
+  const { db, lock, identity, file } = openStore(path);
+  const q = prepareStatements(db);
+
+  /** Why the store stopped; set once, never cleared: a restart is the way back. */
+  let failure: string | undefined;
+  const fail = (reason: string) => {
+    if (failure !== undefined) return;
+    failure = reason;
+    logger.error('database unavailable', { path: file, reason });
+  };
+  const checkIdentity = () => {
+    if (!identity || failure !== undefined) return;
+    try {
+      const { dev, ino } = statSync(file);
+      if (dev !== identity.dev || ino !== identity.ino) fail('database file replaced');
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      fail(code === 'ENOENT' ? 'database file deleted' : `database file cannot be checked (${code})`);
+    }
+  };
+  /** Classifies a failed statement: corruption and a moved file end the store; any write error checks the file. */
+  const noteError = (err: unknown) => {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (isCorruption(code)) fail('database file is corrupt');
+    else if (code === 'SQLITE_READONLY_DBMOVED') fail('database file moved');
+    else checkIdentity();
+  };
+  const unavailable = (cause?: unknown) => new StoreUnavailableError(failure!, cause === undefined ? undefined : { cause });
+  /** Runs one read or write, turning failures that end the store into StoreUnavailableError. */
+  const use = <T>(op: () => T): Promise<T> => {
+    if (failure !== undefined) return Promise.reject(unavailable());
+    try {
+      return Promise.resolve(op());
+    } catch (err) {
+      noteError(err);
+      return Promise.reject(failure === undefined ? err : unavailable(err));
+    }
+  };
+  const watch = identity ? setInterval(checkIdentity, identityCheckIntervalMs) : undefined;
+  watch?.unref();
 
   const states = new Map<string, string | null>();
   const remember = (clientId: string, state: string | null) => {
@@ -128,7 +284,8 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
   };
 
   /** One turn's writes; run inside the group transaction, so better-sqlite3 makes it a savepoint. */
-  const writeTurn = db.transaction((clientId: string, user: HistoryEntry, replies: BotResponseFrame[], state: string | null, now: number) => {
+  const writeTurn = db.transaction((clientId: string, turn: TurnRecord, state: string | null, now: number) => {
+    const { user, replies } = turn;
     const { message_count } = q.upsert.get(clientId, now, now, state, 1 + replies.length)!;
     const messageId = user.message_id ?? null;
     q.insert.run(clientId, 'user', user.content, user.timestamp, messageId, null, 1);
@@ -136,6 +293,7 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
       const { lastInsertRowid } = q.insert.run(clientId, 'assistant', frame.content, frame.timestamp, messageId, JSON.stringify(frame), 0);
       return { id: Number(lastInsertRowid), frame };
     });
+    for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
     if (message_count > maxHistoryMessages) {
       q.recount.run(q.trim.run(clientId, message_count - maxHistoryMessages).changes, clientId);
     }
@@ -166,7 +324,7 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
     for (const [clientId, id] of delivered) q.delivered.run(clientId, id);
     return group.map((p) => {
       try {
-        return { ok: true as const, stored: writeTurn(p.clientId, p.turn.user, p.turn.replies, p.state, p.now) };
+        return { ok: true as const, stored: writeTurn(p.clientId, p.turn, p.state, p.now) };
       } catch (err) {
         return { ok: false as const, err };
       }
@@ -179,16 +337,26 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
     const delivered = marks;
     turns = [];
     marks = [];
+    // A deleted or replaced file would take these writes where no restart finds them.
+    checkIdentity();
+    if (failure !== undefined) {
+      for (const p of group) p.reject(unavailable());
+      return;
+    }
     let outcomes;
     try {
       outcomes = writeGroup(group, delivered);
     } catch (err) {
-      for (const p of group) p.reject(err);
+      noteError(err);
+      for (const p of group) p.reject(failure === undefined ? err : unavailable(err));
       return;
     }
     outcomes.forEach((outcome, i) => {
       const p = group[i]!;
-      if (!outcome.ok) return p.reject(outcome.err);
+      if (!outcome.ok) {
+        noteError(outcome.err);
+        return p.reject(failure === undefined ? outcome.err : unavailable(outcome.err));
+      }
       if (p.state !== null) remember(p.clientId, p.state);
       p.resolve(outcome.stored);
     });
@@ -201,65 +369,96 @@ export function createSqliteStore(path: string, { maxHistoryMessages = DEFAULT_M
     scheduled = true;
     setImmediate(flush);
   };
+  const issueFeed = (clientId: string) => {
+    const token = newFeedToken();
+    q.issueFeed.run(clientId, token, Date.now());
+    return token;
+  };
 
   return {
-    async openSession(clientId, now) {
-      flush();
-      const { changes } = q.touch.run(now.getTime(), clientId);
-      if (changes === 0) return { resumed: false, messages: 0, pending: [] };
-      return { resumed: true, messages: q.count.get(clientId)!.n, pending: q.pending.all(clientId).map(toReply) };
-    },
-    async loadState(clientId) {
-      flushFor(clientId);
-      if (!states.has(clientId)) remember(clientId, q.state.get(clientId)?.state ?? null);
-      return parseState(states.get(clientId));
-    },
-    async findReplies(clientId, messageId) {
-      flushFor(clientId);
-      if (!q.processed.get(clientId, messageId)) return undefined;
-      return q.replies.all(clientId, messageId).map(toReply);
-    },
+    openSession: (clientId, now) =>
+      use(() => {
+        flush();
+        const { changes } = q.touch.run(now.getTime(), clientId);
+        if (changes === 0) return { resumed: false, messages: 0, pending: [] };
+        return { resumed: true, messages: q.count.get(clientId)!.n, pending: q.pending.all(clientId).map(toReply) };
+      }),
+    loadState: (clientId) =>
+      use(() => {
+        flushFor(clientId);
+        if (!states.has(clientId)) remember(clientId, q.state.get(clientId)?.state ?? null);
+        return parseState(states.get(clientId));
+      }),
+    findReplies: (clientId, messageId) =>
+      use(() => {
+        flushFor(clientId);
+        if (!q.processed.get(clientId, messageId)) return undefined;
+        return q.replies.all(clientId, messageId).map(toReply);
+      }),
     commitTurn(clientId, turn, now) {
+      if (failure !== undefined) return Promise.reject(unavailable());
       return new Promise((resolve, reject) => {
         const state = turn.state === undefined ? null : JSON.stringify(turn.state);
         turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
         schedule();
       });
     },
-    async markDelivered(clientId, ids) {
-      for (const id of ids) marks.push([clientId, id]);
-      schedule();
-    },
-    async getSession(clientId) {
-      flush();
-      const row = q.session.get(clientId);
-      if (!row) return undefined;
-      const messages = q.history.all(clientId);
-      return {
-        client_id: clientId,
-        created_at: new Date(row.created_at).toISOString(),
-        last_active_at: new Date(row.last_active_at).toISOString(),
-        message_count: messages.length,
-        pending_replies: messages.filter((m) => m.role === 'assistant' && m.delivered === 0).length,
-        state: parseState(row.state),
-        history: messages.map(({ role, content, timestamp, message_id }) =>
-          message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id },
-        ),
-      };
-    },
-    async deleteSession(clientId) {
-      flush();
-      states.delete(clientId);
-      return q.remove.run(clientId).changes > 0;
-    },
-    async sweep(cutoff) {
-      flush();
-      states.clear();
-      return q.sweep.run(cutoff.getTime()).changes;
+    markDelivered: (clientId, ids) =>
+      use(() => {
+        for (const id of ids) marks.push([clientId, id]);
+        schedule();
+      }),
+    getSession: (clientId) =>
+      use(() => {
+        flush();
+        const row = q.session.get(clientId);
+        if (!row) return undefined;
+        const messages = q.history.all(clientId);
+        return {
+          client_id: clientId,
+          created_at: new Date(row.created_at).toISOString(),
+          last_active_at: new Date(row.last_active_at).toISOString(),
+          message_count: messages.length,
+          pending_replies: messages.filter((m) => m.role === 'assistant' && m.delivered === 0).length,
+          state: parseState(row.state),
+          history: messages.map(({ role, content, timestamp, message_id }) =>
+            message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id },
+          ),
+        };
+      }),
+    loadArchive: (clientId) =>
+      use(() => {
+        flushFor(clientId);
+        return q.archived.all(clientId).map((row) => JSON.parse(row.item) as unknown);
+      }),
+    calendarFeed: (clientId) => use(() => q.feed.get(clientId)?.token ?? issueFeed(clientId)),
+    rotateCalendarFeed: (clientId) => use(() => issueFeed(clientId)),
+    revokeCalendarFeed: (clientId) => use(() => q.revokeFeed.run(clientId).changes > 0),
+    findCalendarFeed: (token) => use(() => q.feedOwner.get(token)?.client_id),
+    deleteSession: (clientId) =>
+      use(() => {
+        flush();
+        states.delete(clientId);
+        q.revokeFeed.run(clientId);
+        return q.remove.run(clientId).changes > 0;
+      }),
+    sweep: (cutoff) =>
+      use(() => {
+        flush();
+        states.clear();
+        const removed = q.sweep.run(cutoff.getTime()).changes;
+        q.sweepFeeds.run(cutoff.getTime());
+        return removed;
+      }),
+    health: async () => {
+      checkIdentity();
+      return failure === undefined ? { ok: true } : { ok: false, reason: failure };
     },
     async close() {
+      clearInterval(watch);
       flush();
       if (db.open) db.close();
+      if (lock?.open) lock.close();
     },
   };
 }

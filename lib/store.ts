@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { BotResponseFrame } from './protocol.ts';
 
 /** One line of a session's conversation. */
@@ -21,6 +22,8 @@ export interface TurnRecord {
   replies: BotResponseFrame[];
   /** The engine's state after the turn; undefined keeps the previous one. */
   state: unknown;
+  /** Items leaving the state for good (`EngineOutput.archive`): kept apart, never loaded by a turn. */
+  archive?: unknown[];
 }
 
 export interface SessionOpened {
@@ -41,6 +44,28 @@ export interface SessionSummary {
   history: HistoryEntry[];
 }
 
+export type StoreHealth = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Rejects every call of a store that has gone unhealthy (its file deleted, replaced or corrupt): from
+ * then on nothing more is read or written, so nothing is written where a restart would not find it.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+  readonly code = 'ERR_STORE_UNAVAILABLE';
+  readonly reason: string;
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`store unavailable: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+export const isStoreUnavailable = (err: unknown): err is StoreUnavailableError =>
+  (err as { code?: unknown } | null)?.code === 'ERR_STORE_UNAVAILABLE';
+
+/** A calendar-feed token: 256 random bits, URL-safe, so it cannot be guessed or enumerated. */
+export const newFeedToken = (): string => randomBytes(32).toString('base64url');
+
 /**
  * Where conversations live. Both implementations (memory, SQLite) pass the same contract tests
  * (test/store-contract.ts). Every method is asynchronous, reads included, so a networked store can
@@ -55,16 +80,34 @@ export interface Store {
   /** The stored replies to an already processed message_id, or undefined when it was never processed. */
   findReplies(clientId: string, messageId: string): Promise<StoredReply[] | undefined>;
   /**
-   * Writes the turn (user entry, replies as undelivered, state) atomically, trims history, and resolves
+   * Writes the turn (user entry, replies as undelivered, state, archive) atomically, trims history, and resolves
    * with the stored replies once the write is durable; rejects, having written nothing, if it fails.
    */
   commitTurn(clientId: string, turn: TurnRecord, now: Date): Promise<StoredReply[]>;
   markDelivered(clientId: string, replyIds: number[]): Promise<void>;
   getSession(clientId: string): Promise<SessionSummary | undefined>;
-  /** Erases everything stored for the client; false when there was nothing. */
+  /** Every item the client's turns archived (`TurnRecord.archive`), oldest first; for the calendar routes. */
+  loadArchive(clientId: string): Promise<unknown[]>;
+  /** The client's calendar-feed token, made on first use; it stays the same until rotated or revoked. */
+  calendarFeed(clientId: string): Promise<string>;
+  /** Replaces the client's feed token with a new one; the old one stops working at once. */
+  rotateCalendarFeed(clientId: string): Promise<string>;
+  /** Drops the client's feed token; false when it had none. */
+  revokeCalendarFeed(clientId: string): Promise<boolean>;
+  /** The client a feed token belongs to, or undefined for an unknown or revoked token. */
+  findCalendarFeed(token: string): Promise<string | undefined>;
+  /**
+   * Erases everything stored for the client (history, state, archive, feed token); false when there
+   * was no session.
+   */
   deleteSession(clientId: string): Promise<boolean>;
-  /** Deletes sessions last active before `cutoff`; returns how many. */
+  /**
+   * Deletes sessions last active before `cutoff`, with their archives, and feed tokens made before it
+   * whose client has no session; returns how many sessions.
+   */
   sweep(cutoff: Date): Promise<number>;
+  /** Whether the store can still be trusted with writes; when not, every other call rejects with StoreUnavailableError. */
+  health(): Promise<StoreHealth>;
   /** Writes what is still waiting, then releases the store; no call may follow. */
   close(): Promise<void>;
 }
@@ -87,13 +130,33 @@ interface MemorySession {
   lastActiveAt: Date;
   state: unknown;
   messages: MemoryMessage[];
+  archive: unknown[];
+}
+
+interface MemoryFeed {
+  token: string;
+  createdAt: Date;
 }
 
 /** A store that lives and dies with the process. Values are copied through JSON, as the SQLite store does. */
 export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: StoreOptions = {}): Store {
   const sessions = new Map<string, MemorySession>();
+  const feeds = new Map<string, MemoryFeed>();
+  const feedOwners = new Map<string, string>();
   let nextId = 1;
   const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+  const issueFeed = (clientId: string) => {
+    const token = newFeedToken();
+    feeds.set(clientId, { token, createdAt: new Date() });
+    feedOwners.set(token, clientId);
+    return token;
+  };
+  const revokeFeed = (clientId: string) => {
+    const feed = feeds.get(clientId);
+    if (!feed) return false;
+    feedOwners.delete(feed.token);
+    return feeds.delete(clientId);
+  };
   const pendingOf = (s: MemorySession) =>
     s.messages.filter((m) => m.frame && !m.delivered).map((m) => ({ id: m.id, frame: copy(m.frame!) }));
 
@@ -113,7 +176,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
         .map((m) => ({ id: m.id, frame: copy(m.frame!) }));
     },
     async commitTurn(clientId, turn, now) {
-      const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [] };
+      const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [], archive: [] };
       const user: MemoryMessage = { ...copy(turn.user), id: nextId++, delivered: true };
       const replies = turn.replies.map((frame) => ({
         role: 'assistant' as const,
@@ -127,6 +190,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
       session.messages.push(user, ...replies);
       trim(session.messages, maxHistoryMessages);
       if (turn.state !== undefined) session.state = copy(turn.state);
+      if (turn.archive) session.archive.push(...copy(turn.archive));
       session.lastActiveAt = now;
       sessions.set(clientId, session);
       return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
@@ -155,16 +219,35 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
         ),
       };
     },
-    deleteSession: async (clientId) => sessions.delete(clientId),
+    loadArchive: async (clientId) => copy(sessions.get(clientId)?.archive ?? []),
+    async calendarFeed(clientId) {
+      return feeds.get(clientId)?.token ?? issueFeed(clientId);
+    },
+    async rotateCalendarFeed(clientId) {
+      revokeFeed(clientId);
+      return issueFeed(clientId);
+    },
+    revokeCalendarFeed: async (clientId) => revokeFeed(clientId),
+    findCalendarFeed: async (token) => feedOwners.get(token),
+    async deleteSession(clientId) {
+      revokeFeed(clientId);
+      return sessions.delete(clientId);
+    },
     async sweep(cutoff) {
       let removed = 0;
       for (const [id, s] of sessions) {
         if (s.lastActiveAt < cutoff) removed += Number(sessions.delete(id));
       }
+      for (const [id, feed] of feeds) {
+        if (feed.createdAt < cutoff && !sessions.has(id)) revokeFeed(id);
+      }
       return removed;
     },
+    health: async () => ({ ok: true }),
     async close() {
       sessions.clear();
+      feeds.clear();
+      feedOwners.clear();
     },
   };
 }

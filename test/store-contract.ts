@@ -114,6 +114,56 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.ok(await store.getSession('c-9'));
     });
 
+    it('keeps archived items apart from the state, in order, until the session is deleted', async (t) => {
+      const store = makeStore(t);
+      await store.commitTurn('c-10', { ...turn('a', undefined, { open: ['m2'] }), archive: [{ id: 'm1' }] }, T0);
+      await store.commitTurn('c-10', { ...turn('b', undefined, { open: [] }), archive: [{ id: 'm2' }, { id: 'm3' }] }, T0);
+      await store.commitTurn('c-10', turn('c'), T0);
+      assert.deepEqual(await store.loadState('c-10'), { open: [] });
+      assert.deepEqual(await store.loadArchive('c-10'), [{ id: 'm1' }, { id: 'm2' }, { id: 'm3' }]);
+      assert.deepEqual(await store.loadArchive('someone-else'), []);
+      await store.deleteSession('c-10');
+      assert.deepEqual(await store.loadArchive('c-10'), []);
+    });
+
+    it('keeps one calendar-feed token per client until it is rotated or revoked', async (t) => {
+      const store = makeStore(t);
+      const token = await store.calendarFeed('c-11');
+      assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(await store.calendarFeed('c-11'), token);
+      assert.notEqual(await store.calendarFeed('c-12'), token);
+      assert.equal(await store.findCalendarFeed(token), 'c-11');
+      const rotated = await store.rotateCalendarFeed('c-11');
+      assert.notEqual(rotated, token);
+      assert.equal(await store.findCalendarFeed(token), undefined);
+      assert.equal(await store.findCalendarFeed(rotated), 'c-11');
+      assert.equal(await store.revokeCalendarFeed('c-11'), true);
+      assert.equal(await store.revokeCalendarFeed('c-11'), false);
+      assert.equal(await store.findCalendarFeed(rotated), undefined);
+    });
+
+    it('drops the feed token with the session', async (t) => {
+      const store = makeStore(t);
+      await store.commitTurn('c-13', turn('x'), T0);
+      const token = await store.calendarFeed('c-13');
+      await store.deleteSession('c-13');
+      assert.equal(await store.findCalendarFeed(token), undefined);
+    });
+
+    it('sweeps feed tokens made before the cutoff whose client has no session', async (t) => {
+      const store = makeStore(t);
+      await store.commitTurn('kept', turn('x'), new Date(Date.now() + 3_600_000));
+      const kept = await store.calendarFeed('kept');
+      const orphan = await store.calendarFeed('never-talked');
+      await store.sweep(new Date(Date.now() + 60_000));
+      assert.equal(await store.findCalendarFeed(kept), 'kept');
+      assert.equal(await store.findCalendarFeed(orphan), undefined);
+    });
+
+    it('reports itself healthy', async (t) => {
+      assert.deepEqual(await makeStore(t).health(), { ok: true });
+    });
+
     it('sweeps sessions idle since before the cutoff, counting a reconnect as activity', async (t) => {
       const store = makeStore(t);
       await store.commitTurn('old', turn('x'), T0);

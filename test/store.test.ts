@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../lib/sqlite-store.ts';
 import { createMemoryStore, type StoreOptions } from '../lib/store.ts';
-import { tempDir } from './helpers.ts';
+import { recordingLogger, tempDir } from './helpers.ts';
 import { storeContract, turn } from './store-contract.ts';
+import { corruptTable } from './store-files.ts';
 
 function sqliteStore(t: TestContext, options?: StoreOptions) {
   const store = createSqliteStore(join(tempDir(t), 'test.db'), options);
@@ -58,5 +59,89 @@ describe('sqlite store', () => {
     await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
     assert.equal(await store.getSession('c-1'), undefined);
     assert.equal(await store.findReplies('c-1', 'm1'), undefined);
+  });
+
+  it('keeps the archive and feed tokens in the file across reopen', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const first = createSqliteStore(path);
+    await first.commitTurn('c-1', { ...turn('hello', 'm1', { n: 1 }), archive: [{ old: true }] }, T0);
+    const token = await first.calendarFeed('c-1');
+    await first.close();
+    const second = createSqliteStore(path);
+    t.after(() => second.close());
+    assert.deepEqual(await second.loadArchive('c-1'), [{ old: true }]);
+    assert.equal(await second.findCalendarFeed(token), 'c-1');
+  });
+
+  it('refuses a file another store holds, and opens it once that one is closed', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const first = createSqliteStore(path);
+    assert.throws(() => createSqliteStore(path), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_STORE_OPEN');
+      assert.equal(err.message, `cannot open database ${path}: in use by another process (it holds ${path}.lock)`);
+      return true;
+    });
+    await first.close();
+    const second = createSqliteStore(path);
+    await second.close();
+  });
+
+  it('refuses a file with a corrupt page, naming what quick_check found', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const store = createSqliteStore(path);
+    await store.commitTurn('c-1', turn('hello'), T0);
+    await store.close();
+    corruptTable(path, 'messages');
+    assert.throws(() => createSqliteStore(path), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_STORE_OPEN');
+      assert.match(err.message, /^cannot open database .*: the file is corrupt \(quick_check: .+\)$/);
+      return true;
+    });
+  });
+
+  for (const [what, reason, damage] of [
+    ['deleted', 'database file deleted', (path: string) => rmSync(path)],
+    ['replaced', 'database file replaced', (path: string) => {
+      writeFileSync(`${path}.new`, '');
+      renameSync(`${path}.new`, path);
+    }],
+  ] as const) {
+    it(`stops for good, logging once, when its file is ${what}`, async (t) => {
+      const path = join(tempDir(t), 'mm.db');
+      const log = recordingLogger();
+      const store = createSqliteStore(path, { logger: log });
+      t.after(() => store.close());
+      await store.commitTurn('c-1', turn('kept'), T0);
+      damage(path);
+      await assert.rejects(store.commitTurn('c-1', turn('lost'), T0), { code: 'ERR_STORE_UNAVAILABLE', reason });
+      await assert.rejects(store.loadState('c-1'), { code: 'ERR_STORE_UNAVAILABLE' });
+      await assert.rejects(store.commitTurn('c-2', turn('lost'), T0), { code: 'ERR_STORE_UNAVAILABLE' });
+      assert.deepEqual(await store.health(), { ok: false, reason });
+      assert.deepEqual(
+        log.lines.map(({ level, msg, reason: why }) => [level, msg, why]),
+        [['error', 'database unavailable', reason]],
+      );
+    });
+  }
+
+  it('notices a deleted file between writes, by its periodic check', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const log = recordingLogger();
+    const store = createSqliteStore(path, { logger: log, identityCheckIntervalMs: 20 });
+    t.after(() => store.close());
+    rmSync(path);
+    assert.equal((await log.waitFor('database unavailable')).reason, 'database file deleted');
+  });
+
+  it('stops for good when SQLite finds a corrupt page at run time', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const log = recordingLogger();
+    const store = createSqliteStore(path, { logger: log });
+    t.after(() => store.close());
+    await store.commitTurn('c-1', turn('hello'), T0);
+    corruptTable(path, 'sessions');
+    await assert.rejects(store.openSession('c-1', T0), { code: 'ERR_STORE_UNAVAILABLE', reason: 'database file is corrupt' });
+    assert.deepEqual(await store.health(), { ok: false, reason: 'database file is corrupt' });
+    assert.equal(log.lines.length, 1);
   });
 });
