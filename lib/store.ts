@@ -121,14 +121,16 @@ export const DEFAULT_MAX_HISTORY = 200;
 
 interface MemoryMessage extends HistoryEntry {
   id: number;
-  frame?: BotResponseFrame;
+  /** On replies: the frame as JSON text, parsed again whenever it is handed out. */
+  frame?: string;
   delivered: boolean;
 }
 
 interface MemorySession {
   createdAt: Date;
   lastActiveAt: Date;
-  state: unknown;
+  /** The engine's state as JSON text; undefined before the first turn that set one. */
+  state: string | undefined;
   messages: MemoryMessage[];
   archive: unknown[];
 }
@@ -138,7 +140,14 @@ interface MemoryFeed {
   createdAt: Date;
 }
 
-/** A store that lives and dies with the process. Values are copied through JSON, as the SQLite store does. */
+const parseJson = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
+const storedReply = (m: MemoryMessage): StoredReply => ({ id: m.id, frame: JSON.parse(m.frame!) as BotResponseFrame });
+
+/**
+ * A store that lives and dies with the process. It keeps frames and states as JSON text, as the SQLite
+ * store does, so what a caller does with a value after handing it in or getting it back never
+ * reaches the store; a turn's replies are handed back as the caller's own frames, as SQLite does.
+ */
 export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: StoreOptions = {}): Store {
   const sessions = new Map<string, MemorySession>();
   const feeds = new Map<string, MemoryFeed>();
@@ -157,8 +166,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
     feedOwners.delete(feed.token);
     return feeds.delete(clientId);
   };
-  const pendingOf = (s: MemorySession) =>
-    s.messages.filter((m) => m.frame && !m.delivered).map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+  const pendingOf = (s: MemorySession) => s.messages.filter((m) => m.frame !== undefined && !m.delivered).map(storedReply);
 
   return {
     async openSession(clientId, now) {
@@ -167,33 +175,28 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
       session.lastActiveAt = now;
       return { resumed: true, messages: session.messages.length, pending: pendingOf(session) };
     },
-    loadState: async (clientId) => copy(sessions.get(clientId)?.state),
+    loadState: async (clientId) => parseJson(sessions.get(clientId)?.state),
     async findReplies(clientId, messageId) {
       const messages = sessions.get(clientId)?.messages ?? [];
       if (!messages.some((m) => m.role === 'user' && m.message_id === messageId)) return undefined;
-      return messages
-        .filter((m) => m.role === 'assistant' && m.message_id === messageId)
-        .map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+      return messages.filter((m) => m.role === 'assistant' && m.message_id === messageId).map(storedReply);
     },
     async commitTurn(clientId, turn, now) {
       const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [], archive: [] };
-      const user: MemoryMessage = { ...copy(turn.user), id: nextId++, delivered: true };
-      const replies = turn.replies.map((frame) => ({
-        role: 'assistant' as const,
-        content: frame.content,
-        timestamp: frame.timestamp,
-        ...(turn.user.message_id === undefined ? {} : { message_id: turn.user.message_id }),
-        id: nextId++,
-        frame: copy(frame),
-        delivered: false,
-      }));
-      session.messages.push(user, ...replies);
+      const { content, timestamp, message_id } = turn.user;
+      const answers = message_id === undefined ? {} : { message_id };
+      session.messages.push({ role: 'user', content, timestamp, ...answers, id: nextId++, delivered: true });
+      const stored = turn.replies.map((frame) => {
+        const id = nextId++;
+        session.messages.push({ role: 'assistant', content: frame.content, timestamp: frame.timestamp, ...answers, id, frame: JSON.stringify(frame), delivered: false });
+        return { id, frame };
+      });
       trim(session.messages, maxHistoryMessages);
-      if (turn.state !== undefined) session.state = copy(turn.state);
+      if (turn.state !== undefined) session.state = JSON.stringify(turn.state);
       if (turn.archive) session.archive.push(...copy(turn.archive));
       session.lastActiveAt = now;
       sessions.set(clientId, session);
-      return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
+      return stored;
     },
     async markDelivered(clientId, replyIds) {
       const messages = sessions.get(clientId)?.messages ?? [];
@@ -213,7 +216,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
         last_active_at: s.lastActiveAt.toISOString(),
         message_count: s.messages.length,
         pending_replies: pendingOf(s).length,
-        state: copy(s.state),
+        state: parseJson(s.state),
         history: s.messages.map(({ role, content, timestamp, message_id }) =>
           message_id === undefined ? { role, content, timestamp } : { role, content, timestamp, message_id },
         ),
@@ -259,7 +262,7 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
 function trim(messages: MemoryMessage[], max: number): void {
   let excess = messages.length - max;
   for (let i = 0; i < messages.length && excess > 0; ) {
-    if (messages[i]!.frame && !messages[i]!.delivered) {
+    if (messages[i]!.frame !== undefined && !messages[i]!.delivered) {
       i++;
       continue;
     }
