@@ -331,7 +331,6 @@ export function createSqliteStore(
     });
   });
   const flush = () => {
-    scheduled = false;
     if ((turns.length === 0 && marks.length === 0) || !db.open) return;
     const group = turns;
     const delivered = marks;
@@ -364,10 +363,22 @@ export function createSqliteStore(
   const flushFor = (clientId: string) => {
     if (turns.some((p) => p.clientId === clientId) || marks.some(([id]) => id === clientId)) flush();
   };
+  /**
+   * The end-of-tick flush. After one that wrote turns the next is armed at once, so under load it is
+   * queued ahead of the connections' end-of-tick write (ConnectionManager.sendTo): the replies it
+   * releases then leave in the same write as their `processing` frames, one syscall instead of two.
+   * An idle store arms it once more, for nothing.
+   */
+  const flushAtTickEnd = () => {
+    scheduled = false;
+    const wroteTurns = turns.length > 0;
+    flush();
+    if (wroteTurns) schedule();
+  };
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
-    setImmediate(flush);
+    setImmediate(flushAtTickEnd);
   };
   const issueFeed = (clientId: string) => {
     const token = newFeedToken();
