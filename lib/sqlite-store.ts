@@ -304,7 +304,7 @@ export function createSqliteStore(
    * Group commit: the turns and delivery marks of one event-loop tick go to disk in one transaction
    * instead of one each (a WAL commit costs far more than the rows in it). Each turn is a savepoint
    * of its own, so one failing turn rolls back alone. Every read flushes first (a per-client read
-   * only when that client has writes waiting, so one turn's reads do not cut the group short), so
+   * only when that client has a turn waiting, so one turn's reads do not cut the group short), so
    * reads always see what was handed in. A crash before a flush loses only turns whose replies were
    * not sent yet, and delivery marks, whose replies are then sent again on the next connection: at
    * least once.
@@ -360,8 +360,14 @@ export function createSqliteStore(
       p.resolve(outcome.stored);
     });
   };
+  /**
+   * Before a read of what the client's turns wrote (state, replies, archive): flushes when one of its
+   * turns is waiting. Delivery marks change none of it, so they keep waiting for the group: a client
+   * with messages queued starts its next turn while the last reply's mark waits, and flushing for
+   * that mark would commit every turn on its own.
+   */
   const flushFor = (clientId: string) => {
-    if (turns.some((p) => p.clientId === clientId) || marks.some(([id]) => id === clientId)) flush();
+    if (turns.some((p) => p.clientId === clientId)) flush();
   };
   /**
    * The end-of-tick flush. After one that wrote turns the next is armed at once, so under load it is
