@@ -182,18 +182,23 @@ export function createMemoryStore({ maxHistoryMessages = DEFAULT_MAX_HISTORY }: 
       return messages.filter((m) => m.role === 'assistant' && m.message_id === messageId).map(storedReply);
     },
     async commitTurn(clientId, turn, now) {
+      // Everything is serialized before anything is kept: a value JSON refuses fails the turn whole.
+      const frames = turn.replies.map((frame) => JSON.stringify(frame));
+      const state = turn.state === undefined ? undefined : JSON.stringify(turn.state);
+      const archive = turn.archive && copy(turn.archive);
       const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [], archive: [] };
       const { content, timestamp, message_id } = turn.user;
       const answers = message_id === undefined ? {} : { message_id };
       session.messages.push({ role: 'user', content, timestamp, ...answers, id: nextId++, delivered: true });
-      const stored = turn.replies.map((frame) => {
+      const stored = turn.replies.map((frame, i) => {
+        const reply = { role: 'assistant' as const, content: frame.content, timestamp: frame.timestamp, ...answers };
         const id = nextId++;
-        session.messages.push({ role: 'assistant', content: frame.content, timestamp: frame.timestamp, ...answers, id, frame: JSON.stringify(frame), delivered: false });
+        session.messages.push({ ...reply, id, frame: frames[i], delivered: false });
         return { id, frame };
       });
       trim(session.messages, maxHistoryMessages);
-      if (turn.state !== undefined) session.state = JSON.stringify(turn.state);
-      if (turn.archive) session.archive.push(...copy(turn.archive));
+      if (state !== undefined) session.state = state;
+      if (archive) session.archive.push(...archive);
       session.lastActiveAt = now;
       sessions.set(clientId, session);
       return stored;
