@@ -1,0 +1,256 @@
+import { performance } from 'node:perf_hooks';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorCode, ServerFrame } from './protocol.ts';
+import type { Store } from './store.ts';
+
+/**
+ * Prometheus metrics for one chat server, in the text exposition format (`GET /metrics`). Every
+ * metric lives in a registry of its own instance, so two servers in one process never clash; only
+ * the process metrics (CPU, memory, event loop, GC) are process-wide, collected once and shared.
+ */
+
+/** Why an upgrade was refused: the `error_code` of the handshake refusal, or the 1008 reason. */
+export type RefusalReason =
+  | 'NOT_FOUND'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'TOO_MANY_REQUESTS'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'SHUTTING_DOWN'
+  | 'INVALID_CLIENT_ID'
+  | 'UNAUTHORIZED';
+
+/**
+ * How a started turn ended: `replied` (engine answered, turn stored), `replayed` (a repeated
+ * message_id answered from the store), `timed_out` (LLM_PROCESSING_ERROR), `failed`
+ * (INTERNAL_SERVER_ERROR: the engine threw or the store failed), `aborted` (shutdown).
+ */
+export type TurnOutcome = 'replied' | 'replayed' | 'timed_out' | 'failed' | 'aborted';
+
+/** Which limit refused: a frame (RATE_LIMITED) or an upgrade (429, by the address's connect rate or open count). */
+export type RateLimitKind = 'frames' | 'connect_rate' | 'connections_per_address';
+
+export type StoreOperation = keyof Store;
+
+/** Read at each scrape; the pipeline owns these numbers, so they are sampled rather than counted. */
+export interface QueueSample {
+  /** Clients with a turn running now. */
+  running: number;
+  /** Messages waiting behind running turns, over all clients. */
+  waiting: number;
+}
+
+export interface Metrics {
+  /** A client passed the handshake and was registered (call once per socket, with connectionClosed on its 'close'). */
+  connectionOpened(): void;
+  /** A registered client's socket closed with `code` (codes outside the known set are counted as "other"). */
+  connectionClosed(code: number): void;
+  connectionRefused(reason: RefusalReason): void;
+  /** One inbound WebSocket frame, valid or not, before any check. */
+  frameReceived(): void;
+  /** A frame handed to `count` sockets (a broadcast is one frame to many); error frames are also counted by code. */
+  frameSent(frame: Pick<ServerFrame, 'type'> & { error_code?: ErrorCode }, count?: number): void;
+  /** A turn ended; `seconds` from the `processing` frame to the last reply or error. */
+  turnFinished(outcome: TurnOutcome, seconds: number): void;
+  /** How long `engine.reply` took, whether it answered, threw or was abandoned. */
+  engineFinished(seconds: number): void;
+  rateLimited(kind: RateLimitKind): void;
+  /** A socket terminated for missing a heartbeat pong. */
+  heartbeatTerminated(): void;
+  /** Records one store call; instrumentStore() calls it for every operation. */
+  storeOperation(operation: StoreOperation, seconds: number, ok: boolean): void;
+  /** Sets where the queue gauges are read from at each scrape (the last call wins). */
+  sampleQueue(read: () => QueueSample): void;
+  /** The exposition for GET /metrics. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  /**
+   * Include the process metrics (`process_*`, `nodejs_*`, with their standard names). Default true;
+   * turn it off when the embedding program exports them itself.
+   */
+  processMetrics?: boolean;
+}
+
+const PREFIX = 'meetingmuse_';
+
+/** Turn and engine latency, in seconds: from a fast rule-based answer to ENGINE_TIMEOUT_MS (30 s). */
+const TURN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Store latency, in seconds: a memory read to a slow networked write. */
+const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/**
+ * Close codes kept as their own label value. A client picks its own close code (any of 3000–4999),
+ * so unknown codes share "other": one series each would let a client grow the exposition at will.
+ */
+const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1007, 1008, 1009, 1011, 1013, 4000]);
+
+/**
+ * The process metrics, collected once per process. prom-client's collector starts a GC observer and
+ * an event-loop monitor that cannot be stopped, so collecting per instance would leak one of each
+ * for every server created; and they describe the process, which is the same for every server in it.
+ */
+let processRegistry: Registry | undefined;
+
+function sharedProcessRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** Creates the metrics of one server, in a registry of their own. */
+export function createMetrics({ processMetrics = true }: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  let readQueue: () => QueueSample = () => ({ running: 0, waiting: 0 });
+
+  const open = new Gauge({ name: `${PREFIX}connections_open`, help: 'WebSocket clients connected now.', registers });
+  const accepted = new Counter({ name: `${PREFIX}connections_accepted_total`, help: 'WebSocket clients that passed the handshake.', registers });
+  const refused = new Counter({
+    name: `${PREFIX}connections_refused_total`,
+    help: 'Upgrades refused, by reason (the error_code of the refusal, or the 1008 close reason).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const closed = new Counter({
+    name: `${PREFIX}connections_closed_total`,
+    help: 'Connected clients whose socket closed, by close code ("other" for codes a client chose).',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const framesIn = new Counter({ name: `${PREFIX}frames_received_total`, help: 'WebSocket frames received, valid or not.', registers });
+  const framesOut = new Counter({
+    name: `${PREFIX}frames_sent_total`,
+    help: 'WebSocket frames sent, by frame type (a broadcast counts once per recipient).',
+    labelNames: ['type'] as const,
+    registers,
+  });
+  const errorFrames = new Counter({ name: `${PREFIX}error_frames_total`, help: 'Error frames sent, by error_code.', labelNames: ['code'] as const, registers });
+  const turns = new Counter({ name: `${PREFIX}turns_total`, help: 'Turns finished, by outcome.', labelNames: ['outcome'] as const, registers });
+  const turnSeconds = new Histogram({
+    name: `${PREFIX}turn_duration_seconds`,
+    help: 'Time from a turn starting (the processing frame) to its last reply or error.',
+    buckets: TURN_BUCKETS,
+    registers,
+  });
+  const engineSeconds = new Histogram({ name: `${PREFIX}engine_duration_seconds`, help: 'Time the engine took to answer one turn.', buckets: TURN_BUCKETS, registers });
+  const rateLimited = new Counter({
+    name: `${PREFIX}rate_limit_refusals_total`,
+    help: 'Frames (RATE_LIMITED) and upgrades (429) refused by a rate or count limit.',
+    labelNames: ['limit'] as const,
+    registers,
+  });
+  const heartbeat = new Counter({ name: `${PREFIX}heartbeat_terminations_total`, help: 'Sockets terminated for missing a heartbeat pong.', registers });
+  const storeSeconds = new Histogram({
+    name: `${PREFIX}store_operation_duration_seconds`,
+    help: 'Time a store operation took, by operation.',
+    labelNames: ['operation'] as const,
+    buckets: STORE_BUCKETS,
+    registers,
+  });
+  const storeFailures = new Counter({
+    name: `${PREFIX}store_operation_failures_total`,
+    help: 'Store operations that failed, by operation.',
+    labelNames: ['operation'] as const,
+    registers,
+  });
+  new Gauge({
+    name: `${PREFIX}turns_running`,
+    help: 'Clients with a turn running now.',
+    registers,
+    collect() {
+      this.set(readQueue().running);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}turn_queue_depth`,
+    help: 'Messages waiting behind running turns, over all clients.',
+    registers,
+    collect() {
+      this.set(readQueue().waiting);
+    },
+  });
+
+  const exposed = processMetrics ? Registry.merge([sharedProcessRegistry(), registry]) : registry;
+
+  return {
+    connectionOpened() {
+      accepted.inc();
+      open.inc();
+    },
+    connectionClosed(code) {
+      open.dec();
+      closed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
+    },
+    connectionRefused: (reason) => refused.inc({ reason }),
+    frameReceived: () => framesIn.inc(),
+    frameSent(frame, count = 1) {
+      framesOut.inc({ type: frame.type }, count);
+      if (frame.error_code !== undefined) errorFrames.inc({ code: frame.error_code }, count);
+    },
+    turnFinished(outcome, seconds) {
+      turns.inc({ outcome });
+      turnSeconds.observe(seconds);
+    },
+    engineFinished: (seconds) => engineSeconds.observe(seconds),
+    rateLimited: (kind) => rateLimited.inc({ limit: kind }),
+    heartbeatTerminated: () => heartbeat.inc(),
+    storeOperation(operation, seconds, ok) {
+      storeSeconds.observe({ operation }, seconds);
+      if (!ok) storeFailures.inc({ operation });
+    },
+    sampleQueue(read) {
+      readQueue = read;
+    },
+    async render() {
+      return { contentType: exposed.contentType, body: await exposed.metrics() };
+    },
+  };
+}
+
+/** Seconds since `startedMs` (a performance.now() reading). */
+export const secondsSince = (startedMs: number) => (performance.now() - startedMs) / 1000;
+
+/**
+ * Wraps a store so that every operation's latency is recorded by operation name, failures included.
+ * The wrapper is a Store itself and changes nothing else: same results, same rejections, same order.
+ * A method added to `Store` fails to compile here until it is wrapped too.
+ */
+export function instrumentStore(store: Store, metrics: Pick<Metrics, 'storeOperation'>): Store {
+  const timed = <K extends StoreOperation>(operation: K): Store[K] => {
+    const method = store[operation] as (...args: unknown[]) => Promise<unknown>;
+    return ((...args: unknown[]) => {
+      const started = performance.now();
+      let result: Promise<unknown>;
+      try {
+        result = method.apply(store, args);
+      } catch (err) {
+        metrics.storeOperation(operation, secondsSince(started), false);
+        return Promise.reject(err);
+      }
+      return result.then(
+        (value) => {
+          metrics.storeOperation(operation, secondsSince(started), true);
+          return value;
+        },
+        (err: unknown) => {
+          metrics.storeOperation(operation, secondsSince(started), false);
+          throw err;
+        },
+      );
+    }) as Store[K];
+  };
+  return {
+    openSession: timed('openSession'),
+    loadState: timed('loadState'),
+    findReplies: timed('findReplies'),
+    commitTurn: timed('commitTurn'),
+    markDelivered: timed('markDelivered'),
+    getSession: timed('getSession'),
+    deleteSession: timed('deleteSession'),
+    sweep: timed('sweep'),
+    close: timed('close'),
+  };
+}
