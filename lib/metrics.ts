@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ErrorCode, ServerFrame } from './protocol.ts';
+import type { Route } from './routes.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -252,5 +253,19 @@ export function instrumentStore(store: Store, metrics: Pick<Metrics, 'storeOpera
     deleteSession: timed('deleteSession'),
     sweep: timed('sweep'),
     close: timed('close'),
+  };
+}
+
+/** GET /metrics, privileged: the same access rule as the admin routes. */
+export function metricsRoute(metrics: Pick<Metrics, 'render'>): Route {
+  return {
+    path: /^\/metrics$/,
+    privileged: true,
+    methods: {
+      async GET() {
+        const { contentType, body } = await metrics.render();
+        return { body, contentType };
+      },
+    },
   };
 }
