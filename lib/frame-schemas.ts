@@ -43,7 +43,7 @@ export const UiElementsSchema = v.pipe(
     buttons: v.array(
       v.pipe(
         v.object({
-          action_type: v.pipe(v.string(), v.description('What the button does, e.g. "confirm", "edit", "cancel".')),
+          action_type: v.pipe(v.string(), v.description('What the button does, e.g. "confirm", "change", "cancel".')),
           label: v.pipe(v.string(), v.description('The text to show.')),
           value: v.pipe(v.string(), v.description('Sent back as the content of a user_message when pressed.')),
           variant: v.optional(v.pipe(v.string(), v.description('A styling hint: "primary", "secondary", "danger".'))),
@@ -194,8 +194,14 @@ export const SERVER_MESSAGE_SCHEMAS = {
   error: ErrorFrameSchema,
 } as const;
 
-/** True when A and B are each assignable to the other. */
-export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Every key of every member of a union. */
+type KeysOf<T> = T extends unknown ? keyof T : never;
+type Assignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * True when A and B are each assignable to the other and have the same keys. Assignability alone
+ * would let an optional field exist on one side only.
+ */
+export type Same<A, B> = Assignable<A, B> extends true ? Assignable<KeysOf<A>, KeysOf<B>> : false;
 /** Fails to compile unless T is `true`. */
 export type Check<T extends true> = T;
 
@@ -209,6 +215,7 @@ export type FrameSchemaChecks = [
   Check<Same<v.InferOutput<typeof BotResponseFrameSchema>, BotResponseFrame>>,
   Check<Same<v.InferOutput<typeof ServerFrameSchema>, ServerFrame>>,
   Check<Same<v.InferOutput<typeof UiElementsSchema>, UiElements>>,
+  Check<Same<v.InferOutput<typeof UiElementsSchema>['buttons'][number], UiElements['buttons'][number]>>,
   Check<Same<v.InferOutput<typeof IssueDetailSchema>, IssueDetail>>,
   Check<Same<(typeof ERROR_CODE_VALUES)[number], ErrorCode>>,
   // The message schemas are narrower views: each must be a frame.

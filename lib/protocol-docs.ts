@@ -177,7 +177,7 @@ export function asyncApiDocument({ version = 'unknown', basePath = '', maxConten
           ui_elements: {
             buttons: [
               { action_type: 'confirm', label: 'Confirm', value: 'yes', variant: 'primary' },
-              { action_type: 'edit', label: 'Change', value: 'change', variant: 'secondary' },
+              { action_type: 'change', label: 'Change', value: 'change', variant: 'secondary' },
               { action_type: 'cancel', label: 'Cancel', value: 'no', variant: 'danger' },
             ],
           },
