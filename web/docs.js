@@ -190,10 +190,12 @@ function renderSchemas(documents) {
   section.hidden = false;
 }
 
-/** Opens the schema a link points at, so following a type link shows it. */
+/** Opens the schema a link points at, so following a type link shows it (also on load: the sections are built after the browser looked for the anchor). */
 function openLinkedSchema() {
   const target = location.hash && document.getElementById(location.hash.slice(1));
-  if (target instanceof HTMLDetailsElement) target.open = true;
+  if (!(target instanceof HTMLDetailsElement)) return;
+  target.open = true;
+  target.scrollIntoView();
 }
 
 async function load(url) {
