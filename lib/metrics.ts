@@ -101,106 +101,73 @@ function sharedProcessRegistry(): Registry {
   return processRegistry;
 }
 
+/** Registers every meetingmuse_* metric in `registry`; the queue gauges call `queue()` at each scrape. */
+function defineMetrics(registry: Registry, queue: () => QueueSample) {
+  const registers = [registry];
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name: PREFIX + name, help, labelNames, registers });
+  const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
+    new Histogram<L>({ name: PREFIX + name, help, buckets, labelNames, registers });
+  const sampled = (name: string, help: string, read: (sample: QueueSample) => number) =>
+    new Gauge({
+      name: PREFIX + name,
+      help,
+      registers,
+      collect() {
+        this.set(read(queue()));
+      },
+    });
+  sampled('turns_running', 'Clients with a turn running now.', (sample) => sample.running);
+  sampled('turn_queue_depth', 'Messages waiting behind running turns, over all clients.', (sample) => sample.waiting);
+  return {
+    open: new Gauge({ name: `${PREFIX}connections_open`, help: 'WebSocket clients connected now.', registers }),
+    accepted: counter('connections_accepted_total', 'WebSocket clients that passed the handshake.'),
+    refused: counter('connections_refused_total', 'Upgrades refused, by reason (the error_code of the refusal, or the 1008 close reason).', ['reason']),
+    closed: counter('connections_closed_total', 'Connected clients whose socket closed, by close code ("other" for codes a client chose).', ['code']),
+    framesIn: counter('frames_received_total', 'WebSocket frames received, valid or not.'),
+    framesOut: counter('frames_sent_total', 'WebSocket frames sent, by frame type (a broadcast counts once per recipient).', ['type']),
+    errorFrames: counter('error_frames_total', 'Error frames sent, by error_code.', ['code']),
+    turns: counter('turns_total', 'Turns finished, by outcome.', ['outcome']),
+    turnSeconds: histogram('turn_duration_seconds', 'Time from a turn starting (the processing frame) to its last reply or error.', TURN_BUCKETS),
+    engineSeconds: histogram('engine_duration_seconds', 'Time the engine took to answer one turn.', TURN_BUCKETS),
+    rateLimited: counter('rate_limit_refusals_total', 'Frames (RATE_LIMITED) and upgrades (429) refused by a rate or count limit.', ['limit']),
+    heartbeat: counter('heartbeat_terminations_total', 'Sockets terminated for missing a heartbeat pong.'),
+    storeSeconds: histogram('store_operation_duration_seconds', 'Time a store operation took, by operation.', STORE_BUCKETS, ['operation']),
+    storeFailures: counter('store_operation_failures_total', 'Store operations that failed, by operation.', ['operation']),
+  };
+}
+
 /** Creates the metrics of one server, in a registry of their own. */
 export function createMetrics({ processMetrics = true }: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  const registers = [registry];
   let readQueue: () => QueueSample = () => ({ running: 0, waiting: 0 });
-
-  const open = new Gauge({ name: `${PREFIX}connections_open`, help: 'WebSocket clients connected now.', registers });
-  const accepted = new Counter({ name: `${PREFIX}connections_accepted_total`, help: 'WebSocket clients that passed the handshake.', registers });
-  const refused = new Counter({
-    name: `${PREFIX}connections_refused_total`,
-    help: 'Upgrades refused, by reason (the error_code of the refusal, or the 1008 close reason).',
-    labelNames: ['reason'] as const,
-    registers,
-  });
-  const closed = new Counter({
-    name: `${PREFIX}connections_closed_total`,
-    help: 'Connected clients whose socket closed, by close code ("other" for codes a client chose).',
-    labelNames: ['code'] as const,
-    registers,
-  });
-  const framesIn = new Counter({ name: `${PREFIX}frames_received_total`, help: 'WebSocket frames received, valid or not.', registers });
-  const framesOut = new Counter({
-    name: `${PREFIX}frames_sent_total`,
-    help: 'WebSocket frames sent, by frame type (a broadcast counts once per recipient).',
-    labelNames: ['type'] as const,
-    registers,
-  });
-  const errorFrames = new Counter({ name: `${PREFIX}error_frames_total`, help: 'Error frames sent, by error_code.', labelNames: ['code'] as const, registers });
-  const turns = new Counter({ name: `${PREFIX}turns_total`, help: 'Turns finished, by outcome.', labelNames: ['outcome'] as const, registers });
-  const turnSeconds = new Histogram({
-    name: `${PREFIX}turn_duration_seconds`,
-    help: 'Time from a turn starting (the processing frame) to its last reply or error.',
-    buckets: TURN_BUCKETS,
-    registers,
-  });
-  const engineSeconds = new Histogram({ name: `${PREFIX}engine_duration_seconds`, help: 'Time the engine took to answer one turn.', buckets: TURN_BUCKETS, registers });
-  const rateLimited = new Counter({
-    name: `${PREFIX}rate_limit_refusals_total`,
-    help: 'Frames (RATE_LIMITED) and upgrades (429) refused by a rate or count limit.',
-    labelNames: ['limit'] as const,
-    registers,
-  });
-  const heartbeat = new Counter({ name: `${PREFIX}heartbeat_terminations_total`, help: 'Sockets terminated for missing a heartbeat pong.', registers });
-  const storeSeconds = new Histogram({
-    name: `${PREFIX}store_operation_duration_seconds`,
-    help: 'Time a store operation took, by operation.',
-    labelNames: ['operation'] as const,
-    buckets: STORE_BUCKETS,
-    registers,
-  });
-  const storeFailures = new Counter({
-    name: `${PREFIX}store_operation_failures_total`,
-    help: 'Store operations that failed, by operation.',
-    labelNames: ['operation'] as const,
-    registers,
-  });
-  new Gauge({
-    name: `${PREFIX}turns_running`,
-    help: 'Clients with a turn running now.',
-    registers,
-    collect() {
-      this.set(readQueue().running);
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}turn_queue_depth`,
-    help: 'Messages waiting behind running turns, over all clients.',
-    registers,
-    collect() {
-      this.set(readQueue().waiting);
-    },
-  });
-
+  const m = defineMetrics(registry, () => readQueue());
   const exposed = processMetrics ? Registry.merge([sharedProcessRegistry(), registry]) : registry;
-
   return {
     connectionOpened() {
-      accepted.inc();
-      open.inc();
+      m.accepted.inc();
+      m.open.inc();
     },
     connectionClosed(code) {
-      open.dec();
-      closed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
+      m.open.dec();
+      m.closed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
     },
-    connectionRefused: (reason) => refused.inc({ reason }),
-    frameReceived: () => framesIn.inc(),
+    connectionRefused: (reason) => m.refused.inc({ reason }),
+    frameReceived: () => m.framesIn.inc(),
     frameSent(frame, count = 1) {
-      framesOut.inc({ type: frame.type }, count);
-      if (frame.error_code !== undefined) errorFrames.inc({ code: frame.error_code }, count);
+      m.framesOut.inc({ type: frame.type }, count);
+      if (frame.error_code !== undefined) m.errorFrames.inc({ code: frame.error_code }, count);
     },
     turnFinished(outcome, seconds) {
-      turns.inc({ outcome });
-      turnSeconds.observe(seconds);
+      m.turns.inc({ outcome });
+      m.turnSeconds.observe(seconds);
     },
-    engineFinished: (seconds) => engineSeconds.observe(seconds),
-    rateLimited: (kind) => rateLimited.inc({ limit: kind }),
-    heartbeatTerminated: () => heartbeat.inc(),
+    engineFinished: (seconds) => m.engineSeconds.observe(seconds),
+    rateLimited: (kind) => m.rateLimited.inc({ limit: kind }),
+    heartbeatTerminated: () => m.heartbeat.inc(),
     storeOperation(operation, seconds, ok) {
-      storeSeconds.observe({ operation }, seconds);
-      if (!ok) storeFailures.inc({ operation });
+      m.storeSeconds.observe({ operation }, seconds);
+      if (!ok) m.storeFailures.inc({ operation });
     },
     sampleQueue(read) {
       readQueue = read;

@@ -114,6 +114,100 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const EXAMPLE_CLIENT = 'alice-1';
 
+/** Real frames, made by protocol.ts's builders, for each server message's examples. */
+function serverExamples(): Record<'connectionEstablished' | 'processing' | 'reply' | 'broadcast' | 'error', object[]> {
+  const draft = {
+    title: 'Design review',
+    start: '2026-11-27T15:00:00+01:00',
+    end: '2026-11-27T15:45:00+01:00',
+    time_zone: 'Europe/Paris',
+    participants: ['Bob'],
+    location: null,
+    status: 'draft',
+  };
+  const buttons = [
+    { action_type: 'confirm', label: 'Confirm', value: 'yes', variant: 'primary' },
+    { action_type: 'change', label: 'Change', value: 'change', variant: 'secondary' },
+    { action_type: 'cancel', label: 'Cancel', value: 'no', variant: 'danger' },
+  ];
+  const turn = (replyTo: string) => ({ session_id: EXAMPLE_CLIENT, reply_to: replyTo });
+  return {
+    connectionEstablished: [systemFrame('connection_established', { metadata: { resumed: true, messages: 12, pending: 1 } })],
+    processing: [systemFrame('processing', { reply_to: 'm-1' })],
+    reply: [
+      botResponseFrame({ content: 'What time on Fri, Nov 27?', metadata: { intent: 'schedule', missing: ['start'] } }, turn('m-1')),
+      botResponseFrame(
+        {
+          content: "Here's the draft: Design review, Fri, Nov 27, 3:00 PM–3:45 PM (Europe/Paris). Shall I book it?",
+          metadata: { intent: 'schedule', missing: [], meeting: draft },
+          ui_elements: { buttons },
+        },
+        turn('m-2'),
+      ),
+    ],
+    broadcast: [botResponseFrame({ content: 'Maintenance at 22:00 UTC.', metadata: { broadcast: true } })],
+    error: [
+      errorFrame('INVALID_MESSAGE_FORMAT', { reply_to: 'm-3', details: [{ path: 'content', message: 'Expected a string' }] }),
+      errorFrame('RATE_LIMITED', { retry_after_ms: 100 }),
+    ],
+  };
+}
+
+/** The AsyncAPI message objects, client's first, each with its payload schema and examples. */
+function asyncApiMessages(): Record<string, Json> {
+  const examples = serverExamples();
+  const message = (name: string, title: string, summary: string, payload: string, payloads: object[], description?: string) => ({
+    name,
+    title,
+    summary,
+    ...(description ? { description } : {}),
+    contentType: 'application/json',
+    payload: ref(payload),
+    examples: payloads.map((example, i) => ({ name: `${name}-${i + 1}`, payload: example })),
+  });
+  const errorCodes = Object.entries(ERROR_CODE_DOCS).map(([code, doc]) => `- ${code}: ${doc}`).join('\n');
+  const userExample = { type: 'user_message', content: 'Book a design review with Bob tomorrow at 3pm', session_id: EXAMPLE_CLIENT, message_id: 'm-1', timezone: 'Europe/Paris' };
+  return {
+    userMessage: message('user_message', 'User message', 'What the user wrote; answered by processing, then one or more replies.', 'UserMessage', [userExample]),
+    connectionEstablished: message('connection_established', 'Connection established', 'The first frame on every accepted connection.', 'ConnectionEstablished', examples.connectionEstablished),
+    processing: message('processing', 'Processing', "A message's turn has started.", 'Processing', examples.processing),
+    reply: message('bot_response', 'Reply', 'An answer to a user_message, in order; pending answers follow connection_established.', 'Reply', examples.reply),
+    broadcast: message('broadcast', 'Broadcast', 'An operator message (POST /admin/broadcast) to every connected client.', 'Broadcast', examples.broadcast),
+    error: message('error', 'Error', 'A refused or failed message; the socket stays open.', 'ErrorFrame', examples.error, `error_code values:\n${errorCodes}`),
+  };
+}
+
+/** The one channel, `{basePath}/ws/{client_id}`, with its parameter, query, refusals and close codes. */
+function chatChannel(basePath: string, messageNames: string[]): Json {
+  const closeCodes = CLOSE_CODE_DOCS.map(([code, reason, when]) => `- ${code} ${reason}: ${when}`).join('\n');
+  return {
+    address: `${basePath}/ws/{client_id}`,
+    title: 'Chat',
+    description:
+      'One connection per client_id; reconnecting with the same id resumes the conversation. ' +
+      'With AUTH_SECRET set the upgrade needs a token (HS256 JWT, sub = client_id): ?token=<jwt>, or from a browser the subprotocol pair ["bearer", jwt]. ' +
+      'Refused before the handshake with a JSON body {detail, error_code}: 404 NOT_FOUND, 403 ORIGIN_NOT_ALLOWED, 429 TOO_MANY_REQUESTS (Retry-After), 503 TOO_MANY_CONNECTIONS or SHUTTING_DOWN (Retry-After: 5).\n' +
+      `Close codes:\n${closeCodes}`,
+    parameters: {
+      client_id: { description: '3–100 characters of A-Z a-z 0-9 _ -. It names the session.', examples: [EXAMPLE_CLIENT] },
+    },
+    messages: Object.fromEntries(messageNames.map((name) => [name, { $ref: `#/components/messages/${name}` }])),
+    bindings: {
+      ws: {
+        method: 'GET',
+        query: {
+          type: 'object',
+          properties: {
+            tz: { type: 'string', description: "The client's IANA time zone (Europe/Paris); an unknown one is answered with an INVALID_TIMEZONE error frame." },
+            token: { type: 'string', description: 'With AUTH_SECRET set: the client token (HS256 JWT whose sub is the client_id).' },
+          },
+        },
+        bindingVersion: '0.1.0',
+      },
+    },
+  };
+}
+
 /** The AsyncAPI 3.0 document of `WS {basePath}/ws/{client_id}`: every client and server message. */
 export function asyncApiDocument({ version = 'unknown', basePath = '', maxContentChars = DEFAULT_MAX_CONTENT_CHARS }: ProtocolDocsOptions = {}): Json {
   const schemas = componentSchemas(
@@ -132,77 +226,9 @@ export function asyncApiDocument({ version = 'unknown', basePath = '', maxConten
     'draft-07',
   );
   describeProperties(schemas.UserMessage!, USER_MESSAGE_FIELDS);
-  const errorCodes = Object.entries(ERROR_CODE_DOCS).map(([code, doc]) => `- ${code}: ${doc}`).join('\n');
-  const message = (name: string, title: string, summary: string, payload: string, examples: object[], description?: string) => ({
-    name,
-    title,
-    summary,
-    ...(description ? { description } : {}),
-    contentType: 'application/json',
-    payload: ref(payload),
-    examples: examples.map((example, i) => ({ name: `${name}-${i + 1}`, payload: example })),
-  });
-  const messages = {
-    userMessage: message('user_message', 'User message', 'What the user wrote; answered by processing, then one or more replies.', 'UserMessage', [
-      { type: 'user_message', content: 'Book a design review with Bob tomorrow at 3pm', session_id: EXAMPLE_CLIENT, message_id: 'm-1', timezone: 'Europe/Paris' },
-    ]),
-    connectionEstablished: message('connection_established', 'Connection established', 'The first frame on every accepted connection.', 'ConnectionEstablished', [
-      systemFrame('connection_established', { metadata: { resumed: true, messages: 12, pending: 1 } }),
-    ]),
-    processing: message('processing', 'Processing', "A message's turn has started.", 'Processing', [systemFrame('processing', { reply_to: 'm-1' })]),
-    reply: message('bot_response', 'Reply', 'An answer to a user_message, in order; pending answers follow connection_established.', 'Reply', [
-      botResponseFrame(
-        {
-          content: 'What time on Fri, Nov 27?',
-          metadata: { intent: 'schedule', missing: ['start'] },
-        },
-        { session_id: EXAMPLE_CLIENT, reply_to: 'm-1' },
-      ),
-      botResponseFrame(
-        {
-          content: "Here's the draft: Design review, Fri, Nov 27, 3:00 PM–3:45 PM (Europe/Paris). Shall I book it?",
-          metadata: {
-            intent: 'schedule',
-            missing: [],
-            meeting: {
-              title: 'Design review',
-              start: '2026-11-27T15:00:00+01:00',
-              end: '2026-11-27T15:45:00+01:00',
-              time_zone: 'Europe/Paris',
-              participants: ['Bob'],
-              location: null,
-              status: 'draft',
-            },
-          },
-          ui_elements: {
-            buttons: [
-              { action_type: 'confirm', label: 'Confirm', value: 'yes', variant: 'primary' },
-              { action_type: 'change', label: 'Change', value: 'change', variant: 'secondary' },
-              { action_type: 'cancel', label: 'Cancel', value: 'no', variant: 'danger' },
-            ],
-          },
-        },
-        { session_id: EXAMPLE_CLIENT, reply_to: 'm-2' },
-      ),
-    ]),
-    broadcast: message('broadcast', 'Broadcast', 'An operator message (POST /admin/broadcast) to every connected client.', 'Broadcast', [
-      botResponseFrame({ content: 'Maintenance at 22:00 UTC.', metadata: { broadcast: true } }),
-    ]),
-    error: message(
-      'error',
-      'Error',
-      'A refused or failed message; the socket stays open.',
-      'ErrorFrame',
-      [
-        errorFrame('INVALID_MESSAGE_FORMAT', { reply_to: 'm-3', details: [{ path: 'content', message: 'Expected a string' }] }),
-        errorFrame('RATE_LIMITED', { retry_after_ms: 100 }),
-      ],
-      `error_code values:\n${errorCodes}`,
-    ),
-  };
-  const closeCodes = CLOSE_CODE_DOCS.map(([code, reason, when]) => `- ${code} ${reason}: ${when}`).join('\n');
+  const messages = asyncApiMessages();
   const channelRef = { $ref: '#/channels/chat' };
-  const channelMessage = (name: keyof typeof messages) => ({ $ref: `#/channels/chat/messages/${name}` });
+  const channelMessage = (name: string) => ({ $ref: `#/channels/chat/messages/${name}` });
   return {
     asyncapi: '3.0.0',
     info: {
@@ -213,46 +239,14 @@ export function asyncApiDocument({ version = 'unknown', basePath = '', maxConten
         "A client's messages are answered one at a time, in order.",
     },
     defaultContentType: 'application/json',
-    channels: {
-      chat: {
-        address: `${basePath}/ws/{client_id}`,
-        title: 'Chat',
-        description:
-          'One connection per client_id; reconnecting with the same id resumes the conversation. ' +
-          'With AUTH_SECRET set the upgrade needs a token (HS256 JWT, sub = client_id): ?token=<jwt>, or from a browser the subprotocol pair ["bearer", jwt]. ' +
-          'Refused before the handshake with a JSON body {detail, error_code}: 404 NOT_FOUND, 403 ORIGIN_NOT_ALLOWED, 429 TOO_MANY_REQUESTS (Retry-After), 503 TOO_MANY_CONNECTIONS or SHUTTING_DOWN (Retry-After: 5).\n' +
-          `Close codes:\n${closeCodes}`,
-        parameters: {
-          client_id: { description: '3–100 characters of A-Z a-z 0-9 _ -. It names the session.', examples: [EXAMPLE_CLIENT] },
-        },
-        messages: Object.fromEntries(Object.keys(messages).map((name) => [name, { $ref: `#/components/messages/${name}` }])),
-        bindings: {
-          ws: {
-            method: 'GET',
-            query: {
-              type: 'object',
-              properties: {
-                tz: { type: 'string', description: "The client's IANA time zone (Europe/Paris); an unknown one is answered with an INVALID_TIMEZONE error frame." },
-                token: { type: 'string', description: 'With AUTH_SECRET set: the client token (HS256 JWT whose sub is the client_id).' },
-              },
-            },
-            bindingVersion: '0.1.0',
-          },
-        },
-      },
-    },
+    channels: { chat: chatChannel(basePath, Object.keys(messages)) },
     operations: {
-      receiveUserMessage: {
-        action: 'receive',
-        channel: channelRef,
-        summary: 'The server receives what the user writes.',
-        messages: [channelMessage('userMessage')],
-      },
+      receiveUserMessage: { action: 'receive', channel: channelRef, summary: 'The server receives what the user writes.', messages: [channelMessage('userMessage')] },
       sendServerFrames: {
         action: 'send',
         channel: channelRef,
         summary: 'The server sends these frames.',
-        messages: (['connectionEstablished', 'processing', 'reply', 'broadcast', 'error'] as const).map(channelMessage),
+        messages: Object.keys(messages).filter((name) => name !== 'userMessage').map(channelMessage),
       },
     },
     components: { schemas, messages },
@@ -277,6 +271,103 @@ const CLIENT_ID_PARAMETER = {
   schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{3,100}$' },
 };
 
+/** Marks an operation as needing the admin bearer token (or a loopback caller). */
+const PRIVILEGED = { security: [{ adminBearer: [] }] };
+
+/** GET and HEAD /health, and GET /health/clients. */
+function healthPaths(): Record<string, Json> {
+  const health = {
+    '200': answer('Serving.', 'Health'),
+    '503': answer('Shutting down (status "shutting_down").', 'Health'),
+  };
+  return {
+    '/health': {
+      get: { operationId: 'getHealth', summary: 'Liveness for load balancers; never privileged.', responses: health },
+      head: { operationId: 'headHealth', summary: 'As GET, without a body.', responses: { '200': { description: 'Serving.' }, '503': { description: 'Shutting down.' } } },
+    },
+    '/health/clients': {
+      get: { operationId: 'getHealthClients', summary: 'Health with the connected client ids and server info.', ...PRIVILEGED, responses: { '200': answer('Serving.', 'HealthClients'), ...PRIVILEGED_ERRORS } },
+    },
+  };
+}
+
+/** The admin routes: connections, broadcast, sessions. */
+function adminPaths(): Record<string, Json> {
+  return {
+    '/admin/connections': {
+      get: { operationId: 'getConnections', summary: 'Every connected client with its counters.', ...PRIVILEGED, responses: { '200': answer('The connections.', 'Connections'), ...PRIVILEGED_ERRORS } },
+    },
+    '/admin/broadcast': {
+      post: {
+        operationId: 'broadcast',
+        summary: 'Sends a bot_response with metadata {"broadcast": true} to every connected client.',
+        ...PRIVILEGED,
+        requestBody: { required: true, content: json('BroadcastRequest') },
+        responses: {
+          '200': answer('Handed to every connected client.', 'BroadcastResult'),
+          '400': errorAnswer('INVALID_JSON: the body is not JSON; INVALID_BODY: not an object, or content missing, blank or not a string.'),
+          '413': errorAnswer('PAYLOAD_TOO_LARGE: the body is over 64 KiB.'),
+          ...PRIVILEGED_ERRORS,
+        },
+      },
+    },
+    '/admin/sessions/{client_id}': {
+      parameters: [CLIENT_ID_PARAMETER],
+      get: {
+        operationId: 'getSession',
+        summary: 'The stored session of a client.',
+        ...PRIVILEGED,
+        responses: { '200': answer('The session.', 'SessionSummary'), '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
+      },
+      delete: {
+        operationId: 'deleteSession',
+        summary: 'Erases everything stored for a client.',
+        ...PRIVILEGED,
+        responses: { '200': answer('Erased.', 'SessionDeleted'), '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
+      },
+    },
+  };
+}
+
+/** The calendar feed, the metrics and the documents themselves. */
+function servicePaths(): Record<string, Json> {
+  return {
+    '/calendar/{client_id}.ics': {
+      parameters: [CLIENT_ID_PARAMETER],
+      get: {
+        operationId: 'getCalendar',
+        summary: "The client's meetings as an RFC 5545 calendar (assistant engine).",
+        ...PRIVILEGED,
+        responses: {
+          '200': { description: 'The calendar.', content: { 'text/calendar': { schema: { type: 'string' } } } },
+          '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id; NO_CALENDAR: the engine keeps no calendar.'),
+          ...PRIVILEGED_ERRORS,
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics in the text exposition format (meetingmuse_* and the process metrics).',
+        ...PRIVILEGED,
+        responses: {
+          '200': { description: 'The exposition.', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
+          ...PRIVILEGED_ERRORS,
+        },
+      },
+    },
+    '/asyncapi.json': {
+      get: { operationId: 'getAsyncApi', summary: 'The AsyncAPI 3.0 document of the WebSocket protocol.', responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
+    },
+    '/openapi.json': {
+      get: { operationId: 'getOpenApi', summary: 'This document.', responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
+    },
+    '/docs': {
+      get: { operationId: 'getDocs', summary: 'A page showing both documents.', responses: { '200': { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } } },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document of the REST routes, with the error shape {detail, error_code}. */
 export function openApiDocument({ version = 'unknown', basePath = '' }: ProtocolDocsOptions = {}): Json {
   const schemas = componentSchemas(
@@ -294,85 +385,7 @@ export function openApiDocument({ version = 'unknown', basePath = '' }: Protocol
     },
     'draft-2020-12',
   );
-  const privileged = { security: [{ adminBearer: [] }] };
-  const health = {
-    '200': answer('Serving.', 'Health'),
-    '503': answer('Shutting down (status "shutting_down").', 'Health'),
-  };
-  const paths: Record<string, Json> = {
-    '/health': {
-      get: { operationId: 'getHealth', summary: 'Liveness for load balancers; never privileged.', responses: health },
-      head: { operationId: 'headHealth', summary: 'As GET, without a body.', responses: { '200': { description: 'Serving.' }, '503': { description: 'Shutting down.' } } },
-    },
-    '/health/clients': {
-      get: { operationId: 'getHealthClients', summary: 'Health with the connected client ids and server info.', ...privileged, responses: { '200': answer('Serving.', 'HealthClients'), ...PRIVILEGED_ERRORS } },
-    },
-    '/admin/connections': {
-      get: { operationId: 'getConnections', summary: 'Every connected client with its counters.', ...privileged, responses: { '200': answer('The connections.', 'Connections'), ...PRIVILEGED_ERRORS } },
-    },
-    '/admin/broadcast': {
-      post: {
-        operationId: 'broadcast',
-        summary: 'Sends a bot_response with metadata {"broadcast": true} to every connected client.',
-        ...privileged,
-        requestBody: { required: true, content: json('BroadcastRequest') },
-        responses: {
-          '200': answer('Handed to every connected client.', 'BroadcastResult'),
-          '400': errorAnswer('INVALID_JSON: the body is not JSON; INVALID_BODY: not an object, or content missing, blank or not a string.'),
-          '413': errorAnswer('PAYLOAD_TOO_LARGE: the body is over 64 KiB.'),
-          ...PRIVILEGED_ERRORS,
-        },
-      },
-    },
-    '/admin/sessions/{client_id}': {
-      parameters: [CLIENT_ID_PARAMETER],
-      get: {
-        operationId: 'getSession',
-        summary: 'The stored session of a client.',
-        ...privileged,
-        responses: { '200': answer('The session.', 'SessionSummary'), '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
-      },
-      delete: {
-        operationId: 'deleteSession',
-        summary: 'Erases everything stored for a client.',
-        ...privileged,
-        responses: { '200': answer('Erased.', 'SessionDeleted'), '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
-      },
-    },
-    '/calendar/{client_id}.ics': {
-      parameters: [CLIENT_ID_PARAMETER],
-      get: {
-        operationId: 'getCalendar',
-        summary: "The client's meetings as an RFC 5545 calendar (assistant engine).",
-        ...privileged,
-        responses: {
-          '200': { description: 'The calendar.', content: { 'text/calendar': { schema: { type: 'string' } } } },
-          '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id; NO_CALENDAR: the engine keeps no calendar.'),
-          ...PRIVILEGED_ERRORS,
-        },
-      },
-    },
-    '/metrics': {
-      get: {
-        operationId: 'getMetrics',
-        summary: 'Prometheus metrics in the text exposition format (meetingmuse_* and the process metrics).',
-        ...privileged,
-        responses: {
-          '200': { description: 'The exposition.', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
-          ...PRIVILEGED_ERRORS,
-        },
-      },
-    },
-    '/asyncapi.json': {
-      get: { operationId: 'getAsyncApi', summary: 'The AsyncAPI 3.0 document of the WebSocket protocol.', responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
-    },
-    '/openapi.json': {
-      get: { operationId: 'getOpenApi', summary: 'This document.', responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
-    },
-    '/docs': {
-      get: { operationId: 'getDocs', summary: 'A page showing both documents.', responses: { '200': { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } } },
-    },
-  };
+  const paths = { ...healthPaths(), ...adminPaths(), ...servicePaths() };
   return {
     openapi: '3.1.0',
     info: {

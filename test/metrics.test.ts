@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createMetrics, instrumentStore, type Metrics } from '../lib/metrics.ts';
 import { errorFrame, systemFrame } from '../lib/protocol.ts';
+import { createSqliteStore } from '../lib/sqlite-store.ts';
 import { createMemoryStore, type Store } from '../lib/store.ts';
+import { tempDir } from './helpers.ts';
 import { storeContract, turn } from './store-contract.ts';
 
 interface Sample {
@@ -226,3 +229,8 @@ describe('instrumentStore', () => {
 });
 
 storeContract('instrumented memory', (_t, options) => instrumentStore(createMemoryStore(options), createMetrics({ processMetrics: false })));
+storeContract('instrumented sqlite', (t, options) => {
+  const store = instrumentStore(createSqliteStore(join(tempDir(t), 'test.db'), options), createMetrics({ processMetrics: false }));
+  t.after(() => store.close());
+  return store;
+});
