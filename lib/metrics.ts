@@ -75,7 +75,7 @@ export interface MetricsOptions {
 
 const PREFIX = 'meetingmuse_';
 
-/** Turn and engine latency, in seconds: from a fast rule-based answer to ENGINE_TIMEOUT_MS (30 s). */
+/** Turn and engine latency, in seconds: from a fast rule-based answer to the default engine timeout (30 s). */
 const TURN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Store latency, in seconds: a memory read to a slow networked write. */
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];

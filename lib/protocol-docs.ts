@@ -47,7 +47,7 @@ export interface ProtocolDocsOptions {
   version?: string;
   /** Prefix of every path, as the server is mounted (no trailing slash). Default "" (none). */
   basePath?: string;
-  /** The longest `content` the server accepts, in characters. Default 4000 (MAX_CONTENT_CHARS). */
+  /** The longest `content` the server accepts, in characters. Default 4000. */
   maxContentChars?: number;
 }
 
@@ -57,9 +57,9 @@ type AnySchema = v.GenericSchema;
 /** What each error code means for a client; a Record over ErrorCode, so a new code fails to compile until it is documented. */
 const ERROR_CODE_DOCS: Record<ErrorCode, string> = {
   INVALID_MESSAGE_FORMAT: 'Not JSON, not an object, a field missing or of the wrong type, blank content, or a binary frame; `details` names each field. Fix the frame.',
-  RATE_LIMITED: 'More than RATE_LIMIT_BURST frames at once or RATE_LIMIT_PER_SEC on average; not processed. Wait `retry_after_ms`; after RATE_LIMIT_STRIKES refusals in a row the socket is closed (1008).',
-  BUSY: 'MAX_QUEUED_MESSAGES messages already wait behind the running turn; not processed. Wait for the next bot_response, then send it again with the same message_id.',
-  LLM_PROCESSING_ERROR: 'The engine took longer than ENGINE_TIMEOUT_MS; the turn was abandoned and nothing stored. Send again.',
+  RATE_LIMITED: 'More frames at once than the burst allows, or more per second than the rate (20 and 10 by default); not processed. Wait `retry_after_ms`; after many refusals in a row (50 by default) the socket is closed with 1008.',
+  BUSY: 'The per-client queue behind the running turn is full (8 messages by default); not processed. Wait for the next bot_response, then send it again with the same message_id.',
+  LLM_PROCESSING_ERROR: 'The engine took longer than the turn timeout (30 s by default); the turn was abandoned and nothing stored. Send again.',
   INTERNAL_SERVER_ERROR: 'The engine threw, or the turn could not be stored; nothing of it was stored. Send again; reconnect if it repeats.',
   INVALID_TIMEZONE: '?tz= or `timezone` is not an IANA zone name; a message carrying it was not processed. Send a zone such as Europe/Paris.',
 };
@@ -78,10 +78,10 @@ const CLOSE_CODE_DOCS: Array<[number, string, string]> = [
   [CLOSE_CODES.goingAway, CLOSE_REASONS.shuttingDown, 'The server is shutting down.'],
   [1007, '(ws)', 'A text frame that is not valid UTF-8.'],
   [CLOSE_CODES.policyViolation, CLOSE_REASONS.invalidClientId, 'The client_id breaks its rule.'],
-  [CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized, 'AUTH_SECRET is set and the token is missing, expired, invalid or for another client_id.'],
-  [CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding, 'RATE_LIMIT_STRIKES frames in a row were refused with RATE_LIMITED.'],
-  [CLOSE_CODES.messageTooBig, '(ws)', 'A frame larger than MAX_MESSAGE_BYTES.'],
-  [CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading, 'More than MAX_BUFFERED_BYTES of frames waited unsent.'],
+  [CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized, 'Client authentication is on and the token is missing, expired, invalid or for another client_id.'],
+  [CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding, 'Too many frames in a row were refused with RATE_LIMITED.'],
+  [CLOSE_CODES.messageTooBig, '(ws)', 'A frame larger than the server accepts (64 KiB by default).'],
+  [CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading, 'The client stopped reading while frames piled up (1 MiB by default).'],
   [CLOSE_CODES.replaced, CLOSE_REASONS.replaced, 'The same client_id connected again; the newest connection wins.'],
   [1006, '(none)', 'The client missed a heartbeat ping and was terminated.'],
 ];
@@ -185,7 +185,7 @@ function chatChannel(basePath: string, messageNames: string[]): Json {
     title: 'Chat',
     description:
       'One connection per client_id; reconnecting with the same id resumes the conversation. ' +
-      'With AUTH_SECRET set the upgrade needs a token (HS256 JWT, sub = client_id): ?token=<jwt>, or from a browser the subprotocol pair ["bearer", jwt]. ' +
+      'With client authentication on, the upgrade needs a token (HS256 JWT, sub = client_id): ?token=<jwt>, or from a browser the subprotocol pair ["bearer", jwt]. ' +
       'Refused before the handshake with a JSON body {detail, error_code}: 404 NOT_FOUND, 403 ORIGIN_NOT_ALLOWED, 429 TOO_MANY_REQUESTS (Retry-After), 503 TOO_MANY_CONNECTIONS or SHUTTING_DOWN (Retry-After: 5).\n' +
       `Close codes:\n${closeCodes}`,
     parameters: {
@@ -199,7 +199,7 @@ function chatChannel(basePath: string, messageNames: string[]): Json {
           type: 'object',
           properties: {
             tz: { type: 'string', description: "The client's IANA time zone (Europe/Paris); an unknown one is answered with an INVALID_TIMEZONE error frame." },
-            token: { type: 'string', description: 'With AUTH_SECRET set: the client token (HS256 JWT whose sub is the client_id).' },
+            token: { type: 'string', description: 'With client authentication on: the client token (HS256 JWT whose sub is the client_id).' },
           },
         },
         bindingVersion: '0.1.0',
@@ -259,8 +259,8 @@ const errorAnswer = (description: string) => answer(description, 'ErrorBody');
 
 /** The refusals every privileged route can answer. */
 const PRIVILEGED_ERRORS = {
-  '401': errorAnswer('UNAUTHORIZED: ADMIN_TOKEN is set and the bearer token is missing or wrong (with WWW-Authenticate: Bearer).'),
-  '403': errorAnswer('FORBIDDEN: no ADMIN_TOKEN is set and the caller is not on loopback.'),
+  '401': errorAnswer('UNAUTHORIZED: an admin token is configured and the bearer token is missing or wrong (with WWW-Authenticate: Bearer).'),
+  '403': errorAnswer('FORBIDDEN: no admin token is configured and the caller is not on loopback.'),
 };
 
 const CLIENT_ID_PARAMETER = {
@@ -306,7 +306,7 @@ function adminPaths(): Record<string, Json> {
         responses: {
           '200': answer('Handed to every connected client.', 'BroadcastResult'),
           '400': errorAnswer('INVALID_JSON: the body is not JSON; INVALID_BODY: not an object, or content missing, blank or not a string.'),
-          '413': errorAnswer('PAYLOAD_TOO_LARGE: the body is over 64 KiB.'),
+          '413': errorAnswer('PAYLOAD_TOO_LARGE: the body is over the limit (64 KiB by default).'),
           ...PRIVILEGED_ERRORS,
         },
       },
@@ -394,12 +394,12 @@ export function openApiDocument({ version = 'unknown', basePath = '' }: Protocol
       description:
         'Every body is JSON unless stated; every error is {"detail", "error_code"} and never carries a stack trace. ' +
         'A known path with the wrong method answers 405 METHOD_NOT_ALLOWED with Allow; an unknown path 404 NOT_FOUND; a bug 500 INTERNAL_SERVER_ERROR. ' +
-        'Privileged routes: with ADMIN_TOKEN set they need Authorization: Bearer <token>; without it they answer loopback callers only.',
+        'Privileged routes: with an admin token configured they need Authorization: Bearer <token>; without one they answer loopback callers only.',
     },
     paths: Object.fromEntries(Object.entries(paths).map(([path, item]) => [`${basePath}${path}`, item])),
     components: {
       schemas,
-      securitySchemes: { adminBearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN.' } },
+      securitySchemes: { adminBearer: { type: 'http', scheme: 'bearer', description: 'The admin token the server is configured with.' } },
     },
   };
 }
