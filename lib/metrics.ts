@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ErrorCode, ServerFrame } from './protocol.ts';
 import type { Route } from './routes.ts';
 import type { Store } from './store.ts';
@@ -101,13 +101,85 @@ function sharedProcessRegistry(): Registry {
   return processRegistry;
 }
 
+interface Series {
+  /** Observations per bucket, not cumulative; the last slot is above the highest bound (+Inf). */
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram that records into preallocated arrays and is read through prom-client's registry,
+ * which formats it like its own. Why not prom-client's Histogram: its observe() hashes the label
+ * object and walks keyed bucket maps, measured at 1 µs unlabelled and 2 µs labelled on the 2-core
+ * development VM, and one turn observes five or six (turn, engine, each store call): about 10 µs on
+ * a turn the hot path spends 50–100 µs on. This one scans a short array and adds.
+ */
+class FastHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  readonly bounds: readonly number[];
+  /** The one label this histogram is split by, if any. */
+  readonly labelName: string | undefined;
+  readonly #series = new Map<string, Series>();
+
+  constructor(name: string, help: string, bounds: readonly number[], labelName?: string) {
+    this.name = name;
+    this.help = help;
+    this.bounds = bounds;
+    this.labelName = labelName;
+  }
+
+  observe(seconds: number, labelValue = ''): void {
+    let series = this.#series.get(labelValue);
+    if (!series) {
+      series = { counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+      this.#series.set(labelValue, series);
+    }
+    let bucket = 0;
+    while (bucket < this.bounds.length && seconds > this.bounds[bucket]!) bucket++;
+    series.counts[bucket]!++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  /** The shape prom-client's registry reads from its own metrics: cumulative buckets, then sum and count. */
+  async get() {
+    const values = [...this.#series].flatMap(([labelValue, { counts, sum, count }]) => {
+      const labels = this.labelName === undefined ? {} : { [this.labelName]: labelValue };
+      let cumulative = 0;
+      const buckets = this.bounds.map((bound, i) => {
+        cumulative += counts[i]!;
+        return { metricName: `${this.name}_bucket`, labels: { ...labels, le: bound }, value: cumulative };
+      });
+      return [
+        ...buckets,
+        { metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: count },
+        { metricName: `${this.name}_sum`, labels, value: sum },
+        { metricName: `${this.name}_count`, labels, value: count },
+      ];
+    });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    this.#series.clear();
+  }
+}
+
 /** Registers every meetingmuse_* metric in `registry`; the queue gauges call `queue()` at each scrape. */
 function defineMetrics(registry: Registry, queue: () => QueueSample) {
   const registers = [registry];
   const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name: PREFIX + name, help, labelNames, registers });
-  const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
-    new Histogram<L>({ name: PREFIX + name, help, buckets, labelNames, registers });
+  const histogram = (name: string, help: string, buckets: readonly number[], labelName?: string) => {
+    const metric = new FastHistogram(PREFIX + name, help, buckets, labelName);
+    // The registry reads any metric through get(); its type names only its own classes.
+    registry.registerMetric(metric as unknown as Metric);
+    return metric;
+  };
   const sampled = (name: string, help: string, read: (sample: QueueSample) => number) =>
     new Gauge({
       name: PREFIX + name,
@@ -132,7 +204,7 @@ function defineMetrics(registry: Registry, queue: () => QueueSample) {
     engineSeconds: histogram('engine_duration_seconds', 'Time the engine took to answer one turn.', TURN_BUCKETS),
     rateLimited: counter('rate_limit_refusals_total', 'Frames (RATE_LIMITED) and upgrades (429) refused by a rate or count limit.', ['limit']),
     heartbeat: counter('heartbeat_terminations_total', 'Sockets terminated for missing a heartbeat pong.'),
-    storeSeconds: histogram('store_operation_duration_seconds', 'Time a store operation took, by operation.', STORE_BUCKETS, ['operation']),
+    storeSeconds: histogram('store_operation_duration_seconds', 'Time a store operation took, by operation.', STORE_BUCKETS, 'operation'),
     storeFailures: counter('store_operation_failures_total', 'Store operations that failed, by operation.', ['operation']),
   };
 }
@@ -166,7 +238,7 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
     rateLimited: (kind) => m.rateLimited.inc({ limit: kind }),
     heartbeatTerminated: () => m.heartbeat.inc(),
     storeOperation(operation, seconds, ok) {
-      m.storeSeconds.observe({ operation }, seconds);
+      m.storeSeconds.observe(seconds, operation);
       if (!ok) m.storeFailures.inc({ operation });
     },
     sampleQueue(read) {
@@ -189,25 +261,17 @@ export const secondsSince = (startedMs: number) => (performance.now() - startedM
 export function instrumentStore(store: Store, metrics: Pick<Metrics, 'storeOperation'>): Store {
   const timed = <K extends StoreOperation>(operation: K): Store[K] => {
     const method = store[operation] as (...args: unknown[]) => Promise<unknown>;
-    return ((...args: unknown[]) => {
+    // An async function also turns a method that throws synchronously into a rejection, as the interface promises.
+    return (async (...args: unknown[]) => {
       const started = performance.now();
-      let result: Promise<unknown>;
+      let ok = false;
       try {
-        result = method.apply(store, args);
-      } catch (err) {
-        metrics.storeOperation(operation, secondsSince(started), false);
-        return Promise.reject(err);
+        const value = await method.apply(store, args);
+        ok = true;
+        return value;
+      } finally {
+        metrics.storeOperation(operation, secondsSince(started), ok);
       }
-      return result.then(
-        (value) => {
-          metrics.storeOperation(operation, secondsSince(started), true);
-          return value;
-        },
-        (err: unknown) => {
-          metrics.storeOperation(operation, secondsSince(started), false);
-          throw err;
-        },
-      );
     }) as Store[K];
   };
   return {
