@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as v from 'valibot';
-import { ERROR_CODE_VALUES, AssistantMetadataSchema, SERVER_MESSAGE_SCHEMAS, ServerFrameSchema } from '../lib/frame-schemas.ts';
+import { ERROR_CODE_VALUES, AssistantMetadataSchema, SERVER_MESSAGE_SCHEMAS } from '../lib/frame-schemas.ts';
 import { createEchoEngine, createMeetingAssistant, createMemoryStore, type ConversationEngine } from '../lib/index.ts';
 import { createMetrics, instrumentStore } from '../lib/metrics.ts';
-import { asyncApiDocument, openApiDocument } from '../lib/protocol-docs.ts';
+import { openApiDocument } from '../lib/protocol-docs.ts';
+import { conformingMessage, type MessageName } from './conformance.ts';
 import { connectClient, startServer, userMessage, type Frame, type TestClient } from './helpers.ts';
 import { documentSchemas } from './schema-validators.ts';
 
@@ -14,26 +15,8 @@ import { documentSchemas } from './schema-validators.ts';
  * schemas and to the published documents. A frame the documents do not describe fails here.
  */
 
-const asyncApi = asyncApiDocument() as { components: { messages: Record<string, { payload: { $ref: string } }> } };
-const asyncSchemaAt = documentSchemas(asyncApi, 'draft-07');
-const messageValidators = Object.entries(asyncApi.components.messages)
-  .filter(([name]) => name !== 'userMessage')
-  .map(([name, message]) => [name, asyncSchemaAt(message.payload.$ref)] as const);
 const openApi = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>> };
 const openSchemaAt = documentSchemas(openApi, 'draft-2020-12');
-
-type MessageName = keyof typeof SERVER_MESSAGE_SCHEMAS;
-
-/** Classifies a frame as exactly one documented message, after checking it against every schema layer. */
-function conform(frame: Frame): MessageName {
-  const label = JSON.stringify(frame);
-  assert.ok(v.is(ServerFrameSchema, frame), `a ServerFrame: ${label}`);
-  const byValibot = (Object.keys(SERVER_MESSAGE_SCHEMAS) as MessageName[]).filter((name) => v.is(SERVER_MESSAGE_SCHEMAS[name], frame));
-  assert.equal(byValibot.length, 1, `exactly one documented message, got [${byValibot}]: ${label}`);
-  const byDocument = messageValidators.filter(([, validate]) => validate(frame) === '').map(([name]) => name);
-  assert.deepEqual(byDocument, byValibot, `the AsyncAPI document agrees: ${label}`);
-  return byValibot[0]!;
-}
 
 /** Checks a REST answer against the OpenAPI response schema for its path, method and status. */
 async function conformBody(res: Response, path: string, method: string): Promise<unknown> {
@@ -71,7 +54,7 @@ describe('frames and bodies conform to the published protocol', { timeout: 30_00
   function check(clients: TestClient[]): void {
     for (const client of clients) {
       for (const frame of client.frames) {
-        seenMessages.add(conform(frame));
+        seenMessages.add(conformingMessage(frame));
         if (frame.type === 'error') seenCodes.add(String(frame.error_code));
       }
     }
