@@ -11,8 +11,10 @@ import { HttpError, refuseHandshake, sendHttpError } from './errors.ts';
 import { guard } from './guard.ts';
 import { Background } from './heartbeat.ts';
 import type { Logger } from './logger.ts';
+import { instrumentStore, metricsRoute, sentFrameKind, type Metrics } from './metrics.ts';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './options.ts';
 import { TurnPipeline } from './pipeline.ts';
+import { protocolDocsRoutes } from './protocol-docs.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
 import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type Route } from './routes.ts';
 import { shutdown } from './shutdown.ts';
@@ -62,17 +64,18 @@ const NOT_READING_GRACE_MS = 1_000;
  */
 export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const opts = resolveOptions(options);
-  const log = opts.logger;
+  const { logger: log, metrics } = opts;
   const engine = opts.engine ?? createEchoEngine();
-  const store = opts.store ?? createMemoryStore();
-  const connections = createConnections(log, opts.maxBufferedBytes);
+  const store = instrumentStore(opts.store ?? createMemoryStore(), metrics);
+  const connections = createConnections(log, opts.maxBufferedBytes, metrics);
   let closing: Promise<void> | undefined;
   let closed = false;
   const isClosing = () => closing !== undefined;
   const engineRoutes = opts.routes.engine && engine.routes ? engine.routes({ store, log, publicUrl: (req, path) => publicOrigin(req) + opts.basePath + path }) : [];
   const pipeline = createPipeline(opts, engine, store, connections, servesFeeds(engineRoutes));
+  metrics.sampleQueue(() => pipeline.queueSample());
   const clientAddress = createClientAddress(opts.trustProxy);
-  const sessionDeps = { connections, pipeline, store, log, schema: inboundSchema(opts.maxContentChars), rateLimit: opts.rateLimit, ...callbacks(opts) };
+  const sessionDeps = { connections, pipeline, store, log, metrics, schema: inboundSchema(opts.maxContentChars), rateLimit: opts.rateLimit, ...callbacks(opts) };
   const admission = new Admission({
     ...opts,
     log,
@@ -95,10 +98,12 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     startedAt: Date.now(),
     maxBodyBytes: opts.maxBodyBytes,
   });
+  own.push(metricsRoute(metrics), ...protocolDocsRoutes({ version: opts.serverInfo.version, basePath: opts.basePath, maxContentChars: opts.maxContentChars }));
   const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
   const route = createRouter([...own.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute], {
     log,
     basePath: opts.basePath,
+    clientAddress,
     guard: (req) => adminGuard(req, clientAddress(req)),
   });
   warnAboutSecrets(opts);
@@ -111,7 +116,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const serveWebUi = opts.webUi ? createWebUi({ basePath: opts.basePath }) : undefined;
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean =>
     !closed && (guardRequest(log, route, req, res) || (serveWebUi?.(req, res) ?? false));
-  const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade);
+  const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade, clientAddress);
   const shutdownParts = { log, pipeline, sockets: admission.sockets, closeTimeoutMs: opts.closeTimeoutMs, engine, httpServer };
 
   return {
@@ -164,6 +169,7 @@ function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store
       return origin === undefined ? undefined : (token) => origin + opts.basePath + calendarFeedPath(token);
     },
     events: opts,
+    metrics: opts.metrics,
   });
 }
 
@@ -190,9 +196,10 @@ function sendNow(connections: ConnectionManager<WebSocket>, clientId: string, da
 }
 
 /** Who is connected; a client that stops reading is closed with 1013, and cut if even that cannot get through. */
-function createConnections(log: Logger, maxBufferedBytes: number): ConnectionManager<WebSocket> {
+function createConnections(log: Logger, maxBufferedBytes: number, metrics: Metrics): ConnectionManager<WebSocket> {
   return new ConnectionManager<WebSocket>({
     maxBufferedBytes,
+    onSent: (data) => metrics.frameSent(sentFrameKind(data)),
     onOverflow: ({ clientId, socket }) => {
       log.warn('client not reading, closing', { clientId, bufferedBytes: socket.bufferedAmount });
       socket.close(CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading);
@@ -228,11 +235,12 @@ function warnAboutSecrets({ adminToken, authSecret, logger }: ResolvedOptions): 
   if (authSecret !== undefined && authSecret.length < 32) logger.warn('client token secret is shorter than 32 characters; HS256 wants at least 256 bits');
 }
 
-/** The server listen() binds: our routes, a 404 for any other path, with slowloris bounds. */
+/** The server listen() binds: our routes, a 404 for any other path (an upgrade's counted and logged), with slowloris bounds. */
 function createStandaloneServer(
   opts: ResolvedOptions,
   handleRequest: (req: IncomingMessage, res: ServerResponse) => boolean,
   handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean,
+  clientAddress: (req: IncomingMessage) => string,
 ): Server {
   const server = createServer(
     {
@@ -248,6 +256,8 @@ function createStandaloneServer(
   );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!handleUpgrade(req, socket, head)) {
+      opts.metrics.connectionRefused('NOT_FOUND');
+      opts.logger.debug('handshake rejected', { status: 404, reason: 'NOT_FOUND', remoteAddress: clientAddress(req) });
       socket.on('error', () => socket.destroy());
       refuseHandshake(socket, new HttpError('NOT_FOUND'));
     }

@@ -72,6 +72,8 @@ export interface ConnectionManagerOptions<S extends WebSocketLike> {
   maxBufferedBytes?: number;
   /** Called once when a connection goes over maxBufferedBytes; expected to close it. */
   onOverflow?: (connection: ClientConnection<S>) => void;
+  /** Called with every serialized frame handed to a socket (once per recipient of a broadcast). */
+  onSent?: (data: string) => void;
 }
 
 /** Which client is connected on which socket; at most one connection per client id. */
@@ -79,10 +81,12 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
   readonly #clients = new Map<string, ClientConnection<S>>();
   readonly #maxBuffered: number;
   readonly #onOverflow: (connection: ClientConnection<S>) => void;
+  readonly #onSent: ((data: string) => void) | undefined;
 
-  constructor({ maxBufferedBytes = Infinity, onOverflow = () => {} }: ConnectionManagerOptions<S> = {}) {
+  constructor({ maxBufferedBytes = Infinity, onOverflow = () => {}, onSent }: ConnectionManagerOptions<S> = {}) {
     this.#maxBuffered = maxBufferedBytes;
     this.#onOverflow = onOverflow;
+    this.#onSent = onSent;
   }
 
   /** Registers the socket as the client's connection and returns the one it replaces, if any. */
@@ -135,6 +139,7 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
       return false;
     }
     connection.socket.send(data, onSent);
+    this.#onSent?.(data);
     return true;
   }
 

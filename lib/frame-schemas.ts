@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import type { BotResponseFrame, ErrorCode, ErrorFrame, IssueDetail, ServerFrame, SystemFrame, UiElements } from './protocol.ts';
+import { ERRORS, type ErrorCode } from './errors.ts';
+import type { BotResponseFrame, ErrorFrame, IssueDetail, ServerFrame, SystemFrame, UiElements } from './protocol.ts';
 
 /**
  * valibot schemas for every frame the server sends, the source of the protocol documents
@@ -20,15 +21,8 @@ const ReplyTo = v.pipe(v.string(), v.description('The message_id of the user_mes
 
 const OpenObject = v.record(v.string(), v.unknown());
 
-/** Every error_code; the compile checks below keep it equal to protocol.ts's ErrorCode. */
-export const ERROR_CODE_VALUES = [
-  'INVALID_MESSAGE_FORMAT',
-  'INTERNAL_SERVER_ERROR',
-  'LLM_PROCESSING_ERROR',
-  'BUSY',
-  'RATE_LIMITED',
-  'INVALID_TIMEZONE',
-] as const;
+/** Every error_code, in the order of the one table (errors.ts's ERRORS): a new row is documented at once. */
+export const ERROR_CODE_VALUES = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
 
 export const IssueDetailSchema = v.pipe(
   v.object({

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { ConnectionSnapshot } from './connection-manager.ts';
-import type { Check, Same } from './frame-schemas.ts';
+import { ERROR_CODE_VALUES, type Check, type Same } from './frame-schemas.ts';
 import type { HistoryEntry, SessionSummary } from './store.ts';
 
 /**
@@ -16,14 +16,18 @@ const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 export const ErrorBodySchema = v.pipe(
   v.object({
     detail: v.pipe(v.string(), v.description('A safe, human-readable message.')),
-    error_code: v.pipe(v.string(), v.description('A stable machine-readable code, e.g. NOT_FOUND, UNAUTHORIZED, INVALID_BODY.')),
+    error_code: v.pipe(v.picklist(ERROR_CODE_VALUES), v.description('A stable machine-readable code, e.g. NOT_FOUND, UNAUTHORIZED, INVALID_BODY.')),
   }),
   v.title('ErrorBody'),
 );
 
+const HealthStatus = v.picklist(['healthy', 'unhealthy', 'shutting_down']);
+const UnhealthyReason = v.optional(v.pipe(v.string(), v.description('With "unhealthy": why the store cannot serve, e.g. "database file deleted".')));
+
 export const HealthSchema = v.pipe(
   v.object({
-    status: v.picklist(['healthy', 'shutting_down']),
+    status: HealthStatus,
+    reason: UnhealthyReason,
     timestamp: Timestamp,
     active_connections: Count,
   }),
@@ -32,7 +36,8 @@ export const HealthSchema = v.pipe(
 
 export const HealthClientsSchema = v.pipe(
   v.object({
-    status: v.picklist(['healthy', 'shutting_down']),
+    status: HealthStatus,
+    reason: UnhealthyReason,
     timestamp: Timestamp,
     active_connections: Count,
     active_clients: v.array(v.string()),
@@ -100,6 +105,21 @@ export const SessionSummarySchema = v.pipe(
 export const SessionDeletedSchema = v.pipe(
   v.object({ status: v.literal('deleted'), client_id: v.string(), timestamp: Timestamp }),
   v.title('SessionDeleted'),
+);
+
+export const FeedIssuedSchema = v.pipe(
+  v.object({
+    status: v.literal('issued'),
+    client_id: v.string(),
+    url: v.pipe(v.string(), v.description("The new feed address, built from this request's scheme and Host; the old one stops working.")),
+    timestamp: Timestamp,
+  }),
+  v.title('FeedIssued'),
+);
+
+export const FeedRevokedSchema = v.pipe(
+  v.object({ status: v.literal('revoked'), client_id: v.string(), timestamp: Timestamp }),
+  v.title('FeedRevoked'),
 );
 
 /** Fails to compile when a stored shape and its schema disagree. */

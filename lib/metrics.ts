@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
-import type { ErrorCode, ServerFrame } from './protocol.ts';
-import type { Route } from './routes.ts';
+import { ERRORS, type ErrorCode } from './errors.ts';
+import type { ServerFrame } from './protocol.ts';
+import type { NamedRoute } from './routes.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -10,22 +11,19 @@ import type { Store } from './store.ts';
  * the process metrics (CPU, memory, event loop, GC) are process-wide, collected once and shared.
  */
 
-/** Why an upgrade was refused: the `error_code` of the handshake refusal, or the 1008 reason. */
-export type RefusalReason =
-  | 'NOT_FOUND'
-  | 'ORIGIN_NOT_ALLOWED'
-  | 'TOO_MANY_REQUESTS'
-  | 'TOO_MANY_CONNECTIONS'
-  | 'SHUTTING_DOWN'
-  | 'INVALID_CLIENT_ID'
-  | 'UNAUTHORIZED';
+/**
+ * Why an upgrade was refused: the `error_code` of the handshake refusal (NOT_FOUND for a path that is
+ * not ours), or INVALID_CLIENT_ID / UNAUTHORIZED for a socket accepted and closed with 1008.
+ */
+export type RefusalReason = ErrorCode;
 
 /**
  * How a started turn ended: `replied` (engine answered, turn stored), `replayed` (a repeated
  * message_id answered from the store), `timed_out` (LLM_PROCESSING_ERROR), `failed`
- * (INTERNAL_SERVER_ERROR: the engine threw or the store failed), `aborted` (shutdown).
+ * (INTERNAL_SERVER_ERROR: the engine threw or the store failed), `storage_unavailable`
+ * (STORAGE_UNAVAILABLE), `session_deleted` (SESSION_DELETED), `aborted` (shutdown).
  */
-export type TurnOutcome = 'replied' | 'replayed' | 'timed_out' | 'failed' | 'aborted';
+export type TurnOutcome = 'replied' | 'replayed' | 'timed_out' | 'failed' | 'storage_unavailable' | 'session_deleted' | 'aborted';
 
 /** Which limit refused: a frame (RATE_LIMITED) or an upgrade (429, by the address's connect rate or open count). */
 export type RateLimitKind = 'frames' | 'connect_rate' | 'connections_per_address';
@@ -49,7 +47,7 @@ export interface Metrics {
   /** One inbound WebSocket frame, valid or not, before any check. */
   frameReceived(): void;
   /** A frame handed to `count` sockets (a broadcast is one frame to many); error frames are also counted by code. */
-  frameSent(frame: Pick<ServerFrame, 'type'> & { error_code?: ErrorCode }, count?: number): void;
+  frameSent(frame: { type: ServerFrame['type'] | 'other'; error_code?: ErrorCode }, count?: number): void;
   /** A turn ended; `seconds` from the `processing` frame to the last reply or error. */
   turnFinished(outcome: TurnOutcome, seconds: number): void;
   /** How long `engine.reply` took, whether it answered, threw or was abandoned. */
@@ -250,6 +248,21 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
   };
 }
 
+const FRAME_TYPES = new Set<string>(['system', 'bot_response', 'error']);
+
+/**
+ * The type and error_code of a serialized frame, read from its first bytes. Every frame is made by
+ * protocol.ts's builders, which put `type` first and an error frame's `error_code` second, and a
+ * stored reply keeps that order through JSON; parsing each outgoing frame again would cost more than
+ * sending it. Anything else is counted as "other", so the label values stay a fixed set.
+ */
+export function sentFrameKind(data: string): { type: ServerFrame['type'] | 'other'; error_code?: ErrorCode } {
+  const match = /^\{"type":"([a-z_]+)"(?:,"error_code":"([A-Z_]+)")?/.exec(data);
+  const type = match && FRAME_TYPES.has(match[1]!) ? (match[1] as ServerFrame['type']) : 'other';
+  const code = match?.[2];
+  return code !== undefined && Object.hasOwn(ERRORS, code) ? { type, error_code: code as ErrorCode } : { type };
+}
+
 /** Seconds since `startedMs` (a performance.now() reading). */
 export const secondsSince = (startedMs: number) => (performance.now() - startedMs) / 1000;
 
@@ -281,15 +294,22 @@ export function instrumentStore(store: Store, metrics: Pick<Metrics, 'storeOpera
     commitTurn: timed('commitTurn'),
     markDelivered: timed('markDelivered'),
     getSession: timed('getSession'),
+    loadArchive: timed('loadArchive'),
+    calendarFeed: timed('calendarFeed'),
+    rotateCalendarFeed: timed('rotateCalendarFeed'),
+    revokeCalendarFeed: timed('revokeCalendarFeed'),
+    findCalendarFeed: timed('findCalendarFeed'),
     deleteSession: timed('deleteSession'),
     sweep: timed('sweep'),
+    health: timed('health'),
     close: timed('close'),
   };
 }
 
-/** GET /metrics, privileged: the same access rule as the admin routes. */
-export function metricsRoute(metrics: Pick<Metrics, 'render'>): Route {
+/** GET /metrics, privileged: the same access rule as the admin routes; turned off with `routes: { metrics: false }`. */
+export function metricsRoute(metrics: Pick<Metrics, 'render'>): NamedRoute {
   return {
+    name: 'metrics',
     path: /^\/metrics$/,
     privileged: true,
     methods: {

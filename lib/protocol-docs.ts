@@ -18,23 +18,17 @@ import {
   ConnectionSnapshotSchema,
   ConnectionsSchema,
   ErrorBodySchema,
+  FeedIssuedSchema,
+  FeedRevokedSchema,
   HealthClientsSchema,
   HealthSchema,
   HistoryEntrySchema,
   SessionDeletedSchema,
   SessionSummarySchema,
 } from './http-schemas.ts';
-import {
-  botResponseFrame,
-  CLOSE_CODES,
-  CLOSE_REASONS,
-  DEFAULT_MAX_CONTENT_CHARS,
-  errorFrame,
-  systemFrame,
-  userMessageSchema,
-  type ErrorCode,
-} from './protocol.ts';
-import type { Route } from './routes.ts';
+import { ERRORS } from './errors.ts';
+import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, inboundSchema, systemFrame } from './protocol.ts';
+import type { NamedRoute } from './routes.ts';
 
 /**
  * The machine-readable protocol: an AsyncAPI 3.0 document for `WS /ws/{client_id}` and an OpenAPI
@@ -54,15 +48,20 @@ export interface ProtocolDocsOptions {
 type Json = Record<string, unknown>;
 type AnySchema = v.GenericSchema;
 
-/** What each error code means for a client; a Record over ErrorCode, so a new code fails to compile until it is documented. */
-const ERROR_CODE_DOCS: Record<ErrorCode, string> = {
-  INVALID_MESSAGE_FORMAT: 'Not JSON, not an object, a field missing or of the wrong type, blank content, or a binary frame; `details` names each field. Fix the frame.',
-  RATE_LIMITED: 'More frames at once than the burst allows, or more per second than the rate (20 and 10 by default); not processed. Wait `retry_after_ms`; after many refusals in a row (50 by default) the socket is closed with 1008.',
-  BUSY: 'The per-client queue behind the running turn is full (8 messages by default); not processed. Wait for the next bot_response, then send it again with the same message_id.',
-  LLM_PROCESSING_ERROR: 'The engine took longer than the turn timeout (30 s by default); the turn was abandoned and nothing stored. Send again.',
-  INTERNAL_SERVER_ERROR: 'The engine threw, or the turn could not be stored; nothing of it was stored. Send again; reconnect if it repeats.',
-  INVALID_TIMEZONE: '?tz= or `timezone` is not an IANA zone name; a message carrying it was not processed. Send a zone such as Europe/Paris.',
-};
+/**
+ * Every error code with its HTTP status, whether retrying can help, and its fixed text, one line each,
+ * read from the one table (errors.ts's ERRORS): a new code is documented in both documents at once.
+ */
+function errorCodeList(): string {
+  return Object.entries(ERRORS)
+    .map(([code, { status, retry, message }]) => `- ${code} (HTTP ${status}${retry ? ', retry suggested' : ''}): ${message}`)
+    .join('\n');
+}
+
+/** The user_message frame of protocol.ts's inbound schema (the variant's member whose type is "user_message"). */
+function userMessageFrame(maxContentChars: number) {
+  return inboundSchema(maxContentChars).options[0];
+}
 
 /** Field descriptions for the inbound schema, which protocol.ts keeps free of documentation text. */
 const USER_MESSAGE_FIELDS: Record<string, string> = {
@@ -165,7 +164,7 @@ function asyncApiMessages(): Record<string, Json> {
     payload: ref(payload),
     examples: payloads.map((example, i) => ({ name: `${name}-${i + 1}`, payload: example })),
   });
-  const errorCodes = Object.entries(ERROR_CODE_DOCS).map(([code, doc]) => `- ${code}: ${doc}`).join('\n');
+  const errorCodes = errorCodeList();
   const userExample = { type: 'user_message', content: 'Book a design review with Bob tomorrow at 3pm', session_id: EXAMPLE_CLIENT, message_id: 'm-1', timezone: 'Europe/Paris' };
   return {
     userMessage: message('user_message', 'User message', 'What the user wrote; answered by processing, then one or more replies.', 'UserMessage', [userExample]),
@@ -212,7 +211,7 @@ function chatChannel(basePath: string, messageNames: string[]): Json {
 export function asyncApiDocument({ version = 'unknown', basePath = '', maxContentChars = DEFAULT_MAX_CONTENT_CHARS }: ProtocolDocsOptions = {}): Json {
   const schemas = componentSchemas(
     {
-      UserMessage: v.pipe(userMessageSchema(maxContentChars), v.title('UserMessage')),
+      UserMessage: v.pipe(userMessageFrame(maxContentChars), v.title('UserMessage')),
       ConnectionEstablished: ConnectionEstablishedSchema,
       Processing: ProcessingSchema,
       Reply: ReplySchema,
@@ -226,6 +225,8 @@ export function asyncApiDocument({ version = 'unknown', basePath = '', maxConten
     'draft-07',
   );
   describeProperties(schemas.UserMessage!, USER_MESSAGE_FIELDS);
+  // The cap is a v.check() (it counts code points, as JSON Schema's maxLength does), which has no JSON Schema form of its own.
+  (schemas.UserMessage as { properties: Record<string, Json> }).properties.content!.maxLength = maxContentChars;
   const messages = asyncApiMessages();
   const channelRef = { $ref: '#/channels/chat' };
   const channelMessage = (name: string) => ({ $ref: `#/channels/chat/messages/${name}` });
@@ -278,7 +279,7 @@ const PRIVILEGED = { security: [{ adminBearer: [] }] };
 function healthPaths(): Record<string, Json> {
   const health = {
     '200': answer('Serving.', 'Health'),
-    '503': answer('Shutting down (status "shutting_down").', 'Health'),
+    '503': answer('Shutting down (status "shutting_down"), or the store cannot serve (status "unhealthy", with its reason).', 'Health'),
   };
   return {
     '/health': {
@@ -307,6 +308,7 @@ function adminPaths(): Record<string, Json> {
           '200': answer('Handed to every connected client.', 'BroadcastResult'),
           '400': errorAnswer('INVALID_JSON: the body is not JSON; INVALID_BODY: not an object, or content missing, blank or not a string.'),
           '413': errorAnswer('PAYLOAD_TOO_LARGE: the body is over the limit (64 KiB by default).'),
+          '415': errorAnswer('UNSUPPORTED_MEDIA_TYPE: the body was sent without Content-Type: application/json.'),
           ...PRIVILEGED_ERRORS,
         },
       },
@@ -329,22 +331,56 @@ function adminPaths(): Record<string, Json> {
   };
 }
 
-/** The calendar feed, the metrics and the documents themselves. */
-function servicePaths(): Record<string, Json> {
+const FEED_TOKEN_PARAMETER = { name: 'token', in: 'path', required: true, description: 'The secret token of a feed address.', schema: { type: 'string' } };
+
+/** The assistant engine's calendar routes (absent, and answering 404 NOT_FOUND, with an engine that serves none). */
+function calendarPaths(): Record<string, Json> {
+  const calendar = { '200': { description: 'The calendar.', content: { 'text/calendar': { schema: { type: 'string' } } } } };
   return {
     '/calendar/{client_id}.ics': {
       parameters: [CLIENT_ID_PARAMETER],
       get: {
         operationId: 'getCalendar',
-        summary: "The client's meetings as an RFC 5545 calendar (assistant engine).",
+        summary: "The client's meetings as an RFC 5545 calendar, archived ones included (assistant engine).",
+        ...PRIVILEGED,
+        responses: { ...calendar, '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
+      },
+    },
+    '/feeds/{token}.ics': {
+      parameters: [FEED_TOKEN_PARAMETER],
+      get: {
+        operationId: 'getCalendarFeed',
+        summary: 'The same calendar at a capability URL: the token is the credential (assistant engine).',
+        responses: { ...calendar, '404': errorAnswer('FEED_NOT_FOUND: an unknown, rotated or revoked token.') },
+      },
+    },
+    '/admin/feeds/{client_id}': {
+      parameters: [CLIENT_ID_PARAMETER],
+      post: {
+        operationId: 'rotateCalendarFeed',
+        summary: 'Issues a new feed address for the client; the old one answers 404 at once.',
+        ...PRIVILEGED,
+        responses: { '200': answer('Issued.', 'FeedIssued'), '400': errorAnswer('INVALID_CLIENT_ID: the client_id breaks its rule.'), ...PRIVILEGED_ERRORS },
+      },
+      delete: {
+        operationId: 'revokeCalendarFeed',
+        summary: 'Revokes the feed address; the assistant issues a new one when next asked.',
         ...PRIVILEGED,
         responses: {
-          '200': { description: 'The calendar.', content: { 'text/calendar': { schema: { type: 'string' } } } },
-          '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id; NO_CALENDAR: the engine keeps no calendar.'),
+          '200': answer('Revoked.', 'FeedRevoked'),
+          '400': errorAnswer('INVALID_CLIENT_ID: the client_id breaks its rule.'),
+          '404': errorAnswer('FEED_NOT_FOUND: the client has no feed.'),
           ...PRIVILEGED_ERRORS,
         },
       },
     },
+  };
+}
+
+/** The metrics, the documents themselves and the chat page. */
+function servicePaths(): Record<string, Json> {
+  const page = { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } };
+  return {
     '/metrics': {
       get: {
         operationId: 'getMetrics',
@@ -363,7 +399,11 @@ function servicePaths(): Record<string, Json> {
       get: { operationId: 'getOpenApi', summary: 'This document.', responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
     },
     '/docs': {
-      get: { operationId: 'getDocs', summary: 'A page showing both documents.', responses: { '200': { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } } },
+      get: { operationId: 'getDocs', summary: 'A page showing both documents.', responses: { '200': page } },
+    },
+    '/': {
+      get: { operationId: 'getChatPage', summary: 'The chat page, when the server serves it (webUi); 404 NOT_FOUND otherwise.', responses: { '200': page } },
+      head: { operationId: 'headChatPage', summary: 'As GET, without a body.', responses: { '200': { description: 'The page is served.' } } },
     },
   };
 }
@@ -382,10 +422,13 @@ export function openApiDocument({ version = 'unknown', basePath = '' }: Protocol
       HistoryEntry: HistoryEntrySchema,
       SessionSummary: SessionSummarySchema,
       SessionDeleted: SessionDeletedSchema,
+      FeedIssued: FeedIssuedSchema,
+      FeedRevoked: FeedRevokedSchema,
     },
     'draft-2020-12',
   );
-  const paths = { ...healthPaths(), ...adminPaths(), ...servicePaths() };
+  (schemas.ErrorBody as { properties: Record<string, Json> }).properties.error_code!.description = `A stable machine-readable code:\n${errorCodeList()}`;
+  const paths = { ...healthPaths(), ...adminPaths(), ...calendarPaths(), ...servicePaths() };
   return {
     openapi: '3.1.0',
     info: {
@@ -422,20 +465,27 @@ const PAGE_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
+/** Computes `make()` on first use only: a server whose documents are never asked for never builds them. */
+function once<T>(make: () => T): () => T {
+  let value: { made: T } | undefined;
+  return () => (value ??= { made: make() }).made;
+}
+
 /**
- * The public routes GET /asyncapi.json, /openapi.json, /docs and the page's /docs.js and /docs.css.
- * The documents are generated once, here.
+ * The public routes GET /asyncapi.json, /openapi.json, /docs and the page's /docs.js and /docs.css,
+ * all turned off with `routes: { docs: false }`. Each answer is built on its first request, then kept.
  */
-export function protocolDocsRoutes(options: ProtocolDocsOptions = {}): Route[] {
-  const asyncApi = JSON.stringify(asyncApiDocument(options));
-  const openApi = JSON.stringify(openApiDocument(options));
-  const files = { html: readWebFile('docs.html'), js: readWebFile('docs.js'), css: readWebFile('docs.css') };
-  const file = (body: string, contentType: string) => () => ({ body, contentType, headers: PAGE_HEADERS });
+export function protocolDocsRoutes(options: ProtocolDocsOptions = {}): NamedRoute[] {
+  const JSON_TYPE = 'application/json; charset=utf-8';
+  const served = (contentType: string, make: () => string): NamedRoute['methods'] => {
+    const body = once(make);
+    return { GET: () => ({ body: body(), contentType, headers: PAGE_HEADERS }) };
+  };
   return [
-    { path: /^\/asyncapi\.json$/, methods: { GET: file(asyncApi, 'application/json; charset=utf-8') } },
-    { path: /^\/openapi\.json$/, methods: { GET: file(openApi, 'application/json; charset=utf-8') } },
-    { path: /^\/docs$/, methods: { GET: file(files.html, 'text/html; charset=utf-8') } },
-    { path: /^\/docs\.js$/, methods: { GET: file(files.js, 'text/javascript; charset=utf-8') } },
-    { path: /^\/docs\.css$/, methods: { GET: file(files.css, 'text/css; charset=utf-8') } },
+    { name: 'docs', path: /^\/asyncapi\.json$/, methods: served(JSON_TYPE, () => JSON.stringify(asyncApiDocument(options))) },
+    { name: 'docs', path: /^\/openapi\.json$/, methods: served(JSON_TYPE, () => JSON.stringify(openApiDocument(options))) },
+    { name: 'docs', path: /^\/docs$/, methods: served('text/html; charset=utf-8', () => readWebFile('docs.html')) },
+    { name: 'docs', path: /^\/docs\.js$/, methods: served('text/javascript; charset=utf-8', () => readWebFile('docs.js')) },
+    { name: 'docs', path: /^\/docs\.css$/, methods: served('text/css; charset=utf-8', () => readWebFile('docs.css')) },
   ];
 }

@@ -4,13 +4,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import * as v from 'valibot';
-import { HttpError } from '../lib/errors.ts';
+import { ERRORS, HttpError, sendHttpError } from '../lib/errors.ts';
 import { ERROR_CODE_VALUES, SERVER_MESSAGE_SCHEMAS, SystemFrameSchema, type Check, type Same } from '../lib/frame-schemas.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { createMetrics, metricsRoute } from '../lib/metrics.ts';
 import { asyncApiDocument, openApiDocument, protocolDocsRoutes } from '../lib/protocol-docs.ts';
-import { userMessageSchema, type SystemFrame } from '../lib/protocol.ts';
-import { createRouter, notFound } from '../lib/routes.ts';
+import { inboundSchema, type SystemFrame } from '../lib/protocol.ts';
+import { createRouter } from '../lib/routes.ts';
 import { asyncApiSpecValidator, compileComponents, documentSchemas, openApiSpecValidator } from './schema-validators.ts';
 
 type Json = Record<string, any>;
@@ -67,10 +67,13 @@ describe('AsyncAPI document', () => {
     assert.deepEqual(sent.sort(), Object.keys(SERVER_MESSAGE_SCHEMAS).sort());
   });
 
-  it('lists every error code in the error frame schema and explains each', () => {
+  it('lists every code of the error table in the error frame schema and explains each', () => {
     const errorSchema = asyncApi.components.schemas.ErrorFrame;
-    assert.deepEqual(errorSchema.properties.error_code.enum, [...ERROR_CODE_VALUES]);
-    for (const code of ERROR_CODE_VALUES) assert.match(asyncApi.components.messages.error.description, new RegExp(`- ${code}: \\S`));
+    assert.deepEqual(errorSchema.properties.error_code.enum, Object.keys(ERRORS));
+    assert.deepEqual([...ERROR_CODE_VALUES], Object.keys(ERRORS));
+    for (const [code, { status }] of Object.entries(ERRORS)) {
+      assert.match(asyncApi.components.messages.error.description, new RegExp(`^- ${code} \\(HTTP ${status}\\b.*\\): \\S`, 'm'));
+    }
   });
 
   it('carries the inbound rules of protocol.ts: required fields, caps and the type default', () => {
@@ -93,7 +96,7 @@ describe('AsyncAPI document', () => {
       assert.ok(message.examples.length > 0, `${name} has an example`);
       for (const { payload } of message.examples) {
         assert.equal(schemaAt(message.payload.$ref)(payload), '', `${name} example`);
-        const valibot = name === 'userMessage' ? userMessageSchema() : SERVER_MESSAGE_SCHEMAS[name as keyof typeof SERVER_MESSAGE_SCHEMAS];
+        const valibot = name === 'userMessage' ? inboundSchema() : SERVER_MESSAGE_SCHEMAS[name as keyof typeof SERVER_MESSAGE_SCHEMAS];
         assert.ok(v.is(valibot, payload), `${name} example passes the valibot schema`);
       }
     }
@@ -127,12 +130,20 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('lists every code of the error table in the error body, each with its status and text', () => {
+    const errorCode = openApi.components.schemas.ErrorBody.properties.error_code;
+    assert.deepEqual(errorCode.enum, Object.keys(ERRORS));
+    for (const [code, { status, message }] of Object.entries(ERRORS)) {
+      assert.ok(errorCode.description.includes(`- ${code} (HTTP ${status}`) && errorCode.description.includes(message), code);
+    }
+  });
+
   it('answers errors with {detail, error_code}, and marks the admin routes with their 401 and 403', () => {
     assert.deepEqual(openApi.components.schemas.ErrorBody.required, ['detail', 'error_code']);
     for (const [path, item] of Object.entries(openApi.paths) as Array<[string, Json]>) {
       for (const [method, operation] of Object.entries(item).filter(([key]) => key !== 'parameters') as Array<[string, Json]>) {
         const isPrivileged = (operation.security ?? []).length > 0;
-        assert.equal(isPrivileged, !['/health', '/asyncapi.json', '/openapi.json', '/docs'].includes(path), `${method} ${path}`);
+        assert.equal(isPrivileged, !['/health', '/asyncapi.json', '/openapi.json', '/docs', '/', '/feeds/{token}.ics'].includes(path), `${method} ${path}`);
         if (isPrivileged) assert.deepEqual([operation.responses['401'], operation.responses['403']].map((r) => r.content['application/json'].schema), [{ $ref: '#/components/schemas/ErrorBody' }, { $ref: '#/components/schemas/ErrorBody' }]);
         for (const [status, response] of Object.entries(operation.responses) as Array<[string, Json]>) {
           // /health answers 503 with its own body (status "shutting_down"), as load balancers expect.
@@ -175,12 +186,14 @@ describe('frame schema drift checks', () => {
 async function serveRoutes(t: TestContext, routes: ReturnType<typeof protocolDocsRoutes>): Promise<string> {
   const handle = createRouter(routes, {
     log: silentLogger,
+    basePath: '',
+    clientAddress: (req) => req.socket.remoteAddress ?? '',
     guard: (req) => {
-      if (req.headers.authorization !== 'Bearer t') throw new HttpError(401, 'UNAUTHORIZED', 'Unauthorized');
+      if (req.headers.authorization !== 'Bearer t') throw new HttpError('UNAUTHORIZED');
     },
   });
   const server = createServer((req, res) => {
-    if (!handle(req, res)) notFound(res);
+    if (!handle(req, res)) sendHttpError(res, new HttpError('NOT_FOUND'));
   });
   t.after(() => new Promise((resolve) => server.close(resolve)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -219,7 +232,7 @@ describe('documents and page over HTTP', () => {
     const base = await serveRoutes(t, [metricsRoute(metrics)]);
     const refused = await fetch(`${base}/metrics`);
     assert.equal(refused.status, 401);
-    assert.deepEqual(await refused.json(), { detail: 'Unauthorized', error_code: 'UNAUTHORIZED' });
+    assert.deepEqual(await refused.json(), { detail: ERRORS.UNAUTHORIZED.message, error_code: 'UNAUTHORIZED' });
     const res = await fetch(`${base}/metrics`, { headers: { Authorization: 'Bearer t' } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);

@@ -96,7 +96,7 @@ export function createMeetingAssistant(options: MeetingAssistantOptions = {}): C
       if (message.timezone) state.timeZone = message.timezone;
       const timeZone = state.timeZone ?? defaultZone;
       const now = clock();
-      const u = await understand(message.content, { now, timeZone }, ctx.signal);
+      const u = await understand(message.content, { now, timeZone, clientId: ctx.clientId }, ctx.signal);
       const turn = new Turn(state, u, message.content, now, timeZone, hours);
       return { replies: [turn.respond()], state };
     },

@@ -34,6 +34,8 @@ export interface Understanding {
 export interface UnderstandContext {
   now: Date;
   timeZone: string;
+  /** The client whose message this is, for log lines. */
+  clientId?: string;
 }
 
 const SPELLINGS: Array<[RegExp, string]> = [
