@@ -16,7 +16,7 @@ import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './
 import { TurnPipeline } from './pipeline.ts';
 import { protocolDocsRoutes } from './protocol-docs.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
-import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type Route } from './routes.ts';
+import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type NamedRoute, type Route } from './routes.ts';
 import { shutdown } from './shutdown.ts';
 import { startSession } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
@@ -98,9 +98,8 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     startedAt: Date.now(),
     maxBodyBytes: opts.maxBodyBytes,
   });
-  own.push(metricsRoute(metrics), ...protocolDocsRoutes({ version: opts.serverInfo.version, basePath: opts.basePath, maxContentChars: opts.maxContentChars }));
   const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
-  const route = createRouter([...own.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute], {
+  const route = createRouter(routeTable(opts, own, engineRoutes), {
     log,
     basePath: opts.basePath,
     clientAddress,
@@ -171,6 +170,13 @@ function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store
     events: opts,
     metrics: opts.metrics,
   });
+}
+
+/** Our named routes that are turned on (the core ones, /metrics, the protocol documents), the engine's, then the 426 for plain HTTP to /ws/. */
+function routeTable(opts: ResolvedOptions, core: NamedRoute[], engineRoutes: Route[]): Route[] {
+  const docs = protocolDocsRoutes({ version: opts.serverInfo.version, basePath: opts.basePath, maxContentChars: opts.maxContentChars });
+  const named = [...core, metricsRoute(opts.metrics), ...docs];
+  return [...named.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute];
 }
 
 /** True when one of the engine's routes answers calendar-feed addresses, so turns may hand them out. */
