@@ -13,8 +13,6 @@ export type { JsonResponse, Route, RouteHandler } from './routes.ts';
 export { createLogger, silentLogger } from './logger.ts';
 export { createMetrics, instrumentStore } from './metrics.ts';
 export type { Metrics, MetricsOptions, QueueSample, RateLimitKind, RefusalReason, StoreOperation, TurnOutcome } from './metrics.ts';
-export { asyncApiDocument, openApiDocument } from './protocol-docs.ts';
-export type { ProtocolDocsOptions } from './protocol-docs.ts';
 export type { LogFields, Logger, LogLevel } from './logger.ts';
 export { CLOSE_CODES } from './protocol.ts';
 export type { BotResponseFrame, ErrorFrame, InboundFrame, InboundSchema, IssueDetail, ServerFrame, SystemFrame, UiElements, UserMessage } from './protocol.ts';

@@ -185,7 +185,8 @@ function chatChannel(basePath: string, messageNames: string[]): Json {
     description:
       'One connection per client_id; reconnecting with the same id resumes the conversation. ' +
       'With client authentication on, the upgrade needs a token (HS256 JWT, sub = client_id): ?token=<jwt>, or from a browser the subprotocol pair ["bearer", jwt]. ' +
-      'Refused before the handshake with a JSON body {detail, error_code}: 404 NOT_FOUND, 403 ORIGIN_NOT_ALLOWED, 429 TOO_MANY_REQUESTS (Retry-After), 503 TOO_MANY_CONNECTIONS or SHUTTING_DOWN (Retry-After: 5).\n' +
+      'Refused before the handshake with a JSON body {detail, error_code}: 400 INVALID_REQUEST_TARGET, 404 NOT_FOUND, 403 ORIGIN_NOT_ALLOWED, 429 TOO_MANY_REQUESTS (Retry-After), 503 TOO_MANY_CONNECTIONS or SHUTTING_DOWN (Retry-After: 5). ' +
+      'A client_id breaking its rule, or a missing or bad token, is accepted and closed with 1008 (a browser sees the close reason, never a refused status).\n' +
       `Close codes:\n${closeCodes}`,
     parameters: {
       client_id: { description: '3–100 characters of A-Z a-z 0-9 _ -. It names the session.', examples: [EXAMPLE_CLIENT] },

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createMetrics, instrumentStore, type Metrics } from '../lib/metrics.ts';
-import { errorFrame, systemFrame } from '../lib/protocol.ts';
+import { createMetrics, instrumentStore, sentFrameKind, type Metrics } from '../lib/metrics.ts';
+import { botResponseFrame, errorFrame, systemFrame } from '../lib/protocol.ts';
 import { createSqliteStore } from '../lib/sqlite-store.ts';
 import { createMemoryStore, type Store } from '../lib/store.ts';
 import { tempDir } from './helpers.ts';
@@ -143,6 +143,15 @@ describe('metrics recording', () => {
     assert.equal(value(e, 'meetingmuse_frames_sent_total', { type: 'error' }), 3);
     assert.equal(value(e, 'meetingmuse_error_frames_total', { code: 'RATE_LIMITED' }), 1);
     assert.equal(value(e, 'meetingmuse_error_frames_total', { code: 'BUSY' }), 2);
+  });
+
+  it('reads the type and error_code of a serialized frame, and keeps anything else to "other"', () => {
+    assert.deepEqual(sentFrameKind(JSON.stringify(systemFrame('processing'))), { type: 'system' });
+    assert.deepEqual(sentFrameKind(JSON.stringify(botResponseFrame({ content: 'hi' }, { session_id: 'c-1' }))), { type: 'bot_response' });
+    assert.deepEqual(sentFrameKind(JSON.stringify(errorFrame('BUSY', { reply_to: 'm1' }))), { type: 'error', error_code: 'BUSY' });
+    assert.deepEqual(sentFrameKind('{"type":"error","error_code":"MADE_UP"}'), { type: 'error' });
+    assert.deepEqual(sentFrameKind('{"type":"surprise"}'), { type: 'other' });
+    assert.deepEqual(sentFrameKind('not json'), { type: 'other' });
   });
 
   it('records turns by outcome with their latency, and engine latency, in seconds buckets', async () => {
