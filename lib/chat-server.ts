@@ -12,10 +12,12 @@ import { HttpError, refuseHandshake, sendHttpError } from './errors.ts';
 import { guard } from './guard.ts';
 import { Background } from './heartbeat.ts';
 import type { Logger } from './logger.ts';
+import { instrumentStore, metricsRoute, sentFrameKind, type Metrics } from './metrics.ts';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './options.ts';
 import { TurnPipeline } from './pipeline.ts';
+import { protocolDocsRoutes } from './protocol-docs.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
-import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type Route } from './routes.ts';
+import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type NamedRoute, type Route } from './routes.ts';
 import { shutdown } from './shutdown.ts';
 import { startSession } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
@@ -66,10 +68,10 @@ const NOT_READING_GRACE_MS = 1_000;
  */
 export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const opts = resolveOptions(options);
-  const log = opts.logger;
+  const { logger: log, metrics } = opts;
   const engine = opts.engine ?? createEchoEngine();
-  const store = opts.store ?? createMemoryStore();
-  const connections = createConnections(log, opts.maxBufferedBytes);
+  const store = instrumentStore(opts.store ?? createMemoryStore(), metrics);
+  const connections = createConnections(log, opts.maxBufferedBytes, metrics);
   let closing: Promise<void> | undefined;
   let closed = false;
   const isClosing = () => closing !== undefined;
@@ -77,9 +79,10 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const cluster = opts.cluster ?? createLocalCluster();
   const pipeline = createPipeline(opts, engine, store, connections, cluster, servesFeeds(engineRoutes));
   joinCluster(cluster, connections, pipeline);
+  metrics.sampleQueue(() => pipeline.queueSample());
   const clientAddress = createClientAddress(opts.trustProxy);
   const schema = inboundSchema(opts.maxContentChars);
-  const sessionDeps = { connections, pipeline, store, cluster, log, schema, rateLimit: opts.rateLimit, ...callbacks(opts) };
+  const sessionDeps = { connections, pipeline, store, cluster, log, metrics, schema, rateLimit: opts.rateLimit, ...callbacks(opts) };
   const admission = new Admission({
     ...opts,
     log,
@@ -97,9 +100,10 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     broadcast: (content) => cluster.broadcast(broadcastFrame(content)),
   });
   const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
-  const route = createRouter([...own.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute], {
+  const route = createRouter(routeTable(opts, own, engineRoutes), {
     log,
     basePath: opts.basePath,
+    clientAddress,
     guard: (req) => adminGuard(req, clientAddress(req)),
   });
   warnAboutSecrets(opts);
@@ -112,7 +116,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const serveWebUi = opts.webUi ? createWebUi({ basePath: opts.basePath }) : undefined;
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean =>
     !closed && (guardRequest(log, route, req, res) || (serveWebUi?.(req, res) ?? false));
-  const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade);
+  const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade, clientAddress);
   const shutdownParts = { log, pipeline, sockets: admission.sockets, closeTimeoutMs: opts.closeTimeoutMs, engine, httpServer };
 
   return {
@@ -175,6 +179,7 @@ function createPipeline(
       return origin === undefined ? undefined : (token) => origin + opts.basePath + calendarFeedPath(token);
     },
     events: opts,
+    metrics: opts.metrics,
   });
 }
 
@@ -203,6 +208,13 @@ async function dependencies(store: Store, cluster: Cluster): Promise<Record<stri
   return status;
 }
 
+/** Our named routes that are turned on (the core ones, /metrics, the protocol documents), the engine's, then the 426 for plain HTTP to /ws/. */
+function routeTable(opts: ResolvedOptions, core: NamedRoute[], engineRoutes: Route[]): Route[] {
+  const docs = protocolDocsRoutes({ version: opts.serverInfo.version, basePath: opts.basePath, maxContentChars: opts.maxContentChars });
+  const named = [...core, metricsRoute(opts.metrics), ...docs];
+  return [...named.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute];
+}
+
 /** True when one of the engine's routes answers calendar-feed addresses, so turns may hand them out. */
 function servesFeeds(routes: Route[]): boolean {
   const example = calendarFeedPath('token');
@@ -226,9 +238,10 @@ function sendNow(connections: ConnectionManager<WebSocket>, clientId: string, da
 }
 
 /** Who is connected; a client that stops reading is closed with 1013, and cut if even that cannot get through. */
-function createConnections(log: Logger, maxBufferedBytes: number): ConnectionManager<WebSocket> {
+function createConnections(log: Logger, maxBufferedBytes: number, metrics: Metrics): ConnectionManager<WebSocket> {
   return new ConnectionManager<WebSocket>({
     maxBufferedBytes,
+    onSent: (data) => metrics.frameSent(sentFrameKind(data)),
     onOverflow: ({ clientId, socket }) => {
       log.warn('client not reading, closing', { clientId, bufferedBytes: socket.bufferedAmount });
       socket.close(CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading);
@@ -264,11 +277,12 @@ function warnAboutSecrets({ adminToken, authSecret, logger }: ResolvedOptions): 
   if (authSecret !== undefined && authSecret.length < 32) logger.warn('client token secret is shorter than 32 characters; HS256 wants at least 256 bits');
 }
 
-/** The server listen() binds: our routes, a 404 for any other path, with slowloris bounds. */
+/** The server listen() binds: our routes, a 404 for any other path (an upgrade's counted and logged), with slowloris bounds. */
 function createStandaloneServer(
   opts: ResolvedOptions,
   handleRequest: (req: IncomingMessage, res: ServerResponse) => boolean,
   handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean,
+  clientAddress: (req: IncomingMessage) => string,
 ): Server {
   const server = createServer(
     {
@@ -284,6 +298,8 @@ function createStandaloneServer(
   );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!handleUpgrade(req, socket, head)) {
+      opts.metrics.connectionRefused('NOT_FOUND');
+      opts.logger.debug('handshake rejected', { status: 404, reason: 'NOT_FOUND', remoteAddress: clientAddress(req) });
       socket.on('error', () => socket.destroy());
       refuseHandshake(socket, new HttpError('NOT_FOUND'));
     }

@@ -93,6 +93,8 @@ export interface ConnectionManagerOptions<S extends WebSocketLike> {
   maxBufferedBytes?: number;
   /** Called once when a connection goes over maxBufferedBytes; expected to close it. */
   onOverflow?: (connection: ClientConnection<S>) => void;
+  /** Called with every serialized frame handed to a socket (once per recipient of a broadcast). */
+  onSent?: (data: string) => void;
 }
 
 /** Which client is connected on which socket; at most one connection per client id. */
@@ -102,10 +104,12 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
   #corked: CorkableStream[] = [];
   readonly #maxBuffered: number;
   readonly #onOverflow: (connection: ClientConnection<S>) => void;
+  readonly #onSent: ((data: string) => void) | undefined;
 
-  constructor({ maxBufferedBytes = Infinity, onOverflow = () => {} }: ConnectionManagerOptions<S> = {}) {
+  constructor({ maxBufferedBytes = Infinity, onOverflow = () => {}, onSent }: ConnectionManagerOptions<S> = {}) {
     this.#maxBuffered = maxBufferedBytes;
     this.#onOverflow = onOverflow;
+    this.#onSent = onSent;
   }
 
   /** Registers the socket as the client's connection and returns the one it replaces, if any. */
@@ -163,6 +167,7 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
     }
     this.#cork(connection.socket);
     connection.socket.send(data, onSent);
+    this.#onSent?.(data);
     return true;
   }
 

@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Cluster } from './cluster/cluster.ts';
 import type { ConnectionManager } from './connection-manager.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 import type { Store } from './store.ts';
 
 export interface BackgroundOptions {
@@ -15,6 +16,8 @@ export interface BackgroundOptions {
   sweepIntervalMs: number;
   /** Run on every heartbeat tick as well (forgetting idle addresses' connect buckets). */
   onTick(): void;
+  /** Counts the sockets terminated for a missed pong. */
+  metrics: Pick<Metrics, 'heartbeatTerminated'>;
 }
 
 /**
@@ -53,6 +56,7 @@ export class Background {
       if (!connection.alive) {
         log.info('heartbeat missed', { clientId: connection.clientId });
         connection.socket.terminate();
+        this.#options.metrics.heartbeatTerminated();
         continue;
       }
       connection.alive = false;

@@ -11,6 +11,8 @@ export { ERROR_CODES, ERRORS, HttpError } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export type { JsonResponse, Route, RouteHandler } from './routes.ts';
 export { createLogger, silentLogger } from './logger.ts';
+export { createMetrics, instrumentStore } from './metrics.ts';
+export type { Metrics, MetricsOptions, QueueSample, RateLimitKind, RefusalReason, StoreOperation, TurnOutcome } from './metrics.ts';
 export type { LogFields, Logger, LogLevel } from './logger.ts';
 export { CLOSE_CODES } from './protocol.ts';
 export type { BotResponseFrame, ErrorFrame, InboundFrame, InboundSchema, IssueDetail, ServerFrame, SystemFrame, UiElements, UserMessage } from './protocol.ts';

@@ -3,6 +3,7 @@ import type { TrustProxy } from './client-address.ts';
 import type { Cluster } from './cluster/cluster.ts';
 import type { ConversationEngine } from './engine.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import type { TurnFailure } from './pipeline.ts';
 import type { Store } from './store.ts';
 import type { TurnLocks } from './turn-locks.ts';
@@ -23,8 +24,11 @@ export interface RateLimit {
   strikes: number;
 }
 
-/** The REST routes that can be turned off one by one (`routes: { admin: false }`). */
-export type RouteName = 'health' | 'clients' | 'connections' | 'broadcast' | 'sessions' | 'engine';
+/**
+ * The REST routes that can be turned off one by one (`routes: { broadcast: false }`): `metrics` is
+ * GET /metrics, `docs` is /asyncapi.json, /openapi.json and the /docs page.
+ */
+export type RouteName = 'health' | 'clients' | 'connections' | 'broadcast' | 'sessions' | 'engine' | 'metrics' | 'docs';
 
 /** What a turn event reports; `messageId` is the client's `message_id`, when it sent one. */
 export interface TurnInfo {
@@ -121,6 +125,8 @@ export interface ChatServerOptions extends TurnEvents {
   turnLocks?: TurnLocks;
   /** The instances this one shares clients with (createRedisCluster); the caller's to close. Default: this instance alone. */
   cluster?: Cluster;
+  /** Where the server records its Prometheus metrics (served at GET /metrics). Default: a fresh createMetrics(). */
+  metrics?: Metrics;
   /** Prefix of every path the server answers (`/chat` serves `/chat/health`, `/chat/ws/{id}`). Default: none. */
   basePath?: string;
   /** REST routes to turn off one by one, e.g. `{ connections: false, broadcast: false }`. Default: all on. */
@@ -178,9 +184,10 @@ export interface ChatServerOptions extends TurnEvents {
 }
 
 /** The options with every default applied and every value checked. */
-export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'serverInfo' | 'trustProxy'> &
+export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'metrics' | 'serverInfo' | 'trustProxy'> &
   Record<NumericOption, number> & {
     logger: Logger;
+    metrics: Metrics;
     basePath: string;
     routes: Record<RouteName, boolean>;
     rateLimit: RateLimit;
@@ -188,7 +195,7 @@ export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit
     trustProxy: TrustProxy;
   };
 
-const ROUTE_NAMES: RouteName[] = ['health', 'clients', 'connections', 'broadcast', 'sessions', 'engine'];
+const ROUTE_NAMES: RouteName[] = ['health', 'clients', 'connections', 'broadcast', 'sessions', 'engine', 'metrics', 'docs'];
 
 /** `/chat/` → `/chat`; a prefix must start with `/` and hold no `?` or `#`. */
 function normalizeBasePath(basePath: string | undefined): string {
@@ -212,6 +219,7 @@ export function resolveOptions(options: ChatServerOptions): ResolvedOptions {
     ...options,
     ...numbers,
     logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? createMetrics(),
     basePath: normalizeBasePath(options.basePath),
     routes,
     rateLimit,

@@ -1,6 +1,8 @@
-import type { ConversationEngine, EngineContext } from './engine.ts';
+import { performance } from 'node:perf_hooks';
+import type { ConversationEngine, EngineContext, EngineOutput } from './engine.ts';
 import type { ErrorCode } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { secondsSince, type Metrics, type QueueSample, type TurnOutcome } from './metrics.ts';
 import type { TurnEvents } from './options.ts';
 import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
 import { isStoreUnavailable, type Store, type StoredReply } from './store.ts';
@@ -31,7 +33,17 @@ export interface TurnPipelineOptions {
   locks?: TurnLocks;
   /** Called with stored replies whose client is not connected here (it may be on another instance). */
   onUndelivered?(clientId: string, replies: StoredReply[]): void;
+  /** Where turn outcomes and turn and engine latency are recorded. Default: nowhere. */
+  metrics?: Pick<Metrics, 'turnFinished' | 'engineFinished'>;
 }
+
+/** The turns_total outcome of each error a turn can end with. */
+const OUTCOMES: Record<TurnFailure, TurnOutcome> = {
+  LLM_PROCESSING_ERROR: 'timed_out',
+  INTERNAL_SERVER_ERROR: 'failed',
+  STORAGE_UNAVAILABLE: 'storage_unavailable',
+  SESSION_DELETED: 'session_deleted',
+};
 
 /** The error frames a turn can end with. */
 export type TurnFailure = Extract<ErrorCode, 'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'>;
@@ -164,6 +176,13 @@ export class TurnPipeline {
     return this.#queues.size;
   }
 
+  /** Clients with a job running, and the jobs waiting behind them over all clients (read at each metrics scrape). */
+  queueSample(): QueueSample {
+    let waiting = 0;
+    for (const jobs of this.#queues.values()) waiting += jobs.length;
+    return { running: this.#queues.size, waiting };
+  }
+
   async #runQueue(clientId: string, first: Job): Promise<void> {
     let next: Job | undefined = first;
     while (next) {
@@ -240,10 +259,12 @@ export class TurnPipeline {
 
   /** Never rejects: every failure becomes an error frame and a log line. */
   async #runTurn(clientId: string, message: UserMessage): Promise<void> {
-    const { engine, store, log, engineTimeoutMs } = this.#options;
+    const { store, log, engineTimeoutMs } = this.#options;
     const replyTo = message.message_id;
     const receivedAt = new Date();
     const turn = replyTo === undefined ? { clientId } : { clientId, messageId: replyTo };
+    const started = performance.now();
+    const finished = (outcome: TurnOutcome) => this.#options.metrics?.turnFinished(outcome, secondsSince(started));
     this.#sendFrame(clientId, systemFrame('processing', { reply_to: replyTo }));
     this.#emit('onTurnStarted', turn);
 
@@ -259,6 +280,7 @@ export class TurnPipeline {
         if (previous) {
           log.debug('repeated message_id answered from the store', { clientId, messageId: replyTo });
           this.deliver(clientId, previous);
+          finished('replayed');
           return this.#emit('onTurnReplied', { ...turn, replies: previous.length });
         }
       }
@@ -267,7 +289,7 @@ export class TurnPipeline {
       if (feedUrl) ctx.calendarFeedUrl = async () => feedUrl(await store.calendarFeed(clientId));
       // raceAbort listens for 'abort', which never fires again for a signal aborted while the state loaded.
       controller.signal.throwIfAborted();
-      const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
+      const output = await this.#timedReply(message, ctx);
       const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
       const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
       // An abort that landed after the engine answered still wins: a deleted session must not come back.
@@ -275,14 +297,26 @@ export class TurnPipeline {
       const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, new Date());
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
+      finished('replied');
       this.#emit('onTurnReplied', { ...turn, replies: stored.length });
     } catch (err) {
       const code = this.#reportFailure(clientId, replyTo, controller.signal.reason, err);
+      finished(code === undefined ? 'aborted' : OUTCOMES[code]);
       this.#emit('onTurnFailed', code === undefined ? turn : { ...turn, code });
     } finally {
       clearTimeout(timer);
       this.#running.delete(clientId);
       await this.#release(clientId, lease);
+    }
+  }
+
+  /** The engine's answer, raced against the turn's signal; its latency is recorded whether it answered, threw or was abandoned. */
+  async #timedReply(message: UserMessage, ctx: EngineContext): Promise<EngineOutput> {
+    const started = performance.now();
+    try {
+      return await raceAbort(Promise.resolve().then(() => this.#options.engine.reply(message, ctx)), ctx.signal);
+    } finally {
+      this.#options.metrics?.engineFinished(secondsSince(started));
     }
   }
 

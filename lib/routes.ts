@@ -31,6 +31,10 @@ export interface Route {
   methods: Partial<Record<'GET' | 'POST' | 'DELETE', RouteHandler>>;
   /** Behind the admin guard (the admin token, or local callers only), checked before anything else. */
   privileged?: boolean;
+  /** Admin actions by method (`{ DELETE: 'session delete' }`): each request leaves an info line `admin action` with the caller's address and the answer's status. */
+  audit?: Partial<Record<keyof Route['methods'], string>>;
+  /** The first path parameter is a client id: log lines about the request carry it as `clientId`. */
+  clientIdParam?: boolean;
 }
 
 /** A route with the name its toggle (`options.routes`) goes by. */
@@ -91,6 +95,8 @@ export interface RouterOptions {
   guard: (req: IncomingMessage) => void;
   /** Prefix every path must carry ('' for none); the routes match what follows it. */
   basePath: string;
+  /** The caller's address, for audit lines. */
+  clientAddress: (req: IncomingMessage) => string;
 }
 
 /**
@@ -121,7 +127,8 @@ export function pathUnder(basePath: string, pathname: string): string | undefine
  * Builds the request handler for a route table. It returns false, writing nothing, when no route's
  * path matches, so a host server can chain its own routes after it.
  */
-export function createRouter(routes: Route[], { log, guard, basePath }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createRouter(routes: Route[], options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { basePath } = options;
   return (req, res) => {
     const url = requestUrl(req.url);
     if (!url) {
@@ -132,22 +139,37 @@ export function createRouter(routes: Route[], { log, guard, basePath }: RouterOp
     const pathname = pathUnder(basePath, url.pathname);
     const found = pathname === undefined ? undefined : matchRoute(routes, pathname);
     if (!found) return false;
-    const { route, params } = found;
-    const fail = (err: unknown) => answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err }));
-    try {
-      if (route.privileged) guard(req);
-      const handler = route.methods[(req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods']];
-      if (!handler) throw methodNotAllowed(route);
-      Promise.resolve()
-        .then(() => handler(req, params))
-        .then(({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType))
-        .catch(fail)
-        .catch(() => res.destroy());
-    } catch (err) {
-      fail(err);
-    }
+    serveRoute(found.route, found.params, pathname!, req, res, options);
     return true;
   };
+}
+
+/** Runs the route's handler for the method and answers; failures become their HttpError, or a logged 500. */
+function serveRoute(route: Route, params: string[], path: string, req: IncomingMessage, res: ServerResponse, { log, guard, clientAddress }: RouterOptions): void {
+  const method = (req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods'];
+  const clientId = route.clientIdParam && params[0] !== undefined && isValidClientId(params[0]) ? { clientId: params[0] } : {};
+  const action = route.audit?.[method];
+  const audit = (status: number) => {
+    if (action) log.info('admin action', { action, method: req.method, path, status, remoteAddress: clientAddress(req), ...clientId });
+  };
+  const fail = (err: unknown) => {
+    audit(answerFailure(res, err, () => log.error('request failed', { method: req.method, path, ...clientId, err })));
+  };
+  try {
+    if (route.privileged) guard(req);
+    const handler = route.methods[method];
+    if (!handler) throw methodNotAllowed(route);
+    Promise.resolve()
+      .then(() => handler(req, params))
+      .then(({ status = 200, body, headers, contentType }) => {
+        sendJson(res, status, body, headers, contentType);
+        audit(status);
+      })
+      .catch(fail)
+      .catch(() => res.destroy());
+  } catch (err) {
+    fail(err);
+  }
 }
 
 function matchRoute(routes: Route[], pathname: string): { route: Route; params: string[] } | undefined {
@@ -166,14 +188,20 @@ function methodNotAllowed(route: Route): HttpError {
 /**
  * An HttpError is the client's answer; anything else is a bug: logged once, answered 500 without its
  * text. Once the status line is out (a body that failed mid-write), the only honest answer is to cut.
+ * Returns the status answered (or that would have been, on a connection already gone).
  */
-function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): void {
-  if (res.destroyed) return;
-  if (err instanceof HttpError) return sendHttpError(res, err);
-  // The store logged why, once.
-  if (isStoreUnavailable(err)) return sendHttpError(res, new HttpError('STORAGE_UNAVAILABLE', 'The store is unavailable'));
-  logBug();
-  sendHttpError(res, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
+function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): number {
+  const answer =
+    err instanceof HttpError
+      ? err
+      : // The store logged why, once.
+        isStoreUnavailable(err)
+        ? new HttpError('STORAGE_UNAVAILABLE', 'The store is unavailable')
+        : new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error');
+  if (res.destroyed) return answer.status;
+  if (answer.code === 'INTERNAL_SERVER_ERROR' && !(err instanceof HttpError)) logBug();
+  sendHttpError(res, answer);
+  return answer.status;
 }
 
 /** `/ws/{client_id}` asked for without an upgrade: 426, naming the protocol to upgrade to (RFC 9110 15.5.22). */
@@ -299,6 +327,7 @@ function adminRoutes(deps: RouteDeps): NamedRoute[] {
       name: 'broadcast',
       path: /^\/admin\/broadcast$/,
       privileged: true,
+      audit: { POST: 'broadcast' },
       methods: {
         POST: async (req) => {
           const body = await readJsonBody(req, deps.maxBodyBytes);
@@ -312,6 +341,8 @@ function adminRoutes(deps: RouteDeps): NamedRoute[] {
       name: 'sessions',
       path: SESSION_PATH,
       privileged: true,
+      audit: { GET: 'session read', DELETE: 'session delete' },
+      clientIdParam: true,
       methods: {
         GET: async (_req, [id]) => ({ body: await findSession(id!) }),
         DELETE: async (_req, [id]) => {

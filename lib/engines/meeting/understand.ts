@@ -50,6 +50,8 @@ export interface Understanding {
 export interface UnderstandContext {
   now: Date;
   timeZone: string;
+  /** The client whose message this is, for log lines. */
+  clientId?: string;
 }
 
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
