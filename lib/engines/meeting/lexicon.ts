@@ -70,6 +70,8 @@ export const EVENT_NOUNS = [
   'standup', 'sprint planning', 'pair programming', 'pairing', 'mentoring', 'coaching', 'office hours', 'hui', 'smoko', 'recap', 'prep', 'sync-up',
   'gym', 'focus time', 'deep work', 'email', 'emails', 'admin', 'lunch break', 'break', 'study', 'study session', 'errands',
   'readout', 'review meeting', 'q&a', 'ama', 'fireside chat', 'happy hour', 'team building', 'brunch', 'tea', 'meditation', 'appraisal', 'handoff', 'orientation', 'pitch', 'audit', 'jam', 'hackathon', 'standup meeting', 'game night', 'date', 'visit', 'tour',
+  'tasting', 'hangout', 'hang out', 'viewing', 'fitting', 'signing', 'ceremony', 'wedding', 'concert', 'gig', 'festival',
+  'fundraiser', 'gala', 'reception', 'open house', 'networking', 'mixer', 'stand-down', 'all-staff', 'inspection', 'walkaround', 'clinic',
 ];
 
 /** Words that only name "a meeting" in general: the title defaults instead. */
@@ -91,17 +93,19 @@ export const PLACE_NOUNS = [
   'park', 'hotel', 'airport', 'station', 'clinic', 'hospital', 'lab', 'campus', 'building', 'floor', 'studio', 'gym', 'hq', 'headquarters',
   'atrium', 'lounge', 'garden', 'terrace', 'rooftop', 'auditorium', 'hall', 'warehouse', 'store', 'shop', 'site', 'diner', 'bistro', 'bakery',
   'school', 'university', 'museum', 'centre', 'center', 'space', 'suite', 'wing', 'desk', 'pod', 'booth', 'court', 'field', 'club', 'house',
-  'apartment', 'flat', 'place', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
+  'apartment', 'flat', 'place', 'terminal', 'gate', 'arrivals', 'departures', 'platform', 'roof', 'deck', 'patio', 'balcony', 'salon',
+  'barbers', 'barber', 'spa', 'cinema', 'theatre', 'theater', 'stadium', 'arena', 'venue', 'pavilion', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
 ];
 
 /** Video and phone platforms; "phone" counts only after on/via/over/by. */
 export const PLATFORMS: Array<[RegExp, string]> = [
-  [/\b(google meet|gmeet|g meet|hangouts?)\b/, 'Google Meet'],
+  [/\b(google meet|gmeet|g meet|google hangouts?|(?:on|via|over) hangouts?)\b/, 'Google Meet'],
   [/\b(microsoft teams|ms teams|teams)\b/, 'Microsoft Teams'],
   [/\bzoom\b/, 'Zoom'],
   [/\bwebex\b/, 'Webex'],
   [/\bskype\b/, 'Skype'],
-  [/\bslack( huddle)?\b/, 'Slack'],
+  [/\bslack huddle\b/, 'Slack huddle'],
+  [/\bslack\b/, 'Slack'],
   [/\bfacetime\b/, 'FaceTime'],
   [/\bwhatsapp\b/, 'WhatsApp'],
   [/\bdiscord\b/, 'Discord'],

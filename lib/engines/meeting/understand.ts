@@ -213,16 +213,29 @@ function participantsOf(tokens: Token[]): string[] {
 /** A word that can be part of a place's name: capitalised, a number, or a single capital ("Boardroom A"). */
 const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$)/u.test(t.raw);
 
+/** "meeting room Everest", "conference room Kilimanjaro": a room named after its kind. */
+function namedRoom(text: string, cased: string): RegExpExecArray | null {
+  const m = /\b(?:conference|meeting|huddle|board) room (\w+)/.exec(text);
+  return m && isCapitalized({ raw: cased.slice(m.index + m[0].length - m[1]!.length, m.index + m[0].length), low: m[1]!, index: 0 }) ? m : null;
+}
+
+/** A place noun, singular or plural ("Acme Corp offices"). */
+const isPlaceWord = (low: string) => PLACE_WORDS.has(low) || (low.endsWith('s') && PLACE_WORDS.has(low.slice(0, -1)));
+/** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue". */
+const ON_STREET = /^ on (?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?/u;
+
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
   for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
-  const room = /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+[a-z]?|[a-z]\b)/i.exec(text);
+  const room = /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+(?:[.-]\d+)?[a-z]?|[a-z]\b)/i.exec(text) ?? namedRoom(text, cased);
   if (room) {
     const span = cased.slice(room.index, room.index + room[0].length);
     return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
   }
   for (let i = 0; i < tokens.length; i++) {
     const prep = tokens[i]!.low;
-    if (prep !== 'at' && prep !== 'in' && prep !== '@') continue;
+    // "on the rooftop", "on the 3rd floor": "on" names a place only before one.
+    const onPlace = prep === 'on' && tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low));
+    if (prep !== 'at' && prep !== 'in' && prep !== '@' && !onPlace) continue;
     let j = i + 1;
     // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
     const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
@@ -232,21 +245,22 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
       const t = tokens[j]!;
       if (!/^[\p{L}\d]/u.test(t.raw) || t.index > (tokens[j - 1]!.index + tokens[j - 1]!.raw.length + 1)) break;
       const cap = placeName(t);
-      if (TIME_WORDS.has(t.low) || (BOUNDARY_WORDS.has(t.low) && !cap) || (!cap && !PLACE_WORDS.has(t.low) && words.length === 0 && !hasThe)) break;
-      if (!cap && !PLACE_WORDS.has(t.low) && !hasThe) break;
-      if (!cap && hasThe && !PLACE_WORDS.has(t.low) && BOUNDARY_WORDS.has(t.low)) break;
+      if (TIME_WORDS.has(t.low) || (BOUNDARY_WORDS.has(t.low) && !cap) || (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)) break;
+      if (!cap && !isPlaceWord(t.low) && !hasThe) break;
+      if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
       words.push(t);
       j++;
-      if (PLACE_WORDS.has(t.low) && !(tokens[j] && (/^(\d|[A-Z]\b)/.test(tokens[j]!.raw) || (isCapitalized(t) && isCapitalized(tokens[j]!))))) break;
+      if (isPlaceWord(t.low) && !(tokens[j] && (/^(\d|[A-Z]\b)/.test(tokens[j]!.raw) || (isCapitalized(t) && isCapitalized(tokens[j]!))))) break;
     }
-    while (words.length && !placeName(words[words.length - 1]!) && !PLACE_WORDS.has(words[words.length - 1]!.low)) words.pop();
+    while (words.length && !placeName(words[words.length - 1]!) && !isPlaceWord(words[words.length - 1]!.low)) words.pop();
     if (!words.length) continue;
     const first = words[0]!;
     const last = words[words.length - 1]!;
-    const phrase = cased.slice(first.index, last.index + last.raw.length);
+    const street = ON_STREET.exec(cased.slice(last.index + last.raw.length));
+    const phrase = cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '');
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
-    if (EVENT_WORDS.has(last.low) && !PLACE_WORDS.has(last.low)) continue;
-    const anyPlace = words.some((w) => PLACE_WORDS.has(w.low));
+    if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low)) continue;
+    const anyPlace = words.some((w) => isPlaceWord(w.low));
     const anyCap = words.some((w) => isCapitalized(w));
     if (!anyPlace && !anyCap) continue;
     // "the" stays as the user wrote it: "the office", "the Oak room", "The Ivy".
@@ -255,7 +269,7 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     return phrase;
   }
   // "book the big conference room": a room booked is the place, preposition or not.
-  const booked = /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio))\b/.exec(text);
+  const booked = /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium))\b/.exec(text);
   if (booked) return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
   return undefined;
 }

@@ -88,9 +88,9 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
 
 /** Rewrites clock spellings chrono misses ("half past two", "1745", "make it 10") into ones it reads. */
 export function rewriteClocks(text: string): string {
-  let out = text;
+  let out = hidePlaceNumbers(text);
   for (const [pattern, replace] of CLOCK_REWRITES) out = out.replace(pattern, replace as (...m: string[]) => string);
-  return out;
+  return showPlaceNumbers(out);
 }
 
 /** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
@@ -253,8 +253,17 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
  * Reads every time expression in `text` (already normalised, lowercase) and returns what it found and
  * the text with those spans blanked out (same length, so offsets into the original still hold).
  */
+/**
+ * Numbers that belong to a place, not the clock: "Room 3.14", "Lab 4", "Gate 12", "the 4th floor",
+ * "12 Elm Road". Their digits are hidden from every time reader and given back in the rest.
+ */
+const PLACE_NUMBER = /\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\.|number|#) ?#?\d+(?:[.-]\d+)?[a-z]?\b(?!:|\.\d| ?(?:am|pm|[ap]\b|minutes|hours|people))|\b\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\b|\b\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\b/gi;
+/** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
+const hidePlaceNumbers = (text: string) => text.replace(PLACE_NUMBER, (m) => m.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d))));
+const showPlaceNumbers = (text: string) => text.replace(/[\u2080-\u2089]/g, (d) => String(d.charCodeAt(0) - 0x2080));
+
 export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; rest: string } {
-  const s: Spans = { text: input };
+  const s: Spans = { text: hidePlaceNumbers(input) };
   const found: WhenFound = { hasDate: false, hasTime: false };
   const nowWall = wallTimeOf(ctx.now, ctx.timeZone);
   const today = dayOnly(nowWall);
@@ -308,7 +317,8 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   s.text = s.text.replace(DAY_OF_MONTH, (whole, on: string | undefined, _weekday, day: string) => {
     const n = Number(day);
     const month = n >= today.day ? today.month : (today.month % 12) + 1;
-    return `${on ?? ''}${MONTHS[month - 1]} ${n}`.padEnd(whole.length);
+    // The short month keeps the rewrite no longer than "the 4th", so offsets into the message still hold.
+    return `${on ?? ''}${MONTHS[month - 1]!.slice(0, 3)} ${n}`.padEnd(whole.length);
   });
 
   let endWall: { hour: number; minute: number; meridiem?: 'am' | 'pm' } | undefined;
@@ -398,7 +408,7 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   if (!found.day && !found.hasTime && /\b(morning|afternoon|evening|tonight)\b/.test(spanText) && !found.span) {
     found.day = today;
   }
-  return { found, rest: s.text };
+  return { found, rest: showPlaceNumbers(s.text) };
 }
 
 /** The hours of a part of the day named in the text ("morning": 9–12), if any. */
