@@ -59,6 +59,8 @@ export const NUMBER_WORDS: Record<string, number> = {
 
 /** Nouns that name an event: a title when nothing better is said. Longer phrases first. */
 export const EVENT_NOUNS = [
+  'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
+  'forum', 'roundtable', 'round table', 'summit', 'alignment', 'steering group', 'working group', 'study group', 'book club', 'supper', 'tea break',
   'compliance training', 'town hall', 'all hands', 'all-hands', 'eye exam', 'dentist appointment', 'doctor appointment', 'doctor\'s appointment',
   'performance review', 'code review', 'design review', 'sprint planning', 'sprint review', 'board meeting', 'team meeting', 'staff meeting',
   'one-on-one', 'one on one', '1-on-1', '1:1', '1ː1', 'stand-up', 'standup', 'stand up', 'sync', 'retro', 'retrospective', 'lunch', 'coffee', 'interview',

@@ -106,7 +106,7 @@ const NOT_A_NAME = new Set([
 ]);
 
 /** A name starting at token i: honorifics kept, role words before it dropped, up to three words. */
-function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number } {
+function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number; role?: boolean } {
   let j = i;
   const lead: Token[] = [];
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
@@ -142,6 +142,11 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     j++;
     if (t.raw.endsWith("'s")) break;
   }
+  // "with my skip-level, Jordan,": a role, then the name set off by a comma.
+  if (!words.length && lead.length && tokens[j]?.low === ',' && tokens[j + 1] && isCapitalized(tokens[j + 1]!)) {
+    const named = nameAt(tokens, j + 1, false);
+    if (named.name) return { ...named, role: true };
+  }
   if (!words.length && lead.length) {
     // "with my manager": the role is all there is to go by.
     const role = lead.filter((t) => !['my', 'our', 'the', 'his', 'her', 'their'].includes(t.low));
@@ -149,7 +154,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   }
   if (!words.length) return { next: i };
   if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };
-  return { name: words.join(' '), next: j };
+  return { name: words.join(' '), next: j, role: lead.some((t) => !['my', 'our', 'the', 'his', 'her', 'their'].includes(t.low)) };
 }
 
 /** Words that put a person after them: "with", "meet", "talk to", "invite", "borrow", "get … together". */
@@ -186,11 +191,12 @@ function participantsOf(tokens: Token[]): string[] {
       else if (PRONOUNS.has(t.low)) { j++; }
       else {
         const strict = !loose && !['and', '+', '&'].includes(words[0]!) || (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
-        const { name, next } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
+        const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
         if (!name) break;
         if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
         if (['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) && !isCapitalized(tokens[next - 1]!)) break;
-        if (words[0] === 'for' && !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') && found.length === before) break;
+        // "for new hire Tomás": a role word before a name makes it a person, whatever follows.
+        if (words[0] === 'for' && !role && !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') && found.length === before) break;
         add(name);
         j = next;
       }
@@ -276,7 +282,7 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
 
 /** A new title for the meeting under discussion: "call it Project kickoff", "rename it to …". */
 const RENAME = /\b(?:call it|rename(?: it| this| the meeting)?(?: to| as)?|title it|name it|change the (?:title|name) to|make the (?:title|name)|set the (?:title|name) to|the title (?:is|should be))\s+/;
-const TOPIC_MARKERS = /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|on)\b:?) ?/g;
+const TOPIC_MARKERS = /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|to (?:pair|work|sync|align|decide|agree|follow up|catch up|touch base|check in|debrief|update (?:me|us)) on|to (?:figure out|look at|look into|debug|fix|map out|scope|kick off|wrap up)|on)\b:?) ?/g;
 const TOPIC_STOP = new Set(['with', 'at', 'on', 'in', 'for', 'tomorrow', 'today', 'tonight', 'next', 'this', 'via', 'over', 'by', 'from', 'until', 'till', 'please', 'and', 'asap', 'around', 'before', 'after', 'thanks', 'pls', 'maybe', 'sometime', 'if', 'so', 'then', 'when', 'i', 'we', 'let']);
 
 /** The words of a topic phrase starting at `from` in the blanked text: up to a stop word, a taken span or punctuation. */
@@ -325,7 +331,22 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   const forTopic = forTopicOf(blanked, cased, people);
   // "onboarding for new starters" is Onboarding; "a call for budget prep" is Budget prep.
   if (forTopic && (!event || WEAK_EVENT.test(event.noun))) return forTopic;
-  return event?.title ?? forTopic;
+  return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people);
+}
+
+/** Nouns by their ending: "negotiation", "alignment", "committee", "governance", "partnership". */
+const NOUN_ENDING = /(?:tion|sion|ment|ittee|ance|ence|ship|mortem|ium)$/;
+
+/** A message that opens with a noun phrase names its event: "Vendor negotiation tomorrow at 3". */
+function leadingTitleOf(blanked: string, cased: string, people: string[]): string | undefined {
+  const m = /^(?:(?:a|an|the|our) )?((?:[\p{L}\d][\p{L}\d'&-]* ){0,3}[\p{L}][\p{L}'-]*)(?= (?:with|at|in|on|for|about|tomorrow|today|tonight|next|this|from| {2})|[,.!?]|$)/u.exec(blanked);
+  if (!m) return undefined;
+  const words = m[1]!.split(' ');
+  const last = words[words.length - 1]!.toLowerCase();
+  if (!NOUN_ENDING.test(last) || GENERIC_EVENTS.has(last) || TIME_WORDS.has(last)) return undefined;
+  if (words.some((w) => TITLE_FILLERS.has(w.toLowerCase()) || BOUNDARY_WORDS.has(w.toLowerCase()) || people.some((p) => p.toLowerCase().split(' ').includes(w.toLowerCase())))) return undefined;
+  const begin = m.index + m[0].length - m[1]!.length;
+  return capitalize(cased.slice(begin, m.index + m[0].length));
 }
 
 /** Event nouns that say how people meet, not what about: a topic after "for" is the better title. */
@@ -382,7 +403,7 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
 }
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
-const YES_WORDS = /^(?:oh|well|then|so|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
+const YES_WORDS = /^(?:oh|well|then|so|and|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
 const NO_WORDS = /^(?:actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
 /** True when every part of the message (split at punctuation, then into runs of words) is a yes (or a no) phrase. */

@@ -122,7 +122,10 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = ([
 function isLength(text: string, index: number, length: number): boolean {
   const before = text.slice(Math.max(0, index - 12), index);
   const after = text.slice(index + length, index + length + 12);
-  if (/\bin (?:about |around )?$/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index))) return false;
+  // "fit in a 45 minute call": a length naming the thing that follows is a length, not "in 45 minutes".
+  const phrase = text.slice(index, index + length);
+  const namesAThing = /^an? \d/.test(phrase) || (/\d[ -]?(?:minute|min|hour|hr|h)(?:[ -]long)?$/.test(phrase) && /^[ -]?(?:long )?(?:meeting|call|slot|session|sync|chat|block|window|gap|break|review|interview|meet|catch|1ː1|one-on-one)\b/.test(after));
+  if (/\bin (?:about |around )?$/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index)) && !namesAThing) return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   return true;
