@@ -45,7 +45,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\ba\.m\.?/gi, 'am'],
   [/\bmidday\b/gi, 'noon'],
   [/\bfortnight\b/gi, '2 weeks'],
-  [/\b(\d{1,2}(?::\d\d)?)(a|p)\b(?!\.)/gi, '$1$2m'],
+  // "3p" is 3 pm, but "Room 12A" and "Gate 4b" are places.
+  [/(?<!\b(?:room|rm|gate|suite|lab|studio|unit|bay|building|floor|level|desk|table|platform|terminal) ?)\b(\d{1,2}(?::\d\d)?)(a|p)\b(?!\.)/gi, '$1$2m'],
   [/@ ?(?=\d)/g, 'at '],
   [/\bo'? ?clock\b/gi, "o'clock"],
 ];
@@ -59,7 +60,7 @@ export const NUMBER_WORDS: Record<string, number> = {
 
 /** Nouns that name an event: a title when nothing better is said. Longer phrases first. */
 export const EVENT_NOUNS = [
-  'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
+  'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
   'forum', 'roundtable', 'round table', 'summit', 'alignment', 'steering group', 'working group', 'study group', 'book club', 'supper', 'tea break',
   'compliance training', 'town hall', 'all hands', 'all-hands', 'eye exam', 'dentist appointment', 'doctor appointment', 'doctor\'s appointment',
   'performance review', 'code review', 'design review', 'sprint planning', 'sprint review', 'board meeting', 'team meeting', 'staff meeting',
