@@ -97,7 +97,7 @@ export const PLACE_NOUNS = [
   'atrium', 'lounge', 'garden', 'terrace', 'rooftop', 'auditorium', 'hall', 'warehouse', 'store', 'shop', 'site', 'diner', 'bistro', 'bakery',
   'school', 'university', 'museum', 'centre', 'center', 'space', 'suite', 'wing', 'desk', 'pod', 'booth', 'court', 'field', 'club', 'house',
   'apartment', 'flat', 'place', 'terminal', 'gate', 'arrivals', 'departures', 'platform', 'roof', 'deck', 'patio', 'balcony', 'salon',
-  'barbers', 'barber', 'spa', 'cinema', 'theatre', 'theater', 'stadium', 'arena', 'venue', 'pavilion', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
+  'level', 'reception', 'front desk', 'gates', 'area', 'breakout area', 'corner', 'barbers', 'barber', 'spa', 'cinema', 'theatre', 'theater', 'stadium', 'arena', 'venue', 'pavilion', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
 ];
 
 /** Video and phone platforms; "phone" counts only after on/via/over/by. */
@@ -121,7 +121,7 @@ export const ROLE_WORDS = new Set([
   'founder', 'client', 'customer', 'friend', 'mentor', 'mentee', 'recruiter', 'candidate', 'contractor', 'lead', 'director', 'ceo', 'cto', 'cfo', 'coo',
   'vp', 'designer', 'engineer', 'developer', 'dev', 'pm', 'partner', 'landlord', 'tutor', 'coach', 'advisor', 'adviser', 'investor', 'new', 'hire',
   'supervisor', 'assistant', 'team', 'buddy', 'pal', 'mate', 'sister', 'brother', 'mom', 'mum', 'dad', 'wife', 'husband', 'accountant', 'lawyer',
-  'report', 'direct', 'skip', 'level', 'skip-level', 'product', 'sales', 'rep', 'vendor', 'agent', 'consultant', 'professor', 'teacher', 'student',
+  'line', 'account', 'project', 'programme', 'program', 'senior', 'junior', 'head', 'chief', 'managing', 'executive', 'report', 'direct', 'skip', 'level', 'skip-level', 'product', 'sales', 'rep', 'vendor', 'agent', 'consultant', 'professor', 'teacher', 'student',
 ]);
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */

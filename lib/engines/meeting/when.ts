@@ -125,7 +125,7 @@ function isLength(text: string, index: number, length: number): boolean {
   // "fit in a 45 minute call": a length naming the thing that follows is a length, not "in 45 minutes".
   const phrase = text.slice(index, index + length);
   const namesAThing = /^an? \d/.test(phrase) || (/\d[ -]?(?:minute|min|hour|hr|h)(?:[ -]long)?$/.test(phrase) && /^[ -]?(?:long )?(?:meeting|call|slot|session|sync|chat|block|window|gap|break|review|interview|meet|catch|1ː1|one-on-one)\b/.test(after));
-  if (/\bin (?:about |around )?$/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index)) && !namesAThing) return false;
+  if (/\bin (?:about |around )?$/.test(before) && !/\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) in $/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index)) && !namesAThing) return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   return true;
@@ -179,7 +179,8 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
   return undefined;
 }
 
-const RELATIVE_START = new RegExp(`\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`);
+// "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
+const RELATIVE_START = new RegExp(`(?<!\\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`);
 
 const REPEAT = /\b(?:every (?:other |second |single )?(?:day|week|weekday|month|morning|afternoon|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:\d+|two|three) weeks)s?|each (?:day|week|month|monday|tuesday|wednesday|thursday|friday)|daily|weekly|biweekly|bi-weekly|fortnightly|monthly|recurring|repeating|on (?:mondays|tuesdays|wednesdays|thursdays|fridays))\b/;
 
