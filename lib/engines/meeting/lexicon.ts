@@ -25,6 +25,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bb4\b/gi, 'before'],
   [/\b(wat|wht|whta)\b/gi, 'what'],
   [/\bresched\b/gi, 'reschedule'],
+  [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
   [/\bmv\b/gi, 'move'],
   [/\b(cxl|cncl|canx)\b/gi, 'cancel'],
   [/\b(shedule|schedual|schdule|scedule)\b/gi, 'schedule'],
@@ -60,7 +61,7 @@ export const NUMBER_WORDS: Record<string, number> = {
 
 /** Nouns that name an event: a title when nothing better is said. Longer phrases first. */
 export const EVENT_NOUNS = [
-  'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
+  'hack night', 'quiz night', 'movie night', 'games night', 'pub quiz', 'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
   'forum', 'roundtable', 'round table', 'summit', 'alignment', 'steering group', 'working group', 'study group', 'book club', 'supper', 'tea break',
   'compliance training', 'town hall', 'all hands', 'all-hands', 'eye exam', 'dentist appointment', 'doctor appointment', 'doctor\'s appointment',
   'performance review', 'code review', 'design review', 'sprint planning', 'sprint review', 'board meeting', 'team meeting', 'staff meeting',
@@ -87,7 +88,7 @@ export const TITLE_FILLERS = new Set([
   "let's", 'up', 'have', 'add', 'put', 'i', 'need', 'want', 'please', 'bump', 'drop', 'kill', 'scrap', 'arrange', 'organise', 'organize', 'create',
   'hold', 'block', 'of', 'for', 'to', 'and', 'with', 'on', 'at', 'in', 'by', 'is', 'was', 'be', 'do', 'does', 'it', 'make', 'get', 'grab', 'pencil',
   'we', 'you', 'me', 'us', 'hi', 'hey', 'hello', 'ok', 'okay', 'so', 'yes', 'also', 'then', 'just', 'go', 'ahead', 'could', 'would', 'should', 'will',
-  'virtual', 'usual', "i'm", 'im', "we're", 'am', 'are', "they're", "you're", 'was', 'were', 'regular', 'today', 'tomorrow', 'tonight', 'am', 'pm', 'from', 'or', 'there', 'all', 'any',
+  "when's", 'whens', "where's", "what's", 'whats', 'virtual', 'usual', "i'm", 'im', "we're", 'am', 'are', "they're", "you're", 'was', 'were', 'regular', 'today', 'tomorrow', 'tonight', 'am', 'pm', 'from', 'or', 'there', 'all', 'any',
 ]);
 
 /** Nouns that make "at/in the X" a place. */
@@ -104,6 +105,7 @@ export const PLACE_NOUNS = [
 export const PLATFORMS: Array<[RegExp, string]> = [
   [/\b(google meet|gmeet|g meet|google hangouts?|(?:on|via|over) hangouts?)\b/, 'Google Meet'],
   [/\b(microsoft teams|ms teams|teams)\b/, 'Microsoft Teams'],
+  [/\b(?:on|via|over) meet\b/, 'Google Meet'],
   [/\bzoom\b/, 'Zoom'],
   [/\bwebex\b/, 'Webex'],
   [/\bskype\b/, 'Skype'],
