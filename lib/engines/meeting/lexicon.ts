@@ -61,7 +61,7 @@ export const NUMBER_WORDS: Record<string, number> = {
 
 /** Nouns that name an event: a title when nothing better is said. Longer phrases first. */
 export const EVENT_NOUNS = [
-  'hack night', 'quiz night', 'movie night', 'games night', 'pub quiz', 'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
+  'daily scrum', 'scrum', 'townhall', 'barbecue', 'bbq', 'picnic', 'school pickup', 'pickup', 'pick-up', 'school run', 'trivia', 'vaccination', 'hack night', 'quiz night', 'movie night', 'games night', 'pub quiz', 'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
   'forum', 'roundtable', 'round table', 'summit', 'alignment', 'steering group', 'working group', 'study group', 'book club', 'supper', 'tea break',
   'compliance training', 'town hall', 'all hands', 'all-hands', 'eye exam', 'dentist appointment', 'doctor appointment', 'doctor\'s appointment',
   'performance review', 'code review', 'design review', 'sprint planning', 'sprint review', 'board meeting', 'team meeting', 'staff meeting',
@@ -98,7 +98,7 @@ export const PLACE_NOUNS = [
   'atrium', 'lounge', 'garden', 'terrace', 'rooftop', 'auditorium', 'hall', 'warehouse', 'store', 'shop', 'site', 'diner', 'bistro', 'bakery',
   'school', 'university', 'museum', 'centre', 'center', 'space', 'suite', 'wing', 'desk', 'pod', 'booth', 'court', 'field', 'club', 'house',
   'apartment', 'flat', 'place', 'terminal', 'gate', 'arrivals', 'departures', 'platform', 'roof', 'deck', 'patio', 'balcony', 'salon',
-  'level', 'reception', 'front desk', 'gates', 'area', 'breakout area', 'corner', 'barbers', 'barber', 'spa', 'cinema', 'theatre', 'theater', 'stadium', 'arena', 'venue', 'pavilion', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
+  'plant', 'factory', 'mall', 'beach', 'pharmacy', 'ballroom', 'servo', 'market', 'depot', 'level', 'reception', 'front desk', 'gates', 'area', 'breakout area', 'corner', 'barbers', 'barber', 'spa', 'cinema', 'theatre', 'theater', 'stadium', 'arena', 'venue', 'pavilion', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
 ];
 
 /** Video and phone platforms; "phone" counts only after on/via/over/by. */
@@ -114,6 +114,10 @@ export const PLATFORMS: Array<[RegExp, string]> = [
   [/\bfacetime\b/, 'FaceTime'],
   [/\bwhatsapp\b/, 'WhatsApp'],
   [/\bdiscord\b/, 'Discord'],
+  [/\bwechat\b/, 'WeChat'],
+  [/\btelegram\b/, 'Telegram'],
+  [/\b(?:on|via|over) signal\b/, 'Signal'],
+  [/\bjitsi\b/, 'Jitsi'],
   [/\b(?:on|via|over|by) (?:the )?phone\b/, 'Phone'],
 ];
 
@@ -143,7 +147,7 @@ export const BOUNDARY_WORDS = new Set([
   'finalise', 'sign', 'do', 'prep', 'pls', 'asap', 'lol', 'btw', 'just', 'also', 'only', 'not', 'no', 'yes', 'ah', 'ish', 'through', 'over', 'with',
 ]);
 
-export const PRONOUNS = new Set(['me', 'us', 'them', 'him', 'her', 'you', 'myself', 'everyone', 'everybody', 'someone', 'somebody', 'anyone', 'people', 'folks', 'all', 'yourself', 'y\'all', 'ya']);
+export const PRONOUNS = new Set(['he', 'she', 'they', 'me', 'us', 'them', 'him', 'her', 'you', 'myself', 'everyone', 'everybody', 'someone', 'somebody', 'anyone', 'people', 'folks', 'all', 'yourself', 'y\'all', 'ya']);
 
 export const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];

@@ -105,6 +105,9 @@ const NOT_A_NAME = new Set([
   'everyone', 'team', 'whole', 'entire', 'office', 'room', 'quick', 'brief', 'short', 'mins', 'hrs', 'asap', 'urgent', 'important', 'new', 'other', 'both',
 ]);
 
+/** Small words inside a person's name. */
+const NAME_PARTICLES = new Set(['bin', 'bint', 'ibn', 'al', 'el', 'de', 'la', 'del', 'della', 'da', 'di', 'du', 'van', 'von', 'der', 'den', 'ter', 'le', 'dos', 'das']);
+
 /** Title words written out, kept before a surname like an honorific. */
 const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|officer|nurse|sheriff|chef)$/;
 
@@ -143,6 +146,16 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       words.push('Team');
       j++;
       break;
+    }
+    // "Abdullah bin Khalid", "José María de la Cruz": a particle between parts of a name.
+    if (words.length && NAME_PARTICLES.has(t.low) && isCapitalized(tokens[j - 1]!)) {
+      let k = j;
+      while (k < tokens.length && NAME_PARTICLES.has(tokens[k]!.low)) k++;
+      if (tokens[k] && isCapitalized(tokens[k]!) && !NOT_A_NAME.has(tokens[k]!.low)) {
+        for (; j <= k; j++) words.push(tokens[j]!.raw);
+        if (words.length >= 3) break;
+        continue;
+      }
     }
     if (NOT_A_NAME.has(t.low) && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
     // A lowercase word goes on a name only where names may be lowercase, and never after a capitalised one.
@@ -192,7 +205,7 @@ function participantsOf(tokens: Token[]): string[] {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (!trigger) continue;
     const [words, loose] = trigger;
-    if (['and', '+', '&'].includes(words[0]!) && /^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') && isCapitalized(tokens[i - 1]!)) continue;
+    if (['and', '+', '&'].includes(words[0]!) && i > 0 && isCapitalized(tokens[i - 1]!) && (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') || (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))) continue;
     let j = i + words.length;
     if (tokens[j]?.low === 'the' && !loose) continue;
     // A chain: "Lena, Tariq and me", "Rui + Ayla".
@@ -248,11 +261,11 @@ function namedRoom(text: string, cased: string): RegExpExecArray | null {
 /** Small words inside a place's name: "Café de Flore", "Bank of America", "Pizza by the Slice". */
 const PLACE_PARTICLES = new Set(['de', 'du', 'des', 'la', 'le', 'del', 'della', 'di', 'da', 'do', 'dos', 'van', 'von', 'der', 'of', 'y', 'e']);
 
-/** "the 2nd floor breakout area": one plain word, then another place noun, goes on with the place. */
+/** "the 2nd floor breakout area", "the 3rd floor conference hall": one plain word, then another place noun, goes on with the place. */
 function placeNounAhead(tokens: Token[], j: number): boolean {
   const word = tokens[j];
   const noun = tokens[j + 1];
-  return !!word && !!noun && /^\p{Ll}+$/u.test(word.raw) && !BOUNDARY_WORDS.has(word.low) && !TIME_WORDS.has(word.low) && !EVENT_WORDS.has(word.low) && isPlaceWord(noun.low) && noun.index === word.index + word.raw.length + 1;
+  return !!word && !!noun && /^\p{Ll}+$/u.test(word.raw) && !BOUNDARY_WORDS.has(word.low) && !TIME_WORDS.has(word.low) && isPlaceWord(noun.low) && noun.index === word.index + word.raw.length + 1;
 }
 
 /** A place noun, singular or plural ("Acme Corp offices"). */
@@ -282,13 +295,19 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
     if (hasThe) j++;
     const words: Token[] = [];
-    while (j < tokens.length && words.length < 4) {
+    while (j < tokens.length && words.length < 6) {
       const t = tokens[j]!;
       const prev = tokens[j - 1]!;
       // Joined by "&" or a particle, or after an abbreviation's dot: "Olive & Thyme", "Café de Flore", "St. Mary's School".
-      if (words.length && (t.low === '&' || PLACE_PARTICLES.has(t.low)) && tokens[j + 1] && isCapitalized(tokens[j + 1]!) && isCapitalized(prev)) {
+      if (words.length && (t.low === '&' || PLACE_PARTICLES.has(t.low) || (t.low === 'and' && hasThe)) && tokens[j + 1] && isCapitalized(tokens[j + 1]!) && isCapitalized(prev)) {
         words.push(t);
         j++;
+        continue;
+      }
+      // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
+      if (words.length && t.low === 'of' && tokens[j + 1]?.low === 'the' && tokens[j + 2] && isCapitalized(tokens[j + 2]!) && isCapitalized(prev)) {
+        words.push(t, tokens[j + 1]!);
+        j += 2;
         continue;
       }
       const gap = cased.slice(prev.index + prev.raw.length, t.index);
@@ -453,13 +472,13 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
 }
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
-const YES_WORDS = /^(?:oh|well|then|so|and|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
-const NO_WORDS = /^(?:not (?:this|that)(?: one)?|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
+const YES_WORDS = /^(?:oh|well|then|so|and|done|(?:do|make) the booking|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
+const NO_WORDS = /^(?:not (?:this|that)(?: one)?|not (?:required|necessary)|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
 /** True when every part of the message (split at punctuation, then into runs of words) is a yes (or a no) phrase. */
 function wholeMessage(text: string, words: RegExp): boolean {
   // "hmm" or "wait" alone says neither yes nor no.
-  if (/^(?:(?:actually|oh|well|then|so|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
+  if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
   const parts = text.replace(/[!.?…]+/g, ',').split(/,| - /).map((p) => p.trim()).filter(Boolean);
   return parts.length > 0 && parts.every((p) => segments(p.split(' '), words));
 }
@@ -475,11 +494,11 @@ function segments(words: string[], pattern: RegExp): boolean {
   return ok[words.length]!;
 }
 
-const LIST_CUE = /\b(what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
+const LIST_CUE = /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
 const AVAILABILITY_CUE = /\b((?:got|have|is there) (?:any|some) (?:free )?time|am i free|are we free|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|slots?|windows?|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
-const CANCEL_CUE = /\b(no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|trash|bin|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
+const CANCEL_CUE = /\b(no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|trash|bin (?:it|that|this|the|my)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
 const MOVE_CUE = /\b(should (?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later)|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|shift|bump|bring (?:\S+ )?(?:forward|back|earlier)|pull (?:\S+ )?(?:forward|in|earlier)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of)\b/;
-const SCHEDULE_CUE = /\b(schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
+const SCHEDULE_CUE = /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
 const HELP_CUE = /\b(what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
 const FEED_CUE = /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
 const GREETING = /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up)\b/;
