@@ -61,7 +61,7 @@ export const NUMBER_WORDS: Record<string, number> = {
 
 /** Nouns that name an event: a title when nothing better is said. Longer phrases first. */
 export const EVENT_NOUNS = [
-  'daily scrum', 'scrum', 'townhall', 'barbecue', 'bbq', 'picnic', 'school pickup', 'pickup', 'pick-up', 'school run', 'trivia', 'vaccination', 'hack night', 'quiz night', 'movie night', 'games night', 'pub quiz', 'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
+  'interview loop', 'sign-off', 'signoff', 'intro', 'daily scrum', 'scrum', 'townhall', 'barbecue', 'bbq', 'picnic', 'school pickup', 'pickup', 'pick-up', 'school run', 'trivia', 'vaccination', 'hack night', 'quiz night', 'movie night', 'games night', 'pub quiz', 'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
   'forum', 'roundtable', 'round table', 'summit', 'alignment', 'steering group', 'working group', 'study group', 'book club', 'supper', 'tea break',
   'compliance training', 'town hall', 'all hands', 'all-hands', 'eye exam', 'dentist appointment', 'doctor appointment', 'doctor\'s appointment',
   'performance review', 'code review', 'design review', 'sprint planning', 'sprint review', 'board meeting', 'team meeting', 'staff meeting',
