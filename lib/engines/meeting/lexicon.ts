@@ -25,6 +25,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bb4\b/gi, 'before'],
   [/\b(wat|wht|whta)\b/gi, 'what'],
   [/\bresched\b/gi, 'reschedule'],
+  [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
   [/\bmv\b/gi, 'move'],
   [/\b(cxl|cncl|canx)\b/gi, 'cancel'],
   [/\b(shedule|schedual|schdule|scedule)\b/gi, 'schedule'],
@@ -45,7 +46,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\ba\.m\.?/gi, 'am'],
   [/\bmidday\b/gi, 'noon'],
   [/\bfortnight\b/gi, '2 weeks'],
-  [/\b(\d{1,2}(?::\d\d)?)(a|p)\b(?!\.)/gi, '$1$2m'],
+  // "3p" is 3 pm, but "Room 12A" and "Gate 4b" are places.
+  [/(?<!\b(?:room|rm|gate|suite|lab|studio|unit|bay|building|floor|level|desk|table|platform|terminal) ?)\b(\d{1,2}(?::\d\d)?)(a|p)\b(?!\.)/gi, '$1$2m'],
   [/@ ?(?=\d)/g, 'at '],
   [/\bo'? ?clock\b/gi, "o'clock"],
 ];
@@ -59,6 +61,8 @@ export const NUMBER_WORDS: Record<string, number> = {
 
 /** Nouns that name an event: a title when nothing better is said. Longer phrases first. */
 export const EVENT_NOUNS = [
+  'interview loop', 'sign-off', 'signoff', 'intro', 'daily scrum', 'scrum', 'townhall', 'barbecue', 'bbq', 'picnic', 'school pickup', 'pickup', 'pick-up', 'school run', 'trivia', 'vaccination', 'hack night', 'quiz night', 'movie night', 'games night', 'pub quiz', 'phone screen', 'follow-up', 'follow up', 'followup', 'crit', 'critique', 'photo', 'photoshoot', 'photo shoot', 'lunch & learn', 'lunch and learn', 'lunch-and-learn', 'deep dive', 'deep-dive', 'post-mortem', 'postmortem', 'discussion', 'committee', 'panel',
+  'forum', 'roundtable', 'round table', 'summit', 'alignment', 'steering group', 'working group', 'study group', 'book club', 'supper', 'tea break',
   'compliance training', 'town hall', 'all hands', 'all-hands', 'eye exam', 'dentist appointment', 'doctor appointment', 'doctor\'s appointment',
   'performance review', 'code review', 'design review', 'sprint planning', 'sprint review', 'board meeting', 'team meeting', 'staff meeting',
   'one-on-one', 'one on one', '1-on-1', '1:1', '1ː1', 'stand-up', 'standup', 'stand up', 'sync', 'retro', 'retrospective', 'lunch', 'coffee', 'interview',
@@ -70,6 +74,8 @@ export const EVENT_NOUNS = [
   'standup', 'sprint planning', 'pair programming', 'pairing', 'mentoring', 'coaching', 'office hours', 'hui', 'smoko', 'recap', 'prep', 'sync-up',
   'gym', 'focus time', 'deep work', 'email', 'emails', 'admin', 'lunch break', 'break', 'study', 'study session', 'errands',
   'readout', 'review meeting', 'q&a', 'ama', 'fireside chat', 'happy hour', 'team building', 'brunch', 'tea', 'meditation', 'appraisal', 'handoff', 'orientation', 'pitch', 'audit', 'jam', 'hackathon', 'standup meeting', 'game night', 'date', 'visit', 'tour',
+  'tasting', 'hangout', 'hang out', 'viewing', 'fitting', 'signing', 'ceremony', 'wedding', 'concert', 'gig', 'festival',
+  'fundraiser', 'gala', 'reception', 'open house', 'networking', 'mixer', 'stand-down', 'all-staff', 'inspection', 'walkaround', 'clinic',
 ];
 
 /** Words that only name "a meeting" in general: the title defaults instead. */
@@ -82,7 +88,7 @@ export const TITLE_FILLERS = new Set([
   "let's", 'up', 'have', 'add', 'put', 'i', 'need', 'want', 'please', 'bump', 'drop', 'kill', 'scrap', 'arrange', 'organise', 'organize', 'create',
   'hold', 'block', 'of', 'for', 'to', 'and', 'with', 'on', 'at', 'in', 'by', 'is', 'was', 'be', 'do', 'does', 'it', 'make', 'get', 'grab', 'pencil',
   'we', 'you', 'me', 'us', 'hi', 'hey', 'hello', 'ok', 'okay', 'so', 'yes', 'also', 'then', 'just', 'go', 'ahead', 'could', 'would', 'should', 'will',
-  'virtual', 'usual', "i'm", 'im', "we're", 'am', 'are', "they're", "you're", 'was', 'were', 'regular', 'today', 'tomorrow', 'tonight', 'am', 'pm', 'from', 'or', 'there', 'all', 'any',
+  "when's", 'whens', "where's", "what's", 'whats', 'virtual', 'usual', "i'm", 'im', "we're", 'am', 'are', "they're", "you're", 'was', 'were', 'regular', 'today', 'tomorrow', 'tonight', 'am', 'pm', 'from', 'or', 'there', 'all', 'any',
 ]);
 
 /** Nouns that make "at/in the X" a place. */
@@ -91,20 +97,27 @@ export const PLACE_NOUNS = [
   'park', 'hotel', 'airport', 'station', 'clinic', 'hospital', 'lab', 'campus', 'building', 'floor', 'studio', 'gym', 'hq', 'headquarters',
   'atrium', 'lounge', 'garden', 'terrace', 'rooftop', 'auditorium', 'hall', 'warehouse', 'store', 'shop', 'site', 'diner', 'bistro', 'bakery',
   'school', 'university', 'museum', 'centre', 'center', 'space', 'suite', 'wing', 'desk', 'pod', 'booth', 'court', 'field', 'club', 'house',
-  'apartment', 'flat', 'place', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
+  'apartment', 'flat', 'place', 'terminal', 'gate', 'arrivals', 'departures', 'platform', 'roof', 'deck', 'patio', 'balcony', 'salon',
+  'plant', 'factory', 'mall', 'beach', 'pharmacy', 'ballroom', 'servo', 'market', 'depot', 'level', 'reception', 'front desk', 'gates', 'area', 'breakout area', 'corner', 'barbers', 'barber', 'spa', 'cinema', 'theatre', 'theater', 'stadium', 'arena', 'venue', 'pavilion', 'conference room', 'meeting room', 'huddle room', 'break room', 'war room',
 ];
 
 /** Video and phone platforms; "phone" counts only after on/via/over/by. */
 export const PLATFORMS: Array<[RegExp, string]> = [
-  [/\b(google meet|gmeet|g meet|hangouts?)\b/, 'Google Meet'],
+  [/\b(google meet|gmeet|g meet|google hangouts?|(?:on|via|over) hangouts?)\b/, 'Google Meet'],
   [/\b(microsoft teams|ms teams|teams)\b/, 'Microsoft Teams'],
+  [/\b(?:on|via|over) meet\b/, 'Google Meet'],
   [/\bzoom\b/, 'Zoom'],
   [/\bwebex\b/, 'Webex'],
   [/\bskype\b/, 'Skype'],
-  [/\bslack( huddle)?\b/, 'Slack'],
+  [/\bslack huddle\b/, 'Slack huddle'],
+  [/\bslack\b/, 'Slack'],
   [/\bfacetime\b/, 'FaceTime'],
   [/\bwhatsapp\b/, 'WhatsApp'],
   [/\bdiscord\b/, 'Discord'],
+  [/\bwechat\b/, 'WeChat'],
+  [/\btelegram\b/, 'Telegram'],
+  [/\b(?:on|via|over) signal\b/, 'Signal'],
+  [/\bjitsi\b/, 'Jitsi'],
   [/\b(?:on|via|over|by) (?:the )?phone\b/, 'Phone'],
 ];
 
@@ -114,7 +127,7 @@ export const ROLE_WORDS = new Set([
   'founder', 'client', 'customer', 'friend', 'mentor', 'mentee', 'recruiter', 'candidate', 'contractor', 'lead', 'director', 'ceo', 'cto', 'cfo', 'coo',
   'vp', 'designer', 'engineer', 'developer', 'dev', 'pm', 'partner', 'landlord', 'tutor', 'coach', 'advisor', 'adviser', 'investor', 'new', 'hire',
   'supervisor', 'assistant', 'team', 'buddy', 'pal', 'mate', 'sister', 'brother', 'mom', 'mum', 'dad', 'wife', 'husband', 'accountant', 'lawyer',
-  'report', 'direct', 'skip', 'level', 'skip-level', 'product', 'sales', 'rep', 'vendor', 'agent', 'consultant', 'professor', 'teacher', 'student',
+  'line', 'account', 'project', 'programme', 'program', 'senior', 'junior', 'head', 'chief', 'managing', 'executive', 'report', 'direct', 'skip', 'level', 'skip-level', 'product', 'sales', 'rep', 'vendor', 'agent', 'consultant', 'professor', 'teacher', 'student',
 ]);
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */
@@ -134,7 +147,7 @@ export const BOUNDARY_WORDS = new Set([
   'finalise', 'sign', 'do', 'prep', 'pls', 'asap', 'lol', 'btw', 'just', 'also', 'only', 'not', 'no', 'yes', 'ah', 'ish', 'through', 'over', 'with',
 ]);
 
-export const PRONOUNS = new Set(['me', 'us', 'them', 'him', 'her', 'you', 'myself', 'everyone', 'everybody', 'someone', 'somebody', 'anyone', 'people', 'folks', 'all', 'yourself', 'y\'all', 'ya']);
+export const PRONOUNS = new Set(['he', 'she', 'they', 'me', 'us', 'them', 'him', 'her', 'you', 'myself', 'everyone', 'everybody', 'someone', 'somebody', 'anyone', 'people', 'folks', 'all', 'yourself', 'y\'all', 'ya']);
 
 export const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];

@@ -107,8 +107,14 @@ const NOT_A_NAME = new Set([
   'everyone', 'team', 'whole', 'entire', 'office', 'room', 'quick', 'brief', 'short', 'mins', 'hrs', 'asap', 'urgent', 'important', 'new', 'other', 'both',
 ]);
 
+/** Small words inside a person's name. */
+const NAME_PARTICLES = new Set(['bin', 'bint', 'ibn', 'al', 'el', 'de', 'la', 'del', 'della', 'da', 'di', 'du', 'van', 'von', 'der', 'den', 'ter', 'le', 'dos', 'das']);
+
+/** Title words written out, kept before a surname like an honorific. */
+const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|officer|nurse|sheriff|chef)$/;
+
 /** A name starting at token i: honorifics kept, role words before it dropped, up to three words. */
-function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number } {
+function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number; role?: boolean } {
   let j = i;
   const lead: Token[] = [];
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
@@ -116,8 +122,15 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   const words: string[] = [];
   while (j < tokens.length && words.length < 3) {
     const t = tokens[j]!;
+    // "doctor Müller", "captain Reyes": a title word before a capitalised name is kept with it.
+    if (words.length === 0 && TITLE_WORDS.test(t.low) && tokens[j + 1] && isCapitalized(tokens[j + 1]!)) {
+      words.push(capitalize(t.low));
+      j++;
+      continue;
+    }
     if (HONORIFICS.test(t.raw) && words.length === 0) {
-      words.push(capitalize(t.raw.endsWith('.') ? t.raw : `${t.raw}.`));
+      // "Dr Singh" is written "Dr. Singh"; "Sir" and "Dame" are words, not abbreviations.
+      words.push(capitalize(t.raw.endsWith('.') || /^(?:sir|dame)$/i.test(t.raw) ? t.raw : `${t.raw}.`));
       j++;
       continue;
     }
@@ -136,6 +149,16 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       j++;
       break;
     }
+    // "Abdullah bin Khalid", "José María de la Cruz": a particle between parts of a name.
+    if (words.length && NAME_PARTICLES.has(t.low) && isCapitalized(tokens[j - 1]!)) {
+      let k = j;
+      while (k < tokens.length && NAME_PARTICLES.has(tokens[k]!.low)) k++;
+      if (tokens[k] && isCapitalized(tokens[k]!) && !NOT_A_NAME.has(tokens[k]!.low)) {
+        for (; j <= k; j++) words.push(tokens[j]!.raw);
+        if (words.length >= 3) break;
+        continue;
+      }
+    }
     if (NOT_A_NAME.has(t.low) && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
     // A lowercase word goes on a name only where names may be lowercase, and never after a capitalised one.
     const afterCapital = words.length > 0 && isCapitalized(tokens[j - 1]!);
@@ -144,6 +167,11 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     j++;
     if (t.raw.endsWith("'s")) break;
   }
+  // "with my skip-level, Jordan,": a role, then the name set off by a comma.
+  if (!words.length && lead.length && tokens[j]?.low === ',' && tokens[j + 1] && isCapitalized(tokens[j + 1]!)) {
+    const named = nameAt(tokens, j + 1, false);
+    if (named.name) return { ...named, role: true };
+  }
   if (!words.length && lead.length) {
     // "with my manager": the role is all there is to go by.
     const role = lead.filter((t) => !['my', 'our', 'the', 'his', 'her', 'their'].includes(t.low));
@@ -151,7 +179,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   }
   if (!words.length) return { next: i };
   if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };
-  return { name: words.join(' '), next: j };
+  return { name: words.join(' '), next: j, role: lead.some((t) => !['my', 'our', 'the', 'his', 'her', 'their'].includes(t.low)) };
 }
 
 /** Words that put a person after them: "with", "meet", "talk to", "invite", "borrow", "get … together". */
@@ -161,6 +189,7 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['get'], false], [['between'], true], [['and'], false], [['+'], false], [['&'], false], [['include'], true], [['add'], false], [['for'], false], [['ask'], false],
   [['remove'], false], [['drop'], false], [['without'], false], [['uninvite'], true],
   [['catch', 'up', 'with'], true], [['sync', 'with'], true], [['1ː1', 'with'], true], [['join'], false], [['interview'], false], [['cc'], true],
+  [['attendees', ':'], true], [['participants', ':'], true], [['invitees', ':'], true], [['guests', ':'], true], [['people', ':'], true], [['with', ':'], true],
 ];
 
 function participantsOf(tokens: Token[]): string[] {
@@ -178,6 +207,7 @@ function participantsOf(tokens: Token[]): string[] {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (!trigger) continue;
     const [words, loose] = trigger;
+    if (['and', '+', '&'].includes(words[0]!) && i > 0 && isCapitalized(tokens[i - 1]!) && (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') || (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))) continue;
     let j = i + words.length;
     if (tokens[j]?.low === 'the' && !loose) continue;
     // A chain: "Lena, Tariq and me", "Rui + Ayla".
@@ -188,11 +218,12 @@ function participantsOf(tokens: Token[]): string[] {
       else if (PRONOUNS.has(t.low)) { j++; }
       else {
         const strict = !loose && !['and', '+', '&'].includes(words[0]!) || (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
-        const { name, next } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
+        const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
         if (!name) break;
         if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
         if (['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) && !isCapitalized(tokens[next - 1]!)) break;
-        if (words[0] === 'for' && !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') && found.length === before) break;
+        // "for new hire Tomás": a role word before a name makes it a person, whatever follows.
+        if (words[0] === 'for' && !role && !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') && found.length === before) break;
         add(name);
         j = next;
       }
@@ -203,10 +234,18 @@ function participantsOf(tokens: Token[]): string[] {
   }
   // "Rui + Ayla": two capitalised names joined by + or & are people even without "with".
   for (let i = 1; i + 1 < tokens.length; i++) {
-    if ((tokens[i]!.low === '+' || tokens[i]!.low === '&') && isCapitalized(tokens[i - 1]!) && isCapitalized(tokens[i + 1]!) && !NOT_A_NAME.has(tokens[i - 1]!.low)) {
+    // "at Olive & Thyme" is a place's name, not two people.
+    const inPlace = /^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '');
+    if ((tokens[i]!.low === '+' || tokens[i]!.low === '&') && !inPlace && isCapitalized(tokens[i - 1]!) && isCapitalized(tokens[i + 1]!) && !NOT_A_NAME.has(tokens[i - 1]!.low)) {
       add(tokens[i - 1]!.raw);
       add(tokens[i + 1]!.raw);
     }
+  }
+  // "Mr. Tanaka asked to move our call": an honorific before a capitalised name is a person wherever it stands.
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (!HONORIFICS.test(tokens[i]!.raw) || !isCapitalized(tokens[i + 1]!) || /^(?:at|@|in)$/.test(tokens[i - 1]?.low ?? '')) continue;
+    const { name } = nameAt(tokens, i, false);
+    if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!))) add(name);
   }
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
   return found.filter((name) => EMAIL.test(name) || /^@/.test(name) || !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]));
@@ -215,40 +254,90 @@ function participantsOf(tokens: Token[]): string[] {
 /** A word that can be part of a place's name: capitalised, a number, or a single capital ("Boardroom A"). */
 const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$)/u.test(t.raw);
 
+/** "meeting room Everest", "conference room Kilimanjaro": a room named after its kind. */
+function namedRoom(text: string, cased: string): RegExpExecArray | null {
+  const m = /\b(?:conference|meeting|huddle|board) room (\w+)/.exec(text);
+  return m && isCapitalized({ raw: cased.slice(m.index + m[0].length - m[1]!.length, m.index + m[0].length), low: m[1]!, index: 0 }) ? m : null;
+}
+
+/** Small words inside a place's name: "Café de Flore", "Bank of America", "Pizza by the Slice". */
+const PLACE_PARTICLES = new Set(['de', 'du', 'des', 'la', 'le', 'del', 'della', 'di', 'da', 'do', 'dos', 'van', 'von', 'der', 'of', 'y', 'e']);
+
+/** "the 2nd floor breakout area", "the 3rd floor conference hall": one plain word, then another place noun, goes on with the place. */
+function placeNounAhead(tokens: Token[], j: number): boolean {
+  const word = tokens[j];
+  const noun = tokens[j + 1];
+  return !!word && !!noun && /^\p{Ll}+$/u.test(word.raw) && !BOUNDARY_WORDS.has(word.low) && !TIME_WORDS.has(word.low) && isPlaceWord(noun.low) && noun.index === word.index + word.raw.length + 1;
+}
+
+/** A place noun, singular or plural ("Acme Corp offices"). */
+const isPlaceWord = (low: string) => PLACE_WORDS.has(low) || (low.endsWith('s') && PLACE_WORDS.has(low.slice(0, -1)));
+/** A town after a place noun: "the office in Warsaw". */
+const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
+/** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue". */
+const ON_STREET = /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
+
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
   for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
-  const room = /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+[a-z]?|[a-z]\b)/i.exec(text);
+  const room = /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+(?:[.-]\d+)?[a-z]?|[a-z]\b)/i.exec(text) ?? namedRoom(text, cased);
   if (room) {
-    const span = cased.slice(room.index, room.index + room[0].length);
+    // "in Training Room 1": a capitalised word naming the room goes with it.
+    const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(cased.slice(0, room.index));
+    const from = named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase()) ? room.index - named[1]!.length - 1 : room.index;
+    const span = cased.slice(from, room.index + room[0].length);
     return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
   }
   for (let i = 0; i < tokens.length; i++) {
     const prep = tokens[i]!.low;
-    if (prep !== 'at' && prep !== 'in' && prep !== '@') continue;
+    // "on the rooftop", "on the 3rd floor": "on" names a place only before one.
+    const onPlace = prep === 'on' && ((tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low))) || (/^(?:level|floor|deck)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
+    if (prep !== 'at' && prep !== 'in' && prep !== '@' && !onPlace) continue;
     let j = i + 1;
     // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
     const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
     if (hasThe) j++;
     const words: Token[] = [];
-    while (j < tokens.length && words.length < 4) {
+    while (j < tokens.length && words.length < 6) {
       const t = tokens[j]!;
-      if (!/^[\p{L}\d]/u.test(t.raw) || t.index > (tokens[j - 1]!.index + tokens[j - 1]!.raw.length + 1)) break;
+      const prev = tokens[j - 1]!;
+      // Joined by "&" or a particle, or after an abbreviation's dot: "Olive & Thyme", "Café de Flore", "St. Mary's School".
+      if (words.length && (t.low === '&' || PLACE_PARTICLES.has(t.low) || (t.low === 'and' && hasThe)) && tokens[j + 1] && isCapitalized(tokens[j + 1]!) && isCapitalized(prev)) {
+        words.push(t);
+        j++;
+        continue;
+      }
+      // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
+      if (words.length && t.low === 'of' && tokens[j + 1]?.low === 'the' && tokens[j + 2] && isCapitalized(tokens[j + 2]!) && isCapitalized(prev)) {
+        words.push(t, tokens[j + 1]!);
+        j += 2;
+        continue;
+      }
+      const gap = cased.slice(prev.index + prev.raw.length, t.index);
+      if (!/^[\p{L}\d]/u.test(t.raw) || (gap !== ' ' && !(gap === '. ' && words.length && /^\p{Lu}\p{Ll}?$/u.test(prev.raw)) && j > i + 1)) break;
       const cap = placeName(t);
-      if (TIME_WORDS.has(t.low) || (BOUNDARY_WORDS.has(t.low) && !cap) || (!cap && !PLACE_WORDS.has(t.low) && words.length === 0 && !hasThe)) break;
-      if (!cap && !PLACE_WORDS.has(t.low) && !hasThe) break;
-      if (!cap && hasThe && !PLACE_WORDS.has(t.low) && BOUNDARY_WORDS.has(t.low)) break;
+      if (TIME_WORDS.has(t.low) || (BOUNDARY_WORDS.has(t.low) && !cap) || (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)) break;
+      if (!cap && !isPlaceWord(t.low) && !hasThe) break;
+      if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
       words.push(t);
       j++;
-      if (PLACE_WORDS.has(t.low) && !(tokens[j] && (/^(\d|[A-Z]\b)/.test(tokens[j]!.raw) || (isCapitalized(t) && isCapitalized(tokens[j]!))))) break;
+      const next = tokens[j];
+      // A place noun ends the place unless a number, a letter, a name, a particle or another place noun goes on: "Room 4", "Café de Flore", "5th floor kitchen".
+      const goesOn = next && (/^(\d|[A-Z]\b)/.test(next.raw) || (isCapitalized(t) && (isCapitalized(next) || PLACE_PARTICLES.has(next.low) || next.low === '&')) || isPlaceWord(next.low) || placeNounAhead(tokens, j));
+      if (isPlaceWord(t.low) && !goesOn) break;
     }
-    while (words.length && !placeName(words[words.length - 1]!) && !PLACE_WORDS.has(words[words.length - 1]!.low)) words.pop();
+    while (words.length && !placeName(words[words.length - 1]!) && !isPlaceWord(words[words.length - 1]!.low)) words.pop();
     if (!words.length) continue;
     const first = words[0]!;
     const last = words[words.length - 1]!;
-    const phrase = cased.slice(first.index, last.index + last.raw.length);
+    const after = cased.slice(last.index + last.raw.length);
+    // "our office in Warsaw", "the Hilton on Park Avenue": a town after a place noun, a street after any place.
+    const town = isPlaceWord(last.low) ? IN_TOWN.exec(after) : null;
+    const street = ON_STREET.exec(after) ?? (town && !TIME_WORDS.has(town[1]!.toLowerCase()) ? town : null);
+    const phrase = cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '');
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
-    if (EVENT_WORDS.has(last.low) && !PLACE_WORDS.has(last.low)) continue;
-    const anyPlace = words.some((w) => PLACE_WORDS.has(w.low));
+    // "at Monmouth Coffee" is a venue named with an event word; "at lunch" is not a place.
+    if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low) && !(words.length > 1 && words.every((w) => placeName(w)))) continue;
+    const anyPlace = words.some((w) => isPlaceWord(w.low));
     const anyCap = words.some((w) => isCapitalized(w));
     if (!anyPlace && !anyCap) continue;
     // "the" stays as the user wrote it: "the office", "the Oak room", "The Ivy".
@@ -257,14 +346,14 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     return phrase;
   }
   // "book the big conference room": a room booked is the place, preposition or not.
-  const booked = /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio))\b/.exec(text);
+  const booked = /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium))\b/.exec(text);
   if (booked) return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
   return undefined;
 }
 
 /** A new title for the meeting under discussion: "call it Project kickoff", "rename it to …". */
 const RENAME = /\b(?:call it|rename(?: it| this| the meeting)?(?: to| as)?|title it|name it|change the (?:title|name) to|make the (?:title|name)|set the (?:title|name) to|the title (?:is|should be))\s+/;
-const TOPIC_MARKERS = /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|on)\b:?) ?/g;
+const TOPIC_MARKERS = /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|to (?:pair|work|sync|align|decide|agree|follow up|catch up|touch base|check in|debrief|update (?:me|us)) on|to (?:figure out|look at|look into|debug|fix|map out|scope|kick off|wrap up)|on)\b:?) ?/g;
 const TOPIC_STOP = new Set(['with', 'at', 'on', 'in', 'for', 'tomorrow', 'today', 'tonight', 'next', 'this', 'via', 'over', 'by', 'from', 'until', 'till', 'please', 'and', 'asap', 'around', 'before', 'after', 'thanks', 'pls', 'maybe', 'sometime', 'if', 'so', 'then', 'when', 'i', 'we', 'let']);
 
 /** The words of a topic phrase starting at `from` in the blanked text: up to a stop word, a taken span or punctuation. */
@@ -313,7 +402,22 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   const forTopic = forTopicOf(blanked, cased, people);
   // "onboarding for new starters" is Onboarding; "a call for budget prep" is Budget prep.
   if (forTopic && (!event || WEAK_EVENT.test(event.noun))) return forTopic;
-  return event?.title ?? forTopic;
+  return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people);
+}
+
+/** Nouns by their ending: "negotiation", "alignment", "committee", "governance", "partnership". */
+const NOUN_ENDING = /(?:tion|sion|ment|ittee|ance|ence|ship|mortem|ium)$/;
+
+/** A message that opens with a noun phrase names its event: "Vendor negotiation tomorrow at 3". */
+function leadingTitleOf(blanked: string, cased: string, people: string[]): string | undefined {
+  const m = /^(?:(?:a|an|the|our) )?((?:[\p{L}\d][\p{L}\d'&-]* ){0,3}[\p{L}][\p{L}'-]*)(?= (?:with|at|in|on|for|about|tomorrow|today|tonight|next|this|from| {2})|[,.!?]|$)/u.exec(blanked);
+  if (!m) return undefined;
+  const words = m[1]!.split(' ');
+  const last = words[words.length - 1]!.toLowerCase();
+  if (!NOUN_ENDING.test(last) || GENERIC_EVENTS.has(last) || TIME_WORDS.has(last)) return undefined;
+  if (words.some((w) => TITLE_FILLERS.has(w.toLowerCase()) || BOUNDARY_WORDS.has(w.toLowerCase()) || people.some((p) => p.toLowerCase().split(' ').includes(w.toLowerCase())))) return undefined;
+  const begin = m.index + m[0].length - m[1]!.length;
+  return capitalize(cased.slice(begin, m.index + m[0].length));
 }
 
 /** Event nouns that say how people meet, not what about: a topic after "for" is the better title. */
@@ -370,13 +474,13 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
 }
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
-const YES_WORDS = /^(?:oh|well|then|so|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
-const NO_WORDS = /^(?:actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
+const YES_WORDS = /^(?:oh|well|then|so|and|done|(?:do|make) the booking|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
+const NO_WORDS = /^(?:not (?:this|that)(?: one)?|not quite|not (?:required|necessary)|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
 /** True when every part of the message (split at punctuation, then into runs of words) is a yes (or a no) phrase. */
 function wholeMessage(text: string, words: RegExp): boolean {
   // "hmm" or "wait" alone says neither yes nor no.
-  if (/^(?:(?:actually|oh|well|then|so|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
+  if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
   const parts = text.replace(/[!.?…]+/g, ',').split(/,| - /).map((p) => p.trim()).filter(Boolean);
   return parts.length > 0 && parts.every((p) => segments(p.split(' '), words));
 }
@@ -392,11 +496,11 @@ function segments(words: string[], pattern: RegExp): boolean {
   return ok[words.length]!;
 }
 
-const LIST_CUE = /\b(what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^how long(?: is|'s)|do i have (?:something|anything|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
-const AVAILABILITY_CUE = /\b(am i free|are we free|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|slots?|windows?|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
-const CANCEL_CUE = /\b((?:isn'?t|is not|not|no longer) happening|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|trash|bin|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
-const MOVE_CUE = /\b(should (?:be|start|happen) (?:on|at)|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|shift|bump|bring (?:\S+ )?(?:forward|back|earlier)|pull (?:\S+ )?(?:forward|in|earlier)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of)\b/;
-const SCHEDULE_CUE = /\b(schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
+const LIST_CUE = /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
+const AVAILABILITY_CUE = /\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there) (?:any|some) (?:free )?time|am i free|are we free|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|slots?|windows?|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
+const CANCEL_CUE = /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|trash|bin (?:it|that|this|the|my)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
+const MOVE_CUE = /\b(should (?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later)|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|shift|bump|bring (?:\S+ )?(?:forward|back|earlier)|pull (?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of)\b/;
+const SCHEDULE_CUE = /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
 const HELP_CUE = /\b(what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
 const FEED_CUE = /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
 const GREETING = /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up)\b/;
@@ -410,13 +514,16 @@ function intentOf(text: string, when: WhenFound, hasPeople: boolean): Intent {
   if (/^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(text)) return 'greeting';
   if (wholeMessage(text, YES_WORDS)) return 'confirm';
   if (wholeMessage(text, NO_WORDS)) return 'decline';
+  // "nope, cancel that": a no, then dropping what was just proposed.
+  if (/^(?:no|nope|nah|no no)[,!.]? (?:just )?(?:cancel|scrap|drop|forget) (?:that|it|this)[.!]*$/.test(text)) return 'decline';
   const dated = when.hasTime || when.hasDate;
   if (/\bfind (?:some )?time with\b/.test(text)) return 'schedule';
   if (FEED_CUE.test(text) && !when.hasTime && (/\b(how|can i|could i|where|link|url|ics|ical|feed|subscribe|export|is there|do you|get)\b/.test(text))) return 'help';
   if (/^(?:what can you do|help|help me|help\?|\?|how does this work|what do you do)\b/.test(text) && !dated) return 'help';
   if (RENAME.test(text) || /\bchange the (?:location|place|room|venue) to\b/.test(text)) return 'schedule';
   if (CANCEL_CUE.test(text) && !/\b(cancel(?:l)?ation polic|don'?t cancel|not cancel)/.test(text)) return 'cancel';
-  if (MOVE_CUE.test(text) || (when.shiftMinutes && !/\bnew\b/.test(text))) return 'reschedule';
+  // "lunch w Kenji -> 1pm": an arrow to a new time is a move.
+  if (MOVE_CUE.test(text) || (when.shiftMinutes && !/\bnew\b/.test(text)) || (/(?:->|→|=>)/.test(text) && (when.hasTime || when.hasDate))) return 'reschedule';
   const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(text);
   if (/\b(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)\b/.test(text)) return 'list';
   // "tomorrow?", "Friday?": a day asked about and nothing else.

@@ -88,9 +88,9 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
 
 /** Rewrites clock spellings chrono misses ("half past two", "1745", "make it 10") into ones it reads. */
 export function rewriteClocks(text: string): string {
-  let out = text;
+  let out = hidePlaceNumbers(text);
   for (const [pattern, replace] of CLOCK_REWRITES) out = out.replace(pattern, replace as (...m: string[]) => string);
-  return out;
+  return showPlaceNumbers(out);
 }
 
 /** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
@@ -122,7 +122,10 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = ([
 function isLength(text: string, index: number, length: number): boolean {
   const before = text.slice(Math.max(0, index - 12), index);
   const after = text.slice(index + length, index + length + 12);
-  if (/\bin (?:about |around )?$/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index))) return false;
+  // "fit in a 45 minute call": a length naming the thing that follows is a length, not "in 45 minutes".
+  const phrase = text.slice(index, index + length);
+  const namesAThing = /^an? \d/.test(phrase) || (/\d[ -]?(?:minute|min|hour|hr|h)(?:[ -]long)?$/.test(phrase) && /^[ -]?(?:long )?(?:meeting|call|slot|session|sync|chat|block|window|gap|break|review|interview|meet|catch|1ː1|one-on-one)\b/.test(after));
+  if (/\bin (?:about |around )?$/.test(before) && !/\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) in $/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index)) && !namesAThing) return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   return true;
@@ -176,7 +179,8 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
   return undefined;
 }
 
-const RELATIVE_START = new RegExp(`\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`);
+// "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
+const RELATIVE_START = new RegExp(`(?<!\\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`);
 
 const REPEAT = /\b(?:every (?:other |second |single )?(?:day|week|weekday|month|morning|afternoon|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:\d+|two|three) weeks)s?|each (?:day|week|month|monday|tuesday|wednesday|thursday|friday)|daily|weekly|biweekly|bi-weekly|fortnightly|monthly|recurring|repeating|on (?:mondays|tuesdays|wednesdays|thursdays|fridays))\b/;
 
@@ -250,11 +254,20 @@ function spanOf(text: string, today: WallTime): WhenFound['span'] {
 const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
 /**
+ * Numbers that belong to a place, not the clock: "Room 3.14", "Lab 4", "Gate 12", "the 4th floor",
+ * "12 Elm Road". Their digits are hidden from every time reader and given back in the rest.
+ */
+const PLACE_NUMBER = /\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\.|number) ?#?\d+(?:[.-]\d+)?[a-z]?\b(?!:|\.\d| ?(?:am|pm|[ap]\b|minutes|hours|people))|\b\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\b|\b\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\b/gi;
+/** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
+const hidePlaceNumbers = (text: string) => text.replace(PLACE_NUMBER, (m) => m.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d))));
+const showPlaceNumbers = (text: string) => text.replace(/[\u2080-\u2089]/g, (d) => String(d.charCodeAt(0) - 0x2080));
+
+/**
  * Reads every time expression in `text` (already normalised, lowercase) and returns what it found and
  * the text with those spans blanked out (same length, so offsets into the original still hold).
  */
 export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; rest: string } {
-  const s: Spans = { text: input };
+  const s: Spans = { text: hidePlaceNumbers(input) };
   const found: WhenFound = { hasDate: false, hasTime: false };
   const nowWall = wallTimeOf(ctx.now, ctx.timeZone);
   const today = dayOnly(nowWall);
@@ -308,7 +321,8 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   s.text = s.text.replace(DAY_OF_MONTH, (whole, on: string | undefined, _weekday, day: string) => {
     const n = Number(day);
     const month = n >= today.day ? today.month : (today.month % 12) + 1;
-    return `${on ?? ''}${MONTHS[month - 1]} ${n}`.padEnd(whole.length);
+    // The short month keeps the rewrite no longer than "the 4th", so offsets into the message still hold.
+    return `${on ?? ''}${MONTHS[month - 1]!.slice(0, 3)} ${n}`.padEnd(whole.length);
   });
 
   let endWall: { hour: number; minute: number; meridiem?: 'am' | 'pm' } | undefined;
@@ -398,7 +412,7 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   if (!found.day && !found.hasTime && /\b(morning|afternoon|evening|tonight)\b/.test(spanText) && !found.span) {
     found.day = today;
   }
-  return { found, rest: s.text };
+  return { found, rest: showPlaceNumbers(s.text) };
 }
 
 /** The hours of a part of the day named in the text ("morning": 9–12), if any. */
