@@ -60,13 +60,66 @@ const TIMED_OUT = Symbol('engine timed out');
 const SHUT_DOWN = Symbol('server shutting down');
 const DELETED = Symbol('session deleted');
 
-/** Rejects with the signal's reason as soon as it fires, whether or not the engine honours it. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+type AbortReason = typeof TIMED_OUT | typeof SHUT_DOWN | typeof DELETED;
+
+/**
+ * One running turn. Most engines never look at their signal and most turns are never aborted, so the
+ * AbortController is made only when someone asks for the signal; an abort before that is kept as the
+ * reason and handed to the signal when it is made.
+ */
+class RunningTurn {
+  readonly startedAt = performance.now();
+  reason: AbortReason | undefined;
+  #controller: AbortController | undefined;
+  /** Rejects the engine's call being awaited, so an abort wins even over an engine that ignores its signal. */
+  #interrupt: ((reason: AbortReason) => void) | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.reason !== undefined) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.#controller?.abort(reason);
+    this.#interrupt?.(reason);
+  }
+
+  throwIfAborted(): void {
+    if (this.reason !== undefined) throw this.reason;
+  }
+
+  /** Settles as `work` does, or rejects with the abort's reason as soon as one comes. */
+  race<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#interrupt = reject;
+      work.then(resolve, reject);
+    });
+  }
+}
+
+/** The context an engine gets; `signal` is made on first read (see RunningTurn). */
+class TurnContext implements EngineContext {
+  readonly clientId: string;
+  readonly log: Logger;
+  readonly state: unknown;
+  calendarFeedUrl?: () => Promise<string>;
+  readonly #turn: RunningTurn;
+
+  constructor(clientId: string, turn: RunningTurn, log: Logger, state: unknown) {
+    this.clientId = clientId;
+    this.log = log;
+    this.state = state;
+    this.#turn = turn;
+  }
+
+  get signal(): AbortSignal {
+    return this.#turn.signal;
+  }
 }
 
 /**
@@ -79,7 +132,12 @@ export class TurnPipeline {
   /** An entry means a job of that client is running; the array holds the jobs waiting behind it. */
   readonly #queues = new Map<string, Job[]>();
   /** The running turn of each client that has one. */
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new Map<string, RunningTurn>();
+  /**
+   * One timer for every running turn's engineTimeoutMs, due at the oldest turn's deadline; turns
+   * start in #running's order and share one timeout, so the oldest is always the first entry.
+   */
+  #timeoutTimer: NodeJS.Timeout | undefined;
   #idleWaiters: Array<() => void> = [];
   #accepting = true;
   #aborted = false;
@@ -169,7 +227,36 @@ export class TurnPipeline {
   abort(): void {
     this.stopAccepting();
     this.#aborted = true;
-    for (const controller of this.#running.values()) controller.abort(SHUT_DOWN);
+    for (const turn of this.#running.values()) turn.abort(SHUT_DOWN);
+  }
+
+  #startTurn(clientId: string): RunningTurn {
+    const turn = new RunningTurn();
+    this.#running.set(clientId, turn);
+    if (!this.#timeoutTimer) this.#timeoutTimer = setTimeout(() => this.#abortExpired(), this.#options.engineTimeoutMs);
+    // Unreferenced while no turn runs, so an idle pipeline never holds the process open.
+    else if (this.#running.size === 1) this.#timeoutTimer.ref();
+    return turn;
+  }
+
+  #endTurn(clientId: string): void {
+    this.#running.delete(clientId);
+    if (this.#running.size === 0) this.#timeoutTimer?.unref();
+  }
+
+  /** Aborts the turns past engineTimeoutMs and sets the timer for the next deadline, if a turn still runs. */
+  #abortExpired(): void {
+    this.#timeoutTimer = undefined;
+    const { engineTimeoutMs } = this.#options;
+    const now = performance.now();
+    for (const turn of this.#running.values()) {
+      const left = turn.startedAt + engineTimeoutMs - now;
+      if (left > 0) {
+        this.#timeoutTimer = setTimeout(() => this.#abortExpired(), Math.ceil(left));
+        return;
+      }
+      turn.abort(TIMED_OUT);
+    }
   }
 
   get activeClients(): number {
@@ -259,21 +346,20 @@ export class TurnPipeline {
 
   /** Never rejects: every failure becomes an error frame and a log line. */
   async #runTurn(clientId: string, message: UserMessage): Promise<void> {
-    const { store, log, engineTimeoutMs } = this.#options;
+    const { store, log } = this.#options;
     const replyTo = message.message_id;
     const receivedAt = new Date();
+    const receivedIso = receivedAt.toISOString();
     const turn = replyTo === undefined ? { clientId } : { clientId, messageId: replyTo };
     const started = performance.now();
     const finished = (outcome: TurnOutcome) => this.#options.metrics?.turnFinished(outcome, secondsSince(started));
-    this.#sendFrame(clientId, systemFrame('processing', { reply_to: replyTo }));
+    this.#sendFrame(clientId, systemFrame('processing', { reply_to: replyTo }, receivedIso));
     this.#emit('onTurnStarted', turn);
 
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(TIMED_OUT), engineTimeoutMs);
-    this.#running.set(clientId, controller);
+    const running = this.#startTurn(clientId);
     let lease: TurnLease | undefined;
     try {
-      lease = await this.#options.locks?.acquire(clientId, { messageId: replyTo }, controller.signal);
+      if (this.#options.locks) lease = await this.#options.locks.acquire(clientId, { messageId: replyTo }, running.signal);
       this.#reportInterrupted(clientId, lease);
       if (replyTo !== undefined) {
         const previous = await store.findReplies(clientId, replyTo);
@@ -284,37 +370,38 @@ export class TurnPipeline {
           return this.#emit('onTurnReplied', { ...turn, replies: previous.length });
         }
       }
-      const ctx: EngineContext = { clientId, signal: controller.signal, log, state: await store.loadState(clientId) };
+      const ctx = new TurnContext(clientId, running, log, await store.loadState(clientId));
       const feedUrl = this.#options.feedUrl?.(clientId);
       if (feedUrl) ctx.calendarFeedUrl = async () => feedUrl(await store.calendarFeed(clientId));
-      // raceAbort listens for 'abort', which never fires again for a signal aborted while the state loaded.
-      controller.signal.throwIfAborted();
-      const output = await this.#timedReply(message, ctx);
-      const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
-      const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
+      // An abort that came while the state loaded has already passed the race below.
+      running.throwIfAborted();
+      const output = await this.#timedReply(message, ctx, running);
+      const repliedAt = new Date();
+      const timestamp = repliedAt.toISOString();
+      const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }, timestamp));
+      const user = { role: 'user' as const, content: message.content, timestamp: receivedIso, message_id: replyTo };
       // An abort that landed after the engine answered still wins: a deleted session must not come back.
-      controller.signal.throwIfAborted();
-      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, new Date());
+      running.throwIfAborted();
+      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, repliedAt);
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
       finished('replied');
       this.#emit('onTurnReplied', { ...turn, replies: stored.length });
     } catch (err) {
-      const code = this.#reportFailure(clientId, replyTo, controller.signal.reason, err);
+      const code = this.#reportFailure(clientId, replyTo, running.reason, err);
       finished(code === undefined ? 'aborted' : OUTCOMES[code]);
       this.#emit('onTurnFailed', code === undefined ? turn : { ...turn, code });
     } finally {
-      clearTimeout(timer);
-      this.#running.delete(clientId);
+      this.#endTurn(clientId);
       await this.#release(clientId, lease);
     }
   }
 
   /** The engine's answer, raced against the turn's signal; its latency is recorded whether it answered, threw or was abandoned. */
-  async #timedReply(message: UserMessage, ctx: EngineContext): Promise<EngineOutput> {
+  async #timedReply(message: UserMessage, ctx: EngineContext, running: RunningTurn): Promise<EngineOutput> {
     const started = performance.now();
     try {
-      return await raceAbort(Promise.resolve().then(() => this.#options.engine.reply(message, ctx)), ctx.signal);
+      return await running.race(Promise.resolve().then(() => this.#options.engine.reply(message, ctx)));
     } finally {
       this.#options.metrics?.engineFinished(secondsSince(started));
     }

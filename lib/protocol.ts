@@ -233,14 +233,15 @@ const now = () => new Date().toISOString();
 
 /** Optional fields are left out rather than sent as null, so Phase-1 clients see the frames they know. */
 function withOptional<T extends object>(frame: T, optional: Partial<T>): T {
-  for (const [key, value] of Object.entries(optional)) {
-    if (value !== undefined) (frame as Record<string, unknown>)[key] = value;
+  for (const key in optional) {
+    if (optional[key] !== undefined) frame[key] = optional[key]!;
   }
   return frame;
 }
 
-export function systemFrame(content: SystemFrame['content'], optional: Pick<SystemFrame, 'reply_to' | 'metadata'> = {}): SystemFrame {
-  return withOptional<SystemFrame>({ type: 'system', content, timestamp: now() }, optional);
+/** `timestamp`: ISO 8601, default now; frames built together can share one. */
+export function systemFrame(content: SystemFrame['content'], optional: Pick<SystemFrame, 'reply_to' | 'metadata'> = {}, timestamp = now()): SystemFrame {
+  return withOptional<SystemFrame>({ type: 'system', content, timestamp }, optional);
 }
 
 export function errorFrame(code: ErrorCode, optional: Pick<ErrorFrame, 'reply_to' | 'details' | 'retry_after_ms'> = {}): ErrorFrame {
@@ -250,9 +251,10 @@ export function errorFrame(code: ErrorCode, optional: Pick<ErrorFrame, 'reply_to
   );
 }
 
-export function botResponseFrame(reply: EngineReply, optional: Pick<BotResponseFrame, 'session_id' | 'reply_to'> = {}): BotResponseFrame {
-  return withOptional<BotResponseFrame>(
-    { type: 'bot_response', content: reply.content, timestamp: now() },
-    { ...optional, metadata: reply.metadata, ui_elements: reply.ui_elements },
-  );
+/** `timestamp`: ISO 8601, default now; frames built together can share one. */
+export function botResponseFrame(reply: EngineReply, optional: Pick<BotResponseFrame, 'session_id' | 'reply_to'> = {}, timestamp = now()): BotResponseFrame {
+  const frame = withOptional<BotResponseFrame>({ type: 'bot_response', content: reply.content, timestamp }, optional);
+  if (reply.metadata !== undefined) frame.metadata = reply.metadata;
+  if (reply.ui_elements !== undefined) frame.ui_elements = reply.ui_elements;
+  return frame;
 }

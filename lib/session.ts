@@ -173,7 +173,8 @@ const HANDLERS: { [T in InboundFrame['type']]: (loop: FrameLoop, frame: Extract<
 class FrameLoop {
   readonly #connection: ClientConnection<WebSocket>;
   readonly #deps: SessionDeps;
-  readonly #bucket: TokenBucket;
+  /** Made on the first frame: an idle connection holds none. */
+  #bucket: TokenBucket | undefined;
   #strikes = 0;
   /** The latest zone the client stated on this connection; every message carries it to the engine. */
   #timeZone: string | undefined;
@@ -181,7 +182,6 @@ class FrameLoop {
   constructor(connection: ClientConnection<WebSocket>, deps: SessionDeps, timeZone: string | undefined) {
     this.#connection = connection;
     this.#deps = deps;
-    this.#bucket = new TokenBucket(deps.rateLimit.perSecond, deps.rateLimit.burst);
     this.#timeZone = timeZone;
   }
 
@@ -223,7 +223,7 @@ class FrameLoop {
 
   /** Spends a token; false (having answered RATE_LIMITED, or closed a flooding client) when there was none. */
   #withinRate(data: RawData, isBinary: boolean): boolean {
-    const waitMs = this.#bucket.take();
+    const waitMs = (this.#bucket ??= new TokenBucket(this.#deps.rateLimit.perSecond, this.#deps.rateLimit.burst)).take();
     if (waitMs === 0) {
       this.#strikes = 0;
       return true;
