@@ -23,8 +23,7 @@ function readConfig(): Config {
     const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } });
     return loadConfig({ ...process.env, PORT: values.port ?? process.env.PORT, HOST: values.host ?? process.env.HOST });
   } catch (err) {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      fail((err as Error).message);
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((err as Error).message);
     throw err;
   }
 }
@@ -80,8 +79,7 @@ try {
   logger.info('listening', { host: address, port, engine: config.engine, db: config.db });
 } catch (err) {
   if ((err as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`);
-  if ((err as { code?: string }).code === 'EADDRNOTAVAIL')
-    fail(`host ${config.host} is not an address of this machine`);
+  if ((err as { code?: string }).code === 'EADDRNOTAVAIL') fail(`host ${config.host} is not an address of this machine`);
   throw err;
 }
 

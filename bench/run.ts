@@ -52,13 +52,7 @@ interface ServerSpec {
 }
 
 const SERVERS: ServerSpec[] = [
-  {
-    name: 'raw ws floor, 1 frame',
-    key: 'raw',
-    args: ['--import', 'tsx', 'bench/raw-server.ts'],
-    env: {},
-    message: 'hello',
-  },
+  { name: 'raw ws floor, 1 frame', key: 'raw', args: ['--import', 'tsx', 'bench/raw-server.ts'], env: {}, message: 'hello' },
   {
     name: 'raw ws, 2 frames',
     key: 'raw-2frames',
@@ -106,8 +100,7 @@ const selected = SERVERS.filter((s) => !only || only.includes(s.key));
 
 type Metrics = Record<string, number>;
 
-const percentile = (sorted: Float64Array, p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+const percentile = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 
 interface RoundTripRun {
   window: number;
@@ -118,30 +111,16 @@ interface RoundTripRun {
 }
 
 /** 50 clients in two load-generator processes, `window` messages in flight each, closed loop. */
-async function roundTrips(
-  server: ServerProcess,
-  host: string,
-  spec: ServerSpec,
-  { window, idPrefix, prefill }: RoundTripRun,
-): Promise<Metrics> {
+async function roundTrips(server: ServerProcess, host: string, spec: ServerSpec, { window, idPrefix, prefill }: RoundTripRun): Promise<Metrics> {
   const workers: ChildProcess[] = Array.from({ length: 2 }, (_, i) => {
-    const data: LoadWorkerData = {
-      url: `ws://${host}:${server.port}`,
-      clients: 25,
-      window,
-      idPrefix: `${idPrefix}-${i}`,
-      message: spec.message,
-      prefill,
-    };
+    const data: LoadWorkerData = { url: `ws://${host}:${server.port}`, clients: 25, window, idPrefix: `${idPrefix}-${i}`, message: spec.message, prefill };
     return fork(fileURLToPath(new URL('./load-worker.ts', import.meta.url)), {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, LOAD_WORKER_DATA: JSON.stringify(data) },
     });
   });
   // Prefilling 500 messages for 25 clients takes a few seconds; the workers report ready after it.
-  await Promise.all(
-    workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))),
-  );
+  await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
   const results = workers.map((w) => new Promise<LoadWorkerResult>((resolve) => w.once('message', resolve)));
   const startAtEpochMs = Date.now() + 200;
   workers.forEach((w) => w.send({ startAtEpochMs, warmupMs: WARMUP_MS, durationMs: DURATION_MS }));
@@ -193,22 +172,14 @@ async function broadcasts(base: string, sockets: WebSocket[], label: number): Pr
     let received = 0;
     const started = performance.now();
     const all = new Promise<number>((resolve) => {
-      for (const ws of sockets)
-        ws.once('message', () => ++received === sockets.length && resolve(performance.now() - started));
+      for (const ws of sockets) ws.once('message', () => ++received === sockets.length && resolve(performance.now() - started));
     });
-    const res = await fetch(`${base}/admin/broadcast`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"content":"broadcast"}',
-    });
+    const res = await fetch(`${base}/admin/broadcast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"content":"broadcast"}' });
     await res.arrayBuffer();
     times.push(await all);
   }
   const sorted = Float64Array.from(times).sort();
-  return {
-    [`broadcast_p50_ms_${label}`]: percentile(sorted, 50),
-    [`broadcast_p99_ms_${label}`]: percentile(sorted, 99),
-  };
+  return { [`broadcast_p50_ms_${label}`]: percentile(sorted, 50), [`broadcast_p99_ms_${label}`]: percentile(sorted, 99) };
 }
 
 /** History entries a session may keep in the history runs: room for the 1000 of the large run. */
@@ -220,14 +191,7 @@ const HISTORY_CAP = '2000';
  * with the conversation.
  */
 async function historyCost(spec: ServerSpec, host: string): Promise<Metrics> {
-  const env = {
-    ...process.env,
-    HOST: host,
-    PORT: '0',
-    ...spec.env,
-    MAX_HISTORY_MESSAGES: HISTORY_CAP,
-    MEETINGMUSE_DB: join(dir, `${spec.key}-history.db`),
-  };
+  const env = { ...process.env, HOST: host, PORT: '0', ...spec.env, MAX_HISTORY_MESSAGES: HISTORY_CAP, MEETINGMUSE_DB: join(dir, `${spec.key}-history.db`) };
   const server = await startServerProcess(spec.args, { cwd: root, env });
   try {
     say(`${spec.name}: round trips with 10 and with 1000 stored messages per session`);
@@ -241,10 +205,7 @@ async function historyCost(spec: ServerSpec, host: string): Promise<Metrics> {
 }
 
 async function measure(spec: ServerSpec, host: string): Promise<Metrics> {
-  const server = await startServerProcess(spec.args, {
-    cwd: root,
-    env: { ...process.env, HOST: host, PORT: '0', ...spec.env },
-  });
+  const server = await startServerProcess(spec.args, { cwd: root, env: { ...process.env, HOST: host, PORT: '0', ...spec.env } });
   const url = `ws://${host}:${server.port}`;
   const base = `http://${host}:${server.port}`;
   let metrics: Metrics;
@@ -314,22 +275,9 @@ try {
 const understandUs = understandingCost();
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
 if (values.json) {
-  console.log(
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine,
-        durationS: DURATION_MS / 1000,
-        understandUsPerMessage: understandUs,
-        results,
-      },
-      null,
-      2,
-    ),
-  );
+  console.log(JSON.stringify({ date: new Date().toISOString(), machine, durationS: DURATION_MS / 1000, understandUsPerMessage: understandUs, results }, null, 2));
 } else {
-  const format = (n: number | undefined) =>
-    n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+  const format = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   const floor = results.raw;
   const header = ['metric', ...selected.map((s) => s.name), 'target'];
   const lines = ROWS.map(([key, label, , target]) => [
@@ -341,13 +289,9 @@ if (values.json) {
     }),
     target,
   ]);
-  console.log(
-    `MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run`,
-  );
+  console.log(`MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run`);
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
   for (const line of lines) console.log(`| ${line.join(' | ')} |`);
-  console.log(
-    `\nUnderstanding one message (deterministic, ${CORPUS.length}-utterance corpus): ${understandUs.toFixed(1)} us on average.`,
-  );
+  console.log(`\nUnderstanding one message (deterministic, ${CORPUS.length}-utterance corpus): ${understandUs.toFixed(1)} us on average.`);
 }

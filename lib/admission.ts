@@ -13,8 +13,7 @@ import type { Handshake } from './session.ts';
 /** Retry-After (seconds) sent with 503s while full or shutting down. */
 const RETRY_AFTER_SECONDS = '5';
 
-const shuttingDown = () =>
-  new HttpError('SHUTTING_DOWN', 'Server shutting down', { 'Retry-After': RETRY_AFTER_SECONDS });
+const shuttingDown = () => new HttpError('SHUTTING_DOWN', 'Server shutting down', { 'Retry-After': RETRY_AFTER_SECONDS });
 
 export interface AdmissionOptions {
   log: Logger;
@@ -62,13 +61,9 @@ export class Admission {
       // unless the server picks one of the offered protocols; pick `bearer`, never the token.
       handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
     });
-    this.#addressLimits = new AddressLimits({
-      connectsPerMinute: options.connectRatePerMin,
-      maxPerAddress: options.maxConnectionsPerIp,
-    });
+    this.#addressLimits = new AddressLimits({ connectsPerMinute: options.connectRatePerMin, maxPerAddress: options.maxConnectionsPerIp });
     if (options.authSecret !== undefined) this.#verifyToken = createTokenVerifier(options.authSecret);
-    if (options.allowedOrigins)
-      this.#allowedOrigins = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
+    if (options.allowedOrigins) this.#allowedOrigins = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
   }
 
   /** Every socket past the handshake, for shutdown. */
@@ -108,8 +103,7 @@ export class Admission {
   #admit(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = requestUrl(req.url);
     const path = url && pathUnder(this.#options.basePath, url.pathname);
-    if (url ? path === undefined || !path.startsWith('/ws/') : !ownsInvalidTarget(this.#options.basePath, req.url))
-      return false;
+    if (url ? path === undefined || !path.startsWith('/ws/') : !ownsInvalidTarget(this.#options.basePath, req.url)) return false;
     // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
     const onSocketError = () => socket.destroy();
     socket.on('error', onSocketError);
@@ -119,12 +113,7 @@ export class Admission {
     const refusal = this.#check(req, remoteAddress, clientId);
     if (refusal) return this.#refuse(socket, remoteAddress, refusal);
     this.#reserveSlot(socket, remoteAddress);
-    const handshake: Handshake = {
-      clientId,
-      remoteAddress,
-      zone: url.searchParams.get('tz'),
-      origin: publicOrigin(req),
-    };
+    const handshake: Handshake = { clientId, remoteAddress, zone: url.searchParams.get('tz'), origin: publicOrigin(req) };
     if (this.#verifyToken && isValidClientId(clientId)) {
       this.#verifyToken(tokenOf(req, url), clientId)
         .then((auth) => this.#afterTokenCheck(req, socket, head, onSocketError, handshake, auth))
@@ -145,16 +134,14 @@ export class Admission {
     const origin = req.headers.origin?.toLowerCase();
     const origins = this.#allowedOrigins;
     // Browsers always send Origin; a client without one is not a browser page and is not what origin checks protect against.
-    if (origins && origin !== undefined && !origins.has('*') && !origins.has(origin))
-      return new HttpError('ORIGIN_NOT_ALLOWED');
+    if (origins && origin !== undefined && !origins.has('*') && !origins.has(origin)) return new HttpError('ORIGIN_NOT_ALLOWED');
     const verdict = this.#addressLimits.admit(remoteAddress);
     if (!verdict.ok) {
       return new HttpError('TOO_MANY_REQUESTS', `Too many connections from this address (${verdict.reason})`, {
         'Retry-After': String(verdict.retryAfterSeconds),
       });
     }
-    if (this.#open >= this.#options.maxConnections && !this.#options.isConnected(clientId))
-      return new HttpError('TOO_MANY_CONNECTIONS', undefined, retry);
+    if (this.#open >= this.#options.maxConnections && !this.#options.isConnected(clientId)) return new HttpError('TOO_MANY_CONNECTIONS', undefined, retry);
     return undefined;
   }
 
@@ -176,14 +163,7 @@ export class Admission {
   }
 
   /** After the asynchronous token check: close() may have begun meanwhile, and shutdown closes only the sockets it knows. */
-  #afterTokenCheck(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    onSocketError: () => void,
-    handshake: Handshake,
-    auth: TokenVerdict,
-  ): void {
+  #afterTokenCheck(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
     if (this.#options.isClosing()) {
       this.#refuse(socket, handshake.remoteAddress, shuttingDown());
       return;
@@ -196,14 +176,7 @@ export class Admission {
    * scope, and a socket listener created in it would keep the whole upgrade request (headers and
    * all) alive for the life of the connection.
    */
-  #upgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    onSocketError: () => void,
-    handshake: Handshake,
-    auth: TokenVerdict,
-  ): void {
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('error', onSocketError);
       guard(
@@ -219,14 +192,8 @@ export class Admission {
   #accept(ws: WebSocket, handshake: Handshake, auth: TokenVerdict): void {
     const { clientId, remoteAddress } = handshake;
     ws.on('error', (err) => this.#options.log.warn('socket error', { clientId, err }));
-    if (!isValidClientId(clientId))
-      return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, { reason: 'invalid client id', remoteAddress });
-    if (!auth.ok)
-      return this.#closeAtOnce(ws, CLOSE_REASONS.unauthorized, {
-        reason: `token ${auth.reason}`,
-        clientId,
-        remoteAddress,
-      });
+    if (!isValidClientId(clientId)) return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, { reason: 'invalid client id', remoteAddress });
+    if (!auth.ok) return this.#closeAtOnce(ws, CLOSE_REASONS.unauthorized, { reason: `token ${auth.reason}`, clientId, remoteAddress });
     this.#options.onAccepted(ws, handshake);
   }
 

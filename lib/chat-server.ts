@@ -14,14 +14,7 @@ import type { Logger } from './logger.ts';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './options.ts';
 import { TurnPipeline } from './pipeline.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
-import {
-  calendarFeedPath,
-  createRouter,
-  createRoutes,
-  publicOrigin,
-  upgradeRequiredRoute,
-  type Route,
-} from './routes.ts';
+import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type Route } from './routes.ts';
 import { shutdown } from './shutdown.ts';
 import { startSession } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
@@ -75,11 +68,10 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   let closing: Promise<void> | undefined;
   let closed = false;
   const isClosing = () => closing !== undefined;
-  const engineRoutes = engineRoutesOf(opts, engine, store);
+  const engineRoutes = opts.routes.engine && engine.routes ? engine.routes({ store, log, publicUrl: (req, path) => publicOrigin(req) + opts.basePath + path }) : [];
   const pipeline = createPipeline(opts, engine, store, connections, servesFeeds(engineRoutes));
   const clientAddress = createClientAddress(opts.trustProxy);
-  const schema = inboundSchema(opts.maxContentChars);
-  const sessionDeps = { connections, pipeline, store, log, schema, rateLimit: opts.rateLimit, ...callbacks(opts) };
+  const sessionDeps = { connections, pipeline, store, log, schema: inboundSchema(opts.maxContentChars), rateLimit: opts.rateLimit, ...callbacks(opts) };
   const admission = new Admission({
     ...opts,
     log,
@@ -102,7 +94,12 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     startedAt: Date.now(),
     maxBodyBytes: opts.maxBodyBytes,
   });
-  const route = createHttpRouter(opts, [...own.filter((r) => opts.routes[r.name]), ...engineRoutes], clientAddress);
+  const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
+  const route = createRouter([...own.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute], {
+    log,
+    basePath: opts.basePath,
+    guard: (req) => adminGuard(req, clientAddress(req)),
+  });
   warnAboutSecrets(opts);
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
@@ -110,16 +107,17 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     background.start();
     return true;
   };
-  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean =>
-    !closed && guardRequest(log, route, req, res);
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => !closed && guardRequest(log, route, req, res);
   const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade);
+  const shutdownParts = { log, pipeline, sockets: admission.sockets, closeTimeoutMs: opts.closeTimeoutMs, engine, httpServer };
 
   return {
     httpServer,
     connections: viewOf(connections),
     handleRequest,
     handleUpgrade,
-    send: (clientId, content, metadata) => sendNow(connections, clientId, content, metadata),
+    send: (clientId, content, metadata) =>
+      sendNow(connections, clientId, JSON.stringify(botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId }))),
     broadcast,
     async listen(port = 8000, host = '0.0.0.0') {
       const address = await listen(httpServer, port, host);
@@ -128,13 +126,8 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     },
     close() {
       closing ??= shutdown({
-        log,
-        pipeline,
-        sockets: admission.sockets,
-        closeTimeoutMs: opts.closeTimeoutMs,
-        engine,
+        ...shutdownParts,
         ...(options.store ? {} : { ownStore: store }),
-        httpServer,
         stopTimers: () => background.stop(),
         closeSocketServer: () => admission.close(),
       }).finally(() => {
@@ -145,34 +138,11 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   };
 }
 
-/** The engine's own routes, unless turned off; their URLs are built under basePath. */
-function engineRoutesOf(opts: ResolvedOptions, engine: ConversationEngine, store: Store): Route[] {
-  if (!opts.routes.engine || !engine.routes) return [];
-  const publicUrl = (req: IncomingMessage, path: string) => publicOrigin(req) + opts.basePath + path;
-  return engine.routes({ store, log: opts.logger, publicUrl });
-}
-
-/** The router over our routes and the 426 for a plain GET of /ws/, under basePath, privileged ones behind the admin guard. */
-function createHttpRouter(opts: ResolvedOptions, routes: Route[], clientAddress: (req: IncomingMessage) => string) {
-  const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
-  return createRouter([...routes, upgradeRequiredRoute], {
-    log: opts.logger,
-    basePath: opts.basePath,
-    guard: (req) => adminGuard(req, clientAddress(req)),
-  });
-}
-
 /**
  * The turn queue. Its frames go to the client's current connection, whichever socket that is now;
  * while that connection is still being greeted they are parked, so connection_established goes first.
  */
-function createPipeline(
-  opts: ResolvedOptions,
-  engine: ConversationEngine,
-  store: Store,
-  connections: ConnectionManager<WebSocket>,
-  feeds: boolean,
-): TurnPipeline {
+function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store: Store, connections: ConnectionManager<WebSocket>, feeds: boolean): TurnPipeline {
   return new TurnPipeline({
     engine,
     store,
@@ -210,17 +180,10 @@ function viewOf(connections: ConnectionManager<WebSocket>): ConnectionsView {
   };
 }
 
-/** Sends a bot_response to the client's connection now, unless it has none or is still being greeted. */
-function sendNow(
-  connections: ConnectionManager<WebSocket>,
-  clientId: string,
-  content: string,
-  metadata: Record<string, unknown> | undefined,
-): boolean {
+/** Sends a frame to the client's connection now, unless it has none or is still being greeted. */
+function sendNow(connections: ConnectionManager<WebSocket>, clientId: string, data: string): boolean {
   const connection = connections.get(clientId);
-  if (connection === undefined || connection.parked !== null) return false;
-  const frame = botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId });
-  return connections.sendTo(connection, JSON.stringify(frame));
+  return connection !== undefined && connection.parked === null && connections.sendTo(connection, data);
 }
 
 /** Who is connected; a client that stops reading is closed with 1013, and cut if even that cannot get through. */
@@ -243,12 +206,7 @@ function callbacks({ onConnect, onDisconnect }: ResolvedOptions) {
 }
 
 /** Runs the router; a bug that throws before a handler took over is logged and answered 500, never left to the host's listener. */
-function guardRequest(
-  log: Logger,
-  route: (req: IncomingMessage, res: ServerResponse) => boolean,
-  req: IncomingMessage,
-  res: ServerResponse,
-): boolean {
+function guardRequest(log: Logger, route: (req: IncomingMessage, res: ServerResponse) => boolean, req: IncomingMessage, res: ServerResponse): boolean {
   let handled = true;
   guard(
     () => {
@@ -264,8 +222,7 @@ function guardRequest(
 
 function warnAboutSecrets({ adminToken, authSecret, logger }: ResolvedOptions): void {
   if (adminToken === undefined) logger.warn('admin token not set: admin routes answer loopback callers only');
-  if (authSecret !== undefined && authSecret.length < 32)
-    logger.warn('client token secret is shorter than 32 characters; HS256 wants at least 256 bits');
+  if (authSecret !== undefined && authSecret.length < 32) logger.warn('client token secret is shorter than 32 characters; HS256 wants at least 256 bits');
 }
 
 /** The server listen() binds: our routes, a 404 for any other path, with slowloris bounds. */

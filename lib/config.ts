@@ -16,10 +16,7 @@ const LIMIT_OF = new WeakMap<object, Limit>();
 /** A variable holding a number of the option row `limit`: its default, range and (for fractional rows) decimals. */
 function numberOf(limit: Limit) {
   const form = limit.fractional ? /^\d+(\.\d+)?$/ : /^\d+$/;
-  const schema = v.optional(
-    v.pipe(v.string(), v.regex(form), v.transform(Number), v.minValue(limit.min), v.maxValue(limit.max)),
-    String(limit.default),
-  );
+  const schema = v.optional(v.pipe(v.string(), v.regex(form), v.transform(Number), v.minValue(limit.min), v.maxValue(limit.max)), String(limit.default));
   LIMIT_OF.set(schema, limit);
   return schema;
 }
@@ -62,13 +59,7 @@ const EnvSchema = v.object({
   ADMIN_TOKEN: v.optional(v.string()),
   AUTH_SECRET: v.optional(v.string()),
   ALLOWED_ORIGINS: v.optional(v.pipe(v.string(), v.regex(/^\s*(\*|[^\s,]+)(\s*,\s*(\*|[^\s,]+))*\s*$/))),
-  TRUST_PROXY: v.optional(
-    v.pipe(
-      v.string(),
-      v.check((text) => parseTrustProxy(text) !== undefined),
-    ),
-    'false',
-  ),
+  TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((text) => parseTrustProxy(text) !== undefined)), 'false'),
   RATE_LIMIT_PER_SEC: numberOf(RATE_LIMITS.perSecond),
   RATE_LIMIT_BURST: numberOf(RATE_LIMITS.burst),
   RATE_LIMIT_STRIKES: numberOf(RATE_LIMITS.strikes),
@@ -174,14 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     defaultTimeZone: e.DEFAULT_TIMEZONE,
     workHours: parseWorkHours(e.WORK_HOURS)!,
     ...(e.LLM_BASE_URL && e.LLM_MODEL
-      ? {
-          llm: {
-            baseUrl: e.LLM_BASE_URL,
-            model: e.LLM_MODEL,
-            timeoutMs: e.LLM_TIMEOUT_MS,
-            ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}),
-          },
-        }
+      ? { llm: { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS, ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}) } }
       : {}),
     db: e.MEETINGMUSE_DB,
     maxQueuedMessages: e.MAX_QUEUED_MESSAGES,

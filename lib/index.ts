@@ -13,28 +13,9 @@ export type { JsonResponse, Route, RouteHandler } from './routes.ts';
 export { createLogger, silentLogger } from './logger.ts';
 export type { LogFields, Logger, LogLevel } from './logger.ts';
 export { CLOSE_CODES } from './protocol.ts';
-export type {
-  BotResponseFrame,
-  ErrorFrame,
-  InboundFrame,
-  InboundSchema,
-  IssueDetail,
-  ServerFrame,
-  SystemFrame,
-  UiElements,
-  UserMessage,
-} from './protocol.ts';
+export type { BotResponseFrame, ErrorFrame, InboundFrame, InboundSchema, IssueDetail, ServerFrame, SystemFrame, UiElements, UserMessage } from './protocol.ts';
 export { createMemoryStore, StoreUnavailableError } from './store.ts';
-export type {
-  HistoryEntry,
-  SessionOpened,
-  SessionSummary,
-  Store,
-  StoredReply,
-  StoreHealth,
-  StoreOptions,
-  TurnRecord,
-} from './store.ts';
+export type { HistoryEntry, SessionOpened, SessionSummary, Store, StoredReply, StoreHealth, StoreOptions, TurnRecord } from './store.ts';
 export { createSqliteStore } from './sqlite-store.ts';
 export type { SqliteStoreOptions } from './sqlite-store.ts';
 export { createMeetingAssistantEngine as createMeetingAssistant } from './engines/meeting/routes.ts';

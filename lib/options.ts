@@ -85,12 +85,7 @@ export function describeLimit({ min, max, unit, fractional }: Limit): string {
 }
 
 function withinLimit(value: unknown, limit: Limit): value is number {
-  return (
-    typeof value === 'number' &&
-    (limit.fractional || Number.isInteger(value)) &&
-    value >= limit.min &&
-    value <= limit.max
-  );
+  return typeof value === 'number' && (limit.fractional || Number.isInteger(value)) && value >= limit.min && value <= limit.max;
 }
 
 type NumericOption = keyof typeof LIMITS;
@@ -162,10 +157,7 @@ export interface ChatServerOptions extends TurnEvents {
 }
 
 /** The options with every default applied and every value checked. */
-export type ResolvedOptions = Omit<
-  ChatServerOptions,
-  NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'serverInfo' | 'trustProxy'
-> &
+export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'serverInfo' | 'trustProxy'> &
   Record<NumericOption, number> & {
     logger: Logger;
     basePath: string;
@@ -180,8 +172,7 @@ const ROUTE_NAMES: RouteName[] = ['health', 'clients', 'connections', 'broadcast
 /** `/chat/` → `/chat`; a prefix must start with `/` and hold no `?` or `#`. */
 function normalizeBasePath(basePath: string | undefined): string {
   if (basePath === undefined || basePath === '' || basePath === '/') return '';
-  if (!/^\/[^?#\s]*$/.test(basePath))
-    throw new TypeError('options.basePath must start with "/" and hold no "?", "#" or spaces');
+  if (!/^\/[^?#\s]*$/.test(basePath)) throw new TypeError('options.basePath must start with "/" and hold no "?", "#" or spaces');
   return basePath.replace(/\/+$/, '');
 }
 
@@ -199,10 +190,7 @@ export function resolveOptions(options: ChatServerOptions): ResolvedOptions {
     if (!withinLimit(value, limit)) throw new TypeError(`options.rateLimit.${key} must be ${describeLimit(limit)}`);
     rateLimit[key] = value;
   }
-  const routes = Object.fromEntries(ROUTE_NAMES.map((name) => [name, options.routes?.[name] ?? true])) as Record<
-    RouteName,
-    boolean
-  >;
+  const routes = Object.fromEntries(ROUTE_NAMES.map((name) => [name, options.routes?.[name] ?? true])) as Record<RouteName, boolean>;
   return {
     ...options,
     ...numbers,
@@ -219,12 +207,8 @@ export function resolveOptions(options: ChatServerOptions): ResolvedOptions {
 function packageInfo(): ServerInfo {
   for (const path of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'meetingmuse-server' && pkg.version)
-        return { name: 'MeetingMuse WebSocket Server', version: pkg.version };
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'meetingmuse-server' && pkg.version) return { name: 'MeetingMuse WebSocket Server', version: pkg.version };
     } catch {
       // Not this candidate; try the next.
     }

@@ -29,10 +29,7 @@ export interface TurnPipelineOptions {
 }
 
 /** The error frames a turn can end with. */
-export type TurnFailure = Extract<
-  ErrorCode,
-  'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'
->;
+export type TurnFailure = Extract<ErrorCode, 'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'>;
 
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
 
@@ -195,26 +192,12 @@ export class TurnPipeline {
       if (feedUrl) ctx.calendarFeedUrl = async () => feedUrl(await store.calendarFeed(clientId));
       // raceAbort listens for 'abort', which never fires again for a signal aborted while the state loaded.
       controller.signal.throwIfAborted();
-      const output = await raceAbort(
-        Promise.resolve().then(() => engine.reply(message, ctx)),
-        controller.signal,
-      );
-      const frames = output.replies.map((reply) =>
-        botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }),
-      );
-      const user = {
-        role: 'user' as const,
-        content: message.content,
-        timestamp: receivedAt.toISOString(),
-        message_id: replyTo,
-      };
+      const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
+      const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
+      const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
       // An abort that landed after the engine answered still wins: a deleted session must not come back.
       controller.signal.throwIfAborted();
-      const stored = await store.commitTurn(
-        clientId,
-        { user, replies: frames, state: output.state, archive: output.archive },
-        new Date(),
-      );
+      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, new Date());
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
       this.#emit('onTurnReplied', { ...turn, replies: stored.length });
@@ -228,12 +211,7 @@ export class TurnPipeline {
   }
 
   /** Logs a failed turn and answers it with the error frame its cause calls for; returns that code (none for shutdown). */
-  #reportFailure(
-    clientId: string,
-    replyTo: string | undefined,
-    abortReason: unknown,
-    err: unknown,
-  ): TurnFailure | undefined {
+  #reportFailure(clientId: string, replyTo: string | undefined, abortReason: unknown, err: unknown): TurnFailure | undefined {
     const { log, engineTimeoutMs } = this.#options;
     let code: TurnFailure;
     if (abortReason === SHUT_DOWN) {

@@ -37,13 +37,7 @@ export interface NamedRoute extends Route {
   name: RouteName;
 }
 
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-  contentType?: string,
-): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType?: string): void {
   const payload = contentType ? String(body) : JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': contentType ?? 'application/json; charset=utf-8',
@@ -61,10 +55,8 @@ function sendJson(
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   // A browser sends a cross-site POST without asking first only with a "simple" type such as text/plain.
-  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
-    throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
-  const tooLarge = () =>
-    new HttpError('PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
+  const tooLarge = () => new HttpError('PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -128,10 +120,7 @@ export function pathUnder(basePath: string, pathname: string): string | undefine
  * Builds the request handler for a route table. It returns false, writing nothing, when no route's
  * path matches, so a host server can chain its own routes after it.
  */
-export function createRouter(
-  routes: Route[],
-  { log, guard, basePath }: RouterOptions,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createRouter(routes: Route[], { log, guard, basePath }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = requestUrl(req.url);
     if (!url) {
@@ -143,8 +132,7 @@ export function createRouter(
     const found = pathname === undefined ? undefined : matchRoute(routes, pathname);
     if (!found) return false;
     const { route, params } = found;
-    const fail = (err: unknown) =>
-      answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err }));
+    const fail = (err: unknown) => answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err }));
     try {
       if (route.privileged) guard(req);
       const handler = route.methods[(req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods']];
@@ -182,8 +170,7 @@ function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): v
   if (res.destroyed) return;
   if (err instanceof HttpError) return sendHttpError(res, err);
   // The store logged why, once.
-  if (isStoreUnavailable(err))
-    return sendHttpError(res, new HttpError('STORAGE_UNAVAILABLE', 'The store is unavailable'));
+  if (isStoreUnavailable(err)) return sendHttpError(res, new HttpError('STORAGE_UNAVAILABLE', 'The store is unavailable'));
   logBug();
   sendHttpError(res, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
 }
@@ -211,12 +198,7 @@ export interface RouteDeps {
   maxBodyBytes: number;
 }
 
-const BroadcastSchema = v.object({
-  content: v.pipe(
-    v.string(),
-    v.check((s) => s.trim().length > 0),
-  ),
-});
+const BroadcastSchema = v.object({ content: v.pipe(v.string(), v.check((s) => s.trim().length > 0)) });
 
 const SESSION_PATH = /^\/admin\/sessions\/([^/]+)$/;
 
@@ -232,10 +214,7 @@ const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::\d
  * wrong link. A missing or malformed Host falls back to the address the request came in on.
  */
 export function publicOrigin(req: IncomingMessage): string {
-  const forwarded = String(req.headers['x-forwarded-proto'] ?? '')
-    .split(',')[0]!
-    .trim()
-    .toLowerCase();
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
   const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : encrypted ? 'https' : 'http';
   const host = req.headers.host;
@@ -244,16 +223,16 @@ export function publicOrigin(req: IncomingMessage): string {
   return `${scheme}://${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
 }
 
-const timestamp = () => new Date().toISOString();
-
 /** The server's REST surface: health for load balancers, and the admin routes. */
 export function createRoutes(deps: RouteDeps): NamedRoute[] {
-  return [...healthRoutes(deps), ...adminRoutes(deps)];
-}
-
-/** GET /health (public) and GET /health/clients (privileged). */
-function healthRoutes(deps: RouteDeps): NamedRoute[] {
   const { connections, store } = deps;
+  const timestamp = () => new Date().toISOString();
+  const noSession = () => new HttpError('SESSION_NOT_FOUND');
+  const findSession = async (id: string) => {
+    const session = isValidClientId(id) ? await store.getSession(id) : undefined;
+    if (!session) throw noSession();
+    return session;
+  };
   /** 'shutting_down', 'unhealthy' (with the store's reason) or 'healthy'. */
   const status = async (): Promise<{ status: string; reason?: string }> => {
     if (deps.isClosing()) return { status: 'shutting_down' };
@@ -267,10 +246,7 @@ function healthRoutes(deps: RouteDeps): NamedRoute[] {
       methods: {
         GET: async () => {
           const current = await status();
-          return {
-            status: current.status === 'healthy' ? 200 : 503,
-            body: { ...current, timestamp: timestamp(), active_connections: connections.size },
-          };
+          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), active_connections: connections.size } };
         },
       },
     },
@@ -293,27 +269,12 @@ function healthRoutes(deps: RouteDeps): NamedRoute[] {
         }),
       },
     },
-  ];
-}
-
-/** /admin/connections, /admin/broadcast, /admin/sessions/{client_id}: all privileged. */
-function adminRoutes(deps: RouteDeps): NamedRoute[] {
-  const { connections, store } = deps;
-  const noSession = () => new HttpError('SESSION_NOT_FOUND');
-  const findSession = async (id: string) => {
-    const session = isValidClientId(id) ? await store.getSession(id) : undefined;
-    if (!session) throw noSession();
-    return session;
-  };
-  return [
     {
       name: 'connections',
       path: /^\/admin\/connections$/,
       privileged: true,
       methods: {
-        GET: () => ({
-          body: { active_connections: connections.size, clients: connections.snapshot(), timestamp: timestamp() },
-        }),
+        GET: () => ({ body: { active_connections: connections.size, clients: connections.snapshot(), timestamp: timestamp() } }),
       },
     },
     {
@@ -325,9 +286,7 @@ function adminRoutes(deps: RouteDeps): NamedRoute[] {
           const body = await readJsonBody(req, deps.maxBodyBytes);
           const { content } = parseBody(BroadcastSchema, body, 'content must be a non-empty string');
           const sent = deps.broadcast(content);
-          return {
-            body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() },
-          };
+          return { body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() } };
         },
       },
     },

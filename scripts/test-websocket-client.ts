@@ -4,9 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
-const { values } = parseArgs({
-  options: { url: { type: 'string', default: 'ws://localhost:8000/ws/test-client-001' } },
-});
+const { values } = parseArgs({ options: { url: { type: 'string', default: 'ws://localhost:8000/ws/test-client-001' } } });
 const wsUrl = new URL(values.url!);
 const httpBase = `${wsUrl.protocol === 'wss:' ? 'https' : 'http'}://${wsUrl.host}`;
 const clientId = wsUrl.pathname.split('/').pop() ?? 'test-client-001';
@@ -42,10 +40,7 @@ async function nextFrame(): Promise<Record<string, unknown> | undefined> {
   return inbox.shift();
 }
 
-async function expectFrame(
-  step: string,
-  check: (frame: Record<string, unknown>) => boolean,
-): Promise<Record<string, unknown> | undefined> {
+async function expectFrame(step: string, check: (frame: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
   const frame = await nextFrame();
   report(frame !== undefined && check(frame), step, frame ? JSON.stringify(frame) : 'no frame');
   return frame;
@@ -56,26 +51,12 @@ report(true, `connect to ${wsUrl.href}`);
 await expectFrame('connection_established', (f) => f.type === 'system' && f.content === 'connection_established');
 
 const content = 'I want to schedule a meeting for tomorrow';
-socket.send(
-  JSON.stringify({
-    type: 'user_message',
-    content,
-    timestamp: new Date().toISOString(),
-    session_id: clientId,
-    message_id: randomUUID(),
-  }),
-);
+socket.send(JSON.stringify({ type: 'user_message', content, timestamp: new Date().toISOString(), session_id: clientId, message_id: randomUUID() }));
 await expectFrame('processing notification', (f) => f.type === 'system' && f.content === 'processing');
-await expectFrame(
-  'bot reply',
-  (f) => f.type === 'bot_response' && typeof f.content === 'string' && f.content.length > 0,
-);
+await expectFrame('bot reply', (f) => f.type === 'bot_response' && typeof f.content === 'string' && f.content.length > 0);
 
 socket.send('this is not JSON');
-await expectFrame(
-  'invalid JSON answered with INVALID_MESSAGE_FORMAT',
-  (f) => f.type === 'error' && f.error_code === 'INVALID_MESSAGE_FORMAT',
-);
+await expectFrame('invalid JSON answered with INVALID_MESSAGE_FORMAT', (f) => f.type === 'error' && f.error_code === 'INVALID_MESSAGE_FORMAT');
 
 for (const path of ['/health', '/health/clients', '/admin/connections']) {
   try {
@@ -94,11 +75,7 @@ try {
     body: JSON.stringify({ content: 'Broadcast from the test client' }),
   });
   const body = (await res.json()) as Record<string, unknown>;
-  report(
-    res.ok && body.status === 'success',
-    'POST /admin/broadcast',
-    `${res.status} successful_sends=${String(body.successful_sends)}`,
-  );
+  report(res.ok && body.status === 'success', 'POST /admin/broadcast', `${res.status} successful_sends=${String(body.successful_sends)}`);
   await expectFrame('broadcast received', (f) => f.content === 'Broadcast from the test client');
 } catch (err) {
   report(false, 'POST /admin/broadcast', (err as Error).message);

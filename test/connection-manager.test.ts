@@ -3,10 +3,7 @@ import { describe, it } from 'node:test';
 import { ConnectionManager, type WebSocketLike } from '../lib/connection-manager.ts';
 
 /** Our own seam, not ws: records what was sent and closed. */
-function fakeSocket(
-  readyState = 1,
-  bufferedAmount = 0,
-): WebSocketLike & { sent: string[]; closedWith?: [number?, string?] } {
+function fakeSocket(readyState = 1, bufferedAmount = 0): WebSocketLike & { sent: string[]; closedWith?: [number?, string?] } {
   return {
     readyState,
     bufferedAmount,
@@ -68,10 +65,7 @@ describe('ConnectionManager', () => {
     const sockets = [fakeSocket(), fakeSocket(), fakeSocket(2)];
     sockets.forEach((socket, i) => manager.add(`c-${i}`, socket));
     assert.equal(manager.broadcast('hello'), 2);
-    assert.deepEqual(
-      sockets.map((s) => s.sent),
-      [['hello'], ['hello'], []],
-    );
+    assert.deepEqual(sockets.map((s) => s.sent), [['hello'], ['hello'], []]);
   });
 
   it('stops sending to a connection whose backlog passed the limit, and reports it once', () => {
