@@ -1,14 +1,20 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './lib/config.ts';
+import { hostname } from 'node:os';
+import { ConfigError, isPostgresUrl, loadConfig, type Config } from './lib/config.ts';
 import {
   createChatServer,
   createEchoEngine,
   createLlmUnderstanding,
   createLogger,
   createMeetingAssistant,
+  createLocalCluster,
   createMemoryStore,
+  createRedisCluster,
+  createPostgresStore,
   createSqliteStore,
+  redactUrl,
   type ConversationEngine,
+  type PostgresStore,
   type Store,
 } from './lib/index.ts';
 
@@ -40,21 +46,27 @@ const ENGINES: Record<Config['engine'], () => ConversationEngine> = {
       ...(config.llm ? { understand: createLlmUnderstanding({ ...config.llm, log: logger }) } : {}),
     }),
 };
-/** `:memory:` picks the in-memory store (nothing kept across restarts); anything else is a SQLite file. */
-function openStore(): Store {
+const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
+
+/** `:memory:` picks the in-memory store (nothing kept across restarts), a postgres:// URL Postgres, anything else a SQLite file. */
+async function openStore(): Promise<Store | PostgresStore> {
   const options = { maxHistoryMessages: config.maxHistoryMessages };
   if (config.db === ':memory:') return createMemoryStore(options);
   try {
+    if (isPostgresUrl(config.db)) return await createPostgresStore(config.db, { ...options, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs, instanceId, log: logger });
     return createSqliteStore(config.db, { ...options, logger });
   } catch (err) {
     return fail((err as Error).message);
   }
 }
 
-const store = openStore();
+const store = await openStore();
+const redisCluster = config.redisUrl ? await createRedisCluster({ url: config.redisUrl, instanceId, log: logger }) : undefined;
 const server = createChatServer({
   engine: ENGINES[config.engine](),
   store,
+  ...('locks' in store ? { turnLocks: store.locks } : {}),
+  cluster: redisCluster ?? createLocalCluster(instanceId),
   logger,
   maxConnections: config.maxConnections,
   maxMessageBytes: config.maxMessageBytes,
@@ -72,11 +84,19 @@ const server = createChatServer({
   maxConnectionsPerIp: config.maxConnectionsPerIp,
   maxBufferedBytes: config.maxBufferedBytes,
   maxContentChars: config.maxContentChars,
+  webUi: config.webUi,
 });
 
 try {
   const { address, port } = await server.listen(config.port, config.host);
-  logger.info('listening', { host: address, port, engine: config.engine, db: config.db });
+  logger.info('listening', {
+    host: address,
+    port,
+    engine: config.engine,
+    db: redactUrl(config.db),
+    redis: config.redisUrl === undefined ? undefined : redactUrl(config.redisUrl),
+    instanceId,
+  });
 } catch (err) {
   if ((err as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`);
   if ((err as { code?: string }).code === 'EADDRNOTAVAIL') fail(`host ${config.host} is not an address of this machine`);
@@ -86,6 +106,7 @@ try {
 async function stop(signal: string): Promise<void> {
   logger.info('signal received', { signal });
   await server.close();
+  await redisCluster?.close();
   await store.close();
   process.exit(0);
 }

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--only raw,raw-2frames,echo,echo-memory,assistant] [--duration 10] [--warmup 2]
+// npm run bench [-- --json] [--only raw,raw-2frames,echo,echo-memory,assistant,cluster] [--duration 10] [--warmup 2]
 // Our server runs from dist/ (npm run build first; the npm script does), as `npm start` runs it.
 // Starts each server in turn as a child process on its own loopback address, drives it from this
 // process (round trips from two load-generator processes), and prints one table with absolute figures and each
@@ -15,6 +15,7 @@ import type { LoadWorkerData, LoadWorkerResult } from './load-worker.ts';
 import { cpuMs, rssBytes, startServerProcess, type ServerProcess } from './process-stats.ts';
 import { understand } from '../lib/engines/meeting/understand.ts';
 import { CORPUS, NOW, ZONE } from '../test/fixtures/utterances.ts';
+import { servicesMissing, startPostgres, startRedis } from '../test/services.ts';
 
 const { values } = parseArgs({
   options: {
@@ -97,6 +98,7 @@ function understandingCost(): number {
 
 const only = values.only?.split(',');
 const selected = SERVERS.filter((s) => !only || only.includes(s.key));
+const clusterSelected = !only || only.includes('cluster');
 
 type Metrics = Record<string, number>;
 
@@ -110,10 +112,22 @@ interface RoundTripRun {
   prefill?: number;
 }
 
-/** 50 clients in two load-generator processes, `window` messages in flight each, closed loop. */
-async function roundTrips(server: ServerProcess, host: string, spec: ServerSpec, { window, idPrefix, prefill }: RoundTripRun): Promise<Metrics> {
+/**
+ * 50 clients in two load-generator processes, `window` messages in flight each, closed loop. With
+ * several servers (instances of one cluster) each generator drives its own; CPU is their sum.
+ */
+async function roundTrips(
+  target: ServerProcess | ServerProcess[],
+  host: string | string[],
+  spec: Pick<ServerSpec, 'message'>,
+  { window, idPrefix, prefill }: RoundTripRun,
+): Promise<Metrics> {
+  const servers = [target].flat();
+  const hosts = [host].flat();
   const workers: ChildProcess[] = Array.from({ length: 2 }, (_, i) => {
-    const data: LoadWorkerData = { url: `ws://${host}:${server.port}`, clients: 25, window, idPrefix: `${idPrefix}-${i}`, message: spec.message, prefill };
+    const n = i % servers.length;
+    const url = `ws://${hosts[n % hosts.length]}:${servers[n]!.port}`;
+    const data: LoadWorkerData = { url, clients: 25, window, idPrefix: `${idPrefix}-${i}`, message: spec.message, prefill };
     return fork(fileURLToPath(new URL('./load-worker.ts', import.meta.url)), {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, LOAD_WORKER_DATA: JSON.stringify(data) },
@@ -124,7 +138,7 @@ async function roundTrips(server: ServerProcess, host: string, spec: ServerSpec,
   const results = workers.map((w) => new Promise<LoadWorkerResult>((resolve) => w.once('message', resolve)));
   const startAtEpochMs = Date.now() + 200;
   workers.forEach((w) => w.send({ startAtEpochMs, warmupMs: WARMUP_MS, durationMs: DURATION_MS }));
-  const sample = () => ({ server: cpuMs(server.pid), self: workers.reduce((ms, w) => ms + cpuMs(w.pid!), 0) });
+  const sample = () => ({ server: servers.reduce((ms, s) => ms + cpuMs(s.pid), 0), self: workers.reduce((ms, w) => ms + cpuMs(w.pid!), 0) });
   let from!: ReturnType<typeof sample>;
   let to!: ReturnType<typeof sample>;
   await new Promise((resolve) => setTimeout(resolve, startAtEpochMs - Date.now() + WARMUP_MS));
@@ -265,9 +279,58 @@ const ROWS: Array<[string, string, 'higher' | 'lower', string]> = [
   ['errors_w8', 'error frames during round trips', 'lower', ''],
 ];
 
+/**
+ * The echo on Postgres as one instance, then as two instances sharing Postgres and Redis: round trips
+ * (each load generator on its own instance) and broadcast to 5000 clients (2500 on each, posted to
+ * the first). Postgres and Redis are throwaway servers started here, as the tests start them.
+ */
+async function measureCluster(): Promise<Record<string, Metrics>> {
+  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  try {
+    return {
+      single: await measureInstances('echo, Postgres, 1 instance', ['127.0.0.20'], { MEETINGMUSE_DB: await postgres.createDatabase() }),
+      pair: await measureInstances('echo, Postgres + Redis, 2 instances', ['127.0.0.21', '127.0.0.22'], {
+        MEETINGMUSE_DB: await postgres.createDatabase(),
+        REDIS_URL: redis.url,
+      }),
+    };
+  } finally {
+    await Promise.all([postgres.destroy(), redis.destroy()]);
+  }
+}
+
+/** One echo instance per host, all with `env`: round trips, then broadcast at 5000 clients spread over them. */
+async function measureInstances(name: string, hosts: string[], env: Record<string, string>): Promise<Metrics> {
+  const spec = { message: 'hello' };
+  const servers: ServerProcess[] = [];
+  try {
+    for (const [i, host] of hosts.entries()) {
+      const instanceEnv = { ...process.env, ...OUR_SERVER_ENV, HOST: host, PORT: '0', MEETINGMUSE_ENGINE: 'echo', INSTANCE_ID: `bench-${i}`, ...env };
+      servers.push(await startServerProcess(['dist/server.js'], { cwd: root, env: instanceEnv }));
+    }
+    say(`${name}: round trips, 50 clients x 1 and x 8 in flight`);
+    const metrics: Metrics = {
+      ...(await roundTrips(servers, hosts, spec, { window: 1, idPrefix: 'rt1' })),
+      ...(await roundTrips(servers, hosts, spec, { window: 8, idPrefix: 'rt8' })),
+    };
+    say(`${name}: broadcast at 5000 clients`);
+    const idle: WebSocket[] = [];
+    for (const [i, server] of servers.entries()) idle.push(...(await connectMany(`ws://${hosts[i]}:${server.port}`, `idle-${i}`, 5000 / servers.length)));
+    Object.assign(metrics, await broadcasts(`http://${hosts[0]}:${servers[0]!.port}`, idle, 5000));
+    idle.forEach((ws) => ws.terminate());
+    if (servers.some((server) => server.crashed)) throw new Error(`${name} crashed`);
+    return metrics;
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
 const results: Record<string, Metrics> = {};
+let cluster: Record<string, Metrics> | undefined;
 try {
   for (const [i, spec] of selected.entries()) results[spec.key] = await measure(spec, `127.0.0.${i + 2}`);
+  if (clusterSelected && servicesMissing()) say(`cluster rows skipped: ${servicesMissing()}`);
+  else if (clusterSelected) cluster = await measureCluster();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -275,7 +338,7 @@ try {
 const understandUs = understandingCost();
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
 if (values.json) {
-  console.log(JSON.stringify({ date: new Date().toISOString(), machine, durationS: DURATION_MS / 1000, understandUsPerMessage: understandUs, results }, null, 2));
+  console.log(JSON.stringify({ date: new Date().toISOString(), machine, durationS: DURATION_MS / 1000, understandUsPerMessage: understandUs, results, cluster }, null, 2));
 } else {
   const format = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   const floor = results.raw;
@@ -290,8 +353,18 @@ if (values.json) {
     target,
   ]);
   console.log(`MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run`);
-  console.log(`| ${header.join(' | ')} |`);
-  console.log(`|${header.map(() => '---').join('|')}|`);
-  for (const line of lines) console.log(`| ${line.join(' | ')} |`);
+  if (selected.length > 0) {
+    console.log(`| ${header.join(' | ')} |`);
+    console.log(`|${header.map(() => '---').join('|')}|`);
+    for (const line of lines) console.log(`| ${line.join(' | ')} |`);
+  }
+  if (cluster) {
+    const keys = ['rt_per_s_w1', 'rt_per_s_w8', 'p99_ms_w1', 'p99_ms_w8', 'cpu_us_per_rt_w1', 'cpu_us_per_rt_w8', 'broadcast_p50_ms_5000', 'broadcast_p99_ms_5000'];
+    console.log('\n| metric | echo, Postgres, 1 instance | echo, Postgres + Redis, 2 instances |\n|---|---|---|');
+    for (const [key, label] of ROWS.filter(([key]) => keys.includes(key))) {
+      const [one, two] = [cluster.single![key]!, cluster.pair![key]!];
+      console.log(`| ${label} | ${format(one)} | ${format(two)} (${(two / one).toFixed(2)}x) |`);
+    }
+  }
   console.log(`\nUnderstanding one message (deterministic, ${CORPUS.length}-utterance corpus): ${understandUs.toFixed(1)} us on average.`);
 }

@@ -5,6 +5,7 @@ import { BEARER_PROTOCOL, createTokenVerifier, tokenOf, type TokenVerdict } from
 import { HttpError, refuseHandshake } from './errors.ts';
 import { guard } from './guard.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 import { CLOSE_CODES, CLOSE_REASONS, isValidClientId } from './protocol.ts';
 import { AddressLimits } from './rate-limit.ts';
 import { ownsInvalidTarget, pathUnder, publicOrigin, requestUrl } from './routes.ts';
@@ -25,12 +26,19 @@ export interface AdmissionOptions {
   authSecret?: string;
   allowedOrigins?: string[];
   clientAddress: (req: IncomingMessage) => string;
+  /** Counts refusals by reason, and the upgrades the per-address limits refused. */
+  metrics: Pick<Metrics, 'connectionRefused' | 'rateLimited'>;
   /** True once close() has begun. */
   isClosing(): boolean;
   /** True when the client id is connected now (a reconnect replaces it, so it needs no new slot). */
   isConnected(clientId: string): boolean;
   /** Takes over a socket whose handshake passed every check. */
   onAccepted(ws: WebSocket, handshake: Handshake): void;
+}
+
+/** A client id as logged: an invalid one is cut to the longest valid length, so a hostile path cannot grow the line. */
+function loggedId(clientId: string): string {
+  return clientId.length > 100 ? `${clientId.slice(0, 100)}…` : clientId;
 }
 
 /**
@@ -108,10 +116,10 @@ export class Admission {
     const onSocketError = () => socket.destroy();
     socket.on('error', onSocketError);
     const remoteAddress = this.#options.clientAddress(req);
-    if (!url || path === undefined) return this.#refuse(socket, remoteAddress, new HttpError('INVALID_REQUEST_TARGET'));
+    if (!url || path === undefined) return this.#refuse(socket, { remoteAddress }, new HttpError('INVALID_REQUEST_TARGET'));
     const clientId = path.slice('/ws/'.length);
     const refusal = this.#check(req, remoteAddress, clientId);
-    if (refusal) return this.#refuse(socket, remoteAddress, refusal);
+    if (refusal) return this.#refuse(socket, { clientId: loggedId(clientId), remoteAddress }, refusal);
     this.#reserveSlot(socket, remoteAddress);
     const handshake: Handshake = { clientId, remoteAddress, zone: url.searchParams.get('tz'), origin: publicOrigin(req) };
     if (this.#verifyToken && isValidClientId(clientId)) {
@@ -137,6 +145,7 @@ export class Admission {
     if (origins && origin !== undefined && !origins.has('*') && !origins.has(origin)) return new HttpError('ORIGIN_NOT_ALLOWED');
     const verdict = this.#addressLimits.admit(remoteAddress);
     if (!verdict.ok) {
+      this.#options.metrics.rateLimited(verdict.reason === 'connect rate' ? 'connect_rate' : 'connections_per_address');
       return new HttpError('TOO_MANY_REQUESTS', `Too many connections from this address (${verdict.reason})`, {
         'Retry-After': String(verdict.retryAfterSeconds),
       });
@@ -145,9 +154,10 @@ export class Admission {
     return undefined;
   }
 
-  /** Refuses before the handshake; every refusal is logged once with the client address. */
-  #refuse(socket: Duplex, remoteAddress: string, err: HttpError): true {
-    this.#options.log.info('handshake rejected', { status: err.status, reason: err.code, remoteAddress });
+  /** Refuses before the handshake; every refusal is counted, and logged once with the client id and address. */
+  #refuse(socket: Duplex, who: { clientId?: string; remoteAddress: string }, err: HttpError): true {
+    this.#options.metrics.connectionRefused(err.code);
+    this.#options.log.info('handshake rejected', { status: err.status, reason: err.code, ...who });
     refuseHandshake(socket, err);
     return true;
   }
@@ -165,7 +175,7 @@ export class Admission {
   /** After the asynchronous token check: close() may have begun meanwhile, and shutdown closes only the sockets it knows. */
   #afterTokenCheck(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
     if (this.#options.isClosing()) {
-      this.#refuse(socket, handshake.remoteAddress, shuttingDown());
+      this.#refuse(socket, { clientId: handshake.clientId, remoteAddress: handshake.remoteAddress }, shuttingDown());
       return;
     }
     this.#upgrade(req, socket, head, onSocketError, handshake, auth);
@@ -192,8 +202,14 @@ export class Admission {
   #accept(ws: WebSocket, handshake: Handshake, auth: TokenVerdict): void {
     const { clientId, remoteAddress } = handshake;
     ws.on('error', (err) => this.#options.log.warn('socket error', { clientId, err }));
-    if (!isValidClientId(clientId)) return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, { reason: 'invalid client id', remoteAddress });
-    if (!auth.ok) return this.#closeAtOnce(ws, CLOSE_REASONS.unauthorized, { reason: `token ${auth.reason}`, clientId, remoteAddress });
+    if (!isValidClientId(clientId)) {
+      this.#options.metrics.connectionRefused('INVALID_CLIENT_ID');
+      return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, { reason: 'invalid client id', clientId: loggedId(clientId), remoteAddress });
+    }
+    if (!auth.ok) {
+      this.#options.metrics.connectionRefused('UNAUTHORIZED');
+      return this.#closeAtOnce(ws, CLOSE_REASONS.unauthorized, { reason: `token ${auth.reason}`, clientId, remoteAddress });
+    }
     this.#options.onAccepted(ws, handshake);
   }
 

@@ -5,23 +5,27 @@ import type { WebSocket } from 'ws';
 import { Admission } from './admission.ts';
 import { createAdminGuard } from './auth.ts';
 import { createClientAddress } from './client-address.ts';
+import { createLocalCluster, type Cluster } from './cluster/cluster.ts';
 import { ConnectionManager, type ConnectionSnapshot } from './connection-manager.ts';
 import { createEchoEngine, type ConversationEngine } from './engine.ts';
 import { HttpError, refuseHandshake, sendHttpError } from './errors.ts';
 import { guard } from './guard.ts';
 import { Background } from './heartbeat.ts';
 import type { Logger } from './logger.ts';
+import { instrumentStore, metricsRoute, sentFrameKind, type Metrics } from './metrics.ts';
 import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './options.ts';
 import { TurnPipeline } from './pipeline.ts';
+import { protocolDocsRoutes } from './protocol-docs.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
-import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type Route } from './routes.ts';
+import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type NamedRoute, type Route } from './routes.ts';
 import { shutdown } from './shutdown.ts';
 import { startSession } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
+import { createWebUi } from './web-ui.ts';
 
 export type { ChatServerOptions } from './options.ts';
 
-/** A read-only view of who is connected. */
+/** A read-only view of who is connected to this instance. */
 export interface ConnectionsView {
   readonly size: number;
   ids(): string[];
@@ -44,7 +48,10 @@ export interface ChatServer {
    * if it went out. Not stored: a client that is not connected does not get it later.
    */
   send(clientId: string, content: string, metadata?: Record<string, unknown>): boolean;
-  /** Sends a `bot_response` with `metadata.broadcast = true` to every connected client; returns how many it went to. */
+  /**
+   * Sends a `bot_response` with `metadata.broadcast = true` to every client connected to this
+   * instance; returns how many it went to. (POST /admin/broadcast reaches every instance of a cluster.)
+   */
   broadcast(content: string, metadata?: Record<string, unknown>): number;
   /** Binds the standalone server and starts the timers. Defaults: port 8000, host 0.0.0.0; port 0 picks a free port. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
@@ -61,17 +68,21 @@ const NOT_READING_GRACE_MS = 1_000;
  */
 export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const opts = resolveOptions(options);
-  const log = opts.logger;
+  const { logger: log, metrics } = opts;
   const engine = opts.engine ?? createEchoEngine();
-  const store = opts.store ?? createMemoryStore();
-  const connections = createConnections(log, opts.maxBufferedBytes);
+  const store = instrumentStore(opts.store ?? createMemoryStore(), metrics);
+  const connections = createConnections(log, opts.maxBufferedBytes, metrics);
   let closing: Promise<void> | undefined;
   let closed = false;
   const isClosing = () => closing !== undefined;
   const engineRoutes = opts.routes.engine && engine.routes ? engine.routes({ store, log, publicUrl: (req, path) => publicOrigin(req) + opts.basePath + path }) : [];
-  const pipeline = createPipeline(opts, engine, store, connections, servesFeeds(engineRoutes));
+  const cluster = opts.cluster ?? createLocalCluster();
+  const pipeline = createPipeline(opts, engine, store, connections, cluster, servesFeeds(engineRoutes));
+  joinCluster(cluster, connections, pipeline);
+  metrics.sampleQueue(() => pipeline.queueSample());
   const clientAddress = createClientAddress(opts.trustProxy);
-  const sessionDeps = { connections, pipeline, store, log, schema: inboundSchema(opts.maxContentChars), rateLimit: opts.rateLimit, ...callbacks(opts) };
+  const schema = inboundSchema(opts.maxContentChars);
+  const sessionDeps = { connections, pipeline, store, cluster, log, metrics, schema, rateLimit: opts.rateLimit, ...callbacks(opts) };
   const admission = new Admission({
     ...opts,
     log,
@@ -80,24 +91,19 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     isConnected: (clientId) => connections.has(clientId),
     onAccepted: (ws, handshake) => startSession(ws, handshake, sessionDeps),
   });
-  const background = new Background({ ...opts, connections, store, log, onTick: () => admission.prune() });
-  const broadcast = (content: string, metadata?: Record<string, unknown>) =>
-    // Serialized once for every recipient; a per-client session_id would cost one stringify each.
-    connections.broadcast(JSON.stringify(botResponseFrame({ content, metadata: { ...metadata, broadcast: true } })));
+  const background = new Background({ ...opts, connections, store, cluster, log, onTick: () => admission.prune() });
+  const routeParts = { connections, cluster, store, isClosing, serverInfo: opts.serverInfo, startedAt: Date.now(), maxBodyBytes: opts.maxBodyBytes };
   const own = createRoutes({
-    connections,
-    store,
+    ...routeParts,
+    dependencies: () => dependencies(store, cluster),
     deleteSession: (clientId) => pipeline.deleteSession(clientId),
-    broadcast: (content) => broadcast(content),
-    isClosing,
-    serverInfo: opts.serverInfo,
-    startedAt: Date.now(),
-    maxBodyBytes: opts.maxBodyBytes,
+    broadcast: (content) => cluster.broadcast(broadcastFrame(content)),
   });
   const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
-  const route = createRouter([...own.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute], {
+  const route = createRouter(routeTable(opts, own, engineRoutes), {
     log,
     basePath: opts.basePath,
+    clientAddress,
     guard: (req) => adminGuard(req, clientAddress(req)),
   });
   warnAboutSecrets(opts);
@@ -107,8 +113,10 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     background.start();
     return true;
   };
-  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => !closed && guardRequest(log, route, req, res);
-  const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade);
+  const serveWebUi = opts.webUi ? createWebUi({ basePath: opts.basePath }) : undefined;
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean =>
+    !closed && (guardRequest(log, route, req, res) || (serveWebUi?.(req, res) ?? false));
+  const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade, clientAddress);
   const shutdownParts = { log, pipeline, sockets: admission.sockets, closeTimeoutMs: opts.closeTimeoutMs, engine, httpServer };
 
   return {
@@ -118,7 +126,7 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     handleUpgrade,
     send: (clientId, content, metadata) =>
       sendNow(connections, clientId, JSON.stringify(botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId }))),
-    broadcast,
+    broadcast: (content, metadata) => connections.broadcast(broadcastFrame(content, metadata)),
     async listen(port = 8000, host = '0.0.0.0') {
       const address = await listen(httpServer, port, host);
       background.start();
@@ -142,13 +150,23 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
  * The turn queue. Its frames go to the client's current connection, whichever socket that is now;
  * while that connection is still being greeted they are parked, so connection_established goes first.
  */
-function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store: Store, connections: ConnectionManager<WebSocket>, feeds: boolean): TurnPipeline {
+function createPipeline(
+  opts: ResolvedOptions,
+  engine: ConversationEngine,
+  store: Store,
+  connections: ConnectionManager<WebSocket>,
+  cluster: Cluster,
+  feeds: boolean,
+): TurnPipeline {
   return new TurnPipeline({
     engine,
     store,
     log: opts.logger,
     maxQueued: opts.maxQueuedMessages,
     engineTimeoutMs: opts.engineTimeoutMs,
+    ...(opts.turnLocks ? { locks: opts.turnLocks } : {}),
+    // A reply whose client is not connected here may be wanted by the instance it moved to.
+    onUndelivered: (clientId, replies) => cluster.forward(clientId, replies),
     send: (clientId, data, onSent) => {
       const connection = connections.get(clientId);
       if (connection === undefined) return false;
@@ -161,7 +179,40 @@ function createPipeline(opts: ResolvedOptions, engine: ConversationEngine, store
       return origin === undefined ? undefined : (token) => origin + opts.basePath + calendarFeedPath(token);
     },
     events: opts,
+    metrics: opts.metrics,
   });
+}
+
+/** Lets the other instances reach this one's clients: broadcasts, connection views, replies whose client moved here. */
+function joinCluster(cluster: Cluster, connections: ConnectionManager<WebSocket>, pipeline: TurnPipeline): void {
+  cluster.attach({
+    broadcast: (data) => connections.broadcast(data),
+    snapshot: () => connections.snapshot(),
+    // Never forwarded again, so two instances never pass a reply back and forth.
+    deliver: (clientId, replies) => pipeline.deliver(clientId, replies, { forward: false }),
+  });
+}
+
+/** A broadcast bot_response, serialized once for every recipient (a per-client session_id would cost one stringify each). */
+function broadcastFrame(content: string, metadata?: Record<string, unknown>): string {
+  return JSON.stringify(botResponseFrame({ content, metadata: { ...metadata, broadcast: true } }));
+}
+
+/** /health's `dependencies`: "db" whether the database answers now, "redis" whether the cluster's Redis does (in multi-instance mode). */
+async function dependencies(store: Store, cluster: Cluster): Promise<Record<string, 'up' | 'down'>> {
+  // ping: is the database reachable now; health: can the store still be trusted at all.
+  const reachable = store.ping ? await store.ping().then(() => true, () => false) : (await store.health()).ok;
+  const status: Record<string, 'up' | 'down'> = { db: reachable ? 'up' : 'down' };
+  const redis = cluster.health();
+  if (redis) status.redis = redis;
+  return status;
+}
+
+/** Our named routes that are turned on (the core ones, /metrics, the protocol documents), the engine's, then the 426 for plain HTTP to /ws/. */
+function routeTable(opts: ResolvedOptions, core: NamedRoute[], engineRoutes: Route[]): Route[] {
+  const docs = protocolDocsRoutes({ version: opts.serverInfo.version, basePath: opts.basePath, maxContentChars: opts.maxContentChars });
+  const named = [...core, metricsRoute(opts.metrics), ...docs];
+  return [...named.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute];
 }
 
 /** True when one of the engine's routes answers calendar-feed addresses, so turns may hand them out. */
@@ -187,9 +238,10 @@ function sendNow(connections: ConnectionManager<WebSocket>, clientId: string, da
 }
 
 /** Who is connected; a client that stops reading is closed with 1013, and cut if even that cannot get through. */
-function createConnections(log: Logger, maxBufferedBytes: number): ConnectionManager<WebSocket> {
+function createConnections(log: Logger, maxBufferedBytes: number, metrics: Metrics): ConnectionManager<WebSocket> {
   return new ConnectionManager<WebSocket>({
     maxBufferedBytes,
+    onSent: (data) => metrics.frameSent(sentFrameKind(data)),
     onOverflow: ({ clientId, socket }) => {
       log.warn('client not reading, closing', { clientId, bufferedBytes: socket.bufferedAmount });
       socket.close(CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading);
@@ -225,11 +277,12 @@ function warnAboutSecrets({ adminToken, authSecret, logger }: ResolvedOptions): 
   if (authSecret !== undefined && authSecret.length < 32) logger.warn('client token secret is shorter than 32 characters; HS256 wants at least 256 bits');
 }
 
-/** The server listen() binds: our routes, a 404 for any other path, with slowloris bounds. */
+/** The server listen() binds: our routes, a 404 for any other path (an upgrade's counted and logged), with slowloris bounds. */
 function createStandaloneServer(
   opts: ResolvedOptions,
   handleRequest: (req: IncomingMessage, res: ServerResponse) => boolean,
   handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean,
+  clientAddress: (req: IncomingMessage) => string,
 ): Server {
   const server = createServer(
     {
@@ -245,6 +298,8 @@ function createStandaloneServer(
   );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!handleUpgrade(req, socket, head)) {
+      opts.metrics.connectionRefused('NOT_FOUND');
+      opts.logger.debug('handshake rejected', { status: 404, reason: 'NOT_FOUND', remoteAddress: clientAddress(req) });
       socket.on('error', () => socket.destroy());
       refuseHandshake(socket, new HttpError('NOT_FOUND'));
     }

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { parseTrustProxy, type TrustProxy } from './client-address.ts';
 import { ASSISTANT_SETTINGS, parseWorkHours } from './engines/meeting/config.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
-import { describeLimit, LIMITS, RATE_LIMITS, type Limit } from './options.ts';
+import { describeLimit, LIMITS, POSTGRES_LIMITS, RATE_LIMITS, type Limit } from './options.ts';
 import { HISTORY_LIMIT } from './store.ts';
 
 /**
@@ -33,6 +33,11 @@ const SESSION_TTL_HOURS: Limit = {
 
 const { defaultTimeZone, workHours } = ASSISTANT_SETTINGS;
 
+/** MEETINGMUSE_DB values that select the Postgres store rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//.test(db);
+}
+
 export const ENGINES = ['assistant', 'echo'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
@@ -51,7 +56,11 @@ const EnvSchema = v.object({
   LLM_MODEL: v.optional(v.string()),
   LLM_API_KEY: v.optional(v.string()),
   LLM_TIMEOUT_MS: numberOf(ASSISTANT_SETTINGS.llmTimeoutMs),
-  MEETINGMUSE_DB: v.optional(v.string(), './data/meetingmuse.db'),
+  MEETINGMUSE_DB: v.optional(v.pipe(v.string(), v.check((text) => !isPostgresUrl(text) || URL.canParse(text))), './data/meetingmuse.db'),
+  DB_POOL_SIZE: numberOf(POSTGRES_LIMITS.poolSize),
+  DB_QUERY_TIMEOUT_MS: numberOf(POSTGRES_LIMITS.queryTimeoutMs),
+  REDIS_URL: v.optional(v.pipe(v.string(), v.url(), v.regex(/^rediss?:\/\//))),
+  INSTANCE_ID: v.optional(v.pipe(v.string(), v.regex(/^[\w.:-]{1,100}$/))),
   MAX_QUEUED_MESSAGES: numberOf(LIMITS.maxQueuedMessages),
   ENGINE_TIMEOUT_MS: numberOf(LIMITS.engineTimeoutMs),
   SESSION_TTL_HOURS: numberOf(SESSION_TTL_HOURS),
@@ -67,6 +76,7 @@ const EnvSchema = v.object({
   MAX_CONNECTIONS_PER_IP: numberOf(LIMITS.maxConnectionsPerIp),
   MAX_BUFFERED_BYTES: numberOf(LIMITS.maxBufferedBytes),
   MAX_CONTENT_CHARS: numberOf(LIMITS.maxContentChars),
+  WEB_UI: v.optional(v.picklist(['true', 'false']), 'true'),
 });
 
 type Variable = keyof typeof EnvSchema.entries;
@@ -76,7 +86,9 @@ const EXPECTS: Partial<Record<Variable, string>> = {
   HOST: 'a host name or IP address',
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
   MEETINGMUSE_ENGINE: `one of ${ENGINES.join(', ')}`,
-  MEETINGMUSE_DB: 'a file path or :memory:',
+  MEETINGMUSE_DB: 'a file path, :memory:, or a postgres:// URL',
+  REDIS_URL: 'a redis:// or rediss:// URL',
+  INSTANCE_ID: '1 to 100 letters, digits, _ . : or -',
   DEFAULT_TIMEZONE: defaultTimeZone.expects,
   WORK_HOURS: workHours.expects,
   LLM_BASE_URL: 'an http(s) URL of an OpenAI-compatible API, such as http://localhost:11434/v1',
@@ -86,6 +98,7 @@ const EXPECTS: Partial<Record<Variable, string>> = {
   AUTH_SECRET: 'a string',
   ALLOWED_ORIGINS: 'a comma-separated list of origins (https://app.example.com) or *',
   TRUST_PROXY: 'false, a hop count, or a comma-separated list of proxy IP addresses',
+  WEB_UI: 'true or false',
 };
 
 function expects(name: Variable): string {
@@ -107,8 +120,16 @@ export interface Config {
   workHours: { start: number; end: number };
   /** Set when both LLM_BASE_URL and LLM_MODEL are. */
   llm?: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number };
-  /** SQLite file path, or ':memory:'. */
+  /** SQLite file path, ':memory:', or a postgres:// URL (see isPostgresUrl). Secret when it holds a password. */
   db: string;
+  /** Postgres pool connections at most. */
+  dbPoolSize: number;
+  /** A Postgres query (or wait for a connection) taking longer fails with STORAGE_UNAVAILABLE. */
+  dbQueryTimeoutMs: number;
+  /** Set: multi-instance mode through this Redis. Secret when it holds a password. */
+  redisUrl?: string;
+  /** Names the instance in logs and admin views; unset: the server picks hostname-pid. */
+  instanceId?: string;
   maxQueuedMessages: number;
   engineTimeoutMs: number;
   sessionTtlHours: number;
@@ -127,6 +148,8 @@ export interface Config {
   maxConnectionsPerIp: number;
   maxBufferedBytes: number;
   maxContentChars: number;
+  /** Serve the chat page at `/`. */
+  webUi: boolean;
 }
 
 /** Thrown by loadConfig; `problems` has one entry per bad variable. */
@@ -168,6 +191,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? { llm: { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS, ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}) } }
       : {}),
     db: e.MEETINGMUSE_DB,
+    dbPoolSize: e.DB_POOL_SIZE,
+    dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+    ...(e.REDIS_URL === undefined ? {} : { redisUrl: e.REDIS_URL }),
+    ...(e.INSTANCE_ID === undefined ? {} : { instanceId: e.INSTANCE_ID }),
     maxQueuedMessages: e.MAX_QUEUED_MESSAGES,
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
     sessionTtlHours: e.SESSION_TTL_HOURS,
@@ -183,5 +210,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     maxContentChars: e.MAX_CONTENT_CHARS,
+    webUi: e.WEB_UI === 'true',
   };
 }

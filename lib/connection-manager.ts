@@ -10,8 +10,25 @@ export interface WebSocketLike {
 
 const OPEN = 1;
 
+/** The byte stream under a socket, as far as coalescing its writes needs it. */
+interface CorkableStream {
+  readonly writableCorked: number;
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * The net.Socket under a ws WebSocket. ws keeps it in `_socket` (since its first releases) and does
+ * not expose it otherwise; anything without one (the tests' fakes, a closed socket) is simply not corked.
+ */
+function streamOf(socket: WebSocketLike): CorkableStream | undefined {
+  const stream = (socket as { _socket?: Partial<CorkableStream> | null })._socket;
+  return typeof stream?.cork === 'function' ? (stream as CorkableStream) : undefined;
+}
+
 export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
-  readonly connectedAt = new Date();
+  /** Epoch milliseconds: a number costs an idle connection less than a Date object. */
+  readonly #connectedAtMs = Date.now();
   #messageCount = 0;
   #turns = 0;
   /**
@@ -36,6 +53,10 @@ export class ClientConnection<S extends WebSocketLike = WebSocketLike> {
   constructor(clientId: string, socket: S) {
     this.clientId = clientId;
     this.socket = socket;
+  }
+
+  get connectedAt(): Date {
+    return new Date(this.#connectedAtMs);
   }
 
   get isOpen(): boolean {
@@ -72,17 +93,23 @@ export interface ConnectionManagerOptions<S extends WebSocketLike> {
   maxBufferedBytes?: number;
   /** Called once when a connection goes over maxBufferedBytes; expected to close it. */
   onOverflow?: (connection: ClientConnection<S>) => void;
+  /** Called with every serialized frame handed to a socket (once per recipient of a broadcast). */
+  onSent?: (data: string) => void;
 }
 
 /** Which client is connected on which socket; at most one connection per client id. */
 export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
   readonly #clients = new Map<string, ClientConnection<S>>();
+  /** Streams corked by a send in this event-loop turn, uncorked together at its end. */
+  #corked: CorkableStream[] = [];
   readonly #maxBuffered: number;
   readonly #onOverflow: (connection: ClientConnection<S>) => void;
+  readonly #onSent: ((data: string) => void) | undefined;
 
-  constructor({ maxBufferedBytes = Infinity, onOverflow = () => {} }: ConnectionManagerOptions<S> = {}) {
+  constructor({ maxBufferedBytes = Infinity, onOverflow = () => {}, onSent }: ConnectionManagerOptions<S> = {}) {
     this.#maxBuffered = maxBufferedBytes;
     this.#onOverflow = onOverflow;
+    this.#onSent = onSent;
   }
 
   /** Registers the socket as the client's connection and returns the one it replaces, if any. */
@@ -126,6 +153,10 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
    * Sends a serialized frame on one connection, unless it is closed or its peer has stopped reading.
    * Backpressure: a client that does not read would otherwise grow server memory without bound, so
    * past maxBufferedBytes nothing more is queued and onOverflow closes it.
+   *
+   * Frames sent to one socket within one event-loop turn (a turn's `processing` and its reply, when
+   * the store answers at once) leave in one write at the end of the turn (setImmediate) instead of a
+   * syscall each: a write to a loopback or LAN peer costs more than the rest of a round trip.
    */
   sendTo(connection: ClientConnection<S>, data: string, onSent?: (err?: Error) => void): boolean {
     if (!connection.isOpen || connection.overflowed) return false;
@@ -134,9 +165,25 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
       this.#onOverflow(connection);
       return false;
     }
+    this.#cork(connection.socket);
     connection.socket.send(data, onSent);
+    this.#onSent?.(data);
     return true;
   }
+
+  #cork(socket: S): void {
+    const stream = streamOf(socket);
+    // ws corks only inside its own send, so a corked stream here is one this turn already holds.
+    if (stream === undefined || stream.writableCorked > 0) return;
+    stream.cork();
+    if (this.#corked.push(stream) === 1) setImmediate(this.#uncorkAll);
+  }
+
+  readonly #uncorkAll = (): void => {
+    const corked = this.#corked;
+    this.#corked = [];
+    for (const stream of corked) stream.uncork();
+  };
 
   /**
    * Sends an already serialized frame to the client's current connection; false when it has none open.

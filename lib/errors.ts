@@ -18,6 +18,7 @@ export const ERRORS = {
   SHUTTING_DOWN: { status: 503, retry: true, message: 'The server is restarting and did not take this message. Reconnect, then send it again.' },
   STORAGE_UNAVAILABLE: { status: 503, retry: true, message: 'The server cannot store conversations right now. Please try again later.' },
   SESSION_DELETED: { status: 410, retry: true, message: 'This conversation was erased while your message was being processed; it was not kept.' },
+  TURN_INTERRUPTED: { status: 503, retry: true, message: 'The server answering this message stopped before it finished; nothing of it was stored. Send it again.' },
   // HTTP refusals, of the REST routes and of the handshake.
   INVALID_REQUEST_TARGET: { status: 400, retry: false, message: 'The request target is not a valid URL' },
   INVALID_CLIENT_ID: { status: 400, retry: false, message: 'A client id is 3-100 characters of A-Z a-z 0-9 _ -' },

@@ -1,17 +1,23 @@
 import type { WebSocket } from 'ws';
+import type { Cluster } from './cluster/cluster.ts';
 import type { ConnectionManager } from './connection-manager.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 import type { Store } from './store.ts';
 
 export interface BackgroundOptions {
   connections: ConnectionManager<WebSocket>;
   store: Store;
+  /** Picks one instance of the cluster to sweep each interval. */
+  cluster: Pick<Cluster, 'takeTurn'>;
   log: Logger;
   heartbeatIntervalMs: number;
   sessionTtlMs: number;
   sweepIntervalMs: number;
   /** Run on every heartbeat tick as well (forgetting idle addresses' connect buckets). */
   onTick(): void;
+  /** Counts the sockets terminated for a missed pong. */
+  metrics: Pick<Metrics, 'heartbeatTerminated'>;
 }
 
 /**
@@ -50,6 +56,7 @@ export class Background {
       if (!connection.alive) {
         log.info('heartbeat missed', { clientId: connection.clientId });
         connection.socket.terminate();
+        this.#options.metrics.heartbeatTerminated();
         continue;
       }
       connection.alive = false;
@@ -57,13 +64,17 @@ export class Background {
     }
   }
 
+  /** One instance of the cluster sweeps per interval; the others skip it. */
   #sweepSessions(): void {
-    const { store, log, sessionTtlMs } = this.#options;
-    store.sweep(new Date(Date.now() - sessionTtlMs)).then(
-      (removed) => {
-        if (removed > 0) log.info('sessions swept', { removed });
-      },
-      (err: unknown) => log.error('session sweep failed', { err }),
-    );
+    const { store, cluster, log, sessionTtlMs, sweepIntervalMs } = this.#options;
+    cluster
+      .takeTurn('sweep', sweepIntervalMs)
+      .then((mine) => (mine ? store.sweep(new Date(Date.now() - sessionTtlMs)) : 0))
+      .then(
+        (removed) => {
+          if (removed > 0) log.info('sessions swept', { removed });
+        },
+        (err: unknown) => log.error('session sweep failed', { err }),
+      );
   }
 }

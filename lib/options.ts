@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { TrustProxy } from './client-address.ts';
+import type { Cluster } from './cluster/cluster.ts';
 import type { ConversationEngine } from './engine.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import type { TurnFailure } from './pipeline.ts';
 import type { Store } from './store.ts';
+import type { TurnLocks } from './turn-locks.ts';
 
 /** Reported by GET /health/clients. */
 export interface ServerInfo {
@@ -21,8 +24,11 @@ export interface RateLimit {
   strikes: number;
 }
 
-/** The REST routes that can be turned off one by one (`routes: { admin: false }`). */
-export type RouteName = 'health' | 'clients' | 'connections' | 'broadcast' | 'sessions' | 'engine';
+/**
+ * The REST routes that can be turned off one by one (`routes: { broadcast: false }`): `metrics` is
+ * GET /metrics, `docs` is /asyncapi.json, /openapi.json and the /docs page.
+ */
+export type RouteName = 'health' | 'clients' | 'connections' | 'broadcast' | 'sessions' | 'engine' | 'metrics' | 'docs';
 
 /** What a turn event reports; `messageId` is the client's `message_id`, when it sent one. */
 export interface TurnInfo {
@@ -70,6 +76,12 @@ export const RATE_LIMITS = {
   strikes: { default: 50, min: 1, max: 1_000_000 },
 } as const satisfies Record<keyof RateLimit, Limit>;
 
+/** The Postgres store's rows (createPostgresStore's poolSize and queryTimeoutMs). */
+export const POSTGRES_LIMITS = {
+  poolSize: { default: 10, min: 1, max: 1000 },
+  queryTimeoutMs: { default: 5_000, min: 100, max: 600_000, unit: 'milliseconds' },
+} as const satisfies Record<string, Limit>;
+
 export interface Limit {
   default: number;
   min: number;
@@ -88,6 +100,13 @@ function withinLimit(value: unknown, limit: Limit): value is number {
   return typeof value === 'number' && (limit.fractional || Number.isInteger(value)) && value >= limit.min && value <= limit.max;
 }
 
+/** `value`, or the row's default when it is undefined; a TypeError naming `name` when it is out of the row's range. */
+export function limitedValue(name: string, value: number | undefined, limit: Limit): number {
+  const checked = value ?? limit.default;
+  if (!withinLimit(checked, limit)) throw new TypeError(`${name} must be ${describeLimit(limit)}`);
+  return checked;
+}
+
 type NumericOption = keyof typeof LIMITS;
 
 /**
@@ -102,10 +121,18 @@ export interface ChatServerOptions extends TurnEvents {
   store?: Store;
   /** Default: silentLogger. */
   logger?: Logger;
+  /** Several instances on one store: one client's turns exclusive across all of them (PostgresStore.locks). Default: none. */
+  turnLocks?: TurnLocks;
+  /** The instances this one shares clients with (createRedisCluster); the caller's to close. Default: this instance alone. */
+  cluster?: Cluster;
+  /** Where the server records its Prometheus metrics (served at GET /metrics). Default: a fresh createMetrics(). */
+  metrics?: Metrics;
   /** Prefix of every path the server answers (`/chat` serves `/chat/health`, `/chat/ws/{id}`). Default: none. */
   basePath?: string;
   /** REST routes to turn off one by one, e.g. `{ connections: false, broadcast: false }`. Default: all on. */
   routes?: Partial<Record<RouteName, boolean>>;
+  /** Serve the chat page (the package's web/ folder) at `{basePath}/`. Default false. */
+  webUi?: boolean;
   /** Connected clients at most; further upgrades get HTTP 503. Default 10000. */
   maxConnections?: number;
   /** Largest inbound WebSocket frame, in bytes; larger ones close the socket with 1009. Default 65536. */
@@ -157,9 +184,10 @@ export interface ChatServerOptions extends TurnEvents {
 }
 
 /** The options with every default applied and every value checked. */
-export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'serverInfo' | 'trustProxy'> &
+export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'metrics' | 'serverInfo' | 'trustProxy'> &
   Record<NumericOption, number> & {
     logger: Logger;
+    metrics: Metrics;
     basePath: string;
     routes: Record<RouteName, boolean>;
     rateLimit: RateLimit;
@@ -167,7 +195,7 @@ export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit
     trustProxy: TrustProxy;
   };
 
-const ROUTE_NAMES: RouteName[] = ['health', 'clients', 'connections', 'broadcast', 'sessions', 'engine'];
+const ROUTE_NAMES: RouteName[] = ['health', 'clients', 'connections', 'broadcast', 'sessions', 'engine', 'metrics', 'docs'];
 
 /** `/chat/` → `/chat`; a prefix must start with `/` and hold no `?` or `#`. */
 function normalizeBasePath(basePath: string | undefined): string {
@@ -180,21 +208,18 @@ function normalizeBasePath(basePath: string | undefined): string {
 export function resolveOptions(options: ChatServerOptions): ResolvedOptions {
   const numbers = {} as Record<NumericOption, number>;
   for (const [key, limit] of Object.entries(LIMITS) as Array<[NumericOption, Limit]>) {
-    const value = options[key] ?? limit.default;
-    if (!withinLimit(value, limit)) throw new TypeError(`options.${key} must be ${describeLimit(limit)}`);
-    numbers[key] = value;
+    numbers[key] = limitedValue(`options.${key}`, options[key], limit);
   }
   const rateLimit = {} as RateLimit;
   for (const [key, limit] of Object.entries(RATE_LIMITS) as Array<[keyof RateLimit, Limit]>) {
-    const value = options.rateLimit?.[key] ?? limit.default;
-    if (!withinLimit(value, limit)) throw new TypeError(`options.rateLimit.${key} must be ${describeLimit(limit)}`);
-    rateLimit[key] = value;
+    rateLimit[key] = limitedValue(`options.rateLimit.${key}`, options.rateLimit?.[key], limit);
   }
   const routes = Object.fromEntries(ROUTE_NAMES.map((name) => [name, options.routes?.[name] ?? true])) as Record<RouteName, boolean>;
   return {
     ...options,
     ...numbers,
     logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? createMetrics(),
     basePath: normalizeBasePath(options.basePath),
     routes,
     rateLimit,

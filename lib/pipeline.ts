@@ -1,9 +1,12 @@
-import type { ConversationEngine, EngineContext } from './engine.ts';
+import { performance } from 'node:perf_hooks';
+import type { ConversationEngine, EngineContext, EngineOutput } from './engine.ts';
 import type { ErrorCode } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { secondsSince, type Metrics, type QueueSample, type TurnOutcome } from './metrics.ts';
 import type { TurnEvents } from './options.ts';
 import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
 import { isStoreUnavailable, type Store, type StoredReply } from './store.ts';
+import type { TurnLease, TurnLocks } from './turn-locks.ts';
 
 export interface TurnPipelineOptions {
   engine: ConversationEngine;
@@ -26,15 +29,32 @@ export interface TurnPipelineOptions {
   feedUrl?(clientId: string): ((token: string) => string) | undefined;
   /** The embedder's turn callbacks. */
   events?: TurnEvents;
+  /** Several instances on one store: each turn runs under the client's cluster-wide lock. Default: none. */
+  locks?: TurnLocks;
+  /** Called with stored replies whose client is not connected here (it may be on another instance). */
+  onUndelivered?(clientId: string, replies: StoredReply[]): void;
+  /** Where turn outcomes and turn and engine latency are recorded. Default: nowhere. */
+  metrics?: Pick<Metrics, 'turnFinished' | 'engineFinished'>;
 }
+
+/** The turns_total outcome of each error a turn can end with. */
+const OUTCOMES: Record<TurnFailure, TurnOutcome> = {
+  LLM_PROCESSING_ERROR: 'timed_out',
+  INTERNAL_SERVER_ERROR: 'failed',
+  STORAGE_UNAVAILABLE: 'storage_unavailable',
+  SESSION_DELETED: 'session_deleted',
+};
 
 /** The error frames a turn can end with. */
 export type TurnFailure = Extract<ErrorCode, 'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'>;
 
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
 
-/** A client's queued work: a message to answer, or a deletion of its session. */
-type Job = { message: UserMessage } | { deletion: () => Promise<void> };
+/**
+ * A client's queued work: a message to answer, a deletion of its session, or (with locks) a check,
+ * under the client's lock, for turns an instance that died left unfinished.
+ */
+type Job = { message: UserMessage } | { deletion: () => Promise<void> } | { recover: true };
 
 const TIMED_OUT = Symbol('engine timed out');
 const SHUT_DOWN = Symbol('server shutting down');
@@ -69,15 +89,24 @@ export class TurnPipeline {
   }
 
   submit(clientId: string, message: UserMessage): SubmitResult {
+    return this.#enqueue(clientId, { message });
+  }
+
+  /** With locks: answers, ahead of the client's next message, any turn of it that a dead instance left unfinished. */
+  recover(clientId: string): void {
+    if (this.#options.locks) this.#enqueue(clientId, { recover: true });
+  }
+
+  #enqueue(clientId: string, job: Job): SubmitResult {
     if (!this.#accepting) return 'closed';
     const waiting = this.#queues.get(clientId);
     if (waiting) {
       if (waiting.length >= this.#options.maxQueued) return 'busy';
-      waiting.push({ message });
+      waiting.push(job);
       return 'accepted';
     }
     this.#queues.set(clientId, []);
-    void this.#runQueue(clientId, { message });
+    void this.#runQueue(clientId, job);
     return 'accepted';
   }
 
@@ -102,10 +131,14 @@ export class TurnPipeline {
     });
   }
 
-  /** Sends stored replies in order; each is marked delivered once it has been written to the socket. */
-  deliver(clientId: string, replies: StoredReply[]): void {
+  /**
+   * Sends stored replies in order; each is marked delivered once it has been written to the socket.
+   * Those the client is not connected here for go to onUndelivered, unless they came from there
+   * (`forward: false`, so two instances never pass a reply back and forth).
+   */
+  deliver(clientId: string, replies: StoredReply[], { forward = true } = {}): void {
     const { send, store, log } = this.#options;
-    for (const { id, frame } of replies) {
+    for (const [i, { id, frame }] of replies.entries()) {
       const sent = send(clientId, JSON.stringify(frame), (err) => {
         if (err) return;
         store.markDelivered(clientId, [id]).catch((markErr: unknown) => {
@@ -114,7 +147,10 @@ export class TurnPipeline {
           if (!isStoreUnavailable(markErr)) log.warn('could not mark reply delivered', { clientId, err: markErr });
         });
       });
-      if (!sent) return;
+      if (!sent) {
+        if (forward) this.#options.onUndelivered?.(clientId, replies.slice(i));
+        return;
+      }
     }
   }
 
@@ -140,11 +176,21 @@ export class TurnPipeline {
     return this.#queues.size;
   }
 
+  /** Clients with a job running, and the jobs waiting behind them over all clients (read at each metrics scrape). */
+  queueSample(): QueueSample {
+    let waiting = 0;
+    for (const jobs of this.#queues.values()) waiting += jobs.length;
+    return { running: this.#queues.size, waiting };
+  }
+
   async #runQueue(clientId: string, first: Job): Promise<void> {
     let next: Job | undefined = first;
     while (next) {
-      if ('deletion' in next) await next.deletion();
-      else if (!this.#aborted) await this.#runTurn(clientId, next.message);
+      if ('deletion' in next) await this.#deleteUnderLock(clientId, next.deletion);
+      else if (this.#aborted) {
+        // Dropped: shutdown aborted the running turns; waiting messages are not started.
+      } else if ('recover' in next) await this.#recover(clientId);
+      else await this.#runTurn(clientId, next.message);
       next = this.#queues.get(clientId)?.shift();
     }
     this.#queues.delete(clientId);
@@ -155,6 +201,51 @@ export class TurnPipeline {
 
   #sendFrame(clientId: string, frame: ServerFrame): void {
     this.#options.send(clientId, JSON.stringify(frame));
+  }
+
+  /** Each turn a dead instance left unfinished gets TURN_INTERRUPTED, so the client never waits in silence. */
+  #reportInterrupted(clientId: string, lease: TurnLease | undefined): void {
+    for (const { message_id } of lease?.interrupted ?? []) {
+      this.#options.log.warn('turn interrupted by a lost instance', { clientId, messageId: message_id });
+      this.#sendFrame(clientId, errorFrame('TURN_INTERRUPTED', { reply_to: message_id }));
+    }
+  }
+
+  async #release(clientId: string, lease: TurnLease | undefined): Promise<void> {
+    // The lock is also released server-side if the connection holding it drops; a failure here only logs.
+    await lease?.release().catch((err: unknown) => this.#options.log.warn('could not release turn lock', { clientId, err }));
+  }
+
+  /**
+   * With locks, a deletion waits for a turn of the client running on another instance (which this
+   * instance cannot abort) and lands after it, so that turn cannot bring the session back.
+   */
+  async #deleteUnderLock(clientId: string, deletion: () => Promise<void>): Promise<void> {
+    let lease: TurnLease | undefined;
+    try {
+      lease = await this.#options.locks?.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+    } catch (err) {
+      // The deletion still runs: if the database is down it fails and says so; it must not wait forever.
+      this.#options.log.warn('could not take the client lock before deleting', { clientId, err });
+    }
+    try {
+      await deletion();
+    } finally {
+      await this.#release(clientId, lease);
+    }
+  }
+
+  /** Never rejects. */
+  async #recover(clientId: string): Promise<void> {
+    let lease: TurnLease | undefined;
+    try {
+      lease = await this.#options.locks!.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+      this.#reportInterrupted(clientId, lease);
+    } catch (err) {
+      this.#options.log.warn('could not check for interrupted turns', { clientId, err });
+    } finally {
+      await this.#release(clientId, lease);
+    }
   }
 
   /** Calls one of the embedder's turn callbacks; one that throws must not fail the turn. */
@@ -168,22 +259,28 @@ export class TurnPipeline {
 
   /** Never rejects: every failure becomes an error frame and a log line. */
   async #runTurn(clientId: string, message: UserMessage): Promise<void> {
-    const { engine, store, log, engineTimeoutMs } = this.#options;
+    const { store, log, engineTimeoutMs } = this.#options;
     const replyTo = message.message_id;
     const receivedAt = new Date();
     const turn = replyTo === undefined ? { clientId } : { clientId, messageId: replyTo };
+    const started = performance.now();
+    const finished = (outcome: TurnOutcome) => this.#options.metrics?.turnFinished(outcome, secondsSince(started));
     this.#sendFrame(clientId, systemFrame('processing', { reply_to: replyTo }));
     this.#emit('onTurnStarted', turn);
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(TIMED_OUT), engineTimeoutMs);
     this.#running.set(clientId, controller);
+    let lease: TurnLease | undefined;
     try {
+      lease = await this.#options.locks?.acquire(clientId, { messageId: replyTo }, controller.signal);
+      this.#reportInterrupted(clientId, lease);
       if (replyTo !== undefined) {
         const previous = await store.findReplies(clientId, replyTo);
         if (previous) {
           log.debug('repeated message_id answered from the store', { clientId, messageId: replyTo });
           this.deliver(clientId, previous);
+          finished('replayed');
           return this.#emit('onTurnReplied', { ...turn, replies: previous.length });
         }
       }
@@ -192,7 +289,7 @@ export class TurnPipeline {
       if (feedUrl) ctx.calendarFeedUrl = async () => feedUrl(await store.calendarFeed(clientId));
       // raceAbort listens for 'abort', which never fires again for a signal aborted while the state loaded.
       controller.signal.throwIfAborted();
-      const output = await raceAbort(Promise.resolve().then(() => engine.reply(message, ctx)), controller.signal);
+      const output = await this.#timedReply(message, ctx);
       const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
       const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
       // An abort that landed after the engine answered still wins: a deleted session must not come back.
@@ -200,13 +297,26 @@ export class TurnPipeline {
       const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, new Date());
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
+      finished('replied');
       this.#emit('onTurnReplied', { ...turn, replies: stored.length });
     } catch (err) {
       const code = this.#reportFailure(clientId, replyTo, controller.signal.reason, err);
+      finished(code === undefined ? 'aborted' : OUTCOMES[code]);
       this.#emit('onTurnFailed', code === undefined ? turn : { ...turn, code });
     } finally {
       clearTimeout(timer);
       this.#running.delete(clientId);
+      await this.#release(clientId, lease);
+    }
+  }
+
+  /** The engine's answer, raced against the turn's signal; its latency is recorded whether it answered, threw or was abandoned. */
+  async #timedReply(message: UserMessage, ctx: EngineContext): Promise<EngineOutput> {
+    const started = performance.now();
+    try {
+      return await raceAbort(Promise.resolve().then(() => this.#options.engine.reply(message, ctx)), ctx.signal);
+    } finally {
+      this.#options.metrics?.engineFinished(secondsSince(started));
     }
   }
 

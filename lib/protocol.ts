@@ -40,18 +40,40 @@ export const CLOSE_REASONS = {
   replaced: 'Replaced by a newer connection',
 } as const;
 
-/**
- * The canonical spelling of a time zone Intl knows ("europe/PARIS" → "Europe/Paris", "utc" → "UTC"),
- * or undefined. Intl accepts any letter case; keeping only the canonical name means every cache keyed
- * by zone holds one entry per zone, not one per spelling a client can invent.
- */
-export function canonicalTimeZone(timeZone: string): string | undefined {
-  if (timeZone.length === 0 || timeZone.length > 64) return undefined;
+/** The zone Intl resolves `timeZone` to, in Intl's spelling, or undefined when Intl does not know it. */
+function resolveTimeZone(timeZone: string): string | undefined {
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * IANA's current names of zones that the ICU in Node 20 still resolves to a retired spelling
+ * (`Asia/Kolkata` → `Asia/Calcutta`). A browser sends the current name, and a user reads it back in
+ * every draft, so the canonical name is the current one. Keyed by what this runtime resolves each to;
+ * a runtime that already resolves to the current name maps it to itself.
+ */
+const CURRENT_ZONE_NAMES = new Map(
+  [
+    'Asia/Kolkata', 'Asia/Kathmandu', 'Europe/Kyiv', 'Asia/Ho_Chi_Minh', 'Asia/Yangon', 'America/Nuuk', 'Atlantic/Faroe',
+    'Pacific/Pohnpei', 'Pacific/Chuuk', 'Pacific/Kanton', 'America/Argentina/Buenos_Aires', 'America/Argentina/Catamarca',
+    'America/Argentina/Cordoba', 'America/Argentina/Jujuy', 'America/Argentina/Mendoza', 'America/Indiana/Indianapolis',
+    'America/Kentucky/Louisville', 'America/Atikokan', 'Africa/Asmara',
+  ].map((name) => [resolveTimeZone(name) ?? name, name]),
+);
+
+/**
+ * The canonical spelling of a time zone Intl knows ("europe/PARIS" → "Europe/Paris", "utc" → "UTC",
+ * "asia/calcutta" → "Asia/Kolkata"), or undefined. Intl accepts any letter case; keeping only the
+ * canonical name means every cache keyed by zone holds one entry per zone, not one per spelling a
+ * client can invent.
+ */
+export function canonicalTimeZone(timeZone: string): string | undefined {
+  if (timeZone.length === 0 || timeZone.length > 64) return undefined;
+  const resolved = resolveTimeZone(timeZone);
+  return resolved === undefined ? undefined : (CURRENT_ZONE_NAMES.get(resolved) ?? resolved);
 }
 
 /** True for a time zone name Intl knows (IANA names such as "Europe/Paris", and "UTC"), in any letter case. */

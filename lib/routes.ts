@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
+import type { Cluster } from './cluster/cluster.ts';
 import type { ConnectionManager } from './connection-manager.ts';
 import { HttpError, sendHttpError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -30,6 +31,10 @@ export interface Route {
   methods: Partial<Record<'GET' | 'POST' | 'DELETE', RouteHandler>>;
   /** Behind the admin guard (the admin token, or local callers only), checked before anything else. */
   privileged?: boolean;
+  /** Admin actions by method (`{ DELETE: 'session delete' }`): each request leaves an info line `admin action` with the caller's address and the answer's status. */
+  audit?: Partial<Record<keyof Route['methods'], string>>;
+  /** The first path parameter is a client id: log lines about the request carry it as `clientId`. */
+  clientIdParam?: boolean;
 }
 
 /** A route with the name its toggle (`options.routes`) goes by. */
@@ -90,6 +95,8 @@ export interface RouterOptions {
   guard: (req: IncomingMessage) => void;
   /** Prefix every path must carry ('' for none); the routes match what follows it. */
   basePath: string;
+  /** The caller's address, for audit lines. */
+  clientAddress: (req: IncomingMessage) => string;
 }
 
 /**
@@ -120,7 +127,8 @@ export function pathUnder(basePath: string, pathname: string): string | undefine
  * Builds the request handler for a route table. It returns false, writing nothing, when no route's
  * path matches, so a host server can chain its own routes after it.
  */
-export function createRouter(routes: Route[], { log, guard, basePath }: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createRouter(routes: Route[], options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { basePath } = options;
   return (req, res) => {
     const url = requestUrl(req.url);
     if (!url) {
@@ -131,22 +139,37 @@ export function createRouter(routes: Route[], { log, guard, basePath }: RouterOp
     const pathname = pathUnder(basePath, url.pathname);
     const found = pathname === undefined ? undefined : matchRoute(routes, pathname);
     if (!found) return false;
-    const { route, params } = found;
-    const fail = (err: unknown) => answerFailure(res, err, () => log.error('request failed', { method: req.method, path: pathname, err }));
-    try {
-      if (route.privileged) guard(req);
-      const handler = route.methods[(req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods']];
-      if (!handler) throw methodNotAllowed(route);
-      Promise.resolve()
-        .then(() => handler(req, params))
-        .then(({ status = 200, body, headers, contentType }) => sendJson(res, status, body, headers, contentType))
-        .catch(fail)
-        .catch(() => res.destroy());
-    } catch (err) {
-      fail(err);
-    }
+    serveRoute(found.route, found.params, pathname!, req, res, options);
     return true;
   };
+}
+
+/** Runs the route's handler for the method and answers; failures become their HttpError, or a logged 500. */
+function serveRoute(route: Route, params: string[], path: string, req: IncomingMessage, res: ServerResponse, { log, guard, clientAddress }: RouterOptions): void {
+  const method = (req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods'];
+  const clientId = route.clientIdParam && params[0] !== undefined && isValidClientId(params[0]) ? { clientId: params[0] } : {};
+  const action = route.audit?.[method];
+  const audit = (status: number) => {
+    if (action) log.info('admin action', { action, method: req.method, path, status, remoteAddress: clientAddress(req), ...clientId });
+  };
+  const fail = (err: unknown) => {
+    audit(answerFailure(res, err, () => log.error('request failed', { method: req.method, path, ...clientId, err })));
+  };
+  try {
+    if (route.privileged) guard(req);
+    const handler = route.methods[method];
+    if (!handler) throw methodNotAllowed(route);
+    Promise.resolve()
+      .then(() => handler(req, params))
+      .then(({ status = 200, body, headers, contentType }) => {
+        sendJson(res, status, body, headers, contentType);
+        audit(status);
+      })
+      .catch(fail)
+      .catch(() => res.destroy());
+  } catch (err) {
+    fail(err);
+  }
 }
 
 function matchRoute(routes: Route[], pathname: string): { route: Route; params: string[] } | undefined {
@@ -165,14 +188,20 @@ function methodNotAllowed(route: Route): HttpError {
 /**
  * An HttpError is the client's answer; anything else is a bug: logged once, answered 500 without its
  * text. Once the status line is out (a body that failed mid-write), the only honest answer is to cut.
+ * Returns the status answered (or that would have been, on a connection already gone).
  */
-function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): void {
-  if (res.destroyed) return;
-  if (err instanceof HttpError) return sendHttpError(res, err);
-  // The store logged why, once.
-  if (isStoreUnavailable(err)) return sendHttpError(res, new HttpError('STORAGE_UNAVAILABLE', 'The store is unavailable'));
-  logBug();
-  sendHttpError(res, new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error'));
+function answerFailure(res: ServerResponse, err: unknown, logBug: () => void): number {
+  const answer =
+    err instanceof HttpError
+      ? err
+      : // The store logged why, once.
+        isStoreUnavailable(err)
+        ? new HttpError('STORAGE_UNAVAILABLE', 'The store is unavailable')
+        : new HttpError('INTERNAL_SERVER_ERROR', 'Internal server error');
+  if (res.destroyed) return answer.status;
+  if (answer.code === 'INTERNAL_SERVER_ERROR' && !(err instanceof HttpError)) logBug();
+  sendHttpError(res, answer);
+  return answer.status;
 }
 
 /** `/ws/{client_id}` asked for without an upgrade: 426, naming the protocol to upgrade to (RFC 9110 15.5.22). */
@@ -186,12 +215,17 @@ export const upgradeRequiredRoute: Route = {
 };
 
 export interface RouteDeps {
-  connections: Pick<ConnectionManager, 'size' | 'ids' | 'snapshot'>;
+  /** This instance's sockets (for /health, a local liveness check). */
+  connections: Pick<ConnectionManager, 'size'>;
+  /** Every instance's clients (for /health/clients and /admin/connections); this instance alone without a cluster. */
+  cluster: Pick<Cluster, 'instanceId' | 'connections'>;
+  /** The shared services this instance depends on: "db", and "redis" in multi-instance mode. */
+  dependencies(): Promise<Record<string, 'up' | 'down'>>;
   store: Store;
   /** Erases a session so that no running turn can bring it back (TurnPipeline.deleteSession). */
   deleteSession(clientId: string): Promise<boolean>;
-  /** Sends a broadcast bot_response to every connected client; returns how many it went to. */
-  broadcast(content: string): number;
+  /** Sends a broadcast bot_response to every connected client of every instance; resolves with how many it went to. */
+  broadcast(content: string): Promise<number>;
   isClosing(): boolean;
   serverInfo: ServerInfo;
   startedAt: number;
@@ -225,14 +259,14 @@ export function publicOrigin(req: IncomingMessage): string {
 
 /** The server's REST surface: health for load balancers, and the admin routes. */
 export function createRoutes(deps: RouteDeps): NamedRoute[] {
-  const { connections, store } = deps;
-  const timestamp = () => new Date().toISOString();
-  const noSession = () => new HttpError('SESSION_NOT_FOUND');
-  const findSession = async (id: string) => {
-    const session = isValidClientId(id) ? await store.getSession(id) : undefined;
-    if (!session) throw noSession();
-    return session;
-  };
+  return [...healthRoutes(deps), ...adminRoutes(deps)];
+}
+
+const timestamp = () => new Date().toISOString();
+
+/** /health, this instance's liveness (with its dependencies), and /health/clients, the whole cluster's clients. */
+function healthRoutes(deps: RouteDeps): NamedRoute[] {
+  const { connections, cluster, store } = deps;
   /** 'shutting_down', 'unhealthy' (with the store's reason) or 'healthy'. */
   const status = async (): Promise<{ status: string; reason?: string }> => {
     if (deps.isClosing()) return { status: 'shutting_down' };
@@ -246,7 +280,8 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
       methods: {
         GET: async () => {
           const current = await status();
-          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), active_connections: connections.size } };
+          const local = { active_connections: connections.size, instance: cluster.instanceId, dependencies: await deps.dependencies() };
+          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), ...local } };
         },
       },
     },
@@ -255,37 +290,49 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
       path: /^\/health\/clients$/,
       privileged: true,
       methods: {
-        GET: async () => ({
-          body: {
-            ...(await status()),
-            timestamp: timestamp(),
-            active_connections: connections.size,
-            active_clients: connections.ids(),
-            server_info: {
-              ...deps.serverInfo,
-              uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
-            },
-          },
-        }),
+        GET: async () => {
+          const { clients, instances } = await cluster.connections();
+          const byInstance: Record<string, string[]> = Object.fromEntries(instances.map((instance) => [instance, []]));
+          for (const [id, { instance }] of Object.entries(clients)) (byInstance[instance] ??= []).push(id);
+          const uptime = { uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000) };
+          const counts = { active_connections: Object.keys(clients).length, active_clients: Object.keys(clients), instances: byInstance };
+          return { body: { ...(await status()), timestamp: timestamp(), ...counts, server_info: { ...deps.serverInfo, ...uptime } } };
+        },
       },
     },
+  ];
+}
+
+/** The privileged routes: every instance's connections, a broadcast to them all, and one stored session. */
+function adminRoutes(deps: RouteDeps): NamedRoute[] {
+  const noSession = () => new HttpError('SESSION_NOT_FOUND');
+  const findSession = async (id: string) => {
+    const session = isValidClientId(id) ? await deps.store.getSession(id) : undefined;
+    if (!session) throw noSession();
+    return session;
+  };
+  return [
     {
       name: 'connections',
       path: /^\/admin\/connections$/,
       privileged: true,
       methods: {
-        GET: () => ({ body: { active_connections: connections.size, clients: connections.snapshot(), timestamp: timestamp() } }),
+        GET: async () => {
+          const { clients, instances } = await deps.cluster.connections();
+          return { body: { active_connections: Object.keys(clients).length, clients, instances, timestamp: timestamp() } };
+        },
       },
     },
     {
       name: 'broadcast',
       path: /^\/admin\/broadcast$/,
       privileged: true,
+      audit: { POST: 'broadcast' },
       methods: {
         POST: async (req) => {
           const body = await readJsonBody(req, deps.maxBodyBytes);
           const { content } = parseBody(BroadcastSchema, body, 'content must be a non-empty string');
-          const sent = deps.broadcast(content);
+          const sent = await deps.broadcast(content);
           return { body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() } };
         },
       },
@@ -294,6 +341,8 @@ export function createRoutes(deps: RouteDeps): NamedRoute[] {
       name: 'sessions',
       path: SESSION_PATH,
       privileged: true,
+      audit: { GET: 'session read', DELETE: 'session delete' },
+      clientIdParam: true,
       methods: {
         GET: async (_req, [id]) => ({ body: await findSession(id!) }),
         DELETE: async (_req, [id]) => {

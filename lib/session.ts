@@ -1,7 +1,9 @@
 import type { RawData, WebSocket } from 'ws';
+import type { Cluster } from './cluster/cluster.ts';
 import type { ClientConnection, ConnectionManager } from './connection-manager.ts';
 import { guard } from './guard.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 import type { RateLimit } from './options.ts';
 import type { TurnPipeline } from './pipeline.ts';
 import {
@@ -32,9 +34,12 @@ export interface SessionDeps {
   connections: ConnectionManager<WebSocket>;
   pipeline: TurnPipeline;
   store: Store;
+  /** Newest connection wins across instances: a newer one elsewhere closes this one with 4000. */
+  cluster: Pick<Cluster, 'claim'>;
   log: Logger;
   schema: InboundSchema;
   rateLimit: RateLimit;
+  metrics: Pick<Metrics, 'connectionOpened' | 'connectionClosed' | 'frameReceived' | 'rateLimited'>;
   onConnect?: (clientId: string) => void;
   onDisconnect?: (clientId: string, code: number) => void;
 }
@@ -70,6 +75,7 @@ export function startSession(ws: WebSocket, handshake: Handshake, deps: SessionD
 function register(ws: WebSocket, clientId: string, deps: SessionDeps): ClientConnection<WebSocket> {
   const { connections, log } = deps;
   const { connection, replaced } = connections.add(clientId, ws);
+  deps.metrics.connectionOpened();
   if (replaced) {
     log.info('connection replaced', { clientId });
     replaced.socket.close(CLOSE_CODES.replaced, CLOSE_REASONS.replaced);
@@ -77,10 +83,16 @@ function register(ws: WebSocket, clientId: string, deps: SessionDeps): ClientCon
   ws.on('pong', () => {
     connection.alive = true;
   });
+  const claim = deps.cluster.claim(clientId, () => {
+    log.info('connection replaced on another instance', { clientId });
+    ws.close(CLOSE_CODES.replaced, CLOSE_REASONS.replaced);
+  });
   ws.on('close', (code) =>
     guard(
       () => {
+        claim.release();
         connections.remove(connection);
+        deps.metrics.connectionClosed(code);
         log.info('client disconnected', {
           clientId,
           code,
@@ -115,8 +127,13 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
   const zoneOk = handshake.zone === null || timeZone !== undefined;
   if (typeof session === 'object') {
     send(systemFrame('connection_established', { metadata: { resumed: session.resumed, messages: session.messages, pending: session.pending.length } }));
-    if (!zoneOk) send(errorFrame('INVALID_TIMEZONE'));
+    if (!zoneOk) {
+      deps.log.debug('time zone refused', { clientId, where: 'query' });
+      send(errorFrame('INVALID_TIMEZONE'));
+    }
     deps.pipeline.deliver(clientId, session.pending);
+    // Ahead of the client's first message: a turn of it that an instance died in gets TURN_INTERRUPTED.
+    deps.pipeline.recover(clientId);
   } else {
     send(systemFrame('connection_established'));
     send(errorFrame(session));
@@ -171,6 +188,7 @@ class FrameLoop {
   receive(data: RawData, isBinary: boolean): void {
     const { clientId } = this.#connection;
     this.#connection.frameReceived();
+    this.#deps.metrics.frameReceived();
     if (!this.#withinRate(data, isBinary)) return;
     if (isBinary) {
       this.#deps.log.debug('binary frame refused', { clientId });
@@ -190,7 +208,10 @@ class FrameLoop {
     const { clientId } = this.#connection;
     if (message.timezone !== undefined) {
       const canonical = canonicalTimeZone(message.timezone);
-      if (canonical === undefined) return this.#reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
+      if (canonical === undefined) {
+        this.#deps.log.debug('time zone refused', { clientId, where: 'message', messageId: message.message_id });
+        return this.#reply(errorFrame('INVALID_TIMEZONE', { reply_to: message.message_id }));
+      }
       this.#timeZone = canonical;
     }
     if (this.#timeZone !== undefined) message.timezone = this.#timeZone;
@@ -207,11 +228,13 @@ class FrameLoop {
       this.#strikes = 0;
       return true;
     }
+    this.#deps.metrics.rateLimited('frames');
     if (++this.#strikes >= this.#deps.rateLimit.strikes) {
       this.#deps.log.warn('client closed for flooding', { clientId: this.#connection.clientId, strikes: this.#strikes });
       this.#connection.socket.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding);
     } else {
       const replyTo = isBinary ? undefined : messageIdOf((data as Buffer).toString('utf8'));
+      this.#deps.log.debug('frame refused: rate limited', { clientId: this.#connection.clientId, strikes: this.#strikes, retryAfterMs: waitMs });
       this.#reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs, reply_to: replyTo }));
     }
     return false;

@@ -368,13 +368,17 @@ class GroupCommit {
     this.#schedule();
   }
 
-  /** Flushes only when the client has writes waiting. */
+  /**
+   * Before a read of what the client's turns wrote (state, replies, archive): flushes when one of its
+   * turns is waiting. Delivery marks change none of it, so they keep waiting for the group: a client
+   * with messages queued starts its next turn while the last reply's mark waits, and flushing for
+   * that mark would commit every turn on its own.
+   */
   flushFor(clientId: string): void {
-    if (this.#turns.some((p) => p.clientId === clientId) || this.#marks.some(([id]) => id === clientId)) this.flush();
+    if (this.#turns.some((p) => p.clientId === clientId)) this.flush();
   }
 
   flush(): void {
-    this.#scheduled = false;
     if ((this.#turns.length === 0 && this.#marks.length === 0) || !this.#db.open) return;
     const group = this.#turns;
     const delivered = this.#marks;
@@ -405,10 +409,23 @@ class GroupCommit {
     });
   }
 
+  /**
+   * The end-of-tick flush. After one that wrote turns the next is armed at once, so under load it is
+   * queued ahead of the connections' end-of-tick write (ConnectionManager.sendTo): the replies it
+   * releases then leave in the same write as their `processing` frames, one syscall instead of two.
+   * An idle store arms it once more, for nothing.
+   */
+  #flushAtTickEnd(): void {
+    this.#scheduled = false;
+    const wroteTurns = this.#turns.length > 0;
+    this.flush();
+    if (wroteTurns) this.#schedule();
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => this.#flushAtTickEnd());
   }
 }
 

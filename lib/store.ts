@@ -110,6 +110,8 @@ export interface Store {
   health(): Promise<StoreHealth>;
   /** Writes what is still waiting, then releases the store; no call may follow. */
   close(): Promise<void>;
+  /** Resolves when the database answers, rejects when it cannot be reached; absent for embedded stores. For /health. */
+  ping?(): Promise<void>;
 }
 
 export interface StoreOptions {

@@ -1,13 +1,50 @@
 // The original server's test client, in TypeScript: walks the protocol against a running server and
-// prints ✓ or ✗ per step; exits 1 if any step failed. Usage: npm run client -- [--url ws://host:port/ws/id]
+// prints ✓ or ✗ per step; exits 1 if any step failed, 2 on bad options. Usage: npm run client -- --help
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
-const { values } = parseArgs({ options: { url: { type: 'string', default: 'ws://localhost:8000/ws/test-client-001' } } });
-const wsUrl = new URL(values.url!);
+const USAGE = `Walk the MeetingMuse protocol against a running server, one ✓ or ✗ per step.
+
+Usage: npm run client -- [options]
+
+  --url <ws://host:port/ws/id>  where to connect (default ws://localhost:8000/ws/test-client-001)
+  --token <jwt>                 a client token, when the server has AUTH_SECRET (npm run token -- <id>)
+  --admin-token <token>         the server's ADMIN_TOKEN, for the admin routes (needed unless on loopback)
+  --broadcast                   also POST /admin/broadcast: every connected user receives it
+  -h, --help                    this text
+
+Exit code: 0 when every step passed, 1 when one failed, 2 on bad options.`;
+
+function readOptions() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        url: { type: 'string', default: 'ws://localhost:8000/ws/test-client-001' },
+        token: { type: 'string' },
+        'admin-token': { type: 'string' },
+        broadcast: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const url = new URL(values.url!);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error('--url must start with ws:// or wss://');
+    return { url, token: values.token, adminToken: values['admin-token'], broadcast: values.broadcast };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const options = readOptions();
+const wsUrl = options.url;
 const httpBase = `${wsUrl.protocol === 'wss:' ? 'https' : 'http'}://${wsUrl.host}`;
 const clientId = wsUrl.pathname.split('/').pop() ?? 'test-client-001';
+const adminHeaders: Record<string, string> = options.adminToken ? { authorization: `Bearer ${options.adminToken}` } : {};
 const STEP_MS = 5_000;
 let failures = 0;
 
@@ -16,7 +53,8 @@ function report(ok: boolean, step: string, detail = ''): void {
   console.log(`${ok ? '✓' : '✗'} ${step}${detail ? `: ${detail}` : ''}`);
 }
 
-const socket = new WebSocket(wsUrl);
+// The token rides in the subprotocol list, as a browser sends it, so it stays out of URLs and logs.
+const socket = options.token ? new WebSocket(wsUrl, ['bearer', options.token]) : new WebSocket(wsUrl);
 const inbox: Array<Record<string, unknown>> = [];
 let wake: (() => void) | undefined;
 socket.on('message', (data) => {
@@ -42,8 +80,15 @@ async function nextFrame(): Promise<Record<string, unknown> | undefined> {
 
 async function expectFrame(step: string, check: (frame: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
   const frame = await nextFrame();
-  report(frame !== undefined && check(frame), step, frame ? JSON.stringify(frame) : 'no frame');
+  report(frame !== undefined && check(frame), step, frame ? JSON.stringify(frame) : socket.readyState === WebSocket.CLOSED ? 'socket closed' : 'no frame');
   return frame;
+}
+
+/** A refused admin route says why, so the user knows which option is missing. */
+function adminHint(status: number): string {
+  if (status === 401) return options.adminToken ? ' (the --admin-token is wrong)' : ' (the server has ADMIN_TOKEN: pass --admin-token)';
+  if (status === 403) return ' (admin routes answer loopback callers only: pass --admin-token)';
+  return '';
 }
 
 await new Promise((resolve) => socket.once('open', resolve));
@@ -60,25 +105,29 @@ await expectFrame('invalid JSON answered with INVALID_MESSAGE_FORMAT', (f) => f.
 
 for (const path of ['/health', '/health/clients', '/admin/connections']) {
   try {
-    const res = await fetch(`${httpBase}${path}`);
+    const res = await fetch(`${httpBase}${path}`, { headers: path === '/health' ? {} : adminHeaders });
     const body = (await res.json()) as Record<string, unknown>;
-    report(res.ok, `GET ${path}`, `${res.status} active_connections=${String(body.active_connections)}`);
+    report(res.ok, `GET ${path}`, `${res.status} active_connections=${String(body.active_connections)}${adminHint(res.status)}`);
   } catch (err) {
     report(false, `GET ${path}`, (err as Error).message);
   }
 }
 
-try {
-  const res = await fetch(`${httpBase}/admin/broadcast`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ content: 'Broadcast from the test client' }),
-  });
-  const body = (await res.json()) as Record<string, unknown>;
-  report(res.ok && body.status === 'success', 'POST /admin/broadcast', `${res.status} successful_sends=${String(body.successful_sends)}`);
-  await expectFrame('broadcast received', (f) => f.content === 'Broadcast from the test client');
-} catch (err) {
-  report(false, 'POST /admin/broadcast', (err as Error).message);
+if (!options.broadcast) {
+  console.log('- POST /admin/broadcast skipped: it reaches every connected user (pass --broadcast)');
+} else {
+  try {
+    const res = await fetch(`${httpBase}/admin/broadcast`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...adminHeaders },
+      body: JSON.stringify({ content: 'Broadcast from the test client' }),
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    report(res.ok && body.status === 'success', 'POST /admin/broadcast', `${res.status} successful_sends=${String(body.successful_sends)}${adminHint(res.status)}`);
+    if (res.ok) await expectFrame('broadcast received', (f) => f.content === 'Broadcast from the test client');
+  } catch (err) {
+    report(false, 'POST /admin/broadcast', (err as Error).message);
+  }
 }
 
 socket.close(1000);

@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       defaultTimeZone: 'UTC',
       workHours: { start: 540, end: 1080 },
       db: './data/meetingmuse.db',
+      dbPoolSize: 10,
+      dbQueryTimeoutMs: 5_000,
       maxQueuedMessages: 8,
       engineTimeoutMs: 30_000,
       sessionTtlHours: 168,
@@ -29,7 +31,13 @@ describe('loadConfig', () => {
       maxConnectionsPerIp: 500,
       maxBufferedBytes: 1_048_576,
       maxContentChars: 4000,
+      webUi: true,
     });
+  });
+
+  it('turns the chat page off with WEB_UI=false and refuses other values', () => {
+    assert.equal(loadConfig({ WEB_UI: 'false' }).webUi, false);
+    assert.throws(() => loadConfig({ WEB_UI: 'no' }), /WEB_UI must be true or false/);
   });
 
   it('parses every variable', () => {
@@ -82,6 +90,23 @@ describe('loadConfig', () => {
     assert.deepEqual(config.llm, { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3', timeoutMs: 10_000 });
     assert.equal(loadConfig({ LLM_BASE_URL: 'http://x.test/v1' }).llm, undefined, 'a URL without a model is not enough');
     assert.throws(() => loadConfig({ DEFAULT_TIMEZONE: 'Mars/Olympus', WORK_HOURS: '18:00-09:00' }), /DEFAULT_TIMEZONE must be an IANA.*WORK_HOURS must be HH:MM/);
+  });
+
+  it('parses the multi-instance settings and refuses bad ones', () => {
+    const config = loadConfig({
+      MEETINGMUSE_DB: 'postgres://mm:pw@db.internal:5432/meetingmuse',
+      DB_POOL_SIZE: '25',
+      REDIS_URL: 'redis://cache.internal:6379',
+      INSTANCE_ID: 'web-1',
+    });
+    assert.equal(config.db, 'postgres://mm:pw@db.internal:5432/meetingmuse');
+    assert.equal(config.dbPoolSize, 25);
+    assert.equal(config.redisUrl, 'redis://cache.internal:6379');
+    assert.equal(config.instanceId, 'web-1');
+    assert.throws(
+      () => loadConfig({ MEETINGMUSE_DB: 'postgres://[bad', DB_POOL_SIZE: '0', REDIS_URL: 'http://cache:6379', INSTANCE_ID: 'has space' }),
+      /MEETINGMUSE_DB must be a file path, :memory:, or a postgres:\/\/ URL; DB_POOL_SIZE must be an integer from 1 to 1000; REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL; INSTANCE_ID must be/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectionManager, type WebSocketLike } from '../lib/connection-manager.ts';
 
 /** Our own seam, not ws: records what was sent and closed. */
@@ -92,4 +97,58 @@ describe('ConnectionManager', () => {
     assert.equal(snap.alice?.turns, 2);
     assert.match(snap.alice?.connected_at ?? '', /Z$/);
   });
+
+  it('holds the frames of one event-loop turn and writes them when it ends', async () => {
+    const events: string[] = [];
+    const stream = {
+      writableCorked: 0,
+      cork() {
+        this.writableCorked++;
+        events.push('cork');
+      },
+      uncork() {
+        this.writableCorked--;
+        events.push('uncork');
+      },
+    };
+    const socket = Object.assign(fakeSocket(), { _socket: stream });
+    socket.send = (data: string) => void events.push(`send ${data}`);
+    const manager = new ConnectionManager();
+    manager.add('alice', socket);
+    manager.send('alice', 'processing');
+    manager.send('alice', 'reply');
+    assert.deepEqual(events, ['cork', 'send processing', 'send reply']);
+    await nextTurn();
+    assert.deepEqual(events, ['cork', 'send processing', 'send reply', 'uncork']);
+    assert.equal(stream.writableCorked, 0);
+  });
+
+  it('delivers held frames over a real socket, in order, with their write callbacks', async (t) => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    t.after(() => {
+      wss.close();
+      http.close();
+    });
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    const manager = new ConnectionManager<WebSocket>();
+    const accepted = once(wss, 'connection') as Promise<[WebSocket]>;
+    const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`);
+    t.after(() => client.terminate());
+    await once(client, 'open');
+    const [server] = await accepted;
+    manager.add('alice', server);
+    const frames: string[] = [];
+    const both = new Promise<void>((resolve) => {
+      client.on('message', (data) => frames.push(String(data)) === 2 && resolve());
+    });
+    const sent: Array<Error | undefined> = [];
+    manager.send('alice', 'processing', (err) => sent.push(err));
+    manager.send('alice', 'reply', (err) => sent.push(err));
+    await both;
+    assert.deepEqual(frames, ['processing', 'reply']);
+    assert.deepEqual(sent.map((err) => err ?? null), [null, null]);
+  });
 });
+

@@ -82,6 +82,9 @@ export function openClient(t: TestContext, url: string, options?: WebSocket.Clie
     }
     return frames[cursor++]!;
   }
+  // Bounded for whoever awaits it; a test that never does (it outlives the bound) must not fail on it.
+  const closedWithin = within(closed, `close of ${url}`, 10_000);
+  closedWithin.catch(() => {});
   return {
     ws,
     frames,
@@ -93,7 +96,7 @@ export function openClient(t: TestContext, url: string, options?: WebSocket.Clie
       }
     },
     send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
-    closed: within(closed, `close of ${url}`, 10_000),
+    closed: closedWithin,
   };
 }
 

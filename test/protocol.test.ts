@@ -92,6 +92,9 @@ describe('input normalisation', () => {
   it('spells a zone canonically whatever its letter case, and refuses an unknown one', () => {
     assert.equal(canonicalTimeZone('eUrOpE/pArIs'), 'Europe/Paris');
     assert.equal(canonicalTimeZone('utc'), 'UTC');
+    assert.equal(canonicalTimeZone('asia/kolkata'), 'Asia/Kolkata', "IANA's current name, not ICU's retired Asia/Calcutta");
+    assert.equal(canonicalTimeZone('Asia/Calcutta'), 'Asia/Kolkata');
+    assert.equal(canonicalTimeZone('asia/KATHMANDU'), 'Asia/Kathmandu');
     assert.equal(canonicalTimeZone('Mars/Olympus'), undefined);
     assert.equal(canonicalTimeZone('x'.repeat(65)), undefined);
   });

@@ -3,7 +3,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { botResponseFrame } from '../lib/protocol.ts';
 import type { Store, StoreOptions, TurnRecord } from '../lib/store.ts';
 
-export type MakeStore = (t: TestContext, options?: StoreOptions) => Store;
+export type MakeStore = (t: TestContext, options?: StoreOptions) => Store | Promise<Store>;
 
 const T0 = new Date('2026-01-05T10:00:00.000Z');
 const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
@@ -20,14 +20,14 @@ export function turn(content: string, messageId?: string, state?: unknown, repli
 export function storeContract(name: string, makeStore: MakeStore): void {
   describe(`${name} store contract`, () => {
     it('knows nothing of a new client', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       assert.deepEqual(await store.openSession('c-new', T0), { resumed: false, messages: 0, pending: [] });
       assert.equal(await store.getSession('c-new'), undefined);
       assert.equal(await store.loadState('c-new'), undefined);
     });
 
     it('stores a turn with its replies pending until delivered', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       const stored = await store.commitTurn('c-1', turn('hello', 'm1', { step: 1 }, ['one', 'two']), T0);
       assert.deepEqual(stored.map((r) => r.frame.content), ['one', 'two']);
       const opened = await store.openSession('c-1', later(1));
@@ -41,7 +41,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('keeps the exact reply frames', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       const record = turn('hi', 'm1');
       record.replies[0]!.metadata = { intent: 'greeting' };
       record.replies[0]!.ui_elements = { buttons: [{ action_type: 'confirm', label: 'Yes', value: 'yes', variant: 'primary' }] };
@@ -50,7 +50,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('hands back the engine state of the last turn, and keeps it when a turn returns none', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('c-3', turn('a', undefined, { count: 1, nested: { ok: true } }), T0);
       await store.commitTurn('c-3', turn('b', undefined, undefined), T0);
       assert.deepEqual(await store.loadState('c-3'), { count: 1, nested: { ok: true } });
@@ -59,7 +59,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('finds the replies of a processed message_id, and only of that client', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('c-4', turn('book it', 'm-7', undefined, ['Booked.', 'Anything else?']), T0);
       assert.deepEqual((await store.findReplies('c-4', 'm-7'))?.map((r) => r.frame.content), ['Booked.', 'Anything else?']);
       assert.equal(await store.findReplies('c-4', 'm-8'), undefined);
@@ -67,7 +67,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('records the history in order with roles and message ids', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('c-5', turn('first', 'm1'), T0);
       await store.commitTurn('c-5', turn('second'), later(1));
       const session = (await store.getSession('c-5'))!;
@@ -86,7 +86,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('caps the history, dropping the oldest delivered entries first', async (t) => {
-      const store = makeStore(t, { maxHistoryMessages: 4 });
+      const store = await makeStore(t, { maxHistoryMessages: 4 });
       for (let i = 1; i <= 5; i++) {
         const stored = await store.commitTurn('c-6', turn(`m${i}`), later(i));
         await store.markDelivered('c-6', stored.map((r) => r.id));
@@ -95,14 +95,14 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('never drops an undelivered reply to honour the cap', async (t) => {
-      const store = makeStore(t, { maxHistoryMessages: 2 });
+      const store = await makeStore(t, { maxHistoryMessages: 2 });
       await store.commitTurn('c-7', turn('one'), T0);
       await store.commitTurn('c-7', turn('two'), T0);
       assert.deepEqual((await store.openSession('c-7', T0)).pending.map((r) => r.frame.content), ['Echo: one', 'Echo: two']);
     });
 
     it('deletes everything of one client', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('c-8', turn('x', 'm1', { a: 1 }), T0);
       await store.commitTurn('c-9', turn('y'), T0);
       assert.equal(await store.deleteSession('c-8'), true);
@@ -115,7 +115,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('keeps archived items apart from the state, in order, until the session is deleted', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('c-10', { ...turn('a', undefined, { open: ['m2'] }), archive: [{ id: 'm1' }] }, T0);
       await store.commitTurn('c-10', { ...turn('b', undefined, { open: [] }), archive: [{ id: 'm2' }, { id: 'm3' }] }, T0);
       await store.commitTurn('c-10', turn('c'), T0);
@@ -127,7 +127,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('keeps one calendar-feed token per client until it is rotated or revoked', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       const token = await store.calendarFeed('c-11');
       assert.match(token, /^[A-Za-z0-9_-]{43}$/);
       assert.equal(await store.calendarFeed('c-11'), token);
@@ -143,7 +143,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('drops the feed token with the session', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('c-13', turn('x'), T0);
       const token = await store.calendarFeed('c-13');
       await store.deleteSession('c-13');
@@ -151,7 +151,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('sweeps feed tokens made before the cutoff whose client has no session', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('kept', turn('x'), new Date(Date.now() + 3_600_000));
       const kept = await store.calendarFeed('kept');
       const orphan = await store.calendarFeed('never-talked');
@@ -161,11 +161,11 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     });
 
     it('reports itself healthy', async (t) => {
-      assert.deepEqual(await makeStore(t).health(), { ok: true });
+      assert.deepEqual(await (await makeStore(t)).health(), { ok: true });
     });
 
     it('sweeps sessions idle since before the cutoff, counting a reconnect as activity', async (t) => {
-      const store = makeStore(t);
+      const store = await makeStore(t);
       await store.commitTurn('old', turn('x'), T0);
       await store.commitTurn('returning', turn('x'), T0);
       await store.commitTurn('fresh', turn('x'), later(60));

@@ -1,4 +1,4 @@
-import { addDays, formatRange, instantOf, isoInZone, wallTimeOf } from './time-zones.ts';
+import { addDays, formatRange, instantOf, isoInZone, wallTimeOf, type WallTime } from './time-zones.ts';
 
 /** A meeting as the assistant keeps it in the session's engine state (JSON). */
 export interface Meeting {
@@ -84,4 +84,33 @@ export function workDay(instant: Date, timeZone: string, hours: WorkHours): { fr
 export function upcomingWeek(now: Date, timeZone: string): { from: Date; to: Date } {
   const today = wallTimeOf(now, timeZone);
   return { from: now, to: instantOf({ ...addDays(today, 7), hour: 0, minute: 0 }, timeZone) };
+}
+
+/**
+ * The free stretches between `from` and `to` inside working hours on each day, after `now`, with the
+ * confirmed meetings taken out: what "am I free Friday afternoon?" answers with.
+ */
+export function freeSlots(meetings: Meeting[], from: Date, to: Date, timeZone: string, hours: WorkHours, now: Date): Array<{ start: Date; end: Date }> {
+  const slots: Array<{ start: Date; end: Date }> = [];
+  const busy = meetings
+    .filter((m) => m.status === 'confirmed' && new Date(m.start) < to && new Date(m.end) > from)
+    .map((m) => ({ start: new Date(m.start).getTime(), end: new Date(m.end).getTime() }))
+    .sort((a, b) => a.start - b.start);
+  let day: WallTime = wallTimeOf(from, timeZone);
+  for (let guard = 0; guard < 62; guard++) {
+    const work = workDay(instantOf({ ...day, hour: 12, minute: 0 }, timeZone), timeZone, hours);
+    if (work.from >= to) break;
+    let cursor = Math.max(work.from.getTime(), from.getTime(), now.getTime());
+    const stop = Math.min(work.to.getTime(), to.getTime());
+    // Round a "now" start up to the next quarter hour: nobody books 10:07.
+    if (cursor === now.getTime()) cursor = Math.ceil(cursor / STEP_MS) * STEP_MS;
+    for (const b of busy) {
+      if (b.end <= cursor || b.start >= stop) continue;
+      if (b.start > cursor) slots.push({ start: new Date(cursor), end: new Date(b.start) });
+      cursor = Math.max(cursor, b.end);
+    }
+    if (cursor < stop) slots.push({ start: new Date(cursor), end: new Date(stop) });
+    day = addDays(day, 1);
+  }
+  return slots;
 }

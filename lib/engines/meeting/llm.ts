@@ -106,7 +106,13 @@ export function createLlmUnderstanding(options: LlmOptions): Understander {
       return understood;
     } catch (err) {
       if (signal.aborted) throw err;
-      options.log.warn('llm understanding failed; using the deterministic one', { reason: (err as Error).message });
+      // fetch() reports a refused or reset connection as "fetch failed", with the reason in `cause`.
+      const cause = (err as { cause?: unknown }).cause;
+      options.log.warn('llm understanding failed; using the deterministic one', {
+        clientId: ctx.clientId,
+        reason: (err as Error).message,
+        ...(cause instanceof Error ? { cause: cause.message } : {}),
+      });
       return local;
     }
   };

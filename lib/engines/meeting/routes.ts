@@ -28,6 +28,8 @@ export function calendarRoutes(render: RenderCalendar, { store, publicUrl }: Eng
     {
       path: /^\/calendar\/([^/]+)\.ics$/,
       privileged: true,
+      audit: { GET: 'calendar read' },
+      clientIdParam: true,
       methods: {
         GET: async (_req, [id]) => {
           const session = isValidClientId(id!) ? await store.getSession(id!) : undefined;
@@ -50,6 +52,8 @@ export function calendarRoutes(render: RenderCalendar, { store, publicUrl }: Eng
     {
       path: /^\/admin\/feeds\/([^/]+)$/,
       privileged: true,
+      audit: { POST: 'feed rotate', DELETE: 'feed revoke' },
+      clientIdParam: true,
       methods: {
         POST: async (req, [id]) => {
           const token = await store.rotateCalendarFeed(validClientId(id!));

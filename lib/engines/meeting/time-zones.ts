@@ -12,14 +12,26 @@ export interface WallTime {
   minute: number;
 }
 
+/** Formatters kept per style: zone names come from clients, so the cache is bounded (least recently used goes). */
+export const FORMATTER_CACHE_SIZE = 256;
+
 /** One formatter per zone and style: building an Intl.DateTimeFormat costs far more than using one. */
 function cached(map: Map<string, Intl.DateTimeFormat>, timeZone: string, options: Intl.DateTimeFormatOptions) {
   let formatter = map.get(timeZone);
-  if (!formatter) {
+  if (formatter) {
+    // Map keeps insertion order: re-inserting marks it recently used.
+    map.delete(timeZone);
+  } else {
     formatter = new Intl.DateTimeFormat('en-US', { timeZone, ...options });
-    map.set(timeZone, formatter);
+    if (map.size >= FORMATTER_CACHE_SIZE) map.delete(map.keys().next().value!);
   }
+  map.set(timeZone, formatter);
   return formatter;
+}
+
+/** How many formatters and offsets are cached now (for tests of the bounds). */
+export function cacheSizes(): { formatters: number; offsets: number } {
+  return { formatters: Math.max(partsFormatters.size, dayFormatters.size, timeFormatters.size), offsets: offsets.size };
 }
 
 const partsFormatters = new Map<string, Intl.DateTimeFormat>();

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import pg from 'pg';
+import { createPostgresStore } from '../lib/postgres-store.ts';
+import type { StoreOptions } from '../lib/store.ts';
+import { servicesMissing, useServices } from './services.ts';
+import { storeContract, turn } from './store-contract.ts';
+
+const services = useServices();
+const skip = servicesMissing();
+const T0 = new Date('2026-01-05T10:00:00.000Z');
+
+async function postgresStore(t: TestContext, options?: StoreOptions & { url?: string }) {
+  const store = await createPostgresStore(options?.url ?? (await services().postgres.createDatabase()), options);
+  t.after(() => store.close());
+  return store;
+}
+
+async function tableVersions(url: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('postgres', { skip, timeout: 60_000 }, () => {
+  storeContract('postgres', postgresStore);
+
+  describe('postgres store', () => {
+    it('migrates once when two instances start on an empty database at the same moment', async (t) => {
+      const url = await services().postgres.createDatabase();
+      const [a, b] = await Promise.all([postgresStore(t, { url }), postgresStore(t, { url })]);
+      await a.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+      assert.deepEqual(await b.loadState('c-1'), { n: 1 });
+      assert.deepEqual(await tableVersions(url), [1, 2, 3]);
+    });
+
+    it('keeps conversations across reopen and migrates nothing twice', async (t) => {
+      const url = await services().postgres.createDatabase();
+      const first = await createPostgresStore(url);
+      await first.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+      await first.close();
+      const second = await postgresStore(t, { url });
+      assert.equal((await second.openSession('c-1', T0)).messages, 2);
+      assert.deepEqual(await tableVersions(url), [1, 2, 3]);
+    });
+
+    it('refuses a database migrated by a newer server, naming it without its password', async () => {
+      const url = await services().postgres.createDatabase();
+      await (await createPostgresStore(url)).close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query('INSERT INTO schema_migrations (version) VALUES (99)');
+      await client.end();
+      const withPassword = url.replace('postgres@', 'postgres:s3cret@');
+      await assert.rejects(createPostgresStore(withPassword), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ERR_STORE_OPEN');
+        assert.match(err.message, /schema version 99 is newer than this server/);
+        assert.ok(!err.message.includes('s3cret'));
+        return true;
+      });
+    });
+
+    it('refuses to start when the database cannot be reached', async () => {
+      await assert.rejects(createPostgresStore('postgres://postgres@127.0.0.1:1/none', { queryTimeoutMs: 1_000 }), { code: 'ERR_STORE_OPEN' });
+    });
+
+    it('writes a turn all or nothing', async (t) => {
+      const url = await services().postgres.createDatabase();
+      const store = await postgresStore(t, { url });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      // Every assistant insert fails mid-transaction, after the session and user rows went in.
+      await client.query(`CREATE FUNCTION fail_replies() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+        CREATE TRIGGER fail_replies BEFORE INSERT ON messages FOR EACH ROW WHEN (NEW.role = 'assistant') EXECUTE FUNCTION fail_replies()`);
+      await client.end();
+      await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
+      assert.equal(await store.getSession('c-1'), undefined);
+      assert.equal(await store.findReplies('c-1', 'm1'), undefined);
+    });
+  });
+});
