@@ -46,7 +46,10 @@ const OUTCOMES: Record<TurnFailure, TurnOutcome> = {
 };
 
 /** The error frames a turn can end with. */
-export type TurnFailure = Extract<ErrorCode, 'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'>;
+export type TurnFailure = Extract<
+  ErrorCode,
+  'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'
+>;
 
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
 
@@ -213,7 +216,9 @@ export class TurnPipeline {
 
   async #release(clientId: string, lease: TurnLease | undefined): Promise<void> {
     // The lock is also released server-side if the connection holding it drops; a failure here only logs.
-    await lease?.release().catch((err: unknown) => this.#options.log.warn('could not release turn lock', { clientId, err }));
+    await lease
+      ?.release()
+      .catch((err: unknown) => this.#options.log.warn('could not release turn lock', { clientId, err }));
   }
 
   /**
@@ -223,7 +228,11 @@ export class TurnPipeline {
   async #deleteUnderLock(clientId: string, deletion: () => Promise<void>): Promise<void> {
     let lease: TurnLease | undefined;
     try {
-      lease = await this.#options.locks?.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+      lease = await this.#options.locks?.acquire(
+        clientId,
+        undefined,
+        AbortSignal.timeout(this.#options.engineTimeoutMs),
+      );
     } catch (err) {
       // The deletion still runs: if the database is down it fails and says so; it must not wait forever.
       this.#options.log.warn('could not take the client lock before deleting', { clientId, err });
@@ -239,7 +248,11 @@ export class TurnPipeline {
   async #recover(clientId: string): Promise<void> {
     let lease: TurnLease | undefined;
     try {
-      lease = await this.#options.locks!.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+      lease = await this.#options.locks!.acquire(
+        clientId,
+        undefined,
+        AbortSignal.timeout(this.#options.engineTimeoutMs),
+      );
       this.#reportInterrupted(clientId, lease);
     } catch (err) {
       this.#options.log.warn('could not check for interrupted turns', { clientId, err });
@@ -290,11 +303,22 @@ export class TurnPipeline {
       // raceAbort listens for 'abort', which never fires again for a signal aborted while the state loaded.
       controller.signal.throwIfAborted();
       const output = await this.#timedReply(message, ctx);
-      const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }));
-      const user = { role: 'user' as const, content: message.content, timestamp: receivedAt.toISOString(), message_id: replyTo };
+      const frames = output.replies.map((reply) =>
+        botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }),
+      );
+      const user = {
+        role: 'user' as const,
+        content: message.content,
+        timestamp: receivedAt.toISOString(),
+        message_id: replyTo,
+      };
       // An abort that landed after the engine answered still wins: a deleted session must not come back.
       controller.signal.throwIfAborted();
-      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, new Date());
+      const stored = await store.commitTurn(
+        clientId,
+        { user, replies: frames, state: output.state, archive: output.archive },
+        new Date(),
+      );
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
       finished('replied');
@@ -314,14 +338,22 @@ export class TurnPipeline {
   async #timedReply(message: UserMessage, ctx: EngineContext): Promise<EngineOutput> {
     const started = performance.now();
     try {
-      return await raceAbort(Promise.resolve().then(() => this.#options.engine.reply(message, ctx)), ctx.signal);
+      return await raceAbort(
+        Promise.resolve().then(() => this.#options.engine.reply(message, ctx)),
+        ctx.signal,
+      );
     } finally {
       this.#options.metrics?.engineFinished(secondsSince(started));
     }
   }
 
   /** Logs a failed turn and answers it with the error frame its cause calls for; returns that code (none for shutdown). */
-  #reportFailure(clientId: string, replyTo: string | undefined, abortReason: unknown, err: unknown): TurnFailure | undefined {
+  #reportFailure(
+    clientId: string,
+    replyTo: string | undefined,
+    abortReason: unknown,
+    err: unknown,
+  ): TurnFailure | undefined {
     const { log, engineTimeoutMs } = this.#options;
     let code: TurnFailure;
     if (abortReason === SHUT_DOWN) {
