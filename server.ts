@@ -29,7 +29,8 @@ function readConfig(): Config {
     const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } });
     return loadConfig({ ...process.env, PORT: values.port ?? process.env.PORT, HOST: values.host ?? process.env.HOST });
   } catch (err) {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((err as Error).message);
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      fail((err as Error).message);
     throw err;
   }
 }
@@ -53,7 +54,14 @@ async function openStore(): Promise<Store | PostgresStore> {
   const options = { maxHistoryMessages: config.maxHistoryMessages };
   if (config.db === ':memory:') return createMemoryStore(options);
   try {
-    if (isPostgresUrl(config.db)) return await createPostgresStore(config.db, { ...options, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs, instanceId, log: logger });
+    if (isPostgresUrl(config.db))
+      return await createPostgresStore(config.db, {
+        ...options,
+        poolSize: config.dbPoolSize,
+        queryTimeoutMs: config.dbQueryTimeoutMs,
+        instanceId,
+        log: logger,
+      });
     return createSqliteStore(config.db, { ...options, logger });
   } catch (err) {
     return fail((err as Error).message);
@@ -61,7 +69,9 @@ async function openStore(): Promise<Store | PostgresStore> {
 }
 
 const store = await openStore();
-const redisCluster = config.redisUrl ? await createRedisCluster({ url: config.redisUrl, instanceId, log: logger }) : undefined;
+const redisCluster = config.redisUrl
+  ? await createRedisCluster({ url: config.redisUrl, instanceId, log: logger })
+  : undefined;
 const server = createChatServer({
   engine: ENGINES[config.engine](),
   store,
@@ -99,7 +109,8 @@ try {
   });
 } catch (err) {
   if ((err as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`);
-  if ((err as { code?: string }).code === 'EADDRNOTAVAIL') fail(`host ${config.host} is not an address of this machine`);
+  if ((err as { code?: string }).code === 'EADDRNOTAVAIL')
+    fail(`host ${config.host} is not an address of this machine`);
   throw err;
 }
 

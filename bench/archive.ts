@@ -61,7 +61,9 @@ async function measure(meetings: number, archived: boolean): Promise<{ median: n
   }
 }
 
-process.stdout.write('| meetings | kept in the state: median / p95 ms per turn | archived: median / p95 ms per turn |\n|---|---|---|\n');
+process.stdout.write(
+  '| meetings | kept in the state: median / p95 ms per turn | archived: median / p95 ms per turn |\n|---|---|---|\n',
+);
 for (const size of SIZES) {
   const kept = await measure(size, false);
   const archived = await measure(size, true);

@@ -21,7 +21,14 @@ export interface LoadWorkerResult {
   latenciesMs: number[];
 }
 
-const { url, clients, window, idPrefix, message, prefill = 0 } = JSON.parse(process.env.LOAD_WORKER_DATA!) as LoadWorkerData;
+const {
+  url,
+  clients,
+  window,
+  idPrefix,
+  message,
+  prefill = 0,
+} = JSON.parse(process.env.LOAD_WORKER_DATA!) as LoadWorkerData;
 const send = (message: unknown, then?: () => void) => process.send!(message, undefined, {}, then);
 const payload = JSON.stringify({ type: 'user_message', content: message, session_id: idPrefix });
 const REPLY = Buffer.from('"type":"bot_response"');

@@ -37,8 +37,14 @@ export interface ServerProcess {
  * Starts a Node server script with the inspector on a free loopback port and waits for the JSON
  * line `{"msg":"listening","port":N}` on its stdout. Other stdout is drained and dropped.
  */
-export async function startServerProcess(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', ...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServerProcess(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', ...args], {
+    ...options,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stopping = false;
   let crashed = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

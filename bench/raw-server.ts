@@ -7,9 +7,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 
-const ESTABLISHED = JSON.stringify({ type: 'system', content: 'connection_established', timestamp: new Date().toISOString() });
+const ESTABLISHED = JSON.stringify({
+  type: 'system',
+  content: 'connection_established',
+  timestamp: new Date().toISOString(),
+});
 const PROCESSING = JSON.stringify({ type: 'system', content: 'processing', timestamp: new Date().toISOString() });
-const REPLY = JSON.stringify({ type: 'bot_response', content: 'Echo: fixed', timestamp: new Date().toISOString(), session_id: 'raw' });
+const REPLY = JSON.stringify({
+  type: 'bot_response',
+  content: 'Echo: fixed',
+  timestamp: new Date().toISOString(),
+  session_id: 'raw',
+});
 const BROADCAST = JSON.stringify({ type: 'bot_response', content: 'broadcast', timestamp: new Date().toISOString() });
 
 const sendsProcessing = process.env.RAW_FRAMES === '2';

@@ -53,7 +53,13 @@ interface ServerSpec {
 }
 
 const SERVERS: ServerSpec[] = [
-  { name: 'raw ws floor, 1 frame', key: 'raw', args: ['--import', 'tsx', 'bench/raw-server.ts'], env: {}, message: 'hello' },
+  {
+    name: 'raw ws floor, 1 frame',
+    key: 'raw',
+    args: ['--import', 'tsx', 'bench/raw-server.ts'],
+    env: {},
+    message: 'hello',
+  },
   {
     name: 'raw ws, 2 frames',
     key: 'raw-2frames',
@@ -102,7 +108,8 @@ const clusterSelected = !only || only.includes('cluster');
 
 type Metrics = Record<string, number>;
 
-const percentile = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 interface RoundTripRun {
   window: number;
@@ -127,18 +134,30 @@ async function roundTrips(
   const workers: ChildProcess[] = Array.from({ length: 2 }, (_, i) => {
     const n = i % servers.length;
     const url = `ws://${hosts[n % hosts.length]}:${servers[n]!.port}`;
-    const data: LoadWorkerData = { url, clients: 25, window, idPrefix: `${idPrefix}-${i}`, message: spec.message, prefill };
+    const data: LoadWorkerData = {
+      url,
+      clients: 25,
+      window,
+      idPrefix: `${idPrefix}-${i}`,
+      message: spec.message,
+      prefill,
+    };
     return fork(fileURLToPath(new URL('./load-worker.ts', import.meta.url)), {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, LOAD_WORKER_DATA: JSON.stringify(data) },
     });
   });
   // Prefilling 500 messages for 25 clients takes a few seconds; the workers report ready after it.
-  await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
+  await Promise.all(
+    workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))),
+  );
   const results = workers.map((w) => new Promise<LoadWorkerResult>((resolve) => w.once('message', resolve)));
   const startAtEpochMs = Date.now() + 200;
   workers.forEach((w) => w.send({ startAtEpochMs, warmupMs: WARMUP_MS, durationMs: DURATION_MS }));
-  const sample = () => ({ server: servers.reduce((ms, s) => ms + cpuMs(s.pid), 0), self: workers.reduce((ms, w) => ms + cpuMs(w.pid!), 0) });
+  const sample = () => ({
+    server: servers.reduce((ms, s) => ms + cpuMs(s.pid), 0),
+    self: workers.reduce((ms, w) => ms + cpuMs(w.pid!), 0),
+  });
   let from!: ReturnType<typeof sample>;
   let to!: ReturnType<typeof sample>;
   await new Promise((resolve) => setTimeout(resolve, startAtEpochMs - Date.now() + WARMUP_MS));
@@ -186,14 +205,22 @@ async function broadcasts(base: string, sockets: WebSocket[], label: number): Pr
     let received = 0;
     const started = performance.now();
     const all = new Promise<number>((resolve) => {
-      for (const ws of sockets) ws.once('message', () => ++received === sockets.length && resolve(performance.now() - started));
+      for (const ws of sockets)
+        ws.once('message', () => ++received === sockets.length && resolve(performance.now() - started));
     });
-    const res = await fetch(`${base}/admin/broadcast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"content":"broadcast"}' });
+    const res = await fetch(`${base}/admin/broadcast`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"content":"broadcast"}',
+    });
     await res.arrayBuffer();
     times.push(await all);
   }
   const sorted = Float64Array.from(times).sort();
-  return { [`broadcast_p50_ms_${label}`]: percentile(sorted, 50), [`broadcast_p99_ms_${label}`]: percentile(sorted, 99) };
+  return {
+    [`broadcast_p50_ms_${label}`]: percentile(sorted, 50),
+    [`broadcast_p99_ms_${label}`]: percentile(sorted, 99),
+  };
 }
 
 /** History entries a session may keep in the history runs: room for the 1000 of the large run. */
@@ -205,7 +232,14 @@ const HISTORY_CAP = '2000';
  * with the conversation.
  */
 async function historyCost(spec: ServerSpec, host: string): Promise<Metrics> {
-  const env = { ...process.env, HOST: host, PORT: '0', ...spec.env, MAX_HISTORY_MESSAGES: HISTORY_CAP, MEETINGMUSE_DB: join(dir, `${spec.key}-history.db`) };
+  const env = {
+    ...process.env,
+    HOST: host,
+    PORT: '0',
+    ...spec.env,
+    MAX_HISTORY_MESSAGES: HISTORY_CAP,
+    MEETINGMUSE_DB: join(dir, `${spec.key}-history.db`),
+  };
   const server = await startServerProcess(spec.args, { cwd: root, env });
   try {
     say(`${spec.name}: round trips with 10 and with 1000 stored messages per session`);
@@ -219,7 +253,10 @@ async function historyCost(spec: ServerSpec, host: string): Promise<Metrics> {
 }
 
 async function measure(spec: ServerSpec, host: string): Promise<Metrics> {
-  const server = await startServerProcess(spec.args, { cwd: root, env: { ...process.env, HOST: host, PORT: '0', ...spec.env } });
+  const server = await startServerProcess(spec.args, {
+    cwd: root,
+    env: { ...process.env, HOST: host, PORT: '0', ...spec.env },
+  });
   const url = `ws://${host}:${server.port}`;
   const base = `http://${host}:${server.port}`;
   let metrics: Metrics;
@@ -288,7 +325,9 @@ async function measureCluster(): Promise<Record<string, Metrics>> {
   const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   try {
     return {
-      single: await measureInstances('echo, Postgres, 1 instance', ['127.0.0.20'], { MEETINGMUSE_DB: await postgres.createDatabase() }),
+      single: await measureInstances('echo, Postgres, 1 instance', ['127.0.0.20'], {
+        MEETINGMUSE_DB: await postgres.createDatabase(),
+      }),
       pair: await measureInstances('echo, Postgres + Redis, 2 instances', ['127.0.0.21', '127.0.0.22'], {
         MEETINGMUSE_DB: await postgres.createDatabase(),
         REDIS_URL: redis.url,
@@ -305,7 +344,15 @@ async function measureInstances(name: string, hosts: string[], env: Record<strin
   const servers: ServerProcess[] = [];
   try {
     for (const [i, host] of hosts.entries()) {
-      const instanceEnv = { ...process.env, ...OUR_SERVER_ENV, HOST: host, PORT: '0', MEETINGMUSE_ENGINE: 'echo', INSTANCE_ID: `bench-${i}`, ...env };
+      const instanceEnv = {
+        ...process.env,
+        ...OUR_SERVER_ENV,
+        HOST: host,
+        PORT: '0',
+        MEETINGMUSE_ENGINE: 'echo',
+        INSTANCE_ID: `bench-${i}`,
+        ...env,
+      };
       servers.push(await startServerProcess(['dist/server.js'], { cwd: root, env: instanceEnv }));
     }
     say(`${name}: round trips, 50 clients x 1 and x 8 in flight`);
@@ -315,7 +362,8 @@ async function measureInstances(name: string, hosts: string[], env: Record<strin
     };
     say(`${name}: broadcast at 5000 clients`);
     const idle: WebSocket[] = [];
-    for (const [i, server] of servers.entries()) idle.push(...(await connectMany(`ws://${hosts[i]}:${server.port}`, `idle-${i}`, 5000 / servers.length)));
+    for (const [i, server] of servers.entries())
+      idle.push(...(await connectMany(`ws://${hosts[i]}:${server.port}`, `idle-${i}`, 5000 / servers.length)));
     Object.assign(metrics, await broadcasts(`http://${hosts[0]}:${servers[0]!.port}`, idle, 5000));
     idle.forEach((ws) => ws.terminate());
     if (servers.some((server) => server.crashed)) throw new Error(`${name} crashed`);
@@ -338,9 +386,23 @@ try {
 const understandUs = understandingCost();
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
 if (values.json) {
-  console.log(JSON.stringify({ date: new Date().toISOString(), machine, durationS: DURATION_MS / 1000, understandUsPerMessage: understandUs, results, cluster }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine,
+        durationS: DURATION_MS / 1000,
+        understandUsPerMessage: understandUs,
+        results,
+        cluster,
+      },
+      null,
+      2,
+    ),
+  );
 } else {
-  const format = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const format = (n: number | undefined) =>
+    n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
   const floor = results.raw;
   const header = ['metric', ...selected.map((s) => s.name), 'target'];
   const lines = ROWS.map(([key, label, , target]) => [
@@ -352,19 +414,32 @@ if (values.json) {
     }),
     target,
   ]);
-  console.log(`MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run`);
+  console.log(
+    `MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run`,
+  );
   if (selected.length > 0) {
     console.log(`| ${header.join(' | ')} |`);
     console.log(`|${header.map(() => '---').join('|')}|`);
     for (const line of lines) console.log(`| ${line.join(' | ')} |`);
   }
   if (cluster) {
-    const keys = ['rt_per_s_w1', 'rt_per_s_w8', 'p99_ms_w1', 'p99_ms_w8', 'cpu_us_per_rt_w1', 'cpu_us_per_rt_w8', 'broadcast_p50_ms_5000', 'broadcast_p99_ms_5000'];
+    const keys = [
+      'rt_per_s_w1',
+      'rt_per_s_w8',
+      'p99_ms_w1',
+      'p99_ms_w8',
+      'cpu_us_per_rt_w1',
+      'cpu_us_per_rt_w8',
+      'broadcast_p50_ms_5000',
+      'broadcast_p99_ms_5000',
+    ];
     console.log('\n| metric | echo, Postgres, 1 instance | echo, Postgres + Redis, 2 instances |\n|---|---|---|');
     for (const [key, label] of ROWS.filter(([key]) => keys.includes(key))) {
       const [one, two] = [cluster.single![key]!, cluster.pair![key]!];
       console.log(`| ${label} | ${format(one)} | ${format(two)} (${(two / one).toFixed(2)}x) |`);
     }
   }
-  console.log(`\nUnderstanding one message (deterministic, ${CORPUS.length}-utterance corpus): ${understandUs.toFixed(1)} us on average.`);
+  console.log(
+    `\nUnderstanding one message (deterministic, ${CORPUS.length}-utterance corpus): ${understandUs.toFixed(1)} us on average.`,
+  );
 }

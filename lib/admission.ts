@@ -14,7 +14,8 @@ import type { Handshake } from './session.ts';
 /** Retry-After (seconds) sent with 503s while full or shutting down. */
 const RETRY_AFTER_SECONDS = '5';
 
-const shuttingDown = () => new HttpError('SHUTTING_DOWN', 'Server shutting down', { 'Retry-After': RETRY_AFTER_SECONDS });
+const shuttingDown = () =>
+  new HttpError('SHUTTING_DOWN', 'Server shutting down', { 'Retry-After': RETRY_AFTER_SECONDS });
 
 export interface AdmissionOptions {
   log: Logger;
@@ -69,9 +70,13 @@ export class Admission {
       // unless the server picks one of the offered protocols; pick `bearer`, never the token.
       handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
     });
-    this.#addressLimits = new AddressLimits({ connectsPerMinute: options.connectRatePerMin, maxPerAddress: options.maxConnectionsPerIp });
+    this.#addressLimits = new AddressLimits({
+      connectsPerMinute: options.connectRatePerMin,
+      maxPerAddress: options.maxConnectionsPerIp,
+    });
     if (options.authSecret !== undefined) this.#verifyToken = createTokenVerifier(options.authSecret);
-    if (options.allowedOrigins) this.#allowedOrigins = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
+    if (options.allowedOrigins)
+      this.#allowedOrigins = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
   }
 
   /** Every socket past the handshake, for shutdown. */
@@ -111,17 +116,24 @@ export class Admission {
   #admit(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = requestUrl(req.url);
     const path = url && pathUnder(this.#options.basePath, url.pathname);
-    if (url ? path === undefined || !path.startsWith('/ws/') : !ownsInvalidTarget(this.#options.basePath, req.url)) return false;
+    if (url ? path === undefined || !path.startsWith('/ws/') : !ownsInvalidTarget(this.#options.basePath, req.url))
+      return false;
     // Until ws owns the socket, an 'error' (a peer reset mid-handshake) must not go unhandled.
     const onSocketError = () => socket.destroy();
     socket.on('error', onSocketError);
     const remoteAddress = this.#options.clientAddress(req);
-    if (!url || path === undefined) return this.#refuse(socket, { remoteAddress }, new HttpError('INVALID_REQUEST_TARGET'));
+    if (!url || path === undefined)
+      return this.#refuse(socket, { remoteAddress }, new HttpError('INVALID_REQUEST_TARGET'));
     const clientId = path.slice('/ws/'.length);
     const refusal = this.#check(req, remoteAddress, clientId);
     if (refusal) return this.#refuse(socket, { clientId: loggedId(clientId), remoteAddress }, refusal);
     this.#reserveSlot(socket, remoteAddress);
-    const handshake: Handshake = { clientId, remoteAddress, zone: url.searchParams.get('tz'), origin: publicOrigin(req) };
+    const handshake: Handshake = {
+      clientId,
+      remoteAddress,
+      zone: url.searchParams.get('tz'),
+      origin: publicOrigin(req),
+    };
     if (this.#verifyToken && isValidClientId(clientId)) {
       this.#verifyToken(tokenOf(req, url), clientId)
         .then((auth) => this.#afterTokenCheck(req, socket, head, onSocketError, handshake, auth))
@@ -142,7 +154,8 @@ export class Admission {
     const origin = req.headers.origin?.toLowerCase();
     const origins = this.#allowedOrigins;
     // Browsers always send Origin; a client without one is not a browser page and is not what origin checks protect against.
-    if (origins && origin !== undefined && !origins.has('*') && !origins.has(origin)) return new HttpError('ORIGIN_NOT_ALLOWED');
+    if (origins && origin !== undefined && !origins.has('*') && !origins.has(origin))
+      return new HttpError('ORIGIN_NOT_ALLOWED');
     const verdict = this.#addressLimits.admit(remoteAddress);
     if (!verdict.ok) {
       this.#options.metrics.rateLimited(verdict.reason === 'connect rate' ? 'connect_rate' : 'connections_per_address');
@@ -150,7 +163,8 @@ export class Admission {
         'Retry-After': String(verdict.retryAfterSeconds),
       });
     }
-    if (this.#open >= this.#options.maxConnections && !this.#options.isConnected(clientId)) return new HttpError('TOO_MANY_CONNECTIONS', undefined, retry);
+    if (this.#open >= this.#options.maxConnections && !this.#options.isConnected(clientId))
+      return new HttpError('TOO_MANY_CONNECTIONS', undefined, retry);
     return undefined;
   }
 
@@ -173,7 +187,14 @@ export class Admission {
   }
 
   /** After the asynchronous token check: close() may have begun meanwhile, and shutdown closes only the sockets it knows. */
-  #afterTokenCheck(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
+  #afterTokenCheck(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    onSocketError: () => void,
+    handshake: Handshake,
+    auth: TokenVerdict,
+  ): void {
     if (this.#options.isClosing()) {
       this.#refuse(socket, { clientId: handshake.clientId, remoteAddress: handshake.remoteAddress }, shuttingDown());
       return;
@@ -186,7 +207,14 @@ export class Admission {
    * scope, and a socket listener created in it would keep the whole upgrade request (headers and
    * all) alive for the life of the connection.
    */
-  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, handshake: Handshake, auth: TokenVerdict): void {
+  #upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    onSocketError: () => void,
+    handshake: Handshake,
+    auth: TokenVerdict,
+  ): void {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('error', onSocketError);
       guard(
@@ -204,11 +232,19 @@ export class Admission {
     ws.on('error', (err) => this.#options.log.warn('socket error', { clientId, err }));
     if (!isValidClientId(clientId)) {
       this.#options.metrics.connectionRefused('INVALID_CLIENT_ID');
-      return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, { reason: 'invalid client id', clientId: loggedId(clientId), remoteAddress });
+      return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, {
+        reason: 'invalid client id',
+        clientId: loggedId(clientId),
+        remoteAddress,
+      });
     }
     if (!auth.ok) {
       this.#options.metrics.connectionRefused('UNAUTHORIZED');
-      return this.#closeAtOnce(ws, CLOSE_REASONS.unauthorized, { reason: `token ${auth.reason}`, clientId, remoteAddress });
+      return this.#closeAtOnce(ws, CLOSE_REASONS.unauthorized, {
+        reason: `token ${auth.reason}`,
+        clientId,
+        remoteAddress,
+      });
     }
     this.#options.onAccepted(ws, handshake);
   }

@@ -35,9 +35,13 @@ function isLocalOrigin(origin: string | undefined): boolean {
  * machine could post to it: a text/plain POST needs no CORS preflight).
  */
 function requireLocal(req: IncomingMessage, clientAddress: string, trustsProxy: boolean): void {
-  const relayed = req.headers.forwarded !== undefined || req.headers['x-real-ip'] !== undefined || (!trustsProxy && req.headers['x-forwarded-for'] !== undefined);
+  const relayed =
+    req.headers.forwarded !== undefined ||
+    req.headers['x-real-ip'] !== undefined ||
+    (!trustsProxy && req.headers['x-forwarded-for'] !== undefined);
   if (!isLoopback(clientAddress) || relayed) throw forbidden();
-  if (!isLoopbackHost(req.headers.host)) throw forbidden('Without an admin token, admin routes need a loopback Host (localhost, 127.0.0.1, [::1])');
+  if (!isLoopbackHost(req.headers.host))
+    throw forbidden('Without an admin token, admin routes need a loopback Host (localhost, 127.0.0.1, [::1])');
   const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
   if (isWrite && !isLocalOrigin(req.headers.origin)) throw forbidden('Cross-origin admin requests are refused');
 }
@@ -47,13 +51,18 @@ function requireLocal(req: IncomingMessage, clientAddress: string, trustsProxy: 
  * without one, local callers only (see requireLocal). `trustsProxy`: the trustProxy option is set, so a
  * forwarded request's address has been read from X-Forwarded-For.
  */
-export function createAdminGuard(adminToken: string | undefined, trustsProxy = false): (req: IncomingMessage, clientAddress: string) => void {
+export function createAdminGuard(
+  adminToken: string | undefined,
+  trustsProxy = false,
+): (req: IncomingMessage, clientAddress: string) => void {
   if (adminToken === undefined) return (req, clientAddress) => requireLocal(req, clientAddress, trustsProxy);
   // Hashing both sides gives equal lengths, so timingSafeEqual never leaks the token's length either.
   const expected = createHash('sha256').update(adminToken).digest();
   return (req) => {
     const match = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
-    const given = createHash('sha256').update(match?.[1] ?? '').digest();
+    const given = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
     if (!match || !timingSafeEqual(given, expected)) {
       throw new HttpError('UNAUTHORIZED', undefined, { 'WWW-Authenticate': 'Bearer' });
     }
@@ -75,7 +84,9 @@ export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
 export type TokenVerdict = { ok: true } | { ok: false; reason: 'missing' | 'expired' | 'invalid' | 'wrong subject' };
 
 /** Verifies HS256 client tokens: signed with the secret, `sub` equal to the client id, `exp` present and in the future. */
-export function createTokenVerifier(secret: string): (token: string | undefined, clientId: string) => Promise<TokenVerdict> {
+export function createTokenVerifier(
+  secret: string,
+): (token: string | undefined, clientId: string) => Promise<TokenVerdict> {
   const key = new TextEncoder().encode(secret);
   return async (token, clientId) => {
     if (!token) return { ok: false, reason: 'missing' };

@@ -17,9 +17,17 @@ import { resolveOptions, type ChatServerOptions, type ResolvedOptions } from './
 import { TurnPipeline } from './pipeline.ts';
 import { protocolDocsRoutes } from './protocol-docs.ts';
 import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, inboundSchema } from './protocol.ts';
-import { calendarFeedPath, createRouter, createRoutes, publicOrigin, upgradeRequiredRoute, type NamedRoute, type Route } from './routes.ts';
+import {
+  calendarFeedPath,
+  createRouter,
+  createRoutes,
+  publicOrigin,
+  upgradeRequiredRoute,
+  type NamedRoute,
+  type Route,
+} from './routes.ts';
 import { shutdown } from './shutdown.ts';
-import { startSession } from './session.ts';
+import { startSession, type SessionDeps } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
 import { createWebUi } from './web-ui.ts';
 
@@ -75,37 +83,28 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   let closing: Promise<void> | undefined;
   let closed = false;
   const isClosing = () => closing !== undefined;
-  const engineRoutes = opts.routes.engine && engine.routes ? engine.routes({ store, log, publicUrl: (req, path) => publicOrigin(req) + opts.basePath + path }) : [];
+  const engineRoutes = engineRoutesOf(opts, engine, store);
   const cluster = opts.cluster ?? createLocalCluster();
   const pipeline = createPipeline(opts, engine, store, connections, cluster, servesFeeds(engineRoutes));
   joinCluster(cluster, connections, pipeline);
   metrics.sampleQueue(() => pipeline.queueSample());
   const clientAddress = createClientAddress(opts.trustProxy);
-  const schema = inboundSchema(opts.maxContentChars);
-  const sessionDeps = { connections, pipeline, store, cluster, log, metrics, schema, rateLimit: opts.rateLimit, ...callbacks(opts) };
-  const admission = new Admission({
-    ...opts,
-    log,
-    clientAddress,
-    isClosing,
-    isConnected: (clientId) => connections.has(clientId),
-    onAccepted: (ws, handshake) => startSession(ws, handshake, sessionDeps),
-  });
+  const sessionParts = { connections, pipeline, store, cluster, log, metrics, ...callbacks(opts) };
+  const admission = createAdmission(opts, { ...sessionParts, rateLimit: opts.rateLimit }, clientAddress, isClosing);
   const background = new Background({ ...opts, connections, store, cluster, log, onTick: () => admission.prune() });
-  const routeParts = { connections, cluster, store, isClosing, serverInfo: opts.serverInfo, startedAt: Date.now(), maxBodyBytes: opts.maxBodyBytes };
   const own = createRoutes({
-    ...routeParts,
+    connections,
+    cluster,
+    store,
+    isClosing,
+    serverInfo: opts.serverInfo,
+    startedAt: Date.now(),
+    maxBodyBytes: opts.maxBodyBytes,
     dependencies: () => dependencies(store, cluster),
     deleteSession: (clientId) => pipeline.deleteSession(clientId),
     broadcast: (content) => cluster.broadcast(broadcastFrame(content)),
   });
-  const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
-  const route = createRouter(routeTable(opts, own, engineRoutes), {
-    log,
-    basePath: opts.basePath,
-    clientAddress,
-    guard: (req) => adminGuard(req, clientAddress(req)),
-  });
+  const route = createHttpRouter(opts, routeTable(opts, own, engineRoutes), clientAddress);
   warnAboutSecrets(opts);
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
@@ -117,15 +116,13 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean =>
     !closed && (guardRequest(log, route, req, res) || (serveWebUi?.(req, res) ?? false));
   const httpServer = createStandaloneServer(opts, handleRequest, handleUpgrade, clientAddress);
-  const shutdownParts = { log, pipeline, sockets: admission.sockets, closeTimeoutMs: opts.closeTimeoutMs, engine, httpServer };
 
   return {
     httpServer,
     connections: viewOf(connections),
     handleRequest,
     handleUpgrade,
-    send: (clientId, content, metadata) =>
-      sendNow(connections, clientId, JSON.stringify(botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId }))),
+    send: (clientId, content, metadata) => sendNow(connections, clientId, content, metadata),
     broadcast: (content, metadata) => connections.broadcast(broadcastFrame(content, metadata)),
     async listen(port = 8000, host = '0.0.0.0') {
       const address = await listen(httpServer, port, host);
@@ -134,7 +131,12 @@ export function createChatServer(options: ChatServerOptions = {}): ChatServer {
     },
     close() {
       closing ??= shutdown({
-        ...shutdownParts,
+        log,
+        pipeline,
+        sockets: admission.sockets,
+        closeTimeoutMs: opts.closeTimeoutMs,
+        engine,
+        httpServer,
         ...(options.store ? {} : { ownStore: store }),
         stopTimers: () => background.stop(),
         closeSocketServer: () => admission.close(),
@@ -201,7 +203,12 @@ function broadcastFrame(content: string, metadata?: Record<string, unknown>): st
 /** /health's `dependencies`: "db" whether the database answers now, "redis" whether the cluster's Redis does (in multi-instance mode). */
 async function dependencies(store: Store, cluster: Cluster): Promise<Record<string, 'up' | 'down'>> {
   // ping: is the database reachable now; health: can the store still be trusted at all.
-  const reachable = store.ping ? await store.ping().then(() => true, () => false) : (await store.health()).ok;
+  const reachable = store.ping
+    ? await store.ping().then(
+        () => true,
+        () => false,
+      )
+    : (await store.health()).ok;
   const status: Record<string, 'up' | 'down'> = { db: reachable ? 'up' : 'down' };
   const redis = cluster.health();
   if (redis) status.redis = redis;
@@ -210,7 +217,11 @@ async function dependencies(store: Store, cluster: Cluster): Promise<Record<stri
 
 /** Our named routes that are turned on (the core ones, /metrics, the protocol documents), the engine's, then the 426 for plain HTTP to /ws/. */
 function routeTable(opts: ResolvedOptions, core: NamedRoute[], engineRoutes: Route[]): Route[] {
-  const docs = protocolDocsRoutes({ version: opts.serverInfo.version, basePath: opts.basePath, maxContentChars: opts.maxContentChars });
+  const docs = protocolDocsRoutes({
+    version: opts.serverInfo.version,
+    basePath: opts.basePath,
+    maxContentChars: opts.maxContentChars,
+  });
   const named = [...core, metricsRoute(opts.metrics), ...docs];
   return [...named.filter((r) => opts.routes[r.name]), ...engineRoutes, upgradeRequiredRoute];
 }
@@ -232,9 +243,52 @@ function viewOf(connections: ConnectionManager<WebSocket>): ConnectionsView {
 }
 
 /** Sends a frame to the client's connection now, unless it has none or is still being greeted. */
-function sendNow(connections: ConnectionManager<WebSocket>, clientId: string, data: string): boolean {
+function sendNow(
+  connections: ConnectionManager<WebSocket>,
+  clientId: string,
+  content: string,
+  metadata: Record<string, unknown> | undefined,
+): boolean {
   const connection = connections.get(clientId);
-  return connection !== undefined && connection.parked === null && connections.sendTo(connection, data);
+  if (connection === undefined || connection.parked !== null) return false;
+  const frame = botResponseFrame({ content, ...(metadata ? { metadata } : {}) }, { session_id: clientId });
+  return connections.sendTo(connection, JSON.stringify(frame));
+}
+
+/** The upgrade path; an accepted socket starts a session with `parts`. */
+function createAdmission(
+  opts: ResolvedOptions,
+  parts: Omit<SessionDeps, 'schema'>,
+  clientAddress: (req: IncomingMessage) => string,
+  isClosing: () => boolean,
+): Admission {
+  const sessionDeps: SessionDeps = { ...parts, schema: inboundSchema(opts.maxContentChars) };
+  return new Admission({
+    ...opts,
+    log: opts.logger,
+    clientAddress,
+    isClosing,
+    isConnected: (clientId) => parts.connections.has(clientId),
+    onAccepted: (ws, handshake) => startSession(ws, handshake, sessionDeps),
+  });
+}
+
+/** The engine's own routes, unless turned off; their URLs are built under basePath. */
+function engineRoutesOf(opts: ResolvedOptions, engine: ConversationEngine, store: Store): Route[] {
+  if (!opts.routes.engine || !engine.routes) return [];
+  const publicUrl = (req: IncomingMessage, path: string) => publicOrigin(req) + opts.basePath + path;
+  return engine.routes({ store, log: opts.logger, publicUrl });
+}
+
+/** The router over the route table, under basePath, privileged routes behind the admin guard. */
+function createHttpRouter(opts: ResolvedOptions, routes: Route[], clientAddress: (req: IncomingMessage) => string) {
+  const adminGuard = createAdminGuard(opts.adminToken, opts.trustProxy !== false && opts.trustProxy !== 0);
+  return createRouter(routes, {
+    log: opts.logger,
+    basePath: opts.basePath,
+    clientAddress,
+    guard: (req) => adminGuard(req, clientAddress(req)),
+  });
 }
 
 /** Who is connected; a client that stops reading is closed with 1013, and cut if even that cannot get through. */
@@ -258,7 +312,12 @@ function callbacks({ onConnect, onDisconnect }: ResolvedOptions) {
 }
 
 /** Runs the router; a bug that throws before a handler took over is logged and answered 500, never left to the host's listener. */
-function guardRequest(log: Logger, route: (req: IncomingMessage, res: ServerResponse) => boolean, req: IncomingMessage, res: ServerResponse): boolean {
+function guardRequest(
+  log: Logger,
+  route: (req: IncomingMessage, res: ServerResponse) => boolean,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
   let handled = true;
   guard(
     () => {
@@ -274,7 +333,8 @@ function guardRequest(log: Logger, route: (req: IncomingMessage, res: ServerResp
 
 function warnAboutSecrets({ adminToken, authSecret, logger }: ResolvedOptions): void {
   if (adminToken === undefined) logger.warn('admin token not set: admin routes answer loopback callers only');
-  if (authSecret !== undefined && authSecret.length < 32) logger.warn('client token secret is shorter than 32 characters; HS256 wants at least 256 bits');
+  if (authSecret !== undefined && authSecret.length < 32)
+    logger.warn('client token secret is shorter than 32 characters; HS256 wants at least 256 bits');
 }
 
 /** The server listen() binds: our routes, a 404 for any other path (an upgrade's counted and logged), with slowloris bounds. */

@@ -10,7 +10,9 @@ export type TrustProxy = false | number | string[];
 /** Strips the IPv4-mapped IPv6 prefix so 127.0.0.1 is one address however the socket reports it. */
 function normalizeAddress(address: string): string {
   const trimmed = address.trim();
-  return trimmed.toLowerCase().startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4 ? trimmed.slice(7) : trimmed.toLowerCase();
+  return trimmed.toLowerCase().startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4
+    ? trimmed.slice(7)
+    : trimmed.toLowerCase();
 }
 
 /** The client address of a forwarded request whose trusted hop names no address: never loopback. */

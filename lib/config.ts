@@ -16,7 +16,10 @@ const LIMIT_OF = new WeakMap<object, Limit>();
 /** A variable holding a number of the option row `limit`: its default, range and (for fractional rows) decimals. */
 function numberOf(limit: Limit) {
   const form = limit.fractional ? /^\d+(\.\d+)?$/ : /^\d+$/;
-  const schema = v.optional(v.pipe(v.string(), v.regex(form), v.transform(Number), v.minValue(limit.min), v.maxValue(limit.max)), String(limit.default));
+  const schema = v.optional(
+    v.pipe(v.string(), v.regex(form), v.transform(Number), v.minValue(limit.min), v.maxValue(limit.max)),
+    String(limit.default),
+  );
   LIMIT_OF.set(schema, limit);
   return schema;
 }
@@ -56,7 +59,13 @@ const EnvSchema = v.object({
   LLM_MODEL: v.optional(v.string()),
   LLM_API_KEY: v.optional(v.string()),
   LLM_TIMEOUT_MS: numberOf(ASSISTANT_SETTINGS.llmTimeoutMs),
-  MEETINGMUSE_DB: v.optional(v.pipe(v.string(), v.check((text) => !isPostgresUrl(text) || URL.canParse(text))), './data/meetingmuse.db'),
+  MEETINGMUSE_DB: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((text) => !isPostgresUrl(text) || URL.canParse(text)),
+    ),
+    './data/meetingmuse.db',
+  ),
   DB_POOL_SIZE: numberOf(POSTGRES_LIMITS.poolSize),
   DB_QUERY_TIMEOUT_MS: numberOf(POSTGRES_LIMITS.queryTimeoutMs),
   REDIS_URL: v.optional(v.pipe(v.string(), v.url(), v.regex(/^rediss?:\/\//))),
@@ -68,7 +77,13 @@ const EnvSchema = v.object({
   ADMIN_TOKEN: v.optional(v.string()),
   AUTH_SECRET: v.optional(v.string()),
   ALLOWED_ORIGINS: v.optional(v.pipe(v.string(), v.regex(/^\s*(\*|[^\s,]+)(\s*,\s*(\*|[^\s,]+))*\s*$/))),
-  TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((text) => parseTrustProxy(text) !== undefined)), 'false'),
+  TRUST_PROXY: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((text) => parseTrustProxy(text) !== undefined),
+    ),
+    'false',
+  ),
   RATE_LIMIT_PER_SEC: numberOf(RATE_LIMITS.perSecond),
   RATE_LIMIT_BURST: numberOf(RATE_LIMITS.burst),
   RATE_LIMIT_STRIKES: numberOf(RATE_LIMITS.strikes),
@@ -188,7 +203,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     defaultTimeZone: e.DEFAULT_TIMEZONE,
     workHours: parseWorkHours(e.WORK_HOURS)!,
     ...(e.LLM_BASE_URL && e.LLM_MODEL
-      ? { llm: { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS, ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}) } }
+      ? {
+          llm: {
+            baseUrl: e.LLM_BASE_URL,
+            model: e.LLM_MODEL,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}),
+          },
+        }
       : {}),
     db: e.MEETINGMUSE_DB,
     dbPoolSize: e.DB_POOL_SIZE,

@@ -206,7 +206,11 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
   snapshot(): Record<string, ConnectionSnapshot> {
     const clients: Record<string, ConnectionSnapshot> = {};
     for (const [id, connection] of this.#clients) {
-      clients[id] = { connected_at: connection.connectedAt.toISOString(), message_count: connection.messageCount, turns: connection.turns };
+      clients[id] = {
+        connected_at: connection.connectedAt.toISOString(),
+        message_count: connection.messageCount,
+        turns: connection.turns,
+      };
     }
     return clients;
   }

@@ -9,23 +9,63 @@ import type { Duplex } from 'node:stream';
  */
 export const ERRORS = {
   // Mostly error frames, on an open socket. `retry`: whether sending the same frame again can succeed.
-  INVALID_MESSAGE_FORMAT: { status: 400, retry: false, message: 'Message format is invalid. Please check the message structure.' },
-  INVALID_TIMEZONE: { status: 400, retry: false, message: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".' },
-  RATE_LIMITED: { status: 429, retry: true, message: 'Too many messages. Wait retry_after_ms milliseconds, then send again.' },
-  BUSY: { status: 503, retry: true, message: 'Too many messages are waiting for an answer. Wait for a reply, then send again.' },
-  LLM_PROCESSING_ERROR: { status: 504, retry: true, message: "I'm having trouble processing your request. Please try again." },
+  INVALID_MESSAGE_FORMAT: {
+    status: 400,
+    retry: false,
+    message: 'Message format is invalid. Please check the message structure.',
+  },
+  INVALID_TIMEZONE: {
+    status: 400,
+    retry: false,
+    message: 'Unknown time zone. Use an IANA name such as "Europe/Paris" or "America/New_York".',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    retry: true,
+    message: 'Too many messages. Wait retry_after_ms milliseconds, then send again.',
+  },
+  BUSY: {
+    status: 503,
+    retry: true,
+    message: 'Too many messages are waiting for an answer. Wait for a reply, then send again.',
+  },
+  LLM_PROCESSING_ERROR: {
+    status: 504,
+    retry: true,
+    message: "I'm having trouble processing your request. Please try again.",
+  },
   INTERNAL_SERVER_ERROR: { status: 500, retry: true, message: 'An internal error occurred. Please try reconnecting.' },
-  SHUTTING_DOWN: { status: 503, retry: true, message: 'The server is restarting and did not take this message. Reconnect, then send it again.' },
-  STORAGE_UNAVAILABLE: { status: 503, retry: true, message: 'The server cannot store conversations right now. Please try again later.' },
-  SESSION_DELETED: { status: 410, retry: true, message: 'This conversation was erased while your message was being processed; it was not kept.' },
-  TURN_INTERRUPTED: { status: 503, retry: true, message: 'The server answering this message stopped before it finished; nothing of it was stored. Send it again.' },
+  SHUTTING_DOWN: {
+    status: 503,
+    retry: true,
+    message: 'The server is restarting and did not take this message. Reconnect, then send it again.',
+  },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    retry: true,
+    message: 'The server cannot store conversations right now. Please try again later.',
+  },
+  SESSION_DELETED: {
+    status: 410,
+    retry: true,
+    message: 'This conversation was erased while your message was being processed; it was not kept.',
+  },
+  TURN_INTERRUPTED: {
+    status: 503,
+    retry: true,
+    message: 'The server answering this message stopped before it finished; nothing of it was stored. Send it again.',
+  },
   // HTTP refusals, of the REST routes and of the handshake.
   INVALID_REQUEST_TARGET: { status: 400, retry: false, message: 'The request target is not a valid URL' },
   INVALID_CLIENT_ID: { status: 400, retry: false, message: 'A client id is 3-100 characters of A-Z a-z 0-9 _ -' },
   INVALID_JSON: { status: 400, retry: false, message: 'Request body must be valid JSON' },
   INVALID_BODY: { status: 400, retry: false, message: 'Request body must be a JSON object' },
   UNAUTHORIZED: { status: 401, retry: false, message: 'A valid admin bearer token is required' },
-  FORBIDDEN: { status: 403, retry: false, message: 'Admin routes answer only loopback callers unless an admin token is configured' },
+  FORBIDDEN: {
+    status: 403,
+    retry: false,
+    message: 'Admin routes answer only loopback callers unless an admin token is configured',
+  },
   ORIGIN_NOT_ALLOWED: { status: 403, retry: false, message: 'Origin not allowed' },
   NOT_FOUND: { status: 404, retry: false, message: 'Not Found' },
   SESSION_NOT_FOUND: { status: 404, retry: false, message: 'No stored session for this client id' },
@@ -33,7 +73,11 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, retry: false, message: 'Method Not Allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, retry: false, message: 'Request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retry: false, message: 'Content-Type must be application/json' },
-  UPGRADE_REQUIRED: { status: 426, retry: false, message: 'This path speaks WebSocket only; connect with a WebSocket client' },
+  UPGRADE_REQUIRED: {
+    status: 426,
+    retry: false,
+    message: 'This path speaks WebSocket only; connect with a WebSocket client',
+  },
   TOO_MANY_REQUESTS: { status: 429, retry: true, message: 'Too many connections from this address' },
   TOO_MANY_CONNECTIONS: { status: 503, retry: true, message: 'Too many connections' },
 } as const satisfies Record<string, { status: number; retry: boolean; message: string }>;

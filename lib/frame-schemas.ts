@@ -15,7 +15,11 @@ import type { BotResponseFrame, ErrorFrame, IssueDetail, ServerFrame, SystemFram
  *   that the server sends nothing else is checked by test/frame-conformance.test.ts.
  */
 
-const Timestamp = v.pipe(v.string(), v.isoTimestamp(), v.description('When the frame was made: ISO 8601, UTC, with Z.'));
+const Timestamp = v.pipe(
+  v.string(),
+  v.isoTimestamp(),
+  v.description('When the frame was made: ISO 8601, UTC, with Z.'),
+);
 
 const ReplyTo = v.pipe(v.string(), v.description('The message_id of the user_message this answers, when it had one.'));
 
@@ -69,9 +73,20 @@ export const ErrorFrameSchema = v.pipe(
     timestamp: Timestamp,
     retry_suggested: v.boolean(),
     reply_to: v.optional(ReplyTo),
-    details: v.optional(v.pipe(v.array(IssueDetailSchema), v.maxLength(10), v.description('With INVALID_MESSAGE_FORMAT: what was wrong, at most 10.'))),
+    details: v.optional(
+      v.pipe(
+        v.array(IssueDetailSchema),
+        v.maxLength(10),
+        v.description('With INVALID_MESSAGE_FORMAT: what was wrong, at most 10.'),
+      ),
+    ),
     retry_after_ms: v.optional(
-      v.pipe(v.number(), v.integer(), v.minValue(0), v.description('With RATE_LIMITED: milliseconds until a frame would be accepted.')),
+      v.pipe(
+        v.number(),
+        v.integer(),
+        v.minValue(0),
+        v.description('With RATE_LIMITED: milliseconds until a frame would be accepted.'),
+      ),
     ),
   }),
   v.title('ErrorFrame'),
@@ -98,7 +113,11 @@ export const MeetingSchema = v.pipe(
   v.object({
     id: v.optional(v.pipe(v.string(), v.description('Absent on a draft.'))),
     title: v.string(),
-    start: v.pipe(v.string(), v.isoTimestamp(), v.description("ISO 8601 with the zone's offset, e.g. 2026-11-27T15:00:00-05:00.")),
+    start: v.pipe(
+      v.string(),
+      v.isoTimestamp(),
+      v.description("ISO 8601 with the zone's offset, e.g. 2026-11-27T15:00:00-05:00."),
+    ),
     end: v.pipe(v.string(), v.isoTimestamp()),
     time_zone: v.pipe(v.string(), v.description('IANA zone name.')),
     participants: v.array(v.string()),
@@ -111,7 +130,12 @@ export const MeetingSchema = v.pipe(
 /** What the MeetingMuse assistant puts in `metadata`; another engine may send any object. */
 export const AssistantMetadataSchema = v.pipe(
   v.object({
-    intent: v.pipe(v.string(), v.description('What the assistant understood: schedule, list, cancel, reschedule, availability, greeting, help, confirm, decline, unknown, …')),
+    intent: v.pipe(
+      v.string(),
+      v.description(
+        'What the assistant understood: schedule, list, cancel, reschedule, availability, greeting, help, confirm, decline, unknown, …',
+      ),
+    ),
     missing: v.pipe(v.array(v.string()), v.description('What it still needs to book, e.g. ["start"].')),
     meeting: v.optional(MeetingSchema),
   }),
@@ -126,9 +150,17 @@ export const ConnectionEstablishedSchema = v.pipe(
     metadata: v.optional(
       v.pipe(
         v.object({
-          resumed: v.pipe(v.boolean(), v.description('True when the server already held a conversation for this client_id.')),
+          resumed: v.pipe(
+            v.boolean(),
+            v.description('True when the server already held a conversation for this client_id.'),
+          ),
           messages: v.pipe(v.number(), v.integer(), v.minValue(0), v.description('Stored history length.')),
-          pending: v.pipe(v.number(), v.integer(), v.minValue(0), v.description('Replies that finished while away; they follow at once.')),
+          pending: v.pipe(
+            v.number(),
+            v.integer(),
+            v.minValue(0),
+            v.description('Replies that finished while away; they follow at once.'),
+          ),
         }),
         v.description('Absent when the store could not be read; an INTERNAL_SERVER_ERROR frame follows then.'),
       ),

@@ -16,13 +16,18 @@ const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 export const ErrorBodySchema = v.pipe(
   v.object({
     detail: v.pipe(v.string(), v.description('A safe, human-readable message.')),
-    error_code: v.pipe(v.picklist(ERROR_CODE_VALUES), v.description('A stable machine-readable code, e.g. NOT_FOUND, UNAUTHORIZED, INVALID_BODY.')),
+    error_code: v.pipe(
+      v.picklist(ERROR_CODE_VALUES),
+      v.description('A stable machine-readable code, e.g. NOT_FOUND, UNAUTHORIZED, INVALID_BODY.'),
+    ),
   }),
   v.title('ErrorBody'),
 );
 
 const HealthStatus = v.picklist(['healthy', 'unhealthy', 'shutting_down']);
-const UnhealthyReason = v.optional(v.pipe(v.string(), v.description('With "unhealthy": why the store cannot serve, e.g. "database file deleted".')));
+const UnhealthyReason = v.optional(
+  v.pipe(v.string(), v.description('With "unhealthy": why the store cannot serve, e.g. "database file deleted".')),
+);
 
 export const HealthSchema = v.pipe(
   v.object({
@@ -96,7 +101,12 @@ export const SessionSummarySchema = v.pipe(
     last_active_at: Timestamp,
     message_count: Count,
     pending_replies: Count,
-    state: v.optional(v.pipe(v.unknown(), v.description("The engine's state after the last turn (JSON); absent while it has stored none."))),
+    state: v.optional(
+      v.pipe(
+        v.unknown(),
+        v.description("The engine's state after the last turn (JSON); absent while it has stored none."),
+      ),
+    ),
     history: v.array(HistoryEntrySchema),
   }),
   v.title('SessionSummary'),
@@ -111,7 +121,10 @@ export const FeedIssuedSchema = v.pipe(
   v.object({
     status: v.literal('issued'),
     client_id: v.string(),
-    url: v.pipe(v.string(), v.description("The new feed address, built from this request's scheme and Host; the old one stops working.")),
+    url: v.pipe(
+      v.string(),
+      v.description("The new feed address, built from this request's scheme and Host; the old one stops working."),
+    ),
     timestamp: Timestamp,
   }),
   v.title('FeedIssued'),

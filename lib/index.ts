@@ -12,12 +12,39 @@ export type { ErrorCode } from './errors.ts';
 export type { JsonResponse, Route, RouteHandler } from './routes.ts';
 export { createLogger, silentLogger } from './logger.ts';
 export { createMetrics, instrumentStore } from './metrics.ts';
-export type { Metrics, MetricsOptions, QueueSample, RateLimitKind, RefusalReason, StoreOperation, TurnOutcome } from './metrics.ts';
+export type {
+  Metrics,
+  MetricsOptions,
+  QueueSample,
+  RateLimitKind,
+  RefusalReason,
+  StoreOperation,
+  TurnOutcome,
+} from './metrics.ts';
 export type { LogFields, Logger, LogLevel } from './logger.ts';
 export { CLOSE_CODES } from './protocol.ts';
-export type { BotResponseFrame, ErrorFrame, InboundFrame, InboundSchema, IssueDetail, ServerFrame, SystemFrame, UiElements, UserMessage } from './protocol.ts';
+export type {
+  BotResponseFrame,
+  ErrorFrame,
+  InboundFrame,
+  InboundSchema,
+  IssueDetail,
+  ServerFrame,
+  SystemFrame,
+  UiElements,
+  UserMessage,
+} from './protocol.ts';
 export { createMemoryStore, StoreUnavailableError } from './store.ts';
-export type { HistoryEntry, SessionOpened, SessionSummary, Store, StoredReply, StoreHealth, StoreOptions, TurnRecord } from './store.ts';
+export type {
+  HistoryEntry,
+  SessionOpened,
+  SessionSummary,
+  Store,
+  StoredReply,
+  StoreHealth,
+  StoreOptions,
+  TurnRecord,
+} from './store.ts';
 export { createSqliteStore } from './sqlite-store.ts';
 export { createPostgresStore, redactUrl } from './postgres-store.ts';
 export type { PostgresStore, PostgresStoreOptions } from './postgres-store.ts';

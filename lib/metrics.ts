@@ -23,7 +23,8 @@ export type RefusalReason = ErrorCode;
  * (INTERNAL_SERVER_ERROR: the engine threw or the store failed), `storage_unavailable`
  * (STORAGE_UNAVAILABLE), `session_deleted` (SESSION_DELETED), `aborted` (shutdown).
  */
-export type TurnOutcome = 'replied' | 'replayed' | 'timed_out' | 'failed' | 'storage_unavailable' | 'session_deleted' | 'aborted';
+export type TurnOutcome =
+  'replied' | 'replayed' | 'timed_out' | 'failed' | 'storage_unavailable' | 'session_deleted' | 'aborted';
 
 /** Which limit refused: a frame (RATE_LIMITED) or an upgrade (429, by the address's connect rate or open count). */
 export type RateLimitKind = 'frames' | 'connect_rate' | 'connections_per_address';
@@ -192,18 +193,45 @@ function defineMetrics(registry: Registry, queue: () => QueueSample) {
   return {
     open: new Gauge({ name: `${PREFIX}connections_open`, help: 'WebSocket clients connected now.', registers }),
     accepted: counter('connections_accepted_total', 'WebSocket clients that passed the handshake.'),
-    refused: counter('connections_refused_total', 'Upgrades refused, by reason (the error_code of the refusal, or the 1008 close reason).', ['reason']),
-    closed: counter('connections_closed_total', 'Connected clients whose socket closed, by close code ("other" for codes a client chose).', ['code']),
+    refused: counter(
+      'connections_refused_total',
+      'Upgrades refused, by reason (the error_code of the refusal, or the 1008 close reason).',
+      ['reason'],
+    ),
+    closed: counter(
+      'connections_closed_total',
+      'Connected clients whose socket closed, by close code ("other" for codes a client chose).',
+      ['code'],
+    ),
     framesIn: counter('frames_received_total', 'WebSocket frames received, valid or not.'),
-    framesOut: counter('frames_sent_total', 'WebSocket frames sent, by frame type (a broadcast counts once per recipient).', ['type']),
+    framesOut: counter(
+      'frames_sent_total',
+      'WebSocket frames sent, by frame type (a broadcast counts once per recipient).',
+      ['type'],
+    ),
     errorFrames: counter('error_frames_total', 'Error frames sent, by error_code.', ['code']),
     turns: counter('turns_total', 'Turns finished, by outcome.', ['outcome']),
-    turnSeconds: histogram('turn_duration_seconds', 'Time from a turn starting (the processing frame) to its last reply or error.', TURN_BUCKETS),
+    turnSeconds: histogram(
+      'turn_duration_seconds',
+      'Time from a turn starting (the processing frame) to its last reply or error.',
+      TURN_BUCKETS,
+    ),
     engineSeconds: histogram('engine_duration_seconds', 'Time the engine took to answer one turn.', TURN_BUCKETS),
-    rateLimited: counter('rate_limit_refusals_total', 'Frames (RATE_LIMITED) and upgrades (429) refused by a rate or count limit.', ['limit']),
+    rateLimited: counter(
+      'rate_limit_refusals_total',
+      'Frames (RATE_LIMITED) and upgrades (429) refused by a rate or count limit.',
+      ['limit'],
+    ),
     heartbeat: counter('heartbeat_terminations_total', 'Sockets terminated for missing a heartbeat pong.'),
-    storeSeconds: histogram('store_operation_duration_seconds', 'Time a store operation took, by operation.', STORE_BUCKETS, 'operation'),
-    storeFailures: counter('store_operation_failures_total', 'Store operations that failed, by operation.', ['operation']),
+    storeSeconds: histogram(
+      'store_operation_duration_seconds',
+      'Time a store operation took, by operation.',
+      STORE_BUCKETS,
+      'operation',
+    ),
+    storeFailures: counter('store_operation_failures_total', 'Store operations that failed, by operation.', [
+      'operation',
+    ]),
   };
 }
 

@@ -97,7 +97,12 @@ export function describeLimit({ min, max, unit, fractional }: Limit): string {
 }
 
 function withinLimit(value: unknown, limit: Limit): value is number {
-  return typeof value === 'number' && (limit.fractional || Number.isInteger(value)) && value >= limit.min && value <= limit.max;
+  return (
+    typeof value === 'number' &&
+    (limit.fractional || Number.isInteger(value)) &&
+    value >= limit.min &&
+    value <= limit.max
+  );
 }
 
 /** `value`, or the row's default when it is undefined; a TypeError naming `name` when it is out of the row's range. */
@@ -184,7 +189,10 @@ export interface ChatServerOptions extends TurnEvents {
 }
 
 /** The options with every default applied and every value checked. */
-export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'metrics' | 'serverInfo' | 'trustProxy'> &
+export type ResolvedOptions = Omit<
+  ChatServerOptions,
+  NumericOption | 'rateLimit' | 'routes' | 'basePath' | 'logger' | 'metrics' | 'serverInfo' | 'trustProxy'
+> &
   Record<NumericOption, number> & {
     logger: Logger;
     metrics: Metrics;
@@ -195,12 +203,22 @@ export type ResolvedOptions = Omit<ChatServerOptions, NumericOption | 'rateLimit
     trustProxy: TrustProxy;
   };
 
-const ROUTE_NAMES: RouteName[] = ['health', 'clients', 'connections', 'broadcast', 'sessions', 'engine', 'metrics', 'docs'];
+const ROUTE_NAMES: RouteName[] = [
+  'health',
+  'clients',
+  'connections',
+  'broadcast',
+  'sessions',
+  'engine',
+  'metrics',
+  'docs',
+];
 
 /** `/chat/` → `/chat`; a prefix must start with `/` and hold no `?` or `#`. */
 function normalizeBasePath(basePath: string | undefined): string {
   if (basePath === undefined || basePath === '' || basePath === '/') return '';
-  if (!/^\/[^?#\s]*$/.test(basePath)) throw new TypeError('options.basePath must start with "/" and hold no "?", "#" or spaces');
+  if (!/^\/[^?#\s]*$/.test(basePath))
+    throw new TypeError('options.basePath must start with "/" and hold no "?", "#" or spaces');
   return basePath.replace(/\/+$/, '');
 }
 
@@ -214,7 +232,10 @@ export function resolveOptions(options: ChatServerOptions): ResolvedOptions {
   for (const [key, limit] of Object.entries(RATE_LIMITS) as Array<[keyof RateLimit, Limit]>) {
     rateLimit[key] = limitedValue(`options.rateLimit.${key}`, options.rateLimit?.[key], limit);
   }
-  const routes = Object.fromEntries(ROUTE_NAMES.map((name) => [name, options.routes?.[name] ?? true])) as Record<RouteName, boolean>;
+  const routes = Object.fromEntries(ROUTE_NAMES.map((name) => [name, options.routes?.[name] ?? true])) as Record<
+    RouteName,
+    boolean
+  >;
   return {
     ...options,
     ...numbers,
@@ -232,8 +253,12 @@ export function resolveOptions(options: ChatServerOptions): ResolvedOptions {
 function packageInfo(): ServerInfo {
   for (const path of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'meetingmuse-server' && pkg.version) return { name: 'MeetingMuse WebSocket Server', version: pkg.version };
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'meetingmuse-server' && pkg.version)
+        return { name: 'MeetingMuse WebSocket Server', version: pkg.version };
     } catch {
       // Not this candidate; try the next.
     }

@@ -46,7 +46,10 @@ const OUTCOMES: Record<TurnFailure, TurnOutcome> = {
 };
 
 /** The error frames a turn can end with. */
-export type TurnFailure = Extract<ErrorCode, 'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'>;
+export type TurnFailure = Extract<
+  ErrorCode,
+  'LLM_PROCESSING_ERROR' | 'INTERNAL_SERVER_ERROR' | 'SESSION_DELETED' | 'STORAGE_UNAVAILABLE'
+>;
 
 export type SubmitResult = 'accepted' | 'busy' | 'closed';
 
@@ -300,7 +303,9 @@ export class TurnPipeline {
 
   async #release(clientId: string, lease: TurnLease | undefined): Promise<void> {
     // The lock is also released server-side if the connection holding it drops; a failure here only logs.
-    await lease?.release().catch((err: unknown) => this.#options.log.warn('could not release turn lock', { clientId, err }));
+    await lease
+      ?.release()
+      .catch((err: unknown) => this.#options.log.warn('could not release turn lock', { clientId, err }));
   }
 
   /**
@@ -310,7 +315,11 @@ export class TurnPipeline {
   async #deleteUnderLock(clientId: string, deletion: () => Promise<void>): Promise<void> {
     let lease: TurnLease | undefined;
     try {
-      lease = await this.#options.locks?.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+      lease = await this.#options.locks?.acquire(
+        clientId,
+        undefined,
+        AbortSignal.timeout(this.#options.engineTimeoutMs),
+      );
     } catch (err) {
       // The deletion still runs: if the database is down it fails and says so; it must not wait forever.
       this.#options.log.warn('could not take the client lock before deleting', { clientId, err });
@@ -326,7 +335,11 @@ export class TurnPipeline {
   async #recover(clientId: string): Promise<void> {
     let lease: TurnLease | undefined;
     try {
-      lease = await this.#options.locks!.acquire(clientId, undefined, AbortSignal.timeout(this.#options.engineTimeoutMs));
+      lease = await this.#options.locks!.acquire(
+        clientId,
+        undefined,
+        AbortSignal.timeout(this.#options.engineTimeoutMs),
+      );
       this.#reportInterrupted(clientId, lease);
     } catch (err) {
       this.#options.log.warn('could not check for interrupted turns', { clientId, err });
@@ -359,7 +372,8 @@ export class TurnPipeline {
     const running = this.#startTurn(clientId);
     let lease: TurnLease | undefined;
     try {
-      if (this.#options.locks) lease = await this.#options.locks.acquire(clientId, { messageId: replyTo }, running.signal);
+      if (this.#options.locks)
+        lease = await this.#options.locks.acquire(clientId, { messageId: replyTo }, running.signal);
       this.#reportInterrupted(clientId, lease);
       if (replyTo !== undefined) {
         const previous = await store.findReplies(clientId, replyTo);
@@ -378,11 +392,17 @@ export class TurnPipeline {
       const output = await this.#timedReply(message, ctx, running);
       const repliedAt = new Date();
       const timestamp = repliedAt.toISOString();
-      const frames = output.replies.map((reply) => botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }, timestamp));
+      const frames = output.replies.map((reply) =>
+        botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }, timestamp),
+      );
       const user = { role: 'user' as const, content: message.content, timestamp: receivedIso, message_id: replyTo };
       // An abort that landed after the engine answered still wins: a deleted session must not come back.
       running.throwIfAborted();
-      const stored = await store.commitTurn(clientId, { user, replies: frames, state: output.state, archive: output.archive }, repliedAt);
+      const stored = await store.commitTurn(
+        clientId,
+        { user, replies: frames, state: output.state, archive: output.archive },
+        repliedAt,
+      );
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
       this.deliver(clientId, stored);
       finished('replied');
@@ -408,7 +428,12 @@ export class TurnPipeline {
   }
 
   /** Logs a failed turn and answers it with the error frame its cause calls for; returns that code (none for shutdown). */
-  #reportFailure(clientId: string, replyTo: string | undefined, abortReason: unknown, err: unknown): TurnFailure | undefined {
+  #reportFailure(
+    clientId: string,
+    replyTo: string | undefined,
+    abortReason: unknown,
+    err: unknown,
+  ): TurnFailure | undefined {
     const { log, engineTimeoutMs } = this.#options;
     let code: TurnFailure;
     if (abortReason === SHUT_DOWN) {

@@ -3,7 +3,15 @@ import pg from 'pg';
 import type { Logger } from './logger.ts';
 import { limitedValue, POSTGRES_LIMITS } from './options.ts';
 import type { BotResponseFrame } from './protocol.ts';
-import { HISTORY_LIMIT, newFeedToken, StoreUnavailableError, type HistoryEntry, type Store, type StoreOptions, type StoredReply } from './store.ts';
+import {
+  HISTORY_LIMIT,
+  newFeedToken,
+  StoreUnavailableError,
+  type HistoryEntry,
+  type Store,
+  type StoreOptions,
+  type StoredReply,
+} from './store.ts';
 import type { TurnLease, TurnLocks } from './turn-locks.ts';
 
 /**
@@ -113,7 +121,18 @@ class StoreOpenError extends Error {
 }
 
 /** SQLSTATE classes and Node error codes that mean "the database is not there", not "the query is wrong". */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 /**
  * Turns a connection failure into a StoreUnavailableError; other errors pass as they are. pg reports
@@ -154,7 +173,10 @@ interface MessageRow {
   delivered: boolean;
 }
 
-const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({ id: Number(row.id), frame: JSON.parse(row.frame!) as BotResponseFrame });
+const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({
+  id: Number(row.id),
+  frame: JSON.parse(row.frame!) as BotResponseFrame,
+});
 const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
 const historyEntry = ({ role, content, timestamp, message_id }: MessageRow): HistoryEntry =>
   message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id };
@@ -164,10 +186,13 @@ async function migrate(client: pg.PoolClient): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, 0)', [MIGRATION_LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
     const current = rows[0]!.v ?? 0;
-    if (current > MIGRATIONS.length) throw new Error(`schema version ${current} is newer than this server (${MIGRATIONS.length})`);
+    if (current > MIGRATIONS.length)
+      throw new Error(`schema version ${current} is newer than this server (${MIGRATIONS.length})`);
     for (let version = current + 1; version <= MIGRATIONS.length; version++) {
       await client.query(MIGRATIONS[version - 1]!);
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
@@ -229,7 +254,10 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     health: async () => ({ ok: true }),
     async ping() {
       let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StoreUnavailableError('database ping timed out')), PING_TIMEOUT_MS)));
+      const timeout = new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new StoreUnavailableError('database ping timed out')), PING_TIMEOUT_MS)),
+      );
       try {
         await Promise.race([query('SELECT 1'), timeout]);
       } finally {
@@ -267,14 +295,16 @@ function turnMethods(
       return { resumed: true, messages: rows[0]!.message_count, pending: pending.rows.map(toReply) };
     },
     async loadState(clientId) {
-      const { rows } = await query<{ state: string | null }>('SELECT state FROM sessions WHERE client_id = $1', [clientId]);
+      const { rows } = await query<{ state: string | null }>('SELECT state FROM sessions WHERE client_id = $1', [
+        clientId,
+      ]);
       return parseState(rows[0]?.state);
     },
     async findReplies(clientId, messageId) {
-      const { rows } = await query<MessageRow>('SELECT id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2 ORDER BY id', [
-        clientId,
-        messageId,
-      ]);
+      const { rows } = await query<MessageRow>(
+        'SELECT id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2 ORDER BY id',
+        [clientId, messageId],
+      );
       if (!rows.some((r) => r.role === 'user')) return undefined;
       return rows.filter((r) => r.role === 'assistant').map(toReply);
     },
@@ -296,7 +326,8 @@ function turnMethods(
         (turn.archive ?? []).map((item) => JSON.stringify(item)),
       ]);
       const { message_count: count, reply_ids: ids } = result[0]!;
-      if (count === null) throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
+      if (count === null)
+        throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
       locks.committed(clientId);
       if (count > maxHistoryMessages) {
         // Its own statement, after the turn: a trim that fails leaves the history a little long
@@ -309,7 +340,10 @@ function turnMethods(
     },
     async markDelivered(clientId, replyIds) {
       if (replyIds.length === 0) return;
-      await query('UPDATE messages SET delivered = true WHERE client_id = $1 AND id = ANY($2::bigint[])', [clientId, replyIds]);
+      await query('UPDATE messages SET delivered = true WHERE client_id = $1 AND id = ANY($2::bigint[])', [
+        clientId,
+        replyIds,
+      ]);
     },
   };
 }
@@ -339,7 +373,9 @@ function adminMethods(query: Query): Pick<Store, 'getSession' | 'loadArchive' | 
       };
     },
     async loadArchive(clientId) {
-      const { rows } = await query<{ item: string }>('SELECT item FROM archive WHERE client_id = $1 ORDER BY id', [clientId]);
+      const { rows } = await query<{ item: string }>('SELECT item FROM archive WHERE client_id = $1 ORDER BY id', [
+        clientId,
+      ]);
       return rows.map((row) => JSON.parse(row.item) as unknown);
     },
     async deleteSession(clientId) {
@@ -361,7 +397,9 @@ function adminMethods(query: Query): Pick<Store, 'getSession' | 'loadArchive' | 
 }
 
 /** Calendar-feed tokens: one per client, made on first use, rotated or revoked on request. */
-function feedMethods(query: Query): Pick<Store, 'calendarFeed' | 'rotateCalendarFeed' | 'revokeCalendarFeed' | 'findCalendarFeed'> {
+function feedMethods(
+  query: Query,
+): Pick<Store, 'calendarFeed' | 'rotateCalendarFeed' | 'revokeCalendarFeed' | 'findCalendarFeed'> {
   return {
     async calendarFeed(clientId) {
       // An existing token wins: the no-op update makes RETURNING hand it back.
@@ -385,7 +423,9 @@ function feedMethods(query: Query): Pick<Store, 'calendarFeed' | 'rotateCalendar
       return (rowCount ?? 0) > 0;
     },
     async findCalendarFeed(token) {
-      const { rows } = await query<{ client_id: string }>('SELECT client_id FROM calendar_feeds WHERE token = $1', [token]);
+      const { rows } = await query<{ client_id: string }>('SELECT client_id FROM calendar_feeds WHERE token = $1', [
+        token,
+      ]);
       return rows[0]?.client_id;
     },
   };
@@ -479,7 +519,11 @@ function createTurnLocks(
           interrupted,
           release: async () => {
             try {
-              if (entry.recorded) await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [clientId, incarnation]);
+              if (entry.recorded)
+                await query('DELETE FROM turns_in_flight WHERE client_id = $1 AND instance_id = $2', [
+                  clientId,
+                  incarnation,
+                ]);
             } finally {
               await unlock(clientId, pid);
             }
@@ -500,7 +544,12 @@ function createTurnLocks(
  * With a turn, ours replaces it in the same statement (every CTE sees the table as it was before);
  * without, the record is only collected. Returns the turns another process left unfinished.
  */
-async function recordTurn(query: Query, clientId: string, turn: { messageId?: string } | undefined, incarnation: string): Promise<TurnLease['interrupted']> {
+async function recordTurn(
+  query: Query,
+  clientId: string,
+  turn: { messageId?: string } | undefined,
+  incarnation: string,
+): Promise<TurnLease['interrupted']> {
   const { rows } = turn
     ? await query<{ message_id: string | null; instance_id: string }>(
         `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
@@ -510,10 +559,13 @@ async function recordTurn(query: Query, clientId: string, turn: { messageId?: st
          SELECT message_id, instance_id FROM previous`,
         [clientId, turn.messageId ?? null, incarnation],
       )
-    : await query<{ message_id: string | null; instance_id: string }>('DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id', [
-        clientId,
-      ]);
-  return rows.filter((r) => r.instance_id !== incarnation).map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
+    : await query<{ message_id: string | null; instance_id: string }>(
+        'DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id',
+        [clientId],
+      );
+  return rows
+    .filter((r) => r.instance_id !== incarnation)
+    .map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
 }
 
 /**
@@ -550,10 +602,10 @@ function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined
     const current = await connect().catch((err: unknown) => Promise.reject(classify(err)));
     try {
       const { rows } = await serially(() =>
-        current.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext(id)) AS ok FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n', [
-          CLIENT_LOCK,
-          clientIds,
-        ]),
+        current.client.query<{ ok: boolean }>(
+          'SELECT pg_try_advisory_lock($1, hashtext(id)) AS ok FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n',
+          [CLIENT_LOCK, clientIds],
+        ),
       );
       return rows.map((row) => (row.ok ? current.pid : undefined));
     } catch (err) {
@@ -568,7 +620,13 @@ function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined
   });
   const unlocks = batched(async (clientIds: string[]) => {
     const current = await connection?.catch(() => undefined);
-    if (current) await serially(() => current.client.query('SELECT pg_advisory_unlock($1, hashtext(id)) FROM unnest($2::text[]) AS t(id)', [CLIENT_LOCK, clientIds]));
+    if (current)
+      await serially(() =>
+        current.client.query('SELECT pg_advisory_unlock($1, hashtext(id)) FROM unnest($2::text[]) AS t(id)', [
+          CLIENT_LOCK,
+          clientIds,
+        ]),
+      );
     return clientIds.map(() => current?.pid);
   });
 

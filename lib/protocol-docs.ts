@@ -27,7 +27,15 @@ import {
   SessionSummarySchema,
 } from './http-schemas.ts';
 import { ERRORS } from './errors.ts';
-import { botResponseFrame, CLOSE_CODES, CLOSE_REASONS, DEFAULT_MAX_CONTENT_CHARS, errorFrame, inboundSchema, systemFrame } from './protocol.ts';
+import {
+  botResponseFrame,
+  CLOSE_CODES,
+  CLOSE_REASONS,
+  DEFAULT_MAX_CONTENT_CHARS,
+  errorFrame,
+  inboundSchema,
+  systemFrame,
+} from './protocol.ts';
 import type { NamedRoute } from './routes.ts';
 
 /**
@@ -54,7 +62,10 @@ type AnySchema = v.GenericSchema;
  */
 function errorCodeList(): string {
   return Object.entries(ERRORS)
-    .map(([code, { status, retry, message }]) => `- ${code} (HTTP ${status}${retry ? ', retry suggested' : ''}): ${message}`)
+    .map(
+      ([code, { status, retry, message }]) =>
+        `- ${code} (HTTP ${status}${retry ? ', retry suggested' : ''}): ${message}`,
+    )
     .join('\n');
 }
 
@@ -77,10 +88,18 @@ const CLOSE_CODE_DOCS: Array<[number, string, string]> = [
   [CLOSE_CODES.goingAway, CLOSE_REASONS.shuttingDown, 'The server is shutting down.'],
   [1007, '(ws)', 'A text frame that is not valid UTF-8.'],
   [CLOSE_CODES.policyViolation, CLOSE_REASONS.invalidClientId, 'The client_id breaks its rule.'],
-  [CLOSE_CODES.policyViolation, CLOSE_REASONS.unauthorized, 'Client authentication is on and the token is missing, expired, invalid or for another client_id.'],
+  [
+    CLOSE_CODES.policyViolation,
+    CLOSE_REASONS.unauthorized,
+    'Client authentication is on and the token is missing, expired, invalid or for another client_id.',
+  ],
   [CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding, 'Too many frames in a row were refused with RATE_LIMITED.'],
   [CLOSE_CODES.messageTooBig, '(ws)', 'A frame larger than the server accepts (64 KiB by default).'],
-  [CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading, 'The client stopped reading while frames piled up (1 MiB by default).'],
+  [
+    CLOSE_CODES.tryAgainLater,
+    CLOSE_REASONS.notReading,
+    'The client stopped reading while frames piled up (1 MiB by default).',
+  ],
   [CLOSE_CODES.replaced, CLOSE_REASONS.replaced, 'The same client_id connected again; the newest connection wins.'],
   [1006, '(none)', 'The client missed a heartbeat ping and was terminated.'],
 ];
@@ -89,7 +108,10 @@ const CLOSE_CODE_DOCS: Array<[number, string, string]> = [
  * Converts named schemas to JSON Schema definitions; a schema used inside another becomes a
  * `$ref` to `#/components/schemas/<name>`, where both AsyncAPI and OpenAPI keep them.
  */
-function componentSchemas(definitions: Record<string, AnySchema>, target: 'draft-07' | 'draft-2020-12'): Record<string, JsonSchema> {
+function componentSchemas(
+  definitions: Record<string, AnySchema>,
+  target: 'draft-07' | 'draft-2020-12',
+): Record<string, JsonSchema> {
   return toJsonSchemaDefs(definitions, {
     target,
     // v.check() (non-blank content) has no JSON Schema form; the field descriptions say it.
@@ -131,10 +153,15 @@ function serverExamples(): Record<'connectionEstablished' | 'processing' | 'repl
   ];
   const turn = (replyTo: string) => ({ session_id: EXAMPLE_CLIENT, reply_to: replyTo });
   return {
-    connectionEstablished: [systemFrame('connection_established', { metadata: { resumed: true, messages: 12, pending: 1 } })],
+    connectionEstablished: [
+      systemFrame('connection_established', { metadata: { resumed: true, messages: 12, pending: 1 } }),
+    ],
     processing: [systemFrame('processing', { reply_to: 'm-1' })],
     reply: [
-      botResponseFrame({ content: 'What time on Fri, Nov 27?', metadata: { intent: 'schedule', missing: ['start'] } }, turn('m-1')),
+      botResponseFrame(
+        { content: 'What time on Fri, Nov 27?', metadata: { intent: 'schedule', missing: ['start'] } },
+        turn('m-1'),
+      ),
       botResponseFrame(
         {
           content: "Here's the draft: Design review, Fri, Nov 27, 3:00 PM–3:45 PM (Europe/Paris). Shall I book it?",
@@ -146,7 +173,10 @@ function serverExamples(): Record<'connectionEstablished' | 'processing' | 'repl
     ],
     broadcast: [botResponseFrame({ content: 'Maintenance at 22:00 UTC.', metadata: { broadcast: true } })],
     error: [
-      errorFrame('INVALID_MESSAGE_FORMAT', { reply_to: 'm-3', details: [{ path: 'content', message: 'Expected a string' }] }),
+      errorFrame('INVALID_MESSAGE_FORMAT', {
+        reply_to: 'm-3',
+        details: [{ path: 'content', message: 'Expected a string' }],
+      }),
       errorFrame('RATE_LIMITED', { retry_after_ms: 100 }),
     ],
   };
@@ -155,7 +185,14 @@ function serverExamples(): Record<'connectionEstablished' | 'processing' | 'repl
 /** The AsyncAPI message objects, client's first, each with its payload schema and examples. */
 function asyncApiMessages(): Record<string, Json> {
   const examples = serverExamples();
-  const message = (name: string, title: string, summary: string, payload: string, payloads: object[], description?: string) => ({
+  const message = (
+    name: string,
+    title: string,
+    summary: string,
+    payload: string,
+    payloads: object[],
+    description?: string,
+  ) => ({
     name,
     title,
     summary,
@@ -165,14 +202,51 @@ function asyncApiMessages(): Record<string, Json> {
     examples: payloads.map((example, i) => ({ name: `${name}-${i + 1}`, payload: example })),
   });
   const errorCodes = errorCodeList();
-  const userExample = { type: 'user_message', content: 'Book a design review with Bob tomorrow at 3pm', session_id: EXAMPLE_CLIENT, message_id: 'm-1', timezone: 'Europe/Paris' };
+  const userExample = {
+    type: 'user_message',
+    content: 'Book a design review with Bob tomorrow at 3pm',
+    session_id: EXAMPLE_CLIENT,
+    message_id: 'm-1',
+    timezone: 'Europe/Paris',
+  };
   return {
-    userMessage: message('user_message', 'User message', 'What the user wrote; answered by processing, then one or more replies.', 'UserMessage', [userExample]),
-    connectionEstablished: message('connection_established', 'Connection established', 'The first frame on every accepted connection.', 'ConnectionEstablished', examples.connectionEstablished),
+    userMessage: message(
+      'user_message',
+      'User message',
+      'What the user wrote; answered by processing, then one or more replies.',
+      'UserMessage',
+      [userExample],
+    ),
+    connectionEstablished: message(
+      'connection_established',
+      'Connection established',
+      'The first frame on every accepted connection.',
+      'ConnectionEstablished',
+      examples.connectionEstablished,
+    ),
     processing: message('processing', 'Processing', "A message's turn has started.", 'Processing', examples.processing),
-    reply: message('bot_response', 'Reply', 'An answer to a user_message, in order; pending answers follow connection_established.', 'Reply', examples.reply),
-    broadcast: message('broadcast', 'Broadcast', 'An operator message (POST /admin/broadcast) to every connected client.', 'Broadcast', examples.broadcast),
-    error: message('error', 'Error', 'A refused or failed message; the socket stays open.', 'ErrorFrame', examples.error, `error_code values:\n${errorCodes}`),
+    reply: message(
+      'bot_response',
+      'Reply',
+      'An answer to a user_message, in order; pending answers follow connection_established.',
+      'Reply',
+      examples.reply,
+    ),
+    broadcast: message(
+      'broadcast',
+      'Broadcast',
+      'An operator message (POST /admin/broadcast) to every connected client.',
+      'Broadcast',
+      examples.broadcast,
+    ),
+    error: message(
+      'error',
+      'Error',
+      'A refused or failed message; the socket stays open.',
+      'ErrorFrame',
+      examples.error,
+      `error_code values:\n${errorCodes}`,
+    ),
   };
 }
 
@@ -189,7 +263,10 @@ function chatChannel(basePath: string, messageNames: string[]): Json {
       'A client_id breaking its rule, or a missing or bad token, is accepted and closed with 1008 (a browser sees the close reason, never a refused status).\n' +
       `Close codes:\n${closeCodes}`,
     parameters: {
-      client_id: { description: '3–100 characters of A-Z a-z 0-9 _ -. It names the session.', examples: [EXAMPLE_CLIENT] },
+      client_id: {
+        description: '3–100 characters of A-Z a-z 0-9 _ -. It names the session.',
+        examples: [EXAMPLE_CLIENT],
+      },
     },
     messages: Object.fromEntries(messageNames.map((name) => [name, { $ref: `#/components/messages/${name}` }])),
     bindings: {
@@ -198,8 +275,15 @@ function chatChannel(basePath: string, messageNames: string[]): Json {
         query: {
           type: 'object',
           properties: {
-            tz: { type: 'string', description: "The client's IANA time zone (Europe/Paris); an unknown one is answered with an INVALID_TIMEZONE error frame." },
-            token: { type: 'string', description: 'With client authentication on: the client token (HS256 JWT whose sub is the client_id).' },
+            tz: {
+              type: 'string',
+              description:
+                "The client's IANA time zone (Europe/Paris); an unknown one is answered with an INVALID_TIMEZONE error frame.",
+            },
+            token: {
+              type: 'string',
+              description: 'With client authentication on: the client token (HS256 JWT whose sub is the client_id).',
+            },
           },
         },
         bindingVersion: '0.1.0',
@@ -209,7 +293,11 @@ function chatChannel(basePath: string, messageNames: string[]): Json {
 }
 
 /** The AsyncAPI 3.0 document of `WS {basePath}/ws/{client_id}`: every client and server message. */
-export function asyncApiDocument({ version = 'unknown', basePath = '', maxContentChars = DEFAULT_MAX_CONTENT_CHARS }: ProtocolDocsOptions = {}): Json {
+export function asyncApiDocument({
+  version = 'unknown',
+  basePath = '',
+  maxContentChars = DEFAULT_MAX_CONTENT_CHARS,
+}: ProtocolDocsOptions = {}): Json {
   const schemas = componentSchemas(
     {
       UserMessage: v.pipe(userMessageFrame(maxContentChars), v.title('UserMessage')),
@@ -243,12 +331,19 @@ export function asyncApiDocument({ version = 'unknown', basePath = '', maxConten
     defaultContentType: 'application/json',
     channels: { chat: chatChannel(basePath, Object.keys(messages)) },
     operations: {
-      receiveUserMessage: { action: 'receive', channel: channelRef, summary: 'The server receives what the user writes.', messages: [channelMessage('userMessage')] },
+      receiveUserMessage: {
+        action: 'receive',
+        channel: channelRef,
+        summary: 'The server receives what the user writes.',
+        messages: [channelMessage('userMessage')],
+      },
       sendServerFrames: {
         action: 'send',
         channel: channelRef,
         summary: 'The server sends these frames.',
-        messages: Object.keys(messages).filter((name) => name !== 'userMessage').map(channelMessage),
+        messages: Object.keys(messages)
+          .filter((name) => name !== 'userMessage')
+          .map(channelMessage),
       },
     },
     components: { schemas, messages },
@@ -261,7 +356,9 @@ const errorAnswer = (description: string) => answer(description, 'ErrorBody');
 
 /** The refusals every privileged route can answer. */
 const PRIVILEGED_ERRORS = {
-  '401': errorAnswer('UNAUTHORIZED: an admin token is configured and the bearer token is missing or wrong (with WWW-Authenticate: Bearer).'),
+  '401': errorAnswer(
+    'UNAUTHORIZED: an admin token is configured and the bearer token is missing or wrong (with WWW-Authenticate: Bearer).',
+  ),
   '403': errorAnswer('FORBIDDEN: no admin token is configured and the caller is not on loopback.'),
 };
 
@@ -280,15 +377,27 @@ const PRIVILEGED = { security: [{ adminBearer: [] }] };
 function healthPaths(): Record<string, Json> {
   const health = {
     '200': answer('Serving.', 'Health'),
-    '503': answer('Shutting down (status "shutting_down"), or the store cannot serve (status "unhealthy", with its reason).', 'Health'),
+    '503': answer(
+      'Shutting down (status "shutting_down"), or the store cannot serve (status "unhealthy", with its reason).',
+      'Health',
+    ),
   };
   return {
     '/health': {
       get: { operationId: 'getHealth', summary: 'Liveness for load balancers; never privileged.', responses: health },
-      head: { operationId: 'headHealth', summary: 'As GET, without a body.', responses: { '200': { description: 'Serving.' }, '503': { description: 'Shutting down.' } } },
+      head: {
+        operationId: 'headHealth',
+        summary: 'As GET, without a body.',
+        responses: { '200': { description: 'Serving.' }, '503': { description: 'Shutting down.' } },
+      },
     },
     '/health/clients': {
-      get: { operationId: 'getHealthClients', summary: 'Health with the connected client ids and server info.', ...PRIVILEGED, responses: { '200': answer('Serving.', 'HealthClients'), ...PRIVILEGED_ERRORS } },
+      get: {
+        operationId: 'getHealthClients',
+        summary: 'Health with the connected client ids and server info.',
+        ...PRIVILEGED,
+        responses: { '200': answer('Serving.', 'HealthClients'), ...PRIVILEGED_ERRORS },
+      },
     },
   };
 }
@@ -297,7 +406,12 @@ function healthPaths(): Record<string, Json> {
 function adminPaths(): Record<string, Json> {
   return {
     '/admin/connections': {
-      get: { operationId: 'getConnections', summary: 'Every connected client with its counters.', ...PRIVILEGED, responses: { '200': answer('The connections.', 'Connections'), ...PRIVILEGED_ERRORS } },
+      get: {
+        operationId: 'getConnections',
+        summary: 'Every connected client with its counters.',
+        ...PRIVILEGED,
+        responses: { '200': answer('The connections.', 'Connections'), ...PRIVILEGED_ERRORS },
+      },
     },
     '/admin/broadcast': {
       post: {
@@ -307,7 +421,9 @@ function adminPaths(): Record<string, Json> {
         requestBody: { required: true, content: json('BroadcastRequest') },
         responses: {
           '200': answer('Handed to every connected client.', 'BroadcastResult'),
-          '400': errorAnswer('INVALID_JSON: the body is not JSON; INVALID_BODY: not an object, or content missing, blank or not a string.'),
+          '400': errorAnswer(
+            'INVALID_JSON: the body is not JSON; INVALID_BODY: not an object, or content missing, blank or not a string.',
+          ),
           '413': errorAnswer('PAYLOAD_TOO_LARGE: the body is over the limit (64 KiB by default).'),
           '415': errorAnswer('UNSUPPORTED_MEDIA_TYPE: the body was sent without Content-Type: application/json.'),
           ...PRIVILEGED_ERRORS,
@@ -320,23 +436,39 @@ function adminPaths(): Record<string, Json> {
         operationId: 'getSession',
         summary: 'The stored session of a client.',
         ...PRIVILEGED,
-        responses: { '200': answer('The session.', 'SessionSummary'), '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
+        responses: {
+          '200': answer('The session.', 'SessionSummary'),
+          '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'),
+          ...PRIVILEGED_ERRORS,
+        },
       },
       delete: {
         operationId: 'deleteSession',
         summary: 'Erases everything stored for a client.',
         ...PRIVILEGED,
-        responses: { '200': answer('Erased.', 'SessionDeleted'), '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
+        responses: {
+          '200': answer('Erased.', 'SessionDeleted'),
+          '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'),
+          ...PRIVILEGED_ERRORS,
+        },
       },
     },
   };
 }
 
-const FEED_TOKEN_PARAMETER = { name: 'token', in: 'path', required: true, description: 'The secret token of a feed address.', schema: { type: 'string' } };
+const FEED_TOKEN_PARAMETER = {
+  name: 'token',
+  in: 'path',
+  required: true,
+  description: 'The secret token of a feed address.',
+  schema: { type: 'string' },
+};
 
 /** The assistant engine's calendar routes (absent, and answering 404 NOT_FOUND, with an engine that serves none). */
 function calendarPaths(): Record<string, Json> {
-  const calendar = { '200': { description: 'The calendar.', content: { 'text/calendar': { schema: { type: 'string' } } } } };
+  const calendar = {
+    '200': { description: 'The calendar.', content: { 'text/calendar': { schema: { type: 'string' } } } },
+  };
   return {
     '/calendar/{client_id}.ics': {
       parameters: [CLIENT_ID_PARAMETER],
@@ -344,7 +476,11 @@ function calendarPaths(): Record<string, Json> {
         operationId: 'getCalendar',
         summary: "The client's meetings as an RFC 5545 calendar, archived ones included (assistant engine).",
         ...PRIVILEGED,
-        responses: { ...calendar, '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'), ...PRIVILEGED_ERRORS },
+        responses: {
+          ...calendar,
+          '404': errorAnswer('SESSION_NOT_FOUND: nothing stored for this client_id.'),
+          ...PRIVILEGED_ERRORS,
+        },
       },
     },
     '/feeds/{token}.ics': {
@@ -361,7 +497,11 @@ function calendarPaths(): Record<string, Json> {
         operationId: 'rotateCalendarFeed',
         summary: 'Issues a new feed address for the client; the old one answers 404 at once.',
         ...PRIVILEGED,
-        responses: { '200': answer('Issued.', 'FeedIssued'), '400': errorAnswer('INVALID_CLIENT_ID: the client_id breaks its rule.'), ...PRIVILEGED_ERRORS },
+        responses: {
+          '200': answer('Issued.', 'FeedIssued'),
+          '400': errorAnswer('INVALID_CLIENT_ID: the client_id breaks its rule.'),
+          ...PRIVILEGED_ERRORS,
+        },
       },
       delete: {
         operationId: 'revokeCalendarFeed',
@@ -388,23 +528,46 @@ function servicePaths(): Record<string, Json> {
         summary: 'Prometheus metrics in the text exposition format (meetingmuse_* and the process metrics).',
         ...PRIVILEGED,
         responses: {
-          '200': { description: 'The exposition.', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
+          '200': {
+            description: 'The exposition.',
+            content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } },
+          },
           ...PRIVILEGED_ERRORS,
         },
       },
     },
     '/asyncapi.json': {
-      get: { operationId: 'getAsyncApi', summary: 'The AsyncAPI 3.0 document of the WebSocket protocol.', responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
+      get: {
+        operationId: 'getAsyncApi',
+        summary: 'The AsyncAPI 3.0 document of the WebSocket protocol.',
+        responses: {
+          '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } },
+        },
+      },
     },
     '/openapi.json': {
-      get: { operationId: 'getOpenApi', summary: 'This document.', responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
+      get: {
+        operationId: 'getOpenApi',
+        summary: 'This document.',
+        responses: {
+          '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } },
+        },
+      },
     },
     '/docs': {
       get: { operationId: 'getDocs', summary: 'A page showing both documents.', responses: { '200': page } },
     },
     '/': {
-      get: { operationId: 'getChatPage', summary: 'The chat page, when the server serves it (webUi); 404 NOT_FOUND otherwise.', responses: { '200': page } },
-      head: { operationId: 'headChatPage', summary: 'As GET, without a body.', responses: { '200': { description: 'The page is served.' } } },
+      get: {
+        operationId: 'getChatPage',
+        summary: 'The chat page, when the server serves it (webUi); 404 NOT_FOUND otherwise.',
+        responses: { '200': page },
+      },
+      head: {
+        operationId: 'headChatPage',
+        summary: 'As GET, without a body.',
+        responses: { '200': { description: 'The page is served.' } },
+      },
     },
   };
 }
@@ -428,7 +591,8 @@ export function openApiDocument({ version = 'unknown', basePath = '' }: Protocol
     },
     'draft-2020-12',
   );
-  (schemas.ErrorBody as { properties: Record<string, Json> }).properties.error_code!.description = `A stable machine-readable code:\n${errorCodeList()}`;
+  (schemas.ErrorBody as { properties: Record<string, Json> }).properties.error_code!.description =
+    `A stable machine-readable code:\n${errorCodeList()}`;
   const paths = { ...healthPaths(), ...adminPaths(), ...calendarPaths(), ...servicePaths() };
   return {
     openapi: '3.1.0',
@@ -443,7 +607,9 @@ export function openApiDocument({ version = 'unknown', basePath = '' }: Protocol
     paths: Object.fromEntries(Object.entries(paths).map(([path, item]) => [`${basePath}${path}`, item])),
     components: {
       schemas,
-      securitySchemes: { adminBearer: { type: 'http', scheme: 'bearer', description: 'The admin token the server is configured with.' } },
+      securitySchemes: {
+        adminBearer: { type: 'http', scheme: 'bearer', description: 'The admin token the server is configured with.' },
+      },
     },
   };
 }
@@ -462,7 +628,8 @@ function readWebFile(name: string): string {
 
 /** The page and its scripts load nothing from elsewhere; the policy makes that a promise to the browser. */
 const PAGE_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'",
   'X-Content-Type-Options': 'nosniff',
 };
 
@@ -483,10 +650,22 @@ export function protocolDocsRoutes(options: ProtocolDocsOptions = {}): NamedRout
     return { GET: () => ({ body: body(), contentType, headers: PAGE_HEADERS }) };
   };
   return [
-    { name: 'docs', path: /^\/asyncapi\.json$/, methods: served(JSON_TYPE, () => JSON.stringify(asyncApiDocument(options))) },
-    { name: 'docs', path: /^\/openapi\.json$/, methods: served(JSON_TYPE, () => JSON.stringify(openApiDocument(options))) },
+    {
+      name: 'docs',
+      path: /^\/asyncapi\.json$/,
+      methods: served(JSON_TYPE, () => JSON.stringify(asyncApiDocument(options))),
+    },
+    {
+      name: 'docs',
+      path: /^\/openapi\.json$/,
+      methods: served(JSON_TYPE, () => JSON.stringify(openApiDocument(options))),
+    },
     { name: 'docs', path: /^\/docs$/, methods: served('text/html; charset=utf-8', () => readWebFile('docs.html')) },
-    { name: 'docs', path: /^\/docs\.js$/, methods: served('text/javascript; charset=utf-8', () => readWebFile('docs.js')) },
+    {
+      name: 'docs',
+      path: /^\/docs\.js$/,
+      methods: served('text/javascript; charset=utf-8', () => readWebFile('docs.js')),
+    },
     { name: 'docs', path: /^\/docs\.css$/, methods: served('text/css; charset=utf-8', () => readWebFile('docs.css')) },
   ];
 }

@@ -57,10 +57,25 @@ function resolveTimeZone(timeZone: string): string | undefined {
  */
 const CURRENT_ZONE_NAMES = new Map(
   [
-    'Asia/Kolkata', 'Asia/Kathmandu', 'Europe/Kyiv', 'Asia/Ho_Chi_Minh', 'Asia/Yangon', 'America/Nuuk', 'Atlantic/Faroe',
-    'Pacific/Pohnpei', 'Pacific/Chuuk', 'Pacific/Kanton', 'America/Argentina/Buenos_Aires', 'America/Argentina/Catamarca',
-    'America/Argentina/Cordoba', 'America/Argentina/Jujuy', 'America/Argentina/Mendoza', 'America/Indiana/Indianapolis',
-    'America/Kentucky/Louisville', 'America/Atikokan', 'Africa/Asmara',
+    'Asia/Kolkata',
+    'Asia/Kathmandu',
+    'Europe/Kyiv',
+    'Asia/Ho_Chi_Minh',
+    'Asia/Yangon',
+    'America/Nuuk',
+    'Atlantic/Faroe',
+    'Pacific/Pohnpei',
+    'Pacific/Chuuk',
+    'Pacific/Kanton',
+    'America/Argentina/Buenos_Aires',
+    'America/Argentina/Catamarca',
+    'America/Argentina/Cordoba',
+    'America/Argentina/Jujuy',
+    'America/Argentina/Mendoza',
+    'America/Indiana/Indianapolis',
+    'America/Kentucky/Louisville',
+    'America/Atikokan',
+    'Africa/Asmara',
   ].map((name) => [resolveTimeZone(name) ?? name, name]),
 );
 
@@ -115,7 +130,12 @@ function userMessageEntries(maxContentChars: number) {
     timestamp: v.optional(v.string('Expected a string')),
     session_id: v.string('Expected a string'),
     /** Echoed as `reply_to`; a repeated id within the session is answered from the store, not processed again. */
-    message_id: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(MAX_MESSAGE_ID_CHARS, `Must be at most ${MAX_MESSAGE_ID_CHARS} characters`))),
+    message_id: v.optional(
+      v.pipe(
+        v.string('Expected a string'),
+        v.maxLength(MAX_MESSAGE_ID_CHARS, `Must be at most ${MAX_MESSAGE_ID_CHARS} characters`),
+      ),
+    ),
     /** The client's IANA time zone; it replaces the one given with ?tz= or in earlier messages. */
     timezone: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(64, 'Must be at most 64 characters'))),
   };
@@ -186,7 +206,9 @@ export function messageIdOf(text: string): string | undefined {
   }
 }
 
-export const binaryFrameDetails: IssueDetail[] = [{ path: ROOT, message: 'Binary frames are not supported; send JSON text' }];
+export const binaryFrameDetails: IssueDetail[] = [
+  { path: ROOT, message: 'Binary frames are not supported; send JSON text' },
+];
 
 /** Buttons the front end renders under a reply; a click sends `value` back as a user_message. */
 export interface UiElements {
@@ -240,19 +262,36 @@ function withOptional<T extends object>(frame: T, optional: Partial<T>): T {
 }
 
 /** `timestamp`: ISO 8601, default now; frames built together can share one. */
-export function systemFrame(content: SystemFrame['content'], optional: Pick<SystemFrame, 'reply_to' | 'metadata'> = {}, timestamp = now()): SystemFrame {
+export function systemFrame(
+  content: SystemFrame['content'],
+  optional: Pick<SystemFrame, 'reply_to' | 'metadata'> = {},
+  timestamp = now(),
+): SystemFrame {
   return withOptional<SystemFrame>({ type: 'system', content, timestamp }, optional);
 }
 
-export function errorFrame(code: ErrorCode, optional: Pick<ErrorFrame, 'reply_to' | 'details' | 'retry_after_ms'> = {}): ErrorFrame {
+export function errorFrame(
+  code: ErrorCode,
+  optional: Pick<ErrorFrame, 'reply_to' | 'details' | 'retry_after_ms'> = {},
+): ErrorFrame {
   return withOptional<ErrorFrame>(
-    { type: 'error', error_code: code, message: ERRORS[code].message, timestamp: now(), retry_suggested: ERRORS[code].retry },
+    {
+      type: 'error',
+      error_code: code,
+      message: ERRORS[code].message,
+      timestamp: now(),
+      retry_suggested: ERRORS[code].retry,
+    },
     optional,
   );
 }
 
 /** `timestamp`: ISO 8601, default now; frames built together can share one. */
-export function botResponseFrame(reply: EngineReply, optional: Pick<BotResponseFrame, 'session_id' | 'reply_to'> = {}, timestamp = now()): BotResponseFrame {
+export function botResponseFrame(
+  reply: EngineReply,
+  optional: Pick<BotResponseFrame, 'session_id' | 'reply_to'> = {},
+  timestamp = now(),
+): BotResponseFrame {
   const frame = withOptional<BotResponseFrame>({ type: 'bot_response', content: reply.content, timestamp }, optional);
   if (reply.metadata !== undefined) frame.metadata = reply.metadata;
   if (reply.ui_elements !== undefined) frame.ui_elements = reply.ui_elements;

@@ -45,7 +45,8 @@ export interface AddressLimitsOptions {
   maxTrackedAddresses?: number;
 }
 
-export type AddressVerdict = { ok: true } | { ok: false; reason: 'connect rate' | 'connections per address'; retryAfterSeconds: number };
+export type AddressVerdict =
+  { ok: true } | { ok: false; reason: 'connect rate' | 'connections per address'; retryAfterSeconds: number };
 
 const DEFAULT_MAX_TRACKED_ADDRESSES = 100_000;
 
@@ -71,7 +72,9 @@ export class AddressLimits {
       this.#buckets.set(address, bucket);
     }
     const waitMs = bucket.take(now);
-    return waitMs === 0 ? { ok: true } : { ok: false, reason: 'connect rate', retryAfterSeconds: Math.ceil(waitMs / 1000) };
+    return waitMs === 0
+      ? { ok: true }
+      : { ok: false, reason: 'connect rate', retryAfterSeconds: Math.ceil(waitMs / 1000) };
   }
 
   opened(address: string): void {

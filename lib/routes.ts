@@ -42,7 +42,13 @@ export interface NamedRoute extends Route {
   name: RouteName;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType?: string): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType?: string,
+): void {
   const payload = contentType ? String(body) : JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': contentType ?? 'application/json; charset=utf-8',
@@ -60,8 +66,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   // A browser sends a cross-site POST without asking first only with a "simple" type such as text/plain.
-  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
-  const tooLarge = () => new HttpError('PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
+    throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
+  const tooLarge = () =>
+    new HttpError('PAYLOAD_TOO_LARGE', `Request body must be at most ${limit} bytes`, { Connection: 'close' });
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -127,7 +135,10 @@ export function pathUnder(basePath: string, pathname: string): string | undefine
  * Builds the request handler for a route table. It returns false, writing nothing, when no route's
  * path matches, so a host server can chain its own routes after it.
  */
-export function createRouter(routes: Route[], options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createRouter(
+  routes: Route[],
+  options: RouterOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { basePath } = options;
   return (req, res) => {
     const url = requestUrl(req.url);
@@ -145,12 +156,28 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
 }
 
 /** Runs the route's handler for the method and answers; failures become their HttpError, or a logged 500. */
-function serveRoute(route: Route, params: string[], path: string, req: IncomingMessage, res: ServerResponse, { log, guard, clientAddress }: RouterOptions): void {
+function serveRoute(
+  route: Route,
+  params: string[],
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  { log, guard, clientAddress }: RouterOptions,
+): void {
   const method = (req.method === 'HEAD' ? 'GET' : req.method) as keyof Route['methods'];
-  const clientId = route.clientIdParam && params[0] !== undefined && isValidClientId(params[0]) ? { clientId: params[0] } : {};
+  const clientId =
+    route.clientIdParam && params[0] !== undefined && isValidClientId(params[0]) ? { clientId: params[0] } : {};
   const action = route.audit?.[method];
   const audit = (status: number) => {
-    if (action) log.info('admin action', { action, method: req.method, path, status, remoteAddress: clientAddress(req), ...clientId });
+    if (action)
+      log.info('admin action', {
+        action,
+        method: req.method,
+        path,
+        status,
+        remoteAddress: clientAddress(req),
+        ...clientId,
+      });
   };
   const fail = (err: unknown) => {
     audit(answerFailure(res, err, () => log.error('request failed', { method: req.method, path, ...clientId, err })));
@@ -232,7 +259,12 @@ export interface RouteDeps {
   maxBodyBytes: number;
 }
 
-const BroadcastSchema = v.object({ content: v.pipe(v.string(), v.check((s) => s.trim().length > 0)) });
+const BroadcastSchema = v.object({
+  content: v.pipe(
+    v.string(),
+    v.check((s) => s.trim().length > 0),
+  ),
+});
 
 const SESSION_PATH = /^\/admin\/sessions\/([^/]+)$/;
 
@@ -248,7 +280,10 @@ const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::\d
  * wrong link. A missing or malformed Host falls back to the address the request came in on.
  */
 export function publicOrigin(req: IncomingMessage): string {
-  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]!
+    .trim()
+    .toLowerCase();
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
   const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : encrypted ? 'https' : 'http';
   const host = req.headers.host;
@@ -280,8 +315,15 @@ function healthRoutes(deps: RouteDeps): NamedRoute[] {
       methods: {
         GET: async () => {
           const current = await status();
-          const local = { active_connections: connections.size, instance: cluster.instanceId, dependencies: await deps.dependencies() };
-          return { status: current.status === 'healthy' ? 200 : 503, body: { ...current, timestamp: timestamp(), ...local } };
+          const local = {
+            active_connections: connections.size,
+            instance: cluster.instanceId,
+            dependencies: await deps.dependencies(),
+          };
+          return {
+            status: current.status === 'healthy' ? 200 : 503,
+            body: { ...current, timestamp: timestamp(), ...local },
+          };
         },
       },
     },
@@ -295,8 +337,19 @@ function healthRoutes(deps: RouteDeps): NamedRoute[] {
           const byInstance: Record<string, string[]> = Object.fromEntries(instances.map((instance) => [instance, []]));
           for (const [id, { instance }] of Object.entries(clients)) (byInstance[instance] ??= []).push(id);
           const uptime = { uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000) };
-          const counts = { active_connections: Object.keys(clients).length, active_clients: Object.keys(clients), instances: byInstance };
-          return { body: { ...(await status()), timestamp: timestamp(), ...counts, server_info: { ...deps.serverInfo, ...uptime } } };
+          const counts = {
+            active_connections: Object.keys(clients).length,
+            active_clients: Object.keys(clients),
+            instances: byInstance,
+          };
+          return {
+            body: {
+              ...(await status()),
+              timestamp: timestamp(),
+              ...counts,
+              server_info: { ...deps.serverInfo, ...uptime },
+            },
+          };
         },
       },
     },
@@ -319,7 +372,9 @@ function adminRoutes(deps: RouteDeps): NamedRoute[] {
       methods: {
         GET: async () => {
           const { clients, instances } = await deps.cluster.connections();
-          return { body: { active_connections: Object.keys(clients).length, clients, instances, timestamp: timestamp() } };
+          return {
+            body: { active_connections: Object.keys(clients).length, clients, instances, timestamp: timestamp() },
+          };
         },
       },
     },
@@ -333,7 +388,9 @@ function adminRoutes(deps: RouteDeps): NamedRoute[] {
           const body = await readJsonBody(req, deps.maxBodyBytes);
           const { content } = parseBody(BroadcastSchema, body, 'content must be a non-empty string');
           const sent = await deps.broadcast(content);
-          return { body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() } };
+          return {
+            body: { status: 'success', message: 'Broadcast completed', successful_sends: sent, timestamp: timestamp() },
+          };
         },
       },
     },

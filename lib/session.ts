@@ -65,7 +65,8 @@ export function startSession(ws: WebSocket, handshake: Handshake, deps: SessionD
     (session) => greet(connection, handshake, deps, session),
     (err: unknown) => {
       // An unavailable store logged why, once; a line per connection would flood the log.
-      if (!isStoreUnavailable(err)) deps.log.error('session could not be opened', { clientId: handshake.clientId, err });
+      if (!isStoreUnavailable(err))
+        deps.log.error('session could not be opened', { clientId: handshake.clientId, err });
       greet(connection, handshake, deps, isStoreUnavailable(err) ? 'STORAGE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR');
     },
   );
@@ -112,7 +113,12 @@ function register(ws: WebSocket, clientId: string, deps: SessionDeps): ClientCon
  * for), then the replies that finished while the client was away and the frames parked meanwhile,
  * then starts reading frames.
  */
-function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, deps: SessionDeps, session: SessionOpened | ErrorCode): void {
+function greet(
+  connection: ClientConnection<WebSocket>,
+  handshake: Handshake,
+  deps: SessionDeps,
+  session: SessionOpened | ErrorCode,
+): void {
   const { clientId, socket } = connection;
   const parked = connection.parked ?? [];
   connection.parked = null;
@@ -126,7 +132,11 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
   const timeZone = handshake.zone === null ? undefined : canonicalTimeZone(handshake.zone);
   const zoneOk = handshake.zone === null || timeZone !== undefined;
   if (typeof session === 'object') {
-    send(systemFrame('connection_established', { metadata: { resumed: session.resumed, messages: session.messages, pending: session.pending.length } }));
+    send(
+      systemFrame('connection_established', {
+        metadata: { resumed: session.resumed, messages: session.messages, pending: session.pending.length },
+      }),
+    );
     if (!zoneOk) {
       deps.log.debug('time zone refused', { clientId, where: 'query' });
       send(errorFrame('INVALID_TIMEZONE'));
@@ -139,7 +149,9 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
     send(errorFrame(session));
   }
   // A reply committed before the store's read and delivered during the gap is in both lists; send it once.
-  const delivered = new Set(typeof session === 'object' ? session.pending.map((reply) => JSON.stringify(reply.frame)) : []);
+  const delivered = new Set(
+    typeof session === 'object' ? session.pending.map((reply) => JSON.stringify(reply.frame)) : [],
+  );
   for (const [data, onSent] of parked) {
     if (!delivered.has(data)) deps.connections.sendTo(connection, data, onSent);
   }
@@ -162,9 +174,10 @@ function greet(connection: ClientConnection<WebSocket>, handshake: Handshake, de
 }
 
 /** How each inbound frame type is handled; one entry per variant of the inbound schema. */
-const HANDLERS: { [T in InboundFrame['type']]: (loop: FrameLoop, frame: Extract<InboundFrame, { type: T }>) => void } = {
-  user_message: (loop, message) => loop.submit(message),
-};
+const HANDLERS: { [T in InboundFrame['type']]: (loop: FrameLoop, frame: Extract<InboundFrame, { type: T }>) => void } =
+  {
+    user_message: (loop, message) => loop.submit(message),
+  };
 
 /**
  * One socket's frames. Refused frames are answered on this socket with an error frame and the
@@ -223,18 +236,28 @@ class FrameLoop {
 
   /** Spends a token; false (having answered RATE_LIMITED, or closed a flooding client) when there was none. */
   #withinRate(data: RawData, isBinary: boolean): boolean {
-    const waitMs = (this.#bucket ??= new TokenBucket(this.#deps.rateLimit.perSecond, this.#deps.rateLimit.burst)).take();
+    const waitMs = (this.#bucket ??= new TokenBucket(
+      this.#deps.rateLimit.perSecond,
+      this.#deps.rateLimit.burst,
+    )).take();
     if (waitMs === 0) {
       this.#strikes = 0;
       return true;
     }
     this.#deps.metrics.rateLimited('frames');
     if (++this.#strikes >= this.#deps.rateLimit.strikes) {
-      this.#deps.log.warn('client closed for flooding', { clientId: this.#connection.clientId, strikes: this.#strikes });
+      this.#deps.log.warn('client closed for flooding', {
+        clientId: this.#connection.clientId,
+        strikes: this.#strikes,
+      });
       this.#connection.socket.close(CLOSE_CODES.policyViolation, CLOSE_REASONS.flooding);
     } else {
       const replyTo = isBinary ? undefined : messageIdOf((data as Buffer).toString('utf8'));
-      this.#deps.log.debug('frame refused: rate limited', { clientId: this.#connection.clientId, strikes: this.#strikes, retryAfterMs: waitMs });
+      this.#deps.log.debug('frame refused: rate limited', {
+        clientId: this.#connection.clientId,
+        strikes: this.#strikes,
+        retryAfterMs: waitMs,
+      });
       this.#reply(errorFrame('RATE_LIMITED', { retry_after_ms: waitMs, reply_to: replyTo }));
     }
     return false;

@@ -88,7 +88,10 @@ export interface SqliteStoreOptions extends StoreOptions {
 /** Engine states (as stored JSON) kept in memory per client, so a turn does not read back what the last one wrote. */
 const STATE_CACHE_SIZE = 10_000;
 
-const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({ id: row.id, frame: JSON.parse(row.frame!) as BotResponseFrame });
+const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({
+  id: row.id,
+  frame: JSON.parse(row.frame!) as BotResponseFrame,
+});
 const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
 
 /**
@@ -177,7 +180,8 @@ function lockFile(path: string): Database.Database {
     return lock;
   } catch (err) {
     lock.close();
-    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new Error(`in use by another process (it holds ${path}.lock)`);
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new Error(`in use by another process (it holds ${path}.lock)`);
     throw err;
   }
 }
@@ -200,7 +204,8 @@ function openDatabase(file: string): Database.Database {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} is newer than this server (${SCHEMA_VERSION})`);
+    if (version > SCHEMA_VERSION)
+      throw new Error(`schema version ${version} is newer than this server (${SCHEMA_VERSION})`);
     // Reads every page once: a corrupt file is refused at start rather than failing some users' turns later.
     const problem = integrityProblem(db);
     if (problem !== undefined) throw new Error(`the file is corrupt (quick_check: ${problem})`);
@@ -219,7 +224,12 @@ interface FileIdentity {
 }
 
 /** Locks, opens and checks the file; StoreOpenError (with nothing left open) when any step fails. */
-function openStore(path: string): { db: Database.Database; lock?: Database.Database; identity?: FileIdentity; file: string } {
+function openStore(path: string): {
+  db: Database.Database;
+  lock?: Database.Database;
+  identity?: FileIdentity;
+  file: string;
+} {
   if (path === ':memory:') return { db: openDatabase(path), file: path };
   const file = resolve(path);
   let lock: Database.Database | undefined;
@@ -329,14 +339,23 @@ interface PendingTurn {
 class GroupCommit {
   readonly #db: Database.Database;
   readonly #health: FileHealth;
-  readonly #writeGroup: (group: PendingTurn[], delivered: Array<[string, number]>) => Array<{ ok: true; stored: StoredReply[] } | { ok: false; err: unknown }>;
+  readonly #writeGroup: (
+    group: PendingTurn[],
+    delivered: Array<[string, number]>,
+  ) => Array<{ ok: true; stored: StoredReply[] } | { ok: false; err: unknown }>;
   readonly #onStored: (clientId: string, state: string) => void;
   #turns: PendingTurn[] = [];
   #marks: Array<[string, number]> = [];
   #scheduled = false;
 
   /** `writeTurn` writes one turn (inside the group's transaction); `onStored` hears of each state written. */
-  constructor(db: Database.Database, q: Statements, health: FileHealth, writeTurn: (p: PendingTurn) => StoredReply[], onStored: (clientId: string, state: string) => void) {
+  constructor(
+    db: Database.Database,
+    q: Statements,
+    health: FileHealth,
+    writeTurn: (p: PendingTurn) => StoredReply[],
+    onStored: (clientId: string, state: string) => void,
+  ) {
     this.#db = db;
     this.#health = health;
     this.#onStored = onStored;
@@ -461,7 +480,15 @@ function turnWriter(q: Statements, maxHistoryMessages: number): (p: PendingTurn)
     const messageId = user.message_id ?? null;
     q.insert.run(clientId, 'user', user.content, user.timestamp, messageId, null, 1);
     const stored = replies.map((frame) => {
-      const { lastInsertRowid } = q.insert.run(clientId, 'assistant', frame.content, frame.timestamp, messageId, JSON.stringify(frame), 0);
+      const { lastInsertRowid } = q.insert.run(
+        clientId,
+        'assistant',
+        frame.content,
+        frame.timestamp,
+        messageId,
+        JSON.stringify(frame),
+        0,
+      );
       return { id: Number(lastInsertRowid), frame };
     });
     for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
@@ -490,6 +517,24 @@ function sessionSummary(q: Statements, clientId: string) {
   };
 }
 
+/** The calendar-feed part of the Store: tokens per client, made on first use. */
+function feedMethods(
+  q: Statements,
+  use: <T>(op: () => T) => Promise<T>,
+): Pick<Store, 'calendarFeed' | 'rotateCalendarFeed' | 'revokeCalendarFeed' | 'findCalendarFeed'> {
+  const issueFeed = (clientId: string) => {
+    const token = newFeedToken();
+    q.issueFeed.run(clientId, token, Date.now());
+    return token;
+  };
+  return {
+    calendarFeed: (clientId) => use(() => q.feed.get(clientId)?.token ?? issueFeed(clientId)),
+    rotateCalendarFeed: (clientId) => use(() => issueFeed(clientId)),
+    revokeCalendarFeed: (clientId) => use(() => q.revokeFeed.run(clientId).changes > 0),
+    findCalendarFeed: (token) => use(() => q.feedOwner.get(token)?.client_id),
+  };
+}
+
 /**
  * A store in one SQLite file (WAL, foreign keys on). Every turn is one transaction, so a crash, even
  * kill -9, leaves either the whole turn or none of it. `:memory:` gives a private in-memory database.
@@ -502,19 +547,20 @@ function sessionSummary(q: Statements, clientId: string) {
  */
 export function createSqliteStore(
   path: string,
-  { maxHistoryMessages = HISTORY_LIMIT.default, logger = silentLogger, identityCheckIntervalMs = DEFAULT_IDENTITY_CHECK_INTERVAL_MS }: SqliteStoreOptions = {},
+  {
+    maxHistoryMessages = HISTORY_LIMIT.default,
+    logger = silentLogger,
+    identityCheckIntervalMs = DEFAULT_IDENTITY_CHECK_INTERVAL_MS,
+  }: SqliteStoreOptions = {},
 ): Store {
   const { db, lock, identity, file } = openStore(path);
   const q = prepareStatements(db);
   const health = new FileHealth(file, identity, logger, identityCheckIntervalMs);
   const use = <T>(op: () => T) => health.use(op);
   const states = new StateCache();
-  const writes = new GroupCommit(db, q, health, turnWriter(q, maxHistoryMessages), (clientId, state) => states.remember(clientId, state));
-  const issueFeed = (clientId: string) => {
-    const token = newFeedToken();
-    q.issueFeed.run(clientId, token, Date.now());
-    return token;
-  };
+  const writes = new GroupCommit(db, q, health, turnWriter(q, maxHistoryMessages), (clientId, state) =>
+    states.remember(clientId, state),
+  );
 
   return {
     openSession: (clientId, now) =>
@@ -548,10 +594,7 @@ export function createSqliteStore(
         writes.flushFor(clientId);
         return q.archived.all(clientId).map((row) => JSON.parse(row.item) as unknown);
       }),
-    calendarFeed: (clientId) => use(() => q.feed.get(clientId)?.token ?? issueFeed(clientId)),
-    rotateCalendarFeed: (clientId) => use(() => issueFeed(clientId)),
-    revokeCalendarFeed: (clientId) => use(() => q.revokeFeed.run(clientId).changes > 0),
-    findCalendarFeed: (token) => use(() => q.feedOwner.get(token)?.client_id),
+    ...feedMethods(q, use),
     deleteSession: (clientId) =>
       use(() => {
         writes.flush();

@@ -183,7 +183,12 @@ class MemoryFeeds {
 }
 
 /** Appends a turn to a session (replies undelivered), caps its history; returns the stored replies. */
-function appendTurn(session: MemorySession, turn: TurnRecord, nextId: () => number, maxHistoryMessages: number): StoredReply[] {
+function appendTurn(
+  session: MemorySession,
+  turn: TurnRecord,
+  nextId: () => number,
+  maxHistoryMessages: number,
+): StoredReply[] {
   const user: MemoryMessage = { ...copy(turn.user), id: nextId(), delivered: true };
   const replies = turn.replies.map((frame) => ({
     role: 'assistant' as const,
@@ -238,7 +243,13 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
         .map((m) => ({ id: m.id, frame: copy(m.frame!) }));
     },
     async commitTurn(clientId, turn, now) {
-      const session = sessions.get(clientId) ?? { createdAt: now, lastActiveAt: now, state: undefined, messages: [], archive: [] };
+      const session = sessions.get(clientId) ?? {
+        createdAt: now,
+        lastActiveAt: now,
+        state: undefined,
+        messages: [],
+        archive: [],
+      };
       const stored = appendTurn(session, turn, nextId, maxHistoryMessages);
       session.lastActiveAt = now;
       sessions.set(clientId, session);
@@ -288,7 +299,7 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
  */
 function trim(messages: MemoryMessage[], max: number): void {
   let excess = messages.length - max;
-  for (let i = 0; i < messages.length && excess > 0; ) {
+  for (let i = 0; i < messages.length && excess > 0;) {
     if (messages[i]!.frame && !messages[i]!.delivered) {
       i++;
       continue;

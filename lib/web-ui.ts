@@ -46,7 +46,9 @@ function findWebRoot(): string {
     const dir = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(join(dir, 'index.html'))) return dir;
   }
-  throw new Error('the chat page (web/index.html) is not in this package; build it with its web/ folder or set webUi: false');
+  throw new Error(
+    'the chat page (web/index.html) is not in this package; build it with its web/ folder or set webUi: false',
+  );
 }
 
 function loadFiles(root: string, basePath: string): Map<string, StaticFile> {
@@ -75,7 +77,10 @@ export interface WebUiOptions {
  * File names carry no content hash, so every answer is `no-cache` with an ETag: the browser keeps its
  * copy and revalidates it with one cheap 304, and a new release is seen on the next load.
  */
-export function createWebUi({ root = findWebRoot(), basePath = '' }: WebUiOptions = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createWebUi({ root = findWebRoot(), basePath = '' }: WebUiOptions = {}): (
+  req: IncomingMessage,
+  res: ServerResponse,
+) => boolean {
   const files = loadFiles(root, basePath);
   return (req, res) => {
     // The raw target, not a parsed URL: only the exact spellings in the table match, nothing is normalised.

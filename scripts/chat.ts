@@ -94,11 +94,24 @@ function print(text: string): void {
   if (interactive) rl.prompt(true);
 }
 
-const indent = (text: string, prefix: string) => text.split('\n').map((line, i) => (i === 0 ? `${prefix}${line}` : `${' '.repeat(prefix.length)}${line}`)).join('\n');
+const indent = (text: string, prefix: string) =>
+  text
+    .split('\n')
+    .map((line, i) => (i === 0 ? `${prefix}${line}` : `${' '.repeat(prefix.length)}${line}`))
+    .join('\n');
 
 function describeMeeting(m: Meeting): string {
-  const day = new Intl.DateTimeFormat('en-US', { timeZone: m.time_zone, weekday: 'short', month: 'short', day: 'numeric' }).format(new Date(m.start));
-  const range = new Intl.DateTimeFormat('en-US', { timeZone: m.time_zone, hour: 'numeric', minute: '2-digit' }).formatRange(new Date(m.start), new Date(m.end));
+  const day = new Intl.DateTimeFormat('en-US', {
+    timeZone: m.time_zone,
+    weekday: 'short',
+    month: 'short',
+    day: 'numeric',
+  }).format(new Date(m.start));
+  const range = new Intl.DateTimeFormat('en-US', {
+    timeZone: m.time_zone,
+    hour: 'numeric',
+    minute: '2-digit',
+  }).formatRange(new Date(m.start), new Date(m.end));
   const who = m.participants?.length ? ` · with ${m.participants.join(', ')}` : '';
   const where = m.location ? ` · ${m.location}` : '';
   return `${m.title} · ${day}, ${range} (${m.time_zone})${who}${where}`;
@@ -125,12 +138,18 @@ function showHistory(messages: number): void {
   let lines: HistoryLine[] = [];
   if (options.history) {
     try {
-      lines = readFileSync(historyFile, 'utf8').trim().split('\n').slice(-HISTORY_SHOWN).map((line) => JSON.parse(line));
+      lines = readFileSync(historyFile, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-HISTORY_SHOWN)
+        .map((line) => JSON.parse(line));
     } catch {
       lines = [];
     }
   }
-  print(`-- resuming your conversation (${messages} messages on the server)${lines.length ? `; the last ${lines.length} here:` : ''}`);
+  print(
+    `-- resuming your conversation (${messages} messages on the server)${lines.length ? `; the last ${lines.length} here:` : ''}`,
+  );
   for (const line of lines) print(indent(line.content, `${line.role}> `));
   const last = lines.at(-1);
   if (last?.buttons?.length) showChoices(last.buttons);
@@ -170,7 +189,15 @@ const state = {
 function transmit(id: string): void {
   const content = state.outbox.get(id);
   if (content === undefined || state.socket?.readyState !== WebSocket.OPEN) return;
-  state.socket.send(JSON.stringify({ type: 'user_message', content, timestamp: new Date().toISOString(), session_id: options.id, message_id: id }));
+  state.socket.send(
+    JSON.stringify({
+      type: 'user_message',
+      content,
+      timestamp: new Date().toISOString(),
+      session_id: options.id,
+      message_id: id,
+    }),
+  );
 }
 
 function send(content: string): void {
@@ -178,7 +205,8 @@ function send(content: string): void {
   state.outbox.set(id, content);
   state.choices = [];
   remember({ role: 'you', content });
-  if (state.everConnected && state.socket?.readyState !== WebSocket.OPEN) print('(offline: it will be sent when the server is back)');
+  if (state.everConnected && state.socket?.readyState !== WebSocket.OPEN)
+    print('(offline: it will be sent when the server is back)');
   transmit(id);
 }
 
@@ -193,7 +221,10 @@ function onReply(frame: Frame): void {
   const meeting = frame.metadata?.meeting as Meeting | undefined;
   const buttons = (frame.ui_elements?.buttons ?? []) as Button[];
   remember({ role: 'bot', content: String(frame.content), ...(buttons.length ? { buttons } : {}) });
-  if (meeting) print(`     [${buttons.length && meeting.status !== 'draft' ? 'proposed' : meeting.status}] ${describeMeeting(meeting)}`);
+  if (meeting)
+    print(
+      `     [${buttons.length && meeting.status !== 'draft' ? 'proposed' : meeting.status}] ${describeMeeting(meeting)}`,
+    );
   if (typeof frame.metadata?.calendar_url === 'string') print(`     calendar: ${frame.metadata.calendar_url}`);
   if (buttons.length) showChoices(buttons);
   for (const id of state.busy) transmit(id);
@@ -204,7 +235,8 @@ function onReply(frame: Frame): void {
 const ERRORS: Record<string, (f: Frame) => string> = {
   RATE_LIMITED: (f) => `sending too fast; trying again in ${Math.ceil((f.retry_after_ms ?? 1000) / 1000)} s`,
   BUSY: () => 'the assistant is still busy with your earlier messages; this one goes again after its next reply',
-  INVALID_TIMEZONE: () => `the server does not know the zone ${options.url.searchParams.get('tz')}; it uses its default`,
+  INVALID_TIMEZONE: () =>
+    `the server does not know the zone ${options.url.searchParams.get('tz')}; it uses its default`,
 };
 
 function onError(frame: Frame): void {
@@ -254,7 +286,8 @@ function connect(): void {
     state.socket = undefined;
     if (state.ending) return;
     const why = reason.toString();
-    if (why === 'Unauthorized') finish(1, '! the server refused the token (missing, expired or for another id): use --token');
+    if (why === 'Unauthorized')
+      finish(1, '! the server refused the token (missing, expired or for another id): use --token');
     else if (why === 'Invalid client ID format') finish(1, '! the server refused the client id');
     else if (code === 4000) finish(1, '! this conversation was opened somewhere else');
     else reconnectLater(code);
@@ -264,7 +297,9 @@ function connect(): void {
 function reconnectLater(code: number): void {
   const delay = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** state.attempts);
   state.attempts++;
-  print(`-- ${state.everConnected ? `disconnected (${code})` : `cannot reach ${options.url.origin}`}; retrying in ${(delay / 1000).toFixed(1)} s`);
+  print(
+    `-- ${state.everConnected ? `disconnected (${code})` : `cannot reach ${options.url.origin}`}; retrying in ${(delay / 1000).toFixed(1)} s`,
+  );
   setTimeout(connect, delay);
 }
 
@@ -304,7 +339,10 @@ rl.on('close', () => {
   if (state.ending) return;
   state.inputEnded = true;
   maybeFinish();
-  setTimeout(() => finish(state.outbox.size ? 1 : 0, state.outbox.size ? '! left with answers still due' : undefined), DRAIN_MS).unref();
+  setTimeout(
+    () => finish(state.outbox.size ? 1 : 0, state.outbox.size ? '! left with answers still due' : undefined),
+    DRAIN_MS,
+  ).unref();
 });
 process.on('SIGINT', () => finish(0));
 

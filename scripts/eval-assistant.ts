@@ -11,13 +11,15 @@ import { runDialog, scoreAll, SLOTS, type Report } from '../test/fixtures/score.
 import { ownCorpus, OWN_DIALOGS } from '../test/fixtures/own-corpus.ts';
 
 const showMisses = process.argv.includes('--misses');
-const pct = ([right, total]: [number, number]) => (total ? `${((100 * right) / total).toFixed(1)} % (${right}/${total})` : 'n/a');
+const pct = ([right, total]: [number, number]) =>
+  total ? `${((100 * right) / total).toFixed(1)} % (${right}/${total})` : 'n/a';
 
 function print(name: string, r: Report): void {
   console.log(`\n${name}: ${r.cases} utterances`);
   console.log(`  exact utterances  ${pct([r.exact, r.cases])}`);
   console.log(`  intent            ${pct(r.intent)}`);
-  for (const slot of SLOTS) if (slot !== 'intent' && r.slots[slot]) console.log(`  ${slot.padEnd(17)} ${pct(r.slots[slot]!)}`);
+  for (const slot of SLOTS)
+    if (slot !== 'intent' && r.slots[slot]) console.log(`  ${slot.padEnd(17)} ${pct(r.slots[slot]!)}`);
   if (showMisses) for (const miss of r.misses) console.log(`  miss: ${miss}`);
 }
 

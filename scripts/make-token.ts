@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { isValidClientId } from '../lib/protocol.ts';
 
-const { values, positionals } = parseArgs({ options: { ttl: { type: 'string', default: '1h' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { ttl: { type: 'string', default: '1h' } },
+  allowPositionals: true,
+});
 const [clientId] = positionals;
 const secret = process.env.AUTH_SECRET;
 if (!secret) {

@@ -31,9 +31,11 @@ if (!(CLIENTS >= 1 && CLIENTS <= 20_000 && SECONDS >= 1 && SECONDS <= 3_600)) {
   console.error('--clients must be 1..20000 and --seconds 1..3600');
   process.exit(2);
 }
-const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2', '/usr/lib/libjemalloc.so.2'].find((path) =>
-  existsSync(path),
-);
+const JEMALLOC = [
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/libjemalloc.so.2',
+].find((path) => existsSync(path));
 if (!['auto', 'glibc', 'jemalloc'].includes(values.allocator!) || (values.allocator === 'jemalloc' && !JEMALLOC)) {
   console.error('--allocator must be auto, glibc or jemalloc (jemalloc needs libjemalloc2 installed)');
   process.exit(2);
@@ -125,7 +127,14 @@ class SoakClient {
     } else {
       const messageId = `${this.id}-${++this.sequence}-${Date.now()}`;
       this.mine.add(messageId);
-      ws.send(JSON.stringify({ type: 'user_message', content: `message ${this.sequence}`, session_id: this.id, message_id: messageId }));
+      ws.send(
+        JSON.stringify({
+          type: 'user_message',
+          content: `message ${this.sequence}`,
+          session_id: this.id,
+          message_id: messageId,
+        }),
+      );
     }
     this.sent++;
     totals.sent++;
@@ -161,10 +170,14 @@ async function waitUntil(check: () => boolean | Promise<boolean>, ms: number): P
   return check();
 }
 
-const activeConnections = async () => ((await (await fetch(`${base}/health`)).json()) as { active_connections: number }).active_connections;
+const activeConnections = async () =>
+  ((await (await fetch(`${base}/health`)).json()) as { active_connections: number }).active_connections;
 
 // Warm-up: a short round so "start" RSS includes compiled code and the database, not a cold process.
-const warm = Array.from({ length: Math.min(50, CLIENTS) }, (_, i) => new WebSocket(`ws://127.0.0.1:${port}/ws/warmup-${i}`));
+const warm = Array.from(
+  { length: Math.min(50, CLIENTS) },
+  (_, i) => new WebSocket(`ws://127.0.0.1:${port}/ws/warmup-${i}`),
+);
 await Promise.all(warm.map((ws) => new Promise((resolve) => ws.once('message', resolve))));
 warm.forEach((ws) => ws.close());
 await waitUntil(async () => (await activeConnections()) === 0, 10_000);
@@ -223,7 +236,12 @@ const report = {
   rssMiB: { start: mib(memory.start), peak: mib(memory.peak), end: mib(memory.end) },
   rssEndWithin10Percent: memory.end <= memory.start * 1.1,
 };
-const ok = report.lostReplies === 0 && report.serverCrashes === 0 && emptied && entriesLeft === 0 && report.rssEndWithin10Percent;
+const ok =
+  report.lostReplies === 0 &&
+  report.serverCrashes === 0 &&
+  emptied &&
+  entriesLeft === 0 &&
+  report.rssEndWithin10Percent;
 if (values.json) console.log(JSON.stringify({ ...report, ok }));
 else {
   log(`frames sent ${report.framesSent}, received ${report.framesReceived}`);

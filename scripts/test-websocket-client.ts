@@ -44,7 +44,9 @@ const options = readOptions();
 const wsUrl = options.url;
 const httpBase = `${wsUrl.protocol === 'wss:' ? 'https' : 'http'}://${wsUrl.host}`;
 const clientId = wsUrl.pathname.split('/').pop() ?? 'test-client-001';
-const adminHeaders: Record<string, string> = options.adminToken ? { authorization: `Bearer ${options.adminToken}` } : {};
+const adminHeaders: Record<string, string> = options.adminToken
+  ? { authorization: `Bearer ${options.adminToken}` }
+  : {};
 const STEP_MS = 5_000;
 let failures = 0;
 
@@ -78,15 +80,23 @@ async function nextFrame(): Promise<Record<string, unknown> | undefined> {
   return inbox.shift();
 }
 
-async function expectFrame(step: string, check: (frame: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+async function expectFrame(
+  step: string,
+  check: (frame: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown> | undefined> {
   const frame = await nextFrame();
-  report(frame !== undefined && check(frame), step, frame ? JSON.stringify(frame) : socket.readyState === WebSocket.CLOSED ? 'socket closed' : 'no frame');
+  report(
+    frame !== undefined && check(frame),
+    step,
+    frame ? JSON.stringify(frame) : socket.readyState === WebSocket.CLOSED ? 'socket closed' : 'no frame',
+  );
   return frame;
 }
 
 /** A refused admin route says why, so the user knows which option is missing. */
 function adminHint(status: number): string {
-  if (status === 401) return options.adminToken ? ' (the --admin-token is wrong)' : ' (the server has ADMIN_TOKEN: pass --admin-token)';
+  if (status === 401)
+    return options.adminToken ? ' (the --admin-token is wrong)' : ' (the server has ADMIN_TOKEN: pass --admin-token)';
   if (status === 403) return ' (admin routes answer loopback callers only: pass --admin-token)';
   return '';
 }
@@ -96,18 +106,36 @@ report(true, `connect to ${wsUrl.href}`);
 await expectFrame('connection_established', (f) => f.type === 'system' && f.content === 'connection_established');
 
 const content = 'I want to schedule a meeting for tomorrow';
-socket.send(JSON.stringify({ type: 'user_message', content, timestamp: new Date().toISOString(), session_id: clientId, message_id: randomUUID() }));
+socket.send(
+  JSON.stringify({
+    type: 'user_message',
+    content,
+    timestamp: new Date().toISOString(),
+    session_id: clientId,
+    message_id: randomUUID(),
+  }),
+);
 await expectFrame('processing notification', (f) => f.type === 'system' && f.content === 'processing');
-await expectFrame('bot reply', (f) => f.type === 'bot_response' && typeof f.content === 'string' && f.content.length > 0);
+await expectFrame(
+  'bot reply',
+  (f) => f.type === 'bot_response' && typeof f.content === 'string' && f.content.length > 0,
+);
 
 socket.send('this is not JSON');
-await expectFrame('invalid JSON answered with INVALID_MESSAGE_FORMAT', (f) => f.type === 'error' && f.error_code === 'INVALID_MESSAGE_FORMAT');
+await expectFrame(
+  'invalid JSON answered with INVALID_MESSAGE_FORMAT',
+  (f) => f.type === 'error' && f.error_code === 'INVALID_MESSAGE_FORMAT',
+);
 
 for (const path of ['/health', '/health/clients', '/admin/connections']) {
   try {
     const res = await fetch(`${httpBase}${path}`, { headers: path === '/health' ? {} : adminHeaders });
     const body = (await res.json()) as Record<string, unknown>;
-    report(res.ok, `GET ${path}`, `${res.status} active_connections=${String(body.active_connections)}${adminHint(res.status)}`);
+    report(
+      res.ok,
+      `GET ${path}`,
+      `${res.status} active_connections=${String(body.active_connections)}${adminHint(res.status)}`,
+    );
   } catch (err) {
     report(false, `GET ${path}`, (err as Error).message);
   }
@@ -123,7 +151,11 @@ if (!options.broadcast) {
       body: JSON.stringify({ content: 'Broadcast from the test client' }),
     });
     const body = (await res.json()) as Record<string, unknown>;
-    report(res.ok && body.status === 'success', 'POST /admin/broadcast', `${res.status} successful_sends=${String(body.successful_sends)}${adminHint(res.status)}`);
+    report(
+      res.ok && body.status === 'success',
+      'POST /admin/broadcast',
+      `${res.status} successful_sends=${String(body.successful_sends)}${adminHint(res.status)}`,
+    );
     if (res.ok) await expectFrame('broadcast received', (f) => f.content === 'Broadcast from the test client');
   } catch (err) {
     report(false, 'POST /admin/broadcast', (err as Error).message);

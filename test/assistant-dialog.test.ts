@@ -11,9 +11,17 @@ function conversation(now: string, timeZone = 'America/New_York') {
   const assistant = createMeetingAssistant({ now: () => clock, defaultTimeZone: timeZone });
   let state: unknown;
   return {
-    async say(content: string, extra: Partial<UserMessage> = {}): Promise<EngineReply & { metadata: Record<string, any> }> {
+    async say(
+      content: string,
+      extra: Partial<UserMessage> = {},
+    ): Promise<EngineReply & { metadata: Record<string, any> }> {
       const message = { type: 'user_message' as const, content, session_id: 's', ...extra };
-      const out = await assistant.reply(message, { clientId: 'dialog', signal: new AbortController().signal, log: silentLogger, state });
+      const out = await assistant.reply(message, {
+        clientId: 'dialog',
+        signal: new AbortController().signal,
+        log: silentLogger,
+        state,
+      });
       state = JSON.parse(JSON.stringify(out.state ?? state));
       assert.equal(out.replies.length, 1);
       return out.replies[0] as EngineReply & { metadata: Record<string, any> };
@@ -42,7 +50,10 @@ describe('assistant dialogs', () => {
     assert.equal(draft.metadata.meeting.start, '2026-11-27T15:00:00-05:00');
     assert.equal(draft.metadata.meeting.end, '2026-11-27T15:30:00-05:00');
     assert.deepEqual(draft.metadata.meeting.participants, ['Alice']);
-    assert.deepEqual(draft.ui_elements?.buttons.map((b) => b.action_type), ['confirm', 'change', 'cancel']);
+    assert.deepEqual(
+      draft.ui_elements?.buttons.map((b) => b.action_type),
+      ['confirm', 'change', 'cancel'],
+    );
     assert.equal(c.state.meetings.length, 0, 'nothing is booked before the yes');
     const booked = await c.say('yes');
     assert.match(booked.content, /^Booked: Design review/);
@@ -64,7 +75,13 @@ describe('assistant dialogs', () => {
     assert.deepEqual((await c.say('I need a meeting with Bob')).metadata.missing, ['start']);
     const draft = await c.say('Friday at 2 for 45 minutes on Zoom about hiring');
     assert.deepEqual(
-      [draft.metadata.meeting.title, draft.metadata.meeting.start, draft.metadata.meeting.end, draft.metadata.meeting.location, draft.metadata.meeting.participants],
+      [
+        draft.metadata.meeting.title,
+        draft.metadata.meeting.start,
+        draft.metadata.meeting.end,
+        draft.metadata.meeting.location,
+        draft.metadata.meeting.participants,
+      ],
       ['Hiring', '2026-11-27T14:00:00-05:00', '2026-11-27T14:45:00-05:00', 'Zoom', ['Bob']],
     );
   });
@@ -113,7 +130,11 @@ describe('assistant dialogs', () => {
     assert.equal(clash.metadata.meeting.end, '2026-11-27T11:00:00-05:00');
     await c.say('yes');
     const late = await c.say('call tomorrow at 5:30pm for an hour');
-    assert.equal(late.metadata.meeting.start, '2026-11-27T17:30:00-05:00', 'no clash, even if it runs past 18:00: the user asked');
+    assert.equal(
+      late.metadata.meeting.start,
+      '2026-11-27T17:30:00-05:00',
+      'no clash, even if it runs past 18:00: the user asked',
+    );
     await c.say('no');
     const blocked = await c.say('planning tomorrow at 10 for an hour');
     assert.equal(blocked.metadata.meeting.start, '2026-11-27T11:00:00-05:00');
@@ -133,14 +154,18 @@ describe('assistant dialogs', () => {
 
   it('asks which meeting when a request matches several', async () => {
     const c = conversation(NOW);
-    for (const text of ['sync with Ana tomorrow at 10am', 'yes', 'sync with Ben tomorrow at 2pm', 'yes']) await c.say(text);
+    for (const text of ['sync with Ana tomorrow at 10am', 'yes', 'sync with Ben tomorrow at 2pm', 'yes'])
+      await c.say(text);
     const which = await c.say('cancel the sync');
     assert.match(which.content, /^Which one\?/);
     assert.equal(which.ui_elements?.buttons.length, 2);
     const picked = await c.say('2');
     assert.match(picked.content, /^Cancel Sync, Fri, Nov 27, 2:00 PM/);
     await c.say('yes');
-    assert.deepEqual(c.state.meetings.map((m) => m.status), ['confirmed', 'cancelled']);
+    assert.deepEqual(
+      c.state.meetings.map((m) => m.status),
+      ['confirmed', 'cancelled'],
+    );
   });
 
   it('answers availability from the calendar', async () => {
@@ -149,7 +174,10 @@ describe('assistant dialogs', () => {
     await c.say('demo Friday at 3pm');
     await c.say('yes');
     const busy = await c.say('am I free Friday afternoon?');
-    assert.match(busy.content, /free slots Fri, Nov 27, 12:00 PM–5:00 PM [^\n]*\n- Fri, Nov 27, 12:00 PM–3:00 PM [^\n]*\n- Fri, Nov 27, 3:30 PM–5:00 PM/);
+    assert.match(
+      busy.content,
+      /free slots Fri, Nov 27, 12:00 PM–5:00 PM [^\n]*\n- Fri, Nov 27, 12:00 PM–3:00 PM [^\n]*\n- Fri, Nov 27, 3:30 PM–5:00 PM/,
+    );
     assert.match(busy.content, /Demo/);
   });
 
@@ -199,7 +227,15 @@ describe('assistant dialogs', () => {
 describe('iCalendar export', () => {
   it('exports confirmed and cancelled meetings with stable UIDs and sequences', async () => {
     const c = conversation(NOW);
-    for (const text of ['review, with bob@example.com; tomorrow at 3pm in Room 4', 'yes', 'lunch tomorrow at noon', 'yes', 'cancel it', 'yes']) await c.say(text);
+    for (const text of [
+      'review, with bob@example.com; tomorrow at 3pm in Room 4',
+      'yes',
+      'lunch tomorrow at noon',
+      'yes',
+      'cancel it',
+      'yes',
+    ])
+      await c.say(text);
     const ics = c.calendar();
     assert.ok(ics.startsWith('BEGIN:VCALENDAR\r\nVERSION:2.0\r\n'));
     assert.ok(ics.endsWith('END:VCALENDAR\r\n'));

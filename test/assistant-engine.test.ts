@@ -19,7 +19,13 @@ function engine(start: string, zone = 'Europe/Paris', calendarFeedUrl?: () => Pr
   const archive: unknown[] = [];
   return {
     async say(content: string): Promise<EngineOutput> {
-      const ctx = { clientId: 'c1', signal: new AbortController().signal, log: silentLogger, state, ...(calendarFeedUrl ? { calendarFeedUrl } : {}) };
+      const ctx = {
+        clientId: 'c1',
+        signal: new AbortController().signal,
+        log: silentLogger,
+        state,
+        ...(calendarFeedUrl ? { calendarFeedUrl } : {}),
+      };
       const out = await assistant.reply({ type: 'user_message', content, session_id: 's' } as never, ctx);
       state = JSON.parse(JSON.stringify(out.state ?? state));
       archive.push(...(out.archive ?? []));
@@ -37,18 +43,40 @@ function engine(start: string, zone = 'Europe/Paris', calendarFeedUrl?: () => Pr
 describe('assistant engine: archive, calendar feed, bounds, speed', () => {
   it('moves meetings long over, and cancelled ones once past, out of the state into the archive', async () => {
     const e = engine('2026-11-26T09:00:00Z');
-    for (const text of ['review tomorrow at 10am', 'yes', 'lunch tomorrow at noon', 'yes', 'cancel the lunch', 'yes', 'demo on December 20 at 3pm', 'yes']) await e.say(text);
+    for (const text of [
+      'review tomorrow at 10am',
+      'yes',
+      'lunch tomorrow at noon',
+      'yes',
+      'cancel the lunch',
+      'yes',
+      'demo on December 20 at 3pm',
+      'yes',
+    ])
+      await e.say(text);
     assert.equal(e.meetings().length, 3);
     e.advance(2 * DAY);
     const next = await e.say('hi');
-    assert.deepEqual((next.archive as Array<{ title: string }>).map((m) => m.title), ['Lunch'], 'the cancelled meeting leaves once past');
+    assert.deepEqual(
+      (next.archive as Array<{ title: string }>).map((m) => m.title),
+      ['Lunch'],
+      'the cancelled meeting leaves once past',
+    );
     assert.equal(e.meetings().length, 2);
     e.advance(31 * DAY);
     const later = await e.say('show my meetings');
-    assert.deepEqual((later.archive as Array<{ title: string }>).map((m) => m.title), ['Review'], 'a meeting over for 30 days leaves');
-    assert.deepEqual(e.meetings().map((m) => m.id), ['m3']);
+    assert.deepEqual(
+      (later.archive as Array<{ title: string }>).map((m) => m.title),
+      ['Review'],
+      'a meeting over for 30 days leaves',
+    );
+    assert.deepEqual(
+      e.meetings().map((m) => m.id),
+      ['m3'],
+    );
     const ics = e.calendar();
-    for (const uid of ['m1', 'm2', 'm3']) assert.match(ics, new RegExp(`UID:${uid}\\.c1@meetingmuse`), `${uid} still in the calendar`);
+    for (const uid of ['m1', 'm2', 'm3'])
+      assert.match(ics, new RegExp(`UID:${uid}\\.c1@meetingmuse`), `${uid} still in the calendar`);
     assert.match(ics, /SUMMARY:Lunch\r\nSEQUENCE:1\r\nSTATUS:CANCELLED/);
   });
 
@@ -82,7 +110,9 @@ describe('assistant engine: archive, calendar feed, bounds, speed', () => {
   });
 
   it('understands a message in well under a millisecond (median over the corpus)', () => {
-    const cases = ownCorpus().slice(0, 300).map((c) => ({ text: c.text, ctx: { now: new Date(c.now), timeZone: c.zone } }));
+    const cases = ownCorpus()
+      .slice(0, 300)
+      .map((c) => ({ text: c.text, ctx: { now: new Date(c.now), timeZone: c.zone } }));
     for (const c of cases) understand(c.text, c.ctx);
     const times = cases.map((c) => {
       const t0 = performance.now();
@@ -97,8 +127,46 @@ describe('assistant engine: archive, calendar feed, bounds, speed', () => {
 
   it('never throws, and stays fast, on arbitrary and hostile text', async () => {
     const e = engine('2026-11-26T09:00:00Z', 'Asia/Kathmandu');
-    const words = fc.constantFrom('with', 'and', 'at', 'in', 'the', 'Bob', 'tomorrow', '3pm', 'for', 'about', 'meeting', ',', '+', '@', 'Room', '1:1', 'every', 'from', 'to', 'until', '2', 'half', 'past', 'minutes', 'hour', 'a', '"', 'cancel', 'move', 'yes', '1745', '2026', '👍', 'é');
-    const text = fc.oneof(fc.string({ maxLength: 600 }), fc.array(words, { maxLength: 120 }).map((w) => w.join(' ')));
+    const words = fc.constantFrom(
+      'with',
+      'and',
+      'at',
+      'in',
+      'the',
+      'Bob',
+      'tomorrow',
+      '3pm',
+      'for',
+      'about',
+      'meeting',
+      ',',
+      '+',
+      '@',
+      'Room',
+      '1:1',
+      'every',
+      'from',
+      'to',
+      'until',
+      '2',
+      'half',
+      'past',
+      'minutes',
+      'hour',
+      'a',
+      '"',
+      'cancel',
+      'move',
+      'yes',
+      '1745',
+      '2026',
+      '👍',
+      'é',
+    );
+    const text = fc.oneof(
+      fc.string({ maxLength: 600 }),
+      fc.array(words, { maxLength: 120 }).map((w) => w.join(' ')),
+    );
     await fc.assert(
       fc.asyncProperty(text, async (t) => {
         understand(t, { now: new Date('2026-11-30T04:30:00Z'), timeZone: 'America/Chicago' });

@@ -23,7 +23,11 @@ describe('assistant over WebSocket', { timeout: 15_000 }, () => {
     const berlin = await client.nextOfType('bot_response');
     assert.equal((berlin.metadata as any).meeting.time_zone, 'Europe/Berlin');
     client.send(userMessage('make it 5pm'));
-    assert.equal(((await client.nextOfType('bot_response')).metadata as any).meeting.time_zone, 'Europe/Berlin', 'the latest zone wins');
+    assert.equal(
+      ((await client.nextOfType('bot_response')).metadata as any).meeting.time_zone,
+      'Europe/Berlin',
+      'the latest zone wins',
+    );
   });
 
   it('answers an unknown zone with INVALID_TIMEZONE and keeps the socket open', async (t) => {
@@ -66,7 +70,10 @@ describe('assistant over WebSocket', { timeout: 15_000 }, () => {
   it('guards /calendar like the admin routes', async (t) => {
     const { base } = await startServer(t, { engine: createMeetingAssistant({ now: clock }), adminToken: 'cal-token' });
     assert.equal((await fetch(`${base}/calendar/anyone.ics`)).status, 401);
-    assert.equal((await fetch(`${base}/calendar/anyone.ics`, { headers: { authorization: 'Bearer cal-token' } })).status, 404);
+    assert.equal(
+      (await fetch(`${base}/calendar/anyone.ics`, { headers: { authorization: 'Bearer cal-token' } })).status,
+      404,
+    );
   });
 });
 
@@ -95,11 +102,30 @@ const ctx = { now: NOW, timeZone: 'America/New_York' };
 describe('LLM understanding', { timeout: 15_000 }, () => {
   it('uses a valid structured answer', async (t) => {
     const llm = await fakeLlm(t, (_req, res) =>
-      res.end(completion(JSON.stringify({ intent: 'schedule', start: '2026-11-27T15:00', end: null, duration_minutes: 45, participants: ['Alice'], location: 'Zoom', title: 'Budget' }))),
+      res.end(
+        completion(
+          JSON.stringify({
+            intent: 'schedule',
+            start: '2026-11-27T15:00',
+            end: null,
+            duration_minutes: 45,
+            participants: ['Alice'],
+            location: 'Zoom',
+            title: 'Budget',
+          }),
+        ),
+      ),
     );
     const log = recordingLogger();
-    const u = await createLlmUnderstanding({ baseUrl: llm.baseUrl, model: 'test-model', timeoutMs: 2_000, log })('something odd about money', ctx, new AbortController().signal);
-    assert.deepEqual([u.intent, u.start?.toISOString(), u.durationMinutes, u.participants, u.location, u.title], ['schedule', '2026-11-27T20:00:00.000Z', 45, ['Alice'], 'Zoom', 'Budget']);
+    const u = await createLlmUnderstanding({ baseUrl: llm.baseUrl, model: 'test-model', timeoutMs: 2_000, log })(
+      'something odd about money',
+      ctx,
+      new AbortController().signal,
+    );
+    assert.deepEqual(
+      [u.intent, u.start?.toISOString(), u.durationMinutes, u.participants, u.location, u.title],
+      ['schedule', '2026-11-27T20:00:00.000Z', 45, ['Alice'], 'Zoom', 'Budget'],
+    );
     assert.equal(llm.requests[0].model, 'test-model');
     assert.equal(llm.requests[0].response_format.type, 'json_schema');
     assert.match(llm.requests[0].messages[0].content, /America\/New_York/);
@@ -107,7 +133,10 @@ describe('LLM understanding', { timeout: 15_000 }, () => {
 
   const fallbacks: Array<[string, (req: IncomingMessage, res: ServerResponse) => void]> = [
     ['garbage', (_req, res) => res.end('not json at all')],
-    ['an answer outside the schema', (_req, res) => res.end(completion(JSON.stringify({ intent: 'launch_rockets', start: 'soon' })))],
+    [
+      'an answer outside the schema',
+      (_req, res) => res.end(completion(JSON.stringify({ intent: 'launch_rockets', start: 'soon' }))),
+    ],
     ['content that is not JSON', (_req, res) => res.end(completion('Sure! Your meeting is at 3.'))],
     ['a 500', (_req, res) => res.writeHead(500).end('{"error":"overloaded"}')],
     ['no answer in time', () => {}],
@@ -118,7 +147,13 @@ describe('LLM understanding', { timeout: 15_000 }, () => {
       const log = recordingLogger();
       const text = 'lunch with Ana tomorrow at noon';
       const u = await within(
-        Promise.resolve(createLlmUnderstanding({ baseUrl: llm.baseUrl, model: 'm', timeoutMs: 300, log })(text, ctx, new AbortController().signal)),
+        Promise.resolve(
+          createLlmUnderstanding({ baseUrl: llm.baseUrl, model: 'm', timeoutMs: 300, log })(
+            text,
+            ctx,
+            new AbortController().signal,
+          ),
+        ),
         'the fallback',
       );
       assert.deepEqual(u, understand(text, ctx));
@@ -129,11 +164,17 @@ describe('LLM understanding', { timeout: 15_000 }, () => {
   it('drives the assistant end to end, and the assistant still works when the model is down', async (t) => {
     const llm = await fakeLlm(t, (_req, res) => res.writeHead(503).end());
     const log = recordingLogger();
-    const engine = createMeetingAssistant({ now: clock, understand: createLlmUnderstanding({ baseUrl: llm.baseUrl, model: 'm', timeoutMs: 500, log }) });
+    const engine = createMeetingAssistant({
+      now: clock,
+      understand: createLlmUnderstanding({ baseUrl: llm.baseUrl, model: 'm', timeoutMs: 500, log }),
+    });
     const { wsUrl } = await startServer(t, { engine });
     const client = await connectClient(t, wsUrl('llm-1'));
     client.send(userMessage('meeting tomorrow at 3pm'));
-    assert.equal(((await client.nextOfType('bot_response')).metadata as any).meeting.start, '2026-11-27T15:00:00+00:00');
+    assert.equal(
+      ((await client.nextOfType('bot_response')).metadata as any).meeting.start,
+      '2026-11-27T15:00:00+00:00',
+    );
     assert.equal(llm.requests.length, 1);
   });
 });

@@ -47,7 +47,11 @@ function runScript(t: TestContext, script: string, args: string[], env: Record<s
     waitLine(pattern, ms = CLI_MS) {
       const seen = lines.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
-      return within(new Promise<string>((resolve) => waiters.push({ pattern, resolve })), `a line matching ${pattern}`, ms).catch((err: Error) => {
+      return within(
+        new Promise<string>((resolve) => waiters.push({ pattern, resolve })),
+        `a line matching ${pattern}`,
+        ms,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}; the lines so far: ${lines.join(' | ')}`);
       });
     },
@@ -84,13 +88,29 @@ describe('npm run client', { timeout: 90_000 }, () => {
 
     const noToken = runScript(t, 'test-websocket-client.ts', ['--url', url]);
     assert.equal(await noToken.exited, 1);
-    assert.ok(noToken.lines.some((line) => /^✗ GET \/health\/clients: 401 .*pass --admin-token/.test(line)), noToken.lines.join('\n'));
+    assert.ok(
+      noToken.lines.some((line) => /^✗ GET \/health\/clients: 401 .*pass --admin-token/.test(line)),
+      noToken.lines.join('\n'),
+    );
 
-    const loud = runScript(t, 'test-websocket-client.ts', ['--url', url, '--admin-token', 'admin-secret-1', '--broadcast']);
+    const loud = runScript(t, 'test-websocket-client.ts', [
+      '--url',
+      url,
+      '--admin-token',
+      'admin-secret-1',
+      '--broadcast',
+    ]);
     assert.equal(await loud.exited, 0, loud.lines.join('\n'));
-    assert.ok(loud.lines.some((line) => line.startsWith('✓ broadcast received: ')), loud.lines.join('\n'));
+    assert.ok(
+      loud.lines.some((line) => line.startsWith('✓ broadcast received: ')),
+      loud.lines.join('\n'),
+    );
     assert.equal((await bystander.nextOfType('bot_response', CLI_MS)).content, 'Broadcast from the test client');
-    assert.equal(bystander.frames.filter((f) => f.type === 'bot_response').length, 1, 'only the run with --broadcast reached the bystander');
+    assert.equal(
+      bystander.frames.filter((f) => f.type === 'bot_response').length,
+      1,
+      'only the run with --broadcast reached the bystander',
+    );
   });
 });
 
@@ -125,7 +145,9 @@ describe('npm run chat', { timeout: 120_000 }, () => {
     chat.child.stdin!.end();
     assert.equal(await chat.exited, 0);
 
-    const again = runScript(t, 'chat.ts', ['--url', `ws://127.0.0.1:${second.port}`, '--id', 'cli-berlin-1'], { HOME: home });
+    const again = runScript(t, 'chat.ts', ['--url', `ws://127.0.0.1:${second.port}`, '--id', 'cli-berlin-1'], {
+      HOME: home,
+    });
     await again.waitLine(/^-- resuming your conversation \(6 messages on the server\); the last \d+ here:$/);
     await again.waitLine(/^bot> Booked: Design review/);
     again.child.stdin!.end();

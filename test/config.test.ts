@@ -84,12 +84,24 @@ describe('loadConfig', () => {
   });
 
   it('parses the assistant settings and refuses bad ones', () => {
-    const config = loadConfig({ DEFAULT_TIMEZONE: 'Asia/Kolkata', WORK_HOURS: '08:30-17:00', LLM_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MODEL: 'llama3' });
+    const config = loadConfig({
+      DEFAULT_TIMEZONE: 'Asia/Kolkata',
+      WORK_HOURS: '08:30-17:00',
+      LLM_BASE_URL: 'http://127.0.0.1:11434/v1',
+      LLM_MODEL: 'llama3',
+    });
     assert.equal(config.defaultTimeZone, 'Asia/Kolkata');
     assert.deepEqual(config.workHours, { start: 510, end: 1020 });
     assert.deepEqual(config.llm, { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3', timeoutMs: 10_000 });
-    assert.equal(loadConfig({ LLM_BASE_URL: 'http://x.test/v1' }).llm, undefined, 'a URL without a model is not enough');
-    assert.throws(() => loadConfig({ DEFAULT_TIMEZONE: 'Mars/Olympus', WORK_HOURS: '18:00-09:00' }), /DEFAULT_TIMEZONE must be an IANA.*WORK_HOURS must be HH:MM/);
+    assert.equal(
+      loadConfig({ LLM_BASE_URL: 'http://x.test/v1' }).llm,
+      undefined,
+      'a URL without a model is not enough',
+    );
+    assert.throws(
+      () => loadConfig({ DEFAULT_TIMEZONE: 'Mars/Olympus', WORK_HOURS: '18:00-09:00' }),
+      /DEFAULT_TIMEZONE must be an IANA.*WORK_HOURS must be HH:MM/,
+    );
   });
 
   it('parses the multi-instance settings and refuses bad ones', () => {
@@ -104,7 +116,13 @@ describe('loadConfig', () => {
     assert.equal(config.redisUrl, 'redis://cache.internal:6379');
     assert.equal(config.instanceId, 'web-1');
     assert.throws(
-      () => loadConfig({ MEETINGMUSE_DB: 'postgres://[bad', DB_POOL_SIZE: '0', REDIS_URL: 'http://cache:6379', INSTANCE_ID: 'has space' }),
+      () =>
+        loadConfig({
+          MEETINGMUSE_DB: 'postgres://[bad',
+          DB_POOL_SIZE: '0',
+          REDIS_URL: 'http://cache:6379',
+          INSTANCE_ID: 'has space',
+        }),
       /MEETINGMUSE_DB must be a file path, :memory:, or a postgres:\/\/ URL; DB_POOL_SIZE must be an integer from 1 to 1000; REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL; INSTANCE_ID must be/,
     );
   });
@@ -144,6 +162,7 @@ describe('loadConfig', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| `([^`]*)` \|/gm)];
     assert.ok(rows.length >= 20, `found ${rows.length} rows in the configuration table`);
-    for (const [, name, value] of rows) assert.deepEqual(loadConfig({ [name!]: value }), loadConfig({}), `${name} defaults to ${value}`);
+    for (const [, name, value] of rows)
+      assert.deepEqual(loadConfig({ [name!]: value }), loadConfig({}), `${name} defaults to ${value}`);
   });
 });

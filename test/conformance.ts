@@ -22,7 +22,9 @@ export type MessageName = keyof typeof SERVER_MESSAGE_SCHEMAS;
 export function conformingMessage(frame: unknown): MessageName {
   const label = JSON.stringify(frame);
   assert.ok(v.is(ServerFrameSchema, frame), `a ServerFrame: ${label}`);
-  const byValibot = (Object.keys(SERVER_MESSAGE_SCHEMAS) as MessageName[]).filter((name) => v.is(SERVER_MESSAGE_SCHEMAS[name], frame));
+  const byValibot = (Object.keys(SERVER_MESSAGE_SCHEMAS) as MessageName[]).filter((name) =>
+    v.is(SERVER_MESSAGE_SCHEMAS[name], frame),
+  );
   assert.equal(byValibot.length, 1, `exactly one documented message, got [${byValibot}]: ${label}`);
   const byDocument = documented.filter(([, validate]) => validate(frame) === '').map(([name]) => name);
   assert.deepEqual(byDocument, byValibot, `the AsyncAPI document agrees: ${label}`);

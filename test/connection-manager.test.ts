@@ -8,7 +8,10 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectionManager, type WebSocketLike } from '../lib/connection-manager.ts';
 
 /** Our own seam, not ws: records what was sent and closed. */
-function fakeSocket(readyState = 1, bufferedAmount = 0): WebSocketLike & { sent: string[]; closedWith?: [number?, string?] } {
+function fakeSocket(
+  readyState = 1,
+  bufferedAmount = 0,
+): WebSocketLike & { sent: string[]; closedWith?: [number?, string?] } {
   return {
     readyState,
     bufferedAmount,
@@ -70,7 +73,10 @@ describe('ConnectionManager', () => {
     const sockets = [fakeSocket(), fakeSocket(), fakeSocket(2)];
     sockets.forEach((socket, i) => manager.add(`c-${i}`, socket));
     assert.equal(manager.broadcast('hello'), 2);
-    assert.deepEqual(sockets.map((s) => s.sent), [['hello'], ['hello'], []]);
+    assert.deepEqual(
+      sockets.map((s) => s.sent),
+      [['hello'], ['hello'], []],
+    );
   });
 
   it('stops sending to a connection whose backlog passed the limit, and reports it once', () => {
@@ -148,7 +154,9 @@ describe('ConnectionManager', () => {
     manager.send('alice', 'reply', (err) => sent.push(err));
     await both;
     assert.deepEqual(frames, ['processing', 'reply']);
-    assert.deepEqual(sent.map((err) => err ?? null), [null, null]);
+    assert.deepEqual(
+      sent.map((err) => err ?? null),
+      [null, null],
+    );
   });
 });
-

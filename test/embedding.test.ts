@@ -9,7 +9,14 @@ import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import ts from 'typescript';
-import { createChatServer, createEchoEngine, LIMITS, type ChatServer, type ConversationEngine, type TurnInfo } from '../lib/index.ts';
+import {
+  createChatServer,
+  createEchoEngine,
+  LIMITS,
+  type ChatServer,
+  type ConversationEngine,
+  type TurnInfo,
+} from '../lib/index.ts';
 import { connectClient, openClient, refusedUpgrade, startServer, userMessage, within } from './helpers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -73,7 +80,10 @@ describe('embedding', { timeout: 20_000 }, () => {
 
   it('reports connects and disconnects to the embedder', async (t) => {
     const events: string[] = [];
-    const chat = createChatServer({ onConnect: (id) => events.push(`+${id}`), onDisconnect: (id, code) => events.push(`-${id}:${code}`) });
+    const chat = createChatServer({
+      onConnect: (id) => events.push(`+${id}`),
+      onDisconnect: (id, code) => events.push(`-${id}:${code}`),
+    });
     t.after(() => chat.close());
     const { port } = await chat.listen(0, '127.0.0.1');
     const client = openClient(t, `ws://127.0.0.1:${port}/ws/hooks-1`);
@@ -85,7 +95,10 @@ describe('embedding', { timeout: 20_000 }, () => {
   });
 
   it('leaves no timers or sockets after close(), so the process exits by itself', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/close-exits.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/close-exits.ts'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const [code] = await within(once(child, 'exit'), 'the child process to exit by itself', 10_000).catch((err) => {
@@ -131,7 +144,11 @@ describe('embedding under a prefix', { timeout: 20_000 }, () => {
     const client = await connectClient(t, `${ws}/chat/ws/prefixed-1`);
     client.send(userMessage('under a prefix'));
     assert.equal((await client.nextOfType('bot_response')).content, 'Echo: under a prefix');
-    assert.equal(await (await fetch(`${http}/chatty/health`)).text(), 'host app', 'a path that only starts like the prefix is the host\'s');
+    assert.equal(
+      await (await fetch(`${http}/chatty/health`)).text(),
+      'host app',
+      "a path that only starts like the prefix is the host's",
+    );
   });
 
   it('leaves an upgrade outside basePath to the host', async (t) => {
@@ -143,15 +160,21 @@ describe('embedding under a prefix', { timeout: 20_000 }, () => {
   });
 
   it('turns REST routes off one by one, handing their paths to the host', async (t) => {
-    const chat = createChatServer({ basePath: '/chat', routes: { connections: false, broadcast: false, clients: false } });
+    const chat = createChatServer({
+      basePath: '/chat',
+      routes: { connections: false, broadcast: false, clients: false },
+    });
     const { http } = await mountOnHost(t, chat);
     assert.equal(await (await fetch(`${http}/chat/admin/connections`)).text(), 'host app');
     assert.equal(await (await fetch(`${http}/chat/health/clients`)).text(), 'host app');
-    assert.equal(await (await fetch(`${http}/chat/admin/broadcast`, { method: 'POST', body: '{}' })).text(), 'host app');
+    assert.equal(
+      await (await fetch(`${http}/chat/admin/broadcast`, { method: 'POST', body: '{}' })).text(),
+      'host app',
+    );
     assert.equal((await fetch(`${http}/chat/health`)).status, 200, 'the others stay on');
   });
 
-  it('serves an engine\'s own routes under basePath, guarded when privileged, and turns them off as one', async (t) => {
+  it("serves an engine's own routes under basePath, guarded when privileged, and turns them off as one", async (t) => {
     const engine: ConversationEngine = {
       reply: () => ({ replies: [{ content: 'ok' }] }),
       routes: () => [
@@ -162,7 +185,10 @@ describe('embedding under a prefix', { timeout: 20_000 }, () => {
     const { http } = await mountOnHost(t, createChatServer({ engine, basePath: '/chat', adminToken: 'engine-admin' }));
     assert.deepEqual(await (await fetch(`${http}/chat/hello/ann`)).json(), { hello: 'ann' });
     assert.equal((await fetch(`${http}/chat/secret`)).status, 401);
-    assert.equal((await fetch(`${http}/chat/secret`, { headers: { authorization: 'Bearer engine-admin' } })).status, 200);
+    assert.equal(
+      (await fetch(`${http}/chat/secret`, { headers: { authorization: 'Bearer engine-admin' } })).status,
+      200,
+    );
     assert.equal(await (await fetch(`${http}/hello/ann`)).text(), 'host app', 'outside basePath');
 
     const off = await mountOnHost(t, createChatServer({ engine, basePath: '/chat', routes: { engine: false } }));
@@ -183,7 +209,10 @@ describe('embedding under a prefix', { timeout: 20_000 }, () => {
   });
 
   it('keeps no timer alive when it is never closed, mounted or not', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/unmounted-exits.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/unmounted-exits.ts'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const [code] = await within(once(child, 'exit'), 'the child process to exit by itself', 10_000).catch((err) => {
@@ -202,7 +231,11 @@ describe('embedding under a prefix', { timeout: 20_000 }, () => {
     chat = createChatServer({ authSecret: secret });
     const closing: Array<Promise<void>> = [];
     const { ws } = await mountOnHost(t, chat, () => closing.push(chat!.close()));
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('race-1').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('race-1')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
     const res = await refusedUpgrade(`${ws}/ws/race-1?token=${jwt}`);
     assert.equal(res.statusCode, 503);
     assert.equal(JSON.parse(res.body).error_code, 'SHUTTING_DOWN');
@@ -218,7 +251,10 @@ describe('server-side API', { timeout: 20_000 }, () => {
     const bob = await connectClient(t, wsUrl('api-bob'));
     assert.equal(server.send('api-alice', 'your 3pm moved', { kind: 'notice' }), true);
     const direct = await alice.nextOfType('bot_response');
-    assert.deepEqual([direct.content, direct.session_id, direct.metadata], ['your 3pm moved', 'api-alice', { kind: 'notice' }]);
+    assert.deepEqual(
+      [direct.content, direct.session_id, direct.metadata],
+      ['your 3pm moved', 'api-alice', { kind: 'notice' }],
+    );
     assert.equal(server.send('api-nobody', 'lost'), false);
     assert.equal(server.broadcast('maintenance at noon'), 2);
     for (const client of [alice, bob]) {
@@ -248,7 +284,12 @@ describe('server-side API', { timeout: 20_000 }, () => {
     await client.nextOfType('bot_response');
     client.send(userMessage('fail'));
     await client.nextOfType('error');
-    assert.deepEqual(events, ['started events-1/m1', 'replied events-1/m1 2', 'started events-1/-', 'failed events-1/- INTERNAL_SERVER_ERROR']);
+    assert.deepEqual(events, [
+      'started events-1/m1',
+      'replied events-1/m1 2',
+      'started events-1/-',
+      'failed events-1/- INTERNAL_SERVER_ERROR',
+    ]);
   });
 });
 
@@ -256,13 +297,16 @@ describe('package', { timeout: 20_000 }, () => {
   it('imports from dist/ by package name in plain Node, without tsx', async () => {
     const script = [
       "import { createChatServer, createEchoEngine } from 'meetingmuse-server';",
-      "const server = createChatServer({ engine: createEchoEngine() });",
+      'const server = createChatServer({ engine: createEchoEngine() });',
       "const { port } = await server.listen(0, '127.0.0.1');",
       'const res = await fetch(`http://127.0.0.1:${port}/health`);',
       'process.stdout.write(String(res.status));',
       'await server.close();',
     ].join('\n');
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -277,13 +321,16 @@ describe('package', { timeout: 20_000 }, () => {
       "import { createRequire } from 'node:module';",
       "import { createChatServer } from 'meetingmuse-server';",
       'const server = createChatServer();',
-      'const { port } = await server.listen(0, \'127.0.0.1\');',
+      "const { port } = await server.listen(0, '127.0.0.1');",
       'await fetch(`http://127.0.0.1:${port}/health`);',
       'await server.close();',
       "const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('better-sqlite3'));",
       'process.stdout.write(JSON.stringify(loaded));',
     ].join('\n');
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const [code] = await within(once(child, 'exit'), 'the plain-Node import to finish', 10_000);
@@ -298,17 +345,31 @@ describe('package', { timeout: 20_000 }, () => {
     // AssistantState that assistant.ts keeps private; that file belongs to the assistant rewrite.
     const KEPT_PRIVATE = new Set(['Draft', 'PendingChange']);
     const entry = join(root, 'lib/index.ts');
-    const program = ts.createProgram([entry], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, noEmit: true, types: ['node'] });
+    const program = ts.createProgram([entry], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      allowImportingTsExtensions: true,
+      noEmit: true,
+      types: ['node'],
+    });
     const checker = program.getTypeChecker();
     const real = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
-    const exported = new Set(checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!).map(real));
+    const exported = new Set(
+      checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!).map(real),
+    );
     const ours = (d: ts.Declaration) => d.getSourceFile().fileName.startsWith(join(root, 'lib'));
     const missing = new Set<string>();
     const visit = (node: ts.Node): void => {
       if (ts.isTypeReferenceNode(node)) {
         const target = checker.getSymbolAtLocation(node.typeName);
         const symbol = target && real(target);
-        if (symbol && !exported.has(symbol) && !(symbol.flags & ts.SymbolFlags.TypeParameter) && (symbol.declarations ?? []).some(ours)) missing.add(symbol.name);
+        if (
+          symbol &&
+          !exported.has(symbol) &&
+          !(symbol.flags & ts.SymbolFlags.TypeParameter) &&
+          (symbol.declarations ?? []).some(ours)
+        )
+          missing.add(symbol.name);
       }
       // Bodies are implementation: only what a signature or a type says is public.
       if (ts.isBlock(node) || ts.isPrivateIdentifier(node)) return;
@@ -316,14 +377,20 @@ describe('package', { timeout: 20_000 }, () => {
       if (ts.isVariableDeclaration(node)) return void (node.type && visit(node.type));
       ts.forEachChild(node, visit);
     };
-    for (const symbol of exported) for (const declaration of (symbol.declarations ?? []).filter(ours)) visit(declaration);
-    assert.deepEqual([...missing].filter((name) => !KEPT_PRIVATE.has(name)), []);
+    for (const symbol of exported)
+      for (const declaration of (symbol.declarations ?? []).filter(ours)) visit(declaration);
+    assert.deepEqual(
+      [...missing].filter((name) => !KEPT_PRIVATE.has(name)),
+      [],
+    );
   });
 
   it('publishes typings that import only runtime dependencies and Node built-ins', () => {
     // An embedder's type check reads every .d.ts reachable from the entry point; one that imports a
     // dev-only package (@types/ws, @types/better-sqlite3) fails there unless they install it too.
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     const seen = new Set<string>();
     const packages = new Set<string>();
     const visit = (file: string) => {

@@ -15,7 +15,12 @@ import { documentSchemas } from './schema-validators.ts';
  * schemas and to the published documents. A frame the documents do not describe fails here.
  */
 
-const openApi = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>> };
+const openApi = openApiDocument() as {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>
+  >;
+};
 const openSchemaAt = documentSchemas(openApi, 'draft-2020-12');
 
 /** Checks a REST answer against the OpenAPI response schema for its path, method and status. */
@@ -49,7 +54,14 @@ function gate() {
 const JSON_BODY = { 'Content-Type': 'application/json' };
 
 /** The error codes these conversations provoke; the others need a lost database, a deletion mid-turn or a shutdown. */
-const PROVOKED_CODES = ['INVALID_MESSAGE_FORMAT', 'INTERNAL_SERVER_ERROR', 'LLM_PROCESSING_ERROR', 'BUSY', 'RATE_LIMITED', 'INVALID_TIMEZONE'];
+const PROVOKED_CODES = [
+  'INVALID_MESSAGE_FORMAT',
+  'INTERNAL_SERVER_ERROR',
+  'LLM_PROCESSING_ERROR',
+  'BUSY',
+  'RATE_LIMITED',
+  'INVALID_TIMEZONE',
+];
 
 const NOW = new Date('2026-11-26T15:00:00Z');
 
@@ -82,7 +94,11 @@ describe('frames and bodies conform to the published protocol', { timeout: 30_00
     alice.send(userMessage('hi', { timezone: 'Not/AZone', message_id: 'z1' }));
     await nextError(alice, 'INVALID_TIMEZONE');
 
-    const res = await fetch(`${base}/admin/broadcast`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify({ content: 'Maintenance at 22:00' }) });
+    const res = await fetch(`${base}/admin/broadcast`, {
+      method: 'POST',
+      headers: JSON_BODY,
+      body: JSON.stringify({ content: 'Maintenance at 22:00' }),
+    });
     await conformBody(res, '/admin/broadcast', 'post');
     assert.deepEqual((await alice.nextOfType('bot_response')).metadata, { broadcast: true });
 
@@ -130,7 +146,9 @@ describe('frames and bodies conform to the published protocol', { timeout: 30_00
     const engine: ConversationEngine = {
       reply(message, ctx) {
         if (message.content === 'boom') throw new Error('engine bug');
-        return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        );
       },
     };
     const { wsUrl } = await startServer(t, { engine, engineTimeoutMs: 100 });
@@ -146,11 +164,19 @@ describe('frames and bodies conform to the published protocol', { timeout: 30_00
     const { wsUrl } = await startServer(t, { engine: createMeetingAssistant({ now: () => NOW }) });
     const client = await connectClient(t, wsUrl('conform-assistant', '?tz=Europe/Berlin'));
     const replies: Frame[] = [];
-    for (const text of ['hi', 'Book a design review with Bob tomorrow at 3pm', 'yes', "what's on tomorrow?", 'cancel it', 'yes']) {
+    for (const text of [
+      'hi',
+      'Book a design review with Bob tomorrow at 3pm',
+      'yes',
+      "what's on tomorrow?",
+      'cancel it',
+      'yes',
+    ]) {
       client.send(userMessage(text));
       replies.push(await client.nextOfType('bot_response'));
     }
-    for (const reply of replies) assert.ok(v.is(AssistantMetadataSchema, reply.metadata), `assistant metadata: ${JSON.stringify(reply.metadata)}`);
+    for (const reply of replies)
+      assert.ok(v.is(AssistantMetadataSchema, reply.metadata), `assistant metadata: ${JSON.stringify(reply.metadata)}`);
     const draft = replies[1]!;
     assert.equal((draft.metadata as { meeting: { status: string } }).meeting.status, 'draft');
     assert.ok((draft.ui_elements as { buttons: unknown[] }).buttons.length > 0);
@@ -166,16 +192,38 @@ describe('frames and bodies conform to the published protocol', { timeout: 30_00
     const get = (path: string, init?: RequestInit) => fetch(`${base}${path}`, init);
     await conformBody(await get('/health'), '/health', 'get');
     await conformBody(await get('/health/clients'), '/health/clients', 'get');
-    const connections = (await conformBody(await get('/admin/connections'), '/admin/connections', 'get')) as { clients: Record<string, unknown> };
+    const connections = (await conformBody(await get('/admin/connections'), '/admin/connections', 'get')) as {
+      clients: Record<string, unknown>;
+    };
     assert.ok(connections.clients['conform-rest']);
     await conformBody(await get('/admin/sessions/conform-rest'), '/admin/sessions/{client_id}', 'get');
     await conformBody(await get('/admin/sessions/nobody-here'), '/admin/sessions/{client_id}', 'get');
-    await conformBody(await get('/admin/broadcast', { method: 'POST', headers: JSON_BODY, body: '{oops' }), '/admin/broadcast', 'post');
-    await conformBody(await get('/admin/broadcast', { method: 'POST', headers: JSON_BODY, body: '{"content": "  "}' }), '/admin/broadcast', 'post');
-    await conformBody(await get('/admin/broadcast', { method: 'POST', body: '{"content": "hi"}' }), '/admin/broadcast', 'post');
+    await conformBody(
+      await get('/admin/broadcast', { method: 'POST', headers: JSON_BODY, body: '{oops' }),
+      '/admin/broadcast',
+      'post',
+    );
+    await conformBody(
+      await get('/admin/broadcast', { method: 'POST', headers: JSON_BODY, body: '{"content": "  "}' }),
+      '/admin/broadcast',
+      'post',
+    );
+    await conformBody(
+      await get('/admin/broadcast', { method: 'POST', body: '{"content": "hi"}' }),
+      '/admin/broadcast',
+      'post',
+    );
     await conformBody(await get('/calendar/conform-rest.ics'), '/calendar/{client_id}.ics', 'get');
-    await conformBody(await get('/admin/sessions/conform-rest', { method: 'DELETE' }), '/admin/sessions/{client_id}', 'delete');
-    await conformBody(await get('/admin/sessions/conform-rest', { method: 'DELETE' }), '/admin/sessions/{client_id}', 'delete');
+    await conformBody(
+      await get('/admin/sessions/conform-rest', { method: 'DELETE' }),
+      '/admin/sessions/{client_id}',
+      'delete',
+    );
+    await conformBody(
+      await get('/admin/sessions/conform-rest', { method: 'DELETE' }),
+      '/admin/sessions/{client_id}',
+      'delete',
+    );
     check([client]);
   });
 
@@ -187,7 +235,11 @@ describe('frames and bodies conform to the published protocol', { timeout: 30_00
     await client.nextOfType('bot_response');
     const { body } = await metrics.render();
     for (const operation of ['openSession', 'commitTurn']) {
-      assert.match(body, new RegExp(`^meetingmuse_store_operation_duration_seconds_count\\{operation="${operation}"\\} 1$`, 'm'), operation);
+      assert.match(
+        body,
+        new RegExp(`^meetingmuse_store_operation_duration_seconds_count\\{operation="${operation}"\\} 1$`, 'm'),
+        operation,
+      );
     }
     check([client]);
   });

@@ -34,16 +34,25 @@ const nearMessage = fc.record(
 
 describe('validator properties', () => {
   it('answers any JSON value with a message or documented details, never a throw', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => assertDocumentedParse(JSON.stringify(value))), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => assertDocumentedParse(JSON.stringify(value))),
+      { numRuns: 2_000 },
+    );
   });
 
   it('answers near-valid objects the same way', () => {
-    fc.assert(fc.property(nearMessage, (value) => assertDocumentedParse(JSON.stringify(value))), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(nearMessage, (value) => assertDocumentedParse(JSON.stringify(value))),
+      { numRuns: 2_000 },
+    );
   });
 
   it('answers any string and any bytes the same way', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary' }), assertDocumentedParse), { numRuns: 2_000 });
-    fc.assert(fc.property(fc.uint8Array(), (bytes) => assertDocumentedParse(Buffer.from(bytes).toString('utf8'))), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(fc.uint8Array(), (bytes) => assertDocumentedParse(Buffer.from(bytes).toString('utf8'))),
+      { numRuns: 2_000 },
+    );
   });
 });
 

@@ -19,7 +19,11 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function waitFor<T extends unknown[] = unknown[]>(emitter: EventEmitter, event: string, ms = WAIT_MS): Promise<T> {
+export function waitFor<T extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  event: string,
+  ms = WAIT_MS,
+): Promise<T> {
   return within(once(emitter, event) as Promise<T>, `'${event}'`, ms);
 }
 
@@ -101,7 +105,10 @@ export function openClient(t: TestContext, url: string, options?: WebSocket.Clie
 }
 
 /** Opens a socket that the server must refuse before the handshake; resolves with the HTTP response and its body. */
-export async function refusedUpgrade(url: string, options?: WebSocket.ClientOptions): Promise<IncomingMessage & { body: string }> {
+export async function refusedUpgrade(
+  url: string,
+  options?: WebSocket.ClientOptions,
+): Promise<IncomingMessage & { body: string }> {
   const ws = new WebSocket(url, options);
   ws.on('open', () => {
     throw new Error(`upgrade to ${url} should have been refused`);
@@ -114,10 +121,15 @@ export async function refusedUpgrade(url: string, options?: WebSocket.ClientOpti
 }
 
 /** Opens a client and waits for its connection_established frame. */
-export async function connectClient(t: TestContext, url: string, options?: WebSocket.ClientOptions): Promise<TestClient & { established: Frame }> {
+export async function connectClient(
+  t: TestContext,
+  url: string,
+  options?: WebSocket.ClientOptions,
+): Promise<TestClient & { established: Frame }> {
   const client = openClient(t, url, options);
   const established = await client.next();
-  if (established.content !== 'connection_established') throw new Error(`expected connection_established, got ${JSON.stringify(established)}`);
+  if (established.content !== 'connection_established')
+    throw new Error(`expected connection_established, got ${JSON.stringify(established)}`);
   return { ...client, established };
 }
 
@@ -137,14 +149,16 @@ export function recordingLogger(): Logger & {
 } {
   const lines: LogLine[] = [];
   const waiters: Array<{ test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
-  const record = (level: string) => (msg: string, fields: LogFields = {}) => {
-    const line = { level, msg, ...fields };
-    lines.push(line);
-    for (const waiter of waiters.filter((w) => w.test(line))) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(line);
-    }
-  };
+  const record =
+    (level: string) =>
+    (msg: string, fields: LogFields = {}) => {
+      const line = { level, msg, ...fields };
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => w.test(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    };
   return {
     lines,
     debug: record('debug'),

@@ -6,13 +6,27 @@ import type { Duplex } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { createChatServer, createMemoryStore, type ChatServer, type ConversationEngine, type UserMessage } from '../lib/index.ts';
+import {
+  createChatServer,
+  createMemoryStore,
+  type ChatServer,
+  type ConversationEngine,
+  type UserMessage,
+} from '../lib/index.ts';
 import type { Meeting } from '../lib/engines/meeting/calendar.ts';
 import { toICalendar } from '../lib/engines/meeting/ics.ts';
 import { calendarRoutes } from '../lib/engines/meeting/routes.ts';
 import { createLogger } from '../lib/logger.ts';
 import { AddressLimits } from '../lib/rate-limit.ts';
-import { connectClient, openClient, recordingLogger, refusedUpgrade, startServer, userMessage, within } from './helpers.ts';
+import {
+  connectClient,
+  openClient,
+  recordingLogger,
+  refusedUpgrade,
+  startServer,
+  userMessage,
+  within,
+} from './helpers.ts';
 
 /**
  * Regression tests for issue 9 (hostile testing): each opens with what used to happen.
@@ -21,10 +35,20 @@ import { connectClient, openClient, recordingLogger, refusedUpgrade, startServer
 const SECRET = 'hostile-test-secret-long-enough-for-hs256';
 
 const token = (sub: string) =>
-  new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
 
 /** An HTTP exchange with full control of the headers (fetch may not set Host). */
-function call(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string }> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return within(
     new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, method, path, headers }, (res: IncomingMessage) => {
@@ -40,7 +64,11 @@ function call(port: number, method: string, path: string, headers: Record<string
 }
 
 /** Mounts the chat server on a host server whose upgrades go through `onUpgrade`; resolves with the port. */
-async function mount(t: TestContext, chat: ChatServer, onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<number> {
+async function mount(
+  t: TestContext,
+  chat: ChatServer,
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): Promise<number> {
   const host: Server = createServer((req, res) => void chat.handleRequest(req, res));
   host.on('upgrade', onUpgrade);
   host.listen(0, '127.0.0.1');
@@ -62,13 +90,20 @@ function opens(url: string): { ws: WebSocket; opened: Promise<boolean> } {
 }
 
 /** An engine that answers with the zone each message carried. */
-const zoneEcho: ConversationEngine = { reply: (message: UserMessage) => ({ replies: [{ content: message.timezone ?? 'none' }] }) };
+const zoneEcho: ConversationEngine = {
+  reply: (message: UserMessage) => ({ replies: [{ content: message.timezone ?? 'none' }] }),
+};
 
 describe('entry guards', { timeout: 10_000 }, () => {
   // A throw in onConnect escaped ws's upgrade callback and the 'upgrade' listener: the process died.
   it('keeps a connection whose onConnect throws, and logs it', async (t) => {
     const log = recordingLogger();
-    const { wsUrl } = await startServer(t, { logger: log, onConnect: () => { throw new Error('host bug'); } });
+    const { wsUrl } = await startServer(t, {
+      logger: log,
+      onConnect: () => {
+        throw new Error('host bug');
+      },
+    });
     const client = await connectClient(t, wsUrl('guard-1'));
     assert.equal((await log.waitFor('onConnect failed')).clientId, 'guard-1');
     client.send(userMessage('still here'));
@@ -78,7 +113,12 @@ describe('entry guards', { timeout: 10_000 }, () => {
   // A throw in onDisconnect escaped the socket's 'close' listener.
   it('survives a close handler that throws', async (t) => {
     const log = recordingLogger();
-    const { wsUrl } = await startServer(t, { logger: log, onDisconnect: () => { throw new Error('host bug'); } });
+    const { wsUrl } = await startServer(t, {
+      logger: log,
+      onDisconnect: () => {
+        throw new Error('host bug');
+      },
+    });
     const first = await connectClient(t, wsUrl('guard-2'));
     first.ws.close();
     assert.equal((await log.waitFor('close handler failed')).clientId, 'guard-2');
@@ -169,7 +209,12 @@ describe('frames during shutdown', { timeout: 15_000 }, () => {
     for (let i = 0; i < 4; i++) replies.push(await again.nextOfType('bot_response'));
     assert.deepEqual(
       replies.map((r) => [r.reply_to, r.content]),
-      [['m0', 'done: slow'], ['m1', 'done: late m1'], ['m2', 'done: late m2'], ['m3', 'done: late m3']],
+      [
+        ['m0', 'done: slow'],
+        ['m1', 'done: late m1'],
+        ['m2', 'done: late m2'],
+        ['m3', 'done: late m3'],
+      ],
     );
   });
 });
@@ -177,7 +222,10 @@ describe('frames during shutdown', { timeout: 15_000 }, () => {
 describe('connection caps with client auth', { timeout: 15_000 }, () => {
   // The caps were checked before the asynchronous token check and counted after it, so 200
   // simultaneous upgrades with valid tokens all opened past MAX_CONNECTIONS=10.
-  for (const [option, refusal] of [['maxConnections', 503], ['maxConnectionsPerIp', 429]] as const) {
+  for (const [option, refusal] of [
+    ['maxConnections', 503],
+    ['maxConnectionsPerIp', 429],
+  ] as const) {
     it(`holds ${option} for simultaneous upgrades`, async (t) => {
       const chat = createChatServer({ authSecret: SECRET, [option]: 5 });
       t.after(() => chat.close());
@@ -253,7 +301,10 @@ describe('admin routes without ADMIN_TOKEN', { timeout: 10_000 }, () => {
     assert.equal(foreign.status, 403);
     assert.equal(JSON.parse(foreign.body).error_code, 'FORBIDDEN');
     assert.equal((await call(port, 'DELETE', '/admin/sessions/someone', { origin: 'null' })).status, 403);
-    assert.equal((await call(port, 'POST', '/admin/broadcast', { ...json, origin: `http://localhost:${port}` }, body)).status, 200);
+    assert.equal(
+      (await call(port, 'POST', '/admin/broadcast', { ...json, origin: `http://localhost:${port}` }, body)).status,
+      200,
+    );
     assert.equal((await call(port, 'POST', '/admin/broadcast', json, body)).status, 200);
   });
 
@@ -276,7 +327,10 @@ describe('admin routes without ADMIN_TOKEN', { timeout: 10_000 }, () => {
       assert.equal((await call(port, 'GET', '/admin/connections', { [header]: value })).status, 403, header);
     }
     const trusting = await startServer(t, { trustProxy: 1 });
-    assert.equal((await call(trusting.port, 'GET', '/admin/connections', { 'x-forwarded-for': '127.0.0.1' })).status, 200);
+    assert.equal(
+      (await call(trusting.port, 'GET', '/admin/connections', { 'x-forwarded-for': '127.0.0.1' })).status,
+      200,
+    );
     assert.equal((await call(trusting.port, 'GET', '/admin/connections', { forwarded: 'for=127.0.0.1' })).status, 403);
   });
 });
@@ -290,7 +344,10 @@ describe('TRUST_PROXY entries that are not bare addresses', { timeout: 10_000 },
       for (const entry of ['198.51.100.7:4321', '[2001:db8::1]:443', 'unknown', '_hidden']) {
         assert.equal((await call(port, 'GET', '/admin/connections', { 'x-forwarded-for': entry })).status, 403, entry);
       }
-      assert.equal((await call(port, 'GET', '/admin/connections', { 'x-forwarded-for': '127.0.0.1:5555' })).status, 200);
+      assert.equal(
+        (await call(port, 'GET', '/admin/connections', { 'x-forwarded-for': '127.0.0.1:5555' })).status,
+        200,
+      );
     });
   }
 });
@@ -311,7 +368,8 @@ describe('calendar feed text', { timeout: 10_000 }, () => {
       createdAt: '2026-11-30T00:00:00.000Z',
       updatedAt: '2026-11-30T00:00:00.000Z',
     };
-    const render = (state: unknown, clientId: string) => toICalendar((state as { meetings: Meeting[] }).meetings, clientId, new Date());
+    const render = (state: unknown, clientId: string) =>
+      toICalendar((state as { meetings: Meeting[] }).meetings, clientId, new Date());
     const engine: ConversationEngine = {
       reply: () => ({ replies: [{ content: 'booked' }], state: { meetings: [meeting] } }),
       routes: (ctx) => calendarRoutes(render, ctx),
@@ -349,10 +407,13 @@ describe('smaller protocol fixes', { timeout: 10_000 }, () => {
     client.send(userMessage('second', { message_id: 'b' }));
     client.send('not json');
     const limited = [await client.nextOfType('error'), await client.nextOfType('error')];
-    assert.deepEqual(limited.map((f) => [f.error_code, f.reply_to, f.retry_suggested]), [
-      ['RATE_LIMITED', 'b', true],
-      ['RATE_LIMITED', undefined, true],
-    ]);
+    assert.deepEqual(
+      limited.map((f) => [f.error_code, f.reply_to, f.retry_suggested]),
+      [
+        ['RATE_LIMITED', 'b', true],
+        ['RATE_LIMITED', undefined, true],
+      ],
+    );
   });
 
   it('answers a plain GET /ws/{id} with 426 Upgrade Required', async (t) => {

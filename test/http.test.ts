@@ -106,10 +106,19 @@ describe('HTTP', { timeout: 10_000 }, () => {
   it('refuses a chunked body that grows past 64 KiB with 413', async (t) => {
     const { port } = await startServer(t);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ port, host: '127.0.0.1', path: '/admin/broadcast', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = request(
+        {
+          port,
+          host: '127.0.0.1',
+          path: '/admin/broadcast',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 20; i++) req.write('x'.repeat(8_192));
       req.end();

@@ -18,7 +18,10 @@ export interface Instance {
   /** Every JSON log line so far. */
   logs: LogLine[];
   /** Resolves with the first log line with this message that matches, from line `since` on (default: the first). */
-  waitForLog(msg: string, options?: { match?: (line: LogLine) => boolean; since?: number; ms?: number }): Promise<LogLine>;
+  waitForLog(
+    msg: string,
+    options?: { match?: (line: LogLine) => boolean; since?: number; ms?: number },
+  ): Promise<LogLine>;
   exited: Promise<[number | null, NodeJS.Signals | null]>;
   /** GET a JSON admin route (loopback callers need no token). */
   get<T>(path: string): Promise<{ status: number; body: T }>;
@@ -51,10 +54,19 @@ export async function startInstance(t: Pick<TestContext, 'after'>, env: Record<s
     const test = (line: LogLine) => line.msg === msg && match(line);
     const seen = logs.slice(since).find(test);
     if (seen) return Promise.resolve(seen);
-    return within(new Promise<LogLine>((resolve) => waiters.push({ test, resolve })), `log line '${msg}' of ${env.INSTANCE_ID ?? 'instance'}`, ms);
+    return within(
+      new Promise<LogLine>((resolve) => waiters.push({ test, resolve })),
+      `log line '${msg}' of ${env.INSTANCE_ID ?? 'instance'}`,
+      ms,
+    );
   };
   const listening = waitForLog('listening', { ms: 20_000 });
-  const port = (await Promise.race([listening, exited.then(() => Promise.reject(new Error(`server exited before listening: ${stderr}`)))])).port as number;
+  const port = (
+    await Promise.race([
+      listening,
+      exited.then(() => Promise.reject(new Error(`server exited before listening: ${stderr}`))),
+    ])
+  ).port as number;
   const base = `http://127.0.0.1:${port}`;
   return {
     child,

@@ -51,7 +51,8 @@ async function scrape(metrics: Metrics): Promise<Exposition> {
 }
 
 function value(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
-  return exposition.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  return exposition.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    ?.value;
 }
 
 const OWN_METRICS: Record<string, string> = {
@@ -122,7 +123,11 @@ describe('metrics recording', () => {
     assert.equal(value(e, 'meetingmuse_connections_open'), 1);
     assert.equal(value(e, 'meetingmuse_connections_accepted_total'), 3);
     assert.equal(value(e, 'meetingmuse_connections_closed_total', { code: '1001' }), 1);
-    assert.equal(value(e, 'meetingmuse_connections_closed_total', { code: 'other' }), 1, 'a close code the client chose is not its own series');
+    assert.equal(
+      value(e, 'meetingmuse_connections_closed_total', { code: 'other' }),
+      1,
+      'a close code the client chose is not its own series',
+    );
     assert.equal(value(e, 'meetingmuse_connections_refused_total', { reason: 'ORIGIN_NOT_ALLOWED' }), 2);
     assert.equal(value(e, 'meetingmuse_connections_refused_total', { reason: 'UNAUTHORIZED' }), 1);
   });
@@ -147,8 +152,13 @@ describe('metrics recording', () => {
 
   it('reads the type and error_code of a serialized frame, and keeps anything else to "other"', () => {
     assert.deepEqual(sentFrameKind(JSON.stringify(systemFrame('processing'))), { type: 'system' });
-    assert.deepEqual(sentFrameKind(JSON.stringify(botResponseFrame({ content: 'hi' }, { session_id: 'c-1' }))), { type: 'bot_response' });
-    assert.deepEqual(sentFrameKind(JSON.stringify(errorFrame('BUSY', { reply_to: 'm1' }))), { type: 'error', error_code: 'BUSY' });
+    assert.deepEqual(sentFrameKind(JSON.stringify(botResponseFrame({ content: 'hi' }, { session_id: 'c-1' }))), {
+      type: 'bot_response',
+    });
+    assert.deepEqual(sentFrameKind(JSON.stringify(errorFrame('BUSY', { reply_to: 'm1' }))), {
+      type: 'error',
+      error_code: 'BUSY',
+    });
     assert.deepEqual(sentFrameKind('{"type":"error","error_code":"MADE_UP"}'), { type: 'error' });
     assert.deepEqual(sentFrameKind('{"type":"surprise"}'), { type: 'other' });
     assert.deepEqual(sentFrameKind('not json'), { type: 'other' });
@@ -237,9 +247,14 @@ describe('instrumentStore', () => {
   });
 });
 
-storeContract('instrumented memory', (_t, options) => instrumentStore(createMemoryStore(options), createMetrics({ processMetrics: false })));
+storeContract('instrumented memory', (_t, options) =>
+  instrumentStore(createMemoryStore(options), createMetrics({ processMetrics: false })),
+);
 storeContract('instrumented sqlite', (t, options) => {
-  const store = instrumentStore(createSqliteStore(join(tempDir(t), 'test.db'), options), createMetrics({ processMetrics: false }));
+  const store = instrumentStore(
+    createSqliteStore(join(tempDir(t), 'test.db'), options),
+    createMetrics({ processMetrics: false }),
+  );
   t.after(() => store.close());
   return store;
 });

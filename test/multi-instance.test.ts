@@ -38,7 +38,10 @@ async function fakeLlm() {
       const arrived = new Promise<void>((resolve) => (arrive = resolve));
       const hold: (typeof holds)[number] = { marker, arrive };
       holds.push(hold);
-      return { arrived: within(arrived, `the LLM request about "${marker}"`, WAIT), release: () => hold.res?.writeHead(500).end() };
+      return {
+        arrived: within(arrived, `the LLM request about "${marker}"`, WAIT),
+        release: () => hold.res?.writeHead(500).end(),
+      };
     },
     close() {
       server.closeAllConnections();
@@ -48,7 +51,11 @@ async function fakeLlm() {
 }
 
 const post = (instance: Instance, path: string, body: unknown) =>
-  fetch(instance.base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(instance.base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 /** One turn: sends `content` and returns the bot_response answering it. */
 async function ask(client: TestClient, content: string, messageId: string) {
@@ -65,7 +72,10 @@ describe('several instances on one Postgres', { skip, timeout: 90_000 }, () => {
     t.after(() => llm.close());
     const db = await services().postgres.createDatabase();
     const env = { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'assistant', LLM_BASE_URL: llm.url, LLM_MODEL: 'fake' };
-    const [a, b] = await Promise.all([startInstance(t, { ...env, INSTANCE_ID: 'a' }), startInstance(t, { ...env, INSTANCE_ID: 'b' })]);
+    const [a, b] = await Promise.all([
+      startInstance(t, { ...env, INSTANCE_ID: 'a' }),
+      startInstance(t, { ...env, INSTANCE_ID: 'b' }),
+    ]);
     // Without Redis nothing keeps a client on one instance: the same client talks to both at once.
     const onA = await connectClient(t, a.wsUrl('lock-1'));
     const onB = await connectClient(t, b.wsUrl('lock-1'));
@@ -84,8 +94,13 @@ describe('several instances on one Postgres', { skip, timeout: 90_000 }, () => {
     const booked = await onB.nextOfType('bot_response', WAIT);
     assert.equal(booked.reply_to, 'm2');
     assert.match(String(booked.content), /^Booked: Lunch/);
-    const { body } = await b.get<{ state: { meetings: Array<{ status: string }> }; history: unknown[] }>('/admin/sessions/lock-1');
-    assert.deepEqual(body.state.meetings.map((m) => m.status), ['confirmed']);
+    const { body } = await b.get<{ state: { meetings: Array<{ status: string }> }; history: unknown[] }>(
+      '/admin/sessions/lock-1',
+    );
+    assert.deepEqual(
+      body.state.meetings.map((m) => m.status),
+      ['confirmed'],
+    );
     assert.equal(body.history.length, 6);
   });
 });
@@ -94,7 +109,12 @@ describe('server process with Postgres', () => {
   it('exits 1 with one line, password hidden, when the database cannot be reached', async (t) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { PATH: process.env.PATH, PORT: '0', MEETINGMUSE_DB: 'postgres://mm:s3cret@127.0.0.1:1/meetingmuse', DB_QUERY_TIMEOUT_MS: '1000' },
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0',
+        MEETINGMUSE_DB: 'postgres://mm:s3cret@127.0.0.1:1/meetingmuse',
+        DB_QUERY_TIMEOUT_MS: '1000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.after(() => child.kill('SIGKILL'));
@@ -125,7 +145,10 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     };
     // Started once for the group, and killed by PID when it ends.
     const group = { after: (fn: () => unknown) => teardown.push(fn) };
-    [a, b] = await Promise.all([startInstance(group, { ...env, INSTANCE_ID: 'a' }), startInstance(group, { ...env, INSTANCE_ID: 'b' })]);
+    [a, b] = await Promise.all([
+      startInstance(group, { ...env, INSTANCE_ID: 'a' }),
+      startInstance(group, { ...env, INSTANCE_ID: 'b' }),
+    ]);
   });
   after(async () => {
     llm?.close();
@@ -133,7 +156,11 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
   });
 
   it('reaches every client of every instance once with a broadcast posted to one', async (t) => {
-    const clients = [await connectClient(t, a.wsUrl('bc-a1')), await connectClient(t, a.wsUrl('bc-a2')), await connectClient(t, b.wsUrl('bc-b1'))];
+    const clients = [
+      await connectClient(t, a.wsUrl('bc-a1')),
+      await connectClient(t, a.wsUrl('bc-a2')),
+      await connectClient(t, b.wsUrl('bc-b1')),
+    ];
     const res = await post(b, '/admin/broadcast', { content: 'Maintenance at noon' });
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { successful_sends: number }).successful_sends, 3);
@@ -156,7 +183,10 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     const redis = createClient({ url: services().redis.url });
     await redis.connect();
     t.after(() => redis.destroy());
-    await redis.publish('meetingmuse:bus', JSON.stringify({ kind: 'claim', clientId: 'fence-1', token: 1, instance: 'a' }));
+    await redis.publish(
+      'meetingmuse:bus',
+      JSON.stringify({ kind: 'claim', clientId: 'fence-1', token: 1, instance: 'a' }),
+    );
     // Messages on the bus arrive in order: once this broadcast is in, the late claim has been handled.
     await post(a, '/admin/broadcast', { content: 'after the late claim' });
     assert.equal((await newer.nextOfType('bot_response', WAIT)).content, 'after the late claim');
@@ -166,11 +196,15 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
   it('reports the whole cluster in /admin/connections and /health/clients, and its dependencies in /health', async (t) => {
     await connectClient(t, a.wsUrl('list-a'));
     await connectClient(t, b.wsUrl('list-b'));
-    const { body: connections } = await a.get<{ clients: Record<string, { instance: string }>; instances: string[] }>('/admin/connections');
+    const { body: connections } = await a.get<{ clients: Record<string, { instance: string }>; instances: string[] }>(
+      '/admin/connections',
+    );
     assert.equal(connections.clients['list-a']?.instance, 'a');
     assert.equal(connections.clients['list-b']?.instance, 'b');
     assert.deepEqual([...connections.instances].sort(), ['a', 'b']);
-    const { body: clients } = await b.get<{ active_clients: string[]; instances: Record<string, string[]> }>('/health/clients');
+    const { body: clients } = await b.get<{ active_clients: string[]; instances: Record<string, string[]> }>(
+      '/health/clients',
+    );
     assert.ok(clients.active_clients.includes('list-a') && clients.active_clients.includes('list-b'));
     assert.ok(clients.instances.a?.includes('list-a') && clients.instances.b?.includes('list-b'));
     const { body: health } = await a.get<{ instance: string; dependencies: unknown }>('/health');
@@ -201,7 +235,11 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
 
   it('sweeps once per interval across the cluster', async (t) => {
     const { createRedisCluster } = await import('../lib/cluster/redis-cluster.ts');
-    const clusters = await Promise.all(['s1', 's2', 's3'].map((instanceId) => createRedisCluster({ url: services().redis.url, instanceId, prefix: 'sweep-test:' })));
+    const clusters = await Promise.all(
+      ['s1', 's2', 's3'].map((instanceId) =>
+        createRedisCluster({ url: services().redis.url, instanceId, prefix: 'sweep-test:' }),
+      ),
+    );
     t.after(() => Promise.all(clusters.map((c) => c.close())));
     const turns = await Promise.all(clusters.map((c) => c.takeTurn('sweep', 60_000)));
     assert.deepEqual(turns.filter(Boolean).length, 1);
@@ -214,7 +252,10 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     const onB = await connectClient(t, b.wsUrl('redis-down-b'));
     const [sinceA, sinceB] = [a.logs.length, b.logs.length];
     await redis.stop();
-    await Promise.all([a.waitForLog('redis unavailable: serving this instance alone until it returns', { since: sinceA }), b.waitForLog('redis unavailable: serving this instance alone until it returns', { since: sinceB })]);
+    await Promise.all([
+      a.waitForLog('redis unavailable: serving this instance alone until it returns', { since: sinceA }),
+      b.waitForLog('redis unavailable: serving this instance alone until it returns', { since: sinceB }),
+    ]);
 
     assert.equal((await ask(onA, 'hi', 'down-1')).type, 'bot_response');
     assert.equal((await ask(onB, 'hi', 'down-2')).type, 'bot_response');
@@ -223,12 +264,22 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
       assert.equal(((await res.json()) as { successful_sends: number }).successful_sends, 1);
       assert.equal((await onA.nextOfType('bot_response', WAIT)).content, content);
     }
-    assert.equal(a.logs.slice(sinceA).filter((l) => l.msg === 'redis unavailable: broadcasts reach this instance’s clients only').length, 1);
-    assert.deepEqual((await a.get<{ dependencies: unknown }>('/health')).body.dependencies, { db: 'up', redis: 'down' });
+    assert.equal(
+      a.logs.slice(sinceA).filter((l) => l.msg === 'redis unavailable: broadcasts reach this instance’s clients only')
+        .length,
+      1,
+    );
+    assert.deepEqual((await a.get<{ dependencies: unknown }>('/health')).body.dependencies, {
+      db: 'up',
+      redis: 'down',
+    });
     assert.equal(onB.frames.filter((f) => String(f.content).includes('while down')).length, 0);
 
     await redis.start();
-    await Promise.all([a.waitForLog('redis available', { since: sinceA, ms: 15_000 }), b.waitForLog('redis available', { since: sinceB, ms: 15_000 })]);
+    await Promise.all([
+      a.waitForLog('redis available', { since: sinceA, ms: 15_000 }),
+      b.waitForLog('redis available', { since: sinceB, ms: 15_000 }),
+    ]);
     assert.deepEqual((await a.get<{ dependencies: unknown }>('/health')).body.dependencies, { db: 'up', redis: 'up' });
     const res = await post(a, '/admin/broadcast', { content: 'back together' });
     assert.equal(((await res.json()) as { successful_sends: number }).successful_sends, 2);
@@ -243,7 +294,10 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     await postgres.stop();
     const down = await ask(client, 'Book a call tomorrow at 9am', 'while-down');
     assert.deepEqual([down.type, down.error_code], ['error', 'STORAGE_UNAVAILABLE']);
-    assert.deepEqual((await a.get<{ dependencies: unknown }>('/health')).body.dependencies, { db: 'down', redis: 'up' });
+    assert.deepEqual((await a.get<{ dependencies: unknown }>('/health')).body.dependencies, {
+      db: 'down',
+      redis: 'up',
+    });
     await postgres.start();
     assert.equal((await ask(client, 'hi again', 'after-restart')).type, 'bot_response');
 
@@ -256,7 +310,10 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     assert.equal((await ask(client, 'and now?', 'after-stall')).type, 'bot_response');
     assert.equal(client.ws.readyState, client.ws.OPEN);
     // Each failed turn was answered once: its lock record, left behind while the database was away, is not reported as lost later.
-    assert.deepEqual(client.frames.filter((f) => f.type === 'error').map((f) => f.reply_to), ['while-down', 'while-stalled']);
+    assert.deepEqual(
+      client.frames.filter((f) => f.type === 'error').map((f) => f.reply_to),
+      ['while-down', 'while-stalled'],
+    );
 
     const { body } = await a.get<{ history: Array<{ message_id?: string }> }>('/admin/sessions/pg-down-1');
     assert.deepEqual(
@@ -294,8 +351,13 @@ describe('several instances with Redis', { skip, timeout: 90_000 }, () => {
     assert.equal((await onB.next(WAIT)).content, 'connection_established');
     const lost = await onB.nextOfType('error', WAIT);
     assert.deepEqual([lost.error_code, lost.reply_to], ['TURN_INTERRUPTED', 'k3']);
-    const { body } = await b.get<{ state: { meetings: Array<{ title: string; status: string }> } }>('/admin/sessions/killed-1');
-    assert.deepEqual(body.state.meetings.map((m) => [m.title, m.status]), [['Standup', 'confirmed']]);
+    const { body } = await b.get<{ state: { meetings: Array<{ title: string; status: string }> } }>(
+      '/admin/sessions/killed-1',
+    );
+    assert.deepEqual(
+      body.state.meetings.map((m) => [m.title, m.status]),
+      [['Standup', 'confirmed']],
+    );
     assert.match(String((await ask(onB, 'Book dinner with Eve tomorrow at 8pm', 'k3')).content), /Here's the draft/);
   });
 });

@@ -2,8 +2,21 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { createLlmUnderstanding, createMeetingAssistant, createMemoryStore, type ConversationEngine } from '../lib/index.ts';
-import { connectClient, openClient, recordingLogger, refusedUpgrade, startServer, userMessage, waitFor } from './helpers.ts';
+import {
+  createLlmUnderstanding,
+  createMeetingAssistant,
+  createMemoryStore,
+  type ConversationEngine,
+} from '../lib/index.ts';
+import {
+  connectClient,
+  openClient,
+  recordingLogger,
+  refusedUpgrade,
+  startServer,
+  userMessage,
+  waitFor,
+} from './helpers.ts';
 
 /**
  * The metrics and logs an operator sees, through real servers on 127.0.0.1 port 0: what GET /metrics
@@ -37,12 +50,20 @@ describe('GET /metrics on a real server', { timeout: 30_000 }, () => {
     assert.equal(sample(text, 'meetingmuse_connections_accepted_total'), 1);
     assert.equal(sample(text, 'meetingmuse_connections_open'), 1);
     assert.equal(sample(text, 'meetingmuse_frames_received_total'), 2);
-    assert.equal(sample(text, 'meetingmuse_frames_sent_total{type="system"}'), 3, 'connection_established and two processing frames');
+    assert.equal(
+      sample(text, 'meetingmuse_frames_sent_total{type="system"}'),
+      3,
+      'connection_established and two processing frames',
+    );
     assert.equal(sample(text, 'meetingmuse_frames_sent_total{type="bot_response"}'), 2);
     assert.equal(sample(text, 'meetingmuse_turns_total{outcome="replied"}'), 1);
     assert.equal(sample(text, 'meetingmuse_turns_total{outcome="replayed"}'), 1);
     assert.equal(sample(text, 'meetingmuse_turn_duration_seconds_count'), 2);
-    assert.equal(sample(text, 'meetingmuse_engine_duration_seconds_count'), 1, 'a replayed turn never reaches the engine');
+    assert.equal(
+      sample(text, 'meetingmuse_engine_duration_seconds_count'),
+      1,
+      'a replayed turn never reaches the engine',
+    );
     assert.equal(sample(text, 'meetingmuse_store_operation_duration_seconds_count{operation="openSession"}'), 1);
     assert.equal(sample(text, 'meetingmuse_store_operation_duration_seconds_count{operation="commitTurn"}'), 1);
     assert.equal(sample(text, 'meetingmuse_turn_queue_depth'), 0);
@@ -57,9 +78,17 @@ describe('GET /metrics on a real server', { timeout: 30_000 }, () => {
 
   it('counts refusals by reason, rate-limit refusals, error frames by code and a timed-out turn', async (t) => {
     const engine: ConversationEngine = {
-      reply: (_message, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
+      reply: (_message, ctx) =>
+        new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        ),
     };
-    const { base, port, wsUrl } = await startServer(t, { engine, engineTimeoutMs: 100, allowedOrigins: ['https://chat.example'], rateLimit: { burst: 1, perSecond: 0.01 } });
+    const { base, port, wsUrl } = await startServer(t, {
+      engine,
+      engineTimeoutMs: 100,
+      allowedOrigins: ['https://chat.example'],
+      rateLimit: { burst: 1, perSecond: 0.01 },
+    });
     assert.equal((await refusedUpgrade(wsUrl('metrics-bob'), { origin: 'https://evil.example' })).statusCode, 403);
     assert.equal((await refusedUpgrade(`ws://127.0.0.1:${port}/elsewhere`)).statusCode, 404);
     const bad = openClient(t, wsUrl('x'));
@@ -99,10 +128,13 @@ describe('GET /metrics on a real server', { timeout: 30_000 }, () => {
 
   it('turns /metrics and the documents off by name, and serves them under basePath', async (t) => {
     const off = await startServer(t, { routes: { metrics: false, docs: false } });
-    for (const path of ['/metrics', '/asyncapi.json', '/openapi.json', '/docs']) assert.equal((await fetch(off.base + path)).status, 404, path);
+    for (const path of ['/metrics', '/asyncapi.json', '/openapi.json', '/docs'])
+      assert.equal((await fetch(off.base + path)).status, 404, path);
     const { base } = await startServer(t, { basePath: '/chat' });
     assert.equal((await fetch(`${base}/asyncapi.json`)).status, 404);
-    const asyncApi = (await (await fetch(`${base}/chat/asyncapi.json`)).json()) as { channels: { chat: { address: string } } };
+    const asyncApi = (await (await fetch(`${base}/chat/asyncapi.json`)).json()) as {
+      channels: { chat: { address: string } };
+    };
     assert.equal(asyncApi.channels.chat.address, '/chat/ws/{client_id}');
     const openApi = (await (await fetch(`${base}/chat/openapi.json`)).json()) as { paths: Record<string, unknown> };
     assert.ok(openApi.paths['/chat/metrics']);
@@ -117,18 +149,28 @@ describe('GET /metrics on a real server', { timeout: 30_000 }, () => {
 describe('logs through a real server', { timeout: 30_000 }, () => {
   it('leaves an audit line with the caller address for broadcast, session read and delete, calendar read and feed rotation', async (t) => {
     const log = recordingLogger();
-    const { base, wsUrl } = await startServer(t, { logger: log, engine: createMeetingAssistant(), store: createMemoryStore() });
+    const { base, wsUrl } = await startServer(t, {
+      logger: log,
+      engine: createMeetingAssistant(),
+      store: createMemoryStore(),
+    });
     const client = await connectClient(t, wsUrl('audit-dave'));
     client.send(userMessage('hi'));
     await client.nextOfType('bot_response');
-    const broadcast = await fetch(`${base}/admin/broadcast`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify({ content: 'Maintenance' }) });
+    const broadcast = await fetch(`${base}/admin/broadcast`, {
+      method: 'POST',
+      headers: JSON_BODY,
+      body: JSON.stringify({ content: 'Maintenance' }),
+    });
     assert.equal(broadcast.status, 200);
     assert.equal((await fetch(`${base}/calendar/audit-dave.ics`)).status, 200);
     assert.equal((await fetch(`${base}/admin/feeds/audit-dave`, { method: 'POST' })).status, 200);
     assert.equal((await fetch(`${base}/admin/sessions/audit-dave`, { method: 'DELETE' })).status, 200);
     assert.equal((await fetch(`${base}/admin/sessions/audit-dave`)).status, 404);
     const audit = (action: string) => log.waitFor('admin action', (line) => line.action === action);
-    const lines = await Promise.all(['broadcast', 'calendar read', 'feed rotate', 'session delete', 'session read'].map(audit));
+    const lines = await Promise.all(
+      ['broadcast', 'calendar read', 'feed rotate', 'session delete', 'session read'].map(audit),
+    );
     for (const line of lines) {
       assert.equal(line.level, 'info');
       assert.equal(line.remoteAddress, '127.0.0.1');
@@ -147,7 +189,11 @@ describe('logs through a real server', { timeout: 30_000 }, () => {
 
   it('logs refusals that the client alone saw before: RATE_LIMITED, INVALID_TIMEZONE, a 404 upgrade, a refused origin', async (t) => {
     const log = recordingLogger();
-    const { port, wsUrl } = await startServer(t, { logger: log, allowedOrigins: ['https://chat.example'], rateLimit: { burst: 1, perSecond: 0.01 } });
+    const { port, wsUrl } = await startServer(t, {
+      logger: log,
+      allowedOrigins: ['https://chat.example'],
+      rateLimit: { burst: 1, perSecond: 0.01 },
+    });
     const client = await connectClient(t, wsUrl('refused-erin', '?tz=Not/AZone'));
     client.send(userMessage('first'));
     await client.nextOfType('bot_response');
@@ -175,7 +221,12 @@ describe('logs through a real server', { timeout: 30_000 }, () => {
     await waitFor(llm, 'listening');
     const { port } = llm.address() as AddressInfo;
     const log = recordingLogger();
-    const understand = createLlmUnderstanding({ baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm', timeoutMs: 5_000, log });
+    const understand = createLlmUnderstanding({
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      model: 'm',
+      timeoutMs: 5_000,
+      log,
+    });
     const { wsUrl } = await startServer(t, { logger: log, engine: createMeetingAssistant({ understand }) });
     const client = await connectClient(t, wsUrl('llm-gina'));
     client.send(userMessage('Book a review with Bob tomorrow at 3pm'));

@@ -26,7 +26,8 @@ function gatedEngine() {
     /** Resolves once one more turn than before has reached the gate. */
     async started() {
       awaitedCount++;
-      while (startedCount < awaitedCount) await within(new Promise<void>((resolve) => (wake = resolve)), 'a turn to start');
+      while (startedCount < awaitedCount)
+        await within(new Promise<void>((resolve) => (wake = resolve)), 'a turn to start');
     },
     /** Lets the oldest waiting turn finish. */
     release: () => gates.shift()!(),
@@ -42,12 +43,19 @@ describe('turns', { timeout: 10_000 }, () => {
         return { replies: [{ content: message.content }] };
       },
     };
-    const { wsUrl } = await startServer(t, { engine, maxQueuedMessages: 50, rateLimit: { perSecond: 1000, burst: 100 } });
+    const { wsUrl } = await startServer(t, {
+      engine,
+      maxQueuedMessages: 50,
+      rateLimit: { perSecond: 1000, burst: 100 },
+    });
     const client = await connectClient(t, wsUrl('rapid-1'));
     for (let i = 0; i < 50; i++) client.send(userMessage(`m${i}`));
     const replies = [];
     for (let i = 0; i < 50; i++) replies.push((await client.nextOfType('bot_response')).content);
-    assert.deepEqual(replies, Array.from({ length: 50 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      replies,
+      Array.from({ length: 50 }, (_, i) => `m${i}`),
+    );
   });
 
   it('refuses with BUSY a message beyond the queue, without processing it', async (t) => {
@@ -114,7 +122,9 @@ describe('turns', { timeout: 10_000 }, () => {
 
   it('echoes message_id as reply_to and answers a repeat from the store', async (t) => {
     let calls = 0;
-    const engine: ConversationEngine = { reply: (m) => ({ replies: [{ content: `booked #${++calls} ${m.content}` }] }) };
+    const engine: ConversationEngine = {
+      reply: (m) => ({ replies: [{ content: `booked #${++calls} ${m.content}` }] }),
+    };
     const { wsUrl } = await startServer(t, { engine });
     const client = await connectClient(t, wsUrl('idem-1'));
     client.send(userMessage('book 3pm', { message_id: 'm-1' }));
@@ -132,7 +142,10 @@ describe('turns', { timeout: 10_000 }, () => {
     const buttons = [{ action_type: 'confirm', label: 'Yes', value: 'yes', variant: 'primary' }];
     const engine: ConversationEngine = {
       reply: () => ({
-        replies: [{ content: 'Draft ready.', metadata: { intent: 'schedule' } }, { content: 'Book it?', ui_elements: { buttons } }],
+        replies: [
+          { content: 'Draft ready.', metadata: { intent: 'schedule' } },
+          { content: 'Book it?', ui_elements: { buttons } },
+        ],
       }),
     };
     const { wsUrl } = await startServer(t, { engine });
@@ -167,7 +180,12 @@ describe('sessions survive', { timeout: 10_000 }, () => {
     const log = recordingLogger();
     let replied!: () => void;
     const stored = new Promise<void>((resolve) => (replied = resolve));
-    const { wsUrl } = await startServer(t, { engine: gate.engine, store, logger: log, onTurnReplied: (turn) => turn.clientId === 'away-1' && replied() });
+    const { wsUrl } = await startServer(t, {
+      engine: gate.engine,
+      store,
+      logger: log,
+      onTurnReplied: (turn) => turn.clientId === 'away-1' && replied(),
+    });
     const first = await connectClient(t, wsUrl('away-1'));
     first.send(userMessage('slow question', { message_id: 'q1' }));
     await gate.started();
@@ -234,9 +252,19 @@ describe('admin session routes', { timeout: 10_000 }, () => {
     await client.nextOfType('bot_response');
     const res = await fetch(`${base}/admin/sessions/adm-s1`);
     assert.equal(res.status, 200);
-    const session = (await res.json()) as { client_id: string; message_count: number; history: Array<{ role: string; content: string }> };
+    const session = (await res.json()) as {
+      client_id: string;
+      message_count: number;
+      history: Array<{ role: string; content: string }>;
+    };
     assert.equal(session.client_id, 'adm-s1');
-    assert.deepEqual(session.history.map((h) => [h.role, h.content]), [['user', 'hello'], ['assistant', 'Echo: hello']]);
+    assert.deepEqual(
+      session.history.map((h) => [h.role, h.content]),
+      [
+        ['user', 'hello'],
+        ['assistant', 'Echo: hello'],
+      ],
+    );
     const del = await fetch(`${base}/admin/sessions/adm-s1`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     assert.equal((await fetch(`${base}/admin/sessions/adm-s1`)).status, 404);

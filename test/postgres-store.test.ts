@@ -20,7 +20,9 @@ async function tableVersions(url: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version);
+    return (await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map(
+      (r) => r.version,
+    );
   } finally {
     await client.end();
   }
@@ -65,7 +67,9 @@ describe('postgres', { skip, timeout: 60_000 }, () => {
     });
 
     it('refuses to start when the database cannot be reached', async () => {
-      await assert.rejects(createPostgresStore('postgres://postgres@127.0.0.1:1/none', { queryTimeoutMs: 1_000 }), { code: 'ERR_STORE_OPEN' });
+      await assert.rejects(createPostgresStore('postgres://postgres@127.0.0.1:1/none', { queryTimeoutMs: 1_000 }), {
+        code: 'ERR_STORE_OPEN',
+      });
     });
 
     it('writes a turn all or nothing', async (t) => {

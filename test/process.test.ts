@@ -92,10 +92,14 @@ describe('server process', { timeout: 60_000 }, () => {
       ALLOWED_ORIGINS: 'https://app.example.com',
       TRUST_PROXY: '1',
     });
-    const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+    const upgrade =
+      'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
     for (const target of ['http://%/health', '//%/health', '//[/', '//%/ws/alice-1']) {
       for (const headers of ['', upgrade]) {
-        const answer = await rawExchange(server.port, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${headers}\r\n`);
+        const answer = await rawExchange(
+          server.port,
+          `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${headers}\r\n`,
+        );
         assert.match(answer, /^HTTP\/1\.1 400 /, `${target}${headers ? ' (upgrade)' : ''}`);
         assert.match(answer, /"error_code":"INVALID_REQUEST_TARGET"/);
       }
@@ -140,13 +144,19 @@ describe('server process', { timeout: 60_000 }, () => {
     assert.deepEqual(again.established.metadata, { resumed: true, messages: 4, pending: 0 });
     const res = await fetch(`http://127.0.0.1:${second.port}/admin/sessions/crash-1`);
     const session = (await res.json()) as { history: Array<{ content: string }> };
-    assert.deepEqual(session.history.map((h) => h.content), ['book lunch', 'Echo: book lunch', 'with Alice', 'Echo: with Alice']);
+    assert.deepEqual(
+      session.history.map((h) => h.content),
+      ['book lunch', 'Echo: book lunch', 'with Alice', 'Echo: with Alice'],
+    );
   });
 
   it('exits 1 with one line naming every bad variable', async (t) => {
     const { code, stderr, stdout } = await runToExit(t, { PORT: 'abc', LOG_LEVEL: 'chatty' });
     assert.equal(code, 1);
-    assert.equal(stderr, 'Invalid configuration: PORT must be an integer from 0 to 65535; LOG_LEVEL must be one of debug, info, warn, error, silent\n');
+    assert.equal(
+      stderr,
+      'Invalid configuration: PORT must be an integer from 0 to 65535; LOG_LEVEL must be one of debug, info, warn, error, silent\n',
+    );
     assert.equal(stdout, '');
   });
 

@@ -5,13 +5,24 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import * as v from 'valibot';
 import { ERRORS, HttpError, sendHttpError } from '../lib/errors.ts';
-import { ERROR_CODE_VALUES, SERVER_MESSAGE_SCHEMAS, SystemFrameSchema, type Check, type Same } from '../lib/frame-schemas.ts';
+import {
+  ERROR_CODE_VALUES,
+  SERVER_MESSAGE_SCHEMAS,
+  SystemFrameSchema,
+  type Check,
+  type Same,
+} from '../lib/frame-schemas.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { createMetrics, metricsRoute } from '../lib/metrics.ts';
 import { asyncApiDocument, openApiDocument, protocolDocsRoutes } from '../lib/protocol-docs.ts';
 import { inboundSchema, type SystemFrame } from '../lib/protocol.ts';
 import { createRouter } from '../lib/routes.ts';
-import { asyncApiSpecValidator, compileComponents, documentSchemas, openApiSpecValidator } from './schema-validators.ts';
+import {
+  asyncApiSpecValidator,
+  compileComponents,
+  documentSchemas,
+  openApiSpecValidator,
+} from './schema-validators.ts';
 
 type Json = Record<string, any>;
 
@@ -22,7 +33,9 @@ const openApi = openApiDocument({ version: '1.2.3' }) as Json;
 function refsOf(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap(refsOf);
   if (typeof node !== 'object' || node === null) return [];
-  return Object.entries(node).flatMap(([key, value]) => (key === '$ref' && typeof value === 'string' ? [value] : refsOf(value)));
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === '$ref' && typeof value === 'string' ? [value] : refsOf(value),
+  );
 }
 
 function resolvePointer(document: Json, ref: string): unknown {
@@ -55,7 +68,8 @@ describe('AsyncAPI document', () => {
     assert.equal(channel.address, '/ws/{client_id}');
     assert.deepEqual(Object.keys(channel.parameters), ['client_id']);
     assert.deepEqual(Object.keys(channel.bindings.ws.query.properties).sort(), ['token', 'tz']);
-    for (const code of [1001, 1007, 1008, 1009, 1013, 4000, 1006]) assert.match(channel.description, new RegExp(`- ${code} `));
+    for (const code of [1001, 1007, 1008, 1009, 1013, 4000, 1006])
+      assert.match(channel.description, new RegExp(`- ${code} `));
   });
 
   it('has every client and server message, each in the operation of its direction', () => {
@@ -72,7 +86,10 @@ describe('AsyncAPI document', () => {
     assert.deepEqual(errorSchema.properties.error_code.enum, Object.keys(ERRORS));
     assert.deepEqual([...ERROR_CODE_VALUES], Object.keys(ERRORS));
     for (const [code, { status }] of Object.entries(ERRORS)) {
-      assert.match(asyncApi.components.messages.error.description, new RegExp(`^- ${code} \\(HTTP ${status}\\b.*\\): \\S`, 'm'));
+      assert.match(
+        asyncApi.components.messages.error.description,
+        new RegExp(`^- ${code} \\(HTTP ${status}\\b.*\\): \\S`, 'm'),
+      );
     }
   });
 
@@ -96,7 +113,10 @@ describe('AsyncAPI document', () => {
       assert.ok(message.examples.length > 0, `${name} has an example`);
       for (const { payload } of message.examples) {
         assert.equal(schemaAt(message.payload.$ref)(payload), '', `${name} example`);
-        const valibot = name === 'userMessage' ? inboundSchema() : SERVER_MESSAGE_SCHEMAS[name as keyof typeof SERVER_MESSAGE_SCHEMAS];
+        const valibot =
+          name === 'userMessage'
+            ? inboundSchema()
+            : SERVER_MESSAGE_SCHEMAS[name as keyof typeof SERVER_MESSAGE_SCHEMAS];
         assert.ok(v.is(valibot, payload), `${name} example passes the valibot schema`);
       }
     }
@@ -118,9 +138,20 @@ describe('OpenAPI document', () => {
 
   it('documents every route the README lists, with its methods', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const rows = [...readme.matchAll(/^\| `((?:GET|HEAD|POST|DELETE)`?(?:\/`(?:GET|HEAD|POST|DELETE))*) (\/[^` ]*)`/gm)];
+    const rows = [
+      ...readme.matchAll(/^\| `((?:GET|HEAD|POST|DELETE)`?(?:\/`(?:GET|HEAD|POST|DELETE))*) (\/[^` ]*)`/gm),
+    ];
     const listed = rows.map(([, , path]) => path);
-    for (const path of ['/health', '/admin/broadcast', '/admin/sessions/{client_id}', '/calendar/{client_id}.ics', '/metrics', '/asyncapi.json', '/openapi.json', '/docs']) {
+    for (const path of [
+      '/health',
+      '/admin/broadcast',
+      '/admin/sessions/{client_id}',
+      '/calendar/{client_id}.ics',
+      '/metrics',
+      '/asyncapi.json',
+      '/openapi.json',
+      '/docs',
+    ]) {
       assert.ok(listed.includes(path), `the README lists ${path}`);
     }
     for (const [, methods, path] of rows) {
@@ -134,20 +165,38 @@ describe('OpenAPI document', () => {
     const errorCode = openApi.components.schemas.ErrorBody.properties.error_code;
     assert.deepEqual(errorCode.enum, Object.keys(ERRORS));
     for (const [code, { status, message }] of Object.entries(ERRORS)) {
-      assert.ok(errorCode.description.includes(`- ${code} (HTTP ${status}`) && errorCode.description.includes(message), code);
+      assert.ok(
+        errorCode.description.includes(`- ${code} (HTTP ${status}`) && errorCode.description.includes(message),
+        code,
+      );
     }
   });
 
   it('answers errors with {detail, error_code}, and marks the admin routes with their 401 and 403', () => {
     assert.deepEqual(openApi.components.schemas.ErrorBody.required, ['detail', 'error_code']);
     for (const [path, item] of Object.entries(openApi.paths) as Array<[string, Json]>) {
-      for (const [method, operation] of Object.entries(item).filter(([key]) => key !== 'parameters') as Array<[string, Json]>) {
+      for (const [method, operation] of Object.entries(item).filter(([key]) => key !== 'parameters') as Array<
+        [string, Json]
+      >) {
         const isPrivileged = (operation.security ?? []).length > 0;
-        assert.equal(isPrivileged, !['/health', '/asyncapi.json', '/openapi.json', '/docs', '/', '/feeds/{token}.ics'].includes(path), `${method} ${path}`);
-        if (isPrivileged) assert.deepEqual([operation.responses['401'], operation.responses['403']].map((r) => r.content['application/json'].schema), [{ $ref: '#/components/schemas/ErrorBody' }, { $ref: '#/components/schemas/ErrorBody' }]);
+        assert.equal(
+          isPrivileged,
+          !['/health', '/asyncapi.json', '/openapi.json', '/docs', '/', '/feeds/{token}.ics'].includes(path),
+          `${method} ${path}`,
+        );
+        if (isPrivileged)
+          assert.deepEqual(
+            [operation.responses['401'], operation.responses['403']].map((r) => r.content['application/json'].schema),
+            [{ $ref: '#/components/schemas/ErrorBody' }, { $ref: '#/components/schemas/ErrorBody' }],
+          );
         for (const [status, response] of Object.entries(operation.responses) as Array<[string, Json]>) {
           // /health answers 503 with its own body (status "shutting_down"), as load balancers expect.
-          if (Number(status) >= 400 && path !== '/health') assert.deepEqual(response.content['application/json'].schema, { $ref: '#/components/schemas/ErrorBody' }, `${method} ${path} ${status}`);
+          if (Number(status) >= 400 && path !== '/health')
+            assert.deepEqual(
+              response.content['application/json'].schema,
+              { $ref: '#/components/schemas/ErrorBody' },
+              `${method} ${path} ${status}`,
+            );
         }
       }
     }
@@ -167,7 +216,11 @@ describe('OpenAPI document', () => {
 describe('frame schema drift checks', () => {
   it('fail to compile when a schema and its frame type disagree', () => {
     const WithExtraField = v.object({ ...SystemFrameSchema.pipe[0].entries, extra: v.string() });
-    const WithoutReplyTo = v.object({ type: v.literal('system'), content: v.picklist(['connection_established', 'processing']), timestamp: v.string() });
+    const WithoutReplyTo = v.object({
+      type: v.literal('system'),
+      content: v.picklist(['connection_established', 'processing']),
+      timestamp: v.string(),
+    });
     // @ts-expect-error a required field the type does not have
     type Extra = Check<Same<v.InferOutput<typeof WithExtraField>, SystemFrame>>;
     // @ts-expect-error a field the type has is missing
@@ -208,7 +261,10 @@ describe('documents and page over HTTP', () => {
     assert.match(asyncRes.headers.get('content-type')!, /^application\/json/);
     const served = (await asyncRes.json()) as Json;
     const expected = asyncApiDocument({ version: '9.9.9' }) as Json;
-    assert.deepEqual([served.info, served.channels, served.components.schemas], [expected.info, expected.channels, expected.components.schemas]);
+    assert.deepEqual(
+      [served.info, served.channels, served.components.schemas],
+      [expected.info, expected.channels, expected.components.schemas],
+    );
     const openRes = await fetch(`${base}/openapi.json`);
     assert.equal(((await openRes.json()) as Json).info.version, '9.9.9');
 

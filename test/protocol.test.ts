@@ -1,20 +1,36 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { botResponseFrame, canonicalTimeZone, codePointLength, errorFrame, isValidClientId, messageIdOf, parseUserMessage, systemFrame } from '../lib/protocol.ts';
+import {
+  botResponseFrame,
+  canonicalTimeZone,
+  codePointLength,
+  errorFrame,
+  isValidClientId,
+  messageIdOf,
+  parseUserMessage,
+  systemFrame,
+} from '../lib/protocol.ts';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('client ids', () => {
   const valid = ['abc', 'client-123', 'A_b-9', 'x'.repeat(100)];
   const invalid = ['', 'ab', 'x'.repeat(101), 'has space', 'dot.dot', 'slash/x', 'ünï', '%41bc', 'abc\n'];
-  for (const id of valid) it(`accepts ${JSON.stringify(id.slice(0, 20))}`, () => assert.equal(isValidClientId(id), true));
-  for (const id of invalid) it(`refuses ${JSON.stringify(id.slice(0, 20))}`, () => assert.equal(isValidClientId(id), false));
+  for (const id of valid)
+    it(`accepts ${JSON.stringify(id.slice(0, 20))}`, () => assert.equal(isValidClientId(id), true));
+  for (const id of invalid)
+    it(`refuses ${JSON.stringify(id.slice(0, 20))}`, () => assert.equal(isValidClientId(id), false));
 });
 
 describe('parseUserMessage', () => {
   it('accepts a full Phase-1 message', () => {
-    const result = parseUserMessage(JSON.stringify({ type: 'user_message', content: 'hi', timestamp: '2025-08-02T10:30:00Z', session_id: 'c-1' }));
-    assert.deepEqual(result, { ok: true, message: { type: 'user_message', content: 'hi', timestamp: '2025-08-02T10:30:00Z', session_id: 'c-1' } });
+    const result = parseUserMessage(
+      JSON.stringify({ type: 'user_message', content: 'hi', timestamp: '2025-08-02T10:30:00Z', session_id: 'c-1' }),
+    );
+    assert.deepEqual(result, {
+      ok: true,
+      message: { type: 'user_message', content: 'hi', timestamp: '2025-08-02T10:30:00Z', session_id: 'c-1' },
+    });
   });
 
   it('defaults type to user_message and drops unknown fields', () => {
@@ -38,9 +54,21 @@ describe('parseUserMessage', () => {
     ['content a number', '{"content":5,"session_id":"s"}', [{ path: 'content', message: 'Expected a string' }]],
     ['content empty', '{"content":"","session_id":"s"}', [{ path: 'content', message: 'Must not be empty' }]],
     ['content blank', '{"content":"  \\n ","session_id":"s"}', [{ path: 'content', message: 'Must not be empty' }]],
-    ['another type', '{"type":"admin","content":"x","session_id":"s"}', [{ path: 'type', message: 'Expected "user_message"' }]],
-    ['timestamp a number', '{"content":"x","session_id":"s","timestamp":1}', [{ path: 'timestamp', message: 'Expected a string' }]],
-    ['message_id too long', `{"content":"x","session_id":"s","message_id":"${'m'.repeat(101)}"}`, [{ path: 'message_id', message: 'Must be at most 100 characters' }]],
+    [
+      'another type',
+      '{"type":"admin","content":"x","session_id":"s"}',
+      [{ path: 'type', message: 'Expected "user_message"' }],
+    ],
+    [
+      'timestamp a number',
+      '{"content":"x","session_id":"s","timestamp":1}',
+      [{ path: 'timestamp', message: 'Expected a string' }],
+    ],
+    [
+      'message_id too long',
+      `{"content":"x","session_id":"s","message_id":"${'m'.repeat(101)}"}`,
+      [{ path: 'message_id', message: 'Must be at most 100 characters' }],
+    ],
   ];
   for (const [name, text, details] of bad) {
     it(`refuses ${name} and says where`, () => assert.deepEqual(parseUserMessage(text), { ok: false, details }));
@@ -48,7 +76,9 @@ describe('parseUserMessage', () => {
 
   it('never echoes the input back in its details', () => {
     const secret = 'SECRET-VALUE-123';
-    const result = parseUserMessage(JSON.stringify({ content: 7, session_id: ['x'], type: secret, timestamp: { secret } }));
+    const result = parseUserMessage(
+      JSON.stringify({ content: 7, session_id: ['x'], type: secret, timestamp: { secret } }),
+    );
     assert.equal(result.ok, false);
     assert.ok(!JSON.stringify(result).includes(secret));
   });
@@ -71,7 +101,8 @@ describe('frames', () => {
   it('suggests a retry for every code but those where the same frame cannot succeed', () => {
     assert.equal(errorFrame('INVALID_MESSAGE_FORMAT').retry_suggested, false);
     assert.equal(errorFrame('INVALID_TIMEZONE').retry_suggested, false);
-    for (const code of ['RATE_LIMITED', 'BUSY', 'SHUTTING_DOWN', 'LLM_PROCESSING_ERROR'] as const) assert.equal(errorFrame(code).retry_suggested, true, code);
+    for (const code of ['RATE_LIMITED', 'BUSY', 'SHUTTING_DOWN', 'LLM_PROCESSING_ERROR'] as const)
+      assert.equal(errorFrame(code).retry_suggested, true, code);
   });
 
   it('leaves unset optional fields out of bot responses', () => {
@@ -92,7 +123,11 @@ describe('input normalisation', () => {
   it('spells a zone canonically whatever its letter case, and refuses an unknown one', () => {
     assert.equal(canonicalTimeZone('eUrOpE/pArIs'), 'Europe/Paris');
     assert.equal(canonicalTimeZone('utc'), 'UTC');
-    assert.equal(canonicalTimeZone('asia/kolkata'), 'Asia/Kolkata', "IANA's current name, not ICU's retired Asia/Calcutta");
+    assert.equal(
+      canonicalTimeZone('asia/kolkata'),
+      'Asia/Kolkata',
+      "IANA's current name, not ICU's retired Asia/Calcutta",
+    );
     assert.equal(canonicalTimeZone('Asia/Calcutta'), 'Asia/Kolkata');
     assert.equal(canonicalTimeZone('asia/KATHMANDU'), 'Asia/Kathmandu');
     assert.equal(canonicalTimeZone('Mars/Olympus'), undefined);
@@ -101,6 +136,7 @@ describe('input normalisation', () => {
 
   it('reads the message_id of a frame refused before validation only when it is a valid one', () => {
     assert.equal(messageIdOf('{"message_id":"m1","content":3}'), 'm1');
-    for (const text of ['not json', 'null', '5', '{"message_id":7}', `{"message_id":"${'x'.repeat(101)}"}`]) assert.equal(messageIdOf(text), undefined, text);
+    for (const text of ['not json', 'null', '5', '{"message_id":7}', `{"message_id":"${'x'.repeat(101)}"}`])
+      assert.equal(messageIdOf(text), undefined, text);
   });
 });

@@ -49,7 +49,10 @@ export function openApiSpecValidator(): Validate {
  * Validates values against schemas inside a document (`#/components/schemas/Name`), with the
  * document's own $refs resolved: AsyncAPI payloads are draft-07, OpenAPI 3.1 schemas draft 2020-12.
  */
-export function documentSchemas(document: object, dialect: 'draft-07' | 'draft-2020-12'): (pointer: string) => Validate {
+export function documentSchemas(
+  document: object,
+  dialect: 'draft-07' | 'draft-2020-12',
+): (pointer: string) => Validate {
   const ajv = dialect === 'draft-07' ? draft07() : draft2020();
   ajv.addSchema(document, 'document');
   return (pointer) => {
@@ -65,7 +68,8 @@ export function documentSchemas(document: object, dialect: 'draft-07' | 'draft-2
  */
 export function compileComponents(schemas: Record<string, object>, dialect: 'draft-07' | 'draft-2020-12'): void {
   const ajv = dialect === 'draft-07' ? draft07(true) : draft2020(true);
-  const rebase = (schema: object) => JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"#/$defs/'));
+  const rebase = (schema: object) =>
+    JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"#/$defs/'));
   const $defs = Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, rebase(schema)]));
   for (const schema of Object.values($defs)) ajv.compile({ ...schema, $defs });
 }

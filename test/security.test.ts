@@ -6,21 +6,42 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { createClientAddress, isLoopback } from '../lib/client-address.ts';
 import type { ConversationEngine } from '../lib/index.ts';
-import { connectClient, openClient, recordingLogger, refusedUpgrade, startServer, userMessage, waitFor, within } from './helpers.ts';
+import {
+  connectClient,
+  openClient,
+  recordingLogger,
+  refusedUpgrade,
+  startServer,
+  userMessage,
+  waitFor,
+  within,
+} from './helpers.ts';
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 
-function token(sub: string, { expiresIn = '1h', secret = SECRET }: { expiresIn?: string | number; secret?: string } = {}): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
+function token(
+  sub: string,
+  { expiresIn = '1h', secret = SECRET }: { expiresIn?: string | number; secret?: string } = {},
+): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
 }
 
 const fakeRequest = (remoteAddress: string, forwardedFor?: string) =>
-  ({ socket: { remoteAddress }, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} }) as unknown as IncomingMessage;
+  ({
+    socket: { remoteAddress },
+    headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+  }) as unknown as IncomingMessage;
 
 describe('client address', () => {
   it('knows loopback addresses in every spelling', () => {
     for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
-    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '203.0.113.5', '', 'localhost']) assert.equal(isLoopback(a), false, a);
+    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '203.0.113.5', '', 'localhost'])
+      assert.equal(isLoopback(a), false, a);
   });
 
   it('ignores X-Forwarded-For unless a proxy is trusted', () => {
@@ -101,7 +122,11 @@ describe('client tokens', { timeout: 10_000 }, () => {
     ['a token for another client', () => token('someone-else')],
     ['a token signed with another secret', (id) => token(id, { secret: 'another-secret-another-secret-123' })],
     ['a malformed token', async () => 'not.a.jwt'],
-    ['an unsigned token', async (id) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: id, exp: 4e9 })).toString('base64url')}.`],
+    [
+      'an unsigned token',
+      async (id) =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: id, exp: 4e9 })).toString('base64url')}.`,
+    ],
   ];
   for (const [name, make] of rejected) {
     it(`closes with 1008 Unauthorized on ${name}, sending nothing of the session`, async (t) => {
@@ -165,7 +190,10 @@ describe('rate limits', { timeout: 10_000 }, () => {
     assert.equal(limited.retry_suggested, true);
     assert.equal(client.ws.readyState, WebSocket.OPEN);
     while (client.frames.filter((f) => f.type === 'bot_response').length < 3) await client.nextOfType('bot_response');
-    assert.deepEqual(client.frames.filter((f) => f.type === 'bot_response').map((f) => f.content), ['reply 1', 'reply 2', 'reply 3']);
+    assert.deepEqual(
+      client.frames.filter((f) => f.type === 'bot_response').map((f) => f.content),
+      ['reply 1', 'reply 2', 'reply 3'],
+    );
     assert.equal(processed, 3);
   });
 

@@ -22,7 +22,9 @@ const STOP_MS = 10_000;
 function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.map((v) => join(root, v, 'bin')).find((dir) => existsSync(join(dir, 'postgres')));
 }
 
@@ -32,7 +34,10 @@ function redisBin(): string | undefined {
 
 /** Why the services cannot run here, or undefined when they can; pass it as `skip`. */
 export function servicesMissing(): string | undefined {
-  const missing = [postgresBinDir() ? undefined : 'postgres (Debian package postgresql)', redisBin() ? undefined : 'redis-server'];
+  const missing = [
+    postgresBinDir() ? undefined : 'postgres (Debian package postgresql)',
+    redisBin() ? undefined : 'redis-server',
+  ];
   const names = missing.filter(Boolean);
   return names.length === 0 ? undefined : `needs ${names.join(' and ')} installed locally (.ci/run installs them)`;
 }
@@ -55,7 +60,13 @@ function runAs(): { uid: number; gid: number } | undefined {
 }
 
 /** Spawns a server and resolves once a line of its output matches `ready`; rejects with its output if it exits first. */
-async function startDaemon(command: string, args: string[], ready: RegExp, what: string, user?: { uid: number; gid: number }): Promise<ChildProcess> {
+async function startDaemon(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  what: string,
+  user?: { uid: number; gid: number },
+): Promise<ChildProcess> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...user });
   let output = '';
   const exited = once(child, 'exit');
@@ -93,7 +104,9 @@ async function stopDaemon(child: ChildProcess, signal: NodeJS.Signals): Promise<
 }
 
 /** Tries a daemon on fresh ports until one binds (another process may take a port between check and bind). */
-async function onFreePort(start: (port: number) => Promise<ChildProcess>): Promise<{ child: ChildProcess; port: number }> {
+async function onFreePort(
+  start: (port: number) => Promise<ChildProcess>,
+): Promise<{ child: ChildProcess; port: number }> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -151,10 +164,14 @@ export async function startPostgres(): Promise<PostgresService & { destroy(): Pr
     chownSync(dir, user.uid, user.gid);
     chownSync(sockets, user.uid, user.gid);
   }
-  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C'], {
-    encoding: 'utf8',
-    ...user,
-  });
+  const init = spawnSync(
+    join(bin, 'initdb'),
+    ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C'],
+    {
+      encoding: 'utf8',
+      ...user,
+    },
+  );
   if (init.status !== 0) throw new Error(`initdb failed:\n${init.stderr}`);
 
   let child: ChildProcess;
@@ -163,7 +180,24 @@ export async function startPostgres(): Promise<PostgresService & { destroy(): Pr
     startDaemon(
       join(bin, 'postgres'),
       // Durability settings off: a test cluster lives for one file, and fsync only costs time here.
-      ['-D', data, '-p', String(p), '-k', sockets, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+      [
+        '-D',
+        data,
+        '-p',
+        String(p),
+        '-k',
+        sockets,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ],
       /database system is ready to accept connections/,
       'postgres',
       user,
@@ -254,10 +288,13 @@ export async function startRedis(): Promise<RedisService & { destroy(): Promise<
 export function useServices({ redis = false } = {}): () => { postgres: PostgresService; redis: RedisService } {
   let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
   let redisService: Awaited<ReturnType<typeof startRedis>> | undefined;
-  before(async () => {
-    if (servicesMissing()) return;
-    [postgres, redisService] = await Promise.all([startPostgres(), redis ? startRedis() : undefined]);
-  }, { timeout: START_MS * 2 });
+  before(
+    async () => {
+      if (servicesMissing()) return;
+      [postgres, redisService] = await Promise.all([startPostgres(), redis ? startRedis() : undefined]);
+    },
+    { timeout: START_MS * 2 },
+  );
   after(async () => {
     await Promise.all([postgres?.destroy(), redisService?.destroy()]);
   });

@@ -9,10 +9,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 describe('soak (short)', { timeout: 90_000 }, () => {
   it('loses no reply, leaves no entry and keeps the server up under mixed abuse', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', '--clients', '150', '--seconds', '4', '--json'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/soak.ts', '--clients', '150', '--seconds', '4', '--json'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const [code] = await within(once(child, 'exit'), 'the soak to finish', 80_000).catch((err) => {

@@ -29,13 +29,22 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     it('stores a turn with its replies pending until delivered', async (t) => {
       const store = await makeStore(t);
       const stored = await store.commitTurn('c-1', turn('hello', 'm1', { step: 1 }, ['one', 'two']), T0);
-      assert.deepEqual(stored.map((r) => r.frame.content), ['one', 'two']);
+      assert.deepEqual(
+        stored.map((r) => r.frame.content),
+        ['one', 'two'],
+      );
       const opened = await store.openSession('c-1', later(1));
       assert.equal(opened.resumed, true);
       assert.equal(opened.messages, 3);
-      assert.deepEqual(opened.pending.map((r) => r.frame.content), ['one', 'two']);
+      assert.deepEqual(
+        opened.pending.map((r) => r.frame.content),
+        ['one', 'two'],
+      );
       await store.markDelivered('c-1', [stored[0]!.id]);
-      assert.deepEqual((await store.openSession('c-1', later(2))).pending.map((r) => r.frame.content), ['two']);
+      assert.deepEqual(
+        (await store.openSession('c-1', later(2))).pending.map((r) => r.frame.content),
+        ['two'],
+      );
       await store.markDelivered('c-1', [stored[1]!.id]);
       assert.deepEqual((await store.openSession('c-1', later(3))).pending, []);
     });
@@ -44,7 +53,9 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       const store = await makeStore(t);
       const record = turn('hi', 'm1');
       record.replies[0]!.metadata = { intent: 'greeting' };
-      record.replies[0]!.ui_elements = { buttons: [{ action_type: 'confirm', label: 'Yes', value: 'yes', variant: 'primary' }] };
+      record.replies[0]!.ui_elements = {
+        buttons: [{ action_type: 'confirm', label: 'Yes', value: 'yes', variant: 'primary' }],
+      };
       await store.commitTurn('c-2', record, T0);
       assert.deepEqual((await store.openSession('c-2', T0)).pending[0]!.frame, record.replies[0]);
     });
@@ -61,7 +72,10 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     it('finds the replies of a processed message_id, and only of that client', async (t) => {
       const store = await makeStore(t);
       await store.commitTurn('c-4', turn('book it', 'm-7', undefined, ['Booked.', 'Anything else?']), T0);
-      assert.deepEqual((await store.findReplies('c-4', 'm-7'))?.map((r) => r.frame.content), ['Booked.', 'Anything else?']);
+      assert.deepEqual(
+        (await store.findReplies('c-4', 'm-7'))?.map((r) => r.frame.content),
+        ['Booked.', 'Anything else?'],
+      );
       assert.equal(await store.findReplies('c-4', 'm-8'), undefined);
       assert.equal(await store.findReplies('someone-else', 'm-7'), undefined);
     });
@@ -89,16 +103,25 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       const store = await makeStore(t, { maxHistoryMessages: 4 });
       for (let i = 1; i <= 5; i++) {
         const stored = await store.commitTurn('c-6', turn(`m${i}`), later(i));
-        await store.markDelivered('c-6', stored.map((r) => r.id));
+        await store.markDelivered(
+          'c-6',
+          stored.map((r) => r.id),
+        );
       }
-      assert.deepEqual((await store.getSession('c-6'))!.history.map((h) => h.content), ['m4', 'Echo: m4', 'm5', 'Echo: m5']);
+      assert.deepEqual(
+        (await store.getSession('c-6'))!.history.map((h) => h.content),
+        ['m4', 'Echo: m4', 'm5', 'Echo: m5'],
+      );
     });
 
     it('never drops an undelivered reply to honour the cap', async (t) => {
       const store = await makeStore(t, { maxHistoryMessages: 2 });
       await store.commitTurn('c-7', turn('one'), T0);
       await store.commitTurn('c-7', turn('two'), T0);
-      assert.deepEqual((await store.openSession('c-7', T0)).pending.map((r) => r.frame.content), ['Echo: one', 'Echo: two']);
+      assert.deepEqual(
+        (await store.openSession('c-7', T0)).pending.map((r) => r.frame.content),
+        ['Echo: one', 'Echo: two'],
+      );
     });
 
     it('deletes everything of one client', async (t) => {
@@ -117,7 +140,11 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     it('keeps archived items apart from the state, in order, until the session is deleted', async (t) => {
       const store = await makeStore(t);
       await store.commitTurn('c-10', { ...turn('a', undefined, { open: ['m2'] }), archive: [{ id: 'm1' }] }, T0);
-      await store.commitTurn('c-10', { ...turn('b', undefined, { open: [] }), archive: [{ id: 'm2' }, { id: 'm3' }] }, T0);
+      await store.commitTurn(
+        'c-10',
+        { ...turn('b', undefined, { open: [] }), archive: [{ id: 'm2' }, { id: 'm3' }] },
+        T0,
+      );
       await store.commitTurn('c-10', turn('c'), T0);
       assert.deepEqual(await store.loadState('c-10'), { open: [] });
       assert.deepEqual(await store.loadArchive('c-10'), [{ id: 'm1' }, { id: 'm2' }, { id: 'm3' }]);

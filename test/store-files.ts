@@ -14,7 +14,10 @@ export function corruptTable(path: string, table: string): number[] {
   let pageSize: number;
   try {
     db.pragma('wal_checkpoint(TRUNCATE)');
-    pages = db.prepare<[string], { pageno: number }>('SELECT pageno FROM dbstat WHERE name = ?').all(table).map((row) => row.pageno);
+    pages = db
+      .prepare<[string], { pageno: number }>('SELECT pageno FROM dbstat WHERE name = ?')
+      .all(table)
+      .map((row) => row.pageno);
     pageSize = db.pragma('page_size', { simple: true }) as number;
   } finally {
     db.close();

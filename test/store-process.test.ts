@@ -28,7 +28,11 @@ function spawnServer(t: TestContext, db: string) {
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  return { child, stderr: () => stderr, exited: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]> };
+  return {
+    child,
+    stderr: () => stderr,
+    exited: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>,
+  };
 }
 
 /** Starts server.ts on `db` and resolves once it logs that it is listening. */
@@ -93,7 +97,10 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
     for (const id of ['a1', 'a2']) {
       client.send(userMessage('after', { message_id: id }));
       const refused = await client.nextOfType('error');
-      assert.deepEqual([refused.error_code, refused.reply_to, refused.retry_suggested], ['STORAGE_UNAVAILABLE', id, true]);
+      assert.deepEqual(
+        [refused.error_code, refused.reply_to, refused.retry_suggested],
+        ['STORAGE_UNAVAILABLE', id, true],
+      );
     }
     assert.ok(!client.frames.some((f) => f.content === 'Echo: after'), 'no reply that was not stored');
     const { status, body } = await health(server.port);
@@ -101,7 +108,10 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
     const again = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/deleted-2`);
     assert.equal((await again.next()).error_code, 'STORAGE_UNAVAILABLE');
     const reports = server.logs.filter((line) => line.msg === 'database unavailable');
-    assert.deepEqual(reports.map(({ level, reason, path }) => ({ level, reason, path })), [{ level: 'error', reason: 'database file deleted', path: db }]);
+    assert.deepEqual(
+      reports.map(({ level, reason, path }) => ({ level, reason, path })),
+      [{ level: 'error', reason: 'database file deleted', path: db }],
+    );
   });
 
   it('when replaced by another file, turns the server unhealthy at the next write', async (t) => {

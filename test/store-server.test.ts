@@ -60,9 +60,15 @@ describe('DELETE /admin/sessions/{id} and running turns', { timeout: 15_000 }, (
     assert.equal((await client.nextOfType('bot_response')).content, 'notes: queued');
     release();
 
-    const session = (await (await fetch(`${base}/admin/sessions/erase-1`)).json()) as { state: Notes; history: Array<{ content: string }> };
+    const session = (await (await fetch(`${base}/admin/sessions/erase-1`)).json()) as {
+      state: Notes;
+      history: Array<{ content: string }>;
+    };
     assert.deepEqual(session.state, { notes: ['queued'] });
-    assert.deepEqual(session.history.map((h) => h.content), ['queued', 'notes: queued']);
+    assert.deepEqual(
+      session.history.map((h) => h.content),
+      ['queued', 'notes: queued'],
+    );
   });
 
   it('erases a session whose client has no turn running, and answers 404 the second time', async (t) => {
@@ -85,15 +91,28 @@ function calendarEngine(seen: unknown[] = []): ConversationEngine {
       const titles = [...((ctx.state as { titles?: string[] } | undefined)?.titles ?? [])];
       if (message.content === 'feed?') return { replies: [{ content: await ctx.calendarFeedUrl!() }] };
       if (message.content === 'prune') {
-        return { replies: [{ content: 'pruned' }], state: { titles: titles.slice(-1) }, archive: titles.slice(0, -1).map((title) => ({ title })) };
+        return {
+          replies: [{ content: 'pruned' }],
+          state: { titles: titles.slice(-1) },
+          archive: titles.slice(0, -1).map((title) => ({ title })),
+        };
       }
       titles.push(message.content.replace(/^book /, ''));
       return { replies: [{ content: 'booked' }], state: { titles } };
     },
     routes: (ctx) =>
       calendarRoutes((state, clientId, archive) => {
-        const titles = [...(archive as Array<{ title: string }>).map((a) => a.title), ...((state as { titles?: string[] } | undefined)?.titles ?? [])];
-        return ['BEGIN:VCALENDAR', `X-WR-CALNAME:${clientId}`, ...titles.map((title) => `SUMMARY:${title}`), 'END:VCALENDAR', ''].join('\r\n');
+        const titles = [
+          ...(archive as Array<{ title: string }>).map((a) => a.title),
+          ...((state as { titles?: string[] } | undefined)?.titles ?? []),
+        ];
+        return [
+          'BEGIN:VCALENDAR',
+          `X-WR-CALNAME:${clientId}`,
+          ...titles.map((title) => `SUMMARY:${title}`),
+          'END:VCALENDAR',
+          '',
+        ].join('\r\n');
       }, ctx),
   };
 }
@@ -110,7 +129,11 @@ const ISSUE = { method: 'POST', headers: { ...ADMIN, 'content-type': 'applicatio
 describe('calendar feeds at secret addresses', { timeout: 15_000 }, () => {
   // The feed needed the admin token, which calendar apps cannot send and users must never hold.
   it('serves a client its feed at a capability URL that needs no admin token', async (t) => {
-    const { base, port, wsUrl } = await startServer(t, { engine: calendarEngine(), store: fileStore(t), adminToken: 'admin-secret' });
+    const { base, port, wsUrl } = await startServer(t, {
+      engine: calendarEngine(),
+      store: fileStore(t),
+      adminToken: 'admin-secret',
+    });
     const client = await connectClient(t, wsUrl('feed-1'));
     await ask(client, 'book lunch with Ana');
     const url = await ask(client, 'feed?');
@@ -129,12 +152,19 @@ describe('calendar feeds at secret addresses', { timeout: 15_000 }, () => {
   });
 
   it('lets an operator rotate and revoke a feed address', async (t) => {
-    const { base, wsUrl } = await startServer(t, { engine: calendarEngine(), store: fileStore(t), adminToken: 'admin-secret' });
+    const { base, wsUrl } = await startServer(t, {
+      engine: calendarEngine(),
+      store: fileStore(t),
+      adminToken: 'admin-secret',
+    });
     const client = await connectClient(t, wsUrl('feed-2'));
     await ask(client, 'book review');
     const old = await ask(client, 'feed?');
 
-    assert.equal((await fetch(`${base}/admin/feeds/feed-2`, { ...ISSUE, headers: { 'content-type': 'application/json' } })).status, 401);
+    assert.equal(
+      (await fetch(`${base}/admin/feeds/feed-2`, { ...ISSUE, headers: { 'content-type': 'application/json' } })).status,
+      401,
+    );
     const rotated = await fetch(`${base}/admin/feeds/feed-2`, ISSUE);
     assert.equal(rotated.status, 200);
     const { url, status } = (await rotated.json()) as { url: string; status: string };
@@ -156,7 +186,9 @@ describe('calendar feeds at secret addresses', { timeout: 15_000 }, () => {
 
   it('builds the address from the Host and scheme the client connected with', async (t) => {
     const { wsUrl } = await startServer(t, { engine: calendarEngine(), store: fileStore(t) });
-    const client = await connectClient(t, wsUrl('feed-3'), { headers: { host: 'meet.example.test:8443', 'x-forwarded-proto': 'https' } });
+    const client = await connectClient(t, wsUrl('feed-3'), {
+      headers: { host: 'meet.example.test:8443', 'x-forwarded-proto': 'https' },
+    });
     assert.match(await ask(client, 'feed?'), /^https:\/\/meet\.example\.test:8443\/feeds\/[A-Za-z0-9_-]{43}\.ics$/);
   });
 
@@ -210,7 +242,8 @@ describe('opening a session is asynchronous', { timeout: 15_000 }, () => {
     };
     /** Lets the oldest waiting openSession answer, once one waits. */
     async function release() {
-      while (gates.length === 0) await within(new Promise<void>((resolve) => (wake = resolve)), 'openSession to be called');
+      while (gates.length === 0)
+        await within(new Promise<void>((resolve) => (wake = resolve)), 'openSession to be called');
       gates.shift()!();
     }
     return { store, release };
@@ -244,4 +277,3 @@ describe('opening a session is asynchronous', { timeout: 15_000 }, () => {
     });
   }
 });
-

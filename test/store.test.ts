@@ -35,11 +35,14 @@ describe('sqlite store', () => {
   it('refuses a file that is not a database, naming the path', (t) => {
     const path = join(tempDir(t), 'notes.txt');
     writeFileSync(path, 'this is not a database, just some text that is long enough to matter'.repeat(20));
-    assert.throws(() => createSqliteStore(path), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'ERR_STORE_OPEN');
-      assert.ok(err.message.includes(path));
-      return true;
-    });
+    assert.throws(
+      () => createSqliteStore(path),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ERR_STORE_OPEN');
+        assert.ok(err.message.includes(path));
+        return true;
+      },
+    );
   });
 
   it('refuses a path it cannot create', (t) => {
@@ -54,7 +57,9 @@ describe('sqlite store', () => {
     t.after(() => store.close());
     // A second connection makes every assistant insert fail mid-transaction, as a full disk would.
     const saboteur = new Database(path);
-    saboteur.exec("CREATE TRIGGER fail_replies BEFORE INSERT ON messages WHEN NEW.role = 'assistant' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    saboteur.exec(
+      "CREATE TRIGGER fail_replies BEFORE INSERT ON messages WHEN NEW.role = 'assistant' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
     saboteur.close();
     await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
     assert.equal(await store.getSession('c-1'), undefined);
@@ -76,11 +81,14 @@ describe('sqlite store', () => {
   it('refuses a file another store holds, and opens it once that one is closed', async (t) => {
     const path = join(tempDir(t), 'mm.db');
     const first = createSqliteStore(path);
-    assert.throws(() => createSqliteStore(path), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'ERR_STORE_OPEN');
-      assert.equal(err.message, `cannot open database ${path}: in use by another process (it holds ${path}.lock)`);
-      return true;
-    });
+    assert.throws(
+      () => createSqliteStore(path),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ERR_STORE_OPEN');
+        assert.equal(err.message, `cannot open database ${path}: in use by another process (it holds ${path}.lock)`);
+        return true;
+      },
+    );
     await first.close();
     const second = createSqliteStore(path);
     await second.close();
@@ -92,19 +100,26 @@ describe('sqlite store', () => {
     await store.commitTurn('c-1', turn('hello'), T0);
     await store.close();
     corruptTable(path, 'messages');
-    assert.throws(() => createSqliteStore(path), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'ERR_STORE_OPEN');
-      assert.match(err.message, /^cannot open database .*: the file is corrupt \(quick_check: .+\)$/);
-      return true;
-    });
+    assert.throws(
+      () => createSqliteStore(path),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ERR_STORE_OPEN');
+        assert.match(err.message, /^cannot open database .*: the file is corrupt \(quick_check: .+\)$/);
+        return true;
+      },
+    );
   });
 
   for (const [what, reason, damage] of [
     ['deleted', 'database file deleted', (path: string) => rmSync(path)],
-    ['replaced', 'database file replaced', (path: string) => {
-      writeFileSync(`${path}.new`, '');
-      renameSync(`${path}.new`, path);
-    }],
+    [
+      'replaced',
+      'database file replaced',
+      (path: string) => {
+        writeFileSync(`${path}.new`, '');
+        renameSync(`${path}.new`, path);
+      },
+    ],
   ] as const) {
     it(`stops for good, logging once, when its file is ${what}`, async (t) => {
       const path = join(tempDir(t), 'mm.db');
@@ -140,7 +155,10 @@ describe('sqlite store', () => {
     t.after(() => store.close());
     await store.commitTurn('c-1', turn('hello'), T0);
     corruptTable(path, 'sessions');
-    await assert.rejects(store.openSession('c-1', T0), { code: 'ERR_STORE_UNAVAILABLE', reason: 'database file is corrupt' });
+    await assert.rejects(store.openSession('c-1', T0), {
+      code: 'ERR_STORE_UNAVAILABLE',
+      reason: 'database file is corrupt',
+    });
     assert.deepEqual(await store.health(), { ok: false, reason: 'database file is corrupt' });
     assert.equal(log.lines.length, 1);
   });

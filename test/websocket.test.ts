@@ -143,7 +143,10 @@ describe('duplicate client ids', { timeout: 10_000 }, () => {
     assert.deepEqual(server.connections.ids(), ['dup-1']);
     newer.send(userMessage('from the newer socket'));
     assert.equal((await newer.nextOfType('bot_response')).content, 'Echo: from the newer socket');
-    assert.deepEqual(older.frames.map((f) => f.content), ['connection_established']);
+    assert.deepEqual(
+      older.frames.map((f) => f.content),
+      ['connection_established'],
+    );
   });
 
   it('never sends one client the replies of another', async (t) => {

@@ -59,7 +59,8 @@ export function createLocalCluster(instanceId = 'local'): Cluster {
     broadcast: async (data) => node!.broadcast(data),
     async connections() {
       const clients: ClusterConnections['clients'] = {};
-      for (const [id, snapshot] of Object.entries(node!.snapshot())) clients[id] = { ...snapshot, instance: instanceId };
+      for (const [id, snapshot] of Object.entries(node!.snapshot()))
+        clients[id] = { ...snapshot, instance: instanceId };
       return { clients, instances: [instanceId] };
     },
     claim: () => ({ release() {} }),

@@ -80,7 +80,13 @@ class RedisClusterNode implements RedisCluster {
   readonly #claims = new Map<string, ClaimEntry>();
   readonly #gathers = new Map<string, { answers: Message[]; expected: number; done(): void }>();
 
-  constructor({ url, instanceId, log = silentLogger, gatherTimeoutMs = 2_000, prefix = 'meetingmuse:' }: RedisClusterOptions) {
+  constructor({
+    url,
+    instanceId,
+    log = silentLogger,
+    gatherTimeoutMs = 2_000,
+    prefix = 'meetingmuse:',
+  }: RedisClusterOptions) {
     this.instanceId = instanceId;
     this.#log = log;
     this.#gatherTimeoutMs = gatherTimeoutMs;
@@ -98,11 +104,14 @@ class RedisClusterNode implements RedisCluster {
 
   /** Connects and subscribes, waiting at most `connectTimeoutMs`; after that it goes on retrying in the background. */
   async start(connectTimeoutMs: number): Promise<void> {
-    this.#sub.on('ready', () => void this.#subscribe().catch((err: unknown) => this.#log.warn('could not subscribe', { err })));
+    this.#sub.on(
+      'ready',
+      () => void this.#subscribe().catch((err: unknown) => this.#log.warn('could not subscribe', { err })),
+    );
     const connected = Promise.all([this.#pub.connect(), this.#sub.connect()]).then(() => this.#subscribe());
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([connected, new Promise((resolve) => (timer = setTimeout(resolve, connectTimeoutMs)))]).catch((err: unknown) =>
-      this.#log.warn('redis not reachable at start; retrying in the background', { err }),
+    await Promise.race([connected, new Promise((resolve) => (timer = setTimeout(resolve, connectTimeoutMs)))]).catch(
+      (err: unknown) => this.#log.warn('redis not reachable at start; retrying in the background', { err }),
     );
     clearTimeout(timer);
     this.#watch();
@@ -123,14 +132,18 @@ class RedisClusterNode implements RedisCluster {
     }
     if (!this.#degradedBroadcastLogged) {
       this.#degradedBroadcastLogged = true;
-      this.#log.warn('redis unavailable: broadcasts reach this instance’s clients only', { instanceId: this.instanceId });
+      this.#log.warn('redis unavailable: broadcasts reach this instance’s clients only', {
+        instanceId: this.instanceId,
+      });
     }
     return this.#node!.broadcast(data);
   }
 
   async connections(): Promise<ClusterConnections> {
     const local = (): ClusterConnections => ({
-      clients: Object.fromEntries(Object.entries(this.#node!.snapshot()).map(([id, s]) => [id, { ...s, instance: this.instanceId }])),
+      clients: Object.fromEntries(
+        Object.entries(this.#node!.snapshot()).map(([id, s]) => [id, { ...s, instance: this.instanceId }]),
+      ),
       instances: [this.instanceId],
     });
     if (!this.#isUp()) return local();
@@ -140,7 +153,8 @@ class RedisClusterNode implements RedisCluster {
       for (const reply of replies) {
         if (reply.kind !== 'answer') continue;
         view.instances.push(reply.instance);
-        for (const [id, snapshot] of Object.entries(reply.clients ?? {})) view.clients[id] = { ...snapshot, instance: reply.instance };
+        for (const [id, snapshot] of Object.entries(reply.clients ?? {}))
+          view.clients[id] = { ...snapshot, instance: reply.instance };
       }
       return view;
     } catch (err) {
@@ -176,7 +190,9 @@ class RedisClusterNode implements RedisCluster {
 
   forward(clientId: string, replies: StoredReply[]): void {
     if (!this.#isUp()) return;
-    this.#publish(this.#bus, { kind: 'deliver', clientId, replies }).catch((err: unknown) => this.#log.warn('could not forward replies', { clientId, err }));
+    this.#publish(this.#bus, { kind: 'deliver', clientId, replies }).catch((err: unknown) =>
+      this.#log.warn('could not forward replies', { clientId, err }),
+    );
   }
 
   async takeTurn(job: string, intervalMs: number): Promise<boolean> {
@@ -184,7 +200,12 @@ class RedisClusterNode implements RedisCluster {
     try {
       // Kept 90 % of the interval, so a timer that fires a little early still finds the key gone.
       const ttl = Math.max(1, Math.floor(intervalMs * 0.9));
-      return (await this.#pub.set(`${this.#prefix}turn:${job}`, this.instanceId, { condition: 'NX', expiration: { type: 'PX', value: ttl } })) === 'OK';
+      return (
+        (await this.#pub.set(`${this.#prefix}turn:${job}`, this.instanceId, {
+          condition: 'NX',
+          expiration: { type: 'PX', value: ttl },
+        })) === 'OK'
+      );
     } catch {
       return true;
     }
@@ -214,21 +235,25 @@ class RedisClusterNode implements RedisCluster {
       this.#degradedBroadcastLogged = false;
       this.#log.info('redis available', { instanceId: this.instanceId });
     } else {
-      this.#log.warn('redis unavailable: serving this instance alone until it returns', { instanceId: this.instanceId });
+      this.#log.warn('redis unavailable: serving this instance alone until it returns', {
+        instanceId: this.instanceId,
+      });
     }
   }
 
   #subscribe(): Promise<void> {
-    this.#subscription ??= this.#sub.subscribe([this.#bus, `${this.#prefix}answer:${this.instanceId}`], (raw) => this.#onMessage(raw)).then(
-      () => {
-        this.#subscribed = true;
-        this.#watch();
-      },
-      (err: unknown) => {
-        this.#subscription = undefined;
-        throw err;
-      },
-    );
+    this.#subscription ??= this.#sub
+      .subscribe([this.#bus, `${this.#prefix}answer:${this.instanceId}`], (raw) => this.#onMessage(raw))
+      .then(
+        () => {
+          this.#subscribed = true;
+          this.#watch();
+        },
+        (err: unknown) => {
+          this.#subscription = undefined;
+          throw err;
+        },
+      );
     return this.#subscription;
   }
 
@@ -237,7 +262,9 @@ class RedisClusterNode implements RedisCluster {
   }
 
   #answer(origin: string, message: Message): void {
-    this.#publish(`${this.#prefix}answer:${origin}`, message).catch((err: unknown) => this.#log.warn('could not answer another instance', { origin, err }));
+    this.#publish(`${this.#prefix}answer:${origin}`, message).catch((err: unknown) =>
+      this.#log.warn('could not answer another instance', { origin, err }),
+    );
   }
 
   #replace(clientId: string, entry: ClaimEntry): void {
@@ -252,9 +279,19 @@ class RedisClusterNode implements RedisCluster {
       const node = this.#node!;
       switch (message.kind) {
         case 'broadcast':
-          return this.#answer(message.origin, { kind: 'answer', id: message.id, instance: this.instanceId, sent: node.broadcast(message.data) });
+          return this.#answer(message.origin, {
+            kind: 'answer',
+            id: message.id,
+            instance: this.instanceId,
+            sent: node.broadcast(message.data),
+          });
         case 'query':
-          return this.#answer(message.origin, { kind: 'answer', id: message.id, instance: this.instanceId, clients: node.snapshot() });
+          return this.#answer(message.origin, {
+            kind: 'answer',
+            id: message.id,
+            instance: this.instanceId,
+            clients: node.snapshot(),
+          });
         case 'answer': {
           const gather = this.#gathers.get(message.id);
           if (!gather) return;
@@ -289,7 +326,11 @@ class RedisClusterNode implements RedisCluster {
       entry.expected = await this.#publish(this.#bus, message);
       if (entry.answers.length >= entry.expected) done();
       await Promise.race([complete, new Promise((resolve) => (timer = setTimeout(resolve, this.#gatherTimeoutMs)))]);
-      if (entry.answers.length < entry.expected) this.#log.warn('some instances did not answer in time', { expected: entry.expected, answered: entry.answers.length });
+      if (entry.answers.length < entry.expected)
+        this.#log.warn('some instances did not answer in time', {
+          expected: entry.expected,
+          answered: entry.answers.length,
+        });
       return entry.answers;
     } finally {
       clearTimeout(timer);

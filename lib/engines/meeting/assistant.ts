@@ -1,13 +1,31 @@
 import type { ConversationEngine, EngineReply } from '../../engine.ts';
 import type { UiElements } from '../../protocol.ts';
-import { describe, freeSlots, meetingView, nearestFreeSlot, overlapping, workDay, type Meeting, type WorkHours } from './calendar.ts';
+import {
+  describe,
+  freeSlots,
+  meetingView,
+  nearestFreeSlot,
+  overlapping,
+  workDay,
+  type Meeting,
+  type WorkHours,
+} from './calendar.ts';
 import { toICalendar } from './ics.ts';
 import { formatDay, formatRange, formatTime, instantOf, wallTimeOf, type WallTime } from './time-zones.ts';
-import { understand as understandLocally, type Intent, type Understanding, type UnderstandContext } from './understand.ts';
+import {
+  understand as understandLocally,
+  type Intent,
+  type Understanding,
+  type UnderstandContext,
+} from './understand.ts';
 import { meridiemFromContext } from './when.ts';
 
 /** Turns a message into an Understanding; the default is the deterministic one, an LLM may stand in front. */
-export type Understander = (text: string, ctx: UnderstandContext, signal: AbortSignal) => Understanding | Promise<Understanding>;
+export type Understander = (
+  text: string,
+  ctx: UnderstandContext,
+  signal: AbortSignal,
+) => Understanding | Promise<Understanding>;
 
 export interface MeetingAssistantOptions {
   /** The clock; tests inject one. Default: Date.now. */
@@ -105,15 +123,25 @@ function prune(state: AssistantState, now: Date): Meeting[] {
   return archive;
 }
 
-const isMeeting = (m: unknown): m is Meeting => typeof m === 'object' && m !== null && typeof (m as Meeting).id === 'string' && typeof (m as Meeting).start === 'string';
+const isMeeting = (m: unknown): m is Meeting =>
+  typeof m === 'object' &&
+  m !== null &&
+  typeof (m as Meeting).id === 'string' &&
+  typeof (m as Meeting).start === 'string';
 
 function fresh(state: unknown): AssistantState {
   const s = (state ?? {}) as Partial<AssistantState>;
-  return { ...s, meetings: Array.isArray(s.meetings) ? s.meetings : [], nextId: typeof s.nextId === 'number' ? s.nextId : 1 };
+  return {
+    ...s,
+    meetings: Array.isArray(s.meetings) ? s.meetings : [],
+    nextId: typeof s.nextId === 'number' ? s.nextId : 1,
+  };
 }
 
 /** The MeetingMuse scheduling assistant: understands, asks for what is missing, confirms, then books. */
-export function createMeetingAssistant(options: MeetingAssistantOptions = {}): ConversationEngine & { calendar(state: unknown, clientId: string, archive?: unknown[]): string } {
+export function createMeetingAssistant(
+  options: MeetingAssistantOptions = {},
+): ConversationEngine & { calendar(state: unknown, clientId: string, archive?: unknown[]): string } {
   const clock = options.now ?? (() => new Date());
   const defaultZone = options.defaultTimeZone ?? 'UTC';
   const hours = options.workHours ?? { start: 9 * 60, end: 18 * 60 };
@@ -131,14 +159,19 @@ export function createMeetingAssistant(options: MeetingAssistantOptions = {}): C
       const archive = prune(state, now);
       return archive.length ? { replies: [reply], state, archive } : { replies: [reply], state };
     },
-    calendar: (state, clientId, archive = []) => toICalendar([...archive.filter(isMeeting), ...fresh(state).meetings], clientId, clock()),
+    calendar: (state, clientId, archive = []) =>
+      toICalendar([...archive.filter(isMeeting), ...fresh(state).meetings], clientId, clock()),
   };
 }
 
 /** How to get the meetings into a calendar app: the client's feed URL, when the server serves feeds. */
 async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): Promise<EngineReply> {
   if (!calendarFeedUrl) {
-    return { content: "Calendar feeds aren't available on this server, so there's no link to subscribe to. Ask me \"show my meetings\" to see them here.", metadata: { intent: 'help', missing: [] } };
+    return {
+      content:
+        'Calendar feeds aren\'t available on this server, so there\'s no link to subscribe to. Ask me "show my meetings" to see them here.',
+      metadata: { intent: 'help', missing: [] },
+    };
   }
   const url = await calendarFeedUrl();
   return {
@@ -176,7 +209,10 @@ class Turn {
       }
       if (intent === 'decline') {
         delete state.pending;
-        return this.#say('decline', pending.kind === 'cancel' ? 'OK, I kept it: nothing was cancelled.' : 'OK, I left it where it was.');
+        return this.#say(
+          'decline',
+          pending.kind === 'cancel' ? 'OK, I kept it: nothing was cancelled.' : 'OK, I left it where it was.',
+        );
       }
       // A message that is neither a new request nor understood keeps the question open.
       if (intent === 'unknown' && !this.#u.hasTime && !this.#u.day) return this.#repeatPending(pending);
@@ -186,15 +222,26 @@ class Turn {
       const choices = state.choices;
       delete state.choices;
       const only = choices.ids.length === 1 ? this.#state.meetings.find((m) => m.id === choices.ids[0]) : undefined;
-      const picked = only && (this.#u.start || this.#u.day || this.#u.shiftMinutes) && !['list', 'availability', 'cancel'].includes(intent) ? only : this.#pick(choices.ids);
+      const picked =
+        only &&
+        (this.#u.start || this.#u.day || this.#u.shiftMinutes) &&
+        !['list', 'availability', 'cancel'].includes(intent)
+          ? only
+          : this.#pick(choices.ids);
       if (picked) {
-        const to = choices.start ? { start: new Date(choices.start), end: new Date(choices.end!) } : this.#newTimes(picked);
+        const to = choices.start
+          ? { start: new Date(choices.start), end: new Date(choices.end!) }
+          : this.#newTimes(picked);
         return this.#proposeChange(choices.kind, picked, to);
       }
     }
     if (state.draft) {
       if (intent === 'confirm') return this.#book(state.draft);
-      if (intent === 'cancel' && this.#u.participants.length && /\b(remove|drop|without|uninvite|take)\b/.test(this.#text)) {
+      if (
+        intent === 'cancel' &&
+        this.#u.participants.length &&
+        /\b(remove|drop|without|uninvite|take)\b/.test(this.#text)
+      ) {
         // "remove Bob": a change to the draft, not the end of it.
         const gone = this.#u.participants.map((p) => p.toLowerCase());
         state.draft.participants = state.draft.participants.filter((p) => !gone.includes(p.toLowerCase()));
@@ -204,9 +251,19 @@ class Turn {
         delete state.draft;
         return this.#say('decline', 'OK, I dropped that draft. Nothing was booked.');
       }
-      if (this.#text === 'change') return this.#say('schedule', 'What should I change? You can give a new time, length, title, place or people, e.g. "make it 4pm for an hour".', { meeting: this.#draftView(state.draft), missing: this.#missing(state.draft) });
-      const editing = intent === 'reschedule' && !this.#state.meetings.some((m) => m.status === 'confirmed' && new Date(m.end) > this.#now);
-      if ((editing || !['list', 'availability', 'help', 'greeting', 'cancel', 'reschedule'].includes(intent)) && this.#hasDetails()) {
+      if (this.#text === 'change')
+        return this.#say(
+          'schedule',
+          'What should I change? You can give a new time, length, title, place or people, e.g. "make it 4pm for an hour".',
+          { meeting: this.#draftView(state.draft), missing: this.#missing(state.draft) },
+        );
+      const editing =
+        intent === 'reschedule' &&
+        !this.#state.meetings.some((m) => m.status === 'confirmed' && new Date(m.end) > this.#now);
+      if (
+        (editing || !['list', 'availability', 'help', 'greeting', 'cancel', 'reschedule'].includes(intent)) &&
+        this.#hasDetails()
+      ) {
         this.#merge(state.draft);
         return this.#proposeDraft(state.draft);
       }
@@ -223,18 +280,27 @@ class Turn {
       case 'reschedule':
         return this.#reschedule();
       case 'greeting':
-        return this.#say('greeting', /\b(thank|thanks|thx|ty|ta|cheers)\b/.test(this.#text) ? "You're welcome! Anything else?" : `Hi! ${HELP}`);
+        return this.#say(
+          'greeting',
+          /\b(thank|thanks|thx|ty|ta|cheers)\b/.test(this.#text) ? "You're welcome! Anything else?" : `Hi! ${HELP}`,
+        );
       case 'help':
         return this.#say('help', HELP);
       case 'confirm':
       case 'decline':
         return this.#say(intent, "There's nothing waiting for a yes or no right now. " + HELP);
       default:
-        return this.#u.hasTime || this.#u.nonexistent ? this.#startDraft() : this.#say('unknown', `Sorry, I didn't get that. ${HELP}`);
+        return this.#u.hasTime || this.#u.nonexistent
+          ? this.#startDraft()
+          : this.#say('unknown', `Sorry, I didn't get that. ${HELP}`);
     }
   }
 
-  #say(intent: Intent, content: string, extra: { meeting?: object; missing?: string[]; ui?: UiElements } = {}): EngineReply {
+  #say(
+    intent: Intent,
+    content: string,
+    extra: { meeting?: object; missing?: string[]; ui?: UiElements } = {},
+  ): EngineReply {
     const metadata: Record<string, unknown> = { intent, missing: extra.missing ?? [] };
     if (extra.meeting) metadata.meeting = extra.meeting;
     return extra.ui ? { content, metadata, ui_elements: extra.ui } : { content, metadata };
@@ -243,14 +309,35 @@ class Turn {
   #repeatPending(pending: PendingChange): EngineReply {
     const ids = pending.meetingIds ?? [pending.meetingId];
     const meetings = this.#state.meetings.filter((m) => ids.includes(m.id));
-    const what = pending.kind === 'cancel' ? `cancel ${meetings.length > 1 ? `these ${meetings.length} meetings` : (meetings[0]?.title ?? 'that meeting')}` : `move ${meetings[0]?.title ?? 'that meeting'} to ${pending.start ? formatRange(new Date(pending.start), new Date(pending.end!), this.#zone) : 'the new time'}`;
-    const meeting = meetings[0] && pending.kind === 'reschedule' && pending.start ? meetingView({ ...meetings[0], start: pending.start, end: pending.end!, status: 'draft' }, this.#zone) : meetings[0] ? meetingView(meetings[0], this.#zone) : undefined;
-    return this.#say(pending.kind, `Sorry, I didn't get that. Should I still ${what}? Please answer yes or no.`, { ...(meeting ? { meeting } : {}), ui: YES_NO });
+    const what =
+      pending.kind === 'cancel'
+        ? `cancel ${meetings.length > 1 ? `these ${meetings.length} meetings` : (meetings[0]?.title ?? 'that meeting')}`
+        : `move ${meetings[0]?.title ?? 'that meeting'} to ${pending.start ? formatRange(new Date(pending.start), new Date(pending.end!), this.#zone) : 'the new time'}`;
+    const meeting =
+      meetings[0] && pending.kind === 'reschedule' && pending.start
+        ? meetingView({ ...meetings[0], start: pending.start, end: pending.end!, status: 'draft' }, this.#zone)
+        : meetings[0]
+          ? meetingView(meetings[0], this.#zone)
+          : undefined;
+    return this.#say(pending.kind, `Sorry, I didn't get that. Should I still ${what}? Please answer yes or no.`, {
+      ...(meeting ? { meeting } : {}),
+      ui: YES_NO,
+    });
   }
 
   #hasDetails(): boolean {
     const u = this.#u;
-    return !!(u.start || u.day || u.durationMinutes || u.end || u.participants.length || u.location || u.title || u.nonexistent || u.shiftMinutes);
+    return !!(
+      u.start ||
+      u.day ||
+      u.durationMinutes ||
+      u.end ||
+      u.participants.length ||
+      u.location ||
+      u.title ||
+      u.nonexistent ||
+      u.shiftMinutes
+    );
   }
 
   /** Folds what this message says into the draft; a time alone keeps the draft's day, a day alone keeps its time. */
@@ -267,12 +354,16 @@ class Turn {
       if (!u.hasDate && dayOf) {
         const day = wallTimeOf(dayOf, this.#zone);
         const time = wallTimeOf(u.start, this.#zone);
-        start = instantOf({ ...day, hour: this.#hourInContext(time.hour, draft, previous), minute: time.minute }, this.#zone);
+        start = instantOf(
+          { ...day, hour: this.#hourInContext(time.hour, draft, previous), minute: time.minute },
+          this.#zone,
+        );
       }
       draft.start = start.toISOString();
       delete draft.day;
       delete draft.gap;
-      if (!u.end && draft.end && previous) draft.end = new Date(start.getTime() + (new Date(draft.end).getTime() - previous.getTime())).toISOString();
+      if (!u.end && draft.end && previous)
+        draft.end = new Date(start.getTime() + (new Date(draft.end).getTime() - previous.getTime())).toISOString();
     } else if (u.shiftMinutes && previous) {
       const start = new Date(previous.getTime() + u.shiftMinutes * MINUTE);
       if (draft.end) draft.end = new Date(new Date(draft.end).getTime() + u.shiftMinutes * MINUTE).toISOString();
@@ -281,7 +372,8 @@ class Turn {
       if (previous) {
         const time = wallTimeOf(previous, this.#zone);
         const start = instantOf({ ...u.day, hour: time.hour, minute: time.minute }, this.#zone);
-        if (draft.end) draft.end = new Date(start.getTime() + (new Date(draft.end).getTime() - previous.getTime())).toISOString();
+        if (draft.end)
+          draft.end = new Date(start.getTime() + (new Date(draft.end).getTime() - previous.getTime())).toISOString();
         draft.start = start.toISOString();
       } else {
         draft.day = instantOf({ ...u.day, hour: 12, minute: 0 }, this.#zone).toISOString();
@@ -295,7 +387,8 @@ class Turn {
     if (u.guessedMeridiem && u.start) draft.guessed = true;
     else if (u.start) delete draft.guessed;
     if (u.repeat) draft.repeat = u.repeat;
-    for (const p of u.participants) if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
+    for (const p of u.participants)
+      if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
     if (u.location) draft.location = u.location;
     if (u.title) draft.title = u.title;
   }
@@ -321,7 +414,9 @@ class Turn {
   #draftTimes(draft: Draft): { start: Date; end: Date } | undefined {
     if (!draft.start) return undefined;
     const start = new Date(draft.start);
-    const end = draft.end ? new Date(draft.end) : new Date(start.getTime() + (draft.durationMinutes ?? DEFAULT_DURATION) * MINUTE);
+    const end = draft.end
+      ? new Date(draft.end)
+      : new Date(start.getTime() + (draft.durationMinutes ?? DEFAULT_DURATION) * MINUTE);
     return { start, end };
   }
 
@@ -331,7 +426,19 @@ class Turn {
 
   /** The draft as clients see it: `start`/`end` null while unknown, the day when only that is known. */
   #draftView(draft: Draft, times = this.#draftTimes(draft)) {
-    if (times) return meetingView({ title: this.#draftTitle(draft), start: times.start.toISOString(), end: times.end.toISOString(), timeZone: this.#zone, participants: draft.participants, ...(draft.location ? { location: draft.location } : {}), status: 'draft' }, this.#zone);
+    if (times)
+      return meetingView(
+        {
+          title: this.#draftTitle(draft),
+          start: times.start.toISOString(),
+          end: times.end.toISOString(),
+          timeZone: this.#zone,
+          participants: draft.participants,
+          ...(draft.location ? { location: draft.location } : {}),
+          status: 'draft',
+        },
+        this.#zone,
+      );
     const day = draft.day ? wallTimeOf(new Date(draft.day), this.#zone) : undefined;
     return {
       title: this.#draftTitle(draft),
@@ -353,9 +460,13 @@ class Turn {
   /** Notes the draft owes the user: an hour read as am or pm, and repeats not being supported. */
   #notes(draft: Draft, start?: Date): string {
     const notes: string[] = [];
-    if (draft.repeat) notes.push(`Repeating meetings aren't supported yet ("${draft.repeat}"), so this books only the first one.`);
+    if (draft.repeat)
+      notes.push(`Repeating meetings aren't supported yet ("${draft.repeat}"), so this books only the first one.`);
     // Only the hours people use both ways (7 for breakfast or dinner) are worth a note.
-    if (draft.guessed && start && [6, 7, 8, 18, 19, 20].includes(wallTimeOf(start, this.#zone).hour)) notes.push(`I took that as ${formatTime(start, this.#zone)}; say "make it ${wallTimeOf(start, this.#zone).hour >= 12 ? 'am' : 'pm'}" if you meant the other one.`);
+    if (draft.guessed && start && [6, 7, 8, 18, 19, 20].includes(wallTimeOf(start, this.#zone).hour))
+      notes.push(
+        `I took that as ${formatTime(start, this.#zone)}; say "make it ${wallTimeOf(start, this.#zone).hour >= 12 ? 'am' : 'pm'}" if you meant the other one.`,
+      );
     return notes.length ? `\n${notes.join('\n')}` : '';
   }
 
@@ -368,42 +479,69 @@ class Turn {
         const day = formatDay(new Date(draft.day), this.#zone);
         const gap = draft.gap;
         delete draft.gap;
-        return this.#say('schedule', `${gap} doesn't exist on ${day} in ${this.#zone}: the clocks skip that hour for daylight saving time. What time should it be instead?`, { meeting: view, missing: ['start'] });
+        return this.#say(
+          'schedule',
+          `${gap} doesn't exist on ${day} in ${this.#zone}: the clocks skip that hour for daylight saving time. What time should it be instead?`,
+          { meeting: view, missing: ['start'] },
+        );
       }
-      const question = draft.day ? `What time on ${formatDay(new Date(draft.day), this.#zone)}?` : 'When should it be? For example "tomorrow at 3pm".';
+      const question = draft.day
+        ? `What time on ${formatDay(new Date(draft.day), this.#zone)}?`
+        : 'When should it be? For example "tomorrow at 3pm".';
       const said = draft.title || draft.participants.length ? `${view.title}: ` : '';
       return this.#say('schedule', `${said}${question}${this.#notes(draft)}`, { meeting: view, missing: ['start'] });
     }
     if (times.end <= times.start) {
       delete draft.end;
-      return this.#say('schedule', 'The end is before the start. How long should it be?', { meeting: this.#draftView(draft), missing: ['duration'] });
+      return this.#say('schedule', 'The end is before the start. How long should it be?', {
+        meeting: this.#draftView(draft),
+        missing: ['duration'],
+      });
     }
     if (times.start <= this.#now) {
       const when = `${formatDay(times.start, this.#zone)}, ${formatTime(times.start, this.#zone)}`;
       delete draft.start;
       delete draft.end;
-      return this.#say('schedule', `${when} has already passed (it's ${formatTime(this.#now, this.#zone)} ${this.#zone} now). When should it be instead?`, { meeting: this.#draftView(draft), missing: ['start'] });
+      return this.#say(
+        'schedule',
+        `${when} has already passed (it's ${formatTime(this.#now, this.#zone)} ${this.#zone} now). When should it be instead?`,
+        { meeting: this.#draftView(draft), missing: ['start'] },
+      );
     }
     const clash = overlapping(this.#state.meetings, times.start, times.end);
     if (clash.length) {
       const duration = times.end.getTime() - times.start.getTime();
       const slot = nearestFreeSlot(this.#state.meetings, times.start, duration, this.#zone, this.#hours, this.#now);
       const conflict = `That overlaps with ${describe(clash[0]!, this.#zone)}.`;
-      if (!slot) return this.#say('schedule', `${conflict} I found no free slot of that length in working hours in the next two weeks. When else?`, { meeting: this.#draftView(draft), missing: ['start'] });
+      if (!slot)
+        return this.#say(
+          'schedule',
+          `${conflict} I found no free slot of that length in working hours in the next two weeks. When else?`,
+          { meeting: this.#draftView(draft), missing: ['start'] },
+        );
       draft.start = slot.toISOString();
       draft.end = new Date(slot.getTime() + duration).toISOString();
       const view = this.#draftView(draft);
-      return this.#say('schedule', `${conflict} The nearest free slot is ${formatRange(slot, new Date(slot.getTime() + duration), this.#zone)}. Book "${view.title}" then?${this.#notes(draft)}`, { meeting: view, ui: CONFIRM_BUTTONS });
+      return this.#say(
+        'schedule',
+        `${conflict} The nearest free slot is ${formatRange(slot, new Date(slot.getTime() + duration), this.#zone)}. Book "${view.title}" then?${this.#notes(draft)}`,
+        { meeting: view, ui: CONFIRM_BUTTONS },
+      );
     }
     const view = this.#draftView(draft, times);
     const who = view.participants.length ? `\nWith: ${view.participants.join(', ')}` : '';
     const where = view.location ? `\nWhere: ${view.location}` : '';
-    return this.#say('schedule', `Here's the draft:\n${view.title}\n${formatRange(times.start, times.end, this.#zone)}${who}${where}${this.#notes(draft, times.start)}\nShall I book it?`, { meeting: view, ui: CONFIRM_BUTTONS });
+    return this.#say(
+      'schedule',
+      `Here's the draft:\n${view.title}\n${formatRange(times.start, times.end, this.#zone)}${who}${where}${this.#notes(draft, times.start)}\nShall I book it?`,
+      { meeting: view, ui: CONFIRM_BUTTONS },
+    );
   }
 
   #book(draft: Draft): EngineReply {
     const times = this.#draftTimes(draft);
-    if (!times || times.start <= this.#now || overlapping(this.#state.meetings, times.start, times.end).length) return this.#proposeDraft(draft);
+    if (!times || times.start <= this.#now || overlapping(this.#state.meetings, times.start, times.end).length)
+      return this.#proposeDraft(draft);
     const stamp = this.#now.toISOString();
     const meeting: Meeting = {
       id: `m${this.#state.nextId++}`,
@@ -422,7 +560,9 @@ class Turn {
     this.#state.lastMeetingId = meeting.id;
     delete this.#state.draft;
     const once = draft.repeat ? ' It is booked once; repeating meetings are not supported yet.' : '';
-    return this.#say('confirm', `Booked: ${describe(meeting, this.#zone)}.${once}`, { meeting: meetingView(meeting, this.#zone) });
+    return this.#say('confirm', `Booked: ${describe(meeting, this.#zone)}.${once}`, {
+      meeting: meetingView(meeting, this.#zone),
+    });
   }
 
   #upcoming(): Meeting[] {
@@ -433,14 +573,17 @@ class Turn {
 
   #spanLabel(range: { from: Date; to: Date; label?: string }): string {
     if (range.label) return range.label;
-    const oneDay = range.to.getTime() - range.from.getTime() <= DAY + 2 * 3_600_000 && wallTimeOf(range.from, this.#zone).hour === 0;
+    const oneDay =
+      range.to.getTime() - range.from.getTime() <= DAY + 2 * 3_600_000 && wallTimeOf(range.from, this.#zone).hour === 0;
     return oneDay ? `on ${formatDay(range.from, this.#zone)}` : formatRange(range.from, range.to, this.#zone);
   }
 
   #list(): EngineReply {
     const range = this.#u.range;
     const upcoming = this.#upcoming();
-    const found = range ? upcoming.filter((m) => new Date(m.start) < range.to && new Date(m.end) > range.from) : upcoming;
+    const found = range
+      ? upcoming.filter((m) => new Date(m.start) < range.to && new Date(m.end) > range.from)
+      : upcoming;
     const span = range ? this.#spanLabel(range) : 'coming up';
     if (!found.length) {
       const next = range && upcoming[0] ? ` The next one is ${describe(upcoming[0], this.#zone)}.` : '';
@@ -448,32 +591,62 @@ class Turn {
     }
     const lines = found.slice(0, LIST_LIMIT).map((m) => `- ${describe(m, this.#zone)}`);
     if (found.length > LIST_LIMIT) lines.push(`…and ${found.length - LIST_LIMIT} more.`);
-    return this.#say('list', `You have ${found.length} meeting${found.length > 1 ? 's' : ''} ${span}:\n${lines.join('\n')}`);
+    return this.#say(
+      'list',
+      `You have ${found.length} meeting${found.length > 1 ? 's' : ''} ${span}:\n${lines.join('\n')}`,
+    );
   }
 
   /** Free time: one slot asked about, or the free stretches of a day, part of a day or span in working hours. */
   #availability(): EngineReply {
     const u = this.#u;
     if (u.start) {
-      const range = { from: u.start, to: u.end ?? new Date(u.start.getTime() + (u.durationMinutes ?? DEFAULT_DURATION) * MINUTE) };
+      const range = {
+        from: u.start,
+        to: u.end ?? new Date(u.start.getTime() + (u.durationMinutes ?? DEFAULT_DURATION) * MINUTE),
+      };
       const busy = overlapping(this.#state.meetings, range.from, range.to);
       const span = formatRange(range.from, range.to, this.#zone);
       if (!busy.length) return this.#say('availability', `Yes, you're free ${span}.`);
-      const slot = nearestFreeSlot(this.#state.meetings, range.from, range.to.getTime() - range.from.getTime(), this.#zone, this.#hours, this.#now);
-      const nearest = slot ? `\nThe nearest free slot of that length is ${formatRange(slot, new Date(slot.getTime() + range.to.getTime() - range.from.getTime()), this.#zone)}.` : '';
-      return this.#say('availability', `No, ${span} overlaps with:\n${busy.map((m) => `- ${describe(m, this.#zone)}`).join('\n')}${nearest}`);
+      const slot = nearestFreeSlot(
+        this.#state.meetings,
+        range.from,
+        range.to.getTime() - range.from.getTime(),
+        this.#zone,
+        this.#hours,
+        this.#now,
+      );
+      const nearest = slot
+        ? `\nThe nearest free slot of that length is ${formatRange(slot, new Date(slot.getTime() + range.to.getTime() - range.from.getTime()), this.#zone)}.`
+        : '';
+      return this.#say(
+        'availability',
+        `No, ${span} overlaps with:\n${busy.map((m) => `- ${describe(m, this.#zone)}`).join('\n')}${nearest}`,
+      );
     }
     const range = u.range ?? workDay(this.#now, this.#zone, this.#hours);
     const minimum = (u.durationMinutes ?? 15) * MINUTE;
-    const slots = freeSlots(this.#state.meetings, range.from, range.to, this.#zone, this.#hours, this.#now).filter((s) => s.end.getTime() - s.start.getTime() >= minimum);
+    const slots = freeSlots(this.#state.meetings, range.from, range.to, this.#zone, this.#hours, this.#now).filter(
+      (s) => s.end.getTime() - s.start.getTime() >= minimum,
+    );
     const span = u.range ? this.#spanLabel(u.range) : `today (${formatDay(this.#now, this.#zone)})`;
-    if (!slots.length) return this.#say('availability', `You have no free time${u.durationMinutes ? ` of ${u.durationMinutes} minutes` : ''} in working hours ${span}.`);
+    if (!slots.length)
+      return this.#say(
+        'availability',
+        `You have no free time${u.durationMinutes ? ` of ${u.durationMinutes} minutes` : ''} in working hours ${span}.`,
+      );
     const only = slots.length === 1 ? slots[0]! : undefined;
-    if (only && only.start.getTime() === range.from.getTime() && only.end.getTime() === range.to.getTime()) return this.#say('availability', `You're free ${formatRange(only.start, only.end, this.#zone)}.`);
+    if (only && only.start.getTime() === range.from.getTime() && only.end.getTime() === range.to.getTime())
+      return this.#say('availability', `You're free ${formatRange(only.start, only.end, this.#zone)}.`);
     const lines = slots.slice(0, 12).map((s) => `- ${formatRange(s.start, s.end, this.#zone)}`);
     if (slots.length > 12) lines.push(`…and ${slots.length - 12} more.`);
-    const busy = overlapping(this.#state.meetings, range.from, range.to).slice(0, LIST_LIMIT).map((m) => `- ${describe(m, this.#zone)}`);
-    return this.#say('availability', `Your free slots ${span} (working hours):\n${lines.join('\n')}${busy.length ? `\nBusy with:\n${busy.join('\n')}` : ''}`);
+    const busy = overlapping(this.#state.meetings, range.from, range.to)
+      .slice(0, LIST_LIMIT)
+      .map((m) => `- ${describe(m, this.#zone)}`);
+    return this.#say(
+      'availability',
+      `Your free slots ${span} (working hours):\n${lines.join('\n')}${busy.length ? `\nBusy with:\n${busy.join('\n')}` : ''}`,
+    );
   }
 
   /** Meetings the message points at: "it", a title or person, a time, a day. */
@@ -485,10 +658,19 @@ class Turn {
     }
     if (u.title && !/^(meeting|meetings|call|event)$/i.test(u.title)) {
       const words = u.title.toLowerCase();
-      const byTitle = found.filter((m) => m.title.toLowerCase().includes(words) || words.includes(m.title.toLowerCase()));
+      const byTitle = found.filter(
+        (m) => m.title.toLowerCase().includes(words) || words.includes(m.title.toLowerCase()),
+      );
       if (byTitle.length || !u.participants.length) found = byTitle;
     }
-    if (u.participants.length) found = found.filter((m) => u.participants.some((p) => m.participants.some((q) => q.toLowerCase() === p.toLowerCase()) || m.title.toLowerCase().includes(p.toLowerCase())));
+    if (u.participants.length)
+      found = found.filter((m) =>
+        u.participants.some(
+          (p) =>
+            m.participants.some((q) => q.toLowerCase() === p.toLowerCase()) ||
+            m.title.toLowerCase().includes(p.toLowerCase()),
+        ),
+      );
     if (u.start) {
       const t = wallTimeOf(u.start, this.#zone);
       found = found.filter((m) => {
@@ -506,69 +688,133 @@ class Turn {
     const u = this.#u;
     const bulk = u.all || /\b(meetings|everything)\b/.test(this.#text);
     if (bulk) {
-      const found = u.range ? this.#matching({ ...u, refersToLast: false, title: undefined as never }) : this.#matching({ ...u, refersToLast: false });
-      if (!found.length) return this.#say('cancel', `You have no upcoming meetings ${u.range ? this.#spanLabel(u.range) : 'to cancel'}.`);
+      const found = u.range
+        ? this.#matching({ ...u, refersToLast: false, title: undefined as never })
+        : this.#matching({ ...u, refersToLast: false });
+      if (!found.length)
+        return this.#say(
+          'cancel',
+          `You have no upcoming meetings ${u.range ? this.#spanLabel(u.range) : 'to cancel'}.`,
+        );
       this.#state.pending = { kind: 'cancel', meetingId: found[0]!.id, meetingIds: found.map((m) => m.id) };
       const lines = found.slice(0, LIST_LIMIT).map((m) => `- ${describe(m, this.#zone)}`);
       if (found.length > LIST_LIMIT) lines.push(`…and ${found.length - LIST_LIMIT} more.`);
-      return this.#say('cancel', `Cancel ${found.length === 1 ? 'this meeting' : `all ${found.length} of these meetings`}?\n${lines.join('\n')}`, { meeting: meetingView(found[0]!, this.#zone), ui: YES_NO });
+      return this.#say(
+        'cancel',
+        `Cancel ${found.length === 1 ? 'this meeting' : `all ${found.length} of these meetings`}?\n${lines.join('\n')}`,
+        { meeting: meetingView(found[0]!, this.#zone), ui: YES_NO },
+      );
     }
     return this.#findAndPropose('cancel', u);
   }
 
   #findAndPropose(kind: 'cancel' | 'reschedule', target: Understanding, to?: { start: Date; end: Date }): EngineReply {
     const found = this.#matching(target);
-    if (!found.length) return this.#say(kind, `I couldn't find an upcoming meeting like that. Say "show my meetings" to see them.`);
+    if (!found.length)
+      return this.#say(kind, `I couldn't find an upcoming meeting like that. Say "show my meetings" to see them.`);
     if (found.length > 1) {
-      this.#state.choices = { kind, ids: found.map((m) => m.id), ...(to ? { start: to.start.toISOString(), end: to.end.toISOString() } : {}) };
+      this.#state.choices = {
+        kind,
+        ids: found.map((m) => m.id),
+        ...(to ? { start: to.start.toISOString(), end: to.end.toISOString() } : {}),
+      };
       const lines = found.map((m, i) => `${i + 1}. ${describe(m, this.#zone)}`);
-      const buttons = found.slice(0, 5).map((m, i) => ({ action_type: 'choose', label: `${i + 1}. ${m.title}`, value: String(i + 1), variant: 'secondary' }));
+      const buttons = found.slice(0, 5).map((m, i) => ({
+        action_type: 'choose',
+        label: `${i + 1}. ${m.title}`,
+        value: String(i + 1),
+        variant: 'secondary',
+      }));
       return this.#say(kind, `Which one?\n${lines.join('\n')}`, { ui: { buttons } });
     }
     return this.#proposeChange(kind, found[0]!, to ?? (kind === 'reschedule' ? this.#newTimes(found[0]!) : undefined));
   }
 
   #pick(ids: string[]): Meeting | undefined {
-    const index = /^(?:#|no\.? ?|number )?(\d+)\.?$|^(?:the )?(first|second|third|fourth|fifth|last|1st|2nd|3rd)( one)?$/.exec(this.#text);
-    const ordinal = { first: 1, second: 2, third: 3, fourth: 4, fifth: 5, '1st': 1, '2nd': 2, '3rd': 3, last: ids.length } as Record<string, number>;
+    const index =
+      /^(?:#|no\.? ?|number )?(\d+)\.?$|^(?:the )?(first|second|third|fourth|fifth|last|1st|2nd|3rd)( one)?$/.exec(
+        this.#text,
+      );
+    const ordinal = {
+      first: 1,
+      second: 2,
+      third: 3,
+      fourth: 4,
+      fifth: 5,
+      '1st': 1,
+      '2nd': 2,
+      '3rd': 3,
+      last: ids.length,
+    } as Record<string, number>;
     const n = index ? Number(index[1] ?? ordinal[index[2]!]) : undefined;
     const id = n ? ids[n - 1] : undefined;
     const byIndex = this.#state.meetings.find((m) => m.id === id);
     if (byIndex) return byIndex;
     // "the one with Ana", "the 2pm one": the same matching, within the offered meetings.
     const within = this.#matching({ ...this.#u, refersToLast: false }).filter((m) => ids.includes(m.id));
-    return within.length === 1 && (this.#u.title || this.#u.participants.length || this.#u.start) ? within[0] : undefined;
+    return within.length === 1 && (this.#u.title || this.#u.participants.length || this.#u.start)
+      ? within[0]
+      : undefined;
   }
 
   #proposeChange(kind: 'cancel' | 'reschedule', meeting: Meeting, to?: { start: Date; end: Date }): EngineReply {
     this.#state.lastMeetingId = meeting.id;
     if (kind === 'cancel') {
       this.#state.pending = { kind, meetingId: meeting.id };
-      return this.#say('cancel', `Cancel ${describe(meeting, this.#zone)}?`, { meeting: meetingView(meeting, this.#zone), ui: YES_NO });
+      return this.#say('cancel', `Cancel ${describe(meeting, this.#zone)}?`, {
+        meeting: meetingView(meeting, this.#zone),
+        ui: YES_NO,
+      });
     }
     if (!to) {
       this.#state.choices = { kind, ids: [meeting.id] };
-      return this.#say('reschedule', `When should ${meeting.title} move to?`, { meeting: meetingView(meeting, this.#zone), missing: ['start'] });
+      return this.#say('reschedule', `When should ${meeting.title} move to?`, {
+        meeting: meetingView(meeting, this.#zone),
+        missing: ['start'],
+      });
     }
-    if (to.start <= this.#now) return this.#say('reschedule', `${formatDay(to.start, this.#zone)}, ${formatTime(to.start, this.#zone)} has already passed. When should it move to?`, { meeting: meetingView(meeting, this.#zone), missing: ['start'] });
+    if (to.start <= this.#now)
+      return this.#say(
+        'reschedule',
+        `${formatDay(to.start, this.#zone)}, ${formatTime(to.start, this.#zone)} has already passed. When should it move to?`,
+        { meeting: meetingView(meeting, this.#zone), missing: ['start'] },
+      );
     const clash = overlapping(this.#state.meetings, to.start, to.end, meeting.id);
     let note = '';
     if (clash.length) {
       const duration = to.end.getTime() - to.start.getTime();
-      const slot = nearestFreeSlot(this.#state.meetings, to.start, duration, this.#zone, this.#hours, this.#now, meeting.id);
-      if (!slot) return this.#say('reschedule', `That overlaps with ${describe(clash[0]!, this.#zone)}, and I found no free slot nearby. When else?`, { meeting: meetingView(meeting, this.#zone), missing: ['start'] });
+      const slot = nearestFreeSlot(
+        this.#state.meetings,
+        to.start,
+        duration,
+        this.#zone,
+        this.#hours,
+        this.#now,
+        meeting.id,
+      );
+      if (!slot)
+        return this.#say(
+          'reschedule',
+          `That overlaps with ${describe(clash[0]!, this.#zone)}, and I found no free slot nearby. When else?`,
+          { meeting: meetingView(meeting, this.#zone), missing: ['start'] },
+        );
       note = `That overlaps with ${describe(clash[0]!, this.#zone)}; the nearest free slot is ${formatTime(slot, this.#zone)}. `;
       to = { start: slot, end: new Date(slot.getTime() + duration) };
     }
     this.#state.pending = { kind, meetingId: meeting.id, start: to.start.toISOString(), end: to.end.toISOString() };
     const moved = { ...meeting, start: to.start.toISOString(), end: to.end.toISOString(), status: 'draft' };
-    return this.#say('reschedule', `${note}Move ${meeting.title} to ${formatRange(to.start, to.end, this.#zone)}?`, { meeting: meetingView(moved, this.#zone), ui: YES_NO });
+    return this.#say('reschedule', `${note}Move ${meeting.title} to ${formatRange(to.start, to.end, this.#zone)}?`, {
+      meeting: meetingView(moved, this.#zone),
+      ui: YES_NO,
+    });
   }
 
   /** The new time a message gives a meeting: a shift, a date and time, a time on its day, or its time on a new day. */
   #newTimes(meeting: Meeting, when: Understanding = this.#u): { start: Date; end: Date } | undefined {
     const oldStart = new Date(meeting.start);
-    const duration = when.durationMinutes ? when.durationMinutes * MINUTE : new Date(meeting.end).getTime() - oldStart.getTime();
+    const duration = when.durationMinutes
+      ? when.durationMinutes * MINUTE
+      : new Date(meeting.end).getTime() - oldStart.getTime();
     const old = wallTimeOf(oldStart, this.#zone);
     let start: Date;
     if (when.shiftMinutes && !when.start) start = new Date(oldStart.getTime() + when.shiftMinutes * MINUTE);
@@ -579,7 +825,8 @@ class Turn {
       const other = t.hour >= 12 ? t.hour - 12 : t.hour + 12;
       const hour = when.guessedMeridiem && Math.abs(other - old.hour) < Math.abs(t.hour - old.hour) ? other : t.hour;
       start = instantOf({ ...old, hour, minute: t.minute }, this.#zone);
-    } else if (when.day) start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
+    } else if (when.day)
+      start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
     else return undefined;
     return { start, end: new Date(start.getTime() + duration) };
   }
@@ -588,18 +835,29 @@ class Turn {
     // "move the standup to 4pm": what comes before the last "to" names the meeting, what follows the new time.
     const split = /^(.*)\b(?:to|until|till|for|on)\b(.*)$/.exec(this.#text);
     const context = { now: this.#now, timeZone: this.#zone };
-    let target: Understanding = { ...this.#u, start: undefined, day: undefined, range: undefined, hasDate: false, hasTime: false } as Understanding;
+    let target: Understanding = {
+      ...this.#u,
+      start: undefined,
+      day: undefined,
+      range: undefined,
+      hasDate: false,
+      hasTime: false,
+    } as Understanding;
     let when: Understanding = this.#u;
     if (split) {
       const head = understandLocally(split[1]!, context);
       // "move my 2pm to 4": a bare number after "to" is an hour.
-      const tail = understandLocally(/^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(split[2]!) ? `at ${split[2]!}` : split[2]!, context);
+      const tail = understandLocally(
+        /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(split[2]!) ? `at ${split[2]!}` : split[2]!,
+        context,
+      );
       if (tail.start || tail.day || tail.shiftMinutes) {
         target = head;
         when = { ...tail, shiftMinutes: tail.shiftMinutes ?? this.#u.shiftMinutes } as Understanding;
       }
     }
-    if (!when.start && !when.day && !when.shiftMinutes && this.#u.start) target = { ...this.#u, shiftMinutes: undefined } as Understanding;
+    if (!when.start && !when.day && !when.shiftMinutes && this.#u.start)
+      target = { ...this.#u, shiftMinutes: undefined } as Understanding;
     const found = this.#matching(target);
     if (found.length === 1) return this.#proposeChange('reschedule', found[0]!, this.#newTimes(found[0]!, when));
     if (found.length > 1) {
@@ -622,7 +880,10 @@ class Turn {
     this.#state.lastMeetingId = first.id;
     if (pending.kind === 'cancel') {
       for (const meeting of meetings) meeting.status = 'cancelled';
-      const text = meetings.length === 1 ? `Cancelled: ${describe(first, this.#zone)}.` : `Cancelled ${meetings.length} meetings:\n${meetings.map((m) => `- ${describe(m, this.#zone)}`).join('\n')}`;
+      const text =
+        meetings.length === 1
+          ? `Cancelled: ${describe(first, this.#zone)}.`
+          : `Cancelled ${meetings.length} meetings:\n${meetings.map((m) => `- ${describe(m, this.#zone)}`).join('\n')}`;
       return this.#say('confirm', text, { meeting: meetingView(first, this.#zone) });
     }
     first.start = pending.start!;

@@ -24,7 +24,13 @@ export interface WorkHours {
 }
 
 /** The meeting as clients see it in `metadata.meeting`: times with the zone's offset. */
-export function meetingView(m: Pick<Meeting, 'title' | 'start' | 'end' | 'timeZone' | 'participants' | 'location'> & { id?: string; status: string }, timeZone: string) {
+export function meetingView(
+  m: Pick<Meeting, 'title' | 'start' | 'end' | 'timeZone' | 'participants' | 'location'> & {
+    id?: string;
+    status: string;
+  },
+  timeZone: string,
+) {
   return {
     ...(m.id ? { id: m.id } : {}),
     title: m.title,
@@ -37,7 +43,10 @@ export function meetingView(m: Pick<Meeting, 'title' | 'start' | 'end' | 'timeZo
   };
 }
 
-export function describe(m: Pick<Meeting, 'title' | 'start' | 'end' | 'participants' | 'location'>, timeZone: string): string {
+export function describe(
+  m: Pick<Meeting, 'title' | 'start' | 'end' | 'participants' | 'location'>,
+  timeZone: string,
+): string {
   const who = m.participants.length ? ` with ${m.participants.join(', ')}` : '';
   const where = m.location ? `, ${m.location}` : '';
   return `${m.title}, ${formatRange(new Date(m.start), new Date(m.end), timeZone)}${who}${where}`;
@@ -56,7 +65,15 @@ const SEARCH_DAYS = 14;
  * The free slot of the same length nearest to `start` (earlier or later), inside working hours in the
  * zone, in the future, within two weeks; undefined if there is none.
  */
-export function nearestFreeSlot(meetings: Meeting[], start: Date, durationMs: number, timeZone: string, hours: WorkHours, now: Date, exceptId?: string): Date | undefined {
+export function nearestFreeSlot(
+  meetings: Meeting[],
+  start: Date,
+  durationMs: number,
+  timeZone: string,
+  hours: WorkHours,
+  now: Date,
+  exceptId?: string,
+): Date | undefined {
   const fits = (candidate: Date) => {
     if (candidate <= now) return false;
     const wall = wallTimeOf(candidate, timeZone);
@@ -90,7 +107,14 @@ export function upcomingWeek(now: Date, timeZone: string): { from: Date; to: Dat
  * The free stretches between `from` and `to` inside working hours on each day, after `now`, with the
  * confirmed meetings taken out: what "am I free Friday afternoon?" answers with.
  */
-export function freeSlots(meetings: Meeting[], from: Date, to: Date, timeZone: string, hours: WorkHours, now: Date): Array<{ start: Date; end: Date }> {
+export function freeSlots(
+  meetings: Meeting[],
+  from: Date,
+  to: Date,
+  timeZone: string,
+  hours: WorkHours,
+  now: Date,
+): Array<{ start: Date; end: Date }> {
   const slots: Array<{ start: Date; end: Date }> = [];
   const busy = meetings
     .filter((m) => m.status === 'confirmed' && new Date(m.start) < to && new Date(m.end) > from)

@@ -53,7 +53,14 @@ function fold(line: string): string {
  * STATUS:CANCELLED so subscribed calendars remove them. UIDs are stable per meeting; SEQUENCE counts changes.
  */
 export function toICalendar(meetings: Meeting[], clientId: string, now: Date): string {
-  const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//MeetingMuse//Assistant//EN', 'CALSCALE:GREGORIAN', 'METHOD:PUBLISH', `X-WR-CALNAME:${text(`MeetingMuse (${clientId})`)}`];
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//MeetingMuse//Assistant//EN',
+    'CALSCALE:GREGORIAN',
+    'METHOD:PUBLISH',
+    `X-WR-CALNAME:${text(`MeetingMuse (${clientId})`)}`,
+  ];
   for (const m of meetings) {
     lines.push(
       'BEGIN:VEVENT',
@@ -68,7 +75,8 @@ export function toICalendar(meetings: Meeting[], clientId: string, now: Date): s
     );
     if (m.location) lines.push(`LOCATION:${text(m.location)}`);
     if (m.participants.length) lines.push(`DESCRIPTION:${text(`With ${m.participants.join(', ')}`)}`);
-    for (const p of m.participants) if (p.includes('@') && !p.startsWith('@')) lines.push(`ATTENDEE;CN=${paramValue(p)}:mailto:${uri(p)}`);
+    for (const p of m.participants)
+      if (p.includes('@') && !p.startsWith('@')) lines.push(`ATTENDEE;CN=${paramValue(p)}:mailto:${uri(p)}`);
     lines.push('END:VEVENT');
   }
   lines.push('END:VCALENDAR');

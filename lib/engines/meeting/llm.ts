@@ -24,7 +24,10 @@ const EXTRACTION_SCHEMA = {
   required: ['intent', 'start', 'end', 'duration_minutes', 'participants', 'location', 'title'],
   properties: {
     intent: { type: 'string', enum: [...INTENTS] },
-    start: { type: ['string', 'null'], description: 'Start as local wall time YYYY-MM-DDTHH:MM in the user time zone, or null' },
+    start: {
+      type: ['string', 'null'],
+      description: 'Start as local wall time YYYY-MM-DDTHH:MM in the user time zone, or null',
+    },
     end: { type: ['string', 'null'], description: 'End as local wall time YYYY-MM-DDTHH:MM, or null' },
     duration_minutes: { type: ['integer', 'null'] },
     participants: { type: 'array', items: { type: 'string' } },
@@ -52,7 +55,11 @@ function toInstant(text: string, timeZone: string): Date {
 }
 
 function prompt(ctx: UnderstandContext): string {
-  const local = new Intl.DateTimeFormat('en-US', { timeZone: ctx.timeZone, dateStyle: 'full', timeStyle: 'short' }).format(ctx.now);
+  const local = new Intl.DateTimeFormat('en-US', {
+    timeZone: ctx.timeZone,
+    dateStyle: 'full',
+    timeStyle: 'short',
+  }).format(ctx.now);
   return [
     'You extract meeting-scheduling requests for a calendar assistant. Answer only with JSON matching the schema.',
     `Now is ${local} in the user's time zone ${ctx.timeZone}. Give times as local wall time YYYY-MM-DDTHH:MM in that zone.`,
@@ -84,16 +91,24 @@ export function createLlmUnderstanding(options: LlmOptions): Understander {
             { role: 'system', content: prompt(ctx) },
             { role: 'user', content: text },
           ],
-          response_format: { type: 'json_schema', json_schema: { name: 'meeting_request', strict: true, schema: EXTRACTION_SCHEMA } },
+          response_format: {
+            type: 'json_schema',
+            json_schema: { name: 'meeting_request', strict: true, schema: EXTRACTION_SCHEMA },
+          },
         }),
       });
       const body = await res.text();
       if (!res.ok) throw new Error(`status ${res.status}`);
       if (body.length > MAX_ANSWER_BYTES) throw new Error('answer too large');
-      const content = (JSON.parse(body) as { choices?: Array<{ message?: { content?: unknown } }> }).choices?.[0]?.message?.content;
+      const content = (JSON.parse(body) as { choices?: Array<{ message?: { content?: unknown } }> }).choices?.[0]
+        ?.message?.content;
       if (typeof content !== 'string') throw new Error('no message content');
       const answer = v.parse(AnswerSchema, JSON.parse(content));
-      const understood: Understanding = { ...local, intent: answer.intent, participants: answer.participants?.length ? answer.participants : local.participants };
+      const understood: Understanding = {
+        ...local,
+        intent: answer.intent,
+        participants: answer.participants?.length ? answer.participants : local.participants,
+      };
       if (answer.start) {
         understood.start = toInstant(answer.start, ctx.timeZone);
         understood.hasTime = true;

@@ -57,10 +57,18 @@ export function calendarRoutes(render: RenderCalendar, { store, publicUrl }: Eng
       methods: {
         POST: async (req, [id]) => {
           const token = await store.rotateCalendarFeed(validClientId(id!));
-          return { body: { status: 'issued', client_id: id, url: publicUrl(req, calendarFeedPath(token)), timestamp: timestamp() } };
+          return {
+            body: {
+              status: 'issued',
+              client_id: id,
+              url: publicUrl(req, calendarFeedPath(token)),
+              timestamp: timestamp(),
+            },
+          };
         },
         DELETE: async (_req, [id]) => {
-          if (!(await store.revokeCalendarFeed(validClientId(id!)))) throw new HttpError('FEED_NOT_FOUND', 'This client has no calendar feed');
+          if (!(await store.revokeCalendarFeed(validClientId(id!))))
+            throw new HttpError('FEED_NOT_FOUND', 'This client has no calendar feed');
           return { body: { status: 'revoked', client_id: id, timestamp: timestamp() } };
         },
       },
@@ -69,7 +77,9 @@ export function calendarRoutes(render: RenderCalendar, { store, publicUrl }: Eng
 }
 
 /** The MeetingMuse assistant as the server mounts it: the engine, with its calendar routes. */
-export function createMeetingAssistantEngine(options: MeetingAssistantOptions = {}): ConversationEngine & { calendar: RenderCalendar } {
+export function createMeetingAssistantEngine(
+  options: MeetingAssistantOptions = {},
+): ConversationEngine & { calendar: RenderCalendar } {
   const assistant = createMeetingAssistant(options);
   return { ...assistant, routes: (ctx) => calendarRoutes(assistant.calendar, ctx) };
 }

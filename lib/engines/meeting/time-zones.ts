@@ -35,12 +35,21 @@ export function cacheSizes(): { formatters: number; offsets: number } {
 }
 
 const partsFormatters = new Map<string, Intl.DateTimeFormat>();
-const PARTS: Intl.DateTimeFormatOptions = { hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' };
+const PARTS: Intl.DateTimeFormatOptions = {
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+};
 
 /** The zone's offset at an instant, read from Intl (slow: a formatToParts call). */
 function readOffset(timeZone: string, instant: Date): number {
   const parts: Record<string, number> = {};
-  for (const { type, value } of cached(partsFormatters, timeZone, PARTS).formatToParts(instant)) parts[type] = Number(value);
+  for (const { type, value } of cached(partsFormatters, timeZone, PARTS).formatToParts(instant))
+    parts[type] = Number(value);
   const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
   return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
 }

@@ -1,4 +1,17 @@
-import { BOUNDARY_WORDS, EVENT_NOUNS, GENERIC_EVENTS, HONORIFICS, MONTHS, PLACE_NOUNS, PLATFORMS, PRONOUNS, ROLE_WORDS, SPELLINGS, TITLE_FILLERS, WEEKDAYS } from './lexicon.ts';
+import {
+  BOUNDARY_WORDS,
+  EVENT_NOUNS,
+  GENERIC_EVENTS,
+  HONORIFICS,
+  MONTHS,
+  PLACE_NOUNS,
+  PLATFORMS,
+  PRONOUNS,
+  ROLE_WORDS,
+  SPELLINGS,
+  TITLE_FILLERS,
+  WEEKDAYS,
+} from './lexicon.ts';
 import { addDays, instantOf, type WallTime } from './time-zones.ts';
 import { partOfDay, readWhen, rewriteClocks, type WhenFound } from './when.ts';
 
@@ -11,7 +24,18 @@ import { partOfDay, readWhen, rewriteClocks, type WhenFound } from './when.ts';
  * verbs and question words decide the intent.
  */
 
-export const INTENTS = ['schedule', 'list', 'cancel', 'reschedule', 'availability', 'greeting', 'help', 'confirm', 'decline', 'unknown'] as const;
+export const INTENTS = [
+  'schedule',
+  'list',
+  'cancel',
+  'reschedule',
+  'availability',
+  'greeting',
+  'help',
+  'confirm',
+  'decline',
+  'unknown',
+] as const;
 export type Intent = (typeof INTENTS)[number];
 
 export interface Understanding {
@@ -75,7 +99,8 @@ interface Token {
   index: number;
 }
 
-const TOKEN = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@[\p{L}][\w.-]*|[\p{L}][\p{L}\p{M}\d'.-]*[\p{L}\p{M}\d]|[\p{L}]|\dː\d|\d[\w:.]*|[,+&;!?()"/:@]/gu;
+const TOKEN =
+  /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@[\p{L}][\w.-]*|[\p{L}][\p{L}\p{M}\d'.-]*[\p{L}\p{M}\d]|[\p{L}]|\dː\d|\d[\w:.]*|[,+&;!?()"/:@]/gu;
 
 function tokenize(cased: string, blanked: string): Token[] {
   const tokens: Token[] = [];
@@ -94,21 +119,144 @@ const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1
 const head = (phrase: string) => phrase.split(' ').pop()!;
 const EVENT_WORDS = new Set(EVENT_NOUNS.map(head));
 const PLACE_WORDS = new Set(PLACE_NOUNS.map(head));
-const TIME_WORDS = new Set([...WEEKDAYS, ...MONTHS, 'today', 'tomorrow', 'tonight', 'noon', 'midnight', 'morning', 'afternoon', 'evening', 'week', 'weekend', 'month']);
+const TIME_WORDS = new Set([
+  ...WEEKDAYS,
+  ...MONTHS,
+  'today',
+  'tomorrow',
+  'tonight',
+  'noon',
+  'midnight',
+  'morning',
+  'afternoon',
+  'evening',
+  'week',
+  'weekend',
+  'month',
+]);
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** One pattern per event noun (a title is the earliest match), and one for any of them (an intent cue). */
-const EVENT_PATTERNS = EVENT_NOUNS.map((noun) => new RegExp(`(?<![\\w-])${escape(noun)}s?(?![\\w-])(?! (?:room|rooms|hall|centre|center|area|line|number))`));
+const EVENT_PATTERNS = EVENT_NOUNS.map(
+  (noun) => new RegExp(`(?<![\\w-])${escape(noun)}s?(?![\\w-])(?! (?:room|rooms|hall|centre|center|area|line|number))`),
+);
 const EVENT_NOUN = new RegExp(`(?<![\\w-])(?:${EVENT_NOUNS.map(escape).join('|')})s?(?![\\w-])`);
 const NOT_A_NAME = new Set([
-  ...BOUNDARY_WORDS, ...PRONOUNS, ...TIME_WORDS, 'meeting', 'meetings', 'call', 'chat', 'zoom', 'teams', 'skype', 'slack', 'webex', 'phone', 'time', 'something',
-  'hi', 'hey', 'hello', 'thanks', 'there', 'yes', 'no', 'sure', 'ok', 'okay', 'pls', 'please', 'schedule', 'book', 'cancel', 'move', 'reschedule', 'lunch', 'coffee',
-  'dinner', 'breakfast', 'drinks', 'i', 'i\'m', 'im', 'am', 'pm', 'what', 'how', 'when', 'where', 'why', 'is', 'are', 'do', 'does', 'did', 'set', 'get', 'grab',
-  'need', 'want', 'let\'s', 'lets', 'can', 'could', 'would', 'will', 'should', 'must', 'may', 'might', 'need', 'also', 'add', 'put', 'find', 'free', 'busy',
-  'everyone', 'team', 'whole', 'entire', 'office', 'room', 'quick', 'brief', 'short', 'mins', 'hrs', 'asap', 'urgent', 'important', 'new', 'other', 'both',
+  ...BOUNDARY_WORDS,
+  ...PRONOUNS,
+  ...TIME_WORDS,
+  'meeting',
+  'meetings',
+  'call',
+  'chat',
+  'zoom',
+  'teams',
+  'skype',
+  'slack',
+  'webex',
+  'phone',
+  'time',
+  'something',
+  'hi',
+  'hey',
+  'hello',
+  'thanks',
+  'there',
+  'yes',
+  'no',
+  'sure',
+  'ok',
+  'okay',
+  'pls',
+  'please',
+  'schedule',
+  'book',
+  'cancel',
+  'move',
+  'reschedule',
+  'lunch',
+  'coffee',
+  'dinner',
+  'breakfast',
+  'drinks',
+  'i',
+  "i'm",
+  'im',
+  'am',
+  'pm',
+  'what',
+  'how',
+  'when',
+  'where',
+  'why',
+  'is',
+  'are',
+  'do',
+  'does',
+  'did',
+  'set',
+  'get',
+  'grab',
+  'need',
+  'want',
+  "let's",
+  'lets',
+  'can',
+  'could',
+  'would',
+  'will',
+  'should',
+  'must',
+  'may',
+  'might',
+  'need',
+  'also',
+  'add',
+  'put',
+  'find',
+  'free',
+  'busy',
+  'everyone',
+  'team',
+  'whole',
+  'entire',
+  'office',
+  'room',
+  'quick',
+  'brief',
+  'short',
+  'mins',
+  'hrs',
+  'asap',
+  'urgent',
+  'important',
+  'new',
+  'other',
+  'both',
 ]);
 
 /** Small words inside a person's name. */
-const NAME_PARTICLES = new Set(['bin', 'bint', 'ibn', 'al', 'el', 'de', 'la', 'del', 'della', 'da', 'di', 'du', 'van', 'von', 'der', 'den', 'ter', 'le', 'dos', 'das']);
+const NAME_PARTICLES = new Set([
+  'bin',
+  'bint',
+  'ibn',
+  'al',
+  'el',
+  'de',
+  'la',
+  'del',
+  'della',
+  'da',
+  'di',
+  'du',
+  'van',
+  'von',
+  'der',
+  'den',
+  'ter',
+  'le',
+  'dos',
+  'das',
+]);
 
 /** Title words written out, kept before a surname like an honorific. */
 const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|officer|nurse|sheriff|chef)$/;
@@ -179,23 +327,63 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   }
   if (!words.length) return { next: i };
   if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };
-  return { name: words.join(' '), next: j, role: lead.some((t) => !['my', 'our', 'the', 'his', 'her', 'their'].includes(t.low)) };
+  return {
+    name: words.join(' '),
+    next: j,
+    role: lead.some((t) => !['my', 'our', 'the', 'his', 'her', 'their'].includes(t.low)),
+  };
 }
 
 /** Words that put a person after them: "with", "meet", "talk to", "invite", "borrow", "get … together". */
 const PERSON_TRIGGERS: Array<[string[], boolean]> = [
-  [['with'], true], [['w'], true], [['meet'], true], [['meeting'], false], [['see'], false], [['invite'], true], [['borrow'], true], [['ping'], true],
-  [['talk', 'to'], true], [['talk', 'with'], true], [['speak', 'to'], true], [['speak', 'with'], true], [['chat', 'with'], true], [['call'], false],
-  [['get'], false], [['between'], true], [['and'], false], [['+'], false], [['&'], false], [['include'], true], [['add'], false], [['for'], false], [['ask'], false],
-  [['remove'], false], [['drop'], false], [['without'], false], [['uninvite'], true],
-  [['catch', 'up', 'with'], true], [['sync', 'with'], true], [['1ː1', 'with'], true], [['join'], false], [['interview'], false], [['cc'], true],
-  [['attendees', ':'], true], [['participants', ':'], true], [['invitees', ':'], true], [['guests', ':'], true], [['people', ':'], true], [['with', ':'], true],
+  [['with'], true],
+  [['w'], true],
+  [['meet'], true],
+  [['meeting'], false],
+  [['see'], false],
+  [['invite'], true],
+  [['borrow'], true],
+  [['ping'], true],
+  [['talk', 'to'], true],
+  [['talk', 'with'], true],
+  [['speak', 'to'], true],
+  [['speak', 'with'], true],
+  [['chat', 'with'], true],
+  [['call'], false],
+  [['get'], false],
+  [['between'], true],
+  [['and'], false],
+  [['+'], false],
+  [['&'], false],
+  [['include'], true],
+  [['add'], false],
+  [['for'], false],
+  [['ask'], false],
+  [['remove'], false],
+  [['drop'], false],
+  [['without'], false],
+  [['uninvite'], true],
+  [['catch', 'up', 'with'], true],
+  [['sync', 'with'], true],
+  [['1ː1', 'with'], true],
+  [['join'], false],
+  [['interview'], false],
+  [['cc'], true],
+  [['attendees', ':'], true],
+  [['participants', ':'], true],
+  [['invitees', ':'], true],
+  [['guests', ':'], true],
+  [['people', ':'], true],
+  [['with', ':'], true],
 ];
 
 function participantsOf(tokens: Token[]): string[] {
   const found: string[] = [];
   const add = (name: string) => {
-    const clean = name.trim().replace(/[.,!?;:]+$/, '').replace(/\s+/g, ' ');
+    const clean = name
+      .trim()
+      .replace(/[.,!?;:]+$/, '')
+      .replace(/\s+/g, ' ');
     if (!clean || PRONOUNS.has(clean.toLowerCase())) return;
     if (!found.some((f) => f.toLowerCase() === clean.toLowerCase())) found.push(clean);
   };
@@ -207,28 +395,52 @@ function participantsOf(tokens: Token[]): string[] {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (!trigger) continue;
     const [words, loose] = trigger;
-    if (['and', '+', '&'].includes(words[0]!) && i > 0 && isCapitalized(tokens[i - 1]!) && (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') || (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))) continue;
+    if (
+      ['and', '+', '&'].includes(words[0]!) &&
+      i > 0 &&
+      isCapitalized(tokens[i - 1]!) &&
+      (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') ||
+        (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))
+    )
+      continue;
     let j = i + words.length;
     if (tokens[j]?.low === 'the' && !loose) continue;
     // A chain: "Lena, Tariq and me", "Rui + Ayla".
     const before = found.length;
     for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
       const t = tokens[j]!;
-      if (EMAIL.test(t.raw) || /^@/.test(t.raw)) { j++; }
-      else if (PRONOUNS.has(t.low)) { j++; }
-      else {
-        const strict = !loose && !['and', '+', '&'].includes(words[0]!) || (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
+      if (EMAIL.test(t.raw) || /^@/.test(t.raw)) {
+        j++;
+      } else if (PRONOUNS.has(t.low)) {
+        j++;
+      } else {
+        const strict =
+          (!loose && !['and', '+', '&'].includes(words[0]!)) ||
+          (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
         const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
         if (!name) break;
         if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
-        if (['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) && !isCapitalized(tokens[next - 1]!)) break;
+        if (
+          ['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) &&
+          !isCapitalized(tokens[next - 1]!)
+        )
+          break;
         // "for new hire Tomás": a role word before a name makes it a person, whatever follows.
-        if (words[0] === 'for' && !role && !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') && found.length === before) break;
+        if (
+          words[0] === 'for' &&
+          !role &&
+          !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') &&
+          found.length === before
+        )
+          break;
         add(name);
         j = next;
       }
       const sep = tokens[j]?.low;
-      if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') { j++; continue; }
+      if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') {
+        j++;
+        continue;
+      }
       break;
     }
   }
@@ -236,19 +448,35 @@ function participantsOf(tokens: Token[]): string[] {
   for (let i = 1; i + 1 < tokens.length; i++) {
     // "at Olive & Thyme" is a place's name, not two people.
     const inPlace = /^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '');
-    if ((tokens[i]!.low === '+' || tokens[i]!.low === '&') && !inPlace && isCapitalized(tokens[i - 1]!) && isCapitalized(tokens[i + 1]!) && !NOT_A_NAME.has(tokens[i - 1]!.low)) {
+    if (
+      (tokens[i]!.low === '+' || tokens[i]!.low === '&') &&
+      !inPlace &&
+      isCapitalized(tokens[i - 1]!) &&
+      isCapitalized(tokens[i + 1]!) &&
+      !NOT_A_NAME.has(tokens[i - 1]!.low)
+    ) {
       add(tokens[i - 1]!.raw);
       add(tokens[i + 1]!.raw);
     }
   }
   // "Mr. Tanaka asked to move our call": an honorific before a capitalised name is a person wherever it stands.
   for (let i = 0; i + 1 < tokens.length; i++) {
-    if (!HONORIFICS.test(tokens[i]!.raw) || !isCapitalized(tokens[i + 1]!) || /^(?:at|@|in)$/.test(tokens[i - 1]?.low ?? '')) continue;
+    if (
+      !HONORIFICS.test(tokens[i]!.raw) ||
+      !isCapitalized(tokens[i + 1]!) ||
+      /^(?:at|@|in)$/.test(tokens[i - 1]?.low ?? '')
+    )
+      continue;
     const { name } = nameAt(tokens, i, false);
     if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!))) add(name);
   }
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
-  return found.filter((name) => EMAIL.test(name) || /^@/.test(name) || !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]));
+  return found.filter(
+    (name) =>
+      EMAIL.test(name) ||
+      /^@/.test(name) ||
+      !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]),
+  );
 }
 
 /** A word that can be part of a place's name: capitalised, a number, or a single capital ("Boardroom A"). */
@@ -257,17 +485,50 @@ const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$)/u.test(t.raw)
 /** "meeting room Everest", "conference room Kilimanjaro": a room named after its kind. */
 function namedRoom(text: string, cased: string): RegExpExecArray | null {
   const m = /\b(?:conference|meeting|huddle|board) room (\w+)/.exec(text);
-  return m && isCapitalized({ raw: cased.slice(m.index + m[0].length - m[1]!.length, m.index + m[0].length), low: m[1]!, index: 0 }) ? m : null;
+  return m &&
+    isCapitalized({
+      raw: cased.slice(m.index + m[0].length - m[1]!.length, m.index + m[0].length),
+      low: m[1]!,
+      index: 0,
+    })
+    ? m
+    : null;
 }
 
 /** Small words inside a place's name: "Café de Flore", "Bank of America", "Pizza by the Slice". */
-const PLACE_PARTICLES = new Set(['de', 'du', 'des', 'la', 'le', 'del', 'della', 'di', 'da', 'do', 'dos', 'van', 'von', 'der', 'of', 'y', 'e']);
+const PLACE_PARTICLES = new Set([
+  'de',
+  'du',
+  'des',
+  'la',
+  'le',
+  'del',
+  'della',
+  'di',
+  'da',
+  'do',
+  'dos',
+  'van',
+  'von',
+  'der',
+  'of',
+  'y',
+  'e',
+]);
 
 /** "the 2nd floor breakout area", "the 3rd floor conference hall": one plain word, then another place noun, goes on with the place. */
 function placeNounAhead(tokens: Token[], j: number): boolean {
   const word = tokens[j];
   const noun = tokens[j + 1];
-  return !!word && !!noun && /^\p{Ll}+$/u.test(word.raw) && !BOUNDARY_WORDS.has(word.low) && !TIME_WORDS.has(word.low) && isPlaceWord(noun.low) && noun.index === word.index + word.raw.length + 1;
+  return (
+    !!word &&
+    !!noun &&
+    /^\p{Ll}+$/u.test(word.raw) &&
+    !BOUNDARY_WORDS.has(word.low) &&
+    !TIME_WORDS.has(word.low) &&
+    isPlaceWord(noun.low) &&
+    noun.index === word.index + word.raw.length + 1
+  );
 }
 
 /** A place noun, singular or plural ("Acme Corp offices"). */
@@ -275,22 +536,31 @@ const isPlaceWord = (low: string) => PLACE_WORDS.has(low) || (low.endsWith('s') 
 /** A town after a place noun: "the office in Warsaw". */
 const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
 /** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue". */
-const ON_STREET = /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
+const ON_STREET =
+  /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
 
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
   for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
-  const room = /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+(?:[.-]\d+)?[a-z]?|[a-z]\b)/i.exec(text) ?? namedRoom(text, cased);
+  const room =
+    /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+(?:[.-]\d+)?[a-z]?|[a-z]\b)/i.exec(text) ??
+    namedRoom(text, cased);
   if (room) {
     // "in Training Room 1": a capitalised word naming the room goes with it.
     const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(cased.slice(0, room.index));
-    const from = named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase()) ? room.index - named[1]!.length - 1 : room.index;
+    const from =
+      named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase())
+        ? room.index - named[1]!.length - 1
+        : room.index;
     const span = cased.slice(from, room.index + room[0].length);
     return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
   }
   for (let i = 0; i < tokens.length; i++) {
     const prep = tokens[i]!.low;
     // "on the rooftop", "on the 3rd floor": "on" names a place only before one.
-    const onPlace = prep === 'on' && ((tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low))) || (/^(?:level|floor|deck)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
+    const onPlace =
+      prep === 'on' &&
+      ((tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low))) ||
+        (/^(?:level|floor|deck)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
     if (prep !== 'at' && prep !== 'in' && prep !== '@' && !onPlace) continue;
     let j = i + 1;
     // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
@@ -301,31 +571,59 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
       const t = tokens[j]!;
       const prev = tokens[j - 1]!;
       // Joined by "&" or a particle, or after an abbreviation's dot: "Olive & Thyme", "Café de Flore", "St. Mary's School".
-      if (words.length && (t.low === '&' || PLACE_PARTICLES.has(t.low) || (t.low === 'and' && hasThe)) && tokens[j + 1] && isCapitalized(tokens[j + 1]!) && isCapitalized(prev)) {
+      if (
+        words.length &&
+        (t.low === '&' || PLACE_PARTICLES.has(t.low) || (t.low === 'and' && hasThe)) &&
+        tokens[j + 1] &&
+        isCapitalized(tokens[j + 1]!) &&
+        isCapitalized(prev)
+      ) {
         words.push(t);
         j++;
         continue;
       }
       // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
-      if (words.length && t.low === 'of' && tokens[j + 1]?.low === 'the' && tokens[j + 2] && isCapitalized(tokens[j + 2]!) && isCapitalized(prev)) {
+      if (
+        words.length &&
+        t.low === 'of' &&
+        tokens[j + 1]?.low === 'the' &&
+        tokens[j + 2] &&
+        isCapitalized(tokens[j + 2]!) &&
+        isCapitalized(prev)
+      ) {
         words.push(t, tokens[j + 1]!);
         j += 2;
         continue;
       }
       const gap = cased.slice(prev.index + prev.raw.length, t.index);
-      if (!/^[\p{L}\d]/u.test(t.raw) || (gap !== ' ' && !(gap === '. ' && words.length && /^\p{Lu}\p{Ll}?$/u.test(prev.raw)) && j > i + 1)) break;
+      if (
+        !/^[\p{L}\d]/u.test(t.raw) ||
+        (gap !== ' ' && !(gap === '. ' && words.length && /^\p{Lu}\p{Ll}?$/u.test(prev.raw)) && j > i + 1)
+      )
+        break;
       const cap = placeName(t);
-      if (TIME_WORDS.has(t.low) || (BOUNDARY_WORDS.has(t.low) && !cap) || (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)) break;
+      if (
+        TIME_WORDS.has(t.low) ||
+        (BOUNDARY_WORDS.has(t.low) && !cap) ||
+        (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)
+      )
+        break;
       if (!cap && !isPlaceWord(t.low) && !hasThe) break;
       if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
       words.push(t);
       j++;
       const next = tokens[j];
       // A place noun ends the place unless a number, a letter, a name, a particle or another place noun goes on: "Room 4", "Café de Flore", "5th floor kitchen".
-      const goesOn = next && (/^(\d|[A-Z]\b)/.test(next.raw) || (isCapitalized(t) && (isCapitalized(next) || PLACE_PARTICLES.has(next.low) || next.low === '&')) || isPlaceWord(next.low) || placeNounAhead(tokens, j));
+      const goesOn =
+        next &&
+        (/^(\d|[A-Z]\b)/.test(next.raw) ||
+          (isCapitalized(t) && (isCapitalized(next) || PLACE_PARTICLES.has(next.low) || next.low === '&')) ||
+          isPlaceWord(next.low) ||
+          placeNounAhead(tokens, j));
       if (isPlaceWord(t.low) && !goesOn) break;
     }
-    while (words.length && !placeName(words[words.length - 1]!) && !isPlaceWord(words[words.length - 1]!.low)) words.pop();
+    while (words.length && !placeName(words[words.length - 1]!) && !isPlaceWord(words[words.length - 1]!.low))
+      words.pop();
     if (!words.length) continue;
     const first = words[0]!;
     const last = words[words.length - 1]!;
@@ -333,10 +631,12 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     // "our office in Warsaw", "the Hilton on Park Avenue": a town after a place noun, a street after any place.
     const town = isPlaceWord(last.low) ? IN_TOWN.exec(after) : null;
     const street = ON_STREET.exec(after) ?? (town && !TIME_WORDS.has(town[1]!.toLowerCase()) ? town : null);
-    const phrase = cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '');
+    const phrase =
+      cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '');
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
     // "at Monmouth Coffee" is a venue named with an event word; "at lunch" is not a place.
-    if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low) && !(words.length > 1 && words.every((w) => placeName(w)))) continue;
+    if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low) && !(words.length > 1 && words.every((w) => placeName(w))))
+      continue;
     const anyPlace = words.some((w) => isPlaceWord(w.low));
     const anyCap = words.some((w) => isCapitalized(w));
     if (!anyPlace && !anyCap) continue;
@@ -346,15 +646,55 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     return phrase;
   }
   // "book the big conference room": a room booked is the place, preposition or not.
-  const booked = /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium))\b/.exec(text);
-  if (booked) return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
+  const booked =
+    /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium))\b/.exec(
+      text,
+    );
+  if (booked)
+    return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
   return undefined;
 }
 
 /** A new title for the meeting under discussion: "call it Project kickoff", "rename it to …". */
-const RENAME = /\b(?:call it|rename(?: it| this| the meeting)?(?: to| as)?|title it|name it|change the (?:title|name) to|make the (?:title|name)|set the (?:title|name) to|the title (?:is|should be))\s+/;
-const TOPIC_MARKERS = /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|to (?:pair|work|sync|align|decide|agree|follow up|catch up|touch base|check in|debrief|update (?:me|us)) on|to (?:figure out|look at|look into|debug|fix|map out|scope|kick off|wrap up)|on)\b:?) ?/g;
-const TOPIC_STOP = new Set(['with', 'at', 'on', 'in', 'for', 'tomorrow', 'today', 'tonight', 'next', 'this', 'via', 'over', 'by', 'from', 'until', 'till', 'please', 'and', 'asap', 'around', 'before', 'after', 'thanks', 'pls', 'maybe', 'sometime', 'if', 'so', 'then', 'when', 'i', 'we', 'let']);
+const RENAME =
+  /\b(?:call it|rename(?: it| this| the meeting)?(?: to| as)?|title it|name it|change the (?:title|name) to|make the (?:title|name)|set the (?:title|name) to|the title (?:is|should be))\s+/;
+const TOPIC_MARKERS =
+  /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|to (?:pair|work|sync|align|decide|agree|follow up|catch up|touch base|check in|debrief|update (?:me|us)) on|to (?:figure out|look at|look into|debug|fix|map out|scope|kick off|wrap up)|on)\b:?) ?/g;
+const TOPIC_STOP = new Set([
+  'with',
+  'at',
+  'on',
+  'in',
+  'for',
+  'tomorrow',
+  'today',
+  'tonight',
+  'next',
+  'this',
+  'via',
+  'over',
+  'by',
+  'from',
+  'until',
+  'till',
+  'please',
+  'and',
+  'asap',
+  'around',
+  'before',
+  'after',
+  'thanks',
+  'pls',
+  'maybe',
+  'sometime',
+  'if',
+  'so',
+  'then',
+  'when',
+  'i',
+  'we',
+  'let',
+]);
 
 /** The words of a topic phrase starting at `from` in the blanked text: up to a stop word, a taken span or punctuation. */
 function phraseAt(blanked: string, cased: string, from: number, people: string[]): string | undefined {
@@ -378,8 +718,13 @@ function phraseAt(blanked: string, cased: string, from: number, people: string[]
     if (w[3]) break;
   }
   if (!words.length) return undefined;
-  const phrase = cased.slice(begin, end).trim().replace(/[:\-]+$/, '').trim();
-  if (!phrase || PRONOUNS.has(phrase.toLowerCase()) || /^(it|that|this|them|something|stuff|things)$/i.test(phrase)) return undefined;
+  const phrase = cased
+    .slice(begin, end)
+    .trim()
+    .replace(/[:\-]+$/, '')
+    .trim();
+  if (!phrase || PRONOUNS.has(phrase.toLowerCase()) || /^(it|that|this|them|something|stuff|things)$/i.test(phrase))
+    return undefined;
   return phrase;
 }
 
@@ -393,7 +738,13 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   }
   for (const marker of blanked.matchAll(TOPIC_MARKERS)) {
     const word = marker[0].trim();
-    if (word === 'on' && !/\b(?:meeting|call|sync|chat|session|catch up|talk|workshop|presentation|review) on $/.test(blanked.slice(0, marker.index + marker[0].length))) continue;
+    if (
+      word === 'on' &&
+      !/\b(?:meeting|call|sync|chat|session|catch up|talk|workshop|presentation|review) on $/.test(
+        blanked.slice(0, marker.index + marker[0].length),
+      )
+    )
+      continue;
     if (word === 're' && !/^re [a-z]/i.test(blanked.slice(marker.index))) continue;
     const phrase = phraseAt(blanked, cased, marker.index + marker[0].length, people);
     if (phrase && !(location && phrase.toLowerCase() === location.toLowerCase())) return capitalize(phrase);
@@ -410,18 +761,30 @@ const NOUN_ENDING = /(?:tion|sion|ment|ittee|ance|ence|ship|mortem|ium)$/;
 
 /** A message that opens with a noun phrase names its event: "Vendor negotiation tomorrow at 3". */
 function leadingTitleOf(blanked: string, cased: string, people: string[]): string | undefined {
-  const m = /^(?:(?:a|an|the|our) )?((?:[\p{L}\d][\p{L}\d'&-]* ){0,3}[\p{L}][\p{L}'-]*)(?= (?:with|at|in|on|for|about|tomorrow|today|tonight|next|this|from| {2})|[,.!?]|$)/u.exec(blanked);
+  const m =
+    /^(?:(?:a|an|the|our) )?((?:[\p{L}\d][\p{L}\d'&-]* ){0,3}[\p{L}][\p{L}'-]*)(?= (?:with|at|in|on|for|about|tomorrow|today|tonight|next|this|from| {2})|[,.!?]|$)/u.exec(
+      blanked,
+    );
   if (!m) return undefined;
   const words = m[1]!.split(' ');
   const last = words[words.length - 1]!.toLowerCase();
   if (!NOUN_ENDING.test(last) || GENERIC_EVENTS.has(last) || TIME_WORDS.has(last)) return undefined;
-  if (words.some((w) => TITLE_FILLERS.has(w.toLowerCase()) || BOUNDARY_WORDS.has(w.toLowerCase()) || people.some((p) => p.toLowerCase().split(' ').includes(w.toLowerCase())))) return undefined;
+  if (
+    words.some(
+      (w) =>
+        TITLE_FILLERS.has(w.toLowerCase()) ||
+        BOUNDARY_WORDS.has(w.toLowerCase()) ||
+        people.some((p) => p.toLowerCase().split(' ').includes(w.toLowerCase())),
+    )
+  )
+    return undefined;
   const begin = m.index + m[0].length - m[1]!.length;
   return capitalize(cased.slice(begin, m.index + m[0].length));
 }
 
 /** Event nouns that say how people meet, not what about: a topic after "for" is the better title. */
-const WEAK_EVENT = /^(call|calls|sync|chat|meeting|session|catch ?up|catch-up|check-in|check in|huddle|touchpoint|touch base|1ː1|one-on-one|1-on-1|appointment|phone call|video call|zoom call)$/;
+const WEAK_EVENT =
+  /^(call|calls|sync|chat|meeting|session|catch ?up|catch-up|check-in|check in|huddle|touchpoint|touch base|1ː1|one-on-one|1-on-1|appointment|phone call|video call|zoom call)$/;
 
 /** "for budget prep", "for the launch": a topic after "for" unless it is a person, a length, a number or a time. */
 function forTopicOf(blanked: string, cased: string, people: string[]): string | undefined {
@@ -429,7 +792,13 @@ function forTopicOf(blanked: string, cased: string, people: string[]): string | 
     const phrase = phraseAt(blanked, cased, m.index + 4, people);
     if (!phrase) continue;
     const first = phrase.split(' ')[0]!.toLowerCase();
-    if (GENERIC_EVENTS.has(first) || TIME_WORDS.has(first) || PRONOUNS.has(first) || /^(it|that|this|us|me|you|now|later|real|sure|free|coffee|lunch|dinner|breakfast|drinks)$/.test(first)) continue;
+    if (
+      GENERIC_EVENTS.has(first) ||
+      TIME_WORDS.has(first) ||
+      PRONOUNS.has(first) ||
+      /^(it|that|this|us|me|you|now|later|real|sure|free|coffee|lunch|dinner|breakfast|drinks)$/.test(first)
+    )
+      continue;
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
     if (/^\p{Lu}/u.test(phrase) && phrase.split(' ').length === 1 && !EVENT_WORDS.has(first)) continue;
     if (/^\d/.test(first)) continue;
@@ -443,23 +812,43 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
   let best: { index: number; noun: string } | undefined;
   for (const pattern of EVENT_PATTERNS) {
     const m = pattern.exec(blanked);
-    if (m && (!best || m.index < best.index || (m.index === best.index && m[0].length > best.noun.length))) best = { index: m.index, noun: m[0] };
+    if (m && (!best || m.index < best.index || (m.index === best.index && m[0].length > best.noun.length)))
+      best = { index: m.index, noun: m[0] };
   }
   const generic = /(?<![\w'])([a-z0-9][\w-]*) (meeting|mtg)\b/.exec(blanked);
-  if (generic && !TITLE_FILLERS.has(generic[1]!) && !BOUNDARY_WORDS.has(generic[1]!) && !/^(zoom|teams|skype|webex|phone|video|online|in-person|quick|1ː1)$/.test(generic[1]!) && (!best || generic.index < best.index)) {
+  if (
+    generic &&
+    !TITLE_FILLERS.has(generic[1]!) &&
+    !BOUNDARY_WORDS.has(generic[1]!) &&
+    !/^(zoom|teams|skype|webex|phone|video|online|in-person|quick|1ː1)$/.test(generic[1]!) &&
+    (!best || generic.index < best.index)
+  ) {
     best = { index: generic.index + generic[1]!.length + 1, noun: generic[2]! };
   }
   if (!best) return undefined;
   // "coffee chat", "lunch meeting", "sync call": a second event word right after widens the title.
   const after = /^ ([a-z][\w-]*)\b/.exec(blanked.slice(best.index + best.noun.length));
-  if (after && !/^(in|up|on|at|with|for|to|base|off|through)$/.test(after[1]!) && (EVENT_WORDS.has(after[1]!) || after[1] === 'meeting')) best = { index: best.index, noun: `${best.noun} ${after[1]}` };
+  if (
+    after &&
+    !/^(in|up|on|at|with|for|to|base|off|through)$/.test(after[1]!) &&
+    (EVENT_WORDS.has(after[1]!) || after[1] === 'meeting')
+  )
+    best = { index: best.index, noun: `${best.noun} ${after[1]}` };
   const before = blanked.slice(0, best.index).split(/ /).filter(Boolean);
   const qualifiers: string[] = [];
   let start = best.index;
   for (let k = before.length - 1; k >= 0 && qualifiers.length < 2; k--) {
     const word = before[k]!;
     const low = word.toLowerCase();
-    if (/[,.!?;:)]$/.test(word) || !/^[\p{L}\d]/u.test(word) || TITLE_FILLERS.has(low) || BOUNDARY_WORDS.has(low) || PRONOUNS.has(low) || /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low)) break;
+    if (
+      /[,.!?;:)]$/.test(word) ||
+      !/^[\p{L}\d]/u.test(word) ||
+      TITLE_FILLERS.has(low) ||
+      BOUNDARY_WORDS.has(low) ||
+      PRONOUNS.has(low) ||
+      /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low)
+    )
+      break;
     if (people.some((p) => p.toLowerCase().split(' ').includes(low))) break;
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
@@ -470,18 +859,27 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
   }
   const title = cased.slice(start, best.index + best.noun.length).replace(/ː/g, ':');
   if (!qualifiers.length && GENERIC_EVENTS.has(best.noun)) return { noun: best.noun };
-  return { title: capitalize(title.replace(/\bcatchup\b/i, 'catch up')), noun: qualifiers.length ? 'qualified' : best.noun.toLowerCase() };
+  return {
+    title: capitalize(title.replace(/\bcatchup\b/i, 'catch up')),
+    noun: qualifiers.length ? 'qualified' : best.noun.toLowerCase(),
+  };
 }
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
-const YES_WORDS = /^(?:oh|well|then|so|and|done|(?:do|make) the booking|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
-const NO_WORDS = /^(?:not (?:this|that)(?: one)?|not quite|not (?:required|necessary)|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
+const YES_WORDS =
+  /^(?:oh|well|then|so|and|done|(?:do|make) the booking|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
+const NO_WORDS =
+  /^(?:not (?:this|that)(?: one)?|not quite|not (?:required|necessary)|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
 /** True when every part of the message (split at punctuation, then into runs of words) is a yes (or a no) phrase. */
 function wholeMessage(text: string, words: RegExp): boolean {
   // "hmm" or "wait" alone says neither yes nor no.
   if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
-  const parts = text.replace(/[!.?…]+/g, ',').split(/,| - /).map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .replace(/[!.?…]+/g, ',')
+    .split(/,| - /)
+    .map((p) => p.trim())
+    .filter(Boolean);
   return parts.length > 0 && parts.every((p) => segments(p.split(' '), words));
 }
 
@@ -491,46 +889,79 @@ function segments(words: string[], pattern: RegExp): boolean {
   const ok: boolean[] = [true];
   for (let end = 1; end <= words.length; end++) {
     ok[end] = false;
-    for (let start = 0; start < end && !ok[end]; start++) ok[end] = !!ok[start] && pattern.test(words.slice(start, end).join(' '));
+    for (let start = 0; start < end && !ok[end]; start++)
+      ok[end] = !!ok[start] && pattern.test(words.slice(start, end).join(' '));
   }
   return ok[words.length]!;
 }
 
-const LIST_CUE = /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
-const AVAILABILITY_CUE = /\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there) (?:any|some) (?:free )?time|am i free|are we free|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|slots?|windows?|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
-const CANCEL_CUE = /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|trash|bin (?:it|that|this|the|my)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
-const MOVE_CUE = /\b(should (?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later)|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|shift|bump|bring (?:\S+ )?(?:forward|back|earlier)|pull (?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of)\b/;
-const SCHEDULE_CUE = /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
-const HELP_CUE = /\b(what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
-const FEED_CUE = /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
-const GREETING = /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up)\b/;
+const LIST_CUE =
+  /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show( me)?|list|agenda|my meetings|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look like|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
+const AVAILABILITY_CUE =
+  /\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there) (?:any|some) (?:free )?time|am i free|are we free|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|slots?|windows?|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
+const CANCEL_CUE =
+  /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|trash|bin (?:it|that|this|the|my)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
+const MOVE_CUE =
+  /\b(should (?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later)|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|shift|bump|bring (?:\S+ )?(?:forward|back|earlier)|pull (?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of)\b/;
+const SCHEDULE_CUE =
+  /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
+const HELP_CUE =
+  /\b(what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
+const FEED_CUE =
+  /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
+const GREETING =
+  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up)\b/;
 
-const dayOnlyQuestion = /^(?:and |on )?(?:today|tomorrow|tonight|the day after tomorrow|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:this|next) week(?:end)?)\s*\?+$/;
+const dayOnlyQuestion =
+  /^(?:and |on )?(?:today|tomorrow|tonight|the day after tomorrow|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:this|next) week(?:end)?)\s*\?+$/;
 
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
 
 function intentOf(text: string, when: WhenFound, hasPeople: boolean): Intent {
-  if (/^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(text)) return 'greeting';
+  if (
+    /^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(
+      text,
+    )
+  )
+    return 'greeting';
   if (wholeMessage(text, YES_WORDS)) return 'confirm';
   if (wholeMessage(text, NO_WORDS)) return 'decline';
   // "nope, cancel that": a no, then dropping what was just proposed.
-  if (/^(?:no|nope|nah|no no)[,!.]? (?:just )?(?:cancel|scrap|drop|forget) (?:that|it|this)[.!]*$/.test(text)) return 'decline';
+  if (/^(?:no|nope|nah|no no)[,!.]? (?:just )?(?:cancel|scrap|drop|forget) (?:that|it|this)[.!]*$/.test(text))
+    return 'decline';
   const dated = when.hasTime || when.hasDate;
   if (/\bfind (?:some )?time with\b/.test(text)) return 'schedule';
-  if (FEED_CUE.test(text) && !when.hasTime && (/\b(how|can i|could i|where|link|url|ics|ical|feed|subscribe|export|is there|do you|get)\b/.test(text))) return 'help';
-  if (/^(?:what can you do|help|help me|help\?|\?|how does this work|what do you do)\b/.test(text) && !dated) return 'help';
+  if (
+    FEED_CUE.test(text) &&
+    !when.hasTime &&
+    /\b(how|can i|could i|where|link|url|ics|ical|feed|subscribe|export|is there|do you|get)\b/.test(text)
+  )
+    return 'help';
+  if (/^(?:what can you do|help|help me|help\?|\?|how does this work|what do you do)\b/.test(text) && !dated)
+    return 'help';
   if (RENAME.test(text) || /\bchange the (?:location|place|room|venue) to\b/.test(text)) return 'schedule';
   if (CANCEL_CUE.test(text) && !/\b(cancel(?:l)?ation polic|don'?t cancel|not cancel)/.test(text)) return 'cancel';
   // "lunch w Kenji -> 1pm": an arrow to a new time is a move.
-  if (MOVE_CUE.test(text) || (when.shiftMinutes && !/\bnew\b/.test(text)) || (/(?:->|→|=>)/.test(text) && (when.hasTime || when.hasDate))) return 'reschedule';
+  if (
+    MOVE_CUE.test(text) ||
+    (when.shiftMinutes && !/\bnew\b/.test(text)) ||
+    (/(?:->|→|=>)/.test(text) && (when.hasTime || when.hasDate))
+  )
+    return 'reschedule';
   const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(text);
   if (/\b(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)\b/.test(text)) return 'list';
   // "tomorrow?", "Friday?": a day asked about and nothing else.
   if (asks && when.hasDate && !when.hasTime && dayOnlyQuestion.test(text)) return 'list';
   if (AVAILABILITY_CUE.test(text) && (asks || (!BOOKING_VERB.test(text) && !hasPeople))) return 'availability';
   // Any question about being free, open or busy that books nothing.
-  if (asks && /\b(free|available|open|busy|clear|booked|taken|empty)\b/.test(text) && !BOOKING_VERB.test(text) && !LIST_CUE.test(text)) return 'availability';
+  if (
+    asks &&
+    /\b(free|available|open|busy|clear|booked|taken|empty)\b/.test(text) &&
+    !BOOKING_VERB.test(text) &&
+    !LIST_CUE.test(text)
+  )
+    return 'availability';
   if ((LIST_CUE.test(text) || /^anything\b/.test(text)) && !BOOKING_VERB.test(text)) return 'list';
   if (HELP_CUE.test(text) && !dated) return 'help';
   if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
@@ -546,11 +977,23 @@ function toInstant(wall: WallTime, zone: string): Date {
 
 /** The span a list or availability question asks about, if it names one. */
 function rangeOf(text: string, when: WhenFound, ctx: UnderstandContext): Understanding['range'] {
-  if (when.span) return { from: maxDate(toInstant(when.span.from, ctx.timeZone), when.span.label.startsWith('this') || when.span.label.startsWith('the next') ? ctx.now : undefined), to: toInstant(when.span.to, ctx.timeZone), label: when.span.label };
+  if (when.span)
+    return {
+      from: maxDate(
+        toInstant(when.span.from, ctx.timeZone),
+        when.span.label.startsWith('this') || when.span.label.startsWith('the next') ? ctx.now : undefined,
+      ),
+      to: toInstant(when.span.to, ctx.timeZone),
+      label: when.span.label,
+    };
   if (!when.day || when.hasTime) return undefined;
   const part = partOfDay(text);
   const base = when.day;
-  if (part) return { from: toInstant({ ...base, hour: part[0] }, ctx.timeZone), to: toInstant({ ...base, hour: part[1] }, ctx.timeZone) };
+  if (part)
+    return {
+      from: toInstant({ ...base, hour: part[0] }, ctx.timeZone),
+      to: toInstant({ ...base, hour: part[1] }, ctx.timeZone),
+    };
   return { from: toInstant(base, ctx.timeZone), to: toInstant(addDays(base, 1), ctx.timeZone) };
 }
 
@@ -579,14 +1022,24 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,
-    refersToLast: /\b(it|that one|that meeting|this meeting|the meeting|that|this one)\b/.test(text) && !/\b(?:is it|it is|it's)\b/.test(text),
+    refersToLast:
+      /\b(it|that one|that meeting|this meeting|the meeting|that|this one)\b/.test(text) &&
+      !/\b(?:is it|it is|it's)\b/.test(text),
     all: /\b(all|everything|every meeting|every single|each|whole|entire)\b/.test(text),
     calendarFeed: false,
   };
   if (understanding.intent === 'help' && FEED_CUE.test(text)) understanding.calendarFeed = true;
   if (when.durationMinutes !== undefined) understanding.durationMinutes = when.durationMinutes;
   if (when.shiftMinutes !== undefined) understanding.shiftMinutes = when.shiftMinutes;
-  if (understanding.intent === 'reschedule' && !when.shiftMinutes && when.durationMinutes && !when.hasTime && !when.hasDate && /\b(push|delay|bump|slide|postpone|shift)\b/.test(text) && !/\bfor\b/.test(text)) {
+  if (
+    understanding.intent === 'reschedule' &&
+    !when.shiftMinutes &&
+    when.durationMinutes &&
+    !when.hasTime &&
+    !when.hasDate &&
+    /\b(push|delay|bump|slide|postpone|shift)\b/.test(text) &&
+    !/\bfor\b/.test(text)
+  ) {
     // "push standup 30 mins": a move by that much, not a new length.
     understanding.shiftMinutes = when.durationMinutes;
     delete understanding.durationMinutes;

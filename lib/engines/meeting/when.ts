@@ -38,53 +38,117 @@ export interface WhenContext {
   timeZone: string;
 }
 
-const NUMBER = `(\\d+(?:\\.\\d+)?|${Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join('|')})`;
+const NUMBER = `(\\d+(?:\\.\\d+)?|${Object.keys(NUMBER_WORDS)
+  .sort((a, b) => b.length - a.length)
+  .join('|')})`;
 const toNumber = (word: string) => NUMBER_WORDS[word] ?? Number(word);
 const UNIT = '(minutes|minute|min|m|hours|hour|h)';
-const WORD_NUMBER = `(?:${Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join('|')})`;
+const WORD_NUMBER = `(?:${Object.keys(NUMBER_WORDS)
+  .sort((a, b) => b.length - a.length)
+  .join('|')})`;
 /** An amount of time: digits with a unit ("45m", "1.5 hours"), or a number word with a spelled unit ("twenty minutes", not "am"). */
 const QTY = `(?:\\d+(?:\\.\\d+)?[ -]?(?:minutes|minute|min|m|hours|hour|hrs|hr|h)|${WORD_NUMBER}[ -](?:minutes|minute|mins|min|hours|hour))`;
 const unitMinutes = (unit: string) => (unit.startsWith('h') ? 60 : 1);
 
-const CLOCK_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12 };
+const CLOCK_WORDS: Record<string, number> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+};
 const CLOCK = `(\\d{1,2}|${Object.keys(CLOCK_WORDS).join('|')})`;
 const clock = (word: string) => CLOCK_WORDS[word.toLowerCase()] ?? Number(word);
 
 /** Clock spellings chrono misses, rewritten (case-insensitively) before the message is analysed. */
-const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = ([
-  [new RegExp(`\\bhalf past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:30`],
-  [new RegExp(`\\bhalf ${CLOCK}\\b(?! (?:an|a) hour)`, 'g'), (_, h) => `${clock(h!)}:30`],
-  [new RegExp(`\\bquarter past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
-  [new RegExp(`\\b(?:a )?quarter (?:to|til|till) ${CLOCK}\\b`, 'g'), (_, h) => `${(clock(h!) + 10) % 12 + 1}:45`],
-  [new RegExp(`\\b(at|@|by|around|from|to|until|till|til) ${CLOCK} (thirty|fifteen|forty-five|forty five|o five)\\b`, 'g'), (_, p, h, m) => `${p} ${clock(h!)}:${{ thirty: '30', fifteen: '15', 'forty-five': '45', 'forty five': '45', 'o five': '05' }[m!.toLowerCase()]}`],
-  [new RegExp(`\\b(at|@|around|from|until|till|til|by) (${Object.keys(CLOCK_WORDS).join('|')})\\b(?!-)`, 'g'), (_, p, h) => `${p} ${clock(h!)}`],
-  [new RegExp(`\\b(${Object.keys(CLOCK_WORDS).join('|')}) (am|pm|o'clock)\\b`, 'g'), (_, h, s) => `${clock(h!)} ${s}`],
-  [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
-  [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h}:${m ?? '00'}`],
-  [new RegExp(`\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes|hours|days|weeks))`, 'g'), (_, m, rel, h) => {
-    const minutes = ({ five: 5, ten: 10, twenty: 20, 'twenty-five': 25, 'twenty five': 25 } as Record<string, number>)[m!.toLowerCase()] ?? Number(m);
-    const hour = clock(h!);
-    // "from 2 to 3" is a range: only spelled minutes count before "to".
-    if (!(minutes > 0 && minutes < 60) || (/to|til/.test(rel!) && /^\d/.test(m!))) return `${m} ${rel} ${h}`;
-    return /past|after/.test(rel!) ? `${hour}:${String(minutes).padStart(2, '0')}` : `${(hour + 10) % 12 + 1}:${String(60 - minutes).padStart(2, '0')}`;
-  }],
-  // 24-hour times written without a colon: 1745, 0815 (not years, not room numbers).
-  [/(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? )(?<!\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? )([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g, (_, h, m) => `${h}:${m}`],
-  [/(?<![\w:/.-])((?:[01]?\d|2[0-3])(?::[0-5]\d)?) ?- ?((?:[01]?\d|2[0-3])(?::[0-5]\d)?)(?![\w:/.-])(?! ?(?:people|ppl|persons|minutes|mins|hours|days|weeks|%|am|pm|a\b|p\b))/g, (_, a, b) => `from ${a} to ${b}`],
-  [/\bbetween (\d{1,2}(?::\d\d)? ?(?:am|pm)?) and (\d{1,2}(?::\d\d)? ?(?:am|pm)?)(?![\d:])/g, (_, a, b) => `from ${a} to ${b}`],
-  [/\b(make it|how about|what about|say|try|maybe|instead at|rather) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g, (_, p, h) => `${p} at ${h}`],
-  [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
-  [/\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g, (_, t) => `at ${t}`],
-  [/(?<![\d:.ː-])(?<!\b(?:at|from|to|until|till|by|around|for|in|the|on|room|rm|suite|floor|level|building|gate|table|no|number|dec|nov|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|december|november|january|february|march|april|june|july|august|september|october) )\b(\d{1,2}(?:[:.]\d\d)?) (tonight|tomorrow|today|this (?:morning|afternoon|evening))\b/g, (_, t, d) => `at ${t.replace('.', ':')} ${d}`],
-  [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
-  [/\b(at|@) (\d{1,2})\.(\d\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
-  [/\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g, (_, d, h) => `${d} at ${h}`],
-  [/\bfirst thing\b/g, () => 'at 9am'],
-  [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
-  [/\blunchtime\b/g, () => 'at noon'],
-  [/\b(morning|afternoon|evening|night) (tomorrow|today)\b/g, (_, part, day) => `${day} ${part}`],
-  [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00pm`],
-] as Array<[RegExp, (...m: string[]) => string]>).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
+const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
+  [
+    [new RegExp(`\\bhalf past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:30`],
+    [new RegExp(`\\bhalf ${CLOCK}\\b(?! (?:an|a) hour)`, 'g'), (_, h) => `${clock(h!)}:30`],
+    [new RegExp(`\\bquarter past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
+    [new RegExp(`\\b(?:a )?quarter (?:to|til|till) ${CLOCK}\\b`, 'g'), (_, h) => `${((clock(h!) + 10) % 12) + 1}:45`],
+    [
+      new RegExp(
+        `\\b(at|@|by|around|from|to|until|till|til) ${CLOCK} (thirty|fifteen|forty-five|forty five|o five)\\b`,
+        'g',
+      ),
+      (_, p, h, m) =>
+        `${p} ${clock(h!)}:${{ thirty: '30', fifteen: '15', 'forty-five': '45', 'forty five': '45', 'o five': '05' }[m!.toLowerCase()]}`,
+    ],
+    [
+      new RegExp(`\\b(at|@|around|from|until|till|til|by) (${Object.keys(CLOCK_WORDS).join('|')})\\b(?!-)`, 'g'),
+      (_, p, h) => `${p} ${clock(h!)}`,
+    ],
+    [
+      new RegExp(`\\b(${Object.keys(CLOCK_WORDS).join('|')}) (am|pm|o'clock)\\b`, 'g'),
+      (_, h, s) => `${clock(h!)} ${s}`,
+    ],
+    [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
+    [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h}:${m ?? '00'}`],
+    [
+      new RegExp(
+        `\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes|hours|days|weeks))`,
+        'g',
+      ),
+      (_, m, rel, h) => {
+        const minutes =
+          ({ five: 5, ten: 10, twenty: 20, 'twenty-five': 25, 'twenty five': 25 } as Record<string, number>)[
+            m!.toLowerCase()
+          ] ?? Number(m);
+        const hour = clock(h!);
+        // "from 2 to 3" is a range: only spelled minutes count before "to".
+        if (!(minutes > 0 && minutes < 60) || (/to|til/.test(rel!) && /^\d/.test(m!))) return `${m} ${rel} ${h}`;
+        return /past|after/.test(rel!)
+          ? `${hour}:${String(minutes).padStart(2, '0')}`
+          : `${((hour + 10) % 12) + 1}:${String(60 - minutes).padStart(2, '0')}`;
+      },
+    ],
+    // 24-hour times written without a colon: 1745, 0815 (not years, not room numbers).
+    [
+      /(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? )(?<!\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? )([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g,
+      (_, h, m) => `${h}:${m}`,
+    ],
+    [
+      /(?<![\w:/.-])((?:[01]?\d|2[0-3])(?::[0-5]\d)?) ?- ?((?:[01]?\d|2[0-3])(?::[0-5]\d)?)(?![\w:/.-])(?! ?(?:people|ppl|persons|minutes|mins|hours|days|weeks|%|am|pm|a\b|p\b))/g,
+      (_, a, b) => `from ${a} to ${b}`,
+    ],
+    [
+      /\bbetween (\d{1,2}(?::\d\d)? ?(?:am|pm)?) and (\d{1,2}(?::\d\d)? ?(?:am|pm)?)(?![\d:])/g,
+      (_, a, b) => `from ${a} to ${b}`,
+    ],
+    [
+      /\b(make it|how about|what about|say|try|maybe|instead at|rather) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g,
+      (_, p, h) => `${p} at ${h}`,
+    ],
+    [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
+    [
+      /\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g,
+      (_, t) => `at ${t}`,
+    ],
+    [
+      /(?<![\d:.ː-])(?<!\b(?:at|from|to|until|till|by|around|for|in|the|on|room|rm|suite|floor|level|building|gate|table|no|number|dec|nov|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|december|november|january|february|march|april|june|july|august|september|october) )\b(\d{1,2}(?:[:.]\d\d)?) (tonight|tomorrow|today|this (?:morning|afternoon|evening))\b/g,
+      (_, t, d) => `at ${t.replace('.', ':')} ${d}`,
+    ],
+    [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
+    [/\b(at|@) (\d{1,2})\.(\d\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
+    [
+      /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
+      (_, d, h) => `${d} at ${h}`,
+    ],
+    [/\bfirst thing\b/g, () => 'at 9am'],
+    [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
+    [/\blunchtime\b/g, () => 'at noon'],
+    [/\b(morning|afternoon|evening|night) (tomorrow|today)\b/g, (_, part, day) => `${day} ${part}`],
+    [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00pm`],
+  ] as Array<[RegExp, (...m: string[]) => string]>
+).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
 
 /** Rewrites clock spellings chrono misses ("half past two", "1745", "make it 10") into ones it reads. */
 export function rewriteClocks(text: string): string {
@@ -94,7 +158,8 @@ export function rewriteClocks(text: string): string {
 }
 
 /** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
-const DAY_OF_MONTH = /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)/;
+const DAY_OF_MONTH =
+  /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)/;
 
 /** The text being read, with every span already used blanked out. */
 interface Spans {
@@ -107,16 +172,18 @@ function take(s: Spans, index: number, length: number): void {
 }
 
 /** Lengths, each pattern global (they are scanned for the first match that is a length, not a start). */
-const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = ([
-  [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
-  [/\b(?:for )?(?:an? )?hour and a half\b/, () => 90],
-  [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]and[ -]a[ -]half[ -]hours?\\b`), (m) => toNumber(m[1]!) * 60 + 30],
-  [/\b(?:for )?(?:a )?half(?: an?|-an?)?[ -]hour(?:[ -]long)?\b/, () => 30],
-  [/\b(?:for )?(\d+) ?h(?:ours?|rs?)? ?(\d+) ?(?:m|minutes?)?\b/, (m) => Number(m[1]) * 60 + Number(m[2])],
-  [new RegExp(`\\b(?:for )?(?:an? )?${QTY}(?:[ -]long)?\\b`), (m) => amountOf(m[0])],
-  [/\b(?:for )?(?:an? )?hour[ -]long\b/, () => 60],
-  [/\bquick (\d{2})\b/, (m) => Number(m[1])],
-] as Array<[RegExp, (m: RegExpExecArray) => number]>).map(([pattern, minutes]) => [new RegExp(pattern.source, 'g'), minutes]);
+const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = (
+  [
+    [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
+    [/\b(?:for )?(?:an? )?hour and a half\b/, () => 90],
+    [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]and[ -]a[ -]half[ -]hours?\\b`), (m) => toNumber(m[1]!) * 60 + 30],
+    [/\b(?:for )?(?:a )?half(?: an?|-an?)?[ -]hour(?:[ -]long)?\b/, () => 30],
+    [/\b(?:for )?(\d+) ?h(?:ours?|rs?)? ?(\d+) ?(?:m|minutes?)?\b/, (m) => Number(m[1]) * 60 + Number(m[2])],
+    [new RegExp(`\\b(?:for )?(?:an? )?${QTY}(?:[ -]long)?\\b`), (m) => amountOf(m[0])],
+    [/\b(?:for )?(?:an? )?hour[ -]long\b/, () => 60],
+    [/\bquick (\d{2})\b/, (m) => Number(m[1])],
+  ] as Array<[RegExp, (m: RegExpExecArray) => number]>
+).map(([pattern, minutes]) => [new RegExp(pattern.source, 'g'), minutes]);
 
 /** Where a length phrase stops being a length: "in an hour" (a start), "an hour earlier" (a shift), "an hour ago". */
 function isLength(text: string, index: number, length: number): boolean {
@@ -124,8 +191,19 @@ function isLength(text: string, index: number, length: number): boolean {
   const after = text.slice(index + length, index + length + 12);
   // "fit in a 45 minute call": a length naming the thing that follows is a length, not "in 45 minutes".
   const phrase = text.slice(index, index + length);
-  const namesAThing = /^an? \d/.test(phrase) || (/\d[ -]?(?:minute|min|hour|hr|h)(?:[ -]long)?$/.test(phrase) && /^[ -]?(?:long )?(?:meeting|call|slot|session|sync|chat|block|window|gap|break|review|interview|meet|catch|1ː1|one-on-one)\b/.test(after));
-  if (/\bin (?:about |around )?$/.test(before) && !/\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) in $/.test(before) && !/^\s*(?:for|long)/.test(text.slice(index)) && !namesAThing) return false;
+  const namesAThing =
+    /^an? \d/.test(phrase) ||
+    (/\d[ -]?(?:minute|min|hour|hr|h)(?:[ -]long)?$/.test(phrase) &&
+      /^[ -]?(?:long )?(?:meeting|call|slot|session|sync|chat|block|window|gap|break|review|interview|meet|catch|1ː1|one-on-one)\b/.test(
+        after,
+      ));
+  if (
+    /\bin (?:about |around )?$/.test(before) &&
+    !/\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) in $/.test(before) &&
+    !/^\s*(?:for|long)/.test(text.slice(index)) &&
+    !namesAThing
+  )
+    return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   return true;
@@ -147,11 +225,15 @@ function takeDuration(s: Spans): number | undefined {
 
 const AMOUNT = `(?:by )?(?:${QTY}|(?:an? )?half(?: an?)? hour|an? hour and a half)`;
 const SHIFT_AFTER = new RegExp(`\\b${AMOUNT} (earlier|later|sooner|back|forward|ahead)\\b`);
-const SHIFT_BEFORE = new RegExp(`\\b(back|forward|later|earlier|ahead|up)(?: by)? (?:${QTY}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`);
+const SHIFT_BEFORE = new RegExp(
+  `\\b(back|forward|later|earlier|ahead|up)(?: by)? (?:${QTY}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`,
+);
 
 const AMOUNT_PARTS = new RegExp(`(\\d+(?:\\.\\d+)?|${WORD_NUMBER})[ -]?${UNIT}`);
 const NEXT_DAYS = new RegExp(`\\b(?:next|coming|following) ${NUMBER} (days|weeks)\\b`);
-const NAMED_MONTH = new RegExp(`\\b(?:in|during|for|through(?:out)?|of|on in) (${MONTHS.join('|')})\\b(?! \\d)|^(?:what'?s on |anything |meetings )?(${MONTHS.join('|')})\\??$`);
+const NAMED_MONTH = new RegExp(
+  `\\b(?:in|during|for|through(?:out)?|of|on in) (${MONTHS.join('|')})\\b(?! \\d)|^(?:what'?s on |anything |meetings )?(${MONTHS.join('|')})\\??$`,
+);
 
 function amountOf(phrase: string): number {
   if (/hour and a half/.test(phrase)) return 90;
@@ -180,18 +262,31 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
 }
 
 // "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
-const RELATIVE_START = new RegExp(`(?<!\\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`);
+const RELATIVE_START = new RegExp(
+  `(?<!\\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
+);
 
-const REPEAT = /\b(?:every (?:other |second |single )?(?:day|week|weekday|month|morning|afternoon|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:\d+|two|three) weeks)s?|each (?:day|week|month|monday|tuesday|wednesday|thursday|friday)|daily|weekly|biweekly|bi-weekly|fortnightly|monthly|recurring|repeating|on (?:mondays|tuesdays|wednesdays|thursdays|fridays))\b/;
+const REPEAT =
+  /\b(?:every (?:other |second |single )?(?:day|week|weekday|month|morning|afternoon|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:\d+|two|three) weeks)s?|each (?:day|week|month|monday|tuesday|wednesday|thursday|friday)|daily|weekly|biweekly|bi-weekly|fortnightly|monthly|recurring|repeating|on (?:mondays|tuesdays|wednesdays|thursdays|fridays))\b/;
 
 /** "two weeks from Monday", "a week from tomorrow", "Tuesday week": the anchor day plus whole weeks. */
-const WEEKS_FROM = new RegExp(`\\b${NUMBER} weeks? (?:from|after) (today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|now)\\b`);
+const WEEKS_FROM = new RegExp(
+  `\\b${NUMBER} weeks? (?:from|after) (today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|now)\\b`,
+);
 const DAY_WEEK = /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday) week\b/;
-const NEXT_WEEK_DAY = /\b(?:next week(?: on)? (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:of )?next week)\b/;
+const NEXT_WEEK_DAY =
+  /\b(?:next week(?: on)? (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:of )?next week)\b/;
 
-const CALENDAR_WORD = /\d|\b(?:today|tomorrow|tonight|yesterday|noon|midnight|morning|afternoon|evening|night|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|week|month|year|weekend|now)/;
+const CALENDAR_WORD =
+  /\d|\b(?:today|tomorrow|tonight|yesterday|noon|midnight|morning|afternoon|evening|night|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|week|month|year|weekend|now)/;
 
-const PARTS_OF_DAY: Record<string, [number, number]> = { morning: [9, 12], afternoon: [12, 17], evening: [17, 21], tonight: [17, 23], night: [17, 23] };
+const PARTS_OF_DAY: Record<string, [number, number]> = {
+  morning: [9, 12],
+  afternoon: [12, 17],
+  evening: [17, 21],
+  tonight: [17, 23],
+  night: [17, 23],
+};
 
 /** The meridiem the words around a bare hour ask for: breakfast and morning are am; dinner and evening pm. */
 export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
@@ -223,7 +318,11 @@ function spanOf(text: string, today: WallTime): WhenFound['span'] {
     const monday = addDays(mondayOf(today), week[1] === 'next' ? 7 : 0);
     // On a Saturday or Sunday "this week" is mostly the one about to start.
     const weekend = week[1] !== 'next' && (weekdayOf(today) === 0 || weekdayOf(today) === 6);
-    return { from: week[1] === 'next' ? monday : dayOnly(today), to: addDays(monday, weekend ? 14 : 7), label: week[1] === 'next' ? 'next week' : 'this week' };
+    return {
+      from: week[1] === 'next' ? monday : dayOnly(today),
+      to: addDays(monday, weekend ? 14 : 7),
+      label: week[1] === 'next' ? 'next week' : 'this week',
+    };
   }
   const weekend = /\b(this|next)? ?weekend\b/.exec(text);
   if (weekend) {
@@ -239,14 +338,22 @@ function spanOf(text: string, today: WallTime): WhenFound['span'] {
   if (month) {
     const m = today.month + (month[1] === 'next' ? 1 : 0);
     const from = { year: today.year + (m > 12 ? 1 : 0), month: ((m - 1) % 12) + 1, day: 1, hour: 0, minute: 0 };
-    return { from, to: { ...from, year: from.year + (from.month === 12 ? 1 : 0), month: (from.month % 12) + 1 }, label: `${month[1]} month` };
+    return {
+      from,
+      to: { ...from, year: from.year + (from.month === 12 ? 1 : 0), month: (from.month % 12) + 1 },
+      label: `${month[1]} month`,
+    };
   }
   const named = NAMED_MONTH.exec(text);
   if (named) {
     const index = MONTHS.indexOf((named[1] ?? named[2])!) + 1;
     const year = index < today.month ? today.year + 1 : today.year;
     const from = { year, month: index, day: 1, hour: 0, minute: 0 };
-    return { from, to: { ...from, year: year + (index === 12 ? 1 : 0), month: (index % 12) + 1 }, label: `in ${capitalize(MONTHS[index - 1]!)}` };
+    return {
+      from,
+      to: { ...from, year: year + (index === 12 ? 1 : 0), month: (index % 12) + 1 },
+      label: `in ${capitalize(MONTHS[index - 1]!)}`,
+    };
   }
   return undefined;
 }
@@ -257,9 +364,11 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
  * Numbers that belong to a place, not the clock: "Room 3.14", "Lab 4", "Gate 12", "the 4th floor",
  * "12 Elm Road". Their digits are hidden from every time reader and given back in the rest.
  */
-const PLACE_NUMBER = /\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\.|number) ?#?\d+(?:[.-]\d+)?[a-z]?\b(?!:|\.\d| ?(?:am|pm|[ap]\b|minutes|hours|people))|\b\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\b|\b\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\b/gi;
+const PLACE_NUMBER =
+  /\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\.|number) ?#?\d+(?:[.-]\d+)?[a-z]?\b(?!:|\.\d| ?(?:am|pm|[ap]\b|minutes|hours|people))|\b\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\b|\b\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\b/gi;
 /** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
-const hidePlaceNumbers = (text: string) => text.replace(PLACE_NUMBER, (m) => m.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d))));
+const hidePlaceNumbers = (text: string) =>
+  text.replace(PLACE_NUMBER, (m) => m.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d))));
 const showPlaceNumbers = (text: string) => text.replace(/[\u2080-\u2089]/g, (d) => String(d.charCodeAt(0) - 0x2080));
 
 /**
@@ -290,7 +399,16 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   if (relative && !/\bin (?:an? )?(?:hour|\d+ ?(?:minutes|hours?)) (?:meeting|call|slot)/.test(s.text)) {
     take(s, relative.index, relative[0].length);
     const minute = Math.floor(ctx.now.getTime() / 60_000) * 60_000;
-    found.startInstant = new Date(minute + amountOf(relative[0].replace(/^in (?:about |around |like )?/, '').replace(/ from now$/, '').replace(/^an? (hour)/, '1 $1')) * 60_000);
+    found.startInstant = new Date(
+      minute +
+        amountOf(
+          relative[0]
+            .replace(/^in (?:about |around |like )?/, '')
+            .replace(/ from now$/, '')
+            .replace(/^an? (hour)/, '1 $1'),
+        ) *
+          60_000,
+    );
     found.hasTime = true;
     found.hasDate = true;
   }
@@ -303,7 +421,10 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   if (weeksFrom) {
     extraDays = toNumber(weeksFrom[1]!) * 7;
     const anchor = weeksFrom[2] === 'now' ? 'today' : weeksFrom[2]!;
-    s.text = s.text.slice(0, weeksFrom.index) + anchor.padEnd(weeksFrom[0].length) + s.text.slice(weeksFrom.index + weeksFrom[0].length);
+    s.text =
+      s.text.slice(0, weeksFrom.index) +
+      anchor.padEnd(weeksFrom[0].length) +
+      s.text.slice(weeksFrom.index + weeksFrom[0].length);
   }
   const dayWeek = DAY_WEEK.exec(s.text);
   if (!weeksFrom && dayWeek && !/\bnext$/.test(s.text.slice(0, dayWeek.index).trim())) {
@@ -326,9 +447,20 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   });
 
   let endWall: { hour: number; minute: number; meridiem?: 'am' | 'pm' } | undefined;
-  const until = /\b(?:until|till|til|to|through|ending at|ends at|end at|finishing at|done by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?(?![\d:])(?! ?(?:minutes|hours|people|days))/.exec(s.text);
-  if (until && (/\b(until|till|til|ending|ends|end|finishing|done)\b/.test(until[0]) || /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.test(s.text.slice(0, until.index)))) {
-    endWall = { hour: Number(until[1]), minute: Number(until[2] ?? 0), ...(until[3] ? { meridiem: until[3] as 'am' | 'pm' } : {}) };
+  const until =
+    /\b(?:until|till|til|to|through|ending at|ends at|end at|finishing at|done by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?(?![\d:])(?! ?(?:minutes|hours|people|days))/.exec(
+      s.text,
+    );
+  if (
+    until &&
+    (/\b(until|till|til|ending|ends|end|finishing|done)\b/.test(until[0]) ||
+      /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.test(s.text.slice(0, until.index)))
+  ) {
+    endWall = {
+      hour: Number(until[1]),
+      minute: Number(until[2] ?? 0),
+      ...(until[3] ? { meridiem: until[3] as 'am' | 'pm' } : {}),
+    };
     take(s, until.index, until[0].length);
   }
 
@@ -344,7 +476,11 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   let chronoEnd: { hour: number; minute: number; certainMeridiem: boolean } | undefined;
   let weekdayOnly = false;
   // A result naming a day beats one naming only a month ("next month on the 3rd").
-  results.sort((a, b) => Number(b.start.isCertain('day') || b.start.isCertain('weekday')) - Number(a.start.isCertain('day') || a.start.isCertain('weekday')));
+  results.sort(
+    (a, b) =>
+      Number(b.start.isCertain('day') || b.start.isCertain('weekday')) -
+      Number(a.start.isCertain('day') || a.start.isCertain('weekday')),
+  );
   for (const r of results) {
     if (/^\d{1,2}$/.test(r.text.trim()) && !/\b(?:at|@|by|around|from)\s*$/.test(s.text.slice(0, r.index))) continue;
     // chrono reads "the hr" (HR, the team) as an hour: a date or time names a number or a calendar word.
@@ -362,8 +498,17 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
       weekdayOnly = c.isCertain('weekday') && !c.isCertain('day');
     }
     if (!time && c.isCertain('hour')) {
-      time = { hour: c.get('hour')!, minute: c.get('minute')!, certainMeridiem: c.isCertain('meridiem') || /\b(noon|midnight)\b/.test(r.text) };
-      if (r.end?.isCertain('hour')) chronoEnd = { hour: r.end.get('hour')!, minute: r.end.get('minute')!, certainMeridiem: r.end.isCertain('meridiem') };
+      time = {
+        hour: c.get('hour')!,
+        minute: c.get('minute')!,
+        certainMeridiem: c.isCertain('meridiem') || /\b(noon|midnight)\b/.test(r.text),
+      };
+      if (r.end?.isCertain('hour'))
+        chronoEnd = {
+          hour: r.end.get('hour')!,
+          minute: r.end.get('minute')!,
+          certainMeridiem: r.end.isCertain('meridiem'),
+        };
     }
     if (certainDay || c.isCertain('hour')) take(s, r.index, r.text.length);
   }
@@ -387,20 +532,45 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
       found.hasDate = true;
       wall = { ...date, hour, minute: time.minute };
       // A weekday that is today but whose hour has passed means next week's.
-      if (weekdayOnly && instantOf(wall, ctx.timeZone) <= ctx.now && wall.day === nowWall.day && wall.month === nowWall.month) wall = addDays(wall, 7);
+      if (
+        weekdayOnly &&
+        instantOf(wall, ctx.timeZone) <= ctx.now &&
+        wall.day === nowWall.day &&
+        wall.month === nowWall.month
+      )
+        wall = addDays(wall, 7);
     } else {
       const todayAt = { ...today, hour, minute: time.minute };
-      wall = instantOf(todayAt, ctx.timeZone) > ctx.now || /\btoday\b|\btonight\b/.test(input) ? todayAt : addDays(todayAt, 1);
+      wall =
+        instantOf(todayAt, ctx.timeZone) > ctx.now || /\btoday\b|\btonight\b/.test(input)
+          ? todayAt
+          : addDays(todayAt, 1);
     }
     found.start = wall;
     if (date || found.hasTime) found.day = dayOnly(wall);
     if (!sameWall(wallTimeOf(instantOf(wall, ctx.timeZone), ctx.timeZone), wall)) found.nonexistent = true;
-    const endOf = endWall ?? (chronoEnd ? { hour: chronoEnd.hour, minute: chronoEnd.minute, ...(chronoEnd.certainMeridiem ? { meridiem: chronoEnd.hour >= 12 ? 'pm' as const : 'am' as const } : {}) } : undefined);
+    const endOf =
+      endWall ??
+      (chronoEnd
+        ? {
+            hour: chronoEnd.hour,
+            minute: chronoEnd.minute,
+            ...(chronoEnd.certainMeridiem
+              ? { meridiem: chronoEnd.hour >= 12 ? ('pm' as const) : ('am' as const) }
+              : {}),
+          }
+        : undefined);
     if (endOf) {
       let endHour = endOf.hour;
       if (endOf.meridiem === 'pm' && endHour < 12) endHour += 12;
       const startMinutes = hour * 60 + time.minute;
-      if (!endOf.meridiem && endHour < 12 && endHour * 60 + endOf.minute <= startMinutes && (endHour + 12) * 60 + endOf.minute > startMinutes) endHour += 12;
+      if (
+        !endOf.meridiem &&
+        endHour < 12 &&
+        endHour * 60 + endOf.minute <= startMinutes &&
+        (endHour + 12) * 60 + endOf.minute > startMinutes
+      )
+        endHour += 12;
       const startWall = found.start;
       found.end = { ...startWall, hour: endHour, minute: endOf.minute };
       if (endHour * 60 + endOf.minute <= startWall.hour * 60 + startWall.minute) found.end = addDays(found.end, 1);
