@@ -377,74 +377,70 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['with', ':'], true],
 ];
 
-function participantsOf(tokens: Token[]): string[] {
-  const found: string[] = [];
-  const add = (name: string) => {
-    const clean = name
-      .trim()
-      .replace(/[.,!?;:]+$/, '')
-      .replace(/\s+/g, ' ');
-    if (!clean || PRONOUNS.has(clean.toLowerCase())) return;
-    if (!found.some((f) => f.toLowerCase() === clean.toLowerCase())) found.push(clean);
-  };
-  const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
-  for (const e of emails) add(e);
-  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) add(t.raw.replace(/\.+$/, ''));
+/** Adds a person's name to `found`, cleaned of trailing punctuation, unless it is a pronoun or already there (any case). */
+function addPerson(found: string[], name: string): void {
+  const clean = name
+    .trim()
+    .replace(/[.,!?;:]+$/, '')
+    .replace(/\s+/g, ' ');
+  if (!clean || PRONOUNS.has(clean.toLowerCase())) return;
+  if (!found.some((f) => f.toLowerCase() === clean.toLowerCase())) found.push(clean);
+}
 
-  for (let i = 0; i < tokens.length; i++) {
-    const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
-    if (!trigger) continue;
-    const [words, loose] = trigger;
-    if (
-      ['and', '+', '&'].includes(words[0]!) &&
-      i > 0 &&
-      isCapitalized(tokens[i - 1]!) &&
-      (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') ||
-        (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))
-    )
-      continue;
-    let j = i + words.length;
-    if (tokens[j]?.low === 'the' && !loose) continue;
-    // A chain: "Lena, Tariq and me", "Rui + Ayla".
-    const before = found.length;
-    for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
-      const t = tokens[j]!;
-      if (EMAIL.test(t.raw) || /^@/.test(t.raw)) {
-        j++;
-      } else if (PRONOUNS.has(t.low)) {
-        j++;
-      } else {
-        const strict =
-          (!loose && !['and', '+', '&'].includes(words[0]!)) ||
-          (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
-        const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
-        if (!name) break;
-        if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
-        if (
-          ['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) &&
-          !isCapitalized(tokens[next - 1]!)
-        )
-          break;
-        // "for new hire Tomás": a role word before a name makes it a person, whatever follows.
-        if (
-          words[0] === 'for' &&
-          !role &&
-          !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') &&
-          found.length === before
-        )
-          break;
-        add(name);
-        j = next;
-      }
-      const sep = tokens[j]?.low;
-      if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') {
-        j++;
-        continue;
-      }
-      break;
+/** Adds to `found` the chain of people after the trigger `words` at token `i`: "with Lena, Tariq and me", "Rui + Ayla". */
+function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loose: boolean, found: string[]): void {
+  if (
+    ['and', '+', '&'].includes(words[0]!) &&
+    i > 0 &&
+    isCapitalized(tokens[i - 1]!) &&
+    (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') ||
+      (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))
+  )
+    return;
+  let j = i + words.length;
+  if (tokens[j]?.low === 'the' && !loose) return;
+  // A chain: "Lena, Tariq and me", "Rui + Ayla".
+  const before = found.length;
+  for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
+    const t = tokens[j]!;
+    if (EMAIL.test(t.raw) || /^@/.test(t.raw)) {
+      j++;
+    } else if (PRONOUNS.has(t.low)) {
+      j++;
+    } else {
+      const strict =
+        (!loose && !['and', '+', '&'].includes(words[0]!)) ||
+        (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
+      const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
+      if (!name) break;
+      if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
+      if (
+        ['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) &&
+        !isCapitalized(tokens[next - 1]!)
+      )
+        break;
+      // "for new hire Tomás": a role word before a name makes it a person, whatever follows.
+      if (
+        words[0] === 'for' &&
+        !role &&
+        !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') &&
+        found.length === before
+      )
+        break;
+      addPerson(found, name);
+      j = next;
     }
+    const sep = tokens[j]?.low;
+    if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') {
+      j++;
+      continue;
+    }
+    break;
   }
-  // "Rui + Ayla": two capitalised names joined by + or & are people even without "with".
+}
+
+/** "Rui + Ayla": adds two capitalised names joined by + or & as people even without "with". */
+function addJoinedNames(tokens: Token[], found: string[]): void {
   for (let i = 1; i + 1 < tokens.length; i++) {
     // "at Olive & Thyme" is a place's name, not two people.
     const inPlace = /^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '');
@@ -455,11 +451,14 @@ function participantsOf(tokens: Token[]): string[] {
       isCapitalized(tokens[i + 1]!) &&
       !NOT_A_NAME.has(tokens[i - 1]!.low)
     ) {
-      add(tokens[i - 1]!.raw);
-      add(tokens[i + 1]!.raw);
+      addPerson(found, tokens[i - 1]!.raw);
+      addPerson(found, tokens[i + 1]!.raw);
     }
   }
-  // "Mr. Tanaka asked to move our call": an honorific before a capitalised name is a person wherever it stands.
+}
+
+/** "Mr. Tanaka asked to move our call": adds an honorific and the capitalised name after it, wherever it stands. */
+function addHonorificNames(tokens: Token[], found: string[]): void {
   for (let i = 0; i + 1 < tokens.length; i++) {
     if (
       !HONORIFICS.test(tokens[i]!.raw) ||
@@ -468,8 +467,22 @@ function participantsOf(tokens: Token[]): string[] {
     )
       continue;
     const { name } = nameAt(tokens, i, false);
-    if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!))) add(name);
+    if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!)))
+      addPerson(found, name);
   }
+}
+
+function participantsOf(tokens: Token[]): string[] {
+  const found: string[] = [];
+  const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
+  for (const e of emails) addPerson(found, e);
+  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) addPerson(found, t.raw.replace(/\.+$/, ''));
+  for (let i = 0; i < tokens.length; i++) {
+    const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
+    if (trigger) addPeopleAfterTrigger(tokens, i, trigger[0], trigger[1], found);
+  }
+  addJoinedNames(tokens, found);
+  addHonorificNames(tokens, found);
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
   return found.filter(
     (name) =>
