@@ -569,6 +569,50 @@ async function recordTurn(
 }
 
 /**
+ * Opens a lock connection and reads its backend pid. `onLost` runs when the connection fails to open
+ * or is lost later, so the caller opens a fresh one on next use.
+ */
+async function openLockClient(
+  settings: pg.ClientConfig,
+  log: Logger | undefined,
+  heldLocks: () => number,
+  onLost: () => void,
+): Promise<{ client: pg.Client; pid: number }> {
+  const client = new pg.Client(settings);
+  client.on('error', (err) => {
+    log?.warn('lock connection lost', { err, heldLocks: heldLocks() });
+    // Every lock it held is gone server-side; commits of those clients now fail their fence check.
+    onLost();
+  });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return { client, pid: rows[0]!.pid };
+  } catch (err) {
+    onLost();
+    await client.end().catch(() => {});
+    throw err;
+  }
+}
+
+/** Tries the client's lock until it is taken, backing off from `LOCK_RETRY_MS.first` to `.max`; resolves with the pid. Rejects when `signal` fires first. */
+async function retryLock(
+  tryLock: (clientId: string) => Promise<number | undefined>,
+  clientId: string,
+  signal: AbortSignal,
+): Promise<number> {
+  for (let wait = LOCK_RETRY_MS.first; ; wait = Math.min(wait * 2, LOCK_RETRY_MS.max)) {
+    signal.throwIfAborted();
+    const pid = await tryLock(clientId);
+    if (pid !== undefined) return pid;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+}
+
+/**
  * The one connection that holds every client lock of this instance, opened on first use and again
  * after it is lost (its locks then went with it, and the commits of those clients fail their fence).
  */
@@ -577,23 +621,9 @@ function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined
   // One query at a time on the lock connection (pg's own queueing of concurrent queries is deprecated).
   const serially = oneAtATime();
   const connect = () => {
-    connection ??= (async () => {
-      const client = new pg.Client(settings);
-      client.on('error', (err) => {
-        log?.warn('lock connection lost', { err, heldLocks: heldLocks() });
-        // Every lock it held is gone server-side; commits of those clients now fail their fence check.
-        connection = undefined;
-      });
-      try {
-        await client.connect();
-        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-        return { client, pid: rows[0]!.pid };
-      } catch (err) {
-        connection = undefined;
-        await client.end().catch(() => {});
-        throw err;
-      }
-    })();
+    connection ??= openLockClient(settings, log, heldLocks, () => {
+      connection = undefined;
+    });
     return connection;
   };
   // Lock requests that arrive while the connection is busy go together in the next query: one round
@@ -632,16 +662,8 @@ function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined
 
   return {
     /** Waits until the client's lock is this connection's; resolves with its backend pid. Rejects when `signal` fires first. */
-    async lock(clientId: string, signal: AbortSignal): Promise<number> {
-      for (let wait = LOCK_RETRY_MS.first; ; wait = Math.min(wait * 2, LOCK_RETRY_MS.max)) {
-        signal.throwIfAborted();
-        const pid = await tryLock(clientId);
-        if (pid !== undefined) return pid;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-        });
-      }
+    lock(clientId: string, signal: AbortSignal): Promise<number> {
+      return retryLock(tryLock, clientId, signal);
     },
     /** Releases the client's lock if the connection that took it (`pid`) is still this one. */
     async unlock(clientId: string, pid: number): Promise<void> {

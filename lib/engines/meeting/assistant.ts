@@ -199,75 +199,93 @@ class Turn {
   }
 
   respond(): EngineReply {
+    return this.#answerPending() ?? this.#answerChoices() ?? this.#answerDraft() ?? this.#answerIntent();
+  }
+
+  /** The answer to a change waiting for yes or no, if the message answers it; otherwise the change is dropped (or kept, when the message is not understood). */
+  #answerPending(): EngineReply | undefined {
     const { intent } = this.#u;
     const state = this.#state;
-    if (state.pending) {
-      const pending = state.pending;
-      if (intent === 'confirm') {
-        delete state.pending;
-        return this.#apply(pending);
-      }
-      if (intent === 'decline') {
-        delete state.pending;
-        return this.#say(
-          'decline',
-          pending.kind === 'cancel' ? 'OK, I kept it: nothing was cancelled.' : 'OK, I left it where it was.',
-        );
-      }
-      // A message that is neither a new request nor understood keeps the question open.
-      if (intent === 'unknown' && !this.#u.hasTime && !this.#u.day) return this.#repeatPending(pending);
+    if (!state.pending) return undefined;
+    const pending = state.pending;
+    if (intent === 'confirm') {
       delete state.pending;
+      return this.#apply(pending);
     }
-    if (state.choices) {
-      const choices = state.choices;
-      delete state.choices;
-      const only = choices.ids.length === 1 ? this.#state.meetings.find((m) => m.id === choices.ids[0]) : undefined;
-      const picked =
-        only &&
-        (this.#u.start || this.#u.day || this.#u.shiftMinutes) &&
-        !['list', 'availability', 'cancel'].includes(intent)
-          ? only
-          : this.#pick(choices.ids);
-      if (picked) {
-        const to = choices.start
-          ? { start: new Date(choices.start), end: new Date(choices.end!) }
-          : this.#newTimes(picked);
-        return this.#proposeChange(choices.kind, picked, to);
-      }
+    if (intent === 'decline') {
+      delete state.pending;
+      return this.#say(
+        'decline',
+        pending.kind === 'cancel' ? 'OK, I kept it: nothing was cancelled.' : 'OK, I left it where it was.',
+      );
     }
-    if (state.draft) {
-      if (intent === 'confirm') return this.#book(state.draft);
-      if (
-        intent === 'cancel' &&
-        this.#u.participants.length &&
-        /\b(remove|drop|without|uninvite|take)\b/.test(this.#text)
-      ) {
-        // "remove Bob": a change to the draft, not the end of it.
-        const gone = this.#u.participants.map((p) => p.toLowerCase());
-        state.draft.participants = state.draft.participants.filter((p) => !gone.includes(p.toLowerCase()));
-        return this.#proposeDraft(state.draft);
-      }
-      if (intent === 'decline' || (intent === 'cancel' && !this.#u.hasTime && !this.#u.title && !this.#u.all)) {
-        delete state.draft;
-        return this.#say('decline', 'OK, I dropped that draft. Nothing was booked.');
-      }
-      if (this.#text === 'change')
-        return this.#say(
-          'schedule',
-          'What should I change? You can give a new time, length, title, place or people, e.g. "make it 4pm for an hour".',
-          { meeting: this.#draftView(state.draft), missing: this.#missing(state.draft) },
-        );
-      const editing =
-        intent === 'reschedule' &&
-        !this.#state.meetings.some((m) => m.status === 'confirmed' && new Date(m.end) > this.#now);
-      if (
-        (editing || !['list', 'availability', 'help', 'greeting', 'cancel', 'reschedule'].includes(intent)) &&
-        this.#hasDetails()
-      ) {
-        this.#merge(state.draft);
-        return this.#proposeDraft(state.draft);
-      }
+    // A message that is neither a new request nor understood keeps the question open.
+    if (intent === 'unknown' && !this.#u.hasTime && !this.#u.day) return this.#repeatPending(pending);
+    delete state.pending;
+    return undefined;
+  }
+
+  /** The proposed change to the meeting picked from the choices offered last turn, if one is picked; the choices are dropped either way. */
+  #answerChoices(): EngineReply | undefined {
+    const { intent } = this.#u;
+    const state = this.#state;
+    if (!state.choices) return undefined;
+    const choices = state.choices;
+    delete state.choices;
+    const only = choices.ids.length === 1 ? this.#state.meetings.find((m) => m.id === choices.ids[0]) : undefined;
+    const picked =
+      only &&
+      (this.#u.start || this.#u.day || this.#u.shiftMinutes) &&
+      !['list', 'availability', 'cancel'].includes(intent)
+        ? only
+        : this.#pick(choices.ids);
+    if (!picked) return undefined;
+    const to = choices.start ? { start: new Date(choices.start), end: new Date(choices.end!) } : this.#newTimes(picked);
+    return this.#proposeChange(choices.kind, picked, to);
+  }
+
+  /** The answer when the message books, edits or drops the draft being built, if it does. */
+  #answerDraft(): EngineReply | undefined {
+    const { intent } = this.#u;
+    const state = this.#state;
+    if (!state.draft) return undefined;
+    if (intent === 'confirm') return this.#book(state.draft);
+    if (
+      intent === 'cancel' &&
+      this.#u.participants.length &&
+      /\b(remove|drop|without|uninvite|take)\b/.test(this.#text)
+    ) {
+      // "remove Bob": a change to the draft, not the end of it.
+      const gone = this.#u.participants.map((p) => p.toLowerCase());
+      state.draft.participants = state.draft.participants.filter((p) => !gone.includes(p.toLowerCase()));
+      return this.#proposeDraft(state.draft);
     }
+    if (intent === 'decline' || (intent === 'cancel' && !this.#u.hasTime && !this.#u.title && !this.#u.all)) {
+      delete state.draft;
+      return this.#say('decline', 'OK, I dropped that draft. Nothing was booked.');
+    }
+    if (this.#text === 'change')
+      return this.#say(
+        'schedule',
+        'What should I change? You can give a new time, length, title, place or people, e.g. "make it 4pm for an hour".',
+        { meeting: this.#draftView(state.draft), missing: this.#missing(state.draft) },
+      );
+    const editing =
+      intent === 'reschedule' &&
+      !this.#state.meetings.some((m) => m.status === 'confirmed' && new Date(m.end) > this.#now);
+    if (
+      (editing || !['list', 'availability', 'help', 'greeting', 'cancel', 'reschedule'].includes(intent)) &&
+      this.#hasDetails()
+    ) {
+      this.#merge(state.draft);
+      return this.#proposeDraft(state.draft);
+    }
+    return undefined;
+  }
+
+  /** The answer to the message's intent on its own, when nothing pending, offered or drafted took it. */
+  #answerIntent(): EngineReply {
+    const { intent } = this.#u;
     switch (intent) {
       case 'schedule':
         return this.#startDraft();

@@ -377,74 +377,70 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['with', ':'], true],
 ];
 
-function participantsOf(tokens: Token[]): string[] {
-  const found: string[] = [];
-  const add = (name: string) => {
-    const clean = name
-      .trim()
-      .replace(/[.,!?;:]+$/, '')
-      .replace(/\s+/g, ' ');
-    if (!clean || PRONOUNS.has(clean.toLowerCase())) return;
-    if (!found.some((f) => f.toLowerCase() === clean.toLowerCase())) found.push(clean);
-  };
-  const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
-  for (const e of emails) add(e);
-  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) add(t.raw.replace(/\.+$/, ''));
+/** Adds a person's name to `found`, cleaned of trailing punctuation, unless it is a pronoun or already there (any case). */
+function addPerson(found: string[], name: string): void {
+  const clean = name
+    .trim()
+    .replace(/[.,!?;:]+$/, '')
+    .replace(/\s+/g, ' ');
+  if (!clean || PRONOUNS.has(clean.toLowerCase())) return;
+  if (!found.some((f) => f.toLowerCase() === clean.toLowerCase())) found.push(clean);
+}
 
-  for (let i = 0; i < tokens.length; i++) {
-    const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
-    if (!trigger) continue;
-    const [words, loose] = trigger;
-    if (
-      ['and', '+', '&'].includes(words[0]!) &&
-      i > 0 &&
-      isCapitalized(tokens[i - 1]!) &&
-      (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') ||
-        (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))
-    )
-      continue;
-    let j = i + words.length;
-    if (tokens[j]?.low === 'the' && !loose) continue;
-    // A chain: "Lena, Tariq and me", "Rui + Ayla".
-    const before = found.length;
-    for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
-      const t = tokens[j]!;
-      if (EMAIL.test(t.raw) || /^@/.test(t.raw)) {
-        j++;
-      } else if (PRONOUNS.has(t.low)) {
-        j++;
-      } else {
-        const strict =
-          (!loose && !['and', '+', '&'].includes(words[0]!)) ||
-          (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
-        const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
-        if (!name) break;
-        if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
-        if (
-          ['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) &&
-          !isCapitalized(tokens[next - 1]!)
-        )
-          break;
-        // "for new hire Tomás": a role word before a name makes it a person, whatever follows.
-        if (
-          words[0] === 'for' &&
-          !role &&
-          !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') &&
-          found.length === before
-        )
-          break;
-        add(name);
-        j = next;
-      }
-      const sep = tokens[j]?.low;
-      if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') {
-        j++;
-        continue;
-      }
-      break;
+/** Adds to `found` the chain of people after the trigger `words` at token `i`: "with Lena, Tariq and me", "Rui + Ayla". */
+function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loose: boolean, found: string[]): void {
+  if (
+    ['and', '+', '&'].includes(words[0]!) &&
+    i > 0 &&
+    isCapitalized(tokens[i - 1]!) &&
+    (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') ||
+      (tokens[i - 2]?.low === 'the' && /^(?:at|@|in)$/.test(tokens[i - 3]?.low ?? '')))
+  )
+    return;
+  let j = i + words.length;
+  if (tokens[j]?.low === 'the' && !loose) return;
+  // A chain: "Lena, Tariq and me", "Rui + Ayla".
+  const before = found.length;
+  for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
+    const t = tokens[j]!;
+    if (EMAIL.test(t.raw) || /^@/.test(t.raw)) {
+      j++;
+    } else if (PRONOUNS.has(t.low)) {
+      j++;
+    } else {
+      const strict =
+        (!loose && !['and', '+', '&'].includes(words[0]!)) ||
+        (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
+      const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
+      if (!name) break;
+      if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
+      if (
+        ['get', 'add', 'for', 'ask', 'join', 'call', 'see', 'interview', 'meeting'].includes(words[0]!) &&
+        !isCapitalized(tokens[next - 1]!)
+      )
+        break;
+      // "for new hire Tomás": a role word before a name makes it a person, whatever follows.
+      if (
+        words[0] === 'for' &&
+        !role &&
+        !/^(?:together|to|and|,)$/.test(tokens[next]?.low ?? '') &&
+        found.length === before
+      )
+        break;
+      addPerson(found, name);
+      j = next;
     }
+    const sep = tokens[j]?.low;
+    if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') {
+      j++;
+      continue;
+    }
+    break;
   }
-  // "Rui + Ayla": two capitalised names joined by + or & are people even without "with".
+}
+
+/** "Rui + Ayla": adds two capitalised names joined by + or & as people even without "with". */
+function addJoinedNames(tokens: Token[], found: string[]): void {
   for (let i = 1; i + 1 < tokens.length; i++) {
     // "at Olive & Thyme" is a place's name, not two people.
     const inPlace = /^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '');
@@ -455,11 +451,14 @@ function participantsOf(tokens: Token[]): string[] {
       isCapitalized(tokens[i + 1]!) &&
       !NOT_A_NAME.has(tokens[i - 1]!.low)
     ) {
-      add(tokens[i - 1]!.raw);
-      add(tokens[i + 1]!.raw);
+      addPerson(found, tokens[i - 1]!.raw);
+      addPerson(found, tokens[i + 1]!.raw);
     }
   }
-  // "Mr. Tanaka asked to move our call": an honorific before a capitalised name is a person wherever it stands.
+}
+
+/** "Mr. Tanaka asked to move our call": adds an honorific and the capitalised name after it, wherever it stands. */
+function addHonorificNames(tokens: Token[], found: string[]): void {
   for (let i = 0; i + 1 < tokens.length; i++) {
     if (
       !HONORIFICS.test(tokens[i]!.raw) ||
@@ -468,8 +467,22 @@ function participantsOf(tokens: Token[]): string[] {
     )
       continue;
     const { name } = nameAt(tokens, i, false);
-    if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!))) add(name);
+    if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!)))
+      addPerson(found, name);
   }
+}
+
+function participantsOf(tokens: Token[]): string[] {
+  const found: string[] = [];
+  const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
+  for (const e of emails) addPerson(found, e);
+  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) addPerson(found, t.raw.replace(/\.+$/, ''));
+  for (let i = 0; i < tokens.length; i++) {
+    const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
+    if (trigger) addPeopleAfterTrigger(tokens, i, trigger[0], trigger[1], found);
+  }
+  addJoinedNames(tokens, found);
+  addHonorificNames(tokens, found);
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
   return found.filter(
     (name) =>
@@ -539,113 +552,126 @@ const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
 const ON_STREET =
   /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
 
-function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
-  for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
+/** A numbered or named room ("Room 4.2", "in Training Room 1", "meeting room Everest"), as the user wrote it. */
+function roomOf(text: string, cased: string): string | undefined {
   const room =
     /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+(?:[.-]\d+)?[a-z]?|[a-z]\b)/i.exec(text) ??
     namedRoom(text, cased);
-  if (room) {
-    // "in Training Room 1": a capitalised word naming the room goes with it.
-    const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(cased.slice(0, room.index));
-    const from =
-      named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase())
-        ? room.index - named[1]!.length - 1
-        : room.index;
-    const span = cased.slice(from, room.index + room[0].length);
-    return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
-  }
-  for (let i = 0; i < tokens.length; i++) {
-    const prep = tokens[i]!.low;
-    // "on the rooftop", "on the 3rd floor": "on" names a place only before one.
-    const onPlace =
-      prep === 'on' &&
-      ((tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low))) ||
-        (/^(?:level|floor|deck)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
-    if (prep !== 'at' && prep !== 'in' && prep !== '@' && !onPlace) continue;
-    let j = i + 1;
-    // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
-    const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
-    if (hasThe) j++;
-    const words: Token[] = [];
-    while (j < tokens.length && words.length < 6) {
-      const t = tokens[j]!;
-      const prev = tokens[j - 1]!;
-      // Joined by "&" or a particle, or after an abbreviation's dot: "Olive & Thyme", "Café de Flore", "St. Mary's School".
-      if (
-        words.length &&
-        (t.low === '&' || PLACE_PARTICLES.has(t.low) || (t.low === 'and' && hasThe)) &&
-        tokens[j + 1] &&
-        isCapitalized(tokens[j + 1]!) &&
-        isCapitalized(prev)
-      ) {
-        words.push(t);
-        j++;
-        continue;
-      }
-      // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
-      if (
-        words.length &&
-        t.low === 'of' &&
-        tokens[j + 1]?.low === 'the' &&
-        tokens[j + 2] &&
-        isCapitalized(tokens[j + 2]!) &&
-        isCapitalized(prev)
-      ) {
-        words.push(t, tokens[j + 1]!);
-        j += 2;
-        continue;
-      }
-      const gap = cased.slice(prev.index + prev.raw.length, t.index);
-      if (
-        !/^[\p{L}\d]/u.test(t.raw) ||
-        (gap !== ' ' && !(gap === '. ' && words.length && /^\p{Lu}\p{Ll}?$/u.test(prev.raw)) && j > i + 1)
-      )
-        break;
-      const cap = placeName(t);
-      if (
-        TIME_WORDS.has(t.low) ||
-        (BOUNDARY_WORDS.has(t.low) && !cap) ||
-        (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)
-      )
-        break;
-      if (!cap && !isPlaceWord(t.low) && !hasThe) break;
-      if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
+  if (!room) return undefined;
+  // "in Training Room 1": a capitalised word naming the room goes with it.
+  const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(cased.slice(0, room.index));
+  const from =
+    named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase())
+      ? room.index - named[1]!.length - 1
+      : room.index;
+  const span = cased.slice(from, room.index + room[0].length);
+  return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
+}
+
+/** Whether token `i` is a preposition that can introduce a place: "at", "in", "@", or "on" before one. */
+function placePrepositionAt(tokens: Token[], i: number): boolean {
+  const prep = tokens[i]!.low;
+  // "on the rooftop", "on the 3rd floor": "on" names a place only before one.
+  const onPlace =
+    prep === 'on' &&
+    ((tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low))) ||
+      (/^(?:level|floor|deck)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
+  return prep === 'at' || prep === 'in' || prep === '@' || onPlace;
+}
+
+/** The words of a place's name from token `j` on, after the preposition at `i` (at most six, trailing plain words dropped). */
+function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, hasThe: boolean): Token[] {
+  const words: Token[] = [];
+  while (j < tokens.length && words.length < 6) {
+    const t = tokens[j]!;
+    const prev = tokens[j - 1]!;
+    // Joined by "&" or a particle, or after an abbreviation's dot: "Olive & Thyme", "Café de Flore", "St. Mary's School".
+    if (
+      words.length &&
+      (t.low === '&' || PLACE_PARTICLES.has(t.low) || (t.low === 'and' && hasThe)) &&
+      tokens[j + 1] &&
+      isCapitalized(tokens[j + 1]!) &&
+      isCapitalized(prev)
+    ) {
       words.push(t);
       j++;
-      const next = tokens[j];
-      // A place noun ends the place unless a number, a letter, a name, a particle or another place noun goes on: "Room 4", "Café de Flore", "5th floor kitchen".
-      const goesOn =
-        next &&
-        (/^(\d|[A-Z]\b)/.test(next.raw) ||
-          (isCapitalized(t) && (isCapitalized(next) || PLACE_PARTICLES.has(next.low) || next.low === '&')) ||
-          isPlaceWord(next.low) ||
-          placeNounAhead(tokens, j));
-      if (isPlaceWord(t.low) && !goesOn) break;
-    }
-    while (words.length && !placeName(words[words.length - 1]!) && !isPlaceWord(words[words.length - 1]!.low))
-      words.pop();
-    if (!words.length) continue;
-    const first = words[0]!;
-    const last = words[words.length - 1]!;
-    const after = cased.slice(last.index + last.raw.length);
-    // "our office in Warsaw", "the Hilton on Park Avenue": a town after a place noun, a street after any place.
-    const town = isPlaceWord(last.low) ? IN_TOWN.exec(after) : null;
-    const street = ON_STREET.exec(after) ?? (town && !TIME_WORDS.has(town[1]!.toLowerCase()) ? town : null);
-    const phrase =
-      cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '');
-    if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
-    // "at Monmouth Coffee" is a venue named with an event word; "at lunch" is not a place.
-    if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low) && !(words.length > 1 && words.every((w) => placeName(w))))
       continue;
-    const anyPlace = words.some((w) => isPlaceWord(w.low));
-    const anyCap = words.some((w) => isCapitalized(w));
-    if (!anyPlace && !anyCap) continue;
-    // "the" stays as the user wrote it: "the office", "the Oak room", "The Ivy".
-    if (hasThe) return `${tokens[i + 1]!.raw} ${phrase}`;
-    if (/^hq$/i.test(phrase)) return 'HQ';
-    return phrase;
+    }
+    // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
+    if (
+      words.length &&
+      t.low === 'of' &&
+      tokens[j + 1]?.low === 'the' &&
+      tokens[j + 2] &&
+      isCapitalized(tokens[j + 2]!) &&
+      isCapitalized(prev)
+    ) {
+      words.push(t, tokens[j + 1]!);
+      j += 2;
+      continue;
+    }
+    const gap = cased.slice(prev.index + prev.raw.length, t.index);
+    if (
+      !/^[\p{L}\d]/u.test(t.raw) ||
+      (gap !== ' ' && !(gap === '. ' && words.length && /^\p{Lu}\p{Ll}?$/u.test(prev.raw)) && j > i + 1)
+    )
+      break;
+    const cap = placeName(t);
+    if (
+      TIME_WORDS.has(t.low) ||
+      (BOUNDARY_WORDS.has(t.low) && !cap) ||
+      (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)
+    )
+      break;
+    if (!cap && !isPlaceWord(t.low) && !hasThe) break;
+    if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
+    words.push(t);
+    j++;
+    const next = tokens[j];
+    // A place noun ends the place unless a number, a letter, a name, a particle or another place noun goes on: "Room 4", "Café de Flore", "5th floor kitchen".
+    const goesOn =
+      next &&
+      (/^(\d|[A-Z]\b)/.test(next.raw) ||
+        (isCapitalized(t) && (isCapitalized(next) || PLACE_PARTICLES.has(next.low) || next.low === '&')) ||
+        isPlaceWord(next.low) ||
+        placeNounAhead(tokens, j));
+    if (isPlaceWord(t.low) && !goesOn) break;
   }
-  // "book the big conference room": a room booked is the place, preposition or not.
+  while (words.length && !placeName(words[words.length - 1]!) && !isPlaceWord(words[words.length - 1]!.low))
+    words.pop();
+  return words;
+}
+
+/** The place introduced by the preposition at token `i`, with a town or street after it, unless it is a person or an event. */
+function placeAfterPreposition(tokens: Token[], cased: string, i: number, people: string[]): string | undefined {
+  let j = i + 1;
+  // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
+  const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
+  if (hasThe) j++;
+  const words = placeWordsFrom(tokens, cased, i, j, hasThe);
+  if (!words.length) return undefined;
+  const first = words[0]!;
+  const last = words[words.length - 1]!;
+  const after = cased.slice(last.index + last.raw.length);
+  // "our office in Warsaw", "the Hilton on Park Avenue": a town after a place noun, a street after any place.
+  const town = isPlaceWord(last.low) ? IN_TOWN.exec(after) : null;
+  const street = ON_STREET.exec(after) ?? (town && !TIME_WORDS.has(town[1]!.toLowerCase()) ? town : null);
+  const phrase = cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '');
+  if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) return undefined;
+  // "at Monmouth Coffee" is a venue named with an event word; "at lunch" is not a place.
+  if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low) && !(words.length > 1 && words.every((w) => placeName(w))))
+    return undefined;
+  const anyPlace = words.some((w) => isPlaceWord(w.low));
+  const anyCap = words.some((w) => isCapitalized(w));
+  if (!anyPlace && !anyCap) return undefined;
+  // "the" stays as the user wrote it: "the office", "the Oak room", "The Ivy".
+  if (hasThe) return `${tokens[i + 1]!.raw} ${phrase}`;
+  if (/^hq$/i.test(phrase)) return 'HQ';
+  return phrase;
+}
+
+/** "book the big conference room": a room booked is the place, preposition or not. */
+function bookedRoomOf(text: string, cased: string): string | undefined {
   const booked =
     /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium))\b/.exec(
       text,
@@ -653,6 +679,18 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
   if (booked)
     return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
   return undefined;
+}
+
+function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
+  for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
+  const room = roomOf(text, cased);
+  if (room !== undefined) return room;
+  for (let i = 0; i < tokens.length; i++) {
+    if (!placePrepositionAt(tokens, i)) continue;
+    const place = placeAfterPreposition(tokens, cased, i, people);
+    if (place !== undefined) return place;
+  }
+  return bookedRoomOf(text, cased);
 }
 
 /** A new title for the meeting under discussion: "call it Project kickoff", "rename it to …". */

@@ -371,51 +371,46 @@ const hidePlaceNumbers = (text: string) =>
   text.replace(PLACE_NUMBER, (m) => m.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d))));
 const showPlaceNumbers = (text: string) => text.replace(/[\u2080-\u2089]/g, (d) => String(d.charCodeAt(0) - 0x2080));
 
-/**
- * Reads every time expression in `text` (already normalised, lowercase) and returns what it found and
- * the text with those spans blanked out (same length, so offsets into the original still hold).
- */
-export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; rest: string } {
-  const s: Spans = { text: hidePlaceNumbers(input) };
-  const found: WhenFound = { hasDate: false, hasTime: false };
-  const nowWall = wallTimeOf(ctx.now, ctx.timeZone);
-  const today = dayOnly(nowWall);
+type ClockTime = { hour: number; minute: number; certainMeridiem: boolean };
+type EndWall = { hour: number; minute: number; meridiem?: 'am' | 'pm' };
 
+/** Takes a repetition ("every Monday", "weekly") into `found.repeat`, keeping the weekday and an adjective for the rest. */
+function takeRepeat(s: Spans, found: WhenFound): void {
   const repeat = REPEAT.exec(s.text);
-  if (repeat) {
-    found.repeat = repeat[0];
-    const weekday = /(monday|tuesday|wednesday|thursday|friday|saturday|sunday)/.exec(repeat[0]);
-    // Keep the weekday for chrono: "every other Friday at 4" still names the first Friday; and
-    // "weekly", an adjective, stays for the title ("Weekly sync").
-    const lead = weekday ? repeat[0].slice(0, weekday.index) : repeat[0];
-    if (!/^(daily|weekly|biweekly|bi-weekly|fortnightly|monthly)$/.test(repeat[0])) take(s, repeat.index, lead.length);
-  }
+  if (!repeat) return;
+  found.repeat = repeat[0];
+  const weekday = /(monday|tuesday|wednesday|thursday|friday|saturday|sunday)/.exec(repeat[0]);
+  // Keep the weekday for chrono: "every other Friday at 4" still names the first Friday; and
+  // "weekly", an adjective, stays for the title ("Weekly sync").
+  const lead = weekday ? repeat[0].slice(0, weekday.index) : repeat[0];
+  if (!/^(daily|weekly|biweekly|bi-weekly|fortnightly|monthly)$/.test(repeat[0])) take(s, repeat.index, lead.length);
+}
 
-  const pushing = /\b(push|bump|move|shift|bring|pull|slide|delay|make)\b/.test(s.text);
-  const shift = takeShift(s, pushing);
-  if (shift) found.shiftMinutes = shift;
-
+/** Takes a start relative to now ("in 20 minutes") into `found.startInstant`, to the whole minute. */
+function takeRelativeStart(s: Spans, found: WhenFound, now: Date): void {
   const relative = RELATIVE_START.exec(s.text);
-  if (relative && !/\bin (?:an? )?(?:hour|\d+ ?(?:minutes|hours?)) (?:meeting|call|slot)/.test(s.text)) {
-    take(s, relative.index, relative[0].length);
-    const minute = Math.floor(ctx.now.getTime() / 60_000) * 60_000;
-    found.startInstant = new Date(
-      minute +
-        amountOf(
-          relative[0]
-            .replace(/^in (?:about |around |like )?/, '')
-            .replace(/ from now$/, '')
-            .replace(/^an? (hour)/, '1 $1'),
-        ) *
-          60_000,
-    );
-    found.hasTime = true;
-    found.hasDate = true;
-  }
+  if (!relative || /\bin (?:an? )?(?:hour|\d+ ?(?:minutes|hours?)) (?:meeting|call|slot)/.test(s.text)) return;
+  take(s, relative.index, relative[0].length);
+  const minute = Math.floor(now.getTime() / 60_000) * 60_000;
+  found.startInstant = new Date(
+    minute +
+      amountOf(
+        relative[0]
+          .replace(/^in (?:about |around |like )?/, '')
+          .replace(/ from now$/, '')
+          .replace(/^an? (hour)/, '1 $1'),
+      ) *
+        60_000,
+  );
+  found.hasTime = true;
+  found.hasDate = true;
+}
 
-  const minutes = takeDuration(s);
-  if (minutes !== undefined) found.durationMinutes = minutes;
-
+/**
+ * Takes the day offsets chrono cannot read: "2 weeks from Friday" and "Friday week" (extra days added
+ * to the day read later) and "Monday next week" (a day that overrides it).
+ */
+function takeDayOffsets(s: Spans, today: WallTime): { extraDays: number; forcedDay?: WallTime } {
   let extraDays = 0;
   const weeksFrom = WEEKS_FROM.exec(s.text);
   if (weeksFrom) {
@@ -438,42 +433,58 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
     forcedDay = addDays(mondayOf(today), 7 + ((index + 6) % 7));
     take(s, nextWeekDay.index, nextWeekDay[0].length);
   }
+  return forcedDay ? { extraDays, forcedDay } : { extraDays };
+}
 
+/** Rewrites a bare day of the month ("on the 4th") as this month's or next month's date for chrono. */
+function rewriteDayOfMonth(s: Spans, today: WallTime): void {
   s.text = s.text.replace(DAY_OF_MONTH, (whole, on: string | undefined, _weekday, day: string) => {
     const n = Number(day);
     const month = n >= today.day ? today.month : (today.month % 12) + 1;
     // The short month keeps the rewrite no longer than "the 4th", so offsets into the message still hold.
     return `${on ?? ''}${MONTHS[month - 1]!.slice(0, 3)} ${n}`.padEnd(whole.length);
   });
+}
 
-  let endWall: { hour: number; minute: number; meridiem?: 'am' | 'pm' } | undefined;
+/** Takes an explicit end time ("until 5", "from 3 to 4") out of the text, if any. */
+function takeEndTime(s: Spans): EndWall | undefined {
   const until =
     /\b(?:until|till|til|to|through|ending at|ends at|end at|finishing at|done by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?(?![\d:])(?! ?(?:minutes|hours|people|days))/.exec(
       s.text,
     );
   if (
-    until &&
-    (/\b(until|till|til|ending|ends|end|finishing|done)\b/.test(until[0]) ||
-      /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.test(s.text.slice(0, until.index)))
-  ) {
-    endWall = {
-      hour: Number(until[1]),
-      minute: Number(until[2] ?? 0),
-      ...(until[3] ? { meridiem: until[3] as 'am' | 'pm' } : {}),
-    };
-    take(s, until.index, until[0].length);
-  }
+    !until ||
+    !(
+      /\b(until|till|til|ending|ends|end|finishing|done)\b/.test(until[0]) ||
+      /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.test(s.text.slice(0, until.index))
+    )
+  )
+    return undefined;
+  take(s, until.index, until[0].length);
+  return {
+    hour: Number(until[1]),
+    minute: Number(until[2] ?? 0),
+    ...(until[3] ? { meridiem: until[3] as 'am' | 'pm' } : {}),
+  };
+}
 
-  const spanText = s.text;
-  const span = spanOf(spanText, nowWall);
-  if (span) found.span = span;
-
+/** The first date, start time and end time chrono reads in the rest of the text; their spans are taken. */
+function readChronoDateTime(
+  s: Spans,
+  nowWall: WallTime,
+  today: WallTime,
+): {
+  date?: { year: number; month: number; day: number };
+  time?: ClockTime;
+  chronoEnd?: ClockTime;
+  weekdayOnly: boolean;
+} {
   // chrono reads the rest; the user's wall clock is its reference, so "tomorrow" is the user's tomorrow.
   // chrono never needs "with", and its "within" pattern backtracks for ever on "with with with …" (0.4 s at 400 characters).
   const results = chrono.parse(s.text.replace(/\bwith\b/g, 'w_th'), localReference(nowWall), { forwardDate: true });
   let date: { year: number; month: number; day: number } | undefined;
-  let time: { hour: number; minute: number; certainMeridiem: boolean } | undefined;
-  let chronoEnd: { hour: number; minute: number; certainMeridiem: boolean } | undefined;
+  let time: ClockTime | undefined;
+  let chronoEnd: ClockTime | undefined;
   let weekdayOnly = false;
   // A result naming a day beats one naming only a month ("next month on the 3rd").
   results.sort(
@@ -512,6 +523,111 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
     }
     if (certainDay || c.isCertain('hour')) take(s, r.index, r.text.length);
   }
+  return {
+    ...(date ? { date } : {}),
+    ...(time ? { time } : {}),
+    ...(chronoEnd ? { chronoEnd } : {}),
+    weekdayOnly,
+  };
+}
+
+/** The hour of a start time on the 24-hour clock, from context or a guess (noted in `found`) when "am"/"pm" is missing. */
+function startHourOf(time: ClockTime, input: string, found: WhenFound): number {
+  let hour = time.hour;
+  if (!time.certainMeridiem && hour >= 1 && hour <= 11) {
+    const context = meridiemFromContext(input, hour);
+    const pm = context ? context === 'pm' : hour <= 7;
+    if (pm) hour += 12;
+    if (!context) found.guessedMeridiem = pm ? 'pm' : 'am';
+  }
+  return hour;
+}
+
+/** The start's wall time: on the date read, else today if still ahead (or said), else tomorrow. */
+function startWallOf(
+  hour: number,
+  minute: number,
+  date: { year: number; month: number; day: number } | undefined,
+  weekdayOnly: boolean,
+  input: string,
+  ctx: WhenContext,
+  nowWall: WallTime,
+  today: WallTime,
+): WallTime {
+  if (date) {
+    const wall = { ...date, hour, minute };
+    // A weekday that is today but whose hour has passed means next week's.
+    if (
+      weekdayOnly &&
+      instantOf(wall, ctx.timeZone) <= ctx.now &&
+      wall.day === nowWall.day &&
+      wall.month === nowWall.month
+    )
+      return addDays(wall, 7);
+    return wall;
+  }
+  const todayAt = { ...today, hour, minute };
+  return instantOf(todayAt, ctx.timeZone) > ctx.now || /\btoday\b|\btonight\b/.test(input)
+    ? todayAt
+    : addDays(todayAt, 1);
+}
+
+/** Sets `found.end` from the end read, after `found.start` (later the same day, else the next day). */
+function placeEnd(found: WhenFound, endOf: EndWall, startHour: number, startMinute: number): void {
+  let endHour = endOf.hour;
+  if (endOf.meridiem === 'pm' && endHour < 12) endHour += 12;
+  const startMinutes = startHour * 60 + startMinute;
+  if (
+    !endOf.meridiem &&
+    endHour < 12 &&
+    endHour * 60 + endOf.minute <= startMinutes &&
+    (endHour + 12) * 60 + endOf.minute > startMinutes
+  )
+    endHour += 12;
+  const startWall = found.start!;
+  found.end = { ...startWall, hour: endHour, minute: endOf.minute };
+  if (endHour * 60 + endOf.minute <= startWall.hour * 60 + startWall.minute) found.end = addDays(found.end, 1);
+}
+
+/** The end chrono read as a range's end ("3-4pm"), in the shape of an explicit end. */
+function endWallOfChrono(chronoEnd: ClockTime | undefined): EndWall | undefined {
+  return chronoEnd
+    ? {
+        hour: chronoEnd.hour,
+        minute: chronoEnd.minute,
+        ...(chronoEnd.certainMeridiem ? { meridiem: chronoEnd.hour >= 12 ? ('pm' as const) : ('am' as const) } : {}),
+      }
+    : undefined;
+}
+
+/**
+ * Reads every time expression in `text` (already normalised, lowercase) and returns what it found and
+ * the text with those spans blanked out (same length, so offsets into the original still hold).
+ */
+export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; rest: string } {
+  const s: Spans = { text: hidePlaceNumbers(input) };
+  const found: WhenFound = { hasDate: false, hasTime: false };
+  const nowWall = wallTimeOf(ctx.now, ctx.timeZone);
+  const today = dayOnly(nowWall);
+
+  takeRepeat(s, found);
+  const pushing = /\b(push|bump|move|shift|bring|pull|slide|delay|make)\b/.test(s.text);
+  const shift = takeShift(s, pushing);
+  if (shift) found.shiftMinutes = shift;
+  takeRelativeStart(s, found, ctx.now);
+  const minutes = takeDuration(s);
+  if (minutes !== undefined) found.durationMinutes = minutes;
+  const { extraDays, forcedDay } = takeDayOffsets(s, today);
+  rewriteDayOfMonth(s, today);
+  const endWall = takeEndTime(s);
+
+  const spanText = s.text;
+  const span = spanOf(spanText, nowWall);
+  if (span) found.span = span;
+
+  const chronoRead = readChronoDateTime(s, nowWall, today);
+  const { time, chronoEnd, weekdayOnly } = chronoRead;
+  let date = chronoRead.date;
   if (forcedDay) date = forcedDay;
   if (date && extraDays) date = addDays({ ...date, hour: 0, minute: 0 }, extraDays);
   if (!date && extraDays) date = addDays(today, extraDays);
@@ -519,62 +635,15 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   if (found.startInstant) {
     found.start = wallTimeOf(found.startInstant, ctx.timeZone);
   } else if (time) {
-    let hour = time.hour;
-    if (!time.certainMeridiem && hour >= 1 && hour <= 11) {
-      const context = meridiemFromContext(input, hour);
-      const pm = context ? context === 'pm' : hour <= 7;
-      if (pm) hour += 12;
-      if (!context) found.guessedMeridiem = pm ? 'pm' : 'am';
-    }
+    const hour = startHourOf(time, input, found);
     found.hasTime = true;
-    let wall: WallTime;
-    if (date) {
-      found.hasDate = true;
-      wall = { ...date, hour, minute: time.minute };
-      // A weekday that is today but whose hour has passed means next week's.
-      if (
-        weekdayOnly &&
-        instantOf(wall, ctx.timeZone) <= ctx.now &&
-        wall.day === nowWall.day &&
-        wall.month === nowWall.month
-      )
-        wall = addDays(wall, 7);
-    } else {
-      const todayAt = { ...today, hour, minute: time.minute };
-      wall =
-        instantOf(todayAt, ctx.timeZone) > ctx.now || /\btoday\b|\btonight\b/.test(input)
-          ? todayAt
-          : addDays(todayAt, 1);
-    }
+    if (date) found.hasDate = true;
+    const wall = startWallOf(hour, time.minute, date, weekdayOnly, input, ctx, nowWall, today);
     found.start = wall;
     if (date || found.hasTime) found.day = dayOnly(wall);
     if (!sameWall(wallTimeOf(instantOf(wall, ctx.timeZone), ctx.timeZone), wall)) found.nonexistent = true;
-    const endOf =
-      endWall ??
-      (chronoEnd
-        ? {
-            hour: chronoEnd.hour,
-            minute: chronoEnd.minute,
-            ...(chronoEnd.certainMeridiem
-              ? { meridiem: chronoEnd.hour >= 12 ? ('pm' as const) : ('am' as const) }
-              : {}),
-          }
-        : undefined);
-    if (endOf) {
-      let endHour = endOf.hour;
-      if (endOf.meridiem === 'pm' && endHour < 12) endHour += 12;
-      const startMinutes = hour * 60 + time.minute;
-      if (
-        !endOf.meridiem &&
-        endHour < 12 &&
-        endHour * 60 + endOf.minute <= startMinutes &&
-        (endHour + 12) * 60 + endOf.minute > startMinutes
-      )
-        endHour += 12;
-      const startWall = found.start;
-      found.end = { ...startWall, hour: endHour, minute: endOf.minute };
-      if (endHour * 60 + endOf.minute <= startWall.hour * 60 + startWall.minute) found.end = addDays(found.end, 1);
-    }
+    const endOf = endWall ?? endWallOfChrono(chronoEnd);
+    if (endOf) placeEnd(found, endOf, hour, time.minute);
   } else if (date) {
     found.hasDate = true;
     found.day = { ...date, hour: 0, minute: 0 };
