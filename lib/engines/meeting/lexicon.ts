@@ -55,8 +55,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bo'? ?clock\b/gi, "o'clock"],
 ];
 
-/** Number words people write for small amounts and clock hours. */
-export const NUMBER_WORDS: Record<string, number> = {
+/** Number words that can name a clock hour. */
+export const CLOCK_WORDS: Record<string, number> = {
   one: 1,
   two: 2,
   three: 3,
@@ -69,6 +69,11 @@ export const NUMBER_WORDS: Record<string, number> = {
   ten: 10,
   eleven: 11,
   twelve: 12,
+};
+
+/** Number words people write for small amounts and clock hours. */
+export const NUMBER_WORDS: Record<string, number> = {
+  ...CLOCK_WORDS,
   fifteen: 15,
   twenty: 20,
   'twenty-five': 25,
@@ -660,6 +665,21 @@ export const ROLE_WORDS = new Set([
 export const HONORIFICS = /^(dr|prof|mr|mrs|ms|mx|sir|dame)\.?$/i;
 
 /** Words that end a name or a phrase: never part of one. */
+export const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
+
 export const BOUNDARY_WORDS = new Set([
   'at',
   'on',
@@ -793,18 +813,7 @@ export const BOUNDARY_WORDS = new Set([
   'oct',
   'nov',
   'dec',
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
+  ...MONTHS,
   'discuss',
   'go',
   'talk',
@@ -860,18 +869,4 @@ export const PRONOUNS = new Set([
   'ya',
 ]);
 
-export const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];

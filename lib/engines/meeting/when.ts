@@ -1,5 +1,5 @@
 import * as chrono from 'chrono-node';
-import { MONTHS, NUMBER_WORDS, WEEKDAYS } from './lexicon.ts';
+import { CLOCK_WORDS, MONTHS, NUMBER_WORDS, WEEKDAYS } from './lexicon.ts';
 import { addDays, instantOf, wallTimeOf, weekdayOf, type WallTime } from './time-zones.ts';
 
 /**
@@ -50,20 +50,6 @@ const WORD_NUMBER = `(?:${Object.keys(NUMBER_WORDS)
 const QTY = `(?:\\d+(?:\\.\\d+)?[ -]?(?:minutes|minute|min|m|hours|hour|hrs|hr|h)|${WORD_NUMBER}[ -](?:minutes|minute|mins|min|hours|hour))`;
 const unitMinutes = (unit: string) => (unit.startsWith('h') ? 60 : 1);
 
-const CLOCK_WORDS: Record<string, number> = {
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-};
 const CLOCK = `(\\d{1,2}|${Object.keys(CLOCK_WORDS).join('|')})`;
 const clock = (word: string) => CLOCK_WORDS[word.toLowerCase()] ?? Number(word);
 
