@@ -21,6 +21,21 @@ import { connectClient, openClient, refusedUpgrade, startServer, userMessage, wi
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** Runs a fixture script and waits for it to exit by itself (killed if it does not), with what it printed. */
+async function runUntilExit(script: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const [code] = (await within(once(child, 'exit'), 'the child process to exit by itself', 10_000).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  })) as [number | null];
+  return { code, out };
+}
+
 describe('embedding', { timeout: 20_000 }, () => {
   it('mounts on a host server without taking over its other routes', async (t) => {
     const chat = createChatServer({ engine: createEchoEngine() });
@@ -95,16 +110,7 @@ describe('embedding', { timeout: 20_000 }, () => {
   });
 
   it('leaves no timers or sockets after close(), so the process exits by itself', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/close-exits.ts'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    const [code] = await within(once(child, 'exit'), 'the child process to exit by itself', 10_000).catch((err) => {
-      child.kill('SIGKILL');
-      throw err;
-    });
+    const { code, out } = await runUntilExit('test/fixtures/close-exits.ts');
     assert.equal(code, 0);
     assert.equal(out, 'closed\n');
   });
@@ -209,16 +215,7 @@ describe('embedding under a prefix', { timeout: 20_000 }, () => {
   });
 
   it('keeps no timer alive when it is never closed, mounted or not', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/unmounted-exits.ts'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    const [code] = await within(once(child, 'exit'), 'the child process to exit by itself', 10_000).catch((err) => {
-      child.kill('SIGKILL');
-      throw err;
-    });
+    const { code, out } = await runUntilExit('test/fixtures/unmounted-exits.ts');
     assert.equal(code, 0);
     assert.equal(out, 'host closed\n');
   });
