@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { connectClient, openClient, userMessage, within, type TestClient } from './helpers.ts';
 import { startInstance, type Instance } from './instances.ts';
+import { runServerToExit } from './server-process.ts';
 import { servicesMissing, useServices } from './services.ts';
 
 const services = useServices({ redis: true });
@@ -107,20 +106,10 @@ describe('several instances on one Postgres', { skip, timeout: 90_000 }, () => {
 
 describe('server process with Postgres', () => {
   it('exits 1 with one line, password hidden, when the database cannot be reached', async (t) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: {
-        PATH: process.env.PATH,
-        PORT: '0',
-        MEETINGMUSE_DB: 'postgres://mm:s3cret@127.0.0.1:1/meetingmuse',
-        DB_QUERY_TIMEOUT_MS: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stderr } = await runServerToExit(t, {
+      MEETINGMUSE_DB: 'postgres://mm:s3cret@127.0.0.1:1/meetingmuse',
+      DB_QUERY_TIMEOUT_MS: '1000',
     });
-    t.after(() => child.kill('SIGKILL'));
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    const [code] = await within(once(child, 'exit'), 'the server to exit', 15_000);
     assert.equal(code, 1);
     assert.match(stderr, /^cannot open database postgres:\/\/mm:\*\*\*@127\.0\.0\.1:1\/meetingmuse: .+\n$/);
   });

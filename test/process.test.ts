@@ -1,54 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import { connectClient, tempDir, userMessage, within } from './helpers.ts';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  stderr: () => string;
-  exited: Promise<[number | null, NodeJS.Signals | null]>;
-}
-
-function spawnServer(t: TestContext, env: Record<string, string>, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  return child;
-}
-
-/** Starts server.ts and reads its port from the "listening" log line. */
-async function startProcess(t: TestContext, env: Record<string, string>): Promise<Running> {
-  const child = spawnServer(t, env);
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const lines = createInterface({ input: child.stdout! });
-  const port = await within(
-    new Promise<number>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const record = JSON.parse(line) as { msg: string; port?: number };
-        if (record.msg === 'listening') resolve(record.port!);
-      });
-      void exited.then(() => reject(new Error(`server exited before listening: ${stderr}`)));
-    }),
-    'the listening log line',
-    15_000,
-  );
-  return { child, port, stderr: () => stderr, exited };
-}
+import { runServerToExit, startServerProcess } from './server-process.ts';
 
 /** Sends raw bytes on a fresh connection and resolves with everything the server wrote before closing. */
 async function rawExchange(port: number, request: string): Promise<string> {
@@ -60,20 +18,9 @@ async function rawExchange(port: number, request: string): Promise<string> {
   return answer;
 }
 
-/** Runs server.ts to completion and returns its exit code and output. */
-async function runToExit(t: TestContext, env: Record<string, string>, args: string[] = []) {
-  const child = spawnServer(t, env, args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const [code] = await within(once(child, 'exit'), 'the server to exit', 15_000);
-  return { code, stdout, stderr };
-}
-
 describe('server process', { timeout: 60_000 }, () => {
   it('closes clients with 1001 and exits 0 on SIGTERM', async (t) => {
-    const server = await startProcess(t, { MEETINGMUSE_DB: join(tempDir(t), 'mm.db') });
+    const server = await startServerProcess(t, { MEETINGMUSE_DB: join(tempDir(t), 'mm.db') });
     const client = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/sigterm-1`);
     server.child.kill('SIGTERM');
     assert.deepEqual(await client.closed, { code: 1001, reason: 'Server shutting down' });
@@ -85,7 +32,7 @@ describe('server process', { timeout: 60_000 }, () => {
   // A target WHATWG URL rejects used to throw an uncaught TypeError out of the request and upgrade
   // listeners: one request stopped the server, whatever guards were configured.
   it('answers request targets that URL rejects with 400 and keeps running', async (t) => {
-    const server = await startProcess(t, {
+    const server = await startServerProcess(t, {
       MEETINGMUSE_DB: ':memory:',
       ADMIN_TOKEN: 'admin-token-admin-token',
       AUTH_SECRET: 'a-secret-that-is-long-enough-for-hs256!',
@@ -111,7 +58,7 @@ describe('server process', { timeout: 60_000 }, () => {
   // `node dist/server.js | head -c 300`: once the reader of stdout went away, the next log line
   // failed with EPIPE, an unhandled 'error' event that ended the process.
   it('keeps serving when whoever reads its stdout goes away', async (t) => {
-    const server = await startProcess(t, { MEETINGMUSE_DB: ':memory:' });
+    const server = await startServerProcess(t, { MEETINGMUSE_DB: ':memory:' });
     server.child.stdout!.destroy();
     for (const id of ['epipe-1', 'epipe-2', 'epipe-3']) {
       const client = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/${id}`);
@@ -126,7 +73,7 @@ describe('server process', { timeout: 60_000 }, () => {
 
   it('keeps every completed turn across kill -9 and a restart', async (t) => {
     const db = join(tempDir(t), 'mm.db');
-    const first = await startProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
+    const first = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const client = await connectClient(t, `ws://127.0.0.1:${first.port}/ws/crash-1`);
     for (const text of ['book lunch', 'with Alice']) {
       client.send(userMessage(text));
@@ -139,7 +86,7 @@ describe('server process', { timeout: 60_000 }, () => {
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const second = await startProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
+    const second = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const again = await connectClient(t, `ws://127.0.0.1:${second.port}/ws/crash-1`);
     assert.deepEqual(again.established.metadata, { resumed: true, messages: 4, pending: 0 });
     const res = await fetch(`http://127.0.0.1:${second.port}/admin/sessions/crash-1`);
@@ -151,7 +98,7 @@ describe('server process', { timeout: 60_000 }, () => {
   });
 
   it('exits 1 with one line naming every bad variable', async (t) => {
-    const { code, stderr, stdout } = await runToExit(t, { PORT: 'abc', LOG_LEVEL: 'chatty' });
+    const { code, stderr, stdout } = await runServerToExit(t, { PORT: 'abc', LOG_LEVEL: 'chatty' });
     assert.equal(code, 1);
     assert.equal(
       stderr,
@@ -161,7 +108,7 @@ describe('server process', { timeout: 60_000 }, () => {
   });
 
   it('takes --port from the command line', async (t) => {
-    const { code, stderr } = await runToExit(t, {}, ['--port', 'x']);
+    const { code, stderr } = await runServerToExit(t, {}, ['--port', 'x']);
     assert.equal(code, 1);
     assert.match(stderr, /^Invalid configuration: PORT must be/);
   });
@@ -172,7 +119,7 @@ describe('server process', { timeout: 60_000 }, () => {
     await once(blocker, 'listening');
     t.after(() => blocker.close());
     const { port } = blocker.address() as AddressInfo;
-    const { code, stderr } = await runToExit(t, { PORT: String(port), MEETINGMUSE_DB: ':memory:' });
+    const { code, stderr } = await runServerToExit(t, { PORT: String(port), MEETINGMUSE_DB: ':memory:' });
     assert.equal(code, 1);
     assert.equal(stderr, `port ${port} is already in use\n`);
   });
@@ -180,7 +127,7 @@ describe('server process', { timeout: 60_000 }, () => {
   it('exits 1 with one line naming a database path that is not a database', async (t) => {
     const path = join(tempDir(t), 'not-a.db');
     writeFileSync(path, 'plain text, certainly not SQLite '.repeat(50));
-    const { code, stderr } = await runToExit(t, { MEETINGMUSE_DB: path });
+    const { code, stderr } = await runServerToExit(t, { MEETINGMUSE_DB: path });
     assert.equal(code, 1);
     assert.equal(stderr.split('\n').length, 2, 'one line');
     assert.ok(stderr.startsWith(`cannot open database ${path}: `));

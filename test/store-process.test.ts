@@ -1,68 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { connectClient, tempDir, userMessage, within } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { connectClient, tempDir, userMessage } from './helpers.ts';
+import { runServerToExit, startServerProcess } from './server-process.ts';
 import { corruptTable } from './store-files.ts';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-interface ServerProcess {
-  port: number;
-  /** Every JSON log line the server printed so far. */
-  logs: Array<{ level: string; msg: string } & Record<string, unknown>>;
-  kill(signal: NodeJS.Signals): void;
-  exited: Promise<unknown>;
-}
-
-function spawnServer(t: TestContext, db: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return {
-    child,
-    stderr: () => stderr,
-    exited: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>,
-  };
-}
-
-/** Starts server.ts on `db` and resolves once it logs that it is listening. */
-async function startServer(t: TestContext, db: string): Promise<ServerProcess> {
-  const { child, stderr, exited } = spawnServer(t, db);
-  const logs: ServerProcess['logs'] = [];
-  const lines = createInterface({ input: child.stdout });
-  const port = await within(
-    new Promise<number>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const record = JSON.parse(line) as ServerProcess['logs'][number];
-        logs.push(record);
-        if (record.msg === 'listening') resolve(record.port as number);
-      });
-      void exited.then(() => reject(new Error(`server exited before listening: ${stderr()}`)));
-    }),
-    'the listening log line',
-    15_000,
-  );
-  return { port, logs, kill: (signal) => child.kill(signal), exited };
-}
-
-/** Runs server.ts on `db` until it exits; resolves with its exit code and output. */
-async function runToExit(t: TestContext, db: string) {
-  const { child, stderr, exited } = spawnServer(t, db);
-  let stdout = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  const [code] = await within(exited, 'the server to exit', 15_000);
-  return { code, stdout, stderr: stderr() };
-}
 
 async function health(port: number) {
   const res = await fetch(`http://127.0.0.1:${port}/health`);
@@ -74,14 +16,14 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
   // confirmed booking was erased and meeting ids were reused.
   it('is held by one server: a second refuses to start with one line, and a later one starts once the first is gone', async (t) => {
     const db = join(tempDir(t), 'mm.db');
-    const first = await startServer(t, db);
-    const second = await runToExit(t, db);
+    const first = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
+    const second = await runServerToExit(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     assert.equal(second.code, 1);
     assert.equal(second.stderr, `cannot open database ${db}: in use by another process (it holds ${db}.lock)\n`);
     assert.equal(second.stdout, '');
-    first.kill('SIGKILL');
+    first.child.kill('SIGKILL');
     await first.exited;
-    const third = await startServer(t, db);
+    const third = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     assert.equal((await health(third.port)).status, 200);
   });
 
@@ -89,7 +31,7 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
   // /health stayed 200, nothing was logged, and a restart found none of those conversations.
   it('when deleted, turns the server unhealthy: turns refused with STORAGE_UNAVAILABLE, /health 503, logged once', async (t) => {
     const db = join(tempDir(t), 'mm.db');
-    const server = await startServer(t, db);
+    const server = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const client = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/deleted-1`);
     client.send(userMessage('before', { message_id: 'b1' }));
     assert.equal((await client.nextOfType('bot_response')).content, 'Echo: before');
@@ -116,7 +58,7 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
 
   it('when replaced by another file, turns the server unhealthy at the next write', async (t) => {
     const db = join(tempDir(t), 'mm.db');
-    const server = await startServer(t, db);
+    const server = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const client = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/replaced-1`);
     writeFileSync(`${db}.restored`, '');
     renameSync(`${db}.restored`, db);
@@ -130,14 +72,14 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
   // INTERNAL_SERVER_ERROR on every turn.
   it('with a corrupt page stops the server at start: one line, exit 1', async (t) => {
     const db = join(tempDir(t), 'mm.db');
-    const server = await startServer(t, db);
+    const server = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const client = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/corrupt-1`);
     client.send(userMessage('hello'));
     await client.nextOfType('bot_response');
-    server.kill('SIGTERM');
+    server.child.kill('SIGTERM');
     await server.exited;
     corruptTable(db, 'messages');
-    const { code, stdout, stderr } = await runToExit(t, db);
+    const { code, stdout, stderr } = await runServerToExit(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     assert.equal(code, 1);
     assert.match(stderr, /^cannot open database .+: the file is corrupt \(quick_check: [^\n]+\)\n$/);
     assert.equal(stdout, '');
@@ -145,7 +87,7 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
 
   it('that turns corrupt while running makes the server unhealthy at the first read of a bad page', async (t) => {
     const db = join(tempDir(t), 'mm.db');
-    const server = await startServer(t, db);
+    const server = await startServerProcess(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     const first = await connectClient(t, `ws://127.0.0.1:${server.port}/ws/corrupt-2`);
     first.send(userMessage('hello'));
     await first.nextOfType('bot_response');
