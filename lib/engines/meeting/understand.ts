@@ -105,8 +105,10 @@ const TOKEN =
 function tokenize(cased: string, blanked: string): Token[] {
   const tokens: Token[] = [];
   for (const m of blanked.matchAll(TOKEN)) {
-    const raw = cased.slice(m.index, m.index + m[0].length);
-    tokens.push({ raw, low: m[0].toLowerCase(), index: m.index });
+    // "Dr." keeps its dot, so the name is kept as written ("Dr. Okafor", "Dr Okafor").
+    const length = m[0].length + (HONORIFICS.test(m[0]) && blanked[m.index + m[0].length] === '.' ? 1 : 0);
+    const raw = cased.slice(m.index, m.index + length);
+    tokens.push({ raw, low: raw.toLowerCase(), index: m.index });
   }
   return tokens;
 }
@@ -181,6 +183,16 @@ const NOT_A_NAME = new Set([
   'i',
   "i'm",
   'im',
+  "i've",
+  'ive',
+  "i'd",
+  "i'll",
+  "we've",
+  "we're",
+  "we'll",
+  "you're",
+  "they're",
+  "it's",
   'am',
   'pm',
   'what',
@@ -258,6 +270,9 @@ const NAME_PARTICLES = new Set([
   'das',
 ]);
 
+/** "Dr", "Mr.", "Sra.": an honorific as written, not "MS" in capitals ("MS Teams"). */
+const isHonorific = (t: Token) => HONORIFICS.test(t.raw) && !/^\p{Lu}{2,}\.?$/u.test(t.raw);
+
 /** Title words written out, kept before a surname like an honorific. */
 const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|officer|nurse|sheriff|chef)$/;
 
@@ -276,9 +291,8 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       j++;
       continue;
     }
-    if (HONORIFICS.test(t.raw) && words.length === 0) {
-      // "Dr Singh" is written "Dr. Singh"; "Sir" and "Dame" are words, not abbreviations.
-      words.push(capitalize(t.raw.endsWith('.') || /^(?:sir|dame)$/i.test(t.raw) ? t.raw : `${t.raw}.`));
+    if (isHonorific(t) && words.length === 0) {
+      words.push(capitalize(t.raw));
       j++;
       continue;
     }
@@ -301,13 +315,21 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (words.length && NAME_PARTICLES.has(t.low) && isCapitalized(tokens[j - 1]!)) {
       let k = j;
       while (k < tokens.length && NAME_PARTICLES.has(tokens[k]!.low)) k++;
-      if (tokens[k] && isCapitalized(tokens[k]!) && !NOT_A_NAME.has(tokens[k]!.low)) {
+      // "Nguyen Van An": a capitalised "An" there is a name, not the article.
+      const named = tokens[k] && isCapitalized(tokens[k]!) && !TIME_WORDS.has(tokens[k]!.low);
+      if (named && (!NOT_A_NAME.has(tokens[k]!.low) || BOUNDARY_WORDS.has(tokens[k]!.low))) {
         for (; j <= k; j++) words.push(tokens[j]!.raw);
         if (words.length >= 3) break;
         continue;
       }
     }
-    if (NOT_A_NAME.has(t.low) && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
+    // "call with Can", "lunch with Will": a modal in capitals after "with" is a name.
+    const modalName =
+      cap &&
+      words.length === 0 &&
+      /^(?:can|will)$/.test(t.low) &&
+      /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
+    if (NOT_A_NAME.has(t.low) && !modalName && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
     // A lowercase word goes on a name only where names may be lowercase, and never after a capitalised one.
     const afterCapital = words.length > 0 && isCapitalized(tokens[j - 1]!);
     if (!cap && (!loose || afterCapital || EVENT_WORDS.has(t.low) || PLACE_WORDS.has(t.low))) break;
@@ -338,6 +360,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
 const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['with'], true],
   [['w'], true],
+  // Typos of "with".
+  [['wid'], true],
+  [['wiht'], true],
+  [['wit'], true],
+  [['wth'], true],
+  [['whith'], true],
   [['meet'], true],
   [['meeting'], false],
   [['see'], false],
@@ -431,6 +459,8 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
       j = next;
     }
     const sep = tokens[j]?.low;
+    // "with Xiao Ming, change to Monday": after capitalised names, a lowercase word past a comma is not one.
+    if (sep === ',' && tokens[j + 1] && !isCapitalized(tokens[j + 1]!) && isCapitalized(tokens[j - 1]!)) break;
     if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') {
       j++;
       continue;
@@ -460,11 +490,7 @@ function addJoinedNames(tokens: Token[], found: string[]): void {
 /** "Mr. Tanaka asked to move our call": adds an honorific and the capitalised name after it, wherever it stands. */
 function addHonorificNames(tokens: Token[], found: string[]): void {
   for (let i = 0; i + 1 < tokens.length; i++) {
-    if (
-      !HONORIFICS.test(tokens[i]!.raw) ||
-      !isCapitalized(tokens[i + 1]!) ||
-      /^(?:at|@|in)$/.test(tokens[i - 1]?.low ?? '')
-    )
+    if (!isHonorific(tokens[i]!) || !isCapitalized(tokens[i + 1]!) || /^(?:at|@|in)$/.test(tokens[i - 1]?.low ?? ''))
       continue;
     const { name } = nameAt(tokens, i, false);
     if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!)))
@@ -476,7 +502,8 @@ function participantsOf(tokens: Token[]): string[] {
   const found: string[] = [];
   const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
   for (const e of emails) addPerson(found, e);
-  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) addPerson(found, t.raw.replace(/\.+$/, ''));
+  // "@jen" is jen: the @ only points at her.
+  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) addPerson(found, t.raw.slice(1).replace(/\.+$/, ''));
   for (let i = 0; i < tokens.length; i++) {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (trigger) addPeopleAfterTrigger(tokens, i, trigger[0], trigger[1], found);
@@ -486,9 +513,7 @@ function participantsOf(tokens: Token[]): string[] {
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
   return found.filter(
     (name) =>
-      EMAIL.test(name) ||
-      /^@/.test(name) ||
-      !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]),
+      EMAIL.test(name) || !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]),
   );
 }
 
@@ -555,8 +580,9 @@ const ON_STREET =
 /** A numbered or named room ("Room 4.2", "in Training Room 1", "meeting room Everest"), as the user wrote it. */
 function roomOf(text: string, cased: string): string | undefined {
   const room =
-    /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+(?:[.-]\d+)?[a-z]?|[a-z]\b)/i.exec(text) ??
-    namedRoom(text, cased);
+    /\b(?:(?:board|break|class|committee|conference|function|group|huddle|interview|lecture|meeting|project|quiet|reading|seminar|study|team|training|tutorial) )?room (?:[a-z]{0,2}[.-]?\d+(?:[.-]\d+)*[a-z]?|[a-z]\b)/i.exec(
+      text,
+    ) ?? namedRoom(text, cased);
   if (!room) return undefined;
   // "in Training Room 1": a capitalised word naming the room goes with it.
   const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(cased.slice(0, room.index));
@@ -564,8 +590,25 @@ function roomOf(text: string, cased: string): string | undefined {
     named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase())
       ? room.index - named[1]!.length - 1
       : room.index;
-  const span = cased.slice(from, room.index + room[0].length);
-  return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
+  return cased.slice(from, room.index + room[0].length);
+}
+
+/** Words the normaliser spelled out, as they may have been written: "conf rm 2", "Mtg Rm 3". */
+const SHORTHANDS: Record<string, string> = {
+  conference: 'conf(?:erence)?\\.?',
+  meeting: '(?:meeting|meetin|mtg)',
+  room: 'r(?:oo)?m\\.?',
+};
+
+/** The place as the user wrote it in the message, shorthands and all ("conf room 2", not "conference room 2"). */
+function asWritten(place: string, message: string): string {
+  if (PLATFORM_NAMES.has(place.toLowerCase())) return place;
+  const pattern = place
+    .split(' ')
+    .map((word) => SHORTHANDS[word.toLowerCase()] ?? escape(word))
+    .join('[\\s.]*');
+  const written = new RegExp(`(?<![\\p{L}\\d])${pattern}(?![\\p{L}\\d])`, 'iu').exec(message);
+  return written ? written[0] : place;
 }
 
 /** Whether token `i` is a preposition that can introduce a place: "at", "in", "@", or "on" before one. */
@@ -664,25 +707,63 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
   const anyPlace = words.some((w) => isPlaceWord(w.low));
   const anyCap = words.some((w) => isCapitalized(w));
   if (!anyPlace && !anyCap) return undefined;
-  // "the" stays as the user wrote it: "the office", "the Oak room", "The Ivy".
-  if (hasThe) return `${tokens[i + 1]!.raw} ${phrase}`;
+  // "in the Oak room" is the Oak room, but "The Ivy" and "my office" are names as written.
+  if (hasThe && tokens[i + 1]!.raw !== 'the') return `${tokens[i + 1]!.raw} ${phrase}`;
   if (/^hq$/i.test(phrase)) return 'HQ';
   return phrase;
 }
 
-/** "book the big conference room": a room booked is the place, preposition or not. */
+/** "book the big conference room", "Need Lecture Theatre B": a room booked is the place, preposition or not. */
 function bookedRoomOf(text: string, cased: string): string | undefined {
   const booked =
-    /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium))\b/.exec(
+    /\b(book|reserve|grab|need|get|use|borrow) (?:the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium|theatre|theater|lab)(?: (?:[a-z]{0,2}\d+(?:[.-]\d+)*[a-z]?|[a-z])\b)?)\b/.exec(
       text,
     );
-  if (booked)
-    return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
+  if (!booked) return undefined;
+  const room = cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length);
+  // "need some space" is no place; "Need Lecture Theatre B" names one.
+  return /^(?:book|reserve|grab)$/.test(booked[1]!) || /^\p{Lu}/u.test(room) ? room : undefined;
+}
+
+/** The blanked text with the place's words blanked too: "in the 4F Huddle" names no huddle. */
+function withoutPlace(blanked: string, cased: string, place: string | undefined): string {
+  const at = place ? cased.toLowerCase().indexOf(place.toLowerCase()) : -1;
+  return at < 0 ? blanked : blanked.slice(0, at) + ' '.repeat(place!.length) + blanked.slice(at + place!.length);
+}
+
+/** Any platform's name, longest first, with the preposition before it if there is one. */
+const PLATFORM = new RegExp(
+  `(?:\\b(on|via|over|by|using|through)(?: the| a| an)? )?\\b(${PLATFORMS.map(([name]) => name.toLowerCase())
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join('|')})\\b`,
+  'g',
+);
+const PLATFORM_NAMES = new Map(
+  PLATFORMS.map(([name, afterPreposition]) => [name.toLowerCase(), { name, afterPreposition }]),
+);
+
+/** The video or phone platform named, as the user named it ("over Teams" is Teams); "both teams" is no platform. */
+function platformOf(text: string): string | undefined {
+  for (const m of text.matchAll(PLATFORM)) {
+    const platform = PLATFORM_NAMES.get(m[2]!)!;
+    if (platform.afterPreposition && !m[1]) continue;
+    if (
+      m[2] === 'teams' &&
+      !m[1] &&
+      /\b(?:both|all|two|three|four|several|multiple|other|our|their|your|sales|product|engineering|design|partner|different|many|the|of|and) $/.test(
+        text.slice(0, m.index),
+      )
+    )
+      continue;
+    return platform.name;
+  }
   return undefined;
 }
 
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
-  for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
+  const platform = platformOf(text);
+  if (platform) return platform;
   const room = roomOf(text, cased);
   if (room !== undefined) return room;
   for (let i = 0; i < tokens.length; i++) {
@@ -1052,8 +1133,9 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const { found: when, rest } = readWhen(text, ctx);
   const tokens = tokenize(cased, rest);
   const participants = participantsOf(tokens);
-  const location = locationOf(rest, cased, tokens, participants);
-  const title = titleOf(rest, cased, participants, location);
+  const place = locationOf(rest, cased, tokens, participants);
+  const location = place && asWritten(place, message);
+  const title = titleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
     intent: intentOf(text.trim(), when, participants.length > 0),
