@@ -872,7 +872,78 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   const forTopic = forTopicOf(blanked, cased, people);
   // "onboarding for new starters" is Onboarding; "a call for budget prep" is Budget prep.
   if (forTopic && (!event || WEAK_EVENT.test(event.noun))) return forTopic;
-  return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people);
+  return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people) ?? namedEventOf(blanked, cased, people);
+}
+
+/** The object of a verb that books, moves or cancels: "book a QBR", "arrange a viva", "move the QBR". */
+const EVENT_OBJECT =
+  /\b(?:schedule|book|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
+/** What may follow the object of a verb: "book a QBR with Sophie", "scratch the QBR, they postponed". */
+const AFTER_OBJECT = /^(?:$| {2}| ?[,.!?;]|(?: (?:with|w|wid|at|in|on|over|via|about|re|between|and|to|for)\b))/;
+/** What may follow an event named at the head of the message: "QBR w/ Initech", "viva with Niamh", "drill tomorrow 02:30". */
+const AFTER_HEAD = /^(?: {2}|(?: (?:with|w|wid|at|in|on|over|via)\b))/;
+/** Verbs that open a message before "with" or a name: no event is named. */
+const HEAD_VERBS =
+  /^(?:meet|speak|talk|connect|reconnect|hang|link|hook|get|go|come|see|visit|work|pair|sit|confer|consult|discuss|touch|gather|team|partner|collaborate|align|coordinate|liaise|ring|phone|dial|catch|join|help|ask|tell|text|email|message|ping|sort|figure|do|have|need|want|let'?s|lets)\b/;
+/** An acronym names an event: "QBR", "OKR", "PI", "1:1". */
+const isAcronym = (word: string) => /^(?:\p{Lu}[\p{Lu}\d&]{1,5}s?|1ː1)$/u.test(word);
+
+/**
+ * An event the lexicon does not know, named where events stand: the object of a verb that books, moves
+ * or cancels ("arrange a supervision with Dr Sharma"), or the head of the message before with/at/in or a
+ * time ("candidate screen with Tyrone", "db failover drill tomorrow 02:30"). One to three plain words or
+ * an acronym; a name, a place, a pronoun or a generic word ("meeting", "time") is no event.
+ */
+function namedEventOf(blanked: string, cased: string, people: string[]): string | undefined {
+  for (const m of blanked.matchAll(EVENT_OBJECT)) {
+    const title = eventWordsAt(blanked, cased, m.index + m[0].length, people, !!m[1], AFTER_OBJECT);
+    if (title) return title;
+  }
+  const head = /^[\s,.;:!?-]*/.exec(blanked)![0].length;
+  // "meet with Ana", "speak with Ana": a verb heads the message, not an event.
+  if (HEAD_VERBS.test(blanked.slice(head))) return undefined;
+  return eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
+}
+
+/** One to three event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
+function eventWordsAt(
+  blanked: string,
+  cased: string,
+  from: number,
+  people: string[],
+  article: boolean,
+  breaks: RegExp,
+): string | undefined {
+  const m = /^ ?((?:[\p{L}\dː][\p{L}\d'ː-]*)(?: [\p{L}\dː][\p{L}\d'ː-]*){0,2})/u.exec(blanked.slice(from));
+  if (!m) return undefined;
+  let words = m[1]!.split(' ');
+  const start = from + m[0].length - m[1]!.length;
+  // Shorten to the words before a break: "supervision with Dr Sharma" → "supervision".
+  for (let n = 1; n <= words.length; n++) {
+    const phrase = words.slice(0, n).join(' ');
+    const after = blanked.slice(start + phrase.length);
+    if (breaks.test(after)) {
+      words = words.slice(0, n);
+      const written = cased.slice(start, start + phrase.length).split(' ');
+      const fits = written.every((w, k) => {
+        const low = words[k]!.toLowerCase();
+        if (isAcronym(w)) return true;
+        if (/^\d/.test(w) || !/^[\p{Ll}\p{Lu}]/u.test(w)) return false;
+        if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
+        if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
+        if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
+        if (people.some((p) => p.toLowerCase().split(' ').includes(low))) return false;
+        // "Viva with Niamh" opens the message with a capital; "Sarah at 3" is a name.
+        return (
+          /^\p{Ll}/u.test(w) || (k === 0 && start === 0 && /^\p{Lu}\p{Ll}+$/u.test(w) && / w(?:ith|id)?\b/.test(after))
+        );
+      });
+      // One plain word with no article could be a name written in lowercase ("book ana for 3"): only before "with".
+      const sure = article || words.length > 1 || isAcronym(written[0]!) || / w(?:ith|id)?\b/.test(after);
+      return fits && sure ? capitalize(cased.slice(start, start + phrase.length).replace(/ː/g, ':')) : undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Nouns by their ending: "negotiation", "alignment", "committee", "governance", "partnership". */
