@@ -276,14 +276,14 @@ const isHonorific = (t: Token) => HONORIFICS.test(t.raw) && !/^\p{Lu}{2,}\.?$/u.
 /** Title words written out, kept before a surname like an honorific. */
 const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|officer|nurse|sheriff|chef)$/;
 
-/** A name starting at token i: honorifics kept, role words before it dropped, up to three words. */
+/** A name starting at token i: honorifics kept, role words before it dropped, up to four words ("María José García López"). */
 function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number; role?: boolean } {
   let j = i;
   const lead: Token[] = [];
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
   while (j < tokens.length && ROLE_WORDS.has(tokens[j]!.low) && !isCapitalized(tokens[j]!)) lead.push(tokens[j++]!);
   const words: string[] = [];
-  while (j < tokens.length && words.length < 3) {
+  while (j < tokens.length && words.length < 4) {
     const t = tokens[j]!;
     // "doctor Müller", "captain Reyes": a title word before a capitalised name is kept with it.
     if (words.length === 0 && TITLE_WORDS.test(t.low) && tokens[j + 1] && isCapitalized(tokens[j + 1]!)) {
@@ -319,7 +319,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       const named = tokens[k] && isCapitalized(tokens[k]!) && !TIME_WORDS.has(tokens[k]!.low);
       if (named && (!NOT_A_NAME.has(tokens[k]!.low) || BOUNDARY_WORDS.has(tokens[k]!.low))) {
         for (; j <= k; j++) words.push(tokens[j]!.raw);
-        if (words.length >= 3) break;
+        if (words.length >= 4) break;
         continue;
       }
     }
@@ -348,6 +348,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (role.length) return { name: role.map((t) => capitalize(t.low)).join(' '), next: j };
   }
   if (!words.length) return { next: i };
+  // "the London office", "the Acme folks": a place or a group named after a town or a company, not a person.
+  if (
+    lead.length &&
+    /^(?:office|offices|folks|crew|side|lot|people|guys|group|department|dept|branch|site)$/.test(tokens[j]?.low ?? '')
+  )
+    return { next: i };
   if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };
   return {
     name: words.join(' '),
