@@ -567,7 +567,7 @@ function placeNounAhead(tokens: Token[], j: number): boolean {
   return (
     !!word &&
     !!noun &&
-    /^\p{Ll}+$/u.test(word.raw) &&
+    /^\p{Ll}+(?:'s)?$/u.test(word.raw) &&
     !BOUNDARY_WORDS.has(word.low) &&
     !TIME_WORDS.has(word.low) &&
     isPlaceWord(noun.low) &&
@@ -669,10 +669,11 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
     if (
       TIME_WORDS.has(t.low) ||
       (BOUNDARY_WORDS.has(t.low) && !cap) ||
-      (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)
+      (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe && !placeNounAhead(tokens, j))
     )
       break;
-    if (!cap && !isPlaceWord(t.low) && !hasThe) break;
+    // "in conference hall", "at ananya's place": a plain word before a place noun is part of it.
+    if (!cap && !isPlaceWord(t.low) && !hasThe && !placeNounAhead(tokens, j)) break;
     if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
     words.push(t);
     j++;
@@ -1016,7 +1017,7 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
     generic &&
     !TITLE_FILLERS.has(generic[1]!) &&
     !BOUNDARY_WORDS.has(generic[1]!) &&
-    !/^(zoom|teams|skype|webex|phone|video|online|in-person|quick|1ː1)$/.test(generic[1]!) &&
+    !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|1ː1)$/.test(generic[1]!) &&
     (!best || generic.index < best.index)
   ) {
     best = { index: generic.index + generic[1]!.length + 1, noun: generic[2]! };
