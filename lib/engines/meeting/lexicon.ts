@@ -552,24 +552,43 @@ export const PLACE_NOUNS = [
   'war room',
 ];
 
-/** Video and phone platforms; "phone" counts only after on/via/over/by. */
-export const PLATFORMS: Array<[RegExp, string]> = [
-  [/\b(google meet|gmeet|g meet|google hangouts?|(?:on|via|over) hangouts?)\b/, 'Google Meet'],
-  [/\b(microsoft teams|ms teams|teams)\b/, 'Microsoft Teams'],
-  [/\b(?:on|via|over) meet\b/, 'Google Meet'],
-  [/\bzoom\b/, 'Zoom'],
-  [/\bwebex\b/, 'Webex'],
-  [/\bskype\b/, 'Skype'],
-  [/\bslack huddle\b/, 'Slack huddle'],
-  [/\bslack\b/, 'Slack'],
-  [/\bfacetime\b/, 'FaceTime'],
-  [/\bwhatsapp\b/, 'WhatsApp'],
-  [/\bdiscord\b/, 'Discord'],
-  [/\bwechat\b/, 'WeChat'],
-  [/\btelegram\b/, 'Telegram'],
-  [/\b(?:on|via|over) signal\b/, 'Signal'],
-  [/\bjitsi\b/, 'Jitsi'],
-  [/\b(?:on|via|over|by) (?:the )?phone\b/, 'Phone'],
+/**
+ * Video and phone platforms, each spelled as the name is usually written; the place is the name the
+ * user said ("over Teams" is Teams, "on MS Teams" is MS Teams). `true`: only after on/via/over/by/using
+ * ("on Meet", "by phone"), being a common word otherwise.
+ */
+export const PLATFORMS: Array<[string, boolean?]> = [
+  ['Amazon Chime'],
+  ['BlueJeans'],
+  ['Chime', true],
+  ['Discord'],
+  ['FaceTime'],
+  ['G Meet'],
+  ['GMeet'],
+  ['Google Chat'],
+  ['Google Hangout'],
+  ['Google Hangouts'],
+  ['Google Meet'],
+  ['GoToMeeting'],
+  ['Hangouts', true],
+  ['Jitsi'],
+  ['Meet', true],
+  ['Microsoft Teams'],
+  ['MS Teams'],
+  ['Phone', true],
+  ['RingCentral'],
+  ['Signal', true],
+  ['Skype'],
+  ['Slack'],
+  ['Slack huddle'],
+  ['Teams'],
+  ['Telegram'],
+  ['Viber'],
+  ['WeChat'],
+  ['Webex'],
+  ['WhatsApp'],
+  ['Whereby'],
+  ['Zoom'],
 ];
 
 /** Words before a name that say who the person is, not what they are called. */
@@ -662,7 +681,8 @@ export const ROLE_WORDS = new Set([
 ]);
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */
-export const HONORIFICS = /^(dr|prof|mr|mrs|ms|mx|sir|dame)\.?$/i;
+export const HONORIFICS =
+  /^(dame|dhr|dott|dr|frau|herr|miss|mlle|mme|mr|mrs|ms|mx|prof|rev|shri|sir|smt|sr|sra|srta)\.?$/i;
 
 /** Words that end a name or a phrase: never part of one. */
 export const MONTHS = [

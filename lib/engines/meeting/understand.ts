@@ -105,8 +105,10 @@ const TOKEN =
 function tokenize(cased: string, blanked: string): Token[] {
   const tokens: Token[] = [];
   for (const m of blanked.matchAll(TOKEN)) {
-    const raw = cased.slice(m.index, m.index + m[0].length);
-    tokens.push({ raw, low: m[0].toLowerCase(), index: m.index });
+    // "Dr." keeps its dot, so the name is kept as written ("Dr. Okafor", "Dr Okafor").
+    const length = m[0].length + (HONORIFICS.test(m[0]) && blanked[m.index + m[0].length] === '.' ? 1 : 0);
+    const raw = cased.slice(m.index, m.index + length);
+    tokens.push({ raw, low: raw.toLowerCase(), index: m.index });
   }
   return tokens;
 }
@@ -181,6 +183,16 @@ const NOT_A_NAME = new Set([
   'i',
   "i'm",
   'im',
+  "i've",
+  'ive',
+  "i'd",
+  "i'll",
+  "we've",
+  "we're",
+  "we'll",
+  "you're",
+  "they're",
+  "it's",
   'am',
   'pm',
   'what',
@@ -258,17 +270,20 @@ const NAME_PARTICLES = new Set([
   'das',
 ]);
 
+/** "Dr", "Mr.", "Sra.": an honorific as written, not "MS" in capitals ("MS Teams"). */
+const isHonorific = (t: Token) => HONORIFICS.test(t.raw) && !/^\p{Lu}{2,}\.?$/u.test(t.raw);
+
 /** Title words written out, kept before a surname like an honorific. */
 const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|officer|nurse|sheriff|chef)$/;
 
-/** A name starting at token i: honorifics kept, role words before it dropped, up to three words. */
+/** A name starting at token i: honorifics kept, role words before it dropped, up to four words ("María José García López"). */
 function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number; role?: boolean } {
   let j = i;
   const lead: Token[] = [];
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
   while (j < tokens.length && ROLE_WORDS.has(tokens[j]!.low) && !isCapitalized(tokens[j]!)) lead.push(tokens[j++]!);
   const words: string[] = [];
-  while (j < tokens.length && words.length < 3) {
+  while (j < tokens.length && words.length < 4) {
     const t = tokens[j]!;
     // "doctor Müller", "captain Reyes": a title word before a capitalised name is kept with it.
     if (words.length === 0 && TITLE_WORDS.test(t.low) && tokens[j + 1] && isCapitalized(tokens[j + 1]!)) {
@@ -276,9 +291,8 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       j++;
       continue;
     }
-    if (HONORIFICS.test(t.raw) && words.length === 0) {
-      // "Dr Singh" is written "Dr. Singh"; "Sir" and "Dame" are words, not abbreviations.
-      words.push(capitalize(t.raw.endsWith('.') || /^(?:sir|dame)$/i.test(t.raw) ? t.raw : `${t.raw}.`));
+    if (isHonorific(t) && words.length === 0) {
+      words.push(capitalize(t.raw));
       j++;
       continue;
     }
@@ -301,13 +315,21 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (words.length && NAME_PARTICLES.has(t.low) && isCapitalized(tokens[j - 1]!)) {
       let k = j;
       while (k < tokens.length && NAME_PARTICLES.has(tokens[k]!.low)) k++;
-      if (tokens[k] && isCapitalized(tokens[k]!) && !NOT_A_NAME.has(tokens[k]!.low)) {
+      // "Nguyen Van An": a capitalised "An" there is a name, not the article.
+      const named = tokens[k] && isCapitalized(tokens[k]!) && !TIME_WORDS.has(tokens[k]!.low);
+      if (named && (!NOT_A_NAME.has(tokens[k]!.low) || BOUNDARY_WORDS.has(tokens[k]!.low))) {
         for (; j <= k; j++) words.push(tokens[j]!.raw);
-        if (words.length >= 3) break;
+        if (words.length >= 4) break;
         continue;
       }
     }
-    if (NOT_A_NAME.has(t.low) && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
+    // "call with Can", "lunch with Will": a modal in capitals after "with" is a name.
+    const modalName =
+      cap &&
+      words.length === 0 &&
+      /^(?:can|will)$/.test(t.low) &&
+      /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
+    if (NOT_A_NAME.has(t.low) && !modalName && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
     // A lowercase word goes on a name only where names may be lowercase, and never after a capitalised one.
     const afterCapital = words.length > 0 && isCapitalized(tokens[j - 1]!);
     if (!cap && (!loose || afterCapital || EVENT_WORDS.has(t.low) || PLACE_WORDS.has(t.low))) break;
@@ -326,6 +348,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (role.length) return { name: role.map((t) => capitalize(t.low)).join(' '), next: j };
   }
   if (!words.length) return { next: i };
+  // "the London office", "the Acme folks": a place or a group named after a town or a company, not a person.
+  if (
+    lead.length &&
+    /^(?:office|offices|folks|crew|side|lot|people|guys|group|department|dept|branch|site)$/.test(tokens[j]?.low ?? '')
+  )
+    return { next: i };
   if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };
   return {
     name: words.join(' '),
@@ -338,6 +366,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
 const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['with'], true],
   [['w'], true],
+  // Typos of "with".
+  [['wid'], true],
+  [['wiht'], true],
+  [['wit'], true],
+  [['wth'], true],
+  [['whith'], true],
   [['meet'], true],
   [['meeting'], false],
   [['see'], false],
@@ -431,6 +465,8 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
       j = next;
     }
     const sep = tokens[j]?.low;
+    // "with Xiao Ming, change to Monday": after capitalised names, a lowercase word past a comma is not one.
+    if (sep === ',' && tokens[j + 1] && !isCapitalized(tokens[j + 1]!) && isCapitalized(tokens[j - 1]!)) break;
     if (sep === ',' || sep === 'and' || sep === '+' || sep === '&' || sep === '/') {
       j++;
       continue;
@@ -460,11 +496,7 @@ function addJoinedNames(tokens: Token[], found: string[]): void {
 /** "Mr. Tanaka asked to move our call": adds an honorific and the capitalised name after it, wherever it stands. */
 function addHonorificNames(tokens: Token[], found: string[]): void {
   for (let i = 0; i + 1 < tokens.length; i++) {
-    if (
-      !HONORIFICS.test(tokens[i]!.raw) ||
-      !isCapitalized(tokens[i + 1]!) ||
-      /^(?:at|@|in)$/.test(tokens[i - 1]?.low ?? '')
-    )
+    if (!isHonorific(tokens[i]!) || !isCapitalized(tokens[i + 1]!) || /^(?:at|@|in)$/.test(tokens[i - 1]?.low ?? ''))
       continue;
     const { name } = nameAt(tokens, i, false);
     if (name && !found.some((f) => f.toLowerCase().endsWith(name.toLowerCase().split(' ').pop()!)))
@@ -476,7 +508,8 @@ function participantsOf(tokens: Token[]): string[] {
   const found: string[] = [];
   const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
   for (const e of emails) addPerson(found, e);
-  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) addPerson(found, t.raw.replace(/\.+$/, ''));
+  // "@jen" is jen: the @ only points at her.
+  for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) addPerson(found, t.raw.slice(1).replace(/\.+$/, ''));
   for (let i = 0; i < tokens.length; i++) {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (trigger) addPeopleAfterTrigger(tokens, i, trigger[0], trigger[1], found);
@@ -486,9 +519,7 @@ function participantsOf(tokens: Token[]): string[] {
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
   return found.filter(
     (name) =>
-      EMAIL.test(name) ||
-      /^@/.test(name) ||
-      !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]),
+      EMAIL.test(name) || !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]),
   );
 }
 
@@ -536,7 +567,7 @@ function placeNounAhead(tokens: Token[], j: number): boolean {
   return (
     !!word &&
     !!noun &&
-    /^\p{Ll}+$/u.test(word.raw) &&
+    /^\p{Ll}+(?:'s)?$/u.test(word.raw) &&
     !BOUNDARY_WORDS.has(word.low) &&
     !TIME_WORDS.has(word.low) &&
     isPlaceWord(noun.low) &&
@@ -555,8 +586,9 @@ const ON_STREET =
 /** A numbered or named room ("Room 4.2", "in Training Room 1", "meeting room Everest"), as the user wrote it. */
 function roomOf(text: string, cased: string): string | undefined {
   const room =
-    /\b(?:(?:conference|huddle|board) )?room (?:[a-z]?\d+(?:[.-]\d+)?[a-z]?|[a-z]\b)/i.exec(text) ??
-    namedRoom(text, cased);
+    /\b(?:(?:board|break|class|committee|conference|function|group|huddle|interview|lecture|meeting|project|quiet|reading|seminar|study|team|training|tutorial) )?room (?:[a-z]{0,2}[.-]?\d+(?:[.-]\d+)*[a-z]?|[a-z]\b)/i.exec(
+      text,
+    ) ?? namedRoom(text, cased);
   if (!room) return undefined;
   // "in Training Room 1": a capitalised word naming the room goes with it.
   const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(cased.slice(0, room.index));
@@ -564,8 +596,25 @@ function roomOf(text: string, cased: string): string | undefined {
     named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase())
       ? room.index - named[1]!.length - 1
       : room.index;
-  const span = cased.slice(from, room.index + room[0].length);
-  return /[A-Z]/.test(span) ? span : span.replace(/\broom\b/, 'Room');
+  return cased.slice(from, room.index + room[0].length);
+}
+
+/** Words the normaliser spelled out, as they may have been written: "conf rm 2", "Mtg Rm 3". */
+const SHORTHANDS: Record<string, string> = {
+  conference: 'conf(?:erence)?\\.?',
+  meeting: '(?:meeting|meetin|mtg)',
+  room: 'r(?:oo)?m\\.?',
+};
+
+/** The place as the user wrote it in the message, shorthands and all ("conf room 2", not "conference room 2"). */
+function asWritten(place: string, message: string): string {
+  if (PLATFORM_NAMES.has(place.toLowerCase())) return place;
+  const pattern = place
+    .split(' ')
+    .map((word) => SHORTHANDS[word.toLowerCase()] ?? escape(word))
+    .join('[\\s.]*');
+  const written = new RegExp(`(?<![\\p{L}\\d])${pattern}(?![\\p{L}\\d])`, 'iu').exec(message);
+  return written ? written[0] : place;
 }
 
 /** Whether token `i` is a preposition that can introduce a place: "at", "in", "@", or "on" before one. */
@@ -620,10 +669,11 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
     if (
       TIME_WORDS.has(t.low) ||
       (BOUNDARY_WORDS.has(t.low) && !cap) ||
-      (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe)
+      (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe && !placeNounAhead(tokens, j))
     )
       break;
-    if (!cap && !isPlaceWord(t.low) && !hasThe) break;
+    // "in conference hall", "at ananya's place": a plain word before a place noun is part of it.
+    if (!cap && !isPlaceWord(t.low) && !hasThe && !placeNounAhead(tokens, j)) break;
     if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
     words.push(t);
     j++;
@@ -664,25 +714,63 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
   const anyPlace = words.some((w) => isPlaceWord(w.low));
   const anyCap = words.some((w) => isCapitalized(w));
   if (!anyPlace && !anyCap) return undefined;
-  // "the" stays as the user wrote it: "the office", "the Oak room", "The Ivy".
-  if (hasThe) return `${tokens[i + 1]!.raw} ${phrase}`;
+  // "in the Oak room" is the Oak room, but "The Ivy" and "my office" are names as written.
+  if (hasThe && tokens[i + 1]!.raw !== 'the') return `${tokens[i + 1]!.raw} ${phrase}`;
   if (/^hq$/i.test(phrase)) return 'HQ';
   return phrase;
 }
 
-/** "book the big conference room": a room booked is the place, preposition or not. */
+/** "book the big conference room", "Need Lecture Theatre B": a room booked is the place, preposition or not. */
 function bookedRoomOf(text: string, cased: string): string | undefined {
   const booked =
-    /\b(?:book|reserve|grab) (the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium))\b/.exec(
+    /\b(book|reserve|grab|need|get|use|borrow) (?:the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium|theatre|theater|lab)(?: (?:[a-z]{0,2}\d+(?:[.-]\d+)*[a-z]?|[a-z])\b)?)\b/.exec(
       text,
     );
-  if (booked)
-    return `${booked[1] === 'the ' ? 'the ' : ''}${cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length)}`;
+  if (!booked) return undefined;
+  const room = cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length);
+  // "need some space" is no place; "Need Lecture Theatre B" names one.
+  return /^(?:book|reserve|grab)$/.test(booked[1]!) || /^\p{Lu}/u.test(room) ? room : undefined;
+}
+
+/** The blanked text with the place's words blanked too: "in the 4F Huddle" names no huddle. */
+function withoutPlace(blanked: string, cased: string, place: string | undefined): string {
+  const at = place ? cased.toLowerCase().indexOf(place.toLowerCase()) : -1;
+  return at < 0 ? blanked : blanked.slice(0, at) + ' '.repeat(place!.length) + blanked.slice(at + place!.length);
+}
+
+/** Any platform's name, longest first, with the preposition before it if there is one. */
+const PLATFORM = new RegExp(
+  `(?:\\b(on|via|over|by|using|through)(?: the| a| an)? )?\\b(${PLATFORMS.map(([name]) => name.toLowerCase())
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join('|')})\\b`,
+  'g',
+);
+const PLATFORM_NAMES = new Map(
+  PLATFORMS.map(([name, afterPreposition]) => [name.toLowerCase(), { name, afterPreposition }]),
+);
+
+/** The video or phone platform named, as the user named it ("over Teams" is Teams); "both teams" is no platform. */
+function platformOf(text: string): string | undefined {
+  for (const m of text.matchAll(PLATFORM)) {
+    const platform = PLATFORM_NAMES.get(m[2]!)!;
+    if (platform.afterPreposition && !m[1]) continue;
+    if (
+      m[2] === 'teams' &&
+      !m[1] &&
+      /\b(?:both|all|two|three|four|several|multiple|other|our|their|your|sales|product|engineering|design|partner|different|many|the|of|and) $/.test(
+        text.slice(0, m.index),
+      )
+    )
+      continue;
+    return platform.name;
+  }
   return undefined;
 }
 
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
-  for (const [pattern, name] of PLATFORMS) if (pattern.test(text)) return name;
+  const platform = platformOf(text);
+  if (platform) return platform;
   const room = roomOf(text, cased);
   if (room !== undefined) return room;
   for (let i = 0; i < tokens.length; i++) {
@@ -791,7 +879,78 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   const forTopic = forTopicOf(blanked, cased, people);
   // "onboarding for new starters" is Onboarding; "a call for budget prep" is Budget prep.
   if (forTopic && (!event || WEAK_EVENT.test(event.noun))) return forTopic;
-  return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people);
+  return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people) ?? namedEventOf(blanked, cased, people);
+}
+
+/** The object of a verb that books, moves or cancels: "book a QBR", "arrange a viva", "move the QBR". */
+const EVENT_OBJECT =
+  /\b(?:schedule|book|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
+/** What may follow the object of a verb: "book a QBR with Sophie", "scratch the QBR, they postponed". */
+const AFTER_OBJECT = /^(?:$| {2}| ?[,.!?;]|(?: (?:with|w|wid|at|in|on|over|via|about|re|between|and|to|for)\b))/;
+/** What may follow an event named at the head of the message: "QBR w/ Initech", "viva with Niamh", "drill tomorrow 02:30". */
+const AFTER_HEAD = /^(?: {2}|(?: (?:with|w|wid|at|in|on|over|via)\b))/;
+/** Verbs that open a message before "with" or a name: no event is named. */
+const HEAD_VERBS =
+  /^(?:meet|speak|talk|connect|reconnect|hang|link|hook|get|go|come|see|visit|work|pair|sit|confer|consult|discuss|touch|gather|team|partner|collaborate|align|coordinate|liaise|ring|phone|dial|catch|join|help|ask|tell|text|email|message|ping|sort|figure|do|have|need|want|let'?s|lets)\b/;
+/** An acronym names an event: "QBR", "OKR", "PI", "1:1". */
+const isAcronym = (word: string) => /^(?:\p{Lu}[\p{Lu}\d&]{1,5}s?|1ː1)$/u.test(word);
+
+/**
+ * An event the lexicon does not know, named where events stand: the object of a verb that books, moves
+ * or cancels ("arrange a supervision with Dr Sharma"), or the head of the message before with/at/in or a
+ * time ("candidate screen with Tyrone", "db failover drill tomorrow 02:30"). One to three plain words or
+ * an acronym; a name, a place, a pronoun or a generic word ("meeting", "time") is no event.
+ */
+function namedEventOf(blanked: string, cased: string, people: string[]): string | undefined {
+  for (const m of blanked.matchAll(EVENT_OBJECT)) {
+    const title = eventWordsAt(blanked, cased, m.index + m[0].length, people, !!m[1], AFTER_OBJECT);
+    if (title) return title;
+  }
+  const head = /^[\s,.;:!?-]*/.exec(blanked)![0].length;
+  // "meet with Ana", "speak with Ana": a verb heads the message, not an event.
+  if (HEAD_VERBS.test(blanked.slice(head))) return undefined;
+  return eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
+}
+
+/** One to three event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
+function eventWordsAt(
+  blanked: string,
+  cased: string,
+  from: number,
+  people: string[],
+  article: boolean,
+  breaks: RegExp,
+): string | undefined {
+  const m = /^ ?((?:[\p{L}\dː][\p{L}\d'ː-]*)(?: [\p{L}\dː][\p{L}\d'ː-]*){0,2})/u.exec(blanked.slice(from));
+  if (!m) return undefined;
+  let words = m[1]!.split(' ');
+  const start = from + m[0].length - m[1]!.length;
+  // Shorten to the words before a break: "supervision with Dr Sharma" → "supervision".
+  for (let n = 1; n <= words.length; n++) {
+    const phrase = words.slice(0, n).join(' ');
+    const after = blanked.slice(start + phrase.length);
+    if (breaks.test(after)) {
+      words = words.slice(0, n);
+      const written = cased.slice(start, start + phrase.length).split(' ');
+      const fits = written.every((w, k) => {
+        const low = words[k]!.toLowerCase();
+        if (isAcronym(w)) return true;
+        if (/^\d/.test(w) || !/^[\p{Ll}\p{Lu}]/u.test(w)) return false;
+        if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
+        if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
+        if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
+        if (people.some((p) => p.toLowerCase().split(' ').includes(low))) return false;
+        // "Viva with Niamh" opens the message with a capital; "Sarah at 3" is a name.
+        return (
+          /^\p{Ll}/u.test(w) || (k === 0 && start === 0 && /^\p{Lu}\p{Ll}+$/u.test(w) && / w(?:ith|id)?\b/.test(after))
+        );
+      });
+      // One plain word with no article could be a name written in lowercase ("book ana for 3"): only before "with".
+      const sure = article || words.length > 1 || isAcronym(written[0]!) || / w(?:ith|id)?\b/.test(after);
+      return fits && sure ? capitalize(cased.slice(start, start + phrase.length).replace(/ː/g, ':')) : undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Nouns by their ending: "negotiation", "alignment", "committee", "governance", "partnership". */
@@ -858,7 +1017,7 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
     generic &&
     !TITLE_FILLERS.has(generic[1]!) &&
     !BOUNDARY_WORDS.has(generic[1]!) &&
-    !/^(zoom|teams|skype|webex|phone|video|online|in-person|quick|1ː1)$/.test(generic[1]!) &&
+    !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|1ː1)$/.test(generic[1]!) &&
     (!best || generic.index < best.index)
   ) {
     best = { index: generic.index + generic[1]!.length + 1, noun: generic[2]! };
@@ -1052,8 +1211,9 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const { found: when, rest } = readWhen(text, ctx);
   const tokens = tokenize(cased, rest);
   const participants = participantsOf(tokens);
-  const location = locationOf(rest, cased, tokens, participants);
-  const title = titleOf(rest, cased, participants, location);
+  const place = locationOf(rest, cased, tokens, participants);
+  const location = place && asWritten(place, message);
+  const title = titleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
     intent: intentOf(text.trim(), when, participants.length > 0),
