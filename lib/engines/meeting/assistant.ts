@@ -180,6 +180,12 @@ async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): 
   };
 }
 
+/** Where a move's message turns from the meeting to its new time, tried in order (each at its last occurrence). */
+const MOVE_SPLITS = [
+  /^(.*)\b(?:to|until|till|for|on)\b(.*)$/,
+  /^(.*)(?:\bmake it|\bcan we do|\bdo it|\bhave it|->|→)(.*)$/,
+];
+
 /** One message's worth of decisions over the state, which it mutates. */
 class Turn {
   readonly #state: AssistantState;
@@ -685,8 +691,10 @@ class Turn {
       found = found.filter((m) =>
         u.participants.some(
           (p) =>
-            m.participants.some((q) => q.toLowerCase() === p.toLowerCase()) ||
-            m.title.toLowerCase().includes(p.toLowerCase()),
+            // "the one with Ana" is Ana Ruiz: one word of a full name is enough.
+            m.participants.some(
+              (q) => q.toLowerCase() === p.toLowerCase() || q.toLowerCase().split(' ').includes(p.toLowerCase()),
+            ) || m.title.toLowerCase().includes(p.toLowerCase()),
         ),
       );
     if (u.start) {
@@ -850,8 +858,8 @@ class Turn {
   }
 
   #reschedule(): EngineReply {
-    // "move the standup to 4pm": what comes before the last "to" names the meeting, what follows the new time.
-    const split = /^(.*)\b(?:to|until|till|for|on)\b(.*)$/.exec(this.#text);
+    // "move the standup to 4pm": what comes before the last "to" names the meeting, what follows the new
+    // time; failing that, the last "make it" or "do" ("monday's call, can we do tuesday same time").
     const context = { now: this.#now, timeZone: this.#zone };
     let target: Understanding = {
       ...this.#u,
@@ -862,7 +870,8 @@ class Turn {
       hasTime: false,
     } as Understanding;
     let when: Understanding = this.#u;
-    if (split) {
+    for (const split of MOVE_SPLITS.map((pattern) => pattern.exec(this.#text))) {
+      if (!split) continue;
       const head = understandLocally(split[1]!, context);
       // "move my 2pm to 4": a bare number after "to" is an hour.
       const tail = understandLocally(
@@ -872,6 +881,7 @@ class Turn {
       if (tail.start || tail.day || tail.shiftMinutes) {
         target = head;
         when = { ...tail, shiftMinutes: tail.shiftMinutes ?? this.#u.shiftMinutes } as Understanding;
+        break;
       }
     }
     if (!when.start && !when.day && !when.shiftMinutes && this.#u.start)
