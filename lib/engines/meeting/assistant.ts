@@ -180,11 +180,16 @@ async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): 
   };
 }
 
-/** Where a move's message turns from the meeting to its new time, tried in order (each at its last occurrence). */
-const MOVE_SPLITS = [
-  /^(.*)\b(?:to|until|till|for|on)\b(.*)$/,
-  /^(.*)(?:\bmake it|\bcan we do|\bdo it|\bhave it|->|→)(.*)$/,
-];
+/** Words where a move's message turns from the meeting to its new time ("to", "make it", "can be", "->"). */
+const MOVE_TURNS =
+  /\b(?:to|until|till|for|on|make it|can we do|do it|have it|can be|could be|should (?:now )?be|needs? to be|happen|works? better|is now|now)\b|->|→/g;
+
+/** The message cut at each turn word, the last first: [what names the meeting, the new time]. */
+function moveSplits(text: string): Array<[string, string]> {
+  return [...text.matchAll(MOVE_TURNS)]
+    .reverse()
+    .map((m) => [text.slice(0, m.index), text.slice(m.index + m[0].length)] as [string, string]);
+}
 
 /** One message's worth of decisions over the state, which it mutates. */
 class Turn {
@@ -858,8 +863,8 @@ class Turn {
   }
 
   #reschedule(): EngineReply {
-    // "move the standup to 4pm": what comes before the last "to" names the meeting, what follows the new
-    // time; failing that, the last "make it" or "do" ("monday's call, can we do tuesday same time").
+    // "move the standup to 4pm": what comes before the last "to" (or "make it", "can we do", "->") names
+    // the meeting, what follows the new time; the last such word followed by a time or day is the one.
     const context = { now: this.#now, timeZone: this.#zone };
     let target: Understanding = {
       ...this.#u,
@@ -870,12 +875,11 @@ class Turn {
       hasTime: false,
     } as Understanding;
     let when: Understanding = this.#u;
-    for (const split of MOVE_SPLITS.map((pattern) => pattern.exec(this.#text))) {
-      if (!split) continue;
-      const head = understandLocally(split[1]!, context);
+    for (const [before, after] of moveSplits(this.#text)) {
+      const head = understandLocally(before, context);
       // "move my 2pm to 4": a bare number after "to" is an hour.
       const tail = understandLocally(
-        /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(split[2]!) ? `at ${split[2]!}` : split[2]!,
+        /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(after) ? `at ${after}` : after,
         context,
       );
       if (tail.start || tail.day || tail.shiftMinutes) {

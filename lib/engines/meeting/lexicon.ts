@@ -24,6 +24,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bw\/ ?/gi, 'with '],
   [/\bb4\b/gi, 'before'],
   [/\b(wat|wht|whta)\b/gi, 'what'],
+  [/\b(wats|whts)\b/gi, 'whats'],
   [/\bresched\b/gi, 'reschedule'],
   [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
   [/\bmv\b/gi, 'move'],

@@ -499,6 +499,8 @@ function readChronoDateTime(
       Number(a.start.isCertain('day') || a.start.isCertain('weekday')),
   );
   for (const r of results) {
+    // "the demo is now on friday": "now" beside another day or time says when the change is, not the start.
+    if (r.text.trim() === 'now' && results.length > 1) continue;
     // "prepping for the week": a span (spanOf reads it for lists), never a day.
     if (/^the (?:week|month|year|weekend)$/.test(r.text.trim())) continue;
     // "Clocks went back today so … what's on tomorrow morning?": a bare day in an aside gives way to
