@@ -1043,7 +1043,9 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean): Intent 
     !when.hasTime &&
     !hasPeople &&
     !BOOKING_VERB.test(text) &&
-    /^(?:(?:and|so|ok) )?(?:what|whats|how|hows|my|any|the|(?:meetings|appointments|calls|events|bookings)\b)/.test(text)
+    /^(?:(?:and|so|ok) )?(?:what|whats|how|hows|my|any|the|(?:meetings|appointments|calls|events|bookings)\b)/.test(
+      text,
+    )
   )
     return 'list';
   if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
