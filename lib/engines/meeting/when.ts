@@ -78,6 +78,12 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
     [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h}:${m ?? '00'}`],
+    // "14h", "14h30", "10h-11h": the continental clock (a length that long, or "1h30", stays a length).
+    [/\b(\d{1,2})h ?- ?(\d{1,2})h\b/g, (_, a, b) => `${a}:00-${b}:00`],
+    [
+      /(?<![\d.,])\b(1\d|2[0-3])h([0-5]\d)?\b(?! ?(?:long|meeting|session|block|slot))/g,
+      (_, h, m) => `${h}:${m ?? '00'}`,
+    ],
     [
       new RegExp(
         `\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes|hours|days|weeks))`,
@@ -122,10 +128,15 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, a, b) => `from ${a} to ${b}`,
     ],
     [
-      /\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g,
+      /\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g,
       (_, p, h) => `${p} at ${h}`,
     ],
-    [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
+    // "7ish", "around 9-ish", "noonish": the hour, said loosely.
+    [
+      /\b(?:(at|@|around|about|by|from|to|until|till) )?(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g,
+      (_, p, t) => `${p ?? 'at'} ${t}`,
+    ],
+    [/\b(noon|midday|midnight)-?ish\b/g, (_, t) => t],
     [
       /\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g,
       (_, t) => `at ${t}`,
@@ -135,7 +146,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, t, d) => `at ${t.replace('.', ':')} ${d}`,
     ],
     [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
-    [/\b(at|@) (\d{1,2})\.(\d\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
+    [/\b(at|@|from|to|until|till|til|by|around) (\d{1,2})\.([0-5]\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
     [
       /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
       (_, d, h) => `${d} at ${h}`,
@@ -492,12 +503,12 @@ function readChronoDateTime(
   let time: ClockTime | undefined;
   let chronoEnd: ClockTime | undefined;
   let weekdayOnly = false;
-  // A result naming a day beats one naming only a month ("next month on the 3rd").
-  results.sort(
-    (a, b) =>
-      Number(b.start.isCertain('day') || b.start.isCertain('weekday')) -
-      Number(a.start.isCertain('day') || a.start.isCertain('weekday')),
-  );
+  // A result naming a day beats one naming only a month ("next month on the 3rd"); one after a
+  // correction beats one before it ("lunch at 1pm, actually make it 2pm").
+  const corrected = CORRECTION.exec(s.text)?.index ?? Infinity;
+  const rank = (r: chrono.ParsedResult) =>
+    Number(r.start.isCertain('day') || r.start.isCertain('weekday')) + (r.index > corrected ? 2 : 0);
+  results.sort((a, b) => rank(b) - rank(a));
   for (const r of results) {
     // "the demo is now on friday": "now" beside another day or time says when the change is, not the start.
     if (r.text.trim() === 'now' && results.length > 1) continue;
@@ -543,6 +554,9 @@ function readChronoDateTime(
     weekdayOnly,
   };
 }
+
+/** Words that take back what was just said: the time after them is the one meant. */
+const CORRECTION = /\b(?:actually|i mean|no wait|sorry|correction|scratch that|or rather|rather)\b/;
 
 /** True when another day is named after `r` and a clause break ("so", " - ", a comma or full stop) comes between. */
 function asideBefore(text: string, r: chrono.ParsedResult, results: chrono.ParsedResult[]): boolean {
