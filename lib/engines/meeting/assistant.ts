@@ -180,6 +180,10 @@ async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): 
   };
 }
 
+/** A change of mind about a time just agreed: "make it 11", "11 would be better", "how about thursday instead". */
+const EDIT_CUE =
+  /^(?:\S+ ){0,3}?(?:make it|how about|what about|can we do|could we do|let'?s do|rather|better)\b|\b(?:instead|would be better|is better|works better|same time)\b/;
+
 /** Words where a move's message turns from the meeting to its new time ("to", "make it", "can be", "->"). */
 const MOVE_TURNS =
   /\b(?:to|until|till|for|on|make it|can we do|do it|have it|can be|could be|should (?:now )?be|needs? to be|happen|works? better|is now|now)\b|->|→/g;
@@ -294,9 +298,26 @@ class Turn {
     return undefined;
   }
 
+  /**
+   * True when, with no draft open, the message edits the meeting just booked or discussed ("actually make
+   * it 11", "11 would be better", "how about thursday instead"): that is a move of it.
+   */
+  #editsLast(): boolean {
+    const u = this.#u;
+    return (
+      !this.#state.draft &&
+      ['schedule', 'unknown'].includes(u.intent) &&
+      EDIT_CUE.test(this.#text) &&
+      !!(u.start || u.day || u.shiftMinutes || u.durationMinutes) &&
+      !u.participants.length &&
+      this.#upcoming().some((m) => m.id === this.#state.lastMeetingId)
+    );
+  }
+
   /** The answer to the message's intent on its own, when nothing pending, offered or drafted took it. */
   #answerIntent(): EngineReply {
     const { intent } = this.#u;
+    if (this.#editsLast()) return this.#reschedule(true);
     switch (intent) {
       case 'schedule':
         return this.#startDraft();
@@ -858,11 +879,13 @@ class Turn {
       start = instantOf({ ...old, hour, minute: t.minute }, this.#zone);
     } else if (when.day)
       start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
+    else if (when.durationMinutes) start = oldStart;
     else return undefined;
     return { start, end: new Date(start.getTime() + duration) };
   }
 
-  #reschedule(): EngineReply {
+  /** Proposes a move; `toLast` when the message can only mean the meeting discussed last. */
+  #reschedule(toLast = false): EngineReply {
     // "move the standup to 4pm": what comes before the last "to" (or "make it", "can we do", "->") names
     // the meeting, what follows the new time; the last such word followed by a time or day is the one.
     const context = { now: this.#now, timeZone: this.#zone };
@@ -888,9 +911,14 @@ class Turn {
         break;
       }
     }
-    if (!when.start && !when.day && !when.shiftMinutes && this.#u.start)
+    if (!when.start && !when.day && !when.shiftMinutes && this.#u.start && !toLast)
       target = { ...this.#u, shiftMinutes: undefined } as Understanding;
-    const found = this.#matching(target);
+    // An edit of the meeting just discussed names no other: its words ("how about … instead") are no title.
+    if (toLast) target = { ...target, refersToLast: true, title: undefined } as Understanding;
+    let found = this.#matching(target);
+    // "how about friday, same time": nothing else matches what a change of mind names; it is the last meeting.
+    if (!found.length && EDIT_CUE.test(this.#text))
+      found = this.#upcoming().filter((m) => m.id === this.#state.lastMeetingId);
     if (found.length === 1) return this.#proposeChange('reschedule', found[0]!, this.#newTimes(found[0]!, when));
     if (found.length > 1) {
       const sameTime = found.map((m) => this.#newTimes(m, when));

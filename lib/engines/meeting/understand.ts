@@ -1043,7 +1043,7 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean): Intent 
     !when.hasTime &&
     !hasPeople &&
     !BOOKING_VERB.test(text) &&
-    /^(?:(?:and|so|ok) )?(?:what|whats|how|hows|my|any|the|(?:meetings|appointments|calls|events|bookings)\b)/.test(
+    /^(?:(?:and|so|ok) )?(?!(?:what|how) about\b)(?:what|whats|how|hows|my|any|the|(?:meetings|appointments|calls|events|bookings)\b)/.test(
       text,
     )
   )

@@ -131,6 +131,19 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       /\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g,
       (_, p, h) => `${p} at ${h}`,
     ],
+    // A bare hour offered as the better one: "11 is better", "can we do 11", "11 pls", "not 10, 11".
+    [
+      /\bnot (?:at )?\d{1,2}(?::\d\d)?(?: ?[ap]m)?,? (?:but )?(?:at )?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|people))/g,
+      (_, t) => `at ${t}`,
+    ],
+    [
+      /(?<![\w:.-])(\d{1,2}(?::\d\d)?(?: ?[ap]m)?) (?=(?:is|would be|'d be|works|might be|should be) (?:better|best|fine|good|ok|okay)\b|(?:pls|please|then|instead|works for me|is fine)\b)/g,
+      (_, t) => `at ${t} `,
+    ],
+    [
+      /\b(can we do|could we do|let'?s do|lets do|we can do|i can do|do) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|people|days|weeks|mins|hrs))/g,
+      (_, p, t) => `${p} at ${t}`,
+    ],
     // "7ish", "around 9-ish", "noonish": the hour, said loosely.
     [
       /\b(?:(at|@|around|about|by|from|to|until|till) )?(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g,
