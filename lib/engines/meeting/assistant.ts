@@ -180,6 +180,21 @@ async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): 
   };
 }
 
+/** A change of mind about a time just agreed: "make it 11", "11 would be better", "how about thursday instead". */
+const EDIT_CUE =
+  /^(?:\S+ ){0,3}?(?:make it|how about|what about|can we do|could we do|let'?s do|rather|better)\b|\b(?:instead|would be better|is better|works better|same time)\b/;
+
+/** Words where a move's message turns from the meeting to its new time ("to", "make it", "can be", "->"). */
+const MOVE_TURNS =
+  /\b(?:to|until|till|for|on|make it|can we do|do it|have it|can be|could be|should (?:now )?be|needs? to be|happen|works? better|is now|now)\b|->|→/g;
+
+/** The message cut at each turn word, the last first: [what names the meeting, the new time]. */
+function moveSplits(text: string): Array<[string, string]> {
+  return [...text.matchAll(MOVE_TURNS)]
+    .reverse()
+    .map((m) => [text.slice(0, m.index), text.slice(m.index + m[0].length)] as [string, string]);
+}
+
 /** One message's worth of decisions over the state, which it mutates. */
 class Turn {
   readonly #state: AssistantState;
@@ -283,9 +298,26 @@ class Turn {
     return undefined;
   }
 
+  /**
+   * True when, with no draft open, the message edits the meeting just booked or discussed ("actually make
+   * it 11", "11 would be better", "how about thursday instead"): that is a move of it.
+   */
+  #editsLast(): boolean {
+    const u = this.#u;
+    return (
+      !this.#state.draft &&
+      ['schedule', 'unknown'].includes(u.intent) &&
+      EDIT_CUE.test(this.#text) &&
+      !!(u.start || u.day || u.shiftMinutes || u.durationMinutes) &&
+      !u.participants.length &&
+      this.#upcoming().some((m) => m.id === this.#state.lastMeetingId)
+    );
+  }
+
   /** The answer to the message's intent on its own, when nothing pending, offered or drafted took it. */
   #answerIntent(): EngineReply {
     const { intent } = this.#u;
+    if (this.#editsLast()) return this.#reschedule(true);
     switch (intent) {
       case 'schedule':
         return this.#startDraft();
@@ -685,8 +717,10 @@ class Turn {
       found = found.filter((m) =>
         u.participants.some(
           (p) =>
-            m.participants.some((q) => q.toLowerCase() === p.toLowerCase()) ||
-            m.title.toLowerCase().includes(p.toLowerCase()),
+            // "the one with Ana" is Ana Ruiz: one word of a full name is enough.
+            m.participants.some(
+              (q) => q.toLowerCase() === p.toLowerCase() || q.toLowerCase().split(' ').includes(p.toLowerCase()),
+            ) || m.title.toLowerCase().includes(p.toLowerCase()),
         ),
       );
     if (u.start) {
@@ -845,13 +879,15 @@ class Turn {
       start = instantOf({ ...old, hour, minute: t.minute }, this.#zone);
     } else if (when.day)
       start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
+    else if (when.durationMinutes) start = oldStart;
     else return undefined;
     return { start, end: new Date(start.getTime() + duration) };
   }
 
-  #reschedule(): EngineReply {
-    // "move the standup to 4pm": what comes before the last "to" names the meeting, what follows the new time.
-    const split = /^(.*)\b(?:to|until|till|for|on)\b(.*)$/.exec(this.#text);
+  /** Proposes a move; `toLast` when the message can only mean the meeting discussed last. */
+  #reschedule(toLast = false): EngineReply {
+    // "move the standup to 4pm": what comes before the last "to" (or "make it", "can we do", "->") names
+    // the meeting, what follows the new time; the last such word followed by a time or day is the one.
     const context = { now: this.#now, timeZone: this.#zone };
     let target: Understanding = {
       ...this.#u,
@@ -862,21 +898,27 @@ class Turn {
       hasTime: false,
     } as Understanding;
     let when: Understanding = this.#u;
-    if (split) {
-      const head = understandLocally(split[1]!, context);
+    for (const [before, after] of moveSplits(this.#text)) {
+      const head = understandLocally(before, context);
       // "move my 2pm to 4": a bare number after "to" is an hour.
       const tail = understandLocally(
-        /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(split[2]!) ? `at ${split[2]!}` : split[2]!,
+        /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(after) ? `at ${after}` : after,
         context,
       );
       if (tail.start || tail.day || tail.shiftMinutes) {
         target = head;
         when = { ...tail, shiftMinutes: tail.shiftMinutes ?? this.#u.shiftMinutes } as Understanding;
+        break;
       }
     }
-    if (!when.start && !when.day && !when.shiftMinutes && this.#u.start)
+    if (!when.start && !when.day && !when.shiftMinutes && this.#u.start && !toLast)
       target = { ...this.#u, shiftMinutes: undefined } as Understanding;
-    const found = this.#matching(target);
+    // An edit of the meeting just discussed names no other: its words ("how about … instead") are no title.
+    if (toLast) target = { ...target, refersToLast: true, title: undefined } as Understanding;
+    let found = this.#matching(target);
+    // "how about friday, same time": nothing else matches what a change of mind names; it is the last meeting.
+    if (!found.length && EDIT_CUE.test(this.#text))
+      found = this.#upcoming().filter((m) => m.id === this.#state.lastMeetingId);
     if (found.length === 1) return this.#proposeChange('reschedule', found[0]!, this.#newTimes(found[0]!, when));
     if (found.length > 1) {
       const sameTime = found.map((m) => this.#newTimes(m, when));

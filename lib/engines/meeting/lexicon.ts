@@ -24,6 +24,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bw\/ ?/gi, 'with '],
   [/\bb4\b/gi, 'before'],
   [/\b(wat|wht|whta)\b/gi, 'what'],
+  [/\b(wats|whts)\b/gi, 'whats'],
   [/\bresched\b/gi, 'reschedule'],
   [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
   [/\bmv\b/gi, 'move'],
@@ -45,7 +46,9 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bp\.m\.?/gi, 'pm'],
   [/\ba\.m\.?/gi, 'am'],
   [/\bmidday\b/gi, 'noon'],
-  [/\bfortnight\b/gi, '2 weeks'],
+  [/\b(?:a )?fortnight\b/gi, '2 weeks'],
+  // "1,5 hour": a decimal comma.
+  [/\b(\d),(\d) ?(?=h\b|hrs?\b|hours?\b)/gi, '$1.$2 '],
   // "3p" is 3 pm, but "Room 12A" and "Gate 4b" are places.
   [
     /(?<!\b(?:room|rm|gate|suite|lab|studio|unit|bay|building|floor|level|desk|table|platform|terminal) ?)\b(\d{1,2}(?::\d\d)?)(a|p)\b(?!\.)/gi,

@@ -78,6 +78,12 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
     [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h}:${m ?? '00'}`],
+    // "14h", "14h30", "10h-11h": the continental clock (a length that long, or "1h30", stays a length).
+    [/\b(\d{1,2})h ?- ?(\d{1,2})h\b/g, (_, a, b) => `${a}:00-${b}:00`],
+    [
+      /(?<![\d.,])\b(1\d|2[0-3])h([0-5]\d)?\b(?! ?(?:long|meeting|session|block|slot))/g,
+      (_, h, m) => `${h}:${m ?? '00'}`,
+    ],
     [
       new RegExp(
         `\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes|hours|days|weeks))`,
@@ -96,6 +102,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
           : `${((hour + 10) % 12) + 1}:${String(60 - minutes).padStart(2, '0')}`;
       },
     ],
+    // A range of 24-hour times without colons: 1500-1600, 1745–1830.
+    [
+      /(?<![\w:/.-])([01]\d|2[0-3])([0-5]\d) ?- ?([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])/g,
+      (_, h1, m1, h2, m2) => `${h1}:${m1}-${h2}:${m2}`,
+    ],
     // 24-hour times written without a colon: 1745, 0815 (not years, not room numbers).
     [
       /(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? )(?<!\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? )([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g,
@@ -105,15 +116,40 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       /(?<![\w:/.-])((?:[01]?\d|2[0-3])(?::[0-5]\d)?) ?- ?((?:[01]?\d|2[0-3])(?::[0-5]\d)?)(?![\w:/.-])(?! ?(?:people|ppl|persons|minutes|mins|hours|days|weeks|%|am|pm|a\b|p\b))/g,
       (_, a, b) => `from ${a} to ${b}`,
     ],
+    // "3 till 4", "11 till 12:30": a range (not "from 2 to 3", already one).
+    [
+      /(?<![\w:.ː-])(?<!\b(?:from|between|at|@) )(\d{1,2}(?::\d\d)?(?: ?[ap]m)?) (?:till|til|until) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\w:.])(?! ?(?:minutes|hours|people|days|weeks))/g,
+      (_, a, b) => `from ${a} to ${b}`,
+    ],
+    // "02:30", "07:15": a leading zero is the 24-hour clock, so the morning.
+    [/(?<![\w:.])0([1-9]):([0-5]\d)(?! ?[ap]m)(?![\w:])/g, (_, h, m) => `${h}:${m}am`],
     [
       /\bbetween (\d{1,2}(?::\d\d)? ?(?:am|pm)?) and (\d{1,2}(?::\d\d)? ?(?:am|pm)?)(?![\d:])/g,
       (_, a, b) => `from ${a} to ${b}`,
     ],
     [
-      /\b(make it|how about|what about|say|try|maybe|instead at|rather) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g,
+      /\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g,
       (_, p, h) => `${p} at ${h}`,
     ],
-    [/\b(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g, (_, t) => t],
+    // A bare hour offered as the better one: "11 is better", "can we do 11", "11 pls", "not 10, 11".
+    [
+      /\bnot (?:at )?\d{1,2}(?::\d\d)?(?: ?[ap]m)?,? (?:but )?(?:at )?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|people))/g,
+      (_, t) => `at ${t}`,
+    ],
+    [
+      /(?<![\w:.-])(\d{1,2}(?::\d\d)?(?: ?[ap]m)?) (?=(?:is|would be|'d be|works|might be|should be) (?:better|best|fine|good|ok|okay)\b|(?:pls|please|then|instead|works for me|is fine)\b)/g,
+      (_, t) => `at ${t} `,
+    ],
+    [
+      /\b(can we do|could we do|let'?s do|lets do|we can do|i can do|do) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|people|days|weeks|mins|hrs))/g,
+      (_, p, t) => `${p} at ${t}`,
+    ],
+    // "7ish", "around 9-ish", "noonish": the hour, said loosely.
+    [
+      /\b(?:(at|@|around|about|by|from|to|until|till) )?(\d{1,2}(?::\d\d)?)(?: ?-ish|ish)\b/g,
+      (_, p, t) => `${p ?? 'at'} ${t}`,
+    ],
+    [/\b(noon|midday|midnight)-?ish\b/g, (_, t) => t],
     [
       /\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g,
       (_, t) => `at ${t}`,
@@ -123,7 +159,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, t, d) => `at ${t.replace('.', ':')} ${d}`,
     ],
     [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
-    [/\b(at|@) (\d{1,2})\.(\d\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
+    [/\b(at|@|from|to|until|till|til|by|around) (\d{1,2})\.([0-5]\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
     [
       /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
       (_, d, h) => `${d} at ${h}`,
@@ -185,13 +221,15 @@ function isLength(text: string, index: number, length: number): boolean {
       ));
   if (
     /\bin (?:about |around )?$/.test(before) &&
-    !/\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) in $/.test(before) &&
+    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|block|fitting|squeezing|putting) in $/.test(before) &&
     !/^\s*(?:for|long)/.test(text.slice(index)) &&
     !namesAThing
   )
     return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
+  // "thurs at 9 hour-long onboarding": the number is the clock, the length is "hour-long".
+  if (/\b(?:at|@) $/.test(before) && /^\d/.test(phrase)) return false;
   return true;
 }
 
@@ -249,7 +287,7 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
 
 // "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
 const RELATIVE_START = new RegExp(
-  `(?<!\\b(?:fit|squeeze|slot|pencil|get|fitting|squeezing) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
+  `(?<!\\b(?:fit|squeeze|slot|pencil|get|put|pop|block|fitting|squeezing|putting) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
 );
 
 const REPEAT =
@@ -257,9 +295,10 @@ const REPEAT =
 
 /** "two weeks from Monday", "a week from tomorrow", "Tuesday week": the anchor day plus whole weeks. */
 const WEEKS_FROM = new RegExp(
-  `\\b${NUMBER} weeks? (?:from|after) (today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|now)\\b`,
+  `\\b${NUMBER} weeks? (?:from|after|on) (today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|now)\\b`,
 );
-const DAY_WEEK = /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday) week\b/;
+/** "Tuesday week", "Monday fortnight" (already "Monday 2 weeks"): the day after next, or a week later. */
+const DAY_WEEK = /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday) (week|2 weeks)\b/;
 const NEXT_WEEK_DAY =
   /\b(?:next week(?: on)? (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:of )?next week)\b/;
 
@@ -276,9 +315,14 @@ const PARTS_OF_DAY: Record<string, [number, number]> = {
 
 /** The meridiem the words around a bare hour ask for: breakfast and morning are am; dinner and evening pm. */
 export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
-  if (/\b(morning|breakfast|brunch|sunrise|before work)\b/.test(text)) return 'am';
-  if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|gig|concert)\b/.test(text)) return 'pm';
-  if (/\b(lunch|afternoon)\b/.test(text)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(text) ? 'am' : 'pm';
+  // "morning!", "good evening": a greeting says nothing about the hour meant.
+  const said = text.replace(
+    /^(?:good )?(?:morning|afternoon|evening)\b[!,.]*|\bgood (?:morning|afternoon|evening)\b/g,
+    '',
+  );
+  if (/\b(morning|breakfast|brekkie|brekky|brunch|sunrise|dawn|before work)\b/.test(said)) return 'am';
+  if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|gig|concert)\b/.test(said)) return 'pm';
+  if (/\b(lunch|afternoon)\b/.test(said)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(said) ? 'am' : 'pm';
   return undefined;
 }
 
@@ -409,8 +453,8 @@ function takeDayOffsets(s: Spans, today: WallTime): { extraDays: number; forcedD
   }
   const dayWeek = DAY_WEEK.exec(s.text);
   if (!weeksFrom && dayWeek && !/\bnext$/.test(s.text.slice(0, dayWeek.index).trim())) {
-    extraDays = 7;
-    take(s, dayWeek.index + dayWeek[1]!.length, 5);
+    extraDays = dayWeek[2] === 'week' ? 7 : 14;
+    take(s, dayWeek.index + dayWeek[1]!.length, dayWeek[2]!.length + 1);
   }
   const nextWeekDay = NEXT_WEEK_DAY.exec(s.text);
   let forcedDay: WallTime | undefined;
@@ -472,13 +516,20 @@ function readChronoDateTime(
   let time: ClockTime | undefined;
   let chronoEnd: ClockTime | undefined;
   let weekdayOnly = false;
-  // A result naming a day beats one naming only a month ("next month on the 3rd").
-  results.sort(
-    (a, b) =>
-      Number(b.start.isCertain('day') || b.start.isCertain('weekday')) -
-      Number(a.start.isCertain('day') || a.start.isCertain('weekday')),
-  );
+  // A result naming a day beats one naming only a month ("next month on the 3rd"); one after a
+  // correction beats one before it ("lunch at 1pm, actually make it 2pm").
+  const corrected = CORRECTION.exec(s.text)?.index ?? Infinity;
+  const rank = (r: chrono.ParsedResult) =>
+    Number(r.start.isCertain('day') || r.start.isCertain('weekday')) + (r.index > corrected ? 2 : 0);
+  results.sort((a, b) => rank(b) - rank(a));
   for (const r of results) {
+    // "the demo is now on friday": "now" beside another day or time says when the change is, not the start.
+    if (r.text.trim() === 'now' && results.length > 1) continue;
+    // "prepping for the week": a span (spanOf reads it for lists), never a day.
+    if (/^the (?:week|month|year|weekend)$/.test(r.text.trim())) continue;
+    // "Clocks went back today so … what's on tomorrow morning?": a bare day in an aside gives way to
+    // a day named after the clause ends.
+    if (/^(?:today|tonight)$/.test(r.text.trim()) && asideBefore(s.text, r, results)) continue;
     if (/^\d{1,2}$/.test(r.text.trim()) && !/\b(?:at|@|by|around|from)\s*$/.test(s.text.slice(0, r.index))) continue;
     // chrono reads "the hr" (HR, the team) as an hour: a date or time names a number or a calendar word.
     if (!CALENDAR_WORD.test(r.text)) continue;
@@ -515,6 +566,19 @@ function readChronoDateTime(
     ...(chronoEnd ? { chronoEnd } : {}),
     weekdayOnly,
   };
+}
+
+/** Words that take back what was just said: the time after them is the one meant. */
+const CORRECTION = /\b(?:actually|i mean|no wait|sorry|correction|scratch that|or rather|rather)\b/;
+
+/** True when another day is named after `r` and a clause break ("so", " - ", a comma or full stop) comes between. */
+function asideBefore(text: string, r: chrono.ParsedResult, results: chrono.ParsedResult[]): boolean {
+  return results.some(
+    (later) =>
+      later.index > r.index &&
+      (later.start.isCertain('day') || later.start.isCertain('weekday')) &&
+      /(?:[,.;!]| - | so | but )/.test(text.slice(r.index + r.text.length, later.index)),
+  );
 }
 
 /** The hour of a start time on the 24-hour clock, from context or a guess (noted in `found`) when "am"/"pm" is missing. */
