@@ -224,6 +224,8 @@ class Turn {
   readonly #state: AssistantState;
   readonly #u: Understanding;
   readonly #text: string;
+  /** The message as written (names keep their capitals). */
+  readonly #said: string;
   readonly #now: Date;
   readonly #zone: string;
   readonly #hours: WorkHours;
@@ -231,7 +233,8 @@ class Turn {
   constructor(state: AssistantState, u: Understanding, text: string, now: Date, zone: string, hours: WorkHours) {
     this.#state = state;
     this.#u = u;
-    this.#text = text.trim().toLowerCase();
+    this.#said = text.trim();
+    this.#text = this.#said.toLowerCase();
     this.#now = now;
     this.#zone = zone;
     this.#hours = hours;
@@ -339,15 +342,14 @@ class Turn {
       delete state.draft;
       return this.#say('decline', 'OK, I dropped that draft. Nothing was booked.');
     }
+    if (!this.#hasDetails() && this.#editPeople(state.draft)) return this.#proposeDraft(state.draft);
     if (this.#text === 'change')
       return this.#say(
         'schedule',
         'What should I change? You can give a new time, length, title, place or people, e.g. "make it 4pm for an hour".',
         { meeting: this.#draftView(state.draft), missing: this.#missing(state.draft) },
       );
-    const editing =
-      intent === 'reschedule' &&
-      !this.#state.meetings.some((m) => m.status === 'confirmed' && new Date(m.end) > this.#now);
+    const editing = intent === 'reschedule' && !this.#namesBookedMeeting();
     if (
       (editing || !['list', 'availability', 'help', 'greeting', 'cancel', 'reschedule'].includes(intent)) &&
       this.#hasDetails()
@@ -356,6 +358,48 @@ class Turn {
       return this.#proposeDraft(state.draft);
     }
     return undefined;
+  }
+
+  /**
+   * True when a move said while a draft is open names a booked meeting ("move the standup to 4", "push my 2pm"),
+   * not the draft being discussed ("can we do 7 instead?", "push it 30 min").
+   */
+  #namesBookedMeeting(): boolean {
+    const u = this.#u;
+    if (/\b(?:my|the) (?:\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon)(?! ?(?:min|hour|h\b))/.test(this.#text))
+      return true;
+    if (!u.title && !u.participants.length) return false;
+    const named = { ...u, refersToLast: false, start: undefined, day: undefined, range: undefined, hasDate: false };
+    return this.#matching(named).length > 0;
+  }
+
+  /**
+   * A reply to a draft made only of names and joining words: "plus Sam", "Mia as well", "and Zara too" add them;
+   * after "not" or "instead of" they leave ("Raj, not Tom"). False when the message is anything else.
+   */
+  #editPeople(draft: Draft): boolean {
+    const words = this.#said
+      .replace(/[.!]+$/, '')
+      .split(/\s*,\s*|\s+/)
+      .filter(Boolean);
+    let leaving = false;
+    const add: string[] = [];
+    const remove: string[] = [];
+    for (const [i, word] of words.entries()) {
+      const low = word.toLowerCase();
+      if (low === 'not' || (low === 'instead' && words[i + 1]?.toLowerCase() === 'of')) leaving = true;
+      else if (/^(?:and|plus|also|oh|\+|&|add|invite|too|as|well|of|please|pls|instead|but)$/.test(low)) continue;
+      else if (/^\p{Lu}[\p{L}'-]*$/u.test(word) && !/^(?:I|OK|Ok|No|Yes)$/.test(word)) {
+        (leaving ? remove : add).push(word.replace(/'s$/, ''));
+        leaving = false;
+      } else return false;
+    }
+    if (!add.length && !remove.length) return false;
+    const gone = remove.map((p) => p.toLowerCase());
+    draft.participants = draft.participants.filter((p) => !gone.includes(p.toLowerCase()));
+    for (const p of add)
+      if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
+    return true;
   }
 
   /** The answer to the message's intent on its own, when nothing pending, offered or drafted took it. */
@@ -480,6 +524,8 @@ class Turn {
     if (u.guessedMeridiem && u.start) draft.guessed = true;
     else if (u.start) delete draft.guessed;
     if (u.repeat) draft.repeat = u.repeat;
+    // "with Raj instead": the people named take the place of those in the draft.
+    if (u.participants.length && /\binstead\b(?! of)/.test(this.#text) && !u.start && !u.day) draft.participants = [];
     for (const p of u.participants)
       if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
     if (u.location) draft.location = u.location;
