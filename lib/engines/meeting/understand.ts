@@ -914,22 +914,35 @@ const YES_WORDS =
 const NO_WORDS =
   /^(?:not (?:this|that)(?: one)?|not quite|not (?:required|necessary)|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
-/** Longer ways to say yes, whatever is asked: "Yes, that is correct; please proceed.", "yes sweet as". */
-const YES_AT_LENGTH =
-  /^(?:(?:that|this|it|all)(?: is|'s| looks| sounds| seems)(?: all)? (?:correct|right|fine|good|great|perfect|ok|okay|in order)|sweet as|(?:please |you may |you can )?proceed|go right ahead|carry on|if you would|if you could|if you please|kindly|thank you|thanks|many thanks)$/;
-/** Longer ways to say no: "No, thank you; please disregard that." */
+/** Longer ways to say yes, whatever is asked: "Yes, that is correct; please proceed.", "that time works for me". */
+const YES_AT_LENGTH = new RegExp(
+  `^(?:${[
+    "(?:that|this|it|that time|this time|the time|that day|that slot|all|everything)(?: is|'s| looks| sounds| seems| would be| will be| should be)?(?: all)? (?:correct|right|fine|good|great|perfect|ok|okay|in order|lovely|ideal|spot on|brilliant|excellent|wonderful|the one)(?: (?:for|by|to|with) (?:me|us))?",
+    '(?:(?:that|this|it|that time|this time|the time|that day|that slot) )?(?:works|suits|will do|should work|would work|is the one)(?: (?:for |by )?(?:me|us))?(?: (?:perfectly|fine|well|great|too))?',
+    '(?:sounds|looks|seems) (?:good|great|fine|perfect|right|ok|okay|lovely)(?: (?:to|for) (?:me|us))?',
+    '(?:fine|good|ok|okay|great|perfect) (?:by|with|for) (?:me|us)',
+    '(?:i|we) (?:confirm|agree|approve|accept)',
+    '(?:that )?would be (?:great|perfect|lovely|fine|good|brilliant|wonderful|ideal)',
+    "let'?s do (?:that|this|it)",
+    '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
+    '(?:sure,? )?why not',
+    'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
+    '(?:thank you|thanks|many thanks)(?: so much| very much| a lot)?',
+  ].join('|')})$`,
+);
+/** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
-  /^(?:(?:please )?(?:disregard|ignore|forget) (?:that|it|this)(?: one| request)?|(?:i'?ve|i have) changed my mind|changed my mind|thank you|thanks|(?:that'?s |that is )?not necessary|not needed|kindly|please)$/;
+  /^(?:(?:please )?(?:disregard|ignore|forget) (?:that|it|this)(?: one| request)?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
 /** Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it". */
 const RESTATED: Record<Awaiting, RegExp> = {
   book: /^(?:book|schedule|add|save|confirm|lock|put|pencil)(?: (?:it|that|this|them))?(?: in)?$/,
   cancel:
-    /^(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|confirm)(?: (?:it|that|this|them|both|everything|em|'em|the lot|the cancellation))?(?: (?:all|both|off))?|(?:all|both|everything)(?: of them)?)$/,
+    /^(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|confirm)(?: (?:it|that|this|them|both|everything|em|'em|the lot|(?:the )?cancellation))?(?: (?:all|both|off))?|(?:all|both|everything)(?: of them)?)$/,
   move: /^(?:move|shift|push|bump|reschedule|change|do|confirm)(?: (?:it|that|this|them))?(?: the move)?$/,
 };
 /** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is". */
 const KEPT =
-  /^(?:(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is)|where it is|be|alone|on|in))?|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
+  /^(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))? keep (?:it|that|this|them)|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is)|where it is|be|alone|on|in))?|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
 
 /** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
 function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {
