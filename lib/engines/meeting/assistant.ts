@@ -169,6 +169,8 @@ function fresh(state: unknown): AssistantState {
 /** The yes or no the last reply asked for, in whose light the next message is read. */
 function awaitingOf(state: AssistantState): Awaiting | undefined {
   if (state.pending) return state.pending.kind === 'cancel' ? 'cancel' : 'move';
+  // "When should the sync move to?" waits for a new time, as a proposed move does.
+  if (state.choices?.kind === 'reschedule' && state.choices.ids.length === 1) return 'move';
   return state.draft ? 'book' : undefined;
 }
 
@@ -295,12 +297,18 @@ class Turn {
     const only = choices.ids.length === 1 ? this.#state.meetings.find((m) => m.id === choices.ids[0]) : undefined;
     const picked =
       only &&
-      (this.#u.start || this.#u.day || this.#u.shiftMinutes) &&
+      (this.#u.start || this.#u.day || this.#u.shiftMinutes || this.#u.durationMinutes) &&
       !['list', 'availability', 'cancel'].includes(intent)
         ? only
         : this.#pick(choices.ids);
     if (!picked) return this.#answerAll(choices);
-    let to = this.#newTimes(picked, choices.when ? whenOf(choices.when) : this.#u);
+    const u = this.#u;
+    // "push it" → when to? → "30 mins": a length alone is how far.
+    const said =
+      picked === only && u.durationMinutes && !u.start && !u.day && !u.shiftMinutes
+        ? { ...u, shiftMinutes: u.durationMinutes, durationMinutes: undefined }
+        : u;
+    let to = this.#newTimes(picked, choices.when ? whenOf(choices.when) : said);
     // "the one at 3" names the meeting, not its new time.
     if (!choices.when && to?.start.getTime() === new Date(picked.start).getTime()) to = undefined;
     return this.#proposeChange(choices.kind, picked, to);
