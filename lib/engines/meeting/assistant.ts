@@ -57,11 +57,16 @@ interface Draft {
   gap?: string;
 }
 
-/** What a message says about a meeting's new time: a date and time, a time, a day, a shift, a length. */
-type When = Pick<Understanding, 'start' | 'hasDate' | 'day' | 'durationMinutes' | 'shiftMinutes' | 'guessedMeridiem'>;
+/** A new time as the state keeps it between turns (a When with the start as ISO UTC). */
+export type StoredWhen = Pick<
+  Understanding,
+  'hasDate' | 'day' | 'durationMinutes' | 'shiftMinutes' | 'guessedMeridiem'
+> & {
+  start?: string;
+};
 
-/** A When as the state keeps it between turns (the start as ISO UTC). */
-type StoredWhen = Omit<When, 'start'> & { start?: string };
+/** What a message says about a meeting's new time: a date and time, a time, a day, a shift, a length. */
+type When = Omit<StoredWhen, 'start'> & { start?: Date };
 
 const storedWhen = ({ start, ...rest }: When): StoredWhen => (start ? { ...rest, start: start.toISOString() } : rest);
 const whenOf = ({ start, ...rest }: StoredWhen): When => (start ? { ...rest, start: new Date(start) } : rest);
