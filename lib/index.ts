@@ -58,8 +58,8 @@ export { createMeetingAssistantEngine as createMeetingAssistant } from './engine
 export type { RenderCalendar } from './engines/meeting/routes.ts';
 export type { Meeting, WorkHours } from './engines/meeting/calendar.ts';
 export type { WallTime } from './engines/meeting/time-zones.ts';
-export type { AssistantState, MeetingAssistantOptions, Understander } from './engines/meeting/assistant.ts';
+export type { AssistantState, MeetingAssistantOptions, StoredWhen, Understander } from './engines/meeting/assistant.ts';
 export { createLlmUnderstanding } from './engines/meeting/llm.ts';
 export type { LlmOptions } from './engines/meeting/llm.ts';
 export { understand } from './engines/meeting/understand.ts';
-export type { Intent, UnderstandContext, Understanding } from './engines/meeting/understand.ts';
+export type { Awaiting, Intent, UnderstandContext, Understanding } from './engines/meeting/understand.ts';

@@ -14,6 +14,7 @@ import { toICalendar } from './ics.ts';
 import { formatDay, formatRange, formatTime, instantOf, wallTimeOf, type WallTime } from './time-zones.ts';
 import {
   understand as understandLocally,
+  type Awaiting,
   type Intent,
   type Understanding,
   type UnderstandContext,
@@ -56,6 +57,20 @@ interface Draft {
   gap?: string;
 }
 
+/** A new time as the state keeps it between turns (a When with the start as ISO UTC). */
+export type StoredWhen = Pick<
+  Understanding,
+  'hasDate' | 'day' | 'durationMinutes' | 'shiftMinutes' | 'guessedMeridiem'
+> & {
+  start?: string;
+};
+
+/** What a message says about a meeting's new time: a date and time, a time, a day, a shift, a length. */
+type When = Omit<StoredWhen, 'start'> & { start?: Date };
+
+const storedWhen = ({ start, ...rest }: When): StoredWhen => (start ? { ...rest, start: start.toISOString() } : rest);
+const whenOf = ({ start, ...rest }: StoredWhen): When => (start ? { ...rest, start: new Date(start) } : rest);
+
 interface PendingChange {
   kind: 'cancel' | 'reschedule';
   meetingId: string;
@@ -72,8 +87,8 @@ export interface AssistantState {
   nextId: number;
   draft?: Draft;
   pending?: PendingChange;
-  /** Meetings offered when a request matched several. */
-  choices?: { kind: 'cancel' | 'reschedule'; ids: string[]; start?: string; end?: string };
+  /** Meetings offered when a request matched several, with the new time asked for, applied to the one picked. */
+  choices?: { kind: 'cancel' | 'reschedule'; ids: string[]; when?: StoredWhen };
   lastMeetingId?: string;
 }
 
@@ -108,6 +123,24 @@ const EXAMPLES = [
   '"Am I free Monday afternoon?"',
 ];
 
+/** Words of a which-one reply that pick nothing by themselves. */
+const PICK_FILLERS = new Set([
+  'and',
+  'call',
+  'cancel',
+  'for',
+  'meeting',
+  'move',
+  'one',
+  'please',
+  'that',
+  'the',
+  'this',
+  'want',
+  'with',
+  'yes',
+]);
+
 const HELP = `I can book, list, move and cancel your meetings, and check when you're free. Try: ${EXAMPLES.join(', ')}.`;
 
 /** Meetings long over (or cancelled and past) move out of the state, so it stays small as bookings accumulate. */
@@ -138,6 +171,14 @@ function fresh(state: unknown): AssistantState {
   };
 }
 
+/** The yes or no the last reply asked for, in whose light the next message is read. */
+function awaitingOf(state: AssistantState): Awaiting | undefined {
+  if (state.pending) return state.pending.kind === 'cancel' ? 'cancel' : 'move';
+  // "When should the sync move to?" waits for a new time, as a proposed move does.
+  if (state.choices?.kind === 'reschedule' && state.choices.ids.length === 1) return 'move';
+  return state.draft ? 'book' : undefined;
+}
+
 /** The MeetingMuse scheduling assistant: understands, asks for what is missing, confirms, then books. */
 export function createMeetingAssistant(
   options: MeetingAssistantOptions = {},
@@ -153,7 +194,12 @@ export function createMeetingAssistant(
       if (message.timezone) state.timeZone = message.timezone;
       const timeZone = state.timeZone ?? defaultZone;
       const now = clock();
-      const u = await understand(message.content, { now, timeZone, clientId: ctx.clientId }, ctx.signal);
+      const awaiting = awaitingOf(state);
+      const u = await understand(
+        message.content,
+        { now, timeZone, clientId: ctx.clientId, ...(awaiting ? { awaiting } : {}) },
+        ctx.signal,
+      );
       const turn = new Turn(state, u, message.content, now, timeZone, hours);
       const reply = u.calendarFeed ? await feedReply(ctx.calendarFeedUrl) : turn.respond();
       const archive = prune(state, now);
@@ -200,6 +246,8 @@ class Turn {
   readonly #state: AssistantState;
   readonly #u: Understanding;
   readonly #text: string;
+  /** The message as written (names keep their capitals). */
+  readonly #said: string;
   readonly #now: Date;
   readonly #zone: string;
   readonly #hours: WorkHours;
@@ -207,7 +255,8 @@ class Turn {
   constructor(state: AssistantState, u: Understanding, text: string, now: Date, zone: string, hours: WorkHours) {
     this.#state = state;
     this.#u = u;
-    this.#text = text.trim().toLowerCase();
+    this.#said = text.trim();
+    this.#text = this.#said.toLowerCase();
     this.#now = now;
     this.#zone = zone;
     this.#hours = hours;
@@ -237,7 +286,25 @@ class Turn {
     // A message that is neither a new request nor understood keeps the question open.
     if (intent === 'unknown' && !this.#u.hasTime && !this.#u.day) return this.#repeatPending(pending);
     delete state.pending;
-    return undefined;
+    return pending.kind === 'reschedule' ? this.#editMove(pending) : undefined;
+  }
+
+  /** "actually make it 3 instead", "wednesday instead": a new time for the move proposed, not a new request. */
+  #editMove(pending: PendingChange): EngineReply | undefined {
+    const u = this.#u;
+    const meeting = this.#state.meetings.find((m) => m.id === pending.meetingId);
+    if (
+      !meeting ||
+      !pending.start ||
+      !(u.start || u.day || u.shiftMinutes) ||
+      ['list', 'availability', 'cancel', 'help'].includes(u.intent) ||
+      this.#matching({ ...u, refersToLast: false, start: undefined, day: undefined, range: undefined }).some(
+        (m) => m.id !== meeting.id && (u.title || u.participants.length),
+      )
+    )
+      return undefined;
+    const proposed = { ...meeting, start: pending.start, end: pending.end! };
+    return this.#proposeChange('reschedule', meeting, this.#newTimes(proposed, u));
   }
 
   /** The proposed change to the meeting picked from the choices offered last turn, if one is picked; the choices are dropped either way. */
@@ -250,13 +317,37 @@ class Turn {
     const only = choices.ids.length === 1 ? this.#state.meetings.find((m) => m.id === choices.ids[0]) : undefined;
     const picked =
       only &&
-      (this.#u.start || this.#u.day || this.#u.shiftMinutes) &&
+      (this.#u.start || this.#u.day || this.#u.shiftMinutes || this.#u.durationMinutes) &&
       !['list', 'availability', 'cancel'].includes(intent)
         ? only
         : this.#pick(choices.ids);
-    if (!picked) return undefined;
-    const to = choices.start ? { start: new Date(choices.start), end: new Date(choices.end!) } : this.#newTimes(picked);
+    if (!picked) return this.#answerAll(choices);
+    const u = this.#u;
+    // "push it" → when to? → "30 mins": a length alone is how far.
+    const said =
+      picked === only && u.durationMinutes && !u.start && !u.day && !u.shiftMinutes
+        ? { ...u, shiftMinutes: u.durationMinutes, durationMinutes: undefined }
+        : u;
+    let to = this.#newTimes(picked, choices.when ? whenOf(choices.when) : said);
+    // "the one at 3" names the meeting, not its new time.
+    if (!choices.when && to?.start.getTime() === new Date(picked.start).getTime()) to = undefined;
     return this.#proposeChange(choices.kind, picked, to);
+  }
+
+  /** "both" or "all of them" to cancel asks once for all the meetings offered; "neither" keeps them. */
+  #answerAll(choices: NonNullable<AssistantState['choices']>): EngineReply | undefined {
+    const said = this.#text.replace(/[.!?]+$/, '');
+    if (this.#u.intent === 'decline' || /^(?:neither|none|no one)\b/.test(said))
+      return this.#say('decline', 'OK, nothing was changed.');
+    if (
+      choices.kind !== 'cancel' ||
+      !/^(?:(?:yes|yeah|yep|ok),? )?(?:both|all|all \w+|both of them|all of them|them all|the lot|everything)(?: please| pls)?$/.test(
+        said,
+      )
+    )
+      return undefined;
+    const offered = this.#upcoming().filter((m) => choices.ids.includes(m.id));
+    return offered.length ? this.#askBulkCancel(offered) : undefined;
   }
 
   /** The answer when the message books, edits or drops the draft being built, if it does. */
@@ -279,15 +370,14 @@ class Turn {
       delete state.draft;
       return this.#say('decline', 'OK, I dropped that draft. Nothing was booked.');
     }
+    if (!this.#hasDetails() && this.#editPeople(state.draft)) return this.#proposeDraft(state.draft);
     if (this.#text === 'change')
       return this.#say(
         'schedule',
         'What should I change? You can give a new time, length, title, place or people, e.g. "make it 4pm for an hour".',
         { meeting: this.#draftView(state.draft), missing: this.#missing(state.draft) },
       );
-    const editing =
-      intent === 'reschedule' &&
-      !this.#state.meetings.some((m) => m.status === 'confirmed' && new Date(m.end) > this.#now);
+    const editing = intent === 'reschedule' && !this.#namesBookedMeeting();
     if (
       (editing || !['list', 'availability', 'help', 'greeting', 'cancel', 'reschedule'].includes(intent)) &&
       this.#hasDetails()
@@ -312,6 +402,48 @@ class Turn {
       !u.participants.length &&
       this.#upcoming().some((m) => m.id === this.#state.lastMeetingId)
     );
+  }
+
+  /**
+   * True when a move said while a draft is open names a booked meeting ("move the standup to 4", "push my 2pm"),
+   * not the draft being discussed ("can we do 7 instead?", "push it 30 min").
+   */
+  #namesBookedMeeting(): boolean {
+    const u = this.#u;
+    if (/\b(?:my|the) (?:\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon)(?! ?(?:min|hour|h\b))/.test(this.#text))
+      return true;
+    if (!u.title && !u.participants.length) return false;
+    const named = { ...u, refersToLast: false, start: undefined, day: undefined, range: undefined, hasDate: false };
+    return this.#matching(named).length > 0;
+  }
+
+  /**
+   * A reply to a draft made only of names and joining words: "plus Sam", "Mia as well", "and Zara too" add them;
+   * after "not" or "instead of" they leave ("Raj, not Tom"). False when the message is anything else.
+   */
+  #editPeople(draft: Draft): boolean {
+    const words = this.#said
+      .replace(/[.!]+$/, '')
+      .split(/\s*,\s*|\s+/)
+      .filter(Boolean);
+    let leaving = false;
+    const add: string[] = [];
+    const remove: string[] = [];
+    for (const [i, word] of words.entries()) {
+      const low = word.toLowerCase();
+      if (low === 'not' || (low === 'instead' && words[i + 1]?.toLowerCase() === 'of')) leaving = true;
+      else if (/^(?:and|plus|also|oh|\+|&|add|invite|too|as|well|of|please|pls|instead|but)$/.test(low)) continue;
+      else if (/^\p{Lu}[\p{L}'-]*$/u.test(word) && !/^(?:I|OK|Ok|No|Yes)$/.test(word)) {
+        (leaving ? remove : add).push(word.replace(/'s$/, ''));
+        leaving = false;
+      } else return false;
+    }
+    if (!add.length && !remove.length) return false;
+    const gone = remove.map((p) => p.toLowerCase());
+    draft.participants = draft.participants.filter((p) => !gone.includes(p.toLowerCase()));
+    for (const p of add)
+      if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
+    return true;
   }
 
   /** The answer to the message's intent on its own, when nothing pending, offered or drafted took it. */
@@ -437,6 +569,8 @@ class Turn {
     if (u.guessedMeridiem && u.start) draft.guessed = true;
     else if (u.start) delete draft.guessed;
     if (u.repeat) draft.repeat = u.repeat;
+    // "with Raj instead": the people named take the place of those in the draft.
+    if (u.participants.length && /\binstead\b(?! of)/.test(this.#text) && !u.start && !u.day) draft.participants = [];
     for (const p of u.participants)
       if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
     if (u.location) draft.location = u.location;
@@ -748,19 +882,24 @@ class Turn {
           'cancel',
           `You have no upcoming meetings ${u.range ? this.#spanLabel(u.range) : 'to cancel'}.`,
         );
-      this.#state.pending = { kind: 'cancel', meetingId: found[0]!.id, meetingIds: found.map((m) => m.id) };
-      const lines = found.slice(0, LIST_LIMIT).map((m) => `- ${describe(m, this.#zone)}`);
-      if (found.length > LIST_LIMIT) lines.push(`…and ${found.length - LIST_LIMIT} more.`);
-      return this.#say(
-        'cancel',
-        `Cancel ${found.length === 1 ? 'this meeting' : `all ${found.length} of these meetings`}?\n${lines.join('\n')}`,
-        { meeting: meetingView(found[0]!, this.#zone), ui: YES_NO },
-      );
+      return this.#askBulkCancel(found);
     }
     return this.#findAndPropose('cancel', u);
   }
 
-  #findAndPropose(kind: 'cancel' | 'reschedule', target: Understanding, to?: { start: Date; end: Date }): EngineReply {
+  /** Lists the meetings a bulk cancel would take and asks once. */
+  #askBulkCancel(found: Meeting[]): EngineReply {
+    this.#state.pending = { kind: 'cancel', meetingId: found[0]!.id, meetingIds: found.map((m) => m.id) };
+    const lines = found.slice(0, LIST_LIMIT).map((m) => `- ${describe(m, this.#zone)}`);
+    if (found.length > LIST_LIMIT) lines.push(`…and ${found.length - LIST_LIMIT} more.`);
+    return this.#say(
+      'cancel',
+      `Cancel ${found.length === 1 ? 'this meeting' : `all ${found.length} of these meetings`}?\n${lines.join('\n')}`,
+      { meeting: meetingView(found[0]!, this.#zone), ui: YES_NO },
+    );
+  }
+
+  #findAndPropose(kind: 'cancel' | 'reschedule', target: Understanding, when: When = this.#u): EngineReply {
     const found = this.#matching(target);
     if (!found.length)
       return this.#say(kind, `I couldn't find an upcoming meeting like that. Say "show my meetings" to see them.`);
@@ -768,7 +907,7 @@ class Turn {
       this.#state.choices = {
         kind,
         ids: found.map((m) => m.id),
-        ...(to ? { start: to.start.toISOString(), end: to.end.toISOString() } : {}),
+        ...(when.start || when.day || when.shiftMinutes ? { when: storedWhen(when) } : {}),
       };
       const lines = found.map((m, i) => `${i + 1}. ${describe(m, this.#zone)}`);
       const buttons = found.slice(0, 5).map((m, i) => ({
@@ -779,13 +918,15 @@ class Turn {
       }));
       return this.#say(kind, `Which one?\n${lines.join('\n')}`, { ui: { buttons } });
     }
-    return this.#proposeChange(kind, found[0]!, to ?? (kind === 'reschedule' ? this.#newTimes(found[0]!) : undefined));
+    return this.#proposeChange(kind, found[0]!, kind === 'reschedule' ? this.#newTimes(found[0]!, when) : undefined);
   }
 
+  /** The offered meeting a reply picks: by number or order, by time, title or person, by part of day or a word only it has. */
   #pick(ids: string[]): Meeting | undefined {
+    const said = this.#text.replace(/[.!?]+$/, '').replace(/,? (?:please|pls|plz|thanks|thx)$/, '');
     const index =
-      /^(?:#|no\.? ?|number )?(\d+)\.?$|^(?:the )?(first|second|third|fourth|fifth|last|1st|2nd|3rd)( one)?$/.exec(
-        this.#text,
+      /^(?:#|no\.? ?|number |option )?(\d+)\.?$|^(?:the )?(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|earlier|earliest|former|later|latest|latter)(?: one| meeting| call)?$/.exec(
+        said,
       );
     const ordinal = {
       first: 1,
@@ -796,7 +937,15 @@ class Turn {
       '1st': 1,
       '2nd': 2,
       '3rd': 3,
+      '4th': 4,
+      '5th': 5,
+      earlier: 1,
+      earliest: 1,
+      former: 1,
       last: ids.length,
+      later: ids.length,
+      latest: ids.length,
+      latter: ids.length,
     } as Record<string, number>;
     const n = index ? Number(index[1] ?? ordinal[index[2]!]) : undefined;
     const id = n ? ids[n - 1] : undefined;
@@ -804,9 +953,31 @@ class Turn {
     if (byIndex) return byIndex;
     // "the one with Ana", "the 2pm one": the same matching, within the offered meetings.
     const within = this.#matching({ ...this.#u, refersToLast: false }).filter((m) => ids.includes(m.id));
-    return within.length === 1 && (this.#u.title || this.#u.participants.length || this.#u.start)
-      ? within[0]
-      : undefined;
+    if (within.length === 1 && (this.#u.title || this.#u.participants.length || this.#u.start)) return within[0];
+    const offered = this.#state.meetings.filter((m) => ids.includes(m.id));
+    const part = /\b(morning|afternoon|evening|tonight)\b/.exec(said)?.[1];
+    if (part) {
+      const [from, to] = part === 'morning' ? [0, 12] : part === 'afternoon' ? [12, 17] : [17, 24];
+      const inPart = offered.filter((m) => {
+        const hour = wallTimeOf(new Date(m.start), this.#zone).hour;
+        return hour >= from && hour < to;
+      });
+      if (inPart.length === 1) return inPart[0];
+    }
+    return this.#onlyOneHas(offered, said);
+  }
+
+  /** "Omar's", "the Tuesday one", "the one in Room 2": the meeting that alone has one of the reply's words. */
+  #onlyOneHas(offered: Meeting[], said: string): Meeting | undefined {
+    const words = (said.match(/\p{L}{3,}/gu) ?? []).filter((w) => !PICK_FILLERS.has(w));
+    const weekday = new Intl.DateTimeFormat('en-US', { weekday: 'long', timeZone: this.#zone });
+    const has = offered.map((m) => {
+      const about = [m.title, ...m.participants, m.location ?? '', weekday.format(new Date(m.start))].join(' ');
+      const own = new Set(about.toLowerCase().match(/\p{L}+/gu) ?? []);
+      // "tues" is Tuesday, "Omar's" is Omar.
+      return words.some((w) => [...own].some((o) => o.startsWith(w) || o === w.replace(/s$/, '')));
+    });
+    return has.filter(Boolean).length === 1 ? offered[has.indexOf(true)] : undefined;
   }
 
   #proposeChange(kind: 'cancel' | 'reschedule', meeting: Meeting, to?: { start: Date; end: Date }): EngineReply {
@@ -862,7 +1033,7 @@ class Turn {
   }
 
   /** The new time a message gives a meeting: a shift, a date and time, a time on its day, or its time on a new day. */
-  #newTimes(meeting: Meeting, when: Understanding = this.#u): { start: Date; end: Date } | undefined {
+  #newTimes(meeting: Meeting, when: When = this.#u): { start: Date; end: Date } | undefined {
     const oldStart = new Date(meeting.start);
     const duration = when.durationMinutes
       ? when.durationMinutes * MINUTE
@@ -920,12 +1091,7 @@ class Turn {
     if (!found.length && EDIT_CUE.test(this.#text))
       found = this.#upcoming().filter((m) => m.id === this.#state.lastMeetingId);
     if (found.length === 1) return this.#proposeChange('reschedule', found[0]!, this.#newTimes(found[0]!, when));
-    if (found.length > 1) {
-      const sameTime = found.map((m) => this.#newTimes(m, when));
-      const to = when.shiftMinutes && !when.start ? undefined : sameTime[0];
-      return this.#findAndPropose('reschedule', target, to);
-    }
-    return this.#findAndPropose('reschedule', target);
+    return this.#findAndPropose('reschedule', target, when);
   }
 
   #apply(pending: PendingChange): EngineReply {

@@ -71,9 +71,14 @@ export interface Understanding {
   calendarFeed: boolean;
 }
 
+/** What the assistant's last question waits for: a yes to book the draft, to cancel, or to move. */
+export type Awaiting = 'book' | 'cancel' | 'move';
+
 export interface UnderstandContext {
   now: Date;
   timeZone: string;
+  /** The question the message may answer; a reply is read in its light ("yes, cancel it" is a yes). Default: none. */
+  awaiting?: Awaiting;
   /** The client whose message this is, for log lines. */
   clientId?: string;
 }
@@ -1068,26 +1073,65 @@ const YES_WORDS =
 const NO_WORDS =
   /^(?:not (?:this|that)(?: one)?|not quite|don'?t book|do not book|nein|não|nao|nahi|non|not (?:required|necessary)|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
 
-/** True when every part of the message (split at punctuation, then into runs of words) is a yes (or a no) phrase. */
-function wholeMessage(text: string, words: RegExp): boolean {
+/** Longer ways to say yes, whatever is asked: "Yes, that is correct; please proceed.", "that time works for me". */
+const YES_AT_LENGTH = new RegExp(
+  `^(?:${[
+    "(?:that|this|it|that time|this time|the time|that day|that slot|all|everything)(?: is|'s| looks| sounds| seems| would be| will be| should be)?(?: all)? (?:correct|right|fine|good|great|perfect|ok|okay|in order|lovely|ideal|spot on|brilliant|excellent|wonderful|the one)(?: (?:for|by|to|with) (?:me|us))?",
+    '(?:(?:that|this|it|that time|this time|the time|that day|that slot) )?(?:works|suits|will do|should work|would work|is the one)(?: (?:for |by )?(?:me|us))?(?: (?:perfectly|fine|well|great|too))?',
+    '(?:sounds|looks|seems) (?:good|great|fine|perfect|right|ok|okay|lovely)(?: (?:to|for) (?:me|us))?',
+    '(?:fine|good|ok|okay|great|perfect) (?:by|with|for) (?:me|us)',
+    '(?:i|we) (?:confirm|agree|approve|accept)',
+    '(?:that )?would be (?:great|perfect|lovely|fine|good|brilliant|wonderful|ideal)',
+    "let'?s do (?:that|this|it)",
+    '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
+    '(?:sure,? )?why not',
+    'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
+    '(?:thank you|thanks|many thanks)(?: so much| very much| a lot)?',
+  ].join('|')})$`,
+);
+/** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
+const NO_AT_LENGTH =
+  /^(?:(?:please )?(?:disregard|ignore|forget) (?:that|it|this)(?: one| request)?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
+/** Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it". */
+const RESTATED: Record<Awaiting, RegExp> = {
+  book: /^(?:book|schedule|add|save|confirm|lock|put|pencil)(?: (?:it|that|this|them))?(?: in)?$/,
+  cancel:
+    /^(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|confirm)(?: (?:it|that|this|them|both|everything|em|'em|the lot|(?:the )?cancellation))?(?: (?:all|both|off))?|(?:all|both|everything)(?: of them)?)$/,
+  move: /^(?:move|shift|push|bump|reschedule|change|do|confirm)(?: (?:it|that|this|them))?(?: the move)?$/,
+};
+/** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is". */
+const KEPT =
+  /^(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))? keep (?:it|that|this|them)|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is)|where it is|be|alone|on|in))?|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
+
+/** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
+function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {
+  const restated = awaiting ? RESTATED[awaiting] : undefined;
+  if (wholeMessage(text, (p) => YES_WORDS.test(p) || YES_AT_LENGTH.test(p) || !!restated?.test(p))) return 'confirm';
+  const kept = awaiting === 'cancel' || awaiting === 'move';
+  if (wholeMessage(text, (p) => NO_WORDS.test(p) || NO_AT_LENGTH.test(p) || (kept && KEPT.test(p)))) return 'decline';
+  return undefined;
+}
+
+/** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */
+function wholeMessage(text: string, accepts: (phrase: string) => boolean): boolean {
   // "hmm" or "wait" alone says neither yes nor no.
   if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
   const parts = text
-    .replace(/[!.?…]+/g, ',')
+    .replace(/[!.?…;:]+/g, ',')
     .split(/,| - /)
     .map((p) => p.trim())
     .filter(Boolean);
-  return parts.length > 0 && parts.every((p) => segments(p.split(' '), words));
+  return parts.length > 0 && parts.every((p) => segments(p.split(' '), accepts));
 }
 
-/** "yep that works": can the words be cut into phrases the pattern accepts? (at most 8 words) */
-function segments(words: string[], pattern: RegExp): boolean {
+/** "yep that works": can the words be cut into phrases that are accepted? (at most 8 words) */
+function segments(words: string[], accepts: (phrase: string) => boolean): boolean {
   if (words.length > 8) return false;
   const ok: boolean[] = [true];
   for (let end = 1; end <= words.length; end++) {
     ok[end] = false;
     for (let start = 0; start < end && !ok[end]; start++)
-      ok[end] = !!ok[start] && pattern.test(words.slice(start, end).join(' '));
+      ok[end] = !!ok[start] && accepts(words.slice(start, end).join(' '));
   }
   return ok[words.length]!;
 }
@@ -1137,15 +1181,15 @@ const TWO_TIMES =
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
 
-function intentOf(message: string, when: WhenFound, hasPeople: boolean): Intent {
+function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting?: Awaiting): Intent {
   if (
     /^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(
       message,
     )
   )
     return 'greeting';
-  if (wholeMessage(message, YES_WORDS)) return 'confirm';
-  if (wholeMessage(message, NO_WORDS)) return 'decline';
+  const answer = answerOf(message, awaiting);
+  if (answer) return answer;
   // "nope, cancel that": a no, then dropping what was just proposed.
   if (/^(?:no|nope|nah|no no)[,!.]? (?:just )?(?:cancel|scrap|drop|forget) (?:that|it|this)[.!]*$/.test(message))
     return 'decline';
@@ -1244,6 +1288,21 @@ function maxDate(a: Date, b?: Date): Date {
   return b && b > a ? b : a;
 }
 
+/** A number left over in the words: not a place's, an amount's, an ordinal's or part of a time. */
+const BARE_NUMBER =
+  /(?<![\w:.@#/$£€+-])(?<!\b(?:room|rm|level|floor|suite|building|gate|table|no\.?|number|platform|unit|flat|apt|desk|pod|booth|studio|for|of|with|top|q) )([01]?\d|2[0-3])(?![\w:%/-]|\.\d)(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x)\b)/g;
+
+/**
+ * Where to read "at" before a bare number in a reply to a draft or a move ("wait, make that 3", "not 2, 3",
+ * "Sorry, I meant 3."): the last such number, when the message names no time, length or shift of its own.
+ */
+function awaitedHourAt(when: WhenFound, rest: string): number | undefined {
+  if (when.hasTime || when.durationMinutes !== undefined || when.shiftMinutes !== undefined) return undefined;
+  let at: number | undefined;
+  for (const m of rest.matchAll(BARE_NUMBER)) at = m.index;
+  return at;
+}
+
 /**
  * Only the start of a long message is read: a request fits in far less, and chrono's cost grows
  * faster than linearly on long runs of repeated words ("with with with …": 0.6 s at 2000 characters).
@@ -1252,9 +1311,15 @@ export const MAX_UNDERSTOOD_CHARS = 400;
 
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 export function understand(message: string, ctx: UnderstandContext): Understanding {
-  const cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
+  let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
+  let read = readWhen(cased.toLowerCase(), ctx);
+  const hour = ctx.awaiting === 'book' || ctx.awaiting === 'move' ? awaitedHourAt(read.found, read.rest) : undefined;
+  if (hour !== undefined) {
+    cased = `${cased.slice(0, hour)}at ${cased.slice(hour)}`;
+    read = readWhen(cased.toLowerCase(), ctx);
+  }
   const text = cased.toLowerCase();
-  const { found: when, rest } = readWhen(text, ctx);
+  const { found: when, rest } = read;
   const tokens = tokenize(cased, rest);
   const participants = participantsOf(tokens);
   const place = locationOf(rest, cased, tokens, participants);
@@ -1262,7 +1327,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const title = titleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
-    intent: intentOf(text.trim(), when, participants.length > 0),
+    intent: intentOf(text.trim(), when, participants.length > 0, ctx.awaiting),
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,
