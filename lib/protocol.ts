@@ -251,7 +251,22 @@ export interface BotResponseFrame extends EngineReply {
 
 export type ServerFrame = SystemFrame | ErrorFrame | BotResponseFrame;
 
-const now = () => new Date().toISOString();
+let isoMs = NaN;
+let isoText = '';
+
+/**
+ * `ms` (default now) as ISO 8601 UTC. Frames made within one millisecond share the string: under load
+ * many are, and formatting a Date costs more than the rest of a small frame.
+ */
+export function isoTimestamp(ms = Date.now()): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
+const now = () => isoTimestamp();
 
 /** Optional fields are left out rather than sent as null, so Phase-1 clients see the frames they know. */
 function withOptional<T extends object>(frame: T, optional: Partial<T>): T {
@@ -268,6 +283,15 @@ export function systemFrame(
   timestamp = now(),
 ): SystemFrame {
   return withOptional<SystemFrame>({ type: 'system', content, timestamp }, optional);
+}
+
+/**
+ * The serialized `processing` frame, exactly as JSON.stringify(systemFrame('processing', { reply_to },
+ * timestamp)) writes it, from a template: every turn sends one, and it has nothing else to vary.
+ */
+export function processingFrameText(timestamp: string, replyTo?: string): string {
+  const head = `{"type":"system","content":"processing","timestamp":${JSON.stringify(timestamp)}`;
+  return replyTo === undefined ? `${head}}` : `${head},"reply_to":${JSON.stringify(replyTo)}}`;
 }
 
 export function errorFrame(
