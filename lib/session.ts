@@ -81,29 +81,21 @@ export class Sessions {
     this.#onClose = function (code) {
       const session = bySocket.get(this);
       if (!session) return;
-      try {
-        session.closed(code);
-      } catch (err) {
-        guard(
-          () => log.error('close handler failed', { clientId: session.clientId, err }),
-          () => {},
-        );
-      }
+      guard(
+        () => session.closed(code),
+        (err) => log.error('close handler failed', { clientId: session.clientId, err }),
+      );
     };
     this.#onMessage = function (data, isBinary) {
       const session = bySocket.get(this);
       if (!session) return;
-      try {
-        session.receive(data, isBinary);
-      } catch (err) {
-        guard(
-          () => {
-            log.error('message handler failed', { clientId: session.clientId, err });
-            session.reply(errorFrame('INTERNAL_SERVER_ERROR'));
-          },
-          () => {},
-        );
-      }
+      guard(
+        () => session.receive(data, isBinary),
+        (err) => {
+          log.error('message handler failed', { clientId: session.clientId, err });
+          session.reply(errorFrame('INTERNAL_SERVER_ERROR'));
+        },
+      );
     };
   }
 
