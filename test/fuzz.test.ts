@@ -75,7 +75,7 @@ describe('validator properties', () => {
           assert.deepEqual(Object.keys(result.message), Object.keys(expected.output));
         }
       }),
-      { numRuns: 5_000 },
+      { numRuns: 1_000 },
     );
   });
 
