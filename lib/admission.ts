@@ -11,6 +11,9 @@ import { AddressLimits } from './rate-limit.ts';
 import { ownsInvalidTarget, pathUnder, publicOrigin, requestUrl } from './routes.ts';
 import type { Handshake } from './session.ts';
 
+/** Distinct origin strings shared between connections (see Admission's #intern). */
+const MAX_INTERNED_ORIGINS = 64;
+
 /** Retry-After (seconds) sent with 503s while full or shutting down. */
 const RETRY_AFTER_SECONDS = '5';
 
@@ -33,7 +36,7 @@ export interface AdmissionOptions {
   isClosing(): boolean;
   /** True when the client id is connected now (a reconnect replaces it, so it needs no new slot). */
   isConnected(clientId: string): boolean;
-  /** Takes over a socket whose handshake passed every check. */
+  /** Takes over a socket whose handshake passed every check, its 'error' events included. */
   onAccepted(ws: WebSocket, handshake: Handshake): void;
 }
 
@@ -60,9 +63,19 @@ export class Admission {
    * number of upgrades through while their tokens were being checked.
    */
   #open = 0;
+  /** The address each admitted socket counts against, until it closes. */
+  readonly #addressOf = new WeakMap<Duplex, string>();
+  /** One listener for every admitted socket's 'close' (a closure each would cost an idle connection). */
+  readonly #onSocketClosed: (this: Duplex) => void;
+  /** One string per distinct origin, not one per connection: nearly every client shares a handful. */
+  readonly #origins = new Map<string, string>();
 
   constructor(options: AdmissionOptions) {
     this.#options = options;
+    const admission = this;
+    this.#onSocketClosed = function () {
+      admission.#release(this);
+    };
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxMessageBytes,
@@ -132,7 +145,7 @@ export class Admission {
       clientId,
       remoteAddress,
       zone: url.searchParams.get('tz'),
-      origin: publicOrigin(req),
+      origin: this.#intern(publicOrigin(req)),
     };
     if (this.#verifyToken && isValidClientId(clientId)) {
       this.#verifyToken(tokenOf(req, url), clientId)
@@ -180,10 +193,28 @@ export class Admission {
   #reserveSlot(socket: Duplex, remoteAddress: string): void {
     this.#open++;
     this.#addressLimits.opened(remoteAddress);
-    socket.once('close', () => {
-      this.#open--;
-      this.#addressLimits.closed(remoteAddress);
-    });
+    this.#addressOf.set(socket, remoteAddress);
+    socket.on('close', this.#onSocketClosed);
+  }
+
+  #release(socket: Duplex): void {
+    const remoteAddress = this.#addressOf.get(socket);
+    // 'close' comes once per socket; the check keeps a second one from freeing a slot twice.
+    if (remoteAddress === undefined) return;
+    this.#addressOf.delete(socket);
+    this.#open--;
+    this.#addressLimits.closed(remoteAddress);
+  }
+
+  /**
+   * The one copy of an origin string kept for the connections that share it. Origins come from
+   * request headers, so at most MAX_INTERNED_ORIGINS are kept; past that each connection keeps its own.
+   */
+  #intern(origin: string): string {
+    const known = this.#origins.get(origin);
+    if (known !== undefined) return known;
+    if (this.#origins.size < MAX_INTERNED_ORIGINS) this.#origins.set(origin, origin);
+    return origin;
   }
 
   /** After the asynchronous token check: close() may have begun meanwhile, and shutdown closes only the sockets it knows. */
@@ -221,15 +252,20 @@ export class Admission {
         () => this.#accept(ws, handshake, auth),
         (err) => {
           this.#options.log.error('connection handler failed', { clientId: handshake.clientId, err });
+          if (ws.listenerCount('error') === 0) this.#logErrors(ws, handshake.clientId);
           ws.close(CLOSE_CODES.internalError, CLOSE_REASONS.internalError);
         },
       );
     });
   }
 
+  /** Sockets admission closes itself log their errors here; an accepted one's are its session's. */
+  #logErrors(ws: WebSocket, clientId: string): void {
+    ws.on('error', (err) => this.#options.log.warn('socket error', { clientId, err }));
+  }
+
   #accept(ws: WebSocket, handshake: Handshake, auth: TokenVerdict): void {
     const { clientId, remoteAddress } = handshake;
-    ws.on('error', (err) => this.#options.log.warn('socket error', { clientId, err }));
     if (!isValidClientId(clientId)) {
       this.#options.metrics.connectionRefused('INVALID_CLIENT_ID');
       return this.#closeAtOnce(ws, CLOSE_REASONS.invalidClientId, {
@@ -250,7 +286,12 @@ export class Admission {
   }
 
   /** The accept-then-close policy: a reason the browser can read, and nothing of the session sent. */
-  #closeAtOnce(ws: WebSocket, reason: string, fields: Record<string, unknown>): void {
+  #closeAtOnce(
+    ws: WebSocket,
+    reason: string,
+    fields: { reason: string; clientId: string; remoteAddress: string },
+  ): void {
+    this.#logErrors(ws, fields.clientId);
     this.#options.log.info('handshake rejected', { closeCode: CLOSE_CODES.policyViolation, ...fields });
     ws.close(CLOSE_CODES.policyViolation, reason);
   }

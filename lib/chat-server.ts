@@ -27,7 +27,7 @@ import {
   type Route,
 } from './routes.ts';
 import { shutdown } from './shutdown.ts';
-import { startSession, type SessionDeps } from './session.ts';
+import { Sessions, type SessionDeps } from './session.ts';
 import { createMemoryStore, type Store } from './store.ts';
 import { createWebUi } from './web-ui.ts';
 
@@ -262,14 +262,14 @@ function createAdmission(
   clientAddress: (req: IncomingMessage) => string,
   isClosing: () => boolean,
 ): Admission {
-  const sessionDeps: SessionDeps = { ...parts, schema: inboundSchema(opts.maxContentChars) };
+  const sessions = new Sessions({ ...parts, schema: inboundSchema(opts.maxContentChars) });
   return new Admission({
     ...opts,
     log: opts.logger,
     clientAddress,
     isClosing,
     isConnected: (clientId) => parts.connections.has(clientId),
-    onAccepted: (ws, handshake) => startSession(ws, handshake, sessionDeps),
+    onAccepted: (ws, handshake) => sessions.start(ws, handshake),
   });
 }
 

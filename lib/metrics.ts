@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client';
 import { ERRORS, type ErrorCode } from './errors.ts';
 import type { ServerFrame } from './protocol.ts';
 import type { NamedRoute } from './routes.ts';
@@ -168,11 +168,56 @@ class FastHistogram {
   }
 }
 
+/**
+ * A counter split by at most one label, kept as plain numbers and read through prom-client's
+ * registry like FastHistogram. prom-client's Counter hashes its label object on every inc(), and the
+ * frame counters are bumped two or three times per turn.
+ */
+class FastCounter {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  /** The one label this counter is split by, if any. */
+  readonly labelName: string | undefined;
+  readonly #values = new Map<string, number>();
+
+  constructor(name: string, help: string, labelName?: string) {
+    this.name = name;
+    this.help = help;
+    this.labelName = labelName;
+    this.reset();
+  }
+
+  inc(labelValue = '', by = 1): void {
+    this.#values.set(labelValue, (this.#values.get(labelValue) ?? 0) + by);
+  }
+
+  /** The shape prom-client's registry reads from its own counters. */
+  async get() {
+    const values = [...this.#values].map(([labelValue, value]) => ({
+      labels: this.labelName === undefined ? {} : { [this.labelName]: labelValue },
+      value,
+    }));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** Back to zero; an unlabelled counter shows 0 before its first inc(), a labelled one no series, as prom-client's do. */
+  reset(): void {
+    this.#values.clear();
+    if (this.labelName === undefined) this.#values.set('', 0);
+  }
+}
+
 /** Registers every meetingmuse_* metric in `registry`; the queue gauges call `queue()` at each scrape. */
 function defineMetrics(registry: Registry, queue: () => QueueSample) {
   const registers = [registry];
-  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Counter<L>({ name: PREFIX + name, help, labelNames, registers });
+  const counter = (name: string, help: string, labelName?: string) => {
+    const metric = new FastCounter(PREFIX + name, help, labelName);
+    // As with histograms: the registry reads any metric through get().
+    registry.registerMetric(metric as unknown as Metric);
+    return metric;
+  };
   const histogram = (name: string, help: string, buckets: readonly number[], labelName?: string) => {
     const metric = new FastHistogram(PREFIX + name, help, buckets, labelName);
     // The registry reads any metric through get(); its type names only its own classes.
@@ -196,21 +241,21 @@ function defineMetrics(registry: Registry, queue: () => QueueSample) {
     refused: counter(
       'connections_refused_total',
       'Upgrades refused, by reason (the error_code of the refusal, or the 1008 close reason).',
-      ['reason'],
+      'reason',
     ),
     closed: counter(
       'connections_closed_total',
       'Connected clients whose socket closed, by close code ("other" for codes a client chose).',
-      ['code'],
+      'code',
     ),
     framesIn: counter('frames_received_total', 'WebSocket frames received, valid or not.'),
     framesOut: counter(
       'frames_sent_total',
       'WebSocket frames sent, by frame type (a broadcast counts once per recipient).',
-      ['type'],
+      'type',
     ),
-    errorFrames: counter('error_frames_total', 'Error frames sent, by error_code.', ['code']),
-    turns: counter('turns_total', 'Turns finished, by outcome.', ['outcome']),
+    errorFrames: counter('error_frames_total', 'Error frames sent, by error_code.', 'code'),
+    turns: counter('turns_total', 'Turns finished, by outcome.', 'outcome'),
     turnSeconds: histogram(
       'turn_duration_seconds',
       'Time from a turn starting (the processing frame) to its last reply or error.',
@@ -220,7 +265,7 @@ function defineMetrics(registry: Registry, queue: () => QueueSample) {
     rateLimited: counter(
       'rate_limit_refusals_total',
       'Frames (RATE_LIMITED) and upgrades (429) refused by a rate or count limit.',
-      ['limit'],
+      'limit',
     ),
     heartbeat: counter('heartbeat_terminations_total', 'Sockets terminated for missing a heartbeat pong.'),
     storeSeconds: histogram(
@@ -229,9 +274,11 @@ function defineMetrics(registry: Registry, queue: () => QueueSample) {
       STORE_BUCKETS,
       'operation',
     ),
-    storeFailures: counter('store_operation_failures_total', 'Store operations that failed, by operation.', [
+    storeFailures: counter(
+      'store_operation_failures_total',
+      'Store operations that failed, by operation.',
       'operation',
-    ]),
+    ),
   };
 }
 
@@ -248,24 +295,24 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
     },
     connectionClosed(code) {
       m.open.dec();
-      m.closed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
+      m.closed.inc(KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other');
     },
-    connectionRefused: (reason) => m.refused.inc({ reason }),
+    connectionRefused: (reason) => m.refused.inc(reason),
     frameReceived: () => m.framesIn.inc(),
     frameSent(frame, count = 1) {
-      m.framesOut.inc({ type: frame.type }, count);
-      if (frame.error_code !== undefined) m.errorFrames.inc({ code: frame.error_code }, count);
+      m.framesOut.inc(frame.type, count);
+      if (frame.error_code !== undefined) m.errorFrames.inc(frame.error_code, count);
     },
     turnFinished(outcome, seconds) {
-      m.turns.inc({ outcome });
+      m.turns.inc(outcome);
       m.turnSeconds.observe(seconds);
     },
     engineFinished: (seconds) => m.engineSeconds.observe(seconds),
-    rateLimited: (kind) => m.rateLimited.inc({ limit: kind }),
+    rateLimited: (kind) => m.rateLimited.inc(kind),
     heartbeatTerminated: () => m.heartbeat.inc(),
     storeOperation(operation, seconds, ok) {
       m.storeSeconds.observe(seconds, operation);
-      if (!ok) m.storeFailures.inc({ operation });
+      if (!ok) m.storeFailures.inc(operation);
     },
     sampleQueue(read) {
       readQueue = read;
@@ -276,19 +323,37 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
   };
 }
 
-const FRAME_TYPES = new Set<string>(['system', 'bot_response', 'error']);
+type SentFrameKind = { type: ServerFrame['type'] | 'other'; error_code?: ErrorCode };
+
+const FRAME_KINDS: ReadonlyArray<SentFrameKind & { type: ServerFrame['type'] }> = [
+  { type: 'system' },
+  { type: 'bot_response' },
+  { type: 'error' },
+];
+const OTHER_KIND: SentFrameKind = { type: 'other' };
+const ERROR_KINDS = new Map<string, SentFrameKind>(
+  Object.keys(ERRORS).map((code) => [code, { type: 'error', error_code: code as ErrorCode }]),
+);
+const TYPE_KEY = '{"type":"';
+const ERROR_CODE_KEY = ',"error_code":"';
 
 /**
  * The type and error_code of a serialized frame, read from its first bytes. Every frame is made by
  * protocol.ts's builders, which put `type` first and an error frame's `error_code` second, and a
  * stored reply keeps that order through JSON; parsing each outgoing frame again would cost more than
- * sending it. Anything else is counted as "other", so the label values stay a fixed set.
+ * sending it. Anything else is counted as "other", so the label values stay a fixed set. The answers
+ * are shared objects: this runs for every frame sent.
  */
-export function sentFrameKind(data: string): { type: ServerFrame['type'] | 'other'; error_code?: ErrorCode } {
-  const match = /^\{"type":"([a-z_]+)"(?:,"error_code":"([A-Z_]+)")?/.exec(data);
-  const type = match && FRAME_TYPES.has(match[1]!) ? (match[1] as ServerFrame['type']) : 'other';
-  const code = match?.[2];
-  return code !== undefined && Object.hasOwn(ERRORS, code) ? { type, error_code: code as ErrorCode } : { type };
+export function sentFrameKind(data: string): SentFrameKind {
+  if (!data.startsWith(TYPE_KEY)) return OTHER_KIND;
+  for (const kind of FRAME_KINDS) {
+    const end = TYPE_KEY.length + kind.type.length;
+    if (!data.startsWith(kind.type, TYPE_KEY.length) || data[end] !== '"') continue;
+    if (kind.type !== 'error' || !data.startsWith(ERROR_CODE_KEY, end + 1)) return kind;
+    const codeAt = end + 1 + ERROR_CODE_KEY.length;
+    return ERROR_KINDS.get(data.slice(codeAt, data.indexOf('"', codeAt))) ?? kind;
+  }
+  return OTHER_KIND;
 }
 
 /** Seconds since `startedMs` (a performance.now() reading). */
@@ -302,17 +367,23 @@ export const secondsSince = (startedMs: number) => (performance.now() - startedM
 export function instrumentStore(store: Store, metrics: Pick<Metrics, 'storeOperation'>): Store {
   const timed = <K extends StoreOperation>(operation: K): Store[K] => {
     const method = store[operation] as (...args: unknown[]) => Promise<unknown>;
-    // An async function also turns a method that throws synchronously into a rejection, as the interface promises.
-    return (async (...args: unknown[]) => {
+    return ((...args: unknown[]) => {
       const started = performance.now();
-      let ok = false;
+      let result: Promise<unknown>;
       try {
-        const value = await method.apply(store, args);
-        ok = true;
-        return value;
-      } finally {
-        metrics.storeOperation(operation, secondsSince(started), ok);
+        result = Promise.resolve(method.apply(store, args));
+      } catch (err) {
+        // A method that throws synchronously still answers with a rejection, as the interface promises.
+        metrics.storeOperation(operation, secondsSince(started), false);
+        return Promise.reject(err);
       }
+      // The caller gets the store's own promise and the timing rides beside it: a wrapping async
+      // function would cost every store call a promise and a trip through the microtask queue.
+      result.then(
+        () => metrics.storeOperation(operation, secondsSince(started), true),
+        () => metrics.storeOperation(operation, secondsSince(started), false),
+      );
+      return result;
     }) as Store[K];
   };
   return {

@@ -3,8 +3,15 @@ import type { ConversationEngine, EngineContext, EngineOutput } from './engine.t
 import type { ErrorCode } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { secondsSince, type Metrics, type QueueSample, type TurnOutcome } from './metrics.ts';
-import type { TurnEvents } from './options.ts';
-import { botResponseFrame, errorFrame, systemFrame, type ServerFrame, type UserMessage } from './protocol.ts';
+import type { TurnEvents, TurnInfo } from './options.ts';
+import {
+  botResponseFrame,
+  errorFrame,
+  isoTimestamp,
+  processingFrameText,
+  type ServerFrame,
+  type UserMessage,
+} from './protocol.ts';
 import { isStoreUnavailable, type Store, type StoredReply } from './store.ts';
 import type { TurnLease, TurnLocks } from './turn-locks.ts';
 
@@ -58,6 +65,9 @@ export type SubmitResult = 'accepted' | 'busy' | 'closed';
  * under the client's lock, for turns an instance that died left unfinished.
  */
 type Job = { message: UserMessage } | { deletion: () => Promise<void> } | { recover: true };
+
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 const TIMED_OUT = Symbol('engine timed out');
 const SHUT_DOWN = Symbol('server shutting down');
@@ -199,7 +209,8 @@ export class TurnPipeline {
    */
   deliver(clientId: string, replies: StoredReply[], { forward = true } = {}): void {
     const { send, store, log } = this.#options;
-    for (const [i, { id, frame }] of replies.entries()) {
+    for (let i = 0; i < replies.length; i++) {
+      const { id, frame } = replies[i]!;
       const sent = send(clientId, JSON.stringify(frame), (err) => {
         if (err) return;
         store.markDelivered(clientId, [id]).catch((markErr: unknown) => {
@@ -348,26 +359,38 @@ export class TurnPipeline {
     }
   }
 
-  /** Calls one of the embedder's turn callbacks; one that throws must not fail the turn. */
-  #emit<E extends keyof TurnEvents>(event: E, info: Parameters<NonNullable<TurnEvents[E]>>[0]): void {
+  /**
+   * Calls one of the embedder's turn callbacks with the turn (and `extra`); one that throws must not
+   * fail the turn. Nothing is built for a callback that is not set: most servers set none.
+   */
+  #emit<E extends keyof TurnEvents>(
+    event: E,
+    clientId: string,
+    messageId: string | undefined,
+    extra?: { replies: number } | { code: TurnFailure },
+  ): void {
+    const handler = this.#options.events?.[event] as ((info: TurnInfo) => void) | undefined;
+    if (!handler) return;
     try {
-      (this.#options.events?.[event] as ((info: unknown) => void) | undefined)?.(info);
+      handler({ clientId, ...(messageId === undefined ? {} : { messageId }), ...extra });
     } catch (err) {
-      this.#options.log.error('turn event handler failed', { clientId: info.clientId, event, err });
+      this.#options.log.error('turn event handler failed', { clientId, event, err });
     }
+  }
+
+  #finished(started: number, outcome: TurnOutcome): void {
+    this.#options.metrics?.turnFinished(outcome, secondsSince(started));
   }
 
   /** Never rejects: every failure becomes an error frame and a log line. */
   async #runTurn(clientId: string, message: UserMessage): Promise<void> {
     const { store, log } = this.#options;
     const replyTo = message.message_id;
-    const receivedAt = new Date();
-    const receivedIso = receivedAt.toISOString();
-    const turn = replyTo === undefined ? { clientId } : { clientId, messageId: replyTo };
+    const receivedMs = Date.now();
+    const receivedIso = isoTimestamp(receivedMs);
     const started = performance.now();
-    const finished = (outcome: TurnOutcome) => this.#options.metrics?.turnFinished(outcome, secondsSince(started));
-    this.#sendFrame(clientId, systemFrame('processing', { reply_to: replyTo }, receivedIso));
-    this.#emit('onTurnStarted', turn);
+    this.#options.send(clientId, processingFrameText(receivedIso, replyTo));
+    this.#emit('onTurnStarted', clientId, replyTo);
 
     const running = this.#startTurn(clientId);
     let lease: TurnLease | undefined;
@@ -380,8 +403,8 @@ export class TurnPipeline {
         if (previous) {
           log.debug('repeated message_id answered from the store', { clientId, messageId: replyTo });
           this.deliver(clientId, previous);
-          finished('replayed');
-          return this.#emit('onTurnReplied', { ...turn, replies: previous.length });
+          this.#finished(started, 'replayed');
+          return this.#emit('onTurnReplied', clientId, replyTo, { replies: previous.length });
         }
       }
       const ctx = new TurnContext(clientId, running, log, await store.loadState(clientId));
@@ -389,9 +412,11 @@ export class TurnPipeline {
       if (feedUrl) ctx.calendarFeedUrl = async () => feedUrl(await store.calendarFeed(clientId));
       // An abort that came while the state loaded has already passed the race below.
       running.throwIfAborted();
-      const output = await this.#timedReply(message, ctx, running);
-      const repliedAt = new Date();
-      const timestamp = repliedAt.toISOString();
+      const answer = this.#timedReply(message, ctx, running);
+      // An engine that answers at once is not awaited: that would cost the turn a trip through the microtask queue.
+      const output = answer instanceof Promise ? await answer : answer;
+      const repliedMs = Date.now();
+      const timestamp = isoTimestamp(repliedMs);
       const frames = output.replies.map((reply) =>
         botResponseFrame(reply, { session_id: clientId, reply_to: replyTo }, timestamp),
       );
@@ -401,30 +426,42 @@ export class TurnPipeline {
       const stored = await store.commitTurn(
         clientId,
         { user, replies: frames, state: output.state, archive: output.archive },
-        repliedAt,
+        new Date(repliedMs),
       );
-      log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedAt.getTime() });
+      log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedMs });
       this.deliver(clientId, stored);
-      finished('replied');
-      this.#emit('onTurnReplied', { ...turn, replies: stored.length });
+      this.#finished(started, 'replied');
+      this.#emit('onTurnReplied', clientId, replyTo, { replies: stored.length });
     } catch (err) {
       const code = this.#reportFailure(clientId, replyTo, running.reason, err);
-      finished(code === undefined ? 'aborted' : OUTCOMES[code]);
-      this.#emit('onTurnFailed', code === undefined ? turn : { ...turn, code });
+      this.#finished(started, code === undefined ? 'aborted' : OUTCOMES[code]);
+      this.#emit('onTurnFailed', clientId, replyTo, code === undefined ? undefined : { code });
     } finally {
       this.#endTurn(clientId);
-      await this.#release(clientId, lease);
+      if (lease) await this.#release(clientId, lease);
     }
   }
 
-  /** The engine's answer, raced against the turn's signal; its latency is recorded whether it answered, threw or was abandoned. */
-  async #timedReply(message: UserMessage, ctx: EngineContext, running: RunningTurn): Promise<EngineOutput> {
+  /**
+   * The engine's answer: as it is when the engine answers at once, else raced against the turn's
+   * signal. Its latency is recorded whether it answered, threw or was abandoned. A synchronous throw
+   * is the engine's failure like a rejection is.
+   */
+  #timedReply(message: UserMessage, ctx: EngineContext, running: RunningTurn): EngineOutput | Promise<EngineOutput> {
     const started = performance.now();
+    const done = () => this.#options.metrics?.engineFinished(secondsSince(started));
+    let answer: EngineOutput | PromiseLike<EngineOutput>;
     try {
-      return await running.race(Promise.resolve().then(() => this.#options.engine.reply(message, ctx)));
-    } finally {
-      this.#options.metrics?.engineFinished(secondsSince(started));
+      answer = this.#options.engine.reply(message, ctx);
+    } catch (err) {
+      done();
+      return Promise.reject(err);
     }
+    if (!isThenable(answer)) {
+      done();
+      return answer;
+    }
+    return running.race(Promise.resolve(answer)).finally(done);
   }
 
   /** Logs a failed turn and answers it with the error frame its cause calls for; returns that code (none for shutdown). */

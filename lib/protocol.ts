@@ -115,6 +115,7 @@ export function codePointLength(text: string): number {
 const nonBlank = (text: string) => text.trim().length > 0;
 
 const MAX_MESSAGE_ID_CHARS = 100;
+const MAX_TIMEZONE_CHARS = 64;
 
 /** The default cap on `content`, in characters (the maxContentChars option). */
 export const DEFAULT_MAX_CONTENT_CHARS = 4000;
@@ -137,7 +138,12 @@ function userMessageEntries(maxContentChars: number) {
       ),
     ),
     /** The client's IANA time zone; it replaces the one given with ?tz= or in earlier messages. */
-    timezone: v.optional(v.pipe(v.string('Expected a string'), v.maxLength(64, 'Must be at most 64 characters'))),
+    timezone: v.optional(
+      v.pipe(
+        v.string('Expected a string'),
+        v.maxLength(MAX_TIMEZONE_CHARS, `Must be at most ${MAX_TIMEZONE_CHARS} characters`),
+      ),
+    ),
   };
 }
 
@@ -146,7 +152,9 @@ function userMessageEntries(maxContentChars: number) {
  * clients send it). A new frame type is one more object here and one handler in session.ts.
  */
 export function inboundSchema(maxContentChars = DEFAULT_MAX_CONTENT_CHARS) {
-  return v.variant('type', [v.object(userMessageEntries(maxContentChars))], 'Expected "user_message"');
+  const schema = v.variant('type', [v.object(userMessageEntries(maxContentChars))], 'Expected "user_message"');
+  // Kept beside the schema for parseUserMessage's fast path, which must apply the same cap.
+  return Object.assign(schema, { maxContentChars });
 }
 
 export type InboundSchema = ReturnType<typeof inboundSchema>;
@@ -182,6 +190,8 @@ export function parseUserMessage(text: string, schema: InboundSchema = defaultSc
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, details: [{ path: ROOT, message: 'Expected a JSON object' }] };
   }
+  const message = plainUserMessage(value as Record<string, unknown>, schema.maxContentChars);
+  if (message) return { ok: true, message };
   const result = v.safeParse(schema, value);
   if (result.success) return { ok: true, message: result.output };
   const details = result.issues.slice(0, MAX_DETAILS).map((issue) => ({
@@ -191,6 +201,33 @@ export function parseUserMessage(text: string, schema: InboundSchema = defaultSc
     message: (issue.type as string) === 'object' ? 'Required' : issue.message,
   }));
   return { ok: false, details };
+}
+
+/**
+ * The message valibot would make of `value` when it is a plain, valid user_message (strings where
+ * strings go, within their limits: the frame nearly every client sends every time), else undefined,
+ * and the full validator decides, with its details. Valibot costs several times more than these
+ * checks, on every frame; the two must agree on every input (test/protocol.test.ts checks they do).
+ * Keys are set in the schema's order, absent optional ones left out, unknown ones dropped, as valibot does.
+ */
+function plainUserMessage(value: Record<string, unknown>, maxContentChars: number): UserMessage | undefined {
+  const { type, content, timestamp, session_id, message_id, timezone } = value;
+  if (type !== undefined && type !== 'user_message') return undefined;
+  if (typeof content !== 'string' || typeof session_id !== 'string' || !nonBlank(content)) return undefined;
+  // A UTF-16 length within the cap is a code-point count within it; only longer text needs counting.
+  if (content.length > maxContentChars && codePointLength(content) > maxContentChars) return undefined;
+  if (timestamp !== undefined && typeof timestamp !== 'string') return undefined;
+  if (message_id !== undefined && (typeof message_id !== 'string' || message_id.length > MAX_MESSAGE_ID_CHARS))
+    return undefined;
+  if (timezone !== undefined && (typeof timezone !== 'string' || timezone.length > MAX_TIMEZONE_CHARS))
+    return undefined;
+  const message: UserMessage =
+    timestamp === undefined
+      ? { type: 'user_message', content, session_id }
+      : { type: 'user_message', content, timestamp, session_id };
+  if (message_id !== undefined) message.message_id = message_id;
+  if (timezone !== undefined) message.timezone = timezone;
+  return message;
 }
 
 /**
@@ -251,7 +288,22 @@ export interface BotResponseFrame extends EngineReply {
 
 export type ServerFrame = SystemFrame | ErrorFrame | BotResponseFrame;
 
-const now = () => new Date().toISOString();
+let isoMs = NaN;
+let isoText = '';
+
+/**
+ * `ms` (default now) as ISO 8601 UTC. Frames made within one millisecond share the string: under load
+ * many are, and formatting a Date costs more than the rest of a small frame.
+ */
+export function isoTimestamp(ms = Date.now()): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
+const now = () => isoTimestamp();
 
 /** Optional fields are left out rather than sent as null, so Phase-1 clients see the frames they know. */
 function withOptional<T extends object>(frame: T, optional: Partial<T>): T {
@@ -268,6 +320,15 @@ export function systemFrame(
   timestamp = now(),
 ): SystemFrame {
   return withOptional<SystemFrame>({ type: 'system', content, timestamp }, optional);
+}
+
+/**
+ * The serialized `processing` frame, exactly as JSON.stringify(systemFrame('processing', { reply_to },
+ * timestamp)) writes it, from a template: every turn sends one, and it has nothing else to vary.
+ */
+export function processingFrameText(timestamp: string, replyTo?: string): string {
+  const head = `{"type":"system","content":"processing","timestamp":${JSON.stringify(timestamp)}`;
+  return replyTo === undefined ? `${head}}` : `${head},"reply_to":${JSON.stringify(replyTo)}}`;
 }
 
 export function errorFrame(

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { ERROR_CODES, parseUserMessage } from '../lib/protocol.ts';
+import * as v from 'valibot';
+import { ERROR_CODES, inboundSchema, parseUserMessage } from '../lib/protocol.ts';
 import { connectClient, startServer, type Frame, type TestClient } from './helpers.ts';
 
 const DOCUMENTED_ERRORS = new Set<string>(Object.values(ERROR_CODES));
@@ -44,6 +45,37 @@ describe('validator properties', () => {
     fc.assert(
       fc.property(nearMessage, (value) => assertDocumentedParse(JSON.stringify(value))),
       { numRuns: 2_000 },
+    );
+  });
+
+  it('makes of every frame exactly what valibot makes of it, the plain message fast path included', () => {
+    // A small cap, and content built from characters around it, so the cap and code-point counting are hit.
+    const schema = inboundSchema(4);
+    const text = fc.string({ unit: fc.constantFrom('a', ' ', '\n', 'é', '😀', '\ud83d'), maxLength: 7 });
+    const candidate = fc.record(
+      {
+        type: fc.oneof(fc.constant('user_message'), fc.jsonValue()),
+        content: fc.oneof(text, fc.jsonValue()),
+        session_id: fc.oneof(fc.string(), fc.jsonValue()),
+        timestamp: fc.oneof(fc.string(), fc.jsonValue()),
+        message_id: fc.oneof(fc.string({ minLength: 99, maxLength: 101 }), fc.string(), fc.jsonValue()),
+        timezone: fc.oneof(fc.string({ minLength: 63, maxLength: 65 }), fc.string(), fc.jsonValue()),
+        extra: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(candidate, (value) => {
+        const frame = JSON.stringify(value);
+        const expected = v.safeParse(schema, JSON.parse(frame));
+        const result = parseUserMessage(frame, schema);
+        assert.equal(result.ok, expected.success);
+        if (result.ok && expected.success) {
+          assert.deepEqual(result.message, expected.output);
+          assert.deepEqual(Object.keys(result.message), Object.keys(expected.output));
+        }
+      }),
+      { numRuns: 1_000 },
     );
   });
 

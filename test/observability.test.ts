@@ -214,6 +214,17 @@ describe('logs through a real server', { timeout: 30_000 }, () => {
     assert.deepEqual([origin.level, origin.clientId, origin.status], ['info', 'refused-frank', 403]);
   });
 
+  it('names the client whose socket broke the WebSocket framing, and closes it with 1002', async (t) => {
+    const log = recordingLogger();
+    const { wsUrl } = await startServer(t, { logger: log });
+    const client = await connectClient(t, wsUrl('broken-hank'));
+    // A client frame must be masked (RFC 6455 5.1): this one, written under the ws client, is not.
+    (client.ws as unknown as { _socket: { write(data: Buffer): void } })._socket.write(Buffer.from([0x81, 0x01, 0x61]));
+    const line = await log.waitFor('socket error');
+    assert.deepEqual([line.level, line.clientId], ['warn', 'broken-hank']);
+    assert.equal((await client.closed).code, 1002);
+  });
+
   it('names the client and the cause when the LLM fails', async (t) => {
     const llm = createServer((_req, res) => res.writeHead(500).end());
     t.after(() => llm.close());

@@ -5,9 +5,11 @@ import {
   canonicalTimeZone,
   codePointLength,
   errorFrame,
+  isoTimestamp,
   isValidClientId,
   messageIdOf,
   parseUserMessage,
+  processingFrameText,
   systemFrame,
 } from '../lib/protocol.ts';
 
@@ -103,6 +105,22 @@ describe('frames', () => {
     assert.equal(errorFrame('INVALID_TIMEZONE').retry_suggested, false);
     for (const code of ['RATE_LIMITED', 'BUSY', 'SHUTTING_DOWN', 'LLM_PROCESSING_ERROR'] as const)
       assert.equal(errorFrame(code).retry_suggested, true, code);
+  });
+
+  it('writes the processing frame from its template exactly as JSON.stringify writes the frame', () => {
+    const timestamp = '2026-11-30T09:15:00.123Z';
+    for (const replyTo of [undefined, 'm1', 'quote " backslash \\ line\n tab\t', 'é😀\u2028'])
+      assert.equal(
+        processingFrameText(timestamp, replyTo),
+        JSON.stringify(systemFrame('processing', { reply_to: replyTo }, timestamp)),
+        String(replyTo),
+      );
+  });
+
+  it('formats timestamps as a Date does, one string per millisecond', () => {
+    for (const ms of [0, 1_764_494_100_123, 1_764_494_100_124, 1_764_494_100_124, 1_764_494_100_999])
+      assert.equal(isoTimestamp(ms), new Date(ms).toISOString());
+    assert.match(isoTimestamp(), ISO_UTC);
   });
 
   it('leaves unset optional fields out of bot responses', () => {

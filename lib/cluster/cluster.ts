@@ -48,6 +48,9 @@ export interface ClusterConnections {
   instances: string[];
 }
 
+/** Alone, a client is never claimed elsewhere: one shared claim with nothing to release, not an object per connection. */
+const NO_CLAIM: Claim = { release() {} };
+
 /** One instance alone: everything is local, nothing can fail. */
 export function createLocalCluster(instanceId = 'local'): Cluster {
   let node: LocalNode | undefined;
@@ -63,7 +66,7 @@ export function createLocalCluster(instanceId = 'local'): Cluster {
         clients[id] = { ...snapshot, instance: instanceId };
       return { clients, instances: [instanceId] };
     },
-    claim: () => ({ release() {} }),
+    claim: () => NO_CLAIM,
     forward() {},
     takeTurn: async () => true,
     health: () => undefined,
