@@ -53,37 +53,63 @@ export class WalCheckpointer {
   #worker: Worker | undefined;
   #running = false;
   #stopped = false;
+  /** A commit has not been checkpointed yet. */
+  #dirty = false;
   #lastStart = performance.now();
+  /** The checkpoint due intervalMs after the last one; armed by a commit that came sooner. */
+  #due: NodeJS.Timeout | undefined;
 
   constructor(options: WalCheckpointerOptions) {
     this.#options = options;
   }
 
-  /** After a commit: starts a checkpoint unless one runs or the last started less than intervalMs ago. */
+  /**
+   * After a commit: checkpoints now, or once intervalMs have passed since the last checkpoint started,
+   * so every commit reaches a synced WAL within about intervalMs, traffic or not.
+   */
   afterCommit(): void {
-    if (this.#running || this.#stopped) return;
-    const now = performance.now();
-    if (now - this.#lastStart < this.#options.intervalMs) return;
-    this.#lastStart = now;
-    this.#running = true;
-    (this.#worker ??= this.#start()).postMessage(0);
+    if (this.#stopped) return;
+    this.#dirty = true;
+    if (this.#running || this.#due) return;
+    const waitMs = this.#lastStart + this.#options.intervalMs - performance.now();
+    if (waitMs <= 0) return this.#checkpoint();
+    this.#due = setTimeout(() => {
+      this.#due = undefined;
+      this.#checkpoint();
+    }, waitMs).unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#due);
     await this.#worker?.terminate();
   }
 
+  #checkpoint(): void {
+    if (this.#stopped || this.#running) return;
+    this.#dirty = false;
+    this.#lastStart = performance.now();
+    this.#running = true;
+    (this.#worker ??= this.#start()).postMessage(0);
+  }
+
+  #finished(result: CheckpointResult): void {
+    this.#running = false;
+    if (!result.ok) return this.#fail(result);
+    this.#options.logger.debug('wal checkpointed', {
+      path: this.#options.file,
+      frames: result.frames,
+      copied: result.checkpointed,
+    });
+    // Commits made while it ran are in the WAL past what it copied.
+    if (this.#dirty) this.afterCommit();
+  }
+
   #start(): Worker {
-    const { file, driver, identity, logger } = this.#options;
+    const { file, driver, identity } = this.#options;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, ...identity } });
     worker.unref();
-    worker.on('message', (result: CheckpointResult) => {
-      this.#running = false;
-      if (result.ok)
-        logger.debug('wal checkpointed', { path: file, frames: result.frames, copied: result.checkpointed });
-      else this.#fail(result);
-    });
+    worker.on('message', (result: CheckpointResult) => this.#finished(result));
     worker.on('error', (err) => this.#fail(err));
     worker.on('exit', (code) => {
       if (!this.#stopped) this.#fail(new Error(`checkpoint worker exited with code ${code}`));
@@ -94,6 +120,7 @@ export class WalCheckpointer {
   #fail(err: unknown): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearTimeout(this.#due);
     this.#options.logger.warn('wal checkpoints moved back to the store connection', { path: this.#options.file, err });
     void this.#worker?.terminate();
     this.#options.onFailure();
