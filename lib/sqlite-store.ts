@@ -579,6 +579,12 @@ class GroupCommit {
 class SessionCache {
   readonly #sessions = new Map<string, SessionMeta>();
   readonly #q: Statements;
+  /**
+   * The highest seq this process has handed out or read, of any client. A new session numbers its
+   * entries from above it: a delivery mark still on its way for a deleted session's reply (its socket
+   * write completes late) then matches no entry of the client's next session.
+   */
+  #highestSeq = 0;
 
   constructor(q: Statements) {
     this.#q = q;
@@ -591,7 +597,7 @@ class SessionCache {
     const row = this.#q.meta.get(clientId, clientId);
     const meta = row
       ? { stored: true, state: row.state, messages: row.messages, lastSeq: row.lastSeq ?? 0 }
-      : { stored: false, state: null, messages: 0, lastSeq: 0 };
+      : { stored: false, state: null, messages: 0, lastSeq: this.#highestSeq };
     this.#remember(clientId, meta);
     return meta;
   }
@@ -601,12 +607,19 @@ class SessionCache {
     for (const [clientId, meta] of changes) this.#remember(clientId, meta);
   }
 
+  /** Notes replies read from the database (pending, or answering a repeated message_id). */
+  handedOut(replies: StoredReply[]): StoredReply[] {
+    for (const { id } of replies) this.#highestSeq = Math.max(this.#highestSeq, id);
+    return replies;
+  }
+
   forget(clientId?: string): void {
     if (clientId === undefined) this.#sessions.clear();
     else this.#sessions.delete(clientId);
   }
 
   #remember(clientId: string, meta: SessionMeta): void {
+    this.#highestSeq = Math.max(this.#highestSeq, meta.lastSeq);
     this.#sessions.delete(clientId);
     this.#sessions.set(clientId, meta);
     if (this.#sessions.size > SESSION_CACHE_SIZE) this.#sessions.delete(this.#sessions.keys().next().value!);
@@ -758,7 +771,7 @@ export function createSqliteStore(
         return {
           resumed: true,
           messages: sessions.get(clientId).messages,
-          pending: q.pending.all(clientId).map(toReply),
+          pending: sessions.handedOut(q.pending.all(clientId).map(toReply)),
         };
       }),
     loadState: (clientId) =>
@@ -771,7 +784,7 @@ export function createSqliteStore(
         writes.flushFor(clientId);
         const user = q.processed.get(clientId, messageId);
         if (!user) return undefined;
-        return q.replies.all(clientId, user.seq, messageId).map(toReply);
+        return sessions.handedOut(q.replies.all(clientId, user.seq, messageId).map(toReply));
       }),
     commitTurn: (clientId, turn, now) => writes.commit(clientId, turn, now),
     markDelivered: (clientId, ids) => use(() => writes.mark(clientId, ids)),
