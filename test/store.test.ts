@@ -120,6 +120,26 @@ describe('sqlite store', () => {
     assert.equal(await store.findReplies('c-1', 'm1'), undefined);
   });
 
+  it('stores a turn with more replies than one INSERT takes, in order', async (t) => {
+    const store = sqliteStore(t);
+    const contents = Array.from({ length: 11 }, (_, i) => `part ${i + 1}`);
+    const stored = await store.commitTurn('c-1', turn('long', 'm1', undefined, contents), T0);
+    assert.deepEqual(
+      stored.map((r) => r.frame.content),
+      contents,
+    );
+    const opened = await store.openSession('c-1', T0);
+    assert.deepEqual(
+      opened.pending.map((r) => [r.id, r.frame.content]),
+      stored.map((r) => [r.id, r.frame.content]),
+    );
+    assert.equal(opened.messages, 12);
+    assert.deepEqual(
+      (await store.findReplies('c-1', 'm1'))?.map((r) => r.frame.content),
+      contents,
+    );
+  });
+
   it('stores the other turns of a group when one of them fails', async (t) => {
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
