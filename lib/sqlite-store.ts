@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { silentLogger, type Logger } from './logger.ts';
 import type { BotResponseFrame } from './protocol.ts';
+import { WalCheckpointer } from './sqlite-checkpoint.ts';
 import {
   HISTORY_LIMIT,
   newFeedToken,
@@ -23,17 +24,18 @@ CREATE TABLE IF NOT EXISTS sessions (
   message_count  INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS messages (
-  id         INTEGER PRIMARY KEY AUTOINCREMENT,
-  client_id  TEXT NOT NULL REFERENCES sessions(client_id) ON DELETE CASCADE,
+  client_id  TEXT NOT NULL,
+  seq        INTEGER NOT NULL,
   role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
   content    TEXT NOT NULL,
   timestamp  TEXT NOT NULL,
   message_id TEXT,
   frame      TEXT,
-  delivered  INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX IF NOT EXISTS messages_by_client ON messages (client_id, id);
-CREATE INDEX IF NOT EXISTS messages_by_message_id ON messages (client_id, message_id) WHERE message_id IS NOT NULL;
+  delivered  INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (client_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS user_messages_by_message_id ON messages (client_id, message_id)
+  WHERE message_id IS NOT NULL AND role = 'user';
 CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions (last_active_at);
 CREATE TABLE IF NOT EXISTS archive (
   id        INTEGER PRIMARY KEY,
@@ -48,6 +50,15 @@ CREATE TABLE IF NOT EXISTS calendar_feeds (
 );
 `;
 
+/*
+ * Why messages look like this (the turn is the hot path; see README, Benchmark): a client's entries
+ * are one run of rows in the table itself (WITHOUT ROWID, keyed by client and a per-client `seq`), so
+ * a turn adds its entries with one INSERT at the end of that run, the history cap deletes from its
+ * start by `seq` alone, and no second index is written for them. Only user entries that carry a
+ * message_id are indexed, for the retry check. Rows are deleted with their session by the store, not
+ * by a foreign key, which would look the session up on every insert.
+ */
+
 /** Thrown when the database file cannot be opened or is not a MeetingMuse database. */
 class StoreOpenError extends Error {
   override name = 'StoreOpenError';
@@ -58,7 +69,7 @@ class StoreOpenError extends Error {
 }
 
 interface MessageRow {
-  id: number;
+  seq: number;
   role: 'user' | 'assistant';
   content: string;
   timestamp: string;
@@ -68,12 +79,23 @@ interface MessageRow {
 
 /**
  * Bumped whenever SCHEMA changes shape; a file from a newer version is refused rather than misread.
- * 2: archive and calendar_feeds.
+ * 2: archive and calendar_feeds. 3: messages keyed by client and a per-client seq (migrated on open).
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** How often the file's identity is checked when no write checks it. */
 const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
+
+/** Least milliseconds between two WAL checkpoints of the checkpoint worker. */
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
+
+/**
+ * WAL pages after which the store's own connection checkpoints (SQLite's default is 1000). Under
+ * steady load a checkpoint from the worker rarely catches up with the newest commit, and only one that
+ * does lets the next commit start the WAL afresh; this bounds the WAL (about 40 MiB) at the price of
+ * one checkpoint on the event loop, with little left to copy, each time it is reached.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
 
 /** SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: the file's content cannot be trusted any more. */
 const isCorruption = (code: string) => code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
@@ -83,13 +105,18 @@ export interface SqliteStoreOptions extends StoreOptions {
   logger?: Logger;
   /** Milliseconds between checks that the file is still the one opened (every write checks too). Default 5000. */
   identityCheckIntervalMs?: number;
+  /** Least milliseconds between two WAL checkpoints, which a worker thread runs. Default 250. */
+  checkpointIntervalMs?: number;
 }
 
-/** Engine states (as stored JSON) kept in memory per client, so a turn does not read back what the last one wrote. */
-const STATE_CACHE_SIZE = 10_000;
+/** Sessions whose turn bookkeeping (SessionMeta) is kept in memory, most recently written first out last. */
+const SESSION_CACHE_SIZE = 10_000;
 
-const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({
-  id: row.id,
+/** Replies a turn may have for its entries to go in as one INSERT; a turn with more adds the rest one by one. */
+const REPLIES_PER_INSERT = 8;
+
+const toReply = (row: Pick<MessageRow, 'seq' | 'frame'>): StoredReply => ({
+  id: row.seq,
   frame: JSON.parse(row.frame!) as BotResponseFrame,
 });
 const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
@@ -109,44 +136,62 @@ function sqliteDriver(): typeof Database {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+const ENTRY_COLUMNS = 'client_id, seq, role, content, timestamp, message_id, frame, delivered';
+const USER_ROW = "(?, ?, 'user', ?, ?, ?, NULL, 1)";
+const REPLY_ROW = "(?, ?, 'assistant', ?, ?, ?, ?, 0)";
+
 function prepareStatements(db: Database.Database) {
+  const entryInserts = new Map<number, Database.Statement<unknown[]>>();
   return {
     touch: db.prepare<[number, string]>('UPDATE sessions SET last_active_at = ? WHERE client_id = ?'),
-    count: db.prepare<[string], { n: number }>('SELECT message_count AS n FROM sessions WHERE client_id = ?'),
-    pending: db.prepare<[string], Pick<MessageRow, 'id' | 'frame'>>(
-      "SELECT id, frame FROM messages WHERE client_id = ? AND role = 'assistant' AND delivered = 0 ORDER BY id",
+    pending: db.prepare<[string], Pick<MessageRow, 'seq' | 'frame'>>(
+      'SELECT seq, frame FROM messages WHERE client_id = ? AND delivered = 0 ORDER BY seq',
     ),
-    state: db.prepare<[string], { state: string | null }>('SELECT state FROM sessions WHERE client_id = ?'),
-    processed: db.prepare<[string, string], { id: number }>(
-      "SELECT id FROM messages WHERE client_id = ? AND message_id = ? AND role = 'user' LIMIT 1",
+    meta: db.prepare<[string, string], { state: string | null; messages: number; lastSeq: number | null }>(
+      `SELECT state, message_count AS messages, (SELECT max(seq) FROM messages WHERE client_id = ?) AS lastSeq
+       FROM sessions WHERE client_id = ?`,
     ),
-    replies: db.prepare<[string, string], Pick<MessageRow, 'id' | 'frame'>>(
-      "SELECT id, frame FROM messages WHERE client_id = ? AND message_id = ? AND role = 'assistant' ORDER BY id",
+    processed: db.prepare<[string, string], { seq: number }>(
+      "SELECT seq FROM messages WHERE client_id = ? AND message_id = ? AND role = 'user' LIMIT 1",
     ),
-    upsert: db.prepare<[string, number, number, string | null, number], { message_count: number }>(
-      `INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (client_id) DO UPDATE SET last_active_at = excluded.last_active_at,
-         state = coalesce(excluded.state, sessions.state),
-         message_count = sessions.message_count + excluded.message_count
-       RETURNING message_count`,
+    // A turn's replies follow its user entry.
+    replies: db.prepare<[string, number, string], Pick<MessageRow, 'seq' | 'frame'>>(
+      "SELECT seq, frame FROM messages WHERE client_id = ? AND seq > ? AND message_id = ? AND role = 'assistant' ORDER BY seq",
     ),
-    insert: db.prepare<[string, string, string, string, string | null, string | null, number]>(
-      'INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    createSession: db.prepare<[string, number, number, string | null, number]>(
+      'INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count) VALUES (?, ?, ?, ?, ?)',
     ),
-    // Drops the oldest `n` entries, skipping replies not yet delivered (the cap never loses an answer).
-    trim: db.prepare<[string, number]>(
-      `DELETE FROM messages WHERE id IN (
-         SELECT id FROM messages WHERE client_id = ? AND delivered = 1 ORDER BY id LIMIT ?)`,
+    updateSession: db.prepare<[number, number, string]>(
+      'UPDATE sessions SET last_active_at = ?, message_count = ? WHERE client_id = ?',
     ),
-    recount: db.prepare<[number, string]>('UPDATE sessions SET message_count = message_count - ? WHERE client_id = ?'),
-    delivered: db.prepare<[string, number]>('UPDATE messages SET delivered = 1 WHERE client_id = ? AND id = ?'),
+    updateSessionState: db.prepare<[number, number, string, string]>(
+      'UPDATE sessions SET last_active_at = ?, message_count = ?, state = ? WHERE client_id = ?',
+    ),
+    /** The user entry and `replies` reply rows in one statement; prepared on first use for each count. */
+    entries(replies: number): Database.Statement<unknown[]> {
+      let statement = entryInserts.get(replies);
+      if (!statement) {
+        const rows = [USER_ROW, ...Array<string>(replies).fill(REPLY_ROW)].join(', ');
+        statement = db.prepare(`INSERT INTO messages (${ENTRY_COLUMNS}) VALUES ${rows}`);
+        entryInserts.set(replies, statement);
+      }
+      return statement;
+    },
+    reply: db.prepare(`INSERT INTO messages (${ENTRY_COLUMNS}) VALUES ${REPLY_ROW}`),
+    // Entries older than the newest `cap` go, except replies not yet delivered (the cap never loses an answer).
+    trim: db.prepare<[string, number]>('DELETE FROM messages WHERE client_id = ? AND seq < ? AND delivered = 1'),
+    delivered: db.prepare<[string, number]>('UPDATE messages SET delivered = 1 WHERE client_id = ? AND seq = ?'),
     session: db.prepare<[string], { created_at: number; last_active_at: number; state: string | null }>(
       'SELECT created_at, last_active_at, state FROM sessions WHERE client_id = ?',
     ),
     history: db.prepare<[string], MessageRow & { delivered: number }>(
-      'SELECT id, role, content, timestamp, message_id, frame, delivered FROM messages WHERE client_id = ? ORDER BY id',
+      'SELECT seq, role, content, timestamp, message_id, frame, delivered FROM messages WHERE client_id = ? ORDER BY seq',
     ),
+    removeMessages: db.prepare<[string]>('DELETE FROM messages WHERE client_id = ?'),
     remove: db.prepare<[string]>('DELETE FROM sessions WHERE client_id = ?'),
+    sweepMessages: db.prepare<[number]>(
+      'DELETE FROM messages WHERE client_id IN (SELECT client_id FROM sessions WHERE last_active_at < ?)',
+    ),
     sweep: db.prepare<[number]>('DELETE FROM sessions WHERE last_active_at < ?'),
     archive: db.prepare<[string, string]>('INSERT INTO archive (client_id, item) VALUES (?, ?)'),
     archived: db.prepare<[string], { item: string }>('SELECT item FROM archive WHERE client_id = ? ORDER BY id'),
@@ -194,6 +239,28 @@ function integrityProblem(db: Database.Database): string | undefined {
   return (first?.quick_check ?? 'no result').replace(/^\*\*\* in database \w+ \*\*\*\s*/, '').replace(/\s+/g, ' ');
 }
 
+/** Whether the file keeps messages as schema versions 1 and 2 did: one global id per entry. */
+const hasRowidMessages = (db: Database.Database): boolean =>
+  db.prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'id'").get() !== undefined;
+
+/**
+ * Moves messages from the version 1 and 2 table (one global id per entry) to the current one, numbering
+ * each client's entries 1, 2, 3… in their old order; run inside the transaction that opens the file.
+ */
+function migrateMessages(db: Database.Database): void {
+  db.exec(`
+    DROP INDEX IF EXISTS messages_by_client;
+    DROP INDEX IF EXISTS messages_by_message_id;
+    ALTER TABLE messages RENAME TO messages_v2;
+    ${SCHEMA}
+    INSERT INTO messages (${ENTRY_COLUMNS})
+      SELECT client_id, row_number() OVER (PARTITION BY client_id ORDER BY id), role, content, timestamp,
+             message_id, frame, delivered
+      FROM messages_v2;
+    DROP TABLE messages_v2;
+  `);
+}
+
 /** Opens, checks and migrates the database; closes it again if any step fails. */
 function openDatabase(file: string): Database.Database {
   const db = new (sqliteDriver())(file);
@@ -209,8 +276,11 @@ function openDatabase(file: string): Database.Database {
     // Reads every page once: a corrupt file is refused at start rather than failing some users' turns later.
     const problem = integrityProblem(db);
     if (problem !== undefined) throw new Error(`the file is corrupt (quick_check: ${problem})`);
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.transaction(() => {
+      if (hasRowidMessages(db)) migrateMessages(db);
+      else db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
     return db;
   } catch (err) {
     db.close();
@@ -327,47 +397,81 @@ interface PendingTurn {
   reject(err: unknown): void;
 }
 
+/** What a turn needs to know of its client's stored session, kept in memory so that a turn reads nothing back. */
+interface SessionMeta {
+  /** Whether the sessions row exists. */
+  stored: boolean;
+  /** The engine state as stored JSON; null for none. */
+  state: string | null;
+  /** History entries stored (sessions.message_count). */
+  messages: number;
+  /** The seq of the client's newest entry; 0 before the first. */
+  lastSeq: number;
+}
+
+/** Each session's SessionMeta as the group being written leaves it, by client; cached only once the group commits. */
+type MetaChanges = Map<string, SessionMeta>;
+
+/** Writes one turn inside the group's transaction, recording its client's new SessionMeta in `changes`. */
+type TurnWriter = (p: PendingTurn, changes: MetaChanges) => StoredReply[];
+
+type TurnOutcome = { ok: true; stored: StoredReply[] } | { ok: false; err: unknown };
+
 /**
  * Group commit: the turns and delivery marks of one event-loop tick go to disk in one transaction
- * instead of one each (a WAL commit costs far more than the rows in it). Each turn is a savepoint
- * of its own, so one failing turn rolls back alone. Every read flushes first (a per-client read
- * only when that client has writes waiting, so one turn's reads do not cut the group short), so
- * reads always see what was handed in. A crash before a flush loses only turns whose replies were
- * not sent yet, and delivery marks, whose replies are then sent again on the next connection: at
- * least once.
+ * instead of one each (a WAL commit costs far more than the rows in it). The group is written first
+ * without a savepoint per turn; if a turn fails, the whole transaction rolls back and the group is
+ * written again with each turn in a savepoint of its own, so the failing turn rolls back alone.
+ * Every read flushes first (a per-client read only when that client has turns waiting, so one turn's
+ * reads do not cut the group short), so reads always see what was handed in. A crash before a flush
+ * loses only turns whose replies were not sent yet, and delivery marks, whose replies are then sent
+ * again on the next connection: at least once.
  */
 class GroupCommit {
   readonly #db: Database.Database;
   readonly #health: FileHealth;
-  readonly #writeGroup: (
-    group: PendingTurn[],
-    delivered: Array<[string, number]>,
-  ) => Array<{ ok: true; stored: StoredReply[] } | { ok: false; err: unknown }>;
-  readonly #onStored: (clientId: string, state: string) => void;
+  readonly #writeTogether: (group: PendingTurn[], delivered: Array<[string, number]>) => TurnOutcome[];
+  readonly #writeApart: (group: PendingTurn[], delivered: Array<[string, number]>) => TurnOutcome[];
+  readonly #onCommitted: (changes: MetaChanges) => void;
   #turns: PendingTurn[] = [];
+  /** Clients with a turn in #turns. */
+  #waiting = new Set<string>();
   #marks: Array<[string, number]> = [];
   #scheduled = false;
+  /** The MetaChanges of the transaction being written; handed to onCommitted once it commits. */
+  #changes: MetaChanges = new Map();
 
-  /** `writeTurn` writes one turn (inside the group's transaction); `onStored` hears of each state written. */
+  /** `writeTurn` writes one turn; `onCommitted` hears of the sessions a committed group changed. */
   constructor(
     db: Database.Database,
     q: Statements,
     health: FileHealth,
-    writeTurn: (p: PendingTurn) => StoredReply[],
-    onStored: (clientId: string, state: string) => void,
+    writeTurn: TurnWriter,
+    onCommitted: (changes: MetaChanges) => void,
   ) {
     this.#db = db;
     this.#health = health;
-    this.#onStored = onStored;
+    this.#onCommitted = onCommitted;
+    const markAll = (delivered: Array<[string, number]>) => {
+      for (const [clientId, seq] of delivered) q.delivered.run(clientId, seq);
+    };
+    this.#writeTogether = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
+      markAll(delivered);
+      return group.map((p): TurnOutcome => ({ ok: true, stored: writeTurn(p, this.#changes) }));
+    });
     // Inside the group transaction better-sqlite3 makes each turn's own transaction a savepoint.
-    const turnTransaction = db.transaction(writeTurn);
-    this.#writeGroup = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
-      for (const [clientId, id] of delivered) q.delivered.run(clientId, id);
-      return group.map((p) => {
+    const turnTransaction = db.transaction((p: PendingTurn) => writeTurn(p, this.#changes));
+    this.#writeApart = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
+      markAll(delivered);
+      return group.map((p): TurnOutcome => {
+        // A turn changes only its own client's entry; one rolled back to its savepoint must not keep it.
+        const before = this.#changes.get(p.clientId);
         try {
-          return { ok: true as const, stored: turnTransaction(p) };
+          return { ok: true, stored: turnTransaction(p) };
         } catch (err) {
-          return { ok: false as const, err };
+          if (before) this.#changes.set(p.clientId, before);
+          else this.#changes.delete(p.clientId);
+          return { ok: false, err };
         }
       });
     });
@@ -378,6 +482,7 @@ class GroupCommit {
     return new Promise((resolve, reject) => {
       const state = turn.state === undefined ? null : JSON.stringify(turn.state);
       this.#turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
+      this.#waiting.add(clientId);
       this.#schedule();
     });
   }
@@ -394,7 +499,7 @@ class GroupCommit {
    * that mark would commit every turn on its own.
    */
   flushFor(clientId: string): void {
-    if (this.#turns.some((p) => p.clientId === clientId)) this.flush();
+    if (this.#waiting.has(clientId)) this.flush();
   }
 
   flush(): void {
@@ -402,6 +507,7 @@ class GroupCommit {
     const group = this.#turns;
     const delivered = this.#marks;
     this.#turns = [];
+    this.#waiting = new Set();
     this.#marks = [];
     // A deleted or replaced file would take these writes where no restart finds them.
     this.#health.check();
@@ -411,7 +517,7 @@ class GroupCommit {
     }
     let outcomes;
     try {
-      outcomes = this.#writeGroup(group, delivered);
+      outcomes = this.#write(group, delivered);
     } catch (err) {
       this.#health.noteError(err);
       for (const p of group) p.reject(this.#health.rejection(err));
@@ -419,13 +525,34 @@ class GroupCommit {
     }
     outcomes.forEach((outcome, i) => {
       const p = group[i]!;
-      if (!outcome.ok) {
-        this.#health.noteError(outcome.err);
-        return p.reject(this.#health.rejection(outcome.err));
-      }
-      if (p.state !== null) this.#onStored(p.clientId, p.state);
-      p.resolve(outcome.stored);
+      if (outcome.ok) return p.resolve(outcome.stored);
+      this.#health.noteError(outcome.err);
+      p.reject(this.#health.rejection(outcome.err));
     });
+  }
+
+  /** Writes the group, together or (after a failure that rolled it all back) each turn apart. */
+  #write(group: PendingTurn[], delivered: Array<[string, number]>): TurnOutcome[] {
+    try {
+      return this.#committed(() => this.#writeTogether(group, delivered));
+    } catch (err) {
+      // Only a failing turn is worth writing apart; a failing mark or commit fails the group again.
+      this.#health.noteError(err);
+      if (this.#health.failure !== undefined || group.length === 0) throw err;
+      return this.#committed(() => this.#writeApart(group, delivered));
+    }
+  }
+
+  /** Runs one group transaction; the sessions it changed reach the cache only if it commits. */
+  #committed(write: () => TurnOutcome[]): TurnOutcome[] {
+    this.#changes = new Map();
+    try {
+      const outcomes = write();
+      this.#onCommitted(this.#changes);
+      return outcomes;
+    } finally {
+      this.#changes = new Map();
+    }
   }
 
   /**
@@ -448,55 +575,114 @@ class GroupCommit {
   }
 }
 
-/** Engine states (as stored JSON) kept in memory per client, so a turn does not read back what the last one wrote. */
-class StateCache {
-  readonly #states = new Map<string, string | null>();
+/** SessionMeta of the sessions most recently written or read, so a turn neither reads its state nor counts its history. */
+class SessionCache {
+  readonly #sessions = new Map<string, SessionMeta>();
+  readonly #q: Statements;
+  /**
+   * The highest seq this process has handed out or read, of any client. A new session numbers its
+   * entries from above it: a delivery mark still on its way for a deleted session's reply (its socket
+   * write completes late) then matches no entry of the client's next session.
+   */
+  #highestSeq = 0;
 
-  has(clientId: string): boolean {
-    return this.#states.has(clientId);
+  constructor(q: Statements) {
+    this.#q = q;
   }
 
-  get(clientId: string): string | null | undefined {
-    return this.#states.get(clientId);
+  /** The client's SessionMeta, read from the database when it is not cached. */
+  get(clientId: string): SessionMeta {
+    const cached = this.#sessions.get(clientId);
+    if (cached) return cached;
+    const row = this.#q.meta.get(clientId, clientId);
+    const meta = row
+      ? { stored: true, state: row.state, messages: row.messages, lastSeq: row.lastSeq ?? 0 }
+      : { stored: false, state: null, messages: 0, lastSeq: this.#highestSeq };
+    this.#remember(clientId, meta);
+    return meta;
   }
 
-  remember(clientId: string, state: string | null): void {
-    this.#states.delete(clientId);
-    this.#states.set(clientId, state);
-    if (this.#states.size > STATE_CACHE_SIZE) this.#states.delete(this.#states.keys().next().value!);
+  /** Takes in what a committed group left. */
+  update(changes: MetaChanges): void {
+    for (const [clientId, meta] of changes) this.#remember(clientId, meta);
+  }
+
+  /** Notes replies read from the database (pending, or answering a repeated message_id). */
+  handedOut(replies: StoredReply[]): StoredReply[] {
+    for (const { id } of replies) this.#highestSeq = Math.max(this.#highestSeq, id);
+    return replies;
   }
 
   forget(clientId?: string): void {
-    if (clientId === undefined) this.#states.clear();
-    else this.#states.delete(clientId);
+    if (clientId === undefined) this.#sessions.clear();
+    else this.#sessions.delete(clientId);
+  }
+
+  #remember(clientId: string, meta: SessionMeta): void {
+    this.#highestSeq = Math.max(this.#highestSeq, meta.lastSeq);
+    this.#sessions.delete(clientId);
+    this.#sessions.set(clientId, meta);
+    if (this.#sessions.size > SESSION_CACHE_SIZE) this.#sessions.delete(this.#sessions.keys().next().value!);
   }
 }
 
-/** One turn's writes: the user entry, the replies as undelivered, the archive, the history cap. */
-function turnWriter(q: Statements, maxHistoryMessages: number): (p: PendingTurn) => StoredReply[] {
-  return ({ clientId, turn, state, now }) => {
-    const { user, replies } = turn;
-    const { message_count } = q.upsert.get(clientId, now, now, state, 1 + replies.length)!;
-    const messageId = user.message_id ?? null;
-    q.insert.run(clientId, 'user', user.content, user.timestamp, messageId, null, 1);
-    const stored = replies.map((frame) => {
-      const { lastInsertRowid } = q.insert.run(
-        clientId,
-        'assistant',
-        frame.content,
-        frame.timestamp,
-        messageId,
-        JSON.stringify(frame),
-        0,
-      );
-      return { id: Number(lastInsertRowid), frame };
-    });
+/** The user entry and the replies (undelivered) at `first`, `first + 1`…: one INSERT for up to REPLIES_PER_INSERT replies. */
+function insertEntries(q: Statements, clientId: string, first: number, turn: TurnRecord): void {
+  const { user, replies } = turn;
+  const messageId = user.message_id ?? null;
+  const together = Math.min(replies.length, REPLIES_PER_INSERT);
+  const values: unknown[] = [clientId, first, user.content, user.timestamp, messageId];
+  for (let i = 0; i < together; i++) {
+    const frame = replies[i]!;
+    values.push(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, JSON.stringify(frame));
+  }
+  q.entries(together).run(values);
+  for (let i = together; i < replies.length; i++) {
+    const frame = replies[i]!;
+    q.reply.run(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, JSON.stringify(frame));
+  }
+}
+
+/**
+ * One turn's writes: its entries, the history cap, the session row, the archive. Four statements in
+ * the common case; what it needs to know of the session comes from `sessions`, not from a read.
+ */
+function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: number): TurnWriter {
+  return ({ clientId, turn, state, now }, changes) => {
+    const before = changes.get(clientId) ?? sessions.get(clientId);
+    const first = before.lastSeq + 1;
+    insertEntries(q, clientId, first, turn);
+    const lastSeq = first + turn.replies.length;
+    let messages = before.messages + 1 + turn.replies.length;
+    if (messages > maxHistoryMessages) messages -= q.trim.run(clientId, lastSeq - maxHistoryMessages + 1).changes;
+    if (!before.stored) q.createSession.run(clientId, now, now, state, messages);
+    else if (state === null) q.updateSession.run(now, messages, clientId);
+    else q.updateSessionState.run(now, messages, state, clientId);
     for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
-    if (message_count > maxHistoryMessages) {
-      q.recount.run(q.trim.run(clientId, message_count - maxHistoryMessages).changes, clientId);
-    }
-    return stored;
+    changes.set(clientId, { stored: true, state: state ?? before.state, messages, lastSeq });
+    return turn.replies.map((frame, i) => ({ id: first + 1 + i, frame }));
   };
+}
+
+/** Hands the file's checkpoints to a worker, the store's connection keeping only the backstop. */
+function checkpointer(
+  db: Database.Database,
+  file: string,
+  identity: FileIdentity,
+  logger: Logger,
+  intervalMs: number,
+): WalCheckpointer {
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  return new WalCheckpointer({
+    file,
+    identity,
+    driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+    logger,
+    intervalMs,
+    onFailure: () => {
+      if (db.open) db.pragma('wal_autocheckpoint = 1000');
+    },
+  });
 }
 
 /** The stored session as GET /admin/sessions shows it. */
@@ -551,16 +737,30 @@ export function createSqliteStore(
     maxHistoryMessages = HISTORY_LIMIT.default,
     logger = silentLogger,
     identityCheckIntervalMs = DEFAULT_IDENTITY_CHECK_INTERVAL_MS,
+    checkpointIntervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS,
   }: SqliteStoreOptions = {},
 ): Store {
   const { db, lock, identity, file } = openStore(path);
   const q = prepareStatements(db);
   const health = new FileHealth(file, identity, logger, identityCheckIntervalMs);
   const use = <T>(op: () => T) => health.use(op);
-  const states = new StateCache();
-  const writes = new GroupCommit(db, q, health, turnWriter(q, maxHistoryMessages), (clientId, state) =>
-    states.remember(clientId, state),
-  );
+  const deleteSession = db.transaction((clientId: string) => {
+    q.revokeFeed.run(clientId);
+    q.removeMessages.run(clientId);
+    return q.remove.run(clientId).changes > 0;
+  });
+  const sweep = db.transaction((cutoff: number) => {
+    q.sweepMessages.run(cutoff);
+    const removed = q.sweep.run(cutoff).changes;
+    q.sweepFeeds.run(cutoff);
+    return removed;
+  });
+  const sessions = new SessionCache(q);
+  const checkpoints = identity && checkpointer(db, file, identity, logger, checkpointIntervalMs);
+  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), (changes) => {
+    sessions.update(changes);
+    checkpoints?.afterCommit();
+  });
 
   return {
     openSession: (clientId, now) =>
@@ -568,19 +768,23 @@ export function createSqliteStore(
         writes.flush();
         const { changes } = q.touch.run(now.getTime(), clientId);
         if (changes === 0) return { resumed: false, messages: 0, pending: [] };
-        return { resumed: true, messages: q.count.get(clientId)!.n, pending: q.pending.all(clientId).map(toReply) };
+        return {
+          resumed: true,
+          messages: sessions.get(clientId).messages,
+          pending: sessions.handedOut(q.pending.all(clientId).map(toReply)),
+        };
       }),
     loadState: (clientId) =>
       use(() => {
         writes.flushFor(clientId);
-        if (!states.has(clientId)) states.remember(clientId, q.state.get(clientId)?.state ?? null);
-        return parseState(states.get(clientId));
+        return parseState(sessions.get(clientId).state);
       }),
     findReplies: (clientId, messageId) =>
       use(() => {
         writes.flushFor(clientId);
-        if (!q.processed.get(clientId, messageId)) return undefined;
-        return q.replies.all(clientId, messageId).map(toReply);
+        const user = q.processed.get(clientId, messageId);
+        if (!user) return undefined;
+        return sessions.handedOut(q.replies.all(clientId, user.seq, messageId).map(toReply));
       }),
     commitTurn: (clientId, turn, now) => writes.commit(clientId, turn, now),
     markDelivered: (clientId, ids) => use(() => writes.mark(clientId, ids)),
@@ -598,17 +802,14 @@ export function createSqliteStore(
     deleteSession: (clientId) =>
       use(() => {
         writes.flush();
-        states.forget(clientId);
-        q.revokeFeed.run(clientId);
-        return q.remove.run(clientId).changes > 0;
+        sessions.forget(clientId);
+        return deleteSession(clientId);
       }),
     sweep: (cutoff) =>
       use(() => {
         writes.flush();
-        states.forget();
-        const removed = q.sweep.run(cutoff.getTime()).changes;
-        q.sweepFeeds.run(cutoff.getTime());
-        return removed;
+        sessions.forget();
+        return sweep(cutoff.getTime());
       }),
     health: async () => {
       health.check();
@@ -617,6 +818,7 @@ export function createSqliteStore(
     async close() {
       health.stop();
       writes.flush();
+      await checkpoints?.stop();
       if (db.open) db.close();
       if (lock?.open) lock.close();
     },

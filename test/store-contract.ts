@@ -137,6 +137,19 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.ok(await store.getSession('c-9'));
     });
 
+    it('lets a late delivery mark for a deleted session touch nothing of the next one', async (t) => {
+      const store = await makeStore(t);
+      const [old] = await store.commitTurn('c-14', turn('before'), T0);
+      assert.equal(await store.deleteSession('c-14'), true);
+      for (const content of ['one', 'two', 'three']) await store.commitTurn('c-14', turn(content), T0);
+      // The socket write of the old reply completed only now.
+      await store.markDelivered('c-14', [old!.id]);
+      assert.deepEqual(
+        (await store.openSession('c-14', T0)).pending.map((r) => r.frame.content),
+        ['Echo: one', 'Echo: two', 'Echo: three'],
+      );
+    });
+
     it('keeps archived items apart from the state, in order, until the session is deleted', async (t) => {
       const store = await makeStore(t);
       await store.commitTurn('c-10', { ...turn('a', undefined, { open: ['m2'] }), archive: [{ id: 'm1' }] }, T0);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../lib/sqlite-store.ts';
+import { botResponseFrame } from '../lib/protocol.ts';
 import { createMemoryStore, type StoreOptions } from '../lib/store.ts';
 import { recordingLogger, tempDir } from './helpers.ts';
 import { storeContract, turn } from './store-contract.ts';
@@ -30,6 +31,59 @@ describe('sqlite store', () => {
     t.after(() => second.close());
     assert.equal((await second.openSession('c-1', T0)).messages, 2);
     assert.deepEqual(await second.loadState('c-1'), { n: 1 });
+  });
+
+  it('opens a file of schema version 2, keeping each history in order with its pending replies', async (t) => {
+    const path = join(tempDir(t), 'v2.db');
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE sessions (client_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL,
+        state TEXT, message_count INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT NOT NULL REFERENCES sessions(client_id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')), content TEXT NOT NULL, timestamp TEXT NOT NULL,
+        message_id TEXT, frame TEXT, delivered INTEGER NOT NULL DEFAULT 1);
+      CREATE INDEX messages_by_client ON messages (client_id, id);
+      CREATE INDEX messages_by_message_id ON messages (client_id, message_id) WHERE message_id IS NOT NULL;
+      CREATE INDEX sessions_by_activity ON sessions (last_active_at);
+      PRAGMA user_version = 2;
+    `);
+    const frame = (content: string, replyTo?: string) =>
+      JSON.stringify(botResponseFrame({ content }, { session_id: 'c', reply_to: replyTo }, T0.toISOString()));
+    old.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('a', T0.getTime(), T0.getTime(), '{"n":2}', 4);
+    old.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('b', T0.getTime(), T0.getTime(), null, 2);
+    const insert = old.prepare(
+      'INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    insert.run('a', 'user', 'one', T0.toISOString(), 'm1', null, 1);
+    insert.run('b', 'user', 'other', T0.toISOString(), null, null, 1);
+    insert.run('a', 'assistant', 'Echo: one', T0.toISOString(), 'm1', frame('Echo: one', 'm1'), 1);
+    insert.run('b', 'assistant', 'Echo: other', T0.toISOString(), null, frame('Echo: other'), 1);
+    insert.run('a', 'user', 'two', T0.toISOString(), 'm2', null, 1);
+    insert.run('a', 'assistant', 'Echo: two', T0.toISOString(), 'm2', frame('Echo: two', 'm2'), 0);
+    old.close();
+
+    const store = createSqliteStore(path, { maxHistoryMessages: 4 });
+    t.after(() => store.close());
+    const opened = await store.openSession('a', T0);
+    assert.deepEqual([opened.messages, opened.pending.map((r) => r.frame.content)], [4, ['Echo: two']]);
+    assert.deepEqual(await store.loadState('a'), { n: 2 });
+    assert.deepEqual(
+      (await store.findReplies('a', 'm1'))?.map((r) => r.frame.content),
+      ['Echo: one'],
+    );
+    await store.markDelivered('a', [opened.pending[0]!.id]);
+    const [reply] = await store.commitTurn('a', turn('three', 'm3'), T0);
+    await store.markDelivered('a', [reply!.id]);
+    assert.deepEqual(
+      (await store.getSession('a'))!.history.map((h) => h.content),
+      ['two', 'Echo: two', 'three', 'Echo: three'],
+    );
+    assert.deepEqual((await store.openSession('a', T0)).pending, []);
+    assert.deepEqual(
+      (await store.getSession('b'))!.history.map((h) => h.content),
+      ['other', 'Echo: other'],
+    );
   });
 
   it('refuses a file that is not a database, naming the path', (t) => {
@@ -64,6 +118,72 @@ describe('sqlite store', () => {
     await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
     assert.equal(await store.getSession('c-1'), undefined);
     assert.equal(await store.findReplies('c-1', 'm1'), undefined);
+  });
+
+  it('stores a turn with more replies than one INSERT takes, in order', async (t) => {
+    const store = sqliteStore(t);
+    const contents = Array.from({ length: 11 }, (_, i) => `part ${i + 1}`);
+    const stored = await store.commitTurn('c-1', turn('long', 'm1', undefined, contents), T0);
+    assert.deepEqual(
+      stored.map((r) => r.frame.content),
+      contents,
+    );
+    const opened = await store.openSession('c-1', T0);
+    assert.deepEqual(
+      opened.pending.map((r) => [r.id, r.frame.content]),
+      stored.map((r) => [r.id, r.frame.content]),
+    );
+    assert.equal(opened.messages, 12);
+    assert.deepEqual(
+      (await store.findReplies('c-1', 'm1'))?.map((r) => r.frame.content),
+      contents,
+    );
+  });
+
+  it('stores the other turns of a group when one of them fails', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const store = createSqliteStore(path);
+    t.after(() => store.close());
+    const saboteur = new Database(path);
+    saboteur.exec(
+      "CREATE TRIGGER fail_boom BEFORE INSERT ON messages WHEN NEW.content = 'Echo: boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    saboteur.close();
+    // Handed in within one tick, so they are written in one transaction.
+    const [before, failed, after] = await Promise.allSettled([
+      store.commitTurn('c-1', turn('fine', 'm1', { n: 1 }), T0),
+      store.commitTurn('c-2', turn('boom', 'm2', { n: 2 }), T0),
+      store.commitTurn('c-3', turn('also fine', 'm3', { n: 3 }), T0),
+    ]);
+    assert.deepEqual([before.status, failed.status, after.status], ['fulfilled', 'rejected', 'fulfilled']);
+    assert.match(String((failed as PromiseRejectedResult).reason), /disk full/);
+    assert.equal(await store.getSession('c-2'), undefined);
+    assert.equal(await store.findReplies('c-2', 'm2'), undefined);
+    assert.deepEqual(await store.loadState('c-3'), { n: 3 });
+    const [reply] = await store.commitTurn('c-1', turn('again', 'm4'), T0);
+    assert.equal((await store.openSession('c-1', T0)).messages, 4);
+    assert.deepEqual(
+      (await store.findReplies('c-1', 'm4'))?.map((r) => [r.id, r.frame.content]),
+      [[reply!.id, 'Echo: again']],
+    );
+  });
+
+  it('checkpoints the WAL into the database file from a worker, within the interval of a commit', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'mm.db');
+    const log = recordingLogger();
+    const store = createSqliteStore(path, { logger: log, checkpointIntervalMs: 200 });
+    t.after(() => store.close());
+    // Well within 200 ms of opening: the checkpoint is due when the interval has passed, with no commit after it.
+    await store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+    const checkpoint = await log.waitFor('wal checkpointed', undefined, 10_000);
+    assert.ok((checkpoint.copied as number) > 0);
+    // The database file alone, without its WAL, holds the turn once the checkpoint has copied it there.
+    copyFileSync(path, join(dir, 'copy.db'));
+    const copy = new Database(join(dir, 'copy.db'), { readonly: true });
+    t.after(() => copy.close());
+    assert.deepEqual(copy.prepare('SELECT content FROM messages ORDER BY seq').pluck().all(), ['hello', 'Echo: hello']);
+    assert.equal(log.lines.filter((line) => line.level !== 'debug').length, 0);
   });
 
   it('keeps the archive and feed tokens in the file across reopen', async (t) => {
@@ -133,7 +253,7 @@ describe('sqlite store', () => {
       await assert.rejects(store.commitTurn('c-2', turn('lost'), T0), { code: 'ERR_STORE_UNAVAILABLE' });
       assert.deepEqual(await store.health(), { ok: false, reason });
       assert.deepEqual(
-        log.lines.map(({ level, msg, reason: why }) => [level, msg, why]),
+        log.lines.filter((line) => line.level !== 'debug').map(({ level, msg, reason: why }) => [level, msg, why]),
         [['error', 'database unavailable', reason]],
       );
     });
@@ -160,6 +280,6 @@ describe('sqlite store', () => {
       reason: 'database file is corrupt',
     });
     assert.deepEqual(await store.health(), { ok: false, reason: 'database file is corrupt' });
-    assert.equal(log.lines.length, 1);
+    assert.equal(log.lines.filter((line) => line.level !== 'debug').length, 1);
   });
 });
