@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { silentLogger, type Logger } from './logger.ts';
 import type { BotResponseFrame } from './protocol.ts';
-import { WalCheckpointer } from './sqlite-checkpoint.ts';
 import {
   HISTORY_LIMIT,
   newFeedToken,
@@ -86,17 +85,6 @@ const SCHEMA_VERSION = 3;
 /** How often the file's identity is checked when no write checks it. */
 const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
 
-/** Least milliseconds between two WAL checkpoints of the checkpoint worker. */
-const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
-
-/**
- * WAL pages after which the store's own connection checkpoints (SQLite's default is 1000). Under
- * steady load a checkpoint from the worker rarely catches up with the newest commit, and only one that
- * does lets the next commit start the WAL afresh; this bounds the WAL (about 40 MiB) at the price of
- * one checkpoint on the event loop, with little left to copy, each time it is reached.
- */
-const BACKSTOP_CHECKPOINT_PAGES = 10_000;
-
 /** SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: the file's content cannot be trusted any more. */
 const isCorruption = (code: string) => code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
 
@@ -105,8 +93,6 @@ export interface SqliteStoreOptions extends StoreOptions {
   logger?: Logger;
   /** Milliseconds between checks that the file is still the one opened (every write checks too). Default 5000. */
   identityCheckIntervalMs?: number;
-  /** Least milliseconds between two WAL checkpoints, which a worker thread runs. Default 250. */
-  checkpointIntervalMs?: number;
 }
 
 /** Sessions whose turn bookkeeping (SessionMeta) is kept in memory, most recently written first out last. */
@@ -664,27 +650,6 @@ function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: n
   };
 }
 
-/** Hands the file's checkpoints to a worker, the store's connection keeping only the backstop. */
-function checkpointer(
-  db: Database.Database,
-  file: string,
-  identity: FileIdentity,
-  logger: Logger,
-  intervalMs: number,
-): WalCheckpointer {
-  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-  return new WalCheckpointer({
-    file,
-    identity,
-    driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-    logger,
-    intervalMs,
-    onFailure: () => {
-      if (db.open) db.pragma('wal_autocheckpoint = 1000');
-    },
-  });
-}
-
 /** The stored session as GET /admin/sessions shows it. */
 function sessionSummary(q: Statements, clientId: string) {
   const row = q.session.get(clientId);
@@ -737,7 +702,6 @@ export function createSqliteStore(
     maxHistoryMessages = HISTORY_LIMIT.default,
     logger = silentLogger,
     identityCheckIntervalMs = DEFAULT_IDENTITY_CHECK_INTERVAL_MS,
-    checkpointIntervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS,
   }: SqliteStoreOptions = {},
 ): Store {
   const { db, lock, identity, file } = openStore(path);
@@ -756,11 +720,9 @@ export function createSqliteStore(
     return removed;
   });
   const sessions = new SessionCache(q);
-  const checkpoints = identity && checkpointer(db, file, identity, logger, checkpointIntervalMs);
-  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), (changes) => {
-    sessions.update(changes);
-    checkpoints?.afterCommit();
-  });
+  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), (changes) =>
+    sessions.update(changes),
+  );
 
   return {
     openSession: (clientId, now) =>
@@ -818,7 +780,6 @@ export function createSqliteStore(
     async close() {
       health.stop();
       writes.flush();
-      await checkpoints?.stop();
       if (db.open) db.close();
       if (lock?.open) lock.close();
     },
