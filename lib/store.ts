@@ -189,7 +189,7 @@ function appendTurn(
   nextId: () => number,
   maxHistoryMessages: number,
 ): StoredReply[] {
-  const user: MemoryMessage = { ...copy(turn.user), id: nextId(), delivered: true };
+  const user: MemoryMessage = { ...turn.user, id: nextId(), delivered: true };
   const replies = turn.replies.map((frame) => ({
     role: 'assistant' as const,
     content: frame.content,
@@ -203,7 +203,8 @@ function appendTurn(
   trim(session.messages, maxHistoryMessages);
   if (turn.state !== undefined) session.state = copy(turn.state);
   if (turn.archive) session.archive.push(...copy(turn.archive));
-  return replies.map((m) => ({ id: m.id, frame: copy(m.frame) }));
+  // The caller's own frames go back to it: only the copies kept here must not be shared.
+  return replies.map((m, i) => ({ id: m.id, frame: turn.replies[i]! }));
 }
 
 function summaryOf(clientId: string, s: MemorySession): SessionSummary {
