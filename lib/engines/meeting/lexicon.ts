@@ -112,6 +112,8 @@ export const NUMBER_WORDS: Record<string, number> = {
   'twenty-five': 25,
   'twenty five': 25,
   thirty: 30,
+  'thirty-five': 35,
+  'thirty five': 35,
   forty: 40,
   'forty-five': 45,
   'forty five': 45,

@@ -69,7 +69,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     // "on the twenty third", "the first of May": a spelled day of the month, in digits (a date word follows or "on" leads).
     [
       new RegExp(
-        `\\b(on the|the) (${DAY_ORDINAL})\\b(?=,? (?:at|@|from|of|by|around|for|${MONTH_WORD}|\\d|${CLOCK_WORD}\\b)|[?!.,]?$)`,
+        `\\b(on the|the|on) (${DAY_ORDINAL})\\b(?=,? (?:at|@|from|of|by|around|for|${MONTH_WORD}|\\d|${CLOCK_WORD}\\b)|[?!.,]?$)`,
         'g',
       ),
       (_, lead, word) => {
@@ -216,9 +216,9 @@ export function rewriteClocks(text: string): string {
   return showPlaceNumbers(out);
 }
 
-/** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
+/** "the 3rd", "on 19th", "21st at 3pm" → the next such day of a month (chrono reads a day number only with a month). */
 const DAY_OF_MONTH =
-  /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?(?:the |(?<=\bon ))(\d{1,2})(st|nd|rd|th)\b(?! of)(?!,? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/;
+  /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?(?:the |(?<=\bon )|(?<![\d/.-] ?)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? )(?=\d{1,2}(?:st|nd|rd|th),? (?:at |@ ?|from |\d)))(\d{1,2})(st|nd|rd|th)\b(?! of)(?!,? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/;
 
 /** The text being read, with every span already used blanked out. */
 interface Spans {
