@@ -77,6 +77,17 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
         return `${lead} ${day}${SUFFIX(day)}`;
       },
     ],
+    // "on 19th", "21st at 3pm", "tue 22nd 10-11am": a day of the month without "the" (read as "the 19th"); an hour
+    // right after it is a start.
+    [new RegExp(`\\bon (\\d{1,2}(?:st|nd|rd|th))\\b(?! of\\b)(?!,? ${MONTH_WORD})`, 'g'), (_, day) => `on the ${day}`],
+    [
+      new RegExp(
+        `(?<![\\d/.-] ?)(?<!\\b(?:the|on|${MONTH_WORD}) )\\b(\\d{1,2}(?:st|nd|rd|th))\\b(?!,? ${MONTH_WORD})(?=,? (?:at |@ ?|from |\\d))`,
+        'g',
+      ),
+      (_, day) => `the ${day}`,
+    ],
+    [/\bthe (\d{1,2}(?:st|nd|rd|th)),? (?=\d)/g, (_, day) => `the ${day} at `],
     // "1st Dec 11 to 12": the hour after a date said day first is a start.
     [
       new RegExp(`\\b(\\d{1,2}(?:st|nd|rd|th)?,? ${MONTH_WORD}) (\\d{1,2}(?::\\d\\d)?)(?= (?:to|till|until)\\b)`, 'g'),
@@ -216,9 +227,9 @@ export function rewriteClocks(text: string): string {
   return showPlaceNumbers(out);
 }
 
-/** "the 3rd", "on 19th", "21st at 3pm" → the next such day of a month (chrono reads a day number only with a month). */
+/** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
 const DAY_OF_MONTH =
-  /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?(?:the |(?<=\bon )|(?<![\d/.-] ?)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? )(?=\d{1,2}(?:st|nd|rd|th),? (?:at |@ ?|from |\d)))(\d{1,2})(st|nd|rd|th)\b(?! of)(?!,? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/;
+  /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)(?!,? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/;
 
 /** The text being read, with every span already used blanked out. */
 interface Spans {
