@@ -166,10 +166,18 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [
       new RegExp(
-        `\\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean) (\\d{1,2}|${CLOCK_WORD})(?![\\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm|o'clock|thirty|fifteen|forty))\\b`,
+        `\\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean|no wait,?) (\\d{1,2}|${CLOCK_WORD})(?![\\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm|o'clock|thirty|fifteen|forty))\\b`,
         'g',
       ),
       (_, p, h) => `${p} at ${clock(h!)}`,
+    ],
+    // "at 2, no 3", "at two no three": an hour taken back at once.
+    [
+      new RegExp(
+        `\\b(at \\d{1,2}(?::\\d\\d)?(?: ?[ap]m)?),? no,? (\\d{1,2}|${CLOCK_WORD})( ?[ap]m)?\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
+        'g',
+      ),
+      (_, first, h, meridiem) => `${first}, no wait at ${clock(h!)}${meridiem ?? ''}`,
     ],
     // A bare hour offered as the better one: "11 is better", "can we do 11", "11 pls", "not 10, 11".
     [
