@@ -14,6 +14,11 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(2day|tdy|tday)\b/gi, 'today'],
   [/\b(2nite|tonite|2night)\b/gi, 'tonight'],
   [/\bnxt\b/gi, 'next'],
+  // Terse commands: "ls fri", "cmds?", "nxt wk", "what's on this arvo".
+  [/^\s*ls\b/gi, 'list'],
+  [/\bcmds\b/gi, 'commands'],
+  [/\bwk\b/gi, 'week'],
+  [/\barvo\b/gi, 'afternoon'],
   [/\bthis coming\b/gi, 'this'],
   [/\bmtgs\b/gi, 'meetings'],
   [/\bmtg\b/gi, 'meeting'],
@@ -74,6 +79,31 @@ export const CLOCK_WORDS: Record<string, number> = {
   twelve: 12,
 };
 
+/** Spelled ordinals that name a day of the month ("on the twenty third"); compounds are joined by a space or hyphen. */
+export const DAY_ORDINALS: Record<string, number> = {
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  eighth: 8,
+  ninth: 9,
+  tenth: 10,
+  eleventh: 11,
+  twelfth: 12,
+  thirteenth: 13,
+  fourteenth: 14,
+  fifteenth: 15,
+  sixteenth: 16,
+  seventeenth: 17,
+  eighteenth: 18,
+  nineteenth: 19,
+  twentieth: 20,
+  thirtieth: 30,
+};
+
 /** Number words people write for small amounts and clock hours. */
 export const NUMBER_WORDS: Record<string, number> = {
   ...CLOCK_WORDS,
@@ -82,8 +112,12 @@ export const NUMBER_WORDS: Record<string, number> = {
   'twenty-five': 25,
   'twenty five': 25,
   thirty: 30,
+  'thirty-five': 35,
+  'thirty five': 35,
+  forty: 40,
   'forty-five': 45,
   'forty five': 45,
+  fifty: 50,
   sixty: 60,
   ninety: 90,
   a: 1,

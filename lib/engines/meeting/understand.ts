@@ -1139,7 +1139,7 @@ function segments(words: string[], accepts: (phrase: string) => boolean): boolea
 const LIST_CUE =
   /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show(?: me)?\b|lists?\b|agenda|my (?:meetings|appointments|events|bookings|calls)\b|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look(?:s|ing)? like|what (?:have|has) (?:i|\w+) (?:got )?on\b|what(?:'s| is) there (?:for me|on)\b|what (?:does|do) (?:\w+ ){1,2}have\b|(?:pull|bring|call) up (?:my|the|all|everything|what)\b|tell me (?:about )?(?:my|what|everything|all|(?:today|tomorrow|\w+day)(?:'?s)?)\b|what'?s (?:booked|scheduled|planned|the plan)\b|shaping up|what do i got\b|give me (?:my|a rundown|a list|everything|all)\b|everything (?:i have|i'?ve got|i got)\b|(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week)(?:'s)? (?:meetings|appointments|events|bookings|calls|agenda)\b|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|stuff|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
 const AVAILABILITY_CUE =
-  /\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there) (?:any|some) (?:free )?time|am i free|are we free|^is \S+(?: \S+){0,4} (?:ok|okay|fine|good|possible)\b.*\?$|am i (?:around|about|in the office)\b|(?:earliest|latest|soonest) (?:i|we) can\b|(?:what time|when) .{0,40}\bworks?\b|(?:i am|i'm|im) (?:free|available|busy)\b|free or (?:not|busy)\b|(?:first|next|earliest) (?:free|open|available)\b|free (?:\d+|an?|half an) ?(?:minutes|hours?|h|m)\b|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|(?:free|open|available|an?|any|some|first|next|earliest|good|\d+ ?(?:minutes|hours?|m|h)|hour|minute) (?:slots?|windows?)\b|^(?:slots?|windows?)\b|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
+  /^free\b|\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there) (?:any|some) (?:free )?time|am i free|are we free|^is \S+(?: \S+){0,4} (?:ok|okay|fine|good|possible)\b.*\?$|am i (?:around|about|in the office)\b|(?:earliest|latest|soonest) (?:i|we) can\b|(?:what time|when) .{0,40}\bworks?\b|(?:i am|i'm|im) (?:free|available|busy)\b|free or (?:not|busy)\b|(?:first|next|earliest) (?:free|open|available)\b|free (?:\d+|an?|half an) ?(?:minutes|hours?|h|m)\b|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|(?:free|open|available|an?|any|some|first|next|earliest|good|\d+ ?(?:minutes|hours?|m|h)|hour|minute) (?:slots?|windows?)\b|^(?:slots?|windows?)\b|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
 const CANCEL_CUE =
   /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|nuke|ditch|zap|(?:^|[,.;!] |\b(?:please|can you|could you|would you|just|and) )clear (?:out )?(?:my |the )?(?:(?:(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)? ?)(?:morning|afternoon|evening|day)?|(?:morning|afternoon|evening|day|diary|calendar|schedule))\b(?! (?:for|at|on)\b.{0,12}\?)|unschedule|deschedule|trash|bin (?:it|that|this|the|my)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
 /**
@@ -1153,11 +1153,12 @@ const MOVE_CUE =
 const SCHEDULE_CUE =
   /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
 const HELP_CUE =
-  /\b(what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
+  /\b(what (?:kind of |sort of )?(?:things |stuff )?(?:can|could) you (?:actually |really |even )?(?:do|help|assist)|(?:what|how) (?:are you|you are|you'?re) able to|what (?:can|do|could) you (?:help|assist) (?:me )?with|what you can (?:do|help)|what can (?:this|the) (?:bot|assistant|app|thing|tool) do|what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
 const FEED_CUE =
   /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
+/** Greetings, English and the ones people bring from home ("Bonsoir!", "Hej hej!", "Dzień dobry"). */
 const GREETING =
-  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up)\b/;
+  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|bom dia|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
 
 const dayOnlyQuestion =
   /^(?:and |on )?(?:today|tomorrow|tonight|the day after tomorrow|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:this|next) week(?:end)?)\s*\?+$/;
@@ -1169,14 +1170,19 @@ const TOPIC_FOR_INTENT =
 const DAY_WORD = '(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday)';
 /**
  * A meeting named by one day or time and sent to another ("the workshop from tuesday on wednesday",
+ * "the workshop from tuesday to wednesday please",
  * "lunch thursday with Frau Weber to friday", "today 2pm meeting make it 5pm instead"): a move,
  * unless it is a span ("from monday to friday", "2 till 3").
  */
 const TWO_DAYS = new RegExp(
-  `\\b${DAY_WORD}\\b.{0,60}\\b(?:on|onto|->|instead)\\s+(?:the\\s+)?(?:next\\s+|following\\s+)?${DAY_WORD}\\b|(?<!\\b(?:from|between) )\\b${DAY_WORD}\\b(?!\\s+(?:to|till|until)\\b).{0,60}\\b(?:to|till|until)\\s+(?:the\\s+)?(?:next\\s+|following\\s+)?${DAY_WORD}\\b|\\b${DAY_WORD}\\b.{0,60}\\b(?:make it|do|have it|happen|be) (?:on |at )?(?:next )?${DAY_WORD}\\b|\\b${DAY_WORD}\\b.{0,60}\\b${DAY_WORD},? (?:instead|same time)\\b`,
+  `\\b${DAY_WORD}\\b.{0,60}\\b(?:on|onto|->|instead)\\s+(?:the\\s+)?(?:next\\s+|following\\s+)?${DAY_WORD}\\b|(?<!\\b(?:from|between) )\\b${DAY_WORD}\\b(?!\\s+(?:to|till|until)\\b).{0,60}\\b(?:to|till|until)\\s+(?:the\\s+)?(?:next\\s+|following\\s+)?${DAY_WORD}\\b|\\b${DAY_WORD}\\b.{0,60}\\b(?:make it|do|have it|happen|be) (?:on |at )?(?:next )?${DAY_WORD}\\b|\\b${DAY_WORD}\\b.{0,60}\\b${DAY_WORD},? (?:instead|same time)\\b|^(?:(?:please|can you|could you) )?(?:the|my|our) [\\w' -]{1,40}? from ${DAY_WORD} to ${DAY_WORD}\\b`,
 );
 const TWO_TIMES =
   /\b\d{1,2}(?::\d\d)? ?(?:am|pm)\b.{0,40}(?:\b(?:to|->|be) (?:at )?\d{1,2}(?::\d\d)? ?(?:am|pm)?\b.{0,12}\binstead\b|\b(?:make it|can be|could be|change (?:it )?to|move (?:it )?to) (?:at )?\d{1,2}(?::\d\d)? ?(?:am|pm)?\b)/;
+
+/** A question about who or which bookings fill a time. */
+const WHO_OR_WHICH =
+  /^(?:(?:and|so|ok|okay) )?(?:who(?:'s| is| are)? (?:in|on|coming in|booked|scheduled|seeing me)\b|(?:which|what) (?:\w+ ){1,2}(?:are|is) (?:booked|scheduled|on|in)\b|(?:which|what) (?:\w+ ){1,2}(?:have|do) i (?:got|have)\b|(?:which|who) (?:\w+ ){0,2}(?:am i|do i|will i be) (?:seeing|meeting)\b)/;
 
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
@@ -1218,6 +1224,14 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting
   if (SOFT_CANCEL.test(text)) return 'cancel';
   const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(text);
   if (/\b(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)\b/.test(text)) return 'list';
+  // "who's in at 3?", "which patients are booked in tomorrow?", "which shoots have I got this week": a list.
+  if (
+    WHO_OR_WHICH.test(text) &&
+    !AVAILABILITY_CUE.test(text) &&
+    !/\b(?:free|open|available|clear|spare|slots?|gaps?)\b/.test(text) &&
+    !BOOKING_VERB.test(text)
+  )
+    return 'list';
   // "tomorrow?", "Friday?": a day asked about and nothing else.
   if (asks && when.hasDate && !when.hasTime && dayOnlyQuestion.test(text)) return 'list';
   // "find me 1 hour on friday", "search 90m tomorrow", "need 45m tomorrow, when?": a length to find, with nobody named.
@@ -1252,9 +1266,10 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting
   )
     return 'list';
   if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
-  if (GREETING.test(text)) return 'greeting';
+  // "hey I need forty five minutes with Jordan tomorrow at two": a greeting that goes on to book.
   if (dated && (when.hasTime || hasPeople)) return 'schedule';
   if (hasPeople && /\bwith\b/.test(text)) return 'schedule';
+  if (GREETING.test(text)) return 'greeting';
   return 'unknown';
 }
 

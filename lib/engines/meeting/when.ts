@@ -1,5 +1,5 @@
 import * as chrono from 'chrono-node';
-import { CLOCK_WORDS, MONTHS, NUMBER_WORDS, WEEKDAYS } from './lexicon.ts';
+import { CLOCK_WORDS, DAY_ORDINALS, MONTHS, NUMBER_WORDS, WEEKDAYS } from './lexicon.ts';
 import { addDays, instantOf, wallTimeOf, weekdayOf, type WallTime } from './time-zones.ts';
 
 /**
@@ -51,11 +51,48 @@ const QTY = `(?:\\d+(?:\\.\\d+)?[ -]?(?:minutes|minute|min|m|hours|hour|hrs|hr|h
 const unitMinutes = (unit: string) => (unit.startsWith('h') ? 60 : 1);
 
 const CLOCK = `(\\d{1,2}|${Object.keys(CLOCK_WORDS).join('|')})`;
+const CLOCK_WORD = `(?:${Object.keys(CLOCK_WORDS).join('|')})`;
+const SUFFIX = (n: number) =>
+  n % 10 === 1 && n !== 11 ? 'st' : n % 10 === 2 && n !== 12 ? 'nd' : n % 10 === 3 && n !== 13 ? 'rd' : 'th';
+/** "the twenty third", "on the first", "31st": a day of the month, spelled or in digits. */
+const DAY_ORDINAL = `(?:(?:twenty|thirty)[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|${Object.keys(DAY_ORDINALS).join('|')})`;
+const ordinalDay = (word: string) => {
+  const [tens, unit] = word.toLowerCase().split(/[ -]/);
+  return unit ? (tens === 'twenty' ? 20 : 30) + DAY_ORDINALS[unit]! : DAY_ORDINALS[tens!]!;
+};
+const MONTH_WORD = '(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?';
 const clock = (word: string) => CLOCK_WORDS[word.toLowerCase()] ?? Number(word);
 
 /** Clock spellings chrono misses, rewritten (case-insensitively) before the message is analysed. */
 const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
   [
+    // "on the twenty third", "the first of May": a spelled day of the month, in digits (a date word follows or "on" leads).
+    [
+      new RegExp(
+        `\\b(on the|the|on) (${DAY_ORDINAL})\\b(?=,? (?:at|@|from|of|by|around|for|${MONTH_WORD}|\\d|${CLOCK_WORD}\\b)|[?!.,]?$)`,
+        'g',
+      ),
+      (_, lead, word) => {
+        const day = ordinalDay(word!);
+        return `${lead} ${day}${SUFFIX(day)}`;
+      },
+    ],
+    // "on 19th", "21st at 3pm", "tue 22nd 10-11am": a day of the month without "the" (read as "the 19th"); an hour
+    // right after it is a start.
+    [new RegExp(`\\bon (\\d{1,2}(?:st|nd|rd|th))\\b(?! of\\b)(?!,? ${MONTH_WORD})`, 'g'), (_, day) => `on the ${day}`],
+    [
+      new RegExp(
+        `(?<![\\d/.-] ?)(?<!\\b(?:the|on|${MONTH_WORD}) )\\b(\\d{1,2}(?:st|nd|rd|th))\\b(?!,? ${MONTH_WORD})(?=,? (?:at |@ ?|from |\\d))`,
+        'g',
+      ),
+      (_, day) => `the ${day}`,
+    ],
+    [/\bthe (\d{1,2}(?:st|nd|rd|th)),? (?=\d)/g, (_, day) => `the ${day} at `],
+    // "1st Dec 11 to 12": the hour after a date said day first is a start.
+    [
+      new RegExp(`\\b(\\d{1,2}(?:st|nd|rd|th)?,? ${MONTH_WORD}) (\\d{1,2}(?::\\d\\d)?)(?= (?:to|till|until)\\b)`, 'g'),
+      (_, date, t) => `${date} at ${t}`,
+    ],
     [new RegExp(`\\bhalf past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:30`],
     [new RegExp(`\\bhalf ${CLOCK}\\b(?! (?:an|a) hour)`, 'g'), (_, h) => `${clock(h!)}:30`],
     [new RegExp(`\\bquarter past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
@@ -128,8 +165,19 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, a, b) => `from ${a} to ${b}`,
     ],
     [
-      /\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean) (\d{1,2})(?![\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm))\b/g,
-      (_, p, h) => `${p} at ${h}`,
+      new RegExp(
+        `\\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean|no wait,?) (\\d{1,2}|${CLOCK_WORD})(?![\\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm|o'clock|thirty|fifteen|forty))\\b`,
+        'g',
+      ),
+      (_, p, h) => `${p} at ${clock(h!)}`,
+    ],
+    // "at 2, no 3", "at two no three": an hour taken back at once.
+    [
+      new RegExp(
+        `\\b(at \\d{1,2}(?::\\d\\d)?(?: ?[ap]m)?),? no,? (\\d{1,2}|${CLOCK_WORD})( ?[ap]m)?\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
+        'g',
+      ),
+      (_, first, h, meridiem) => `${first}, no wait at ${clock(h!)}${meridiem ?? ''}`,
     ],
     // A bare hour offered as the better one: "11 is better", "can we do 11", "11 pls", "not 10, 11".
     [
@@ -159,6 +207,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, t, d) => `at ${t.replace('.', ':')} ${d}`,
     ],
     [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
+    // "12.30" said alone (the answer to "what time?"): a dotted clock.
+    [/^(\d{1,2})\.([0-5]\d)[.!]?$/g, (_, h, m) => `at ${h}:${m}`],
     [/\b(at|@|from|to|until|till|til|by|around) (\d{1,2})\.([0-5]\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
     [
       /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
@@ -168,7 +218,13 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     [/\b(?:end of (?:the )?day|eod|cob|close of business)\b/g, () => 'at 5pm'],
     [/\blunchtime\b/g, () => 'at noon'],
     [/\b(morning|afternoon|evening|night) (tomorrow|today)\b/g, (_, part, day) => `${day} ${part}`],
-    [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00pm`],
+    // "in the morning on Oct 20": chrono joins the two into a wrong day; a comma between, it reads both.
+    [
+      new RegExp(`\\b(in the (?:morning|afternoon|evening)) on (${MONTH_WORD} \\d{1,2}(?:st|nd|rd|th)?)\\b`, 'g'),
+      (_, part, date) => `${part}, on ${date}`,
+    ],
+    // "9:30 to noon": 12:00 without "pm", so chrono lends no meridiem to the start.
+    [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00`],
   ] as Array<[RegExp, (...m: string[]) => string]>
 ).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
 
@@ -181,7 +237,7 @@ export function rewriteClocks(text: string): string {
 
 /** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
 const DAY_OF_MONTH =
-  /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)/;
+  /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)(?!,? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/;
 
 /** The text being read, with every span already used blanked out. */
 interface Spans {
@@ -317,7 +373,7 @@ const PARTS_OF_DAY: Record<string, [number, number]> = {
 export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
   // "morning!", "good evening": a greeting says nothing about the hour meant.
   const said = text.replace(
-    /^(?:good )?(?:morning|afternoon|evening)\b[!,.]*|\bgood (?:morning|afternoon|evening)\b/g,
+    /^(?:good )?(?:morning|afternoon|evening)\b[!,.]*|\bgood (?:morning|afternoon|evening)\b|\blast night\b/g,
     '',
   );
   if (/\b(morning|breakfast|brekkie|brekky|brunch|sunrise|dawn|before work)\b/.test(said)) return 'am';
@@ -419,7 +475,8 @@ function takeRepeat(s: Spans, found: WhenFound): void {
 /** Takes a start relative to now ("in 20 minutes") into `found.startInstant`, to the whole minute. */
 function takeRelativeStart(s: Spans, found: WhenFound, now: Date): void {
   const relative = RELATIVE_START.exec(s.text);
-  if (!relative || /\bin (?:an? )?(?:hour|\d+ ?(?:minutes|hours?)) (?:meeting|call|slot)/.test(s.text)) return;
+  // "book it in an hour call": a length; but a message that opens with "in an hour call w Sofia" says when.
+  if (!relative || /.\bin (?:an? )?(?:hour|\d+ ?(?:minutes|hours?)) (?:meeting|call|slot)/.test(s.text.trim())) return;
   take(s, relative.index, relative[0].length);
   const minute = Math.floor(now.getTime() / 60_000) * 60_000;
   found.startInstant = new Date(
@@ -519,8 +576,11 @@ function readChronoDateTime(
   // A result naming a day beats one naming only a month ("next month on the 3rd"); one after a
   // correction beats one before it ("lunch at 1pm, actually make it 2pm").
   const corrected = CORRECTION.exec(s.text)?.index ?? Infinity;
+  // "in the morning on Oct 20": a named date beats the day a part of the day implies.
   const rank = (r: chrono.ParsedResult) =>
-    Number(r.start.isCertain('day') || r.start.isCertain('weekday')) + (r.index > corrected ? 2 : 0);
+    Number(r.start.isCertain('day') || r.start.isCertain('weekday')) +
+    (r.index > corrected ? 2 : 0) +
+    (/^(?:in the |this )?(?:morning|afternoon|evening)$/.test(r.text.trim()) ? -0.5 : 0);
   results.sort((a, b) => rank(b) - rank(a));
   for (const r of results) {
     // "the demo is now on friday": "now" beside another day or time says when the change is, not the start.
@@ -530,7 +590,11 @@ function readChronoDateTime(
     // "Clocks went back today so … what's on tomorrow morning?": a bare day in an aside gives way to
     // a day named after the clause ends.
     if (/^(?:today|tonight)$/.test(r.text.trim()) && asideBefore(s.text, r, results)) continue;
+    // "the clocks went back last night … today at 4pm": a past day is an aside when another day or time is named.
+    if (/^(?:last night|yesterday|last (?:week|weekend|\w+day))\b/.test(r.text.trim()) && results.length > 1) continue;
     if (/^\d{1,2}$/.test(r.text.trim()) && !/\b(?:at|@|by|around|from)\s*$/.test(s.text.slice(0, r.index))) continue;
+    // "4410 W Belmont": a house number and a compass letter, not 4410 weeks.
+    if (/^\d{3,} ?[nsew]$/.test(r.text.trim())) continue;
     // chrono reads "the hr" (HR, the team) as an hour: a date or time names a number or a calendar word.
     if (!CALENDAR_WORD.test(r.text)) continue;
     const c = r.start;
