@@ -238,6 +238,9 @@ const EDIT_LEAD =
 const NEW_BOOKING =
   /^(?:\S+ ){0,3}?(?:schedule|book|set up|arrange|organi[sz]e|sked|plan|create) (?:(?:me|us) )?(?:a|an|another|one more|new|a new)\b/;
 
+/** A booking verb at the head of the message, after a word or two ("also book", "and pls schedule"). */
+const BOOKING_LEAD = /^(?:\S+ ){0,2}?(?:schedule|book|set up|arrange|organi[sz]e|sked)\b/;
+
 /** A place for the draft said about "it": "and put it in salle Rodin", "have it at Café Lumière". */
 const PUT_IT_IN =
   /^(?:(?:and|oh|also|please|pls|can you|could you|then)[, ]+)*(?:put|have|hold|do|book|set|make) (?:it|that|this)(?: (?:in|at|on))? (?:the )?([\p{L}\d][\p{L}\d .'&-]{0,40}?)[.!]*$/iu;
@@ -421,9 +424,12 @@ class Turn {
    */
   #startsAnew(draft: Draft): boolean {
     const u = this.#u;
-    if (u.intent !== 'schedule' || EDIT_LEAD.test(this.#text) || EDIT_CUE.test(this.#text)) return false;
+    if (u.intent !== 'schedule' || EDIT_CUE.test(this.#text)) return false;
     if (/\b(?:it|the draft|this one|that one|the same)\b/.test(this.#text)) return false;
     if (NEW_BOOKING.test(this.#text)) return !!(u.title || u.participants.length || u.start || u.day);
+    // "also book lunch with Ana Friday at 1": a booking verb before an event with its own time.
+    if (BOOKING_LEAD.test(this.#text) && u.title && (u.start || u.day)) return true;
+    if (EDIT_LEAD.test(this.#text)) return false;
     // An answer to "what time?" with a topic and a day ("Friday at 2 about hiring") fills the draft in.
     if (!u.title || !(u.start || u.day) || !u.participants.length || !(draft.start || draft.participants.length))
       return false;

@@ -1114,30 +1114,33 @@ const YES_OR_THANKS = new Set([...YES_ELSEWHERE, ...THANKS_ELSEWHERE]);
 const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
 
 /**
- * What may follow a no as its reason ("no, don't book, I will check with him first"): a clause of its own
- * that names no time, day, person or place, so "no, I meant Thursday" stays a correction.
+ * What may follow a yes or a no as its reason ("no, don't book, I will check with him first", "yes, he's
+ * expecting it"): a clause of its own that names no time, day or change, so "no, I meant Thursday" stays a
+ * correction.
  */
-const NO_REASON =
-  /^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:meant|mean|said|want|prefer|rather|instead|make|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+const REASON =
+  /^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
 
 /** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
 function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {
   const restated = awaiting ? RESTATED[awaiting] : undefined;
   const yes = (p: string) => YES_WORDS.test(p) || YES_AT_LENGTH.test(p) || YES_OR_THANKS.has(p) || !!restated?.test(p);
-  if (wholeMessage(text, yes)) return 'confirm';
+  if (wholeMessage(text, yes) || answersWithReason(text, yes)) return 'confirm';
   const kept = awaiting === 'cancel' || awaiting === 'move';
   const no = (p: string) => NO_WORDS.test(p) || NO_AT_LENGTH.test(p) || NO_OR_THANKS.has(p) || (kept && KEPT.test(p));
-  if (wholeMessage(text, no)) return 'decline';
-  // "no, don't book, I will check with him first": a no, then why.
-  const parts = partsOf(text);
-  const reason = parts.findIndex((p) => NO_REASON.test(p));
-  if (
-    reason > 0 &&
-    parts.slice(reason).every((p) => NO_REASON.test(p) || no(p)) &&
-    parts.slice(0, reason).every((p) => segments(p.split(' '), no))
-  )
-    return 'decline';
+  if (wholeMessage(text, no) || answersWithReason(text, no)) return 'decline';
   return undefined;
+}
+
+/** An answer, then why: "no, don't book, I will check with him first". */
+function answersWithReason(text: string, accepts: (phrase: string) => boolean): boolean {
+  const parts = partsOf(text);
+  const reason = parts.findIndex((p) => REASON.test(p));
+  return (
+    reason > 0 &&
+    parts.slice(reason).every((p) => REASON.test(p) || accepts(p)) &&
+    parts.slice(0, reason).every((p) => segments(p.split(' '), accepts))
+  );
 }
 
 /** The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir"). */
@@ -1350,21 +1353,26 @@ const HOUR_WORDS: Record<string, number> = {
   twelve: 12,
 };
 const HOUR_WORD =
-  /(?<![\w-])(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?![\w-])(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x|more|or|and|on|at|with|person|thing|sec|moment|last|another)\b)/gi;
+  /(?<![\w-])(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:[ -](fifteen|thirty|forty[ -]five|o'?clock))?(?![\w-])(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x|or|and|on|at|with|person|thing|sec|moment|last|another)\b)/gi;
+const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'forty five': '45', 'forty-five': '45' };
 
 /**
  * Where to read "at" before a bare number in a reply to a draft or a move ("wait, make that 3", "not 2, 3",
  * "Sorry, I meant 3.", "12.30", "make it eleven instead"): the last such number, when the message names no time,
  * length or shift of its own; an hour in words comes with its digits.
  */
-function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: number; hour?: number } | undefined {
+function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: number; hour?: string } | undefined {
   if (when.hasTime || when.durationMinutes !== undefined || when.shiftMinutes !== undefined) return undefined;
-  let found: { at: number; length: number; hour?: number } | undefined;
+  let found: { at: number; length: number; hour?: string } | undefined;
   for (const m of rest.matchAll(BARE_NUMBER)) found = { at: m.index, length: 0 };
   for (const m of rest.matchAll(DOTTED_TIME)) if (!found || m.index > found.at) found = { at: m.index, length: 0 };
   if (found) return found;
   for (const m of rest.matchAll(HOUR_WORD))
-    found = { at: m.index, length: m[0].length, hour: HOUR_WORDS[m[1]!.toLowerCase()] };
+    found = {
+      at: m.index,
+      length: m[0].length,
+      hour: `${HOUR_WORDS[m[1]!.toLowerCase()]}:${MINUTE_WORDS[m[2]?.toLowerCase() ?? ''] ?? '00'}`,
+    };
   return found;
 }
 
