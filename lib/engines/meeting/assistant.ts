@@ -972,7 +972,9 @@ class Turn {
 
   /** The offered meeting a reply picks: by number or order, by time, title or person, by part of day or a word only it has. */
   #pick(ids: string[]): Meeting | undefined {
-    const said = this.#text.replace(/[.!?]+$/, '').replace(/,? (?:please|pls|plz|thanks|thx)$/, '');
+    const said = this.#text
+      .replace(/[.!?]+$/, '')
+      .replace(/,? (?:please|pls|plz|thanks|thx|lah|la|sir|ji|boss|madam|ma'am)$/, '');
     const index =
       /^(?:#|no\.? ?|number |option )?(\d+)\.?$|^(?:the )?(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|earlier|earliest|former|later|latest|latter)(?: one| meeting| call)?$/.exec(
         said,
