@@ -314,6 +314,7 @@ class Turn {
       !meeting ||
       !pending.start ||
       !(u.start || u.day || u.shiftMinutes) ||
+      this.#startsAnew({ ...meeting, participants: meeting.participants }) ||
       ['list', 'availability', 'cancel', 'help'].includes(u.intent) ||
       this.#matching({ ...u, refersToLast: false, start: undefined, day: undefined, range: undefined }).some(
         (m) => m.id !== meeting.id && (u.title || u.participants.length),
@@ -417,12 +418,12 @@ class Turn {
   }
 
   /**
-   * True when, with a draft open, the message is a complete new request rather than an edit of the draft: a
-   * booking verb with a new event ("book a call with Pieter"), or an event of its own with its own time and other
-   * people ("Thursday at 14:30 call with Pieter"); never when it speaks of the draft ("make it 3", "and put it in Room 2",
-   * "plus Sam", "lunch at 1 instead").
+   * True when, with a draft open (or a move proposed), the message is a complete new request rather than an edit
+   * of it: a booking verb with a new event ("book a call with Pieter"), or an event of its own with its own time
+   * and other people ("Thursday at 14:30 call with Pieter"); never when it speaks of the draft ("make it 3", "and
+   * put it in Room 2", "plus Sam", "lunch at 1 instead").
    */
-  #startsAnew(draft: Draft): boolean {
+  #startsAnew(draft: Pick<Draft, 'start' | 'participants'>): boolean {
     const u = this.#u;
     if (u.intent !== 'schedule' || EDIT_CUE.test(this.#text)) return false;
     if (/\b(?:it|the draft|this one|that one|the same)\b/.test(this.#text)) return false;
