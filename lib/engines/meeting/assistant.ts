@@ -230,6 +230,23 @@ async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): 
 const EDIT_CUE =
   /^(?:\S+ ){0,3}?(?:make it|how about|what about|can we do|could we do|let'?s do|rather|better)\b|\b(?:instead|would be better|is better|works better|same time)\b/;
 
+/** How an edit of a draft starts ("and put it in Room 2", "actually a call", "plus Sam"). */
+const EDIT_LEAD =
+  /^(?:and|also|plus|oh|actually|wait|sorry|no|nope|rather|but|or|make|change|instead|then|so|um+|uh+|hmm+)\b/;
+
+/** A booking verb with a new event after it: "book a call with Pieter", "pls schedule another meeting". */
+const NEW_BOOKING =
+  /^(?:\S+ ){0,3}?(?:schedule|book|set up|arrange|organi[sz]e|sked|plan|create) (?:(?:me|us) )?(?:a|an|another|one more|new|a new)\b/;
+
+/** A booking verb at the head of the message, after a word or two ("also book", "and pls schedule"). */
+const BOOKING_LEAD = /^(?:\S+ ){0,2}?(?:schedule|book|set up|arrange|organi[sz]e|sked)\b/;
+
+/** A place for the draft said about "it": "and put it in salle Rodin", "have it at Café Lumière". */
+const PUT_IT_IN =
+  /^(?:(?:and|oh|also|please|pls|can you|could you|then)[, ]+)*(?:put|have|hold|do|book|set|make) (?:it|that|this)(?: (?:in|at|on))? (?:the )?([\p{L}\d][\p{L}\d .'&-]{0,40}?)[.!]*$/iu;
+const NOT_A_PLACE =
+  /\b(?:calendar|diary|agenda|schedule|cal|please|pls|instead|earlier|later|longer|shorter|today|tomorrow)\b/i;
+
 /** Words where a move's message turns from the meeting to its new time ("to", "make it", "can be", "->"). */
 const MOVE_TURNS =
   /\b(?:to|until|till|for|on|make it|can we do|do it|have it|can be|could be|should (?:now )?be|needs? to be|happen|works? better|is now|now)\b|->|→/g;
@@ -297,6 +314,7 @@ class Turn {
       !meeting ||
       !pending.start ||
       !(u.start || u.day || u.shiftMinutes) ||
+      this.#startsAnew({ ...meeting, participants: meeting.participants }) ||
       ['list', 'availability', 'cancel', 'help'].includes(u.intent) ||
       this.#matching({ ...u, refersToLast: false, start: undefined, day: undefined, range: undefined }).some(
         (m) => m.id !== meeting.id && (u.title || u.participants.length),
@@ -356,6 +374,10 @@ class Turn {
     const state = this.#state;
     if (!state.draft) return undefined;
     if (intent === 'confirm') return this.#book(state.draft);
+    if (this.#startsAnew(state.draft)) {
+      delete state.draft;
+      return undefined;
+    }
     if (
       intent === 'cancel' &&
       this.#u.participants.length &&
@@ -385,7 +407,35 @@ class Turn {
       this.#merge(state.draft);
       return this.#proposeDraft(state.draft);
     }
+    const place = PUT_IT_IN.exec(this.#said)?.[1];
+    if (['schedule', 'unknown'].includes(intent) && place && !NOT_A_PLACE.test(place)) {
+      state.draft.location = place;
+      return this.#proposeDraft(state.draft);
+    }
+    // "put it in the calendar": a booking word that says nothing new keeps the draft as it is.
+    if (intent === 'schedule' && !this.#hasDetails()) return this.#proposeDraft(state.draft);
     return undefined;
+  }
+
+  /**
+   * True when, with a draft open (or a move proposed), the message is a complete new request rather than an edit
+   * of it: a booking verb with a new event ("book a call with Pieter"), or an event of its own with its own time
+   * and other people ("Thursday at 14:30 call with Pieter"); never when it speaks of the draft ("make it 3", "and
+   * put it in Room 2", "plus Sam", "lunch at 1 instead").
+   */
+  #startsAnew(draft: Pick<Draft, 'start' | 'participants'>): boolean {
+    const u = this.#u;
+    if (u.intent !== 'schedule' || EDIT_CUE.test(this.#text)) return false;
+    if (/\b(?:it|the draft|this one|that one|the same)\b/.test(this.#text)) return false;
+    if (NEW_BOOKING.test(this.#text)) return !!(u.title || u.participants.length || u.start || u.day);
+    // "also book lunch with Ana Friday at 1": a booking verb before an event with its own time.
+    if (BOOKING_LEAD.test(this.#text) && u.title && (u.start || u.day)) return true;
+    if (EDIT_LEAD.test(this.#text)) return false;
+    // An answer to "what time?" with a topic and a day ("Friday at 2 about hiring") fills the draft in.
+    if (!u.title || !(u.start || u.day) || !u.participants.length || !(draft.start || draft.participants.length))
+      return false;
+    const known = draft.participants.map((p) => p.toLowerCase());
+    return !u.participants.some((p) => known.includes(p.toLowerCase()));
   }
 
   /**
@@ -923,7 +973,9 @@ class Turn {
 
   /** The offered meeting a reply picks: by number or order, by time, title or person, by part of day or a word only it has. */
   #pick(ids: string[]): Meeting | undefined {
-    const said = this.#text.replace(/[.!?]+$/, '').replace(/,? (?:please|pls|plz|thanks|thx)$/, '');
+    const said = this.#text
+      .replace(/[.!?]+$/, '')
+      .replace(/,? (?:please|pls|plz|thanks|thx|lah|la|sir|ji|boss|madam|ma'am)$/, '');
     const index =
       /^(?:#|no\.? ?|number |option )?(\d+)\.?$|^(?:the )?(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|earlier|earliest|former|later|latest|latter)(?: one| meeting| call)?$/.exec(
         said,

@@ -1,16 +1,20 @@
 import {
+  ANSWER_FILLERS,
   BOUNDARY_WORDS,
   EVENT_NOUNS,
   GENERIC_EVENTS,
   HONORIFICS,
   MONTHS,
+  NO_ELSEWHERE,
   PLACE_NOUNS,
   PLATFORMS,
   PRONOUNS,
   ROLE_WORDS,
   SPELLINGS,
+  THANKS_ELSEWHERE,
   TITLE_FILLERS,
   WEEKDAYS,
+  YES_ELSEWHERE,
 } from './lexicon.ts';
 import { addDays, instantOf, type WallTime } from './time-zones.ts';
 import { partOfDay, readWhen, rewriteClocks, type WhenFound } from './when.ts';
@@ -87,6 +91,7 @@ export interface UnderstandContext {
 function normalize(text: string): string {
   let out = text
     .replace(/[👍👌✅💯]/gu, ', yes, ')
+    .replace(/🙏/gu, ', please, ')
     .replace(/[👎❌🙅]/gu, ', no, ')
     .replace(/\p{Extended_Pictographic}|[\u{1F3FB}-\u{1F3FF}\uFE0F\u200D]/gu, ' ')
     .replace(/[“”«»]/g, '"')
@@ -1083,6 +1088,8 @@ const YES_AT_LENGTH = new RegExp(
     '(?:i|we) (?:confirm|agree|approve|accept)',
     '(?:that )?would be (?:great|perfect|lovely|fine|good|brilliant|wonderful|ideal)',
     "let'?s do (?:that|this|it)",
+    '(?:please )?(?:send|shoot|fire off)(?: (?:it|the invites?|invites?|an invite|the invitation))?(?: out)?',
+    '(?:please )?(?:proceed|go ahead) with (?:the |my )?(?:booking|reservation|meeting|it|that|this)',
     '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
     '(?:sure,? )?why not',
     'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
@@ -1091,36 +1098,71 @@ const YES_AT_LENGTH = new RegExp(
 );
 /** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
-  /^(?:(?:please )?(?:disregard|ignore|forget) (?:that|it|this)(?: one| request)?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
+  /^(?:(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget) (?:that|it|this)(?: one| request)?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
 /** Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it". */
 const RESTATED: Record<Awaiting, RegExp> = {
-  book: /^(?:book|schedule|add|save|confirm|lock|put|pencil)(?: (?:it|that|this|them))?(?: in)?$/,
+  book: /^(?:book|schedule|add|save|confirm|lock|put|pencil)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time)))?(?: in)?$/,
   cancel:
-    /^(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|confirm)(?: (?:it|that|this|them|both|everything|em|'em|the lot|(?:the )?cancellation))?(?: (?:all|both|off))?|(?:all|both|everything)(?: of them)?)$/,
-  move: /^(?:move|shift|push|bump|reschedule|change|do|confirm)(?: (?:it|that|this|them))?(?: the move)?$/,
+    /^(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|confirm|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|both|everything|em|'em|the lot|(?:the )?cancellation))?(?: (?:all|both|off))?|(?:all|both|everything)(?: of them)?)$/,
+  move: /^(?:move|shift|push|bump|reschedule|change|do|confirm|verschieben|déplace|déplacer|muévela|muevela|mover|sposta|spostala)(?: (?:it|that|this|them))?(?: the move)?$/,
 };
 /** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is". */
 const KEPT =
   /^(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))? keep (?:it|that|this|them)|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is)|where it is|be|alone|on|in))?|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
 
+const YES_OR_THANKS = new Set([...YES_ELSEWHERE, ...THANKS_ELSEWHERE]);
+const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
+
+/**
+ * What may follow a yes or a no as its reason ("no, don't book, I will check with him first", "yes, he's
+ * expecting it"): a clause of its own that names no time, day or change, so "no, I meant Thursday" stays a
+ * correction.
+ */
+const REASON =
+  /^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+
 /** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
 function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {
   const restated = awaiting ? RESTATED[awaiting] : undefined;
-  if (wholeMessage(text, (p) => YES_WORDS.test(p) || YES_AT_LENGTH.test(p) || !!restated?.test(p))) return 'confirm';
+  const yes = (p: string) => YES_WORDS.test(p) || YES_AT_LENGTH.test(p) || YES_OR_THANKS.has(p) || !!restated?.test(p);
+  if (wholeMessage(text, yes) || answersWithReason(text, yes)) return 'confirm';
   const kept = awaiting === 'cancel' || awaiting === 'move';
-  if (wholeMessage(text, (p) => NO_WORDS.test(p) || NO_AT_LENGTH.test(p) || (kept && KEPT.test(p)))) return 'decline';
+  const no = (p: string) => NO_WORDS.test(p) || NO_AT_LENGTH.test(p) || NO_OR_THANKS.has(p) || (kept && KEPT.test(p));
+  if (wholeMessage(text, no) || answersWithReason(text, no)) return 'decline';
   return undefined;
+}
+
+/** An answer, then why: "no, don't book, I will check with him first". */
+function answersWithReason(text: string, accepts: (phrase: string) => boolean): boolean {
+  const parts = partsOf(text);
+  const reason = parts.findIndex((p) => REASON.test(p));
+  return (
+    reason > 0 &&
+    parts.slice(reason).every((p) => REASON.test(p) || accepts(p)) &&
+    parts.slice(0, reason).every((p) => segments(p.split(' '), accepts))
+  );
+}
+
+/** The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir"). */
+function partsOf(text: string): string[] {
+  return text
+    .replace(/[!.?…;:]+/g, ',')
+    .split(/,| - /)
+    .map((p) =>
+      p
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w && !ANSWER_FILLERS.has(w))
+        .join(' '),
+    )
+    .filter(Boolean);
 }
 
 /** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */
 function wholeMessage(text: string, accepts: (phrase: string) => boolean): boolean {
   // "hmm" or "wait" alone says neither yes nor no.
   if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
-  const parts = text
-    .replace(/[!.?…;:]+/g, ',')
-    .split(/,| - /)
-    .map((p) => p.trim())
-    .filter(Boolean);
+  const parts = partsOf(text);
   return parts.length > 0 && parts.every((p) => segments(p.split(' '), accepts));
 }
 
@@ -1307,15 +1349,46 @@ function maxDate(a: Date, b?: Date): Date {
 const BARE_NUMBER =
   /(?<![\w:.@#/$£€+-])(?<!\b(?:room|rm|level|floor|suite|building|gate|table|no\.?|number|platform|unit|flat|apt|desk|pod|booth|studio|for|of|with|top|q) )([01]?\d|2[0-3])(?![\w:%/-]|\.\d)(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x)\b)/g;
 
+/** A clock time with a dot ("12.30", "9.15") left over in the words. */
+const DOTTED_TIME =
+  /(?<![\w:.@#/$£€+-])(?<!\b(?:room|rm|level|floor|suite|building|gate|table|no\.?|number|platform|unit|flat|apt|desk|pod|booth|studio|for|of|with|top|q|v|version|lab|hall|g|in) )(?:[01]?\d|2[0-3])\.[0-5]\d(?![\w.%/-])/g;
+/** An hour said in words ("make it eleven instead"). */
+const HOUR_WORDS: Record<string, number> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+};
+const HOUR_WORD =
+  /(?<![\w-])(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:[ -](fifteen|thirty|forty[ -]five|o'?clock))?(?![\w-])(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x|or|and|on|at|with|person|thing|sec|moment|last|another)\b)/gi;
+const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'forty five': '45', 'forty-five': '45' };
+
 /**
  * Where to read "at" before a bare number in a reply to a draft or a move ("wait, make that 3", "not 2, 3",
- * "Sorry, I meant 3."): the last such number, when the message names no time, length or shift of its own.
+ * "Sorry, I meant 3.", "12.30", "make it eleven instead"): the last such number, when the message names no time,
+ * length or shift of its own; an hour in words comes with its digits.
  */
-function awaitedHourAt(when: WhenFound, rest: string): number | undefined {
+function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: number; hour?: string } | undefined {
   if (when.hasTime || when.durationMinutes !== undefined || when.shiftMinutes !== undefined) return undefined;
-  let at: number | undefined;
-  for (const m of rest.matchAll(BARE_NUMBER)) at = m.index;
-  return at;
+  let found: { at: number; length: number; hour?: string } | undefined;
+  for (const m of rest.matchAll(BARE_NUMBER)) found = { at: m.index, length: 0 };
+  for (const m of rest.matchAll(DOTTED_TIME)) if (!found || m.index > found.at) found = { at: m.index, length: 0 };
+  if (found) return found;
+  for (const m of rest.matchAll(HOUR_WORD))
+    found = {
+      at: m.index,
+      length: m[0].length,
+      hour: `${HOUR_WORDS[m[1]!.toLowerCase()]}:${MINUTE_WORDS[m[2]?.toLowerCase() ?? ''] ?? '00'}`,
+    };
+  return found;
 }
 
 /**
@@ -1329,8 +1402,8 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
   let read = readWhen(cased.toLowerCase(), ctx);
   const hour = ctx.awaiting === 'book' || ctx.awaiting === 'move' ? awaitedHourAt(read.found, read.rest) : undefined;
-  if (hour !== undefined) {
-    cased = `${cased.slice(0, hour)}at ${cased.slice(hour)}`;
+  if (hour) {
+    cased = `${cased.slice(0, hour.at)}at ${hour.hour ?? ''}${cased.slice(hour.at + hour.length)}`;
     read = readWhen(cased.toLowerCase(), ctx);
   }
   const text = cased.toLowerCase();

@@ -308,6 +308,10 @@ const SHIFT_AFTER = new RegExp(`\\b${AMOUNT} (earlier|later|sooner|back|forward|
 const SHIFT_BEFORE = new RegExp(
   `\\b(back|forward|later|earlier|ahead|up)(?: by)? (?:${QTY}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`,
 );
+/** "postpone by 1 hour", "push it by 30 mins", "prepone the call by 15 min": a shift said with its verb. */
+const SHIFT_BY = new RegExp(
+  `(?<=\\b(push|postpone|delay|bump|shift|move|slide|prepone|advance)\\b(?: \\S+){0,5} )by (?:${QTY}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`,
+);
 
 const AMOUNT_PARTS = new RegExp(`(\\d+(?:\\.\\d+)?|${WORD_NUMBER})[ -]?${UNIT}`);
 const NEXT_DAYS = new RegExp(`\\b(?:next|coming|following) ${NUMBER} (days|weeks)\\b`);
@@ -337,6 +341,12 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
     take(s, before.index, before[0].length);
     const minutes = amountOf(before[0]);
     return /earlier|forward|ahead|up/.test(before[1]!) ? -minutes : minutes;
+  }
+  const by = SHIFT_BY.exec(s.text);
+  if (by) {
+    take(s, by.index, by[0].length);
+    const minutes = amountOf(by[0]);
+    return /prepone|advance/.test(by[1]!) ? -minutes : minutes;
   }
   return undefined;
 }
