@@ -18,7 +18,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bmtgs\b/gi, 'meetings'],
   [/\bmtg\b/gi, 'meeting'],
   [/\bmeetin\b/gi, 'meeting'],
-  [/\bconf(?:erence)?\.? rm\.?(?= ?\w)/gi, 'conference room'],
+  [/\bconf(?:erence)?\.? rm\.?(?= ?\w|$)/gi, 'conference room'],
   [/\brm\.? ?(?=\d)/gi, 'Room '],
   [/\bw\/o\b/gi, 'without'],
   [/\bw\/ ?/gi, 'with '],
@@ -1003,4 +1003,23 @@ export const STREET_ENDINGS = [
   'vägen',
   'vej',
   'weg',
+];
+
+/** A meeting room in other languages, before its number or name ("salle Monet", "Raum 2.14", "sala 3"). */
+export const ROOM_WORDS = [
+  'aula',
+  'besprechungsraum',
+  'konferenzraum',
+  'konferensrum',
+  'mötesrum',
+  'raum',
+  'saal',
+  'sala',
+  'salle',
+  'salon',
+  'sitzungssaal',
+  'vergaderzaal',
+  'zaal',
+  'zasedačka',
+  'zasedacka',
 ];

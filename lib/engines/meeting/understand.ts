@@ -8,6 +8,7 @@ import {
   PLATFORMS,
   PRONOUNS,
   ROLE_WORDS,
+  ROOM_WORDS,
   SPELLINGS,
   STREET_ENDINGS,
   STREET_TYPES_AFTER,
@@ -599,7 +600,16 @@ function streetAddressOf(cased: string): { address: string; from: number; to: nu
     const words = m[0].split(' ');
     // "at 5 pm st": a time word is never part of a street's name.
     if (words.some((w) => TIME_WORDS.has(w.toLowerCase()) || (BOUNDARY_WORDS.has(w) && !/^\p{Lu}/u.test(w)))) continue;
-    const address = m[0].replace(/[.,]$/, '');
+    let address = m[0].replace(/[.,]$/, '');
+    // "88 Bloor St W", "8 Beach Rd Bondi": a direction, then a suburb, after the street's type.
+    if (/^\d/.test(address) && new RegExp(`(?:${SPELLED_TYPE}|${SHORT_TYPE})\\.?$`, 'u').test(address)) {
+      const tail = /^(?: (?:[NSEW]|NE|NW|SE|SW)\b)?(?: (\p{Lu}\p{Ll}+)(?=$|[,.!?]| \p{Ll}| \d))?/u.exec(
+        cased.slice(m.index + address.length),
+      )!;
+      const suburb = tail[1]?.toLowerCase();
+      address +=
+        suburb && (NOT_A_NAME.has(suburb) || TIME_WORDS.has(suburb)) ? tail[0].slice(0, -tail[1]!.length - 1) : tail[0];
+    }
     const before = /(?:\b(?:at|in|on|to|from|outside)|@) $/.exec(cased.slice(0, m.index));
     return { address, from: before ? before.index : m.index, to: m.index + address.length };
   }
@@ -647,15 +657,14 @@ const PLACE_PARTICLES = new Set([
 function placeNounAhead(tokens: Token[], j: number): boolean {
   const word = tokens[j];
   const noun = tokens[j + 1];
-  return (
-    !!word &&
-    !!noun &&
-    /^\p{Ll}+(?:'s)?$/u.test(word.raw) &&
-    !BOUNDARY_WORDS.has(word.low) &&
-    !TIME_WORDS.has(word.low) &&
-    isPlaceWord(noun.low) &&
-    noun.index === word.index + word.raw.length + 1
-  );
+  const plain = (t: Token | undefined) =>
+    !!t && /^\p{Ll}+(?:'s)?$/u.test(t.raw) && !BOUNDARY_WORDS.has(t.low) && !TIME_WORDS.has(t.low);
+  const adjoining = (a: Token, b: Token) => b.index === a.index + a.raw.length + 1;
+  if (!plain(word) || !noun || !adjoining(word!, noun)) return false;
+  if (isPlaceWord(noun.low)) return true;
+  // "the big conference room": two plain words before the place noun.
+  const third = tokens[j + 2];
+  return plain(noun) && !!third && adjoining(noun, third) && isPlaceWord(third.low);
 }
 
 /** A place noun, singular or plural ("Acme Corp offices"). */
@@ -687,6 +696,12 @@ function roomOf(text: string, cased: string): string | undefined {
       : room.index;
   return cased.slice(from, room.index + room[0].length);
 }
+
+/** Words for a meeting room in other languages, as written after "in": "salle Monet", "Raum 2.14", "zasedačka 4". */
+const FOREIGN_ROOM = new RegExp(
+  String.raw`(?<=\b(?:in|at|im|en|dans|@|to) )(?:${ROOM_WORDS.map((w) => `[${w[0]!.toUpperCase()}${w[0]}]${escape(w.slice(1))}`).join('|')}) (?:\d+(?:[.-]\d+)*[A-Za-z]?\b|\p{Lu}[\p{L}-]*(?: \p{Lu}[\p{L}-]*)?)`,
+  'u',
+);
 
 /** Words the normaliser spelled out, as they may have been written: "conf rm 2", "Mtg Rm 3". */
 const SHORTHANDS: Record<string, string> = {
@@ -789,6 +804,17 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
   const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
   if (hasThe) j++;
   const words = placeWordsFrom(tokens, cased, i, j, hasThe);
+  // "@ chipotle": "@" before a plain word names a venue written in lowercase.
+  const venue = tokens[j];
+  if (
+    !words.length &&
+    tokens[i]!.low === '@' &&
+    venue &&
+    /^\p{Ll}[\p{L}'-]+$/u.test(venue.raw) &&
+    !NOT_A_NAME.has(venue.low) &&
+    !EVENT_WORDS.has(venue.low)
+  )
+    return venue.raw;
   if (!words.length) return undefined;
   const first = words[0]!;
   const last = words[words.length - 1]!;
@@ -864,7 +890,7 @@ function platformOf(text: string): string | undefined {
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
   const platform = platformOf(text);
   if (platform) return platform;
-  const room = roomOf(text, cased);
+  const room = roomOf(text, cased) ?? FOREIGN_ROOM.exec(cased)?.[0];
   if (room !== undefined) return room;
   for (let i = 0; i < tokens.length; i++) {
     if (!placePrepositionAt(tokens, i)) continue;
