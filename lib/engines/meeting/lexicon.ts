@@ -325,6 +325,10 @@ export const EVENT_NOUNS = [
   'service call',
   'survey',
   'valuation',
+  'delivery',
+  'install',
+  'repair',
+  'tune-up',
   // Acronyms written in lowercase.
   'agm',
   'ebr',
@@ -721,6 +725,18 @@ export const ROLE_WORDS = new Set([
   'seller',
   'surveyor',
   'tenant',
+  // Household, care and building.
+  'architect',
+  'babysitter',
+  'builder',
+  'cousin',
+  'handyman',
+  'instructor',
+  'nanny',
+  'neighbor',
+  'neighbour',
+  'therapist',
+  'trainer',
 ]);
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */
