@@ -23,7 +23,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bmtgs\b/gi, 'meetings'],
   [/\bmtg\b/gi, 'meeting'],
   [/\bmeetin\b/gi, 'meeting'],
-  [/\bconf(?:erence)?\.? rm\.?(?= ?\w)/gi, 'conference room'],
+  [/\bconf(?:erence)?\.? rm\.?(?= ?\w|$)/gi, 'conference room'],
   [/\brm\.? ?(?=\d)/gi, 'Room '],
   [/\bw\/o\b/gi, 'without'],
   [/\bw\/ ?/gi, 'with '],
@@ -347,6 +347,27 @@ export const EVENT_NOUNS = [
   'inspection',
   'walkaround',
   'clinic',
+  // Trades, homes and field visits.
+  'auction',
+  'camp',
+  'clean',
+  'consult',
+  'dressing change',
+  'estimate',
+  'jour fixe',
+  'quote',
+  'service call',
+  'survey',
+  'valuation',
+  'delivery',
+  'install',
+  'repair',
+  'tune-up',
+  // Acronyms written in lowercase.
+  'agm',
+  'ebr',
+  'mbr',
+  'qbr',
 ];
 
 /** Words that only name "a meeting" in general: the title defaults instead. */
@@ -365,6 +386,11 @@ export const GENERIC_EVENTS = new Set([
 
 /** Words that may qualify an event noun as part of its title ("design review", "team lunch"). */
 export const TITLE_FILLERS = new Set([
+  // Spoken fillers ("okay um dinner with Alex").
+  'erm',
+  'uh',
+  'um',
+  'umm',
   'a',
   'an',
   'the',
@@ -715,11 +741,41 @@ export const ROLE_WORDS = new Set([
   'professor',
   'teacher',
   'student',
+  // Trades, services and clients.
+  'applicant',
+  'broker',
+  'buyer',
+  'caterer',
+  'cleaner',
+  'editor',
+  'electrician',
+  'florist',
+  'inspector',
+  'patient',
+  'photographer',
+  'planner',
+  'plumber',
+  'realtor',
+  'seller',
+  'surveyor',
+  'tenant',
+  // Household, care and building.
+  'architect',
+  'babysitter',
+  'builder',
+  'cousin',
+  'handyman',
+  'instructor',
+  'nanny',
+  'neighbor',
+  'neighbour',
+  'therapist',
+  'trainer',
 ]);
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */
 export const HONORIFICS =
-  /^(dame|dhr|dott|dr|frau|herr|miss|mlle|mme|mr|mrs|ms|mx|prof|rev|shri|sir|smt|sr|sra|srta)\.?$/i;
+  /^(dame|dhr|dott|dr|frau|herr|ma|miss|mlle|mme|mr|mrs|ms|mx|prof|rev|shri|sir|smt|sr|sra|srta)\.?$/i;
 
 /** Words that end a name or a phrase: never part of one. */
 export const MONTHS = [
@@ -1088,3 +1144,93 @@ export const ANSWER_FILLERS = new Set([
   'sir',
   'yaar',
 ]);
+
+/** Street types written after a street's name ("17 Maple Ct", "5 Anzac Hwy"); abbreviations may be lowercase ("9 maple ct"). */
+export const STREET_TYPES_AFTER = {
+  abbreviated: ['ave', 'blvd', 'cres', 'ct', 'dr', 'hwy', 'ln', 'pde', 'pkwy', 'pl', 'rd', 'sq', 'st', 'ter', 'tce'],
+  spelled: [
+    'Alley',
+    'Avenue',
+    'Boulevard',
+    'Close',
+    'Court',
+    'Crescent',
+    'Drive',
+    'Gardens',
+    'Grove',
+    'Highway',
+    'Lane',
+    'Mews',
+    'Parade',
+    'Parkway',
+    'Place',
+    'Road',
+    'Row',
+    'Square',
+    'Street',
+    'Terrace',
+    'Walk',
+    'Way',
+  ],
+};
+
+/** Street types written before a street's name ("17 Rue Cler", "Via Roma 12", "ul. Długa 5"). */
+export const STREET_TYPES_BEFORE = [
+  'Av.',
+  'Avenida',
+  'Avenue',
+  'Boulevard',
+  'Calle',
+  'Carrer',
+  'Chemin',
+  'Piazza',
+  'Place',
+  'Plaza',
+  'Quai',
+  'Rua',
+  'Rue',
+  'Via',
+  'Viale',
+  'ul.',
+  'ulica',
+];
+
+/** Endings of street names joined to their type ("Hauptstraße 5", "Keizersgracht 123", "Drottninggatan 4"). */
+export const STREET_ENDINGS = [
+  'allee',
+  'damm',
+  'gade',
+  'gasse',
+  'gatan',
+  'gracht',
+  'kade',
+  'laan',
+  'platz',
+  'plein',
+  'str.',
+  'straat',
+  'strasse',
+  'straße',
+  'vägen',
+  'vej',
+  'weg',
+];
+
+/** A meeting room in other languages, before its number or name ("salle Monet", "Raum 2.14", "sala 3"). */
+export const ROOM_WORDS = [
+  'aula',
+  'besprechungsraum',
+  'konferenzraum',
+  'konferensrum',
+  'mötesrum',
+  'raum',
+  'saal',
+  'sala',
+  'salle',
+  'salon',
+  'sitzungssaal',
+  'vergaderzaal',
+  'zaal',
+  'zasedačka',
+  'zasedacka',
+];

@@ -10,7 +10,11 @@ import {
   PLATFORMS,
   PRONOUNS,
   ROLE_WORDS,
+  ROOM_WORDS,
   SPELLINGS,
+  STREET_ENDINGS,
+  STREET_TYPES_AFTER,
+  STREET_TYPES_BEFORE,
   THANKS_ELSEWHERE,
   TITLE_FILLERS,
   WEEKDAYS,
@@ -99,6 +103,9 @@ function normalize(text: string): string {
     .replace(/[–—]/g, '-')
     .replace(/\b1:1s?\b|\b1on1\b|\b1-1\b/gi, '1ː1');
   for (const [pattern, replacement] of SPELLINGS) out = out.replace(pattern, replacement);
+  // A house number is never a clock: "at 1420 W Addison" keeps its 1420 (subscript digits while clocks are rewritten).
+  const street = streetAddressOf(out);
+  if (street) out = out.slice(0, street.from) + toSubscript(out.slice(street.from, street.to)) + out.slice(street.to);
   out = rewriteClocks(out);
   return out.replace(/\s+/g, ' ').trim();
 }
@@ -339,7 +346,18 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       words.length === 0 &&
       /^(?:can|will)$/.test(t.low) &&
       /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
-    if (NOT_A_NAME.has(t.low) && !modalName && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low))) break;
+    // "with Ah Seng", "w Jun Hao": a capitalised word that is also a word or a month opens a two-word name.
+    const next = tokens[j + 1];
+    const firstName =
+      cap &&
+      words.length === 0 &&
+      /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '') &&
+      !!next &&
+      isCapitalized(next) &&
+      !NOT_A_NAME.has(next.low) &&
+      next.index === t.index + t.raw.length + 1;
+    if (NOT_A_NAME.has(t.low) && !modalName && !firstName && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low)))
+      break;
     // A lowercase word goes on a name only where names may be lowercase, and never after a capitalised one.
     const afterCapital = words.length > 0 && isCapitalized(tokens[j - 1]!);
     if (!cap && (!loose || afterCapital || EVENT_WORDS.has(t.low) || PLACE_WORDS.has(t.low))) break;
@@ -534,7 +552,12 @@ function participantsOf(tokens: Token[]): string[] {
 }
 
 /** A word that can be part of a place's name: capitalised, a number, or a single capital ("Boardroom A"). */
-const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$)/u.test(t.raw);
+const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$)/u.test(t.raw) || isPlaceAcronym(t);
+/** Capitals that are times, zones or placeholders, never a place: "at EOD", "by COB". */
+const NOT_A_PLACE_ACRONYM =
+  /^(?:AM|PM|ASAP|COB|EOD|EOW|EOM|OOO|TBD|TBC|UTC|GMT|[ECMP][SD]?T|BST|CES?T|IST|AES?[DT]T?|SGT|HKT|JST|NZ[DS]T)$/;
+/** A venue written in capitals: "at KLCC", "at BGC", "ITC Maratha". */
+const isPlaceAcronym = (t: Token) => /^\p{Lu}{2,6}$/u.test(t.raw) && !NOT_A_PLACE_ACRONYM.test(t.raw);
 
 /** "meeting room Everest", "conference room Kilimanjaro": a room named after its kind. */
 function namedRoom(text: string, cased: string): RegExpExecArray | null {
@@ -547,6 +570,71 @@ function namedRoom(text: string, cased: string): RegExpExecArray | null {
     })
     ? m
     : null;
+}
+
+/** A unit before a street address: "Unit 4, 55 King St", "Apt 3B, 12 Elm Rd". */
+const UNIT = String.raw`(?:(?:Unit|Apt|Apartment|Suite|Ste|Flat|Shop|Lot)\.? ?\d+[A-Za-z]?,? )?`;
+const HOUSE = String.raw`\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?`;
+const STREET_NAME = String.raw`(?:\p{Lu}[\p{L}'-]*|\d+(?:st|nd|rd|th))`;
+const SPELLED_TYPE = STREET_TYPES_AFTER.spelled.join('|');
+const SHORT_TYPE = STREET_TYPES_AFTER.abbreviated.map((t) => `${capitalize(t)}|${t}|${t.toUpperCase()}`).join('|');
+const PARTICLE = String.raw`(?:(?:de|du|des|la|le|del|della|di|da|do|dos|d')\s?)*`;
+/**
+ * Street addresses, each alternative its own way of writing one: a number and a named street
+ * ("17 Maple Ct", "9 Ocean Front Walk", "14 MG Road"), a number and a direction ("1420 W Addison"),
+ * a number before a Romance street type ("17 Rue Cler"), a street type or Germanic ending and then
+ * the number ("Via Roma 12", "Hauptstraße 5").
+ */
+const STREET_ADDRESS = new RegExp(
+  [
+    String.raw`${UNIT}${HOUSE} (?:(?:[NSEW]|NE|NW|SE|SW|North|South|East|West)\.? )?(?:${STREET_NAME} ){1,3}(?:${SPELLED_TYPE}|${SHORT_TYPE})\b\.?`,
+    String.raw`${UNIT}${HOUSE} (?:\p{Ll}[\p{L}'-]* ){1,2}(?:${STREET_TYPES_AFTER.abbreviated.join('|')})\b\.?`,
+    String.raw`${UNIT}\d{2,5} (?:[NSEW]|NE|NW|SE|SW)\.? \p{Lu}[\p{L}'-]+`,
+    String.raw`${HOUSE},? (?:${STREET_TYPES_BEFORE.map(escape).join('|')}) ${PARTICLE}\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'-]*)?`,
+    String.raw`(?:${STREET_TYPES_BEFORE.map(escape).join('|')}) ${PARTICLE}\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'-]*)? ${HOUSE}\b`,
+    String.raw`\p{Lu}[\p{L}-]*(?:${STREET_ENDINGS.map(escape).join('|')}) ${HOUSE}\b`,
+  ]
+    .map((alternative) => `(?<![\\p{L}\\d:.])(?:${alternative})`)
+    .join('|'),
+  'gu',
+);
+
+/** A street address and where it is written, with the preposition before it: the house number is never a time. */
+function streetAddressOf(cased: string): { address: string; from: number; to: number } | undefined {
+  for (const m of cased.matchAll(STREET_ADDRESS)) {
+    const words = m[0].split(' ');
+    // "at 5 pm st": a time word is never part of a street's name.
+    if (words.some((w) => TIME_WORDS.has(w.toLowerCase()) || (BOUNDARY_WORDS.has(w) && !/^\p{Lu}/u.test(w)))) continue;
+    let address = m[0].replace(/[.,]$/, '');
+    // "88 Bloor St W", "8 Beach Rd Bondi": a direction, then a suburb, after the street's type.
+    if (/^\d/.test(address) && new RegExp(`(?:${SPELLED_TYPE}|${SHORT_TYPE})\\.?$`, 'u').test(address)) {
+      const tail = /^(?: (?:[NSEW]|NE|NW|SE|SW)\b)?(?: (\p{Lu}\p{Ll}+)(?=$|[,.!?]| \p{Ll}| \d))?/u.exec(
+        cased.slice(m.index + address.length),
+      )!;
+      const suburb = tail[1]?.toLowerCase();
+      address +=
+        suburb && (NOT_A_NAME.has(suburb) || TIME_WORDS.has(suburb)) ? tail[0].slice(0, -tail[1]!.length - 1) : tail[0];
+    }
+    const before = /(?:\b(?:at|in|on|to|from|outside)|@) $/.exec(cased.slice(0, m.index));
+    return { address, from: before ? before.index : m.index, to: m.index + address.length };
+  }
+  return undefined;
+}
+
+/** Digits as subscript digits, which no clock reader matches; `rewriteClocks` turns them back. */
+const toSubscript = (text: string) => text.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d)));
+
+/** The text with the address's span blanked, so the time layer and the word roles never read it. */
+function withoutAddress(cased: string, street: { from: number; to: number } | undefined): string {
+  return street ? cased.slice(0, street.from) + ' '.repeat(street.to - street.from) + cased.slice(street.to) : cased;
+}
+
+/** Whether a person's name is a part of a longer place's name ("Yeti" in "Hotel Yak & Yeti"; not "Sarah's"). */
+function namedIn(place: string, name: string): boolean {
+  return (
+    place.toLowerCase() !== name.toLowerCase() &&
+    new RegExp(`(?<![\\p{L}])${escape(name)}(?![\\p{L}'])`, 'iu').test(place)
+  );
 }
 
 /** Small words inside a place's name: "Café de Flore", "Bank of America", "Pizza by the Slice". */
@@ -574,15 +662,14 @@ const PLACE_PARTICLES = new Set([
 function placeNounAhead(tokens: Token[], j: number): boolean {
   const word = tokens[j];
   const noun = tokens[j + 1];
-  return (
-    !!word &&
-    !!noun &&
-    /^\p{Ll}+(?:'s)?$/u.test(word.raw) &&
-    !BOUNDARY_WORDS.has(word.low) &&
-    !TIME_WORDS.has(word.low) &&
-    isPlaceWord(noun.low) &&
-    noun.index === word.index + word.raw.length + 1
-  );
+  const plain = (t: Token | undefined) =>
+    !!t && /^\p{Ll}+(?:'s)?$/u.test(t.raw) && !BOUNDARY_WORDS.has(t.low) && !TIME_WORDS.has(t.low);
+  const adjoining = (a: Token, b: Token) => b.index === a.index + a.raw.length + 1;
+  if (!plain(word) || !noun || !adjoining(word!, noun)) return false;
+  if (isPlaceWord(noun.low)) return true;
+  // "the big conference room": two plain words before the place noun.
+  const third = tokens[j + 2];
+  return plain(noun) && !!third && adjoining(noun, third) && isPlaceWord(third.low);
 }
 
 /** A place noun, singular or plural ("Acme Corp offices"). */
@@ -591,7 +678,7 @@ const isPlaceWord = (low: string) => PLACE_WORDS.has(low) || (low.endsWith('s') 
 const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
 /** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue". */
 const ON_STREET =
-  /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
+  /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
 
 /** A numbered or named room ("Room 4.2", "in Training Room 1", "meeting room Everest"), as the user wrote it. */
 function roomOf(text: string, cased: string): string | undefined {
@@ -600,14 +687,26 @@ function roomOf(text: string, cased: string): string | undefined {
       text,
     ) ?? namedRoom(text, cased);
   if (!room) return undefined;
-  // "in Training Room 1": a capitalised word naming the room goes with it.
-  const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(cased.slice(0, room.index));
-  const from =
-    named && /^\p{Lu}/u.test(cased.slice(room.index)) && !TIME_WORDS.has(named[1]!.toLowerCase())
+  const before = cased.slice(0, room.index);
+  // "in Training Room 1", "in OPD room 5": a capitalised word or an acronym naming the room goes with it.
+  const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(before);
+  // "at Riverside Clinic, room 3": the building, then the room in it.
+  const building = /(?:^|\b(?:in|at|@) )((?:\p{Lu}[\p{L}'&-]* ){0,3}\p{Lu}[\p{L}'-]*, )$/u.exec(before);
+  const from = building
+    ? room.index - building[1]!.length
+    : named &&
+        (/^\p{Lu}/u.test(cased.slice(room.index)) || /^\p{Lu}{2,}$/u.test(named[1]!)) &&
+        !TIME_WORDS.has(named[1]!.toLowerCase())
       ? room.index - named[1]!.length - 1
       : room.index;
   return cased.slice(from, room.index + room[0].length);
 }
+
+/** Words for a meeting room in other languages, as written after "in": "salle Monet", "Raum 2.14", "zasedačka 4". */
+const FOREIGN_ROOM = new RegExp(
+  String.raw`(?<=\b(?:in|at|im|en|dans|@|to) )(?:${ROOM_WORDS.map((w) => `[${w[0]!.toUpperCase()}${w[0]}]${escape(w.slice(1))}`).join('|')}) (?:\d+(?:[.-]\d+)*[A-Za-z]?\b|\p{Lu}[\p{L}-]*(?: \p{Lu}[\p{L}-]*)?)`,
+  'u',
+);
 
 /** Words the normaliser spelled out, as they may have been written: "conf rm 2", "Mtg Rm 3". */
 const SHORTHANDS: Record<string, string> = {
@@ -649,8 +748,9 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
       words.length &&
       (t.low === '&' || PLACE_PARTICLES.has(t.low) || (t.low === 'and' && hasThe)) &&
       tokens[j + 1] &&
-      isCapitalized(tokens[j + 1]!) &&
-      isCapitalized(prev)
+      (isCapitalized(tokens[j + 1]!) ||
+        (PLACE_PARTICLES.has(t.low) && PLACE_PARTICLES.has(tokens[j + 1]!.low) && isCapitalized(tokens[j + 2] ?? t))) &&
+      (isCapitalized(prev) || PLACE_PARTICLES.has(prev.low))
     ) {
       words.push(t);
       j++;
@@ -709,6 +809,17 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
   const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
   if (hasThe) j++;
   const words = placeWordsFrom(tokens, cased, i, j, hasThe);
+  // "@ chipotle": "@" before a plain word names a venue written in lowercase.
+  const venue = tokens[j];
+  if (
+    !words.length &&
+    tokens[i]!.low === '@' &&
+    venue &&
+    /^\p{Ll}[\p{L}'-]+$/u.test(venue.raw) &&
+    !NOT_A_NAME.has(venue.low) &&
+    !EVENT_WORDS.has(venue.low)
+  )
+    return venue.raw;
   if (!words.length) return undefined;
   const first = words[0]!;
   const last = words[words.length - 1]!;
@@ -716,13 +827,16 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
   // "our office in Warsaw", "the Hilton on Park Avenue": a town after a place noun, a street after any place.
   const town = isPlaceWord(last.low) ? IN_TOWN.exec(after) : null;
   const street = ON_STREET.exec(after) ?? (town && !TIME_WORDS.has(town[1]!.toLowerCase()) ? town : null);
-  const phrase = cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '');
+  // "in Suite 1503.": the sentence's full stop is not the place's.
+  const phrase = (
+    cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '')
+  ).replace(/(\d)\.$/, '$1');
   if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) return undefined;
   // "at Monmouth Coffee" is a venue named with an event word; "at lunch" is not a place.
   if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low) && !(words.length > 1 && words.every((w) => placeName(w))))
     return undefined;
   const anyPlace = words.some((w) => isPlaceWord(w.low));
-  const anyCap = words.some((w) => isCapitalized(w));
+  const anyCap = words.some((w) => isCapitalized(w) || isPlaceAcronym(w));
   if (!anyPlace && !anyCap) return undefined;
   // "in the Oak room" is the Oak room, but "The Ivy" and "my office" are names as written.
   if (hasThe && tokens[i + 1]!.raw !== 'the') return `${tokens[i + 1]!.raw} ${phrase}`;
@@ -781,7 +895,7 @@ function platformOf(text: string): string | undefined {
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
   const platform = platformOf(text);
   if (platform) return platform;
-  const room = roomOf(text, cased);
+  const room = roomOf(text, cased) ?? FOREIGN_ROOM.exec(cased)?.[0];
   if (room !== undefined) return room;
   for (let i = 0; i < tokens.length; i++) {
     if (!placePrepositionAt(tokens, i)) continue;
@@ -882,6 +996,12 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     )
       continue;
     if (word === 're' && !/^re [a-z]/i.test(blanked.slice(marker.index))) continue;
+    // "put a call on my calendar": where it goes, not what it is about.
+    if (
+      word === 'on' &&
+      /^(?:my|the|our|your) (?:calendar|diary|schedule|agenda)\b/.test(blanked.slice(marker.index + marker[0].length))
+    )
+      continue;
     const phrase = phraseAt(blanked, cased, marker.index + marker[0].length, people);
     if (phrase && !(location && phrase.toLowerCase() === location.toLowerCase())) return capitalize(phrase);
   }
@@ -1034,26 +1154,39 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
   }
   if (!best) return undefined;
   // "coffee chat", "lunch meeting", "sync call": a second event word right after widens the title.
-  const after = /^ ([a-z][\w-]*)\b/.exec(blanked.slice(best.index + best.noun.length));
-  if (
-    after &&
-    !/^(in|up|on|at|with|for|to|base|off|through)$/.test(after[1]!) &&
-    (EVENT_WORDS.has(after[1]!) || after[1] === 'meeting')
-  )
+  // "audit committee meeting": twice at most.
+  for (let widened = 0; widened < 2; widened++) {
+    const after = /^ ([a-z][\w-]*)\b/.exec(blanked.slice(best.index + best.noun.length));
+    if (
+      !after ||
+      /^(in|up|on|at|with|for|to|base|off|through)$/.test(after[1]!) ||
+      !(EVENT_WORDS.has(after[1]!) || after[1] === 'meeting')
+    )
+      break;
     best = { index: best.index, noun: `${best.noun} ${after[1]}` };
+  }
   const before = blanked.slice(0, best.index).split(/ /).filter(Boolean);
   const qualifiers: string[] = [];
   let start = best.index;
   for (let k = before.length - 1; k >= 0 && qualifiers.length < 2; k--) {
     const word = before[k]!;
     const low = word.toLowerCase();
+    // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
+    const named =
+      (low === 'day' &&
+        k > 0 &&
+        /^\p{L}+$/u.test(before[k - 1]!) &&
+        !BOUNDARY_WORDS.has(before[k - 1]!.toLowerCase())) ||
+      (low === 'new' &&
+        /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? ''));
     if (
-      /[,.!?;:)]$/.test(word) ||
-      !/^[\p{L}\d]/u.test(word) ||
-      TITLE_FILLERS.has(low) ||
-      BOUNDARY_WORDS.has(low) ||
-      PRONOUNS.has(low) ||
-      /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low)
+      !named &&
+      (/[,.!?;:)]$/.test(word) ||
+        !/^[\p{L}\d]/u.test(word) ||
+        TITLE_FILLERS.has(low) ||
+        BOUNDARY_WORDS.has(low) ||
+        PRONOUNS.has(low) ||
+        /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low))
     )
       break;
     if (people.some((p) => p.toLowerCase().split(' ').includes(low))) break;
@@ -1400,17 +1533,21 @@ export const MAX_UNDERSTOOD_CHARS = 400;
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 export function understand(message: string, ctx: UnderstandContext): Understanding {
   let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
-  let read = readWhen(cased.toLowerCase(), ctx);
+  let street = streetAddressOf(cased);
+  let read = readWhen(withoutAddress(cased, street).toLowerCase(), ctx);
   const hour = ctx.awaiting === 'book' || ctx.awaiting === 'move' ? awaitedHourAt(read.found, read.rest) : undefined;
   if (hour) {
     cased = `${cased.slice(0, hour.at)}at ${hour.hour ?? ''}${cased.slice(hour.at + hour.length)}`;
-    read = readWhen(cased.toLowerCase(), ctx);
+    street = streetAddressOf(cased);
+    read = readWhen(withoutAddress(cased, street).toLowerCase(), ctx);
   }
   const text = cased.toLowerCase();
   const { found: when, rest } = read;
   const tokens = tokenize(cased, rest);
-  const participants = participantsOf(tokens);
-  const place = locationOf(rest, cased, tokens, participants);
+  const found = participantsOf(tokens);
+  const place = street?.address ?? locationOf(rest, cased, tokens, found);
+  // "at Hotel Yak & Yeti": the words of a venue's name are no people.
+  const participants = found.filter((name) => !place || !namedIn(place, name));
   const location = place && asWritten(place, message);
   const title = titleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
