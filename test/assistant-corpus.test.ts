@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ownCorpus, OWN_DIALOGS } from './fixtures/own-corpus.ts';
+import { ROUNDS } from './fixtures/rounds/index.ts';
 import { runDialog, scoreAll } from './fixtures/score.ts';
 
 // Every sentence of the own corpus at several injected instants and zones (a half-hour and a
@@ -21,5 +22,24 @@ describe('understanding corpus', () => {
     const failures: string[] = [];
     for (const dialog of OWN_DIALOGS) failures.push(...(await runDialog(dialog)).map((f) => `${dialog.name}: ${f}`));
     assert.deepEqual(failures, []);
+  });
+
+  // The blind rounds were tuned on after their first run: a drop here is a family that regressed.
+  it('keeps the blind rounds it was tuned on: at least 97 % of their messages and 95 % of their dialogs', async (t) => {
+    const cases = ROUNDS.flatMap((r) => r.cases);
+    const report = await scoreAll(cases);
+    const failures: string[] = [];
+    for (const round of ROUNDS) {
+      for (const dialog of round.dialogs) {
+        const wrong = await runDialog(dialog);
+        if (wrong.length) failures.push(`${round.name} ${dialog.name}: ${wrong.join('; ')}`);
+      }
+    }
+    const dialogCount = ROUNDS.reduce((n, r) => n + r.dialogs.length, 0);
+    t.diagnostic(
+      `rounds: ${report.exact}/${report.cases} messages, ${dialogCount - failures.length}/${dialogCount} dialogs`,
+    );
+    assert.ok(report.exact / report.cases >= 0.97, report.misses.join('\n'));
+    assert.ok((dialogCount - failures.length) / dialogCount >= 0.95, failures.join('\n'));
   });
 });
