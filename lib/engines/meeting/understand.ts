@@ -1541,7 +1541,7 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
 /**
  * An aside before the request ("ugh sunday night admin. book standup tomorrow 9:15", "Tuesday's a public holiday
  * but put in an hour on Wednesday"): when the request that follows books with a day of its own, the aside's day
- * words are no date (blanked, same length).
+ * words are no date (blanked, same length); an aside that names nobody is blanked whole (no title either).
  */
 const ASIDE =
   /^(.{3,80}?)(?:[.!?;] | but | - )(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
@@ -1552,6 +1552,8 @@ function withoutAside(text: string): string {
   const tail = text.slice(aside[0].length);
   ASIDE_DAY.lastIndex = 0;
   if (!new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`).test(tail)) return text;
+  // An aside that names nobody ("ugh sunday night admin.") is blanked whole, so it gives no title either.
+  if (!/\b(?:with|w|and|at|in)\b/.test(aside[1]!)) return ' '.repeat(aside[1]!.length) + text.slice(aside[1]!.length);
   return aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length)) + text.slice(aside[1]!.length);
 }
 
