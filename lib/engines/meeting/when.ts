@@ -273,6 +273,7 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = (
     // "for a quarter of an hour", "three quarters of an hour", "a quick hour": lengths said in words.
     [/\b(?:for )?(?:three|3) quarters? of an hour\b/, () => 45],
     [/\b(?:for )?(?:a|one) quarter(?: of an|-an)? hour\b/, () => 15],
+    [/\b(?:for |during )?half of an hour\b/, () => 30],
     [/\b(?:for |during )?(?:an?|one) (?:quick|short|full|whole|solid|good|brief) hour\b/, () => 60],
     [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
     [/\b(?:for )?(?:an? )?hour and a half\b/, () => 90],
