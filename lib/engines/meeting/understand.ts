@@ -101,7 +101,9 @@ function normalize(text: string): string {
     .replace(/[“”«»]/g, '"')
     .replace(/[‘’`´]/g, "'")
     .replace(/[–—]/g, '-')
-    .replace(/\b1:1s?\b|\b1on1\b|\b1-1\b/gi, '1ː1');
+    .replace(/\b1:1s?\b|\b1on1\b|\b1-1\b/gi, '1ː1')
+    // "1:1 w Marcus": "w" after a one-on-one is "with", not a week.
+    .replace(/(1ː1s?) w\b(?!\/)/g, '$1 with');
   for (const [pattern, replacement] of SPELLINGS) out = out.replace(pattern, replacement);
   // A house number is never a clock: "at 1420 W Addison" keeps its 1420 (subscript digits while clocks are rewritten).
   const street = streetAddressOf(out);
@@ -1324,7 +1326,7 @@ const CANCEL_CUE =
 const SOFT_CANCEL =
   /\b(?:(?:not|no longer) possible(?: anymore| any more)?|(?:can'?t|cannot|won'?t) (?:go|attend|come|join|do|make)\b.{0,40}\b(?:anymore|any more)|(?:can'?t|cannot|won'?t|will not|not) (?:attend|be attending|be at)\b|(?:won'?t|will not|not going to|isn'?t going to|is not going to) happen|(?:is|'s) a no[ -]?go|pull the plug|(?<!\b(?:don'?t|do not|never|not) )forget (?:about )?(?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|skip (?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|^(?:just |please )?can (?:the|my|that|this) (?!.*\b(?:be|we|you|i|start|happen|move|go|get|have|do|run|fit|take)\b))/;
 const MOVE_CUE =
-  /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|shift|bump|bring (?:\S+ )?(?:forward|back|earlier)|pull (?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
+  /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|(?<!\b(?:trial|night|day|late|early|morning|evening|weekend|double|split|long|short|handover|a|the|my|your|our|this|next|first|last|schedule|book|arrange|plan|organi[sz]e) )shift(?! (?:handover|change|changes|swap|swaps|pattern|patterns|rota|cover|chat|briefing|meeting|lead|leads|planning|manager|supervisor|workers?|staff|debrief|huddle|report|start|review|call)\b)|bump|bring (?:\S+ ){0,4}?(?:forward|back|earlier)|(?:needs?|has|have) to (?:go|move|shift) (?:to|on|back|forward)\b|(?:go|goes|be moved) (?:to|on) (?:the )?(?:next |following )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|take (?:the|my|our|that|this) [\w' :ː-]{1,30} to (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|^(?:so |ok |okay )?(?:can|could) (?:the|my|our|that|this) [\w' :ː-]{1,30} be (?:on|at) .{1,30}\binstead\b|\b(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday),? same time(?:\?|$)|pull (?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
 const SCHEDULE_CUE =
   /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
 const HELP_CUE =
@@ -1333,7 +1335,7 @@ const FEED_CUE =
   /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
 /** Greetings, English and the ones people bring from home ("Bonsoir!", "Hej hej!", "Dzień dobry"). */
 const GREETING =
-  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|bom dia|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
+  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|howya|howzit|how ya|how are (?:you|ya|u)|how'?s it going|hullo|wotcha|watcha|aloha|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|bom dia|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
 
 const dayOnlyQuestion =
   /^(?:and |on )?(?:today|tomorrow|tonight|the day after tomorrow|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:this|next) week(?:end)?)\s*\?+$/;
@@ -1358,6 +1360,10 @@ const TWO_TIMES =
 /** A question about who or which bookings fill a time. */
 const WHO_OR_WHICH =
   /^(?:(?:and|so|ok|okay) )?(?:who(?:'s| is| are)? (?:in|on|coming in|booked|scheduled|seeing me)\b|(?:which|what) (?:\w+ ){1,2}(?:are|is) (?:booked|scheduled|on|in)\b|(?:which|what) (?:\w+ ){1,2}(?:have|do) i (?:got|have)\b|(?:which|who) (?:\w+ ){0,2}(?:am i|do i|will i be) (?:seeing|meeting)\b)/;
+
+/** A time taken back at once while booking ("meet Otieno 2pm, actually make it 3pm"): no move. */
+const SELF_CORRECTION =
+  /\d(?: ?[ap]m)?,? (?:actually|sorry|oops|wait|no wait|i mean|or rather|scratch that)\b,? (?:no,? )?(?:make (?:it|that)|change (?:it|that) to|at|\d)/;
 
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
@@ -1390,14 +1396,18 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting
   // "lunch w Kenji -> 1pm": an arrow to a new time is a move.
   if (
     MOVE_CUE.test(text) ||
-    ((TWO_DAYS.test(text) || TWO_TIMES.test(text)) &&
-      !/\b(?:what|when|any|anything|list|show|schedule|book|set up|arrange)\b/.test(text)) ||
+    ((TWO_DAYS.test(text) || (TWO_TIMES.test(text) && !SELF_CORRECTION.test(text))) &&
+      !/\b(?:what|when|any|anything|list|show|schedule|book|set up|arrange|put in|pencil|add|organi[sz]e|fix up)\b/.test(
+        text,
+      )) ||
     (when.shiftMinutes && !/\bnew\b/.test(text)) ||
     (/(?:->|→|=>)/.test(text) && (when.hasTime || when.hasDate))
   )
     return 'reschedule';
   if (SOFT_CANCEL.test(text)) return 'cancel';
-  const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(text);
+  // "Is it too late to book something for tonight? 22:15 call with Declan": the last sentence says what is wanted.
+  const lastSentence = text.replace(/^.*\?\s+(?=\S)/, '');
+  const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(lastSentence);
   if (/\b(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)\b/.test(text)) return 'list';
   // "who's in at 3?", "which patients are booked in tomorrow?", "which shoots have I got this week": a list.
   if (
@@ -1528,18 +1538,37 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
  * Only the start of a long message is read: a request fits in far less, and chrono's cost grows
  * faster than linearly on long runs of repeated words ("with with with …": 0.6 s at 2000 characters).
  */
+/**
+ * An aside before the request ("ugh sunday night admin. book standup tomorrow 9:15", "Tuesday's a public holiday
+ * but put in an hour on Wednesday"): when the request that follows books with a day of its own, the aside's day
+ * words are no date (blanked, same length); an aside that names nobody is blanked whole (no title either).
+ */
+const ASIDE =
+  /^(.{3,80}?)(?:[.!?;] | but | - )(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
+const ASIDE_DAY = new RegExp(`\\b${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening))?\\b`, 'g');
+function withoutAside(text: string): string {
+  const aside = ASIDE.exec(text);
+  if (!aside || /\d/.test(aside[1]!) || !ASIDE_DAY.test(aside[1]!)) return text;
+  const tail = text.slice(aside[0].length);
+  ASIDE_DAY.lastIndex = 0;
+  if (!new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`).test(tail)) return text;
+  // An aside that names nobody ("ugh sunday night admin.") is blanked whole, so it gives no title either.
+  if (!/\b(?:with|w|and|at|in)\b/.test(aside[1]!)) return ' '.repeat(aside[1]!.length) + text.slice(aside[1]!.length);
+  return aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length)) + text.slice(aside[1]!.length);
+}
+
 export const MAX_UNDERSTOOD_CHARS = 400;
 
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 export function understand(message: string, ctx: UnderstandContext): Understanding {
   let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
   let street = streetAddressOf(cased);
-  let read = readWhen(withoutAddress(cased, street).toLowerCase(), ctx);
+  let read = readWhen(withoutAside(withoutAddress(cased, street).toLowerCase()), ctx);
   const hour = ctx.awaiting === 'book' || ctx.awaiting === 'move' ? awaitedHourAt(read.found, read.rest) : undefined;
   if (hour) {
     cased = `${cased.slice(0, hour.at)}at ${hour.hour ?? ''}${cased.slice(hour.at + hour.length)}`;
     street = streetAddressOf(cased);
-    read = readWhen(withoutAddress(cased, street).toLowerCase(), ctx);
+    read = readWhen(withoutAside(withoutAddress(cased, street).toLowerCase()), ctx);
   }
   const text = cased.toLowerCase();
   const { found: when, rest } = read;

@@ -93,6 +93,18 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       new RegExp(`\\b(\\d{1,2}(?:st|nd|rd|th)?,? ${MONTH_WORD}) (\\d{1,2}(?::\\d\\d)?)(?= (?:to|till|until)\\b)`, 'g'),
       (_, date, t) => `${date} at ${t}`,
     ],
+    // "on the afternoon of Monday", "the morning of the 12th": the part of a day, said the other way round.
+    [
+      /\b(?:on )?the (morning|afternoon|evening|night) of (today|tomorrow|(?:next |this )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b/g,
+      (_, part, day) => `${day} ${part}`,
+    ],
+    // "at the 3 of afternoon", "at 9 of the morning": the hour and its part of the day, said as in Spanish or French.
+    [
+      /\b(?:at )?(?:the )?(\d{1,2}(?::\d\d)?) (?:of|in) (?:the )?(morning|afternoon|evening|night)\b/g,
+      (_, t, part) => `at ${t}${part === 'morning' ? 'am' : 'pm'}`,
+    ],
+    // "at 3 a call with Ortega": "a" before a word is the article, not "am".
+    [/(?<![\w:.])(\d{1,2}(?::\d\d)?) a (?=[a-z]{2,})(?!m\b)/g, (_, t) => `${t}, a `],
     [new RegExp(`\\bhalf past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:30`],
     [new RegExp(`\\bhalf ${CLOCK}\\b(?! (?:an|a) hour)`, 'g'), (_, h) => `${clock(h!)}:30`],
     [new RegExp(`\\bquarter past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
@@ -115,6 +127,12 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
     [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h}:${m ?? '00'}`],
+    // "at Friday 9h30", "tomorrow 8h": a continental clock right after the day is a start, not a length ("fri 1h30"
+    // under six hours stays a length).
+    [
+      /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thurs|fri|sat|sun) ([6-9]|1\d|2[0-3])h(\d\d)?\b/g,
+      (_, d, h, m) => `${d} at ${h}:${m ?? '00'}`,
+    ],
     // "14h", "14h30", "10h-11h": the continental clock (a length that long, or "1h30", stays a length).
     [/\b(\d{1,2})h ?- ?(\d{1,2})h\b/g, (_, a, b) => `${a}:00-${b}:00`],
     [
@@ -252,6 +270,11 @@ function take(s: Spans, index: number, length: number): void {
 /** Lengths, each pattern global (they are scanned for the first match that is a length, not a start). */
 const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = (
   [
+    // "for a quarter of an hour", "three quarters of an hour", "a quick hour": lengths said in words.
+    [/\b(?:for )?(?:three|3) quarters? of an hour\b/, () => 45],
+    [/\b(?:for )?(?:a|one) quarter(?: of an|-an)? hour\b/, () => 15],
+    [/\b(?:for |during )?half of an hour\b/, () => 30],
+    [/\b(?:for |during )?(?:an?|one) (?:quick|short|full|whole|solid|good|brief) hour\b/, () => 60],
     [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
     [/\b(?:for )?(?:an? )?hour and a half\b/, () => 90],
     [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]and[ -]a[ -]half[ -]hours?\\b`), (m) => toNumber(m[1]!) * 60 + 30],
@@ -643,7 +666,7 @@ function readChronoDateTime(
 }
 
 /** Words that take back what was just said: the time after them is the one meant. */
-const CORRECTION = /\b(?:actually|i mean|no wait|sorry|correction|scratch that|or rather|rather)\b/;
+const CORRECTION = /\b(?:actually|i mean|no wait|sorry|oops|wait|correction|scratch that|or rather|rather)\b/;
 
 /** True when another day is named after `r` and a clause break ("so", " - ", a comma or full stop) comes between. */
 function asideBefore(text: string, r: chrono.ParsedResult, results: chrono.ParsedResult[]): boolean {
