@@ -771,6 +771,13 @@ export const ROLE_WORDS = new Set([
   'neighbour',
   'therapist',
   'trainer',
+  // Schools, shops and hospitals.
+  'apprentice',
+  'headteacher',
+  'principal',
+  'receptionist',
+  'supplier',
+  'trainee',
 ]);
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */

@@ -250,6 +250,11 @@ const NOT_A_NAME = new Set([
   'entire',
   'office',
   'room',
+  // "Level 3 kitchen", "Ward 9", "cabin 5": parts of a building.
+  'cabin',
+  'floor',
+  'level',
+  'ward',
   'quick',
   'brief',
   'short',
@@ -297,6 +302,18 @@ const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|office
 function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number; role?: boolean } {
   let j = i;
   const lead: Token[] = [];
+  // "athletic director Karen", "the bakery supplier Jordi": lowercase words that end in a role word describe too.
+  for (
+    let k = j;
+    k < j + 4 && k < tokens.length && !isCapitalized(tokens[k]!) && /^\p{Ll}/u.test(tokens[k]!.raw);
+    k++
+  ) {
+    if (NOT_A_NAME.has(tokens[k]!.low) && !ROLE_WORDS.has(tokens[k]!.low)) break;
+    if (ROLE_WORDS.has(tokens[k]!.low) && tokens[k + 1] && isCapitalized(tokens[k + 1]!)) {
+      while (j <= k) lead.push(tokens[j++]!);
+      break;
+    }
+  }
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
   while (j < tokens.length && ROLE_WORDS.has(tokens[j]!.low) && !isCapitalized(tokens[j]!)) lead.push(tokens[j++]!);
   const words: string[] = [];
@@ -489,6 +506,13 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
         found.length === before
       )
         break;
+      // "Level 3 kitchen", "Sister's office": a word before a number or a place noun names a place.
+      if (
+        found.length > before &&
+        (/^\d/.test(tokens[next]?.raw ?? '') || PLACE_WORDS.has(tokens[next]?.low ?? '')) &&
+        tokens[next]!.index === tokens[next - 1]!.index + tokens[next - 1]!.raw.length + 1
+      )
+        break;
       addPerson(found, name);
       j = next;
     }
@@ -515,8 +539,10 @@ function addJoinedNames(tokens: Token[], found: string[]): void {
       isCapitalized(tokens[i + 1]!) &&
       !NOT_A_NAME.has(tokens[i - 1]!.low)
     ) {
-      addPerson(found, tokens[i - 1]!.raw);
-      addPerson(found, tokens[i + 1]!.raw);
+      // "Rohan Mehta & Divya": "Mehta" is already there as the end of a full name.
+      const known = (w: string) => found.some((f) => f.toLowerCase().split(' ').includes(w.toLowerCase()));
+      if (!known(tokens[i - 1]!.raw)) addPerson(found, tokens[i - 1]!.raw);
+      if (!known(tokens[i + 1]!.raw)) addPerson(found, tokens[i + 1]!.raw);
     }
   }
 }
@@ -532,6 +558,58 @@ function addHonorificNames(tokens: Token[], found: string[]): void {
   }
 }
 
+/** Role words that are people on their own: "tire rep Angela", "supplier Jordi", without "with" before them. */
+const PERSON_ROLES = new Set(
+  [...ROLE_WORDS].filter(
+    (w) =>
+      !/^(?:my|our|the|his|her|their|new|hire|team|line|account|project|programme|program|level|skip|skip-level|direct|report|product|sales|head|chief|managing|executive|senior|junior|lead|partner|patient|student|vendor|client|customer|candidate)$/.test(
+        w,
+      ),
+  ),
+);
+const MOVE_OR_CANCEL = /^(?:move|moving|shift|push|bump|reschedule|cancel|cancelling|canceling|postpone)$/;
+
+/**
+ * People named without a trigger word: "move Dana's coffee chat", "cancel Luis tomorrow", "can we move Nick to
+ * friday", "tire rep Angela thursday".
+ */
+function addBareNames(tokens: Token[], found: string[]): void {
+  const known = (w: string) => found.some((f) => f.toLowerCase().split(' ').includes(w.toLowerCase()));
+  const placeBefore = (i: number) => /^(?:at|@|in|on|from|to)$/.test(tokens[i - 1]?.low ?? '');
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const after = tokens[i + 1];
+    const word = t.raw.replace(/['’]s$/i, '');
+    const name = isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && !EVENT_WORDS.has(word.toLowerCase());
+    // "Dana's coffee chat", "Aroha's catch-up": a possessive before an event is whose event it is.
+    if (name && /['’]s$/i.test(t.raw) && !placeBefore(i) && after && !isCapitalized(after)) {
+      let k = i + 1;
+      while (k < tokens.length && k < i + 4 && !EVENT_WORDS.has(tokens[k]!.low) && /^\p{Ll}/u.test(tokens[k]!.raw)) k++;
+      if (EVENT_WORDS.has(tokens[k]?.low ?? '') || EVENT_WORDS.has(tokens[k]?.low.replace(/s$/, '') ?? ''))
+        if (!known(word)) addPerson(found, word);
+      continue;
+    }
+    // "cancel Luis tomorrow", "move Nick to friday": a name alone after the verb is the meeting with them.
+    if (name && MOVE_OR_CANCEL.test(tokens[i - 1]?.low ?? '') && !/['’]s$/i.test(t.raw)) {
+      const { name: full, next } = nameAt(tokens, i, false);
+      const rest = tokens[next];
+      const gap = rest && rest.index > tokens[next - 1]!.index + tokens[next - 1]!.raw.length + 1;
+      if (
+        full &&
+        (!rest || gap || /^(?:to|till|until|[,.!?]|and|&|from|on)$/.test(rest.low) || TIME_WORDS.has(rest.low))
+      )
+        if (!known(full)) addPerson(found, full);
+      continue;
+    }
+    // "tire rep Angela": a role word right before a capitalised name.
+    if (PERSON_ROLES.has(t.low) && !isCapitalized(t) && after && isCapitalized(after) && !placeBefore(i)) {
+      const { name: full, role } = nameAt(tokens, i, false);
+      if (full && role && !EVENT_WORDS.has(after.low) && !PLACE_WORDS.has(after.low) && !known(full.split(' ')[0]!))
+        addPerson(found, full);
+    }
+  }
+}
+
 function participantsOf(tokens: Token[]): string[] {
   const found: string[] = [];
   const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
@@ -544,6 +622,7 @@ function participantsOf(tokens: Token[]): string[] {
   }
   addJoinedNames(tokens, found);
   addHonorificNames(tokens, found);
+  addBareNames(tokens, found);
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
   return found.filter(
     (name) =>
