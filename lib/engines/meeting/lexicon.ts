@@ -613,6 +613,15 @@ export const PLACE_NOUNS = [
   'huddle room',
   'break room',
   'war room',
+  // Schools, hospitals and small workplaces.
+  'back office',
+  'cabin',
+  'classroom',
+  'pantry',
+  'pitch',
+  'staff room',
+  'staffroom',
+  'ward',
 ];
 
 /**

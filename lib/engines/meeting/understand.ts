@@ -812,7 +812,7 @@ function placePrepositionAt(tokens: Token[], i: number): boolean {
   const onPlace =
     prep === 'on' &&
     ((tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low))) ||
-      (/^(?:level|floor|deck)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
+      (/^(?:level|floor|deck|ward)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
   return prep === 'at' || prep === 'in' || prep === '@' || onPlace;
 }
 
@@ -833,6 +833,19 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
     ) {
       words.push(t);
       j++;
+      continue;
+    }
+    // "Girl & the Goat": "& the" and a name go on with the place.
+    if (
+      words.length &&
+      t.low === '&' &&
+      tokens[j + 1]?.low === 'the' &&
+      tokens[j + 2] &&
+      isCapitalized(tokens[j + 2]!) &&
+      isCapitalized(prev)
+    ) {
+      words.push(t, tokens[j + 1]!);
+      j += 2;
       continue;
     }
     // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
@@ -863,7 +876,9 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
       break;
     // "in conference hall", "at ananya's place": a plain word before a place noun is part of it.
     if (!cap && !isPlaceWord(t.low) && !hasThe && !placeNounAhead(tokens, j)) break;
-    if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
+    // "in the back office": a boundary word is part of the place only right before its noun.
+    if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low) && !isPlaceWord(tokens[j + 1]?.low ?? ''))
+      break;
     words.push(t);
     j++;
     const next = tokens[j];
@@ -980,6 +995,15 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     if (!placePrepositionAt(tokens, i)) continue;
     const place = placeAfterPreposition(tokens, cased, i, people);
     if (place !== undefined) return place;
+  }
+  // "…, 1h, Level 3 kitchen", "…, 4th floor lounge": a place set off by a comma, without a preposition.
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.low !== ',') continue;
+    const words = placeWordsFrom(tokens, cased, i, i + 1, false);
+    const last = words[words.length - 1];
+    const end = last && tokens[tokens.indexOf(last) + 1];
+    if (last && isPlaceWord(last.low) && (!end || /^[,.!?;]$/.test(end.raw)) && !EVENT_WORDS.has(words[0]!.low))
+      return cased.slice(words[0]!.index, last.index + last.raw.length);
   }
   return bookedRoomOf(text, cased);
 }
