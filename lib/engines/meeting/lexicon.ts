@@ -419,6 +419,10 @@ export const TITLE_FILLERS = new Set([
   'change',
   'book',
   'schedule',
+  // Spellings of "schedule".
+  'schedual',
+  'shedule',
+  'sked',
   'set',
   'plan',
   'can',

@@ -1271,9 +1271,30 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
   const before = blanked.slice(0, best.index).split(/ /).filter(Boolean);
   const qualifiers: string[] = [];
   let start = best.index;
-  for (let k = before.length - 1; k >= 0 && qualifiers.length < 2; k--) {
+  for (let k = before.length - 1; k >= 0 && qualifiers.length < 3; k--) {
     const word = before[k]!;
     const low = word.toLowerCase();
+    // "cancel tuesdays rota planning": the day it recurs on is not part of the title.
+    if (/^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)days$/.test(low)) break;
+    const prior = (before[k - 1] ?? '').toLowerCase();
+    // "board of management meeting": "of" between two nouns of the title.
+    if (
+      low === 'of' &&
+      qualifiers.length &&
+      /^\p{L}+$/u.test(prior) &&
+      !TITLE_FILLERS.has(prior) &&
+      !BOUNDARY_WORDS.has(prior) &&
+      blanked.slice(blanked.lastIndexOf(word, start - 1) + word.length, start) === ' '
+    ) {
+      qualifiers.unshift(word);
+      start = blanked.lastIndexOf(word, start - 1);
+      continue;
+    }
+    // "new teacher interview", "sub cover planning", "schedule shift handover": nouns that are also other words.
+    const noun =
+      ((low === 'new' || low === 'cover') && qualifiers.length > 0) ||
+      (low === 'shift' &&
+        /^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior));
     // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
     const named =
       (low === 'day' &&
@@ -1284,6 +1305,7 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? ''));
     if (
       !named &&
+      !noun &&
       (/[,.!?;:)]$/.test(word) ||
         !/^[\p{L}\d]/u.test(word) ||
         TITLE_FILLERS.has(low) ||
