@@ -423,6 +423,8 @@ export const TITLE_FILLERS = new Set([
   'schedual',
   'shedule',
   'sked',
+  // "let's say lunch": the speaker choosing, not the title.
+  'say',
   'set',
   'plan',
   'can',

@@ -227,6 +227,10 @@ const NOT_A_NAME = new Set([
   'grab',
   'need',
   'want',
+  // "kickoff w tara needs to go to tuesday": a verb after a lowercase name.
+  'has',
+  'needs',
+  'wants',
   "let's",
   'lets',
   'can',
