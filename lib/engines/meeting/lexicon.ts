@@ -419,6 +419,12 @@ export const TITLE_FILLERS = new Set([
   'change',
   'book',
   'schedule',
+  // Spellings of "schedule".
+  'schedual',
+  'shedule',
+  'sked',
+  // "let's say lunch": the speaker choosing, not the title.
+  'say',
   'set',
   'plan',
   'can',
@@ -613,6 +619,15 @@ export const PLACE_NOUNS = [
   'huddle room',
   'break room',
   'war room',
+  // Schools, hospitals and small workplaces.
+  'back office',
+  'cabin',
+  'classroom',
+  'pantry',
+  'pitch',
+  'staff room',
+  'staffroom',
+  'ward',
 ];
 
 /**
@@ -771,6 +786,13 @@ export const ROLE_WORDS = new Set([
   'neighbour',
   'therapist',
   'trainer',
+  // Schools, shops and hospitals.
+  'apprentice',
+  'headteacher',
+  'principal',
+  'receptionist',
+  'supplier',
+  'trainee',
 ]);
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */

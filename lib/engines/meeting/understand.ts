@@ -229,6 +229,10 @@ const NOT_A_NAME = new Set([
   'grab',
   'need',
   'want',
+  // "kickoff w tara needs to go to tuesday": a verb after a lowercase name.
+  'has',
+  'needs',
+  'wants',
   "let's",
   'lets',
   'can',
@@ -252,6 +256,11 @@ const NOT_A_NAME = new Set([
   'entire',
   'office',
   'room',
+  // "Level 3 kitchen", "Ward 9", "cabin 5": parts of a building.
+  'cabin',
+  'floor',
+  'level',
+  'ward',
   'quick',
   'brief',
   'short',
@@ -299,6 +308,18 @@ const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|office
 function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number; role?: boolean } {
   let j = i;
   const lead: Token[] = [];
+  // "athletic director Karen", "the bakery supplier Jordi": lowercase words that end in a role word describe too.
+  for (
+    let k = j;
+    k < j + 4 && k < tokens.length && !isCapitalized(tokens[k]!) && /^\p{Ll}/u.test(tokens[k]!.raw);
+    k++
+  ) {
+    if (NOT_A_NAME.has(tokens[k]!.low) && !ROLE_WORDS.has(tokens[k]!.low)) break;
+    if (ROLE_WORDS.has(tokens[k]!.low) && tokens[k + 1] && isCapitalized(tokens[k + 1]!)) {
+      while (j <= k) lead.push(tokens[j++]!);
+      break;
+    }
+  }
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
   while (j < tokens.length && ROLE_WORDS.has(tokens[j]!.low) && !isCapitalized(tokens[j]!)) lead.push(tokens[j++]!);
   const words: string[] = [];
@@ -491,6 +512,13 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
         found.length === before
       )
         break;
+      // "Level 3 kitchen", "Sister's office": a word before a number or a place noun names a place.
+      if (
+        found.length > before &&
+        (/^\d/.test(tokens[next]?.raw ?? '') || PLACE_WORDS.has(tokens[next]?.low ?? '')) &&
+        tokens[next]!.index === tokens[next - 1]!.index + tokens[next - 1]!.raw.length + 1
+      )
+        break;
       addPerson(found, name);
       j = next;
     }
@@ -517,8 +545,10 @@ function addJoinedNames(tokens: Token[], found: string[]): void {
       isCapitalized(tokens[i + 1]!) &&
       !NOT_A_NAME.has(tokens[i - 1]!.low)
     ) {
-      addPerson(found, tokens[i - 1]!.raw);
-      addPerson(found, tokens[i + 1]!.raw);
+      // "Rohan Mehta & Divya": "Mehta" is already there as the end of a full name.
+      const known = (w: string) => found.some((f) => f.toLowerCase().split(' ').includes(w.toLowerCase()));
+      if (!known(tokens[i - 1]!.raw)) addPerson(found, tokens[i - 1]!.raw);
+      if (!known(tokens[i + 1]!.raw)) addPerson(found, tokens[i + 1]!.raw);
     }
   }
 }
@@ -534,6 +564,58 @@ function addHonorificNames(tokens: Token[], found: string[]): void {
   }
 }
 
+/** Role words that are people on their own: "tire rep Angela", "supplier Jordi", without "with" before them. */
+const PERSON_ROLES = new Set(
+  [...ROLE_WORDS].filter(
+    (w) =>
+      !/^(?:my|our|the|his|her|their|new|hire|team|line|account|project|programme|program|level|skip|skip-level|direct|report|product|sales|head|chief|managing|executive|senior|junior|lead|partner|patient|student|vendor|client|customer|candidate)$/.test(
+        w,
+      ),
+  ),
+);
+const MOVE_OR_CANCEL = /^(?:move|moving|shift|push|bump|reschedule|cancel|cancelling|canceling|postpone)$/;
+
+/**
+ * People named without a trigger word: "move Dana's coffee chat", "cancel Luis tomorrow", "can we move Nick to
+ * friday", "tire rep Angela thursday".
+ */
+function addBareNames(tokens: Token[], found: string[]): void {
+  const known = (w: string) => found.some((f) => f.toLowerCase().split(' ').includes(w.toLowerCase()));
+  const placeBefore = (i: number) => /^(?:at|@|in|on|from|to)$/.test(tokens[i - 1]?.low ?? '');
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const after = tokens[i + 1];
+    const word = t.raw.replace(/['’]s$/i, '');
+    const name = isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && !EVENT_WORDS.has(word.toLowerCase());
+    // "Dana's coffee chat", "Aroha's catch-up": a possessive before an event is whose event it is.
+    if (name && /['’]s$/i.test(t.raw) && !placeBefore(i) && after && !isCapitalized(after)) {
+      let k = i + 1;
+      while (k < tokens.length && k < i + 4 && !EVENT_WORDS.has(tokens[k]!.low) && /^\p{Ll}/u.test(tokens[k]!.raw)) k++;
+      if (EVENT_WORDS.has(tokens[k]?.low ?? '') || EVENT_WORDS.has(tokens[k]?.low.replace(/s$/, '') ?? ''))
+        if (!known(word)) addPerson(found, word);
+      continue;
+    }
+    // "cancel Luis tomorrow", "move Nick to friday": a name alone after the verb is the meeting with them.
+    if (name && MOVE_OR_CANCEL.test(tokens[i - 1]?.low ?? '') && !/['’]s$/i.test(t.raw)) {
+      const { name: full, next } = nameAt(tokens, i, false);
+      const rest = tokens[next];
+      const gap = rest && rest.index > tokens[next - 1]!.index + tokens[next - 1]!.raw.length + 1;
+      if (
+        full &&
+        (!rest || gap || /^(?:to|till|until|[,.!?]|and|&|from|on)$/.test(rest.low) || TIME_WORDS.has(rest.low))
+      )
+        if (!known(full)) addPerson(found, full);
+      continue;
+    }
+    // "tire rep Angela": a role word right before a capitalised name.
+    if (PERSON_ROLES.has(t.low) && !isCapitalized(t) && after && isCapitalized(after) && !placeBefore(i)) {
+      const { name: full, role } = nameAt(tokens, i, false);
+      if (full && role && !EVENT_WORDS.has(after.low) && !PLACE_WORDS.has(after.low) && !known(full.split(' ')[0]!))
+        addPerson(found, full);
+    }
+  }
+}
+
 function participantsOf(tokens: Token[]): string[] {
   const found: string[] = [];
   const emails = tokens.filter((t) => EMAIL.test(t.raw)).map((t) => t.raw.toLowerCase());
@@ -546,6 +628,7 @@ function participantsOf(tokens: Token[]): string[] {
   }
   addJoinedNames(tokens, found);
   addHonorificNames(tokens, found);
+  addBareNames(tokens, found);
   // An address already names the person: drop "Jonas" beside jonas.meyer@….
   return found.filter(
     (name) =>
@@ -735,7 +818,7 @@ function placePrepositionAt(tokens: Token[], i: number): boolean {
   const onPlace =
     prep === 'on' &&
     ((tokens[i + 1]?.low === 'the' && tokens.slice(i + 2, i + 5).some((t) => isPlaceWord(t.low))) ||
-      (/^(?:level|floor|deck)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
+      (/^(?:level|floor|deck|ward)$/.test(tokens[i + 1]?.low ?? '') && /^\d/.test(tokens[i + 2]?.raw ?? '')));
   return prep === 'at' || prep === 'in' || prep === '@' || onPlace;
 }
 
@@ -756,6 +839,19 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
     ) {
       words.push(t);
       j++;
+      continue;
+    }
+    // "Girl & the Goat": "& the" and a name go on with the place.
+    if (
+      words.length &&
+      t.low === '&' &&
+      tokens[j + 1]?.low === 'the' &&
+      tokens[j + 2] &&
+      isCapitalized(tokens[j + 2]!) &&
+      isCapitalized(prev)
+    ) {
+      words.push(t, tokens[j + 1]!);
+      j += 2;
       continue;
     }
     // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
@@ -786,7 +882,9 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
       break;
     // "in conference hall", "at ananya's place": a plain word before a place noun is part of it.
     if (!cap && !isPlaceWord(t.low) && !hasThe && !placeNounAhead(tokens, j)) break;
-    if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low)) break;
+    // "in the back office": a boundary word is part of the place only right before its noun.
+    if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low) && !isPlaceWord(tokens[j + 1]?.low ?? ''))
+      break;
     words.push(t);
     j++;
     const next = tokens[j];
@@ -903,6 +1001,15 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     if (!placePrepositionAt(tokens, i)) continue;
     const place = placeAfterPreposition(tokens, cased, i, people);
     if (place !== undefined) return place;
+  }
+  // "…, 1h, Level 3 kitchen", "…, 4th floor lounge": a place set off by a comma, without a preposition.
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.low !== ',') continue;
+    const words = placeWordsFrom(tokens, cased, i, i + 1, false);
+    const last = words[words.length - 1];
+    const end = last && tokens[tokens.indexOf(last) + 1];
+    if (last && isPlaceWord(last.low) && (!end || /^[,.!?;]$/.test(end.raw)) && !EVENT_WORDS.has(words[0]!.low))
+      return cased.slice(words[0]!.index, last.index + last.raw.length);
   }
   return bookedRoomOf(text, cased);
 }
@@ -1170,9 +1277,30 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
   const before = blanked.slice(0, best.index).split(/ /).filter(Boolean);
   const qualifiers: string[] = [];
   let start = best.index;
-  for (let k = before.length - 1; k >= 0 && qualifiers.length < 2; k--) {
+  for (let k = before.length - 1; k >= 0 && qualifiers.length < 3; k--) {
     const word = before[k]!;
     const low = word.toLowerCase();
+    // "cancel tuesdays rota planning": the day it recurs on is not part of the title.
+    if (/^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)days$/.test(low)) break;
+    const prior = (before[k - 1] ?? '').toLowerCase();
+    // "board of management meeting": "of" between two nouns of the title.
+    if (
+      low === 'of' &&
+      qualifiers.length &&
+      /^\p{L}+$/u.test(prior) &&
+      !TITLE_FILLERS.has(prior) &&
+      !BOUNDARY_WORDS.has(prior) &&
+      blanked.slice(blanked.lastIndexOf(word, start - 1) + word.length, start) === ' '
+    ) {
+      qualifiers.unshift(word);
+      start = blanked.lastIndexOf(word, start - 1);
+      continue;
+    }
+    // "new teacher interview", "sub cover planning", "schedule shift handover": nouns that are also other words.
+    const noun =
+      ((low === 'new' || low === 'cover') && qualifiers.length > 0) ||
+      (low === 'shift' &&
+        /^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior));
     // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
     const named =
       (low === 'day' &&
@@ -1183,6 +1311,7 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? ''));
     if (
       !named &&
+      !noun &&
       (/[,.!?;:)]$/.test(word) ||
         !/^[\p{L}\d]/u.test(word) ||
         TITLE_FILLERS.has(low) ||
