@@ -1,6 +1,7 @@
 import {
   ANSWER_FILLERS,
   BOUNDARY_WORDS,
+  CLOCK_WORDS,
   EVENT_NOUNS,
   GENERIC_EVENTS,
   HONORIFICS,
@@ -841,23 +842,10 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
       j++;
       continue;
     }
-    // "Girl & the Goat": "& the" and a name go on with the place.
+    // "Girl & the Goat", "the Grand Ballroom of the Hyatt": "& the" or "of the" and a name go on with the place.
     if (
       words.length &&
-      t.low === '&' &&
-      tokens[j + 1]?.low === 'the' &&
-      tokens[j + 2] &&
-      isCapitalized(tokens[j + 2]!) &&
-      isCapitalized(prev)
-    ) {
-      words.push(t, tokens[j + 1]!);
-      j += 2;
-      continue;
-    }
-    // "the Grand Ballroom of the Hyatt": "of the" and a name go on with the place.
-    if (
-      words.length &&
-      t.low === 'of' &&
+      (t.low === '&' || t.low === 'of') &&
       tokens[j + 1]?.low === 'the' &&
       tokens[j + 2] &&
       isCapitalized(tokens[j + 2]!) &&
@@ -1624,21 +1612,6 @@ const BARE_NUMBER =
 /** A clock time with a dot ("12.30", "9.15") left over in the words. */
 const DOTTED_TIME =
   /(?<![\w:.@#/$£€+-])(?<!\b(?:room|rm|level|floor|suite|building|gate|table|no\.?|number|platform|unit|flat|apt|desk|pod|booth|studio|for|of|with|top|q|v|version|lab|hall|g|in) )(?:[01]?\d|2[0-3])\.[0-5]\d(?![\w.%/-])/g;
-/** An hour said in words ("make it eleven instead"). */
-const HOUR_WORDS: Record<string, number> = {
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-};
 const HOUR_WORD =
   /(?<![\w-])(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:[ -](fifteen|thirty|forty[ -]five|o'?clock))?(?![\w-])(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x|or|and|on|at|with|person|thing|sec|moment|last|another)\b)/gi;
 const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'forty five': '45', 'forty-five': '45' };
@@ -1658,7 +1631,7 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
     found = {
       at: m.index,
       length: m[0].length,
-      hour: `${HOUR_WORDS[m[1]!.toLowerCase()]}:${MINUTE_WORDS[m[2]?.toLowerCase() ?? ''] ?? '00'}`,
+      hour: `${CLOCK_WORDS[m[1]!.toLowerCase()]}:${MINUTE_WORDS[m[2]?.toLowerCase() ?? ''] ?? '00'}`,
     };
   return found;
 }
