@@ -654,25 +654,25 @@ class Turn {
     return { start, end };
   }
 
+  /** What a draft with its times says of the meeting, as drafted or booked. */
+  #timedDraft(draft: Draft, times: { start: Date; end: Date }) {
+    return {
+      title: this.#draftTitle(draft),
+      start: times.start.toISOString(),
+      end: times.end.toISOString(),
+      timeZone: this.#zone,
+      participants: draft.participants,
+      ...(draft.location ? { location: draft.location } : {}),
+    };
+  }
+
   #draftTitle(draft: Draft): string {
     return draft.title ?? (draft.participants.length ? `Meeting with ${draft.participants.join(', ')}` : 'Meeting');
   }
 
   /** The draft as clients see it: `start`/`end` null while unknown, the day when only that is known. */
   #draftView(draft: Draft, times = this.#draftTimes(draft)) {
-    if (times)
-      return meetingView(
-        {
-          title: this.#draftTitle(draft),
-          start: times.start.toISOString(),
-          end: times.end.toISOString(),
-          timeZone: this.#zone,
-          participants: draft.participants,
-          ...(draft.location ? { location: draft.location } : {}),
-          status: 'draft',
-        },
-        this.#zone,
-      );
+    if (times) return meetingView({ ...this.#timedDraft(draft, times), status: 'draft' }, this.#zone);
     const day = draft.day ? wallTimeOf(new Date(draft.day), this.#zone) : undefined;
     return {
       title: this.#draftTitle(draft),
@@ -779,12 +779,7 @@ class Turn {
     const stamp = this.#now.toISOString();
     const meeting: Meeting = {
       id: `m${this.#state.nextId++}`,
-      title: this.#draftTitle(draft),
-      start: times.start.toISOString(),
-      end: times.end.toISOString(),
-      timeZone: this.#zone,
-      participants: draft.participants,
-      ...(draft.location ? { location: draft.location } : {}),
+      ...this.#timedDraft(draft, times),
       status: 'confirmed',
       sequence: 0,
       createdAt: stamp,
