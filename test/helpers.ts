@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
-import { createChatServer, type ChatServer, type ChatServerOptions } from '../lib/index.ts';
+import { createChatServer, type ChatServer, type ChatServerOptions, type ConversationEngine } from '../lib/index.ts';
 import type { Logger, LogFields } from '../lib/logger.ts';
 
 export const WAIT_MS = 2_000;
@@ -179,4 +179,20 @@ export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'meetingmuse-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * An engine that answers each message at once with `reply(content)` (default `Echo: <content>`), except
+ * one whose content is `held`, which waits until release(): how a test keeps a turn running.
+ */
+export function holdingEngine(held = 'slow', reply = (content: string) => `Echo: ${content}`) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const engine: ConversationEngine = {
+    async reply(message) {
+      if (message.content === held) await released;
+      return { replies: [{ content: reply(message.content) }] };
+    },
+  };
+  return { engine, release };
 }

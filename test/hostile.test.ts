@@ -20,6 +20,7 @@ import { createLogger } from '../lib/logger.ts';
 import { AddressLimits } from '../lib/rate-limit.ts';
 import {
   connectClient,
+  holdingEngine,
   openClient,
   recordingLogger,
   refusedUpgrade,
@@ -183,14 +184,7 @@ describe('frames during shutdown', { timeout: 15_000 }, () => {
   // Frames read after close() began were refused by the turn queue and dropped without a word: no
   // `processing`, no error, nothing stored.
   it('takes frames that arrive after the close frame as turns and keeps their replies for the next connection', async (t) => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const engine: ConversationEngine = {
-      async reply(message) {
-        if (message.content === 'slow') await released;
-        return { replies: [{ content: `done: ${message.content}` }] };
-      },
-    };
+    const { engine, release } = holdingEngine('slow', (content) => `done: ${content}`);
     const store = createMemoryStore();
     t.after(() => store.close());
     const { wsUrl, server } = await startServer(t, { engine, store });

@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { SignJWT } from 'jose';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createChatServer, createEchoEngine, type ChatServerOptions, type ConversationEngine } from '../lib/index.ts';
-import { connectClient, startServer, tempDir } from './helpers.ts';
+import { connectClient, holdingEngine, startServer, tempDir } from './helpers.ts';
 import { root, startServerProcess } from './server-process.ts';
 
 /** Screenshots land here (gitignored), for a person to look at after the run. */
@@ -226,14 +226,7 @@ describe(
     });
 
     it('shows RATE_LIMITED and BUSY as notices and sends the refused messages again', async (t) => {
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const engine: ConversationEngine = {
-        async reply(message) {
-          if (message.content === 'slow') await gate;
-          return { replies: [{ content: `Echo: ${message.content}` }] };
-        },
-      };
+      const { engine, release } = holdingEngine();
       const { base } = await startServer(t, {
         webUi: true,
         engine,
@@ -255,14 +248,7 @@ describe(
     });
 
     it('shows the replies that finished while it was away, and an unknown browser zone as a notice', async (t) => {
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const engine: ConversationEngine = {
-        async reply(message) {
-          if (message.content === 'slow') await gate;
-          return { replies: [{ content: `Echo: ${message.content}` }] };
-        },
-      };
+      const { engine, release } = holdingEngine();
       const { wsUrl, base } = await startServer(t, { webUi: true, engine });
       const page = await openPage(t, `${base}/?id=web-away-1`);
       await waitOnline(page);
