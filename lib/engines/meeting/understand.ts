@@ -7,6 +7,8 @@ import {
   HONORIFICS,
   MONTHS,
   NO_ELSEWHERE,
+  NOT_PLACE_WORDS,
+  NUMBER_WORDS,
   PLACE_NOUNS,
   PLATFORMS,
   PRONOUNS,
@@ -162,6 +164,7 @@ const EVENT_PATTERNS = EVENT_NOUNS.map(
   (noun) => new RegExp(`(?<![\\w-])${escape(noun)}s?(?![\\w-])(?! (?:room|rooms|hall|centre|center|area|line|number))`),
 );
 const EVENT_NOUN = new RegExp(`(?<![\\w-])(?:${EVENT_NOUNS.map(escape).join('|')})s?(?![\\w-])`);
+const EVENT_NOUNS_ANYWHERE = new RegExp(EVENT_NOUN.source, 'g');
 const NOT_A_NAME = new Set([
   ...BOUNDARY_WORDS,
   ...PRONOUNS,
@@ -704,7 +707,34 @@ function streetAddressOf(cased: string): { address: string; from: number; to: nu
     const before = /(?:\b(?:at|in|on|to|from|outside)|@) $/.exec(cased.slice(0, m.index));
     return { address, from: before ? before.index : m.index, to: m.index + address.length };
   }
-  return undefined;
+  return numberedStreetOf(cased);
+}
+
+/** A house number and one street's name after "at": "at 1250 Broadway", "@ 500 Broadway". */
+const NUMBERED_STREET = /(?<=(?:\bat|@) )\d{3,5} (\p{Lu}[\p{L}'-]+)(?=$|[,.!?;]| (\p{Ll}+))/u;
+/** Zones said after a clock: "at 1000 Pacific". */
+const ZONE_WORDS = /^(?:pacific|eastern|central|mountain|atlantic|hawaii|alaska|time)$/;
+/** A clock time, so that a number before a name is no time: "at 2pm at 1250 Broadway". */
+const CLOCK =
+  /\b\d{1,2}(?:[:.h]\d\d)? ?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[:h]\d\d\b|\b(?:noon|midday|midnight)\b|\bat \d{1,2}\b(?! \p{Lu})/iu;
+
+/** "at 1250 Broadway": a number and a name are an address when the message has its time elsewhere. */
+function numberedStreetOf(cased: string): { address: string; from: number; to: number } | undefined {
+  const m = NUMBERED_STREET.exec(cased);
+  if (!m) return undefined;
+  const name = m[1]!.toLowerCase();
+  const next = m[2]?.toLowerCase();
+  if (
+    NOT_A_NAME.has(name) ||
+    EVENT_WORDS.has(name) ||
+    ZONE_WORDS.test(name) ||
+    (next && (ZONE_WORDS.test(next) || (!NOT_A_NAME.has(next) && next !== 'w')))
+  )
+    return undefined;
+  const outside = cased.slice(0, m.index) + ' ' + cased.slice(m.index + m[0].length);
+  if (!CLOCK.test(outside)) return undefined;
+  const at = m.index - (cased[m.index - 2] === '@' ? 2 : 3);
+  return { address: m[0], from: at, to: m.index + m[0].length };
 }
 
 /** Digits as subscript digits, which no clock reader matches; `rewriteClocks` turns them back. */
@@ -769,7 +799,7 @@ const ON_STREET =
 /** A numbered or named room ("Room 4.2", "in Training Room 1", "meeting room Everest"), as the user wrote it. */
 function roomOf(text: string, cased: string): string | undefined {
   const room =
-    /\b(?:(?:board|break|class|committee|conference|function|group|huddle|interview|lecture|meeting|project|quiet|reading|seminar|study|team|training|tutorial) )?room (?:[a-z]{0,2}[.-]?\d+(?:[.-]\d+)*[a-z]?|[a-z]\b)/i.exec(
+    /\b(?:(?:board|break|class|committee|conference|function|group|huddle|interview|lecture|meeting|project|quiet|reading|seminar|study|team|training|tutorial) )?room (?:[a-z]{0,2}[.-]?\d+(?:[.-]\d+)*[a-z]?(?:-[a-z]{1,2}\b)?|[a-z]\b)/i.exec(
       text,
     ) ?? namedRoom(text, cased);
   if (!room) return undefined;
@@ -778,13 +808,17 @@ function roomOf(text: string, cased: string): string | undefined {
   const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(before);
   // "at Riverside Clinic, room 3": the building, then the room in it.
   const building = /(?:^|\b(?:in|at|@) )((?:\p{Lu}[\p{L}'&-]* ){0,3}\p{Lu}[\p{L}'-]*, )$/u.exec(before);
+  // "in library room 2": a plain word right after the preposition names the room's building.
+  const plain = /\b(?:in|at|@) (\p{Ll}[\p{Ll}-]*) $/u.exec(before);
   const from = building
     ? room.index - building[1]!.length
-    : named &&
-        (/^\p{Lu}/u.test(cased.slice(room.index)) || /^\p{Lu}{2,}$/u.test(named[1]!)) &&
-        !TIME_WORDS.has(named[1]!.toLowerCase())
-      ? room.index - named[1]!.length - 1
-      : room.index;
+    : plain && !NOT_A_NAME.has(plain[1]!) && !(plain[1]! in NUMBER_WORDS)
+      ? room.index - plain[1]!.length - 1
+      : named &&
+          (/^\p{Lu}/u.test(cased.slice(room.index)) || /^\p{Lu}{2,}$/u.test(named[1]!)) &&
+          !TIME_WORDS.has(named[1]!.toLowerCase())
+        ? room.index - named[1]!.length - 1
+        : room.index;
   return cased.slice(from, room.index + room[0].length);
 }
 
@@ -862,17 +896,16 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
     )
       break;
     const cap = placeName(t);
+    // "in the back office": a boundary word is part of the place only right before its noun.
+    const beforeNoun = hasThe && isPlaceWord(tokens[j + 1]?.low ?? '');
     if (
       TIME_WORDS.has(t.low) ||
-      (BOUNDARY_WORDS.has(t.low) && !cap) ||
+      (BOUNDARY_WORDS.has(t.low) && !cap && !beforeNoun) ||
       (!cap && !isPlaceWord(t.low) && words.length === 0 && !hasThe && !placeNounAhead(tokens, j))
     )
       break;
     // "in conference hall", "at ananya's place": a plain word before a place noun is part of it.
     if (!cap && !isPlaceWord(t.low) && !hasThe && !placeNounAhead(tokens, j)) break;
-    // "in the back office": a boundary word is part of the place only right before its noun.
-    if (!cap && hasThe && !isPlaceWord(t.low) && BOUNDARY_WORDS.has(t.low) && !isPlaceWord(tokens[j + 1]?.low ?? ''))
-      break;
     words.push(t);
     j++;
     const next = tokens[j];
@@ -890,24 +923,140 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
   return words;
 }
 
+/** Words that end a place written in lowercase, besides the role words: "at chipotle near work", "at home lol". */
+const PLAIN_PLACE_ENDS = new Set([
+  ...BOUNDARY_WORDS,
+  ...PRONOUNS,
+  'w',
+  'wid',
+  'near',
+  'opposite',
+  'behind',
+  'outside',
+  'inside',
+  'beside',
+  'across',
+  'like',
+  'because',
+  'since',
+  'cuz',
+  'cos',
+  'coz',
+  'though',
+  'tho',
+  'haha',
+  'plz',
+  'yeah',
+  'yep',
+  'mate',
+  'anyway',
+]);
+/** Words before "at" or "in" that make it no place's: "to look at the numbers", "good at sales", "pencil in the pta stuff". */
+const NOT_A_PLACE_AFTER =
+  /^(?:look|looks|looking|looked|glance|stare|aim|aiming|point|pointing|good|great|bad|better|best|pencil|slot|fit|squeeze|pop|jot|block|sign|check|log|plug|drop|swing|dial|loop|fill|sit|chip|join)$/;
+/** Words that open a topic: "to discuss the changes in the contract" names no place. */
+const TOPIC_OPENERS = /^(?:about|regarding|re|discuss|discussing|concerning)$/;
+
+/** A plain word that can be part of a place written in lowercase: "chipotle", "bill's", "single o". */
+const plainPlaceWord = (t: Token | undefined) =>
+  !!t &&
+  /^\p{Ll}[\p{Ll}\p{M}'-]*$/u.test(t.raw) &&
+  !PLAIN_PLACE_ENDS.has(t.low) &&
+  !TIME_WORDS.has(t.low) &&
+  !(t.low in NUMBER_WORDS) &&
+  !(t.low in CLOCK_WORDS) &&
+  !/ly$/.test(t.low);
+/** Whether token `j` ends a place: nothing, punctuation, a gap left by a time, or a role word after it. */
+function endsPlace(tokens: Token[], cased: string, j: number): boolean {
+  const t = tokens[j];
+  if (!t) return true;
+  const prev = tokens[j - 1]!;
+  return (
+    cased.slice(prev.index + prev.raw.length, t.index) !== ' ' ||
+    !/^[\p{L}\d]/u.test(t.raw) ||
+    PLAIN_PLACE_ENDS.has(t.low) ||
+    TIME_WORDS.has(t.low) ||
+    NOT_PLACE_WORDS.has(t.low)
+  );
+}
+
+/** Whether the preposition at token `i` is inside a topic ("to discuss the changes in the contract") or a verb's object ("look at"). */
+function inTopic(tokens: Token[], cased: string, i: number): boolean {
+  if (NOT_A_PLACE_AFTER.test(tokens[i - 1]?.low ?? '')) return true;
+  for (let k = i - 1; k >= 0; k--) {
+    const t = tokens[k]!;
+    if (TOPIC_OPENERS.test(t.low)) return true;
+    if (endsPlace(tokens, cased, k + 1) && k + 1 < i) return false;
+    if (!/^\p{L}/u.test(t.raw) || t.low === 'with' || t.low === 'w') return false;
+  }
+  return false;
+}
+
+/**
+ * A place written in lowercase after "at", "@" or "in the", up to the next role word, time or punctuation: "at
+ * blue bottle", "@ cafe coffee day", "at bar do juarez", "at girl & the goat", "in the vestry", "at the school
+ * ground". Idioms ("at least", "at the latest", "in the diary"), numbers, events ("at lunch") and words run on
+ * into a sentence are no place.
+ */
+function plainPlaceFrom(tokens: Token[], cased: string, i: number, j: number): Token[] | undefined {
+  const words: Token[] = [];
+  let k = j;
+  while (k < tokens.length && words.length < 5) {
+    const t = tokens[k]!;
+    const next = tokens[k + 1];
+    const joined = cased.slice(tokens[k - 1]!.index + tokens[k - 1]!.raw.length, t.index) === ' ';
+    if (!joined || NOT_PLACE_WORDS.has(t.low)) break;
+    // "girl & the goat", "bar do juarez", "grounds of alexandria": joined to a plain word after it.
+    if (words.length && (t.low === '&' || PLACE_PARTICLES.has(t.low))) {
+      const after = t.low === '&' && next?.low === 'the' ? tokens[k + 2] : next;
+      if (!plainPlaceWord(after)) break;
+      words.push(...tokens.slice(k, tokens.indexOf(after!)));
+      k = tokens.indexOf(after!);
+      continue;
+    }
+    // "single o", "cafe coffee day": a lone letter or "day" after the first word is still the name.
+    if (!plainPlaceWord(t) && !(words.length && (/^\p{Ll}$/u.test(t.raw) || t.low === 'day'))) break;
+    words.push(t);
+    k++;
+  }
+  if (!words.length || !endsPlace(tokens, cased, k) || inTopic(tokens, cased, i)) return undefined;
+  const last = words[words.length - 1]!;
+  if (EVENT_WORDS.has(last.low) && !isPlaceWord(last.low)) return undefined;
+  // "at happy hour": the words begin an event that goes on after them.
+  const from = words[0]!.index;
+  const to = last.index + last.raw.length;
+  const span = cased.slice(from, tokens[k] ? tokens[k]!.index + tokens[k]!.raw.length : to).toLowerCase();
+  for (const m of span.matchAll(EVENT_NOUNS_ANYWHERE))
+    if (m.index < to - from && m.index + m[0].length > to - from) return undefined;
+  return words;
+}
+
+/** "at Tempe oval", "at the Parramatta job": a plain noun after a name, ending the place, is part of it. */
+function nounAfterName(tokens: Token[], cased: string, words: Token[]): Token | undefined {
+  const last = words[words.length - 1]!;
+  const at = tokens.indexOf(last);
+  const noun = tokens[at + 1];
+  if (!isCapitalized(last) || !plainPlaceWord(noun) || endsPlace(tokens, cased, at + 1)) return undefined;
+  if (NOT_PLACE_WORDS.has(noun!.low) || (EVENT_WORDS.has(noun!.low) && !isPlaceWord(noun!.low))) return undefined;
+  return endsPlace(tokens, cased, at + 2) ? noun : undefined;
+}
+
 /** The place introduced by the preposition at token `i`, with a town or street after it, unless it is a person or an event. */
 function placeAfterPreposition(tokens: Token[], cased: string, i: number, people: string[]): string | undefined {
   let j = i + 1;
   // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
   const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');
   if (hasThe) j++;
-  const words = placeWordsFrom(tokens, cased, i, j, hasThe);
-  // "@ chipotle": "@" before a plain word names a venue written in lowercase.
-  const venue = tokens[j];
-  if (
-    !words.length &&
-    tokens[i]!.low === '@' &&
-    venue &&
-    /^\p{Ll}[\p{L}'-]+$/u.test(venue.raw) &&
-    !NOT_A_NAME.has(venue.low) &&
-    !EVENT_WORDS.has(venue.low)
-  )
-    return venue.raw;
+  let words = placeWordsFrom(tokens, cased, i, j, hasThe);
+  const prep = tokens[i]!.low;
+  // A place in lowercase ("at chipotle", "in the vestry", "at the school ground") when no name or longer place was read.
+  const plain = prep === 'at' || prep === '@' || (prep === 'in' && tokens[i + 1]?.low === 'the');
+  const lowercase = plain ? plainPlaceFrom(tokens, cased, i, j) : undefined;
+  if (lowercase && (!words.length || (words[0] === lowercase[0] && lowercase.length > words.length))) words = lowercase;
+  else if (words.length) {
+    const noun = nounAfterName(tokens, cased, words);
+    if (noun) words = [...words, noun];
+  }
   if (!words.length) return undefined;
   const first = words[0]!;
   const last = words[words.length - 1]!;
@@ -925,7 +1074,7 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
     return undefined;
   const anyPlace = words.some((w) => isPlaceWord(w.low));
   const anyCap = words.some((w) => isCapitalized(w) || isPlaceAcronym(w));
-  if (!anyPlace && !anyCap) return undefined;
+  if (!anyPlace && !anyCap && words !== lowercase) return undefined;
   // "in the Oak room" is the Oak room, but "The Ivy" and "my office" are names as written.
   if (hasThe && tokens[i + 1]!.raw !== 'the') return `${tokens[i + 1]!.raw} ${phrase}`;
   if (/^hq$/i.test(phrase)) return 'HQ';
@@ -946,8 +1095,12 @@ function bookedRoomOf(text: string, cased: string): string | undefined {
 
 /** The blanked text with the place's words blanked too: "in the 4F Huddle" names no huddle. */
 function withoutPlace(blanked: string, cased: string, place: string | undefined): string {
-  const at = place ? cased.toLowerCase().indexOf(place.toLowerCase()) : -1;
-  return at < 0 ? blanked : blanked.slice(0, at) + ' '.repeat(place!.length) + blanked.slice(at + place!.length);
+  if (!place) return blanked;
+  // "church council meeting in the church": the place is where a preposition or determiner introduces it.
+  const written = [...cased.matchAll(new RegExp(`(?<![\\p{L}\\d])${escape(place)}(?![\\p{L}\\d])`, 'giu'))];
+  const introduced = written.find((m) => /(?:\b(?:at|in|on|the|my|our|via|over)|@) $/i.test(cased.slice(0, m.index)));
+  const at = (introduced ?? written[0])?.index ?? cased.toLowerCase().indexOf(place.toLowerCase());
+  return at < 0 ? blanked : blanked.slice(0, at) + ' '.repeat(place.length) + blanked.slice(at + place.length);
 }
 
 /** Any platform's name, longest first, with the preposition before it if there is one. */
@@ -980,8 +1133,24 @@ function platformOf(text: string): string | undefined {
   return undefined;
 }
 
+/** "via Zalo", "via Around": a name after "via" is the platform the meeting is held on, known or not. */
+function namedPlatformOf(tokens: Token[], cased: string, people: string[]): string | undefined {
+  const at = tokens.findIndex((t) => t.low === 'via');
+  const first = tokens[at + 1];
+  if (at < 0 || !first || !(isCapitalized(first) || isPlaceAcronym(first)) || NOT_A_NAME.has(first.low))
+    return undefined;
+  const second = tokens[at + 2];
+  const two = second && isCapitalized(second) && cased.slice(first.index + first.raw.length, second.index) === ' ';
+  const name = two ? `${first.raw} ${second.raw}` : first.raw;
+  return people.some((p) => p.toLowerCase() === name.toLowerCase()) ? undefined : name;
+}
+
+/** Numbered things that are no place: "…, Year 10", "…, Sprint 12". */
+const NUMBERED_NOT_PLACES =
+  /^(?:year|grade|sprint|phase|step|page|version|release|build|milestone|iteration|wave|cycle|module|week|day|batch|cohort|group|team|squad|term|semester|chapter|season|round|episode|part|option|issue|ticket|item|case|q)$/;
+
 function locationOf(text: string, cased: string, tokens: Token[], people: string[]): string | undefined {
-  const platform = platformOf(text);
+  const platform = platformOf(text) ?? namedPlatformOf(tokens, cased, people);
   if (platform) return platform;
   const room = roomOf(text, cased) ?? FOREIGN_ROOM.exec(cased)?.[0];
   if (room !== undefined) return room;
@@ -996,8 +1165,25 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
     const words = placeWordsFrom(tokens, cased, i, i + 1, false);
     const last = words[words.length - 1];
     const end = last && tokens[tokens.indexOf(last) + 1];
-    if (last && isPlaceWord(last.low) && (!end || /^[,.!?;]$/.test(end.raw)) && !EVENT_WORDS.has(words[0]!.low))
-      return cased.slice(words[0]!.index, last.index + last.raw.length);
+    // "…, Ward 4", "…, Carslaw 350" at the end: a room or building with its number.
+    const numbered =
+      words.length > 1 &&
+      /^\d/.test(last?.raw ?? '') &&
+      (!end || /^[!?]$/.test(end.raw)) &&
+      words
+        .slice(0, -1)
+        .every(
+          (w) =>
+            isPlaceWord(w.low) ||
+            (isCapitalized(w) && !NOT_A_NAME.has(w.low) && !EVENT_WORDS.has(w.low) && !NUMBERED_NOT_PLACES.test(w.low)),
+        );
+    if (
+      last &&
+      (isPlaceWord(last.low) || numbered) &&
+      (!end || /^[,.!?;]$/.test(end.raw)) &&
+      !EVENT_WORDS.has(words[0]!.low)
+    )
+      return cased.slice(words[0]!.index, last.index + last.raw.length).replace(/(\d)\.$/, '$1');
   }
   return bookedRoomOf(text, cased);
 }
@@ -1605,13 +1791,19 @@ function maxDate(a: Date, b?: Date): Date {
   return b && b > a ? b : a;
 }
 
+/** Words before a number that make it a place's ("put it in lab 2", "ward 4", "sala 3") or an amount's, never an hour. */
+const NOT_AN_HOUR_AFTER = `${[...PLACE_WORDS, ...ROOM_WORDS, 'rm', 'bldg', 'number', 'table', 'unit', 'apt'].map(escape).join('|')}|no\\.?`;
 /** A number left over in the words: not a place's, an amount's, an ordinal's or part of a time. */
-const BARE_NUMBER =
-  /(?<![\w:.@#/$£€+-])(?<!\b(?:room|rm|level|floor|suite|building|gate|table|no\.?|number|platform|unit|flat|apt|desk|pod|booth|studio|for|of|with|top|q) )([01]?\d|2[0-3])(?![\w:%/-]|\.\d)(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x)\b)/g;
+const BARE_NUMBER = new RegExp(
+  String.raw`(?<![\w:.@#/$£€+-])(?<!\b(?:${NOT_AN_HOUR_AFTER}|for|of|with|top|q) )([01]?\d|2[0-3])(?![\w:%/-]|\.\d)(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x)\b)`,
+  'g',
+);
 
 /** A clock time with a dot ("12.30", "9.15") left over in the words. */
-const DOTTED_TIME =
-  /(?<![\w:.@#/$£€+-])(?<!\b(?:room|rm|level|floor|suite|building|gate|table|no\.?|number|platform|unit|flat|apt|desk|pod|booth|studio|for|of|with|top|q|v|version|lab|hall|g|in) )(?:[01]?\d|2[0-3])\.[0-5]\d(?![\w.%/-])/g;
+const DOTTED_TIME = new RegExp(
+  String.raw`(?<![\w:.@#/$£€+-])(?<!\b(?:${NOT_AN_HOUR_AFTER}|for|of|with|top|q|v|version|g|in) )(?:[01]?\d|2[0-3])\.[0-5]\d(?![\w.%/-])`,
+  'g',
+);
 const HOUR_WORD =
   /(?<![\w-])(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:[ -](fifteen|thirty|forty[ -]five|o'?clock))?(?![\w-])(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x|or|and|on|at|with|person|thing|sec|moment|last|another)\b)/gi;
 const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'forty five': '45', 'forty-five': '45' };
