@@ -1430,9 +1430,17 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         !BOUNDARY_WORDS.has(before[k - 1]!.toLowerCase())) ||
       (low === 'new' &&
         /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? ''));
+    // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
+    // (not a verb) names a stage.
+    const from = blanked.lastIndexOf(word, start - 1);
+    const staged =
+      (/^\d{1,2}$/.test(low) || /^\p{Lu}$/u.test(cased.slice(from, from + word.length))) &&
+      /\p{Lu}[\p{L}]* $/u.test(cased.slice(0, from)) &&
+      !/^(?:book|schedule|arrange|set|add|plan|put|have|need|want|organi[sz]e|create|hold|run)$/.test(prior);
     if (
       !named &&
       !noun &&
+      !staged &&
       (/[,.!?;:)]$/.test(word) ||
         !/^[\p{L}\d]/u.test(word) ||
         TITLE_FILLERS.has(low) ||
@@ -1445,9 +1453,6 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
     if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;
-    // "SOC 2 readiness review", "Phase 3 rollout review": a number after a capitalised word names a stage.
-    const staged =
-      /^\d{1,2}$/.test(low) && /\p{Lu}[\p{L}]* $/u.test(cased.slice(0, blanked.lastIndexOf(word, start - 1)));
     if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low) && !staged) break;
     qualifiers.unshift(word);
     start = at;
