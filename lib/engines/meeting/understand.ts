@@ -1626,7 +1626,7 @@ const SELF_CORRECTION =
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
 
-function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting?: Awaiting): Intent {
+function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting?: Awaiting, hasTitle = false): Intent {
   if (
     /^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(
       message,
@@ -1711,6 +1711,8 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting
   if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
   // "hey I need forty five minutes with Jordan tomorrow at two": a greeting that goes on to book.
   if (dated && (when.hasTime || hasPeople)) return 'schedule';
+  // "job walk at 4417 Tejon St tomorrow": an event the lexicon does not know opens the message, with its day.
+  if (dated && hasTitle) return 'schedule';
   if (hasPeople && /\bwith\b/.test(text)) return 'schedule';
   if (GREETING.test(text)) return 'greeting';
   return 'unknown';
@@ -1824,7 +1826,13 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const title = requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
-    intent: intentOf(text.trim(), when, participants.length > 0, ctx.awaiting),
+    intent: intentOf(
+      text.trim(),
+      when,
+      participants.length > 0,
+      ctx.awaiting,
+      !!title && text.trim().startsWith(title.toLowerCase()),
+    ),
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,
