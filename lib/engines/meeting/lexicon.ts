@@ -880,7 +880,7 @@ export const ROLE_WORDS = new Set([
 
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */
 export const HONORIFICS =
-  /^(dame|dhr|dott|dr|frau|herr|ma|miss|mlle|mme|mr|mrs|ms|mx|prof|rev|shri|sir|smt|sr|sra|srta)\.?$/i;
+  /^(dame|dhr|dott|dr|fr|frau|herr|ma|miss|mlle|mme|mr|mrs|ms|mx|prof|rev|shri|sir|smt|sr|sra|srta)\.?$/i;
 
 /** Words that end a name or a phrase: never part of one. */
 export const MONTHS = [

@@ -94,6 +94,13 @@ export interface UnderstandContext {
   clientId?: string;
 }
 
+const NAME_LIKE_DAY =
+  /(?<=(?:^|[\s,])\p{Lu}[\p{Ll}\p{M}]+ )(?:Thu|Tue)(?= (?!(?:Morning|Afternoon|Evening|Night|At|On|In|With|And|From|To|For|Via|By)\b)\p{Lu}[\p{Ll}\p{M}]+(?:[\s,.!?]|$))/gu;
+/** "Black Friday staffing", "Good Friday service": a day inside a holiday's name is no date. */
+const HOLIDAY_DAY =
+  /(?<=\b(?:[Bb]lack|[Cc]yber|[Aa]sh|[Pp]alm|[Mm]aundy|[Ss]hrove|[Ee]aster|Good|Holy|Super|Giving|Blue) )(?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day\b/g;
+const unhidden = (text: string) => text.replace(/\u028A/g, 'u').replace(/\u0251/g, 'a');
+
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
 function normalize(text: string): string {
   let out = text
@@ -107,6 +114,11 @@ function normalize(text: string): string {
     .replace(/\b1:1s?\b|\b1on1\b|\b1-1\b/gi, '1ː1')
     // "1:1 w Marcus": "w" after a one-on-one is "with", not a week.
     .replace(/(1ː1s?) w\b(?!\/)/g, '$1 with');
+  // "Vũ Thu Trang": a capitalised "Thu" between two capitalised words is part of a name, and "Friday" in "Black
+  // Friday" part of a holiday, not a day; each is hidden from the day readers (a letter swapped for a look-alike)
+  // and put back in what is read out (`unhidden`).
+  out = out.replace(NAME_LIKE_DAY, (word) => word.replace('u', '\u028A'));
+  out = out.replace(HOLIDAY_DAY, (day) => day.replace(/a(?=y$)/, '\u0251'));
   for (const [pattern, replacement] of SPELLINGS) out = out.replace(pattern, replacement);
   // A house number is never a clock: "at 1420 W Addison" keeps its 1420 (subscript digits while clocks are rewritten).
   const street = streetAddressOf(out);
@@ -276,7 +288,25 @@ const NOT_A_NAME = new Set([
   'new',
   'other',
   'both',
+  // "call w/ marta tmrw 10 am, actually make it 11": a self-correction, not a second person.
+  'actually',
+  'instead',
+  'make',
+  'rather',
+  'scratch',
+  'sorry',
+  'wait',
+  // "With kind regards", "With best wishes": a sign-off.
+  'best',
+  'kind',
+  'regards',
+  'warm',
+  'warmest',
+  'wishes',
 ]);
+
+/** Spoken fillers: "with maya and um josh" is maya and josh. */
+const SPOKEN_FILLER = /^(?:u+m+|u+h+|e+r+m+|h+m+)$/;
 
 /** Small words inside a person's name. */
 const NAME_PARTICLES = new Set([
@@ -300,26 +330,38 @@ const NAME_PARTICLES = new Set([
   'le',
   'dos',
   'das',
+  // Irish: "Siobhán Ó Súilleabháin", "Aoife Ní Bhriain", "Séamus Mac Giolla".
+  'ó',
+  'ní',
+  'nic',
+  'mac',
+  'mhic',
+  'uí',
 ]);
 
 /** "Dr", "Mr.", "Sra.": an honorific as written, not "MS" in capitals ("MS Teams"). */
 const isHonorific = (t: Token) => HONORIFICS.test(t.raw) && !/^\p{Lu}{2,}\.?$/u.test(t.raw);
 
 /** Title words written out, kept before a surname like an honorific. */
-const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|senator|officer|nurse|sheriff|chef)$/;
+const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|imam|reverend|senator|officer|nurse|sheriff|chef)$/;
 
 /** A name starting at token i: honorifics kept, role words before it dropped, up to four words ("María José García López"). */
 function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; next: number; role?: boolean } {
   let j = i;
   const lead: Token[] = [];
-  // "athletic director Karen", "the bakery supplier Jordi": lowercase words that end in a role word describe too.
+  // "athletic director Karen", "w/ charge nurse Tamika", "the foreman Sipho": lowercase words right before a
+  // capitalised name say who the person is (a role), unless one title word alone opens it ("doctor Müller").
   for (
     let k = j;
     k < j + 4 && k < tokens.length && !isCapitalized(tokens[k]!) && /^\p{Ll}/u.test(tokens[k]!.raw);
     k++
   ) {
-    if (NOT_A_NAME.has(tokens[k]!.low) && !ROLE_WORDS.has(tokens[k]!.low)) break;
-    if (ROLE_WORDS.has(tokens[k]!.low) && tokens[k + 1] && isCapitalized(tokens[k + 1]!)) {
+    const word = tokens[k]!.low;
+    if ((NOT_A_NAME.has(word) || SPOKEN_FILLER.test(word)) && !ROLE_WORDS.has(word)) break;
+    const next = tokens[k + 1];
+    if (!next || !isCapitalized(next) || next.index !== tokens[k]!.index + tokens[k]!.raw.length + 1) continue;
+    const titled = k === j && (TITLE_WORDS.test(word) || isHonorific(tokens[k]!));
+    if (ROLE_WORDS.has(word) || (!titled && !NOT_A_NAME.has(next.low) && !EVENT_WORDS.has(next.low))) {
       while (j <= k) lead.push(tokens[j++]!);
       break;
     }
@@ -345,6 +387,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (words.length && t.index > tokens[j - 1]!.index + tokens[j - 1]!.raw.length + 2) break;
     const word = t.raw.replace(/'s$/i, '');
     const cap = isCapitalized(t);
+    const next = tokens[j + 1];
     if (cap && /^(jan|may|june|april|august|sept|dec)$/.test(t.low) && !/^\d/.test(tokens[j + 1]?.raw ?? '')) {
       words.push(word);
       j++;
@@ -367,14 +410,13 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
         continue;
       }
     }
-    // "call with Can", "lunch with Will": a modal in capitals after "with" is a name.
+    // "call with Can", "lunch with Will": a modal in capitals after "with" is a name; so is "coffee w/ ty",
+    // "breakfast w/ jan" in any case (a month's short form with no date after it).
     const modalName =
-      cap &&
       words.length === 0 &&
-      /^(?:can|will)$/.test(t.low) &&
+      ((cap && /^(?:can|will)$/.test(t.low)) || (/^(?:ty|jan|jun|may)$/.test(t.low) && !/^\d/.test(next?.raw ?? ''))) &&
       /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
     // "with Ah Seng", "w Jun Hao": a capitalised word that is also a word or a month opens a two-word name.
-    const next = tokens[j + 1];
     const firstName =
       cap &&
       words.length === 0 &&
@@ -443,6 +485,7 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['between'], true],
   [['and'], false],
   [['+'], false],
+  [['plus'], false],
   [['&'], false],
   [['include'], true],
   [['add'], false],
@@ -468,7 +511,7 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
 
 /** Adds a person's name to `found`, cleaned of trailing punctuation, unless it is a pronoun or already there (any case). */
 function addPerson(found: string[], name: string): void {
-  const clean = name
+  const clean = unhidden(name)
     .trim()
     .replace(/[.,!?;:]+$/, '')
     .replace(/\s+/g, ' ');
@@ -479,7 +522,7 @@ function addPerson(found: string[], name: string): void {
 /** Adds to `found` the chain of people after the trigger `words` at token `i`: "with Lena, Tariq and me", "Rui + Ayla". */
 function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loose: boolean, found: string[]): void {
   if (
-    ['and', '+', '&'].includes(words[0]!) &&
+    ['and', '+', '&', 'plus'].includes(words[0]!) &&
     i > 0 &&
     isCapitalized(tokens[i - 1]!) &&
     (/^(?:at|@|in)$/.test(tokens[i - 2]?.low ?? '') ||
@@ -494,12 +537,17 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
     const t = tokens[j]!;
     if (EMAIL.test(t.raw) || /^@/.test(t.raw)) {
       j++;
+    } else if (SPOKEN_FILLER.test(t.low)) {
+      j++;
+      continue;
     } else if (PRONOUNS.has(t.low)) {
       j++;
     } else {
+      // "and Ben", "plus Ben" after other words; "plus ben" alone (an edit of a draft) in any case.
+      const joined = ['and', '+', '&', 'plus'].includes(words[0]!);
       const strict =
-        (!loose && !['and', '+', '&'].includes(words[0]!)) ||
-        (['and', '+', '&'].includes(words[0]!) && found.length === before && !isCapitalized(t));
+        (!loose && !joined) ||
+        (joined && found.length === before && !isCapitalized(t) && (i > 0 || j + 1 < tokens.length));
       const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
       if (!name) break;
       if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
@@ -579,6 +627,32 @@ const PERSON_ROLES = new Set(
 );
 const MOVE_OR_CANCEL = /^(?:move|moving|shift|push|bump|reschedule|cancel|cancelling|canceling|postpone)$/;
 
+/** Lowercase words after "move" or "cancel" that are not a person: "cancel everything", "move things around". */
+const NOT_NAMED_AFTER_VERB =
+  /^(?:everything|anything|all|both|plans|stuff|things|one|mine|yours|ours|back|forward|forwards|up|down|ahead|out|off|again|now|later|earlier|sooner|anyway|too|altogether|it's)$/;
+
+/** A lowercase word that can be a name after "move" or "cancel": no event, place, time, filler or common word. */
+function lowercaseName(word: string): boolean {
+  const bare = word.replace(/['’]s$/, '');
+  return (
+    /^\p{Ll}[\p{Ll}\p{M}'-]+$/u.test(word) &&
+    !NOT_NAMED_AFTER_VERB.test(word) &&
+    !/(?:ing|ings)$/.test(bare) &&
+    ![NOT_A_NAME, EVENT_WORDS, PLACE_WORDS, TITLE_FILLERS, GENERIC_EVENTS, PRONOUNS, BOUNDARY_WORDS].some((set) =>
+      set.has(bare),
+    ) &&
+    !EVENT_WORDS.has(bare.replace(/s$/, '')) &&
+    !PLACE_WORDS.has(bare.replace(/s$/, ''))
+  );
+}
+
+/** An event word within the three lowercase words from `k`: "dana's check in", "aroha's weekly catch-up". */
+function eventAhead(tokens: Token[], k: number): boolean {
+  for (let n = k; n < tokens.length && n < k + 3 && /^\p{Ll}/u.test(tokens[n]!.raw); n++)
+    if (EVENT_WORDS.has(tokens[n]!.low) || EVENT_WORDS.has(tokens[n]!.low.replace(/s$/, ''))) return true;
+  return false;
+}
+
 /**
  * People named without a trigger word: "move Dana's coffee chat", "cancel Luis tomorrow", "can we move Nick to
  * friday", "tire rep Angela thursday".
@@ -609,6 +683,26 @@ function addBareNames(tokens: Token[], found: string[]): void {
         (!rest || gap || /^(?:to|till|until|[,.!?]|and|&|from|on)$/.test(rest.low) || TIME_WORDS.has(rest.low))
       )
         if (!known(full)) addPerson(found, full);
+      continue;
+    }
+    // "cancel aroha tmrw", "move lucía to tuesday", "can we move dana's check in": in lowercase, one word after
+    // the verb that is no event, place, time or common word is the person the meeting is with.
+    if (!isCapitalized(t) && MOVE_OR_CANCEL.test(tokens[i - 1]?.low ?? '') && lowercaseName(word.toLowerCase())) {
+      const rest = after?.low ?? '';
+      const gap = after && after.index > t.index + t.raw.length + 1;
+      const possessive = /['’]s$/i.test(t.raw);
+      const alone = !after || gap || /^(?:to|till|until|[,.!?]|from|on)$/.test(rest) || TIME_WORDS.has(rest);
+      if ((possessive ? eventAhead(tokens, i + 1) : alone) && !known(word)) addPerson(found, word);
+      continue;
+    }
+    // "Elif can't attend the sync today": a name that opens the message before "can't make" is the meeting's person.
+    if (
+      name &&
+      i === 0 &&
+      /^(?:can't|cant|cannot|won't|wont|couldn't|can)$/.test(after?.low ?? '') &&
+      /^(?:attend|make|come|join|do|not)$/.test(tokens[i + 2]?.low ?? '')
+    ) {
+      if (!known(word)) addPerson(found, word);
       continue;
     }
     // "tire rep Angela": a role word right before a capitalised name.
@@ -1295,6 +1389,22 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people) ?? namedEventOf(blanked, cased, people);
 }
 
+/** A booking verb after the message's opening words: where the request starts after an aside. */
+const REQUEST_VERB = /(?<=\S.*?)\b(?:book|schedule|put in|pencil in|set up|arrange|add)\b(?! (?:it|that|this|them)\b)/;
+
+/**
+ * The title of the request: "ugh sunday night and still on email. book pipeline review …" is Pipeline review, not
+ * Email. A title named from the booking verb on wins over words said before it; else the whole message is read.
+ */
+function requestTitleOf(blanked: string, cased: string, people: string[], location: string | undefined) {
+  const verb = REQUEST_VERB.exec(blanked);
+  if (verb) {
+    const title = titleOf(' '.repeat(verb.index) + blanked.slice(verb.index), cased, people, location);
+    if (title) return title;
+  }
+  return titleOf(blanked, cased, people, location);
+}
+
 /** The object of a verb that books, moves or cancels: "book a QBR", "arrange a viva", "move the QBR". */
 const EVENT_OBJECT =
   /\b(?:schedule|book|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
@@ -1304,7 +1414,11 @@ const AFTER_OBJECT = /^(?:$| {2}| ?[,.!?;]|(?: (?:with|w|wid|at|in|on|over|via|a
 const AFTER_HEAD = /^(?: {2}|(?: (?:with|w|wid|at|in|on|over|via)\b))/;
 /** Verbs that open a message before "with" or a name: no event is named. */
 const HEAD_VERBS =
-  /^(?:meet|speak|talk|connect|reconnect|hang|link|hook|get|go|come|see|visit|work|pair|sit|confer|consult|discuss|touch|gather|team|partner|collaborate|align|coordinate|liaise|ring|phone|dial|catch|join|help|ask|tell|text|email|message|ping|sort|figure|do|have|need|want|let'?s|lets)\b/;
+  /^(?:meet|speak|talk|connect|reconnect|hang|link|hook|get|go|come|see|visit|work|pair|sit|confer|consult|discuss|touch|gather|team(?= up)|partner|collaborate|align|coordinate|liaise|ring|phone|dial|catch|join|help|ask|tell|text|email|message|ping|sort|figure|do|have|need|want|let'?s|lets)\b/;
+/** Nouns that are also verbs (so boundary words): the last word of a title after a qualifier ("toolbox talk"). */
+const VERB_NOUNS = /^(?:talk|walk|round|review|chat|plan|prep|cover)$/;
+/** Nouns that are also building parts or groups (so no name): a qualifier in a title ("ward round", "team talk"). */
+const QUALIFIER_NOUNS = /^(?:team|ward|office|site|floor|staff|cabin)$/;
 /** An acronym names an event: "QBR", "OKR", "PI", "1:1". */
 const isAcronym = (word: string) => /^(?:\p{Lu}[\p{Lu}\d&]{1,5}s?|1ː1)$/u.test(word);
 
@@ -1325,7 +1439,7 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
   return eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
 }
 
-/** One to three event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
+/** One to four event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
 function eventWordsAt(
   blanked: string,
   cased: string,
@@ -1334,7 +1448,7 @@ function eventWordsAt(
   article: boolean,
   breaks: RegExp,
 ): string | undefined {
-  const m = /^ ?((?:[\p{L}\dː][\p{L}\d'ː-]*)(?: [\p{L}\dː][\p{L}\d'ː-]*){0,2})/u.exec(blanked.slice(from));
+  const m = /^ ?((?:[\p{L}\dː][\p{L}\d'ː-]*)(?: [\p{L}\dː][\p{L}\d'ː-]*){0,3})/u.exec(blanked.slice(from));
   if (!m) return undefined;
   let words = m[1]!.split(' ');
   const start = from + m[0].length - m[1]!.length;
@@ -1349,13 +1463,21 @@ function eventWordsAt(
         const low = words[k]!.toLowerCase();
         if (isAcronym(w)) return true;
         if (/^\d/.test(w) || !/^[\p{Ll}\p{Lu}]/u.test(w)) return false;
+        // "team talk", "job walk", "ward round": a noun that is also a verb ends a title after a qualifier, and a
+        // noun that is also a building part or a group qualifies one.
+        const last = k === written.length - 1;
+        if (k > 0 && last && VERB_NOUNS.test(low)) return true;
+        if (!last && QUALIFIER_NOUNS.test(low)) return true;
         if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
         if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
         if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
         if (people.some((p) => p.toLowerCase().split(' ').includes(low))) return false;
         // "Viva with Niamh" opens the message with a capital; "Sarah at 3" is a name.
+        // "Boiler service at 17 Kingsley Road": a capital opening the message before lowercase words is no name.
+        const opening = k === 0 && start === 0 && /^\p{Lu}\p{Ll}+$/u.test(w);
         return (
-          /^\p{Ll}/u.test(w) || (k === 0 && start === 0 && /^\p{Lu}\p{Ll}+$/u.test(w) && / w(?:ith|id)?\b/.test(after))
+          /^\p{Ll}/u.test(w) ||
+          (opening && (/ w(?:ith|id)?\b/.test(after) || written.slice(1).some((x) => /^\p{Ll}/u.test(x))))
         );
       });
       // One plain word with no article could be a name written in lowercase ("book ana for 3"): only before "with".
@@ -1438,22 +1560,33 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
   if (!best) return undefined;
   // "coffee chat", "lunch meeting", "sync call": a second event word right after widens the title.
   // "audit committee meeting": twice at most.
+  // "panel upgrade quote", "placement prep talk": a plain word, then an event word or a noun that is also a verb.
   for (let widened = 0; widened < 2; widened++) {
-    const after = /^ ([a-z][\w-]*)\b/.exec(blanked.slice(best.index + best.noun.length));
-    if (
-      !after ||
-      /^(in|up|on|at|with|for|to|base|off|through)$/.test(after[1]!) ||
-      !(EVENT_WORDS.has(after[1]!) || after[1] === 'meeting')
-    )
-      break;
-    best = { index: best.index, noun: `${best.noun} ${after[1]}` };
+    const ends = (w: string | undefined) =>
+      !!w &&
+      !/^(in|up|on|at|with|for|to|base|off|through)$/.test(w) &&
+      (EVENT_WORDS.has(w) || w === 'meeting' || VERB_NOUNS.test(w));
+    const after = /^ ([a-z][\w-]*)(?: ([a-z][\w-]*)\b)?/.exec(blanked.slice(best.index + best.noun.length));
+    if (!after) break;
+    const [, first, second] = after;
+    const plain = !(
+      NOT_A_NAME.has(first!) ||
+      BOUNDARY_WORDS.has(first!) ||
+      TITLE_FILLERS.has(first!) ||
+      TIME_WORDS.has(first!)
+    );
+    const widen = ends(first) ? first : plain && ends(second) ? `${first} ${second}` : undefined;
+    if (!widen) break;
+    best = { index: best.index, noun: `${best.noun} ${widen}` };
   }
   const before = blanked.slice(0, best.index).split(/ /).filter(Boolean);
   const qualifiers: string[] = [];
   let start = best.index;
-  for (let k = before.length - 1; k >= 0 && qualifiers.length < 3; k--) {
+  for (let k = before.length - 1; k >= 0 && qualifiers.length < 4; k--) {
     const word = before[k]!;
     const low = word.toLowerCase();
+    // "can't attend sprint planning": a contraction or a verb of going is no part of the title.
+    if (/n't$|'(?:m|re|ve|ll|d)$/.test(low) || /^(?:attend|attending|skip|skipping|miss|missing)$/.test(low)) break;
     // "cancel tuesdays rota planning": the day it recurs on is not part of the title.
     if (/^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)days$/.test(low)) break;
     const prior = (before[k - 1] ?? '').toLowerCase();
@@ -1483,9 +1616,17 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         !BOUNDARY_WORDS.has(before[k - 1]!.toLowerCase())) ||
       (low === 'new' &&
         /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? ''));
+    // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
+    // (not a verb) names a stage.
+    const from = blanked.lastIndexOf(word, start - 1);
+    const staged =
+      (/^\d{1,2}$/.test(low) || /^\p{Lu}$/u.test(cased.slice(from, from + word.length))) &&
+      /\p{Lu}[\p{L}]* $/u.test(cased.slice(0, from)) &&
+      !/^(?:book|schedule|arrange|set|add|plan|put|have|need|want|organi[sz]e|create|hold|run)$/.test(prior);
     if (
       !named &&
       !noun &&
+      !staged &&
       (/[,.!?;:)]$/.test(word) ||
         !/^[\p{L}\d]/u.test(word) ||
         TITLE_FILLERS.has(low) ||
@@ -1498,7 +1639,7 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
     if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;
-    if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low)) break;
+    if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low) && !staged) break;
     qualifiers.unshift(word);
     start = at;
   }
@@ -1671,7 +1812,7 @@ const SELF_CORRECTION =
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
 
-function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting?: Awaiting): Intent {
+function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting?: Awaiting, hasTitle = false): Intent {
   if (
     /^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(
       message,
@@ -1756,6 +1897,8 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting
   if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
   // "hey I need forty five minutes with Jordan tomorrow at two": a greeting that goes on to book.
   if (dated && (when.hasTime || hasPeople)) return 'schedule';
+  // "job walk at 4417 Tejon St tomorrow": an event the lexicon does not know opens the message, with its day.
+  if (dated && hasTitle) return 'schedule';
   if (hasPeople && /\bwith\b/.test(text)) return 'schedule';
   if (GREETING.test(text)) return 'greeting';
   return 'unknown';
@@ -1872,10 +2015,16 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   // "at Hotel Yak & Yeti": the words of a venue's name are no people.
   const participants = found.filter((name) => !place || !namedIn(place, name));
   const location = place && asWritten(place, message);
-  const title = titleOf(withoutPlace(rest, cased, place), cased, participants, location);
+  const title = requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
-    intent: intentOf(text.trim(), when, participants.length > 0, ctx.awaiting),
+    intent: intentOf(
+      text.trim(),
+      when,
+      participants.length > 0,
+      ctx.awaiting,
+      !!title && text.trim().startsWith(title.toLowerCase()),
+    ),
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,
@@ -1903,8 +2052,8 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   }
   if (when.repeat) understanding.repeat = when.repeat;
   if (when.guessedMeridiem) understanding.guessedMeridiem = when.guessedMeridiem;
-  if (location) understanding.location = location;
-  if (title) understanding.title = title;
+  if (location) understanding.location = unhidden(location);
+  if (title) understanding.title = unhidden(title);
   if (when.day) understanding.day = when.day;
   if (when.nonexistent && when.start) {
     understanding.nonexistent = when.start;
