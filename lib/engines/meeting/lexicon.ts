@@ -1148,9 +1148,15 @@ export const THANKS_ELSEWHERE = [
 
 /** Words said around a yes or a no that change neither ("can lah", "ok sir", "go ahead pls", "haan yaar"). Sorted. */
 export const ANSWER_FILLERS = new Set([
+  'aah',
+  'ah',
+  'ahh',
+  'aw',
   'boss',
   'bro',
   'dear',
+  'eh',
+  'erm',
   'la',
   'lah',
   'leh',
@@ -1164,6 +1170,7 @@ export const ANSWER_FILLERS = new Set([
   'plz',
   'plss',
   'sir',
+  'ugh',
   'yaar',
 ]);
 

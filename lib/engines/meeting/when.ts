@@ -189,13 +189,13 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       ),
       (_, p, h) => `${p} at ${clock(h!)}`,
     ],
-    // "at 2, no 3", "at two no three": an hour taken back at once.
+    // "at 2, no 3", "at two no three", "saturday at 9, no 9:30", "at ten no actually eleven": an hour taken back at once.
     [
       new RegExp(
-        `\\b(at \\d{1,2}(?::\\d\\d)?(?: ?[ap]m)?),? no,? (\\d{1,2}|${CLOCK_WORD})( ?[ap]m)?\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
+        `\\b((?:at|@|today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:\\d{1,2}(?::\\d\\d)?|${CLOCK_WORD})(?: ?[ap]m)?),? no,? (?:(?:actually|wait|sorry|make it|make that),? )?(?:at )?(\\d{1,2}|${CLOCK_WORD})((?::[0-5]\\d)?(?: ?[ap]m)?)\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
         'g',
       ),
-      (_, first, h, meridiem) => `${first}, no wait at ${clock(h!)}${meridiem ?? ''}`,
+      (_, first, h, rest) => `${first}, no wait at ${clock(h!)}${rest ?? ''}`,
     ],
     // A bare hour offered as the better one: "11 is better", "can we do 11", "11 pls", "not 10, 11".
     [
@@ -402,13 +402,19 @@ const PARTS_OF_DAY: Record<string, [number, number]> = {
   night: [17, 23],
 };
 
+const MEAL_WORD = /\b(?:breakfast|brekkie|brekky|brunch|lunch|dinner|supper|drinks|party)\b/g;
+const MEAL_IN_TOPIC = /\b(?:to discuss|to go over|to talk about|to plan|about|regarding|re:|re|concerning)\b[^,.;!?]*/g;
+
 /** The meridiem the words around a bare hour ask for: breakfast and morning are am; dinner and evening pm. */
 export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
   // "morning!", "good evening": a greeting says nothing about the hour meant.
-  const said = text.replace(
-    /^(?:good )?(?:morning|afternoon|evening)\b[!,.]*|\bgood (?:morning|afternoon|evening)\b|\blast night\b/g,
-    '',
-  );
+  const said = text
+    .replace(
+      /^(?:good )?(?:morning|afternoon|evening)\b[!,.]*|\bgood (?:morning|afternoon|evening)\b|\blast night\b/g,
+      '',
+    )
+    // "to discuss harvest supper numbers on Tuesday at 11": a meal in the topic is what is talked about, not when.
+    .replace(MEAL_IN_TOPIC, (topic) => topic.replace(MEAL_WORD, ''));
   if (/\b(morning|breakfast|brekkie|brekky|brunch|sunrise|dawn|before work)\b/.test(said)) return 'am';
   if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|gig|concert)\b/.test(said)) return 'pm';
   if (/\b(lunch|afternoon)\b/.test(said)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(said) ? 'am' : 'pm';
@@ -588,6 +594,14 @@ function takeEndTime(s: Spans): EndWall | undefined {
   };
 }
 
+/**
+ * "presentation night on Friday at 6pm", "parents evening thursday at 6": an event's night or evening before the day
+ * it is on. chrono reads "night friday" as tonight and drops the weekday, so the word is hidden from it (the
+ * meridiem is still read from the whole text).
+ */
+const EVENT_NIGHT =
+  /(?<=\b(?!(?:the|this|that|a|one|every|each|late|early|in|on|at|of|by|good|last|next|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)[a-z]+ )(?:night|evening)(?=,? (?:on )?(?:the )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)/g;
+
 /** The first date, start time and end time chrono reads in the rest of the text; their spans are taken. */
 function readChronoDateTime(
   s: Spans,
@@ -601,7 +615,11 @@ function readChronoDateTime(
 } {
   // chrono reads the rest; the user's wall clock is its reference, so "tomorrow" is the user's tomorrow.
   // chrono never needs "with", and its "within" pattern backtracks for ever on "with with with …" (0.4 s at 400 characters).
-  const results = chrono.parse(s.text.replace(/\bwith\b/g, 'w_th'), localReference(nowWall), { forwardDate: true });
+  const results = chrono.parse(
+    s.text.replace(/\bwith\b/g, 'w_th').replace(EVENT_NIGHT, (night) => ' '.repeat(night.length)),
+    localReference(nowWall),
+    { forwardDate: true },
+  );
   let date: { year: number; month: number; day: number } | undefined;
   let time: ClockTime | undefined;
   let chronoEnd: ClockTime | undefined;
