@@ -632,6 +632,8 @@ function participantsOf(tokens: Token[]): string[] {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (trigger) addPeopleAfterTrigger(tokens, i, trigger[0], trigger[1], found);
   }
+  // "plus ben", "+ ben and tom": a message that opens by adding someone names them as "with" would, any case.
+  if (/^(?:plus|\+)$/.test(tokens[0]?.low ?? '')) addPeopleAfterTrigger(tokens, 0, ['with'], true, found);
   addJoinedNames(tokens, found);
   addHonorificNames(tokens, found);
   addBareNames(tokens, found);
@@ -1490,7 +1492,18 @@ const SELF_CORRECTION =
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
 
-function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting?: Awaiting): Intent {
+/**
+ * The message's intent. `names` holds the event's title and whether a street address was said ("job walk at 4417
+ * Tejon St tomorrow", "boiler service on Friday"): with a day and no question, that is a booking whose time is still
+ * to ask.
+ */
+function intentOf(
+  message: string,
+  when: WhenFound,
+  hasPeople: boolean,
+  names: { title: string | undefined; address: boolean },
+  awaiting?: Awaiting,
+): Intent {
   if (
     /^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(
       message,
@@ -1576,6 +1589,10 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting
   // "hey I need forty five minutes with Jordan tomorrow at two": a greeting that goes on to book.
   if (dated && (when.hasTime || hasPeople)) return 'schedule';
   if (hasPeople && /\bwith\b/.test(text)) return 'schedule';
+  // The title must be the event's own words, not a topic's ("tell me about the weather tomorrow").
+  const titleAt = names.title ? text.indexOf(names.title.toLowerCase()) : -1;
+  const namesEvent = titleAt >= 0 && !/\b(?:about|re|regarding|concerning|discuss)\b/.test(text.slice(0, titleAt));
+  if (when.hasDate && (namesEvent || names.address) && !asks && !GREETING.test(text)) return 'schedule';
   if (GREETING.test(text)) return 'greeting';
   return 'unknown';
 }
@@ -1629,7 +1646,10 @@ const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'for
 function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: number; hour?: string } | undefined {
   if (when.hasTime || when.durationMinutes !== undefined || when.shiftMinutes !== undefined) return undefined;
   let found: { at: number; length: number; hour?: string } | undefined;
-  for (const m of rest.matchAll(BARE_NUMBER)) found = { at: m.index, length: 0 };
+  // "oh and put it in lab 2": a number after a place word is the place's.
+  const afterPlace = (at: number) =>
+    PLACE_WORDS.has(/(\p{L}+) $/u.exec(rest.slice(Math.max(0, at - 20), at))?.[1] ?? '');
+  for (const m of rest.matchAll(BARE_NUMBER)) if (!afterPlace(m.index)) found = { at: m.index, length: 0 };
   for (const m of rest.matchAll(DOTTED_TIME)) if (!found || m.index > found.at) found = { at: m.index, length: 0 };
   if (found) return found;
   for (const m of rest.matchAll(HOUR_WORD))
@@ -1652,7 +1672,10 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
  */
 const ASIDE =
   /^(.{3,80}?)(?:[.!?;] | but | - )(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
-const ASIDE_DAY = new RegExp(`\\b${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening))?\\b`, 'g');
+const ASIDE_DAY = new RegExp(
+  `\\b(?:${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening))?|this (?:morning|afternoon|evening))\\b`,
+  'g',
+);
 function withoutAside(text: string): string {
   const aside = ASIDE.exec(text);
   if (!aside || /\d/.test(aside[1]!) || !ASIDE_DAY.test(aside[1]!)) return text;
@@ -1688,7 +1711,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const title = titleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
-    intent: intentOf(text.trim(), when, participants.length > 0, ctx.awaiting),
+    intent: intentOf(text.trim(), when, participants.length > 0, { title, address: !!street }, ctx.awaiting),
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,

@@ -274,7 +274,7 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = (
     [/\b(?:for )?(?:three|3) quarters? of an hour\b/, () => 45],
     [/\b(?:for )?(?:a|one) quarter(?: of an|-an)? hour\b/, () => 15],
     [/\b(?:for |during )?half of an hour\b/, () => 30],
-    [/\b(?:for |during )?(?:an?|one) (?:quick|short|full|whole|solid|good|brief) hour\b/, () => 60],
+    [/\b(?:for |during )?(?:(?:an?|one) )?(?:quick|short|full|whole|solid|good|brief) hour\b/, () => 60],
     [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
     [/\b(?:for )?(?:an? )?hour and a half\b/, () => 90],
     [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]and[ -]a[ -]half[ -]hours?\\b`), (m) => toNumber(m[1]!) * 60 + 30],
@@ -306,6 +306,10 @@ function isLength(text: string, index: number, length: number): boolean {
   )
     return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
+  // "i lost an hour of sleep", "an extra hour in bed", "an hour of traffic": time spoken of in an aside, not a length.
+  if (/\b(?:lost|lose|losing|gained|gain|gaining|wasted|spent|extra)(?: an?)? $/.test(before)) return false;
+  if (!/\d/.test(phrase) && /^ of (?:sleep|rest|traffic|delays?|overtime|driving|commuting)\b/.test(after))
+    return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   // "thurs at 9 hour-long onboarding": the number is the clock, the length is "hour-long".
   if (/\b(?:at|@) $/.test(before) && /^\d/.test(phrase)) return false;
@@ -415,7 +419,9 @@ export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | u
     )
     // "to discuss harvest supper numbers on Tuesday at 11": a meal in the topic is what is talked about, not when.
     .replace(MEAL_IN_TOPIC, (topic) => topic.replace(MEAL_WORD, ''));
-  if (/\b(morning|breakfast|brekkie|brekky|brunch|sunrise|dawn|before work)\b/.test(said)) return 'am';
+  if (/\b(morning|sunrise|dawn|before work)\b/.test(said)) return 'am';
+  // "brunch at 1": a meal's hour is its own, so a small hour after breakfast or brunch is the afternoon's.
+  if (/\b(breakfast|brekkie|brekky|brunch)\b/.test(said)) return hour <= 4 ? 'pm' : 'am';
   if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|gig|concert)\b/.test(said)) return 'pm';
   if (/\b(lunch|afternoon)\b/.test(said)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(said) ? 'am' : 'pm';
   return undefined;
