@@ -1682,8 +1682,9 @@ function withoutAside(text: string): string {
   const tail = text.slice(aside[0].length);
   ASIDE_DAY.lastIndex = 0;
   if (!new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`).test(tail)) return text;
-  // An aside that names nobody ("ugh sunday night admin.") is blanked whole, so it gives no title either.
-  if (!/\b(?:with|w|and|at|in)\b/.test(aside[1]!)) return ' '.repeat(aside[1]!.length) + text.slice(aside[1]!.length);
+  // An aside that names nobody ("ugh sunday night admin.", "sunday night and still on email.") is blanked whole, so
+  // it gives no title either.
+  if (!/\b(?:with|w)\b/.test(aside[1]!)) return ' '.repeat(aside[1]!.length) + text.slice(aside[1]!.length);
   return aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length)) + text.slice(aside[1]!.length);
 }
 
