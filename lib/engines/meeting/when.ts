@@ -606,7 +606,7 @@ function takeEndTime(s: Spans): EndWall | undefined {
  * meridiem is still read from the whole text).
  */
 const EVENT_NIGHT =
-  /(?<=\b(?!(?:the|this|that|a|one|every|each|late|early|in|on|at|of|by|good|last|next|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)[a-z]+ )(?:night|evening)(?=,? (?:on )?(?:the )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)/g;
+  /(?<=\b(?!(?:the|this|that|a|one|every|each|late|early|in|on|at|of|by|good|last|next|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)[a-z]+'? )(?:night|evening)(?=,? (?:on )?(?:the )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)/g;
 
 /** The first date, start time and end time chrono reads in the rest of the text; their spans are taken. */
 function readChronoDateTime(
