@@ -1671,7 +1671,7 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
  * words are no date (blanked, same length); an aside that names nobody is blanked whole (no title either).
  */
 const ASIDE =
-  /^(.{3,80}?)(?:[.!?;] | but | - )(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
+  /^(.{3,80}?)(?:[.!?;] | but | - | (?=(?:(?:lol|anyway|so|and|pls|please|can you|could you|can u) )*(?:book|schedule|put in|set up|arrange|pencil in)\b))(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
 const ASIDE_DAY = new RegExp(
   `\\b(?:${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening))?|this (?:morning|afternoon|evening))\\b`,
   'g',
