@@ -189,10 +189,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       ),
       (_, p, h) => `${p} at ${clock(h!)}`,
     ],
-    // "at 2, no 3", "at two no three", "saturday at 9, no 9:30", "at ten no actually eleven": an hour taken back at once.
+    // "at 2, no 3", "at two no three", "saturday at 9, no 9:30", "at ten no actually eleven": an hour taken back at once
+    // ("at 10 no one else", "no two ways about it" take nothing back).
     [
       new RegExp(
-        `\\b((?:at|@|today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:\\d{1,2}(?::\\d\\d)?|${CLOCK_WORD})(?: ?[ap]m)?),? no,? (?:(?:actually|wait|sorry|make it|make that),? )?(?:at )?(\\d{1,2}|${CLOCK_WORD})((?::[0-5]\\d)?(?: ?[ap]m)?)\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
+        `\\b((?:at|@|today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:\\d{1,2}(?::\\d\\d)?|${CLOCK_WORD})(?: ?[ap]m)?),? no,? (?:(?:actually|wait|sorry|make it|make that),? )?(?:at )?(\\d{1,2}|${CLOCK_WORD}(?! (?:else|ways?|of|more|other|thing|things|body|where|problem|time|chance|doubt|idea|need|needed|matter|worries|longer|later|sooner|earlier)\\b))((?::[0-5]\\d)?(?: ?[ap]m)?)\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
         'g',
       ),
       (_, first, h, rest) => `${first}, no wait at ${clock(h!)}${rest ?? ''}`,
