@@ -476,6 +476,8 @@ class Turn {
       .replace(/[.!]+$/, '')
       .split(/\s*,\s*|\s+/)
       .filter(Boolean);
+    // "plus ben": a lowercase word the understanding read as a person counts too.
+    const named = this.#u.participants.map((p) => p.toLowerCase());
     let leaving = false;
     const add: string[] = [];
     const remove: string[] = [];
@@ -483,7 +485,10 @@ class Turn {
       const low = word.toLowerCase();
       if (low === 'not' || (low === 'instead' && words[i + 1]?.toLowerCase() === 'of')) leaving = true;
       else if (/^(?:and|plus|also|oh|\+|&|add|invite|too|as|well|of|please|pls|instead|but)$/.test(low)) continue;
-      else if (/^\p{Lu}[\p{L}'-]*$/u.test(word) && !/^(?:I|OK|Ok|No|Yes)$/.test(word)) {
+      else if (
+        (/^\p{Lu}[\p{L}'-]*$/u.test(word) && !/^(?:I|OK|Ok|No|Yes)$/.test(word)) ||
+        named.includes(low.replace(/'s$/, ''))
+      ) {
         (leaving ? remove : add).push(word.replace(/'s$/, ''));
         leaving = false;
       } else return false;

@@ -1231,9 +1231,15 @@ export const THANKS_ELSEWHERE = [
 
 /** Words said around a yes or a no that change neither ("can lah", "ok sir", "go ahead pls", "haan yaar"). Sorted. */
 export const ANSWER_FILLERS = new Set([
+  'aah',
+  'ah',
+  'ahh',
+  'aw',
   'boss',
   'bro',
   'dear',
+  'eh',
+  'erm',
   'la',
   'lah',
   'leh',
@@ -1247,6 +1253,7 @@ export const ANSWER_FILLERS = new Set([
   'plz',
   'plss',
   'sir',
+  'ugh',
   'yaar',
 ]);
 

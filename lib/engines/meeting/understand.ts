@@ -107,6 +107,11 @@ function normalize(text: string): string {
     .replace(/[👍👌✅💯]/gu, ', yes, ')
     .replace(/🙏/gu, ', please, ')
     .replace(/[👎❌🙅]/gu, ', no, ')
+    // An emoji between words ends a clause ("sunday night admin 😩 book sprint planning tomorrow 10:00"), so an aside before it stays one.
+    .replace(
+      /(?<=[\p{L}\d])\s*(?:\p{Extended_Pictographic}[\u{1F3FB}-\u{1F3FF}\uFE0F\u200D]*\s*)+(?=[\p{L}\d])/gu,
+      '. ',
+    )
     .replace(/\p{Extended_Pictographic}|[\u{1F3FB}-\u{1F3FF}\uFE0F\u200D]/gu, ' ')
     .replace(/[“”«»]/g, '"')
     .replace(/[‘’`´]/g, "'")
@@ -724,6 +729,22 @@ function participantsOf(tokens: Token[]): string[] {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (trigger) addPeopleAfterTrigger(tokens, i, trigger[0], trigger[1], found);
   }
+  // "plus ben", "add jim too", "and kate", "mia as well": a short message that adds someone names them as "with"
+  // would, in any case.
+  const last = tokens.at(-1)?.low ?? '';
+  const adding =
+    !found.length && tokens.length <= 6 && (last === 'too' || (last === 'well' && tokens.at(-2)?.low === 'as'));
+  const verbAfter =
+    /^(?:make|put|change|move|push|set|use|book|do|have|let|can|could|please|pls|it|the|an?|my|our|your|at|on|in|for|to|same|then|invite|bring)$/;
+  if (
+    !found.length &&
+    /^(?:plus|\+|add|also|and)$/.test(tokens[0]?.low ?? '') &&
+    !verbAfter.test(tokens[1]?.low ?? '') &&
+    (tokens.length <= 4 || adding)
+  )
+    addPeopleAfterTrigger(tokens, 0, ['with'], true, found);
+  else if (adding && !/^(?:invite|add|include|with|w|meet|ask|get|bring|cc|plus|also|and)$/.test(tokens[0]!.low))
+    addPeopleAfterTrigger(tokens, -1, ['with'], true, found);
   addJoinedNames(tokens, found);
   addHonorificNames(tokens, found);
   addBareNames(tokens, found);
@@ -1677,7 +1698,7 @@ const YES_AT_LENGTH = new RegExp(
 );
 /** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
-  /^(?:(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget) (?:that|it|this)(?: one| request)?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
+  /^(?:(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
 /** Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it". */
 const RESTATED: Record<Awaiting, RegExp> = {
   book: /^(?:book|schedule|add|save|confirm|lock|put|pencil)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time)))?(?: in)?$/,
@@ -1758,9 +1779,9 @@ function segments(words: string[], accepts: (phrase: string) => boolean): boolea
 }
 
 const LIST_CUE =
-  /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show(?: me)?\b|lists?\b|agenda|my (?:meetings|appointments|events|bookings|calls)\b|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look(?:s|ing)? like|what (?:have|has) (?:i|\w+) (?:got )?on\b|what(?:'s| is) there (?:for me|on)\b|what (?:does|do) (?:\w+ ){1,2}have\b|(?:pull|bring|call) up (?:my|the|all|everything|what)\b|tell me (?:about )?(?:my|what|everything|all|(?:today|tomorrow|\w+day)(?:'?s)?)\b|what'?s (?:booked|scheduled|planned|the plan)\b|shaping up|what do i got\b|give me (?:my|a rundown|a list|everything|all)\b|everything (?:i have|i'?ve got|i got)\b|(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week)(?:'s)? (?:meetings|appointments|events|bookings|calls|agenda)\b|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|stuff|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
+  /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show(?: me)?\b|lists?\b|agenda|my (?:meetings|appointments|events|bookings|calls)\b|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look(?:s|ing)? like|what (?:have|has) (?:i|\w+) (?:got )?on\b|what(?:'s| is) there (?:for me|on)\b|what (?:does|do) (?:\w+ ){1,2}have\b|(?:let me|lemme) (?:see|look at|check)(?: my| the)? (?:today|tomorrow|tonight|(?:this|next) week|(?:mon|tues|wednes|thurs|fri|satur|sun)day|calendar|diary|schedule|agenda)\b|(?:pull|bring|call) up (?:my|the|all|everything|what|today|tomorrow|tonight|(?:this|next) (?:week|month)|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|tell me (?:about )?(?:my|what|everything|all|(?:today|tomorrow|\w+day)(?:'?s)?)\b|what'?s (?:booked|scheduled|planned|the plan)\b|shaping up|what do i got\b|give me (?:my|a rundown|a list|everything|all)\b|everything (?:i have|i'?ve got|i got)\b|(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week)(?:'s)? (?:meetings|appointments|events|bookings|calls|agenda)\b|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|stuff|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
 const AVAILABILITY_CUE =
-  /^free\b|\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there) (?:any|some) (?:free )?time|am i free|are we free|^is \S+(?: \S+){0,4} (?:ok|okay|fine|good|possible)\b.*\?$|am i (?:around|about|in the office)\b|(?:earliest|latest|soonest) (?:i|we) can\b|(?:what time|when) .{0,40}\bworks?\b|(?:i am|i'm|im) (?:free|available|busy)\b|free or (?:not|busy)\b|(?:first|next|earliest) (?:free|open|available)\b|free (?:\d+|an?|half an) ?(?:minutes|hours?|h|m)\b|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|(?:free|open|available|an?|any|some|first|next|earliest|good|\d+ ?(?:minutes|hours?|m|h)|hour|minute) (?:slots?|windows?)\b|^(?:slots?|windows?)\b|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
+  /^free\b|\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there|are there) (?:any|some) (?:free |spare |open )?(?:time|space|room)\b|anything (?:open|available|clear)\b|any chance (?:of|for) (?:an? |some )?(?:\d+ ?(?:minutes|mins?|hours?|hrs?|h|m)|(?:half an |an )?hour|time|slot)\b|am i free|are we free|^is \S+(?: \S+){0,4} (?:ok|okay|fine|good|possible)\b.*\?$|am i (?:around|about|in the office)\b|(?:earliest|latest|soonest) (?:i|we) can\b|(?:what time|when) .{0,40}\bworks?\b|(?:i am|i'm|im) (?:free|available|busy)\b|free or (?:not|busy)\b|(?:first|next|earliest) (?:free|open|available)\b|free (?:\d+|an?|half an) ?(?:minutes|hours?|h|m)\b|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|(?:free|open|available|an?|any|some|first|next|earliest|good|\d+ ?(?:minutes|hours?|m|h)|hour|minute) (?:slots?|windows?)\b|^(?:slots?|windows?)\b|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
 const CANCEL_CUE =
   /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|nuke|ditch|zap|(?:^|[,.;!] |\b(?:please|can you|could you|would you|just|and) )clear (?:out )?(?:my |the )?(?:(?:(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)? ?)(?:morning|afternoon|evening|day)?|(?:morning|afternoon|evening|day|diary|calendar|schedule))\b(?! (?:for|at|on)\b.{0,12}\?)|unschedule|deschedule|trash|bin (?:it|that|this|the|my)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
 /**
@@ -1770,7 +1791,7 @@ const CANCEL_CUE =
 const SOFT_CANCEL =
   /\b(?:(?:not|no longer) possible(?: anymore| any more)?|(?:can'?t|cannot|won'?t) (?:go|attend|come|join|do|make)\b.{0,40}\b(?:anymore|any more)|(?:can'?t|cannot|won'?t|will not|not) (?:attend|be attending|be at)\b|(?:won'?t|will not|not going to|isn'?t going to|is not going to) happen|(?:is|'s) a no[ -]?go|pull the plug|(?<!\b(?:don'?t|do not|never|not) )forget (?:about )?(?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|skip (?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|^(?:just |please )?can (?:the|my|that|this) (?!.*\b(?:be|we|you|i|start|happen|move|go|get|have|do|run|fit|take)\b))/;
 const MOVE_CUE =
-  /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|advance|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|(?<!\b(?:trial|night|day|late|early|morning|evening|weekend|double|split|long|short|handover|a|the|my|your|our|this|next|first|last|schedule|book|arrange|plan|organi[sz]e) )shift(?! (?:handover|change|changes|swap|swaps|pattern|patterns|rota|cover|chat|briefing|meeting|lead|leads|planning|manager|supervisor|workers?|staff|debrief|huddle|report|start|review|call)\b)|bump|bring (?:\S+ ){0,4}?(?:forward|back|earlier)|(?:needs?|has|have) to (?:go|move|shift) (?:to|on|back|forward)\b|(?:go|goes|be moved) (?:to|on) (?:the )?(?:next |following )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|take (?:the|my|our|that|this) [\w' :ː-]{1,30} to (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|^(?:so |ok |okay )?(?:can|could) (?:the|my|our|that|this) [\w' :ː-]{1,30} be (?:on|at) .{1,30}\binstead\b|\b(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday),? same time(?:\?|$)|pull (?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
+  /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|(?<!\bin )advance(?! notice)|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|(?<!\b(?:trial|night|day|late|early|morning|evening|weekend|double|split|long|short|handover|a|the|my|your|our|this|next|first|last|schedule|book|arrange|plan|organi[sz]e) )shift(?! (?:handover|change|changes|swap|swaps|pattern|patterns|rota|cover|chat|briefing|meeting|lead|leads|planning|manager|supervisor|workers?|staff|debrief|huddle|report|start|review|call)\b)|bump|bring (?:\S+ ){0,4}?(?:forward|back|earlier)|(?:needs?|has|have) to (?:go|move|shift) (?:to|on|back|forward)\b|(?:go|goes|be moved) (?:to|on) (?:the )?(?:next |following )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|take (?:the|my|our|that|this) [\w' :ː-]{1,30} to (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|^(?:so |ok |okay )?(?:can|could) (?:the|my|our|that|this) [\w' :ː-]{1,30} be (?:on|at) .{1,30}\binstead\b|\b(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday),? same time(?:\?|$)|pull (?!up\b)(?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
 const SCHEDULE_CUE =
   /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
 const HELP_CUE =
@@ -1812,7 +1833,18 @@ const SELF_CORRECTION =
 /** A verb that books (not "my schedule", the noun). */
 const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
 
-function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting?: Awaiting, hasTitle = false): Intent {
+/**
+ * The message's intent. `names` holds the event's title and whether a street address was said ("job walk at 4417
+ * Tejon St tomorrow", "boiler service on Friday"): with a day and no question, that is a booking whose time is still
+ * to ask.
+ */
+function intentOf(
+  message: string,
+  when: WhenFound,
+  hasPeople: boolean,
+  names: { title: string | undefined; address: boolean },
+  awaiting?: Awaiting,
+): Intent {
   if (
     /^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(
       message,
@@ -1897,9 +1929,11 @@ function intentOf(message: string, when: WhenFound, hasPeople: boolean, awaiting
   if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
   // "hey I need forty five minutes with Jordan tomorrow at two": a greeting that goes on to book.
   if (dated && (when.hasTime || hasPeople)) return 'schedule';
-  // "job walk at 4417 Tejon St tomorrow": an event the lexicon does not know opens the message, with its day.
-  if (dated && hasTitle) return 'schedule';
   if (hasPeople && /\bwith\b/.test(text)) return 'schedule';
+  // The title must be the event's own words, not a topic's ("tell me about the weather tomorrow").
+  const titleAt = names.title ? text.indexOf(names.title.toLowerCase()) : -1;
+  const namesEvent = titleAt >= 0 && !/\b(?:about|re|regarding|concerning|discuss)\b/.test(text.slice(0, titleAt));
+  if (when.hasDate && (namesEvent || names.address) && !asks && !GREETING.test(text)) return 'schedule';
   if (GREETING.test(text)) return 'greeting';
   return 'unknown';
 }
@@ -1959,7 +1993,10 @@ const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'for
 function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: number; hour?: string } | undefined {
   if (when.hasTime || when.durationMinutes !== undefined || when.shiftMinutes !== undefined) return undefined;
   let found: { at: number; length: number; hour?: string } | undefined;
-  for (const m of rest.matchAll(BARE_NUMBER)) found = { at: m.index, length: 0 };
+  // "oh and put it in lab 2": a number after a place word is the place's.
+  const afterPlace = (at: number) =>
+    PLACE_WORDS.has(/(\p{L}+) $/u.exec(rest.slice(Math.max(0, at - 20), at))?.[1] ?? '');
+  for (const m of rest.matchAll(BARE_NUMBER)) if (!afterPlace(m.index)) found = { at: m.index, length: 0 };
   for (const m of rest.matchAll(DOTTED_TIME)) if (!found || m.index > found.at) found = { at: m.index, length: 0 };
   if (found) return found;
   for (const m of rest.matchAll(HOUR_WORD))
@@ -1981,16 +2018,20 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
  * words are no date (blanked, same length); an aside that names nobody is blanked whole (no title either).
  */
 const ASIDE =
-  /^(.{3,80}?)(?:[.!?;] | but | - )(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
-const ASIDE_DAY = new RegExp(`\\b${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening))?\\b`, 'g');
+  /^(.{3,80}?)(?:[.!?;] | but | - | (?=(?:(?:lol|anyway|so|and|pls|please|can you|could you|can u) )*(?:book|schedule|put in|set up|arrange|pencil in)\b))(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
+const ASIDE_DAY = new RegExp(
+  `\\b(?:${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening))?|this (?:morning|afternoon|evening))\\b`,
+  'g',
+);
 function withoutAside(text: string): string {
   const aside = ASIDE.exec(text);
   if (!aside || /\d/.test(aside[1]!) || !ASIDE_DAY.test(aside[1]!)) return text;
   const tail = text.slice(aside[0].length);
   ASIDE_DAY.lastIndex = 0;
   if (!new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`).test(tail)) return text;
-  // An aside that names nobody ("ugh sunday night admin.") is blanked whole, so it gives no title either.
-  if (!/\b(?:with|w|and|at|in)\b/.test(aside[1]!)) return ' '.repeat(aside[1]!.length) + text.slice(aside[1]!.length);
+  // An aside that names nobody ("ugh sunday night admin.", "sunday night and still on email.") is blanked whole, so
+  // it gives no title either.
+  if (!/\b(?:with|w)\b/.test(aside[1]!)) return ' '.repeat(aside[1]!.length) + text.slice(aside[1]!.length);
   return aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length)) + text.slice(aside[1]!.length);
 }
 
@@ -2018,13 +2059,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const title = requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
-    intent: intentOf(
-      text.trim(),
-      when,
-      participants.length > 0,
-      ctx.awaiting,
-      !!title && text.trim().startsWith(title.toLowerCase()),
-    ),
+    intent: intentOf(text.trim(), when, participants.length > 0, { title, address: !!street }, ctx.awaiting),
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,

@@ -189,13 +189,14 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       ),
       (_, p, h) => `${p} at ${clock(h!)}`,
     ],
-    // "at 2, no 3", "at two no three": an hour taken back at once.
+    // "at 2, no 3", "at two no three", "saturday at 9, no 9:30", "at ten no actually eleven": an hour taken back at once
+    // ("at 10 no one else", "no two ways about it" take nothing back).
     [
       new RegExp(
-        `\\b(at \\d{1,2}(?::\\d\\d)?(?: ?[ap]m)?),? no,? (\\d{1,2}|${CLOCK_WORD})( ?[ap]m)?\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
+        `\\b((?:at|@|today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:\\d{1,2}(?::\\d\\d)?|${CLOCK_WORD})(?: ?[ap]m)?),? no,? (?:(?:actually|wait|sorry|make it|make that),? )?(?:at )?(\\d{1,2}|${CLOCK_WORD}(?! (?:else|ways?|of|more|other|thing|things|body|where|problem|time|chance|doubt|idea|need|needed|matter|worries|longer|later|sooner|earlier)\\b))((?::[0-5]\\d)?(?: ?[ap]m)?)\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
         'g',
       ),
-      (_, first, h, meridiem) => `${first}, no wait at ${clock(h!)}${meridiem ?? ''}`,
+      (_, first, h, rest) => `${first}, no wait at ${clock(h!)}${rest ?? ''}`,
     ],
     // A bare hour offered as the better one: "11 is better", "can we do 11", "11 pls", "not 10, 11".
     [
@@ -274,7 +275,7 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = (
     [/\b(?:for )?(?:three|3) quarters? of an hour\b/, () => 45],
     [/\b(?:for )?(?:a|one) quarter(?: of an|-an)? hour\b/, () => 15],
     [/\b(?:for |during )?half of an hour\b/, () => 30],
-    [/\b(?:for |during )?(?:an?|one) (?:quick|short|full|whole|solid|good|brief) hour\b/, () => 60],
+    [/\b(?:for |during )?(?:(?:an?|one) )?(?:quick|short|full|whole|solid|good|brief) hour\b/, () => 60],
     [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
     [/\b(?:for )?(?:an? )?hour and a half\b/, () => 90],
     [new RegExp(`\\b(?:for )?(?:an? )?${NUMBER}[ -]and[ -]a[ -]half[ -]hours?\\b`), (m) => toNumber(m[1]!) * 60 + 30],
@@ -306,6 +307,10 @@ function isLength(text: string, index: number, length: number): boolean {
   )
     return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
+  // "i lost an hour of sleep", "an extra hour in bed", "an hour of traffic": time spoken of in an aside, not a length.
+  if (/\b(?:lost|lose|losing|gained|gain|gaining|wasted|spent|extra)(?: an?)? $/.test(before)) return false;
+  if (!/\d/.test(phrase) && /^ of (?:sleep|rest|traffic|delays?|overtime|driving|commuting)\b/.test(after))
+    return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   // "thurs at 9 hour-long onboarding": the number is the clock, the length is "hour-long".
   if (/\b(?:at|@) $/.test(before) && /^\d/.test(phrase)) return false;
@@ -402,14 +407,22 @@ const PARTS_OF_DAY: Record<string, [number, number]> = {
   night: [17, 23],
 };
 
+const MEAL_WORD = /\b(?:breakfast|brekkie|brekky|brunch|lunch|dinner|supper|drinks|party)\b/g;
+const MEAL_IN_TOPIC = /\b(?:to discuss|to go over|to talk about|to plan|about|regarding|re:|re|concerning)\b[^,.;!?]*/g;
+
 /** The meridiem the words around a bare hour ask for: breakfast and morning are am; dinner and evening pm. */
 export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | undefined {
   // "morning!", "good evening": a greeting says nothing about the hour meant.
-  const said = text.replace(
-    /^(?:good )?(?:morning|afternoon|evening)\b[!,.]*|\bgood (?:morning|afternoon|evening)\b|\blast night\b/g,
-    '',
-  );
-  if (/\b(morning|breakfast|brekkie|brekky|brunch|sunrise|dawn|before work)\b/.test(said)) return 'am';
+  const said = text
+    .replace(
+      /^(?:good )?(?:morning|afternoon|evening)\b[!,.]*|\bgood (?:morning|afternoon|evening)\b|\blast night\b/g,
+      '',
+    )
+    // "to discuss harvest supper numbers on Tuesday at 11": a meal in the topic is what is talked about, not when.
+    .replace(MEAL_IN_TOPIC, (topic) => topic.replace(MEAL_WORD, ''));
+  if (/\b(morning|sunrise|dawn|before work)\b/.test(said)) return 'am';
+  // "brunch at 1": a meal's hour is its own, so a small hour after breakfast or brunch is the afternoon's.
+  if (/\b(breakfast|brekkie|brekky|brunch)\b/.test(said)) return hour <= 4 ? 'pm' : 'am';
   if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|gig|concert)\b/.test(said)) return 'pm';
   if (/\b(lunch|afternoon)\b/.test(said)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(said) ? 'am' : 'pm';
   return undefined;
@@ -588,6 +601,14 @@ function takeEndTime(s: Spans): EndWall | undefined {
   };
 }
 
+/**
+ * "presentation night on Friday at 6pm", "parents evening thursday at 6": an event's night or evening before the day
+ * it is on. chrono reads "night friday" as tonight and drops the weekday, so the word is hidden from it (the
+ * meridiem is still read from the whole text).
+ */
+const EVENT_NIGHT =
+  /(?<=\b(?!(?:the|this|that|a|one|every|each|late|early|in|on|at|of|by|good|last|next|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)[a-z]+'? )(?:night|evening)(?=,? (?:on )?(?:the )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)/g;
+
 /** The first date, start time and end time chrono reads in the rest of the text; their spans are taken. */
 function readChronoDateTime(
   s: Spans,
@@ -601,7 +622,11 @@ function readChronoDateTime(
 } {
   // chrono reads the rest; the user's wall clock is its reference, so "tomorrow" is the user's tomorrow.
   // chrono never needs "with", and its "within" pattern backtracks for ever on "with with with …" (0.4 s at 400 characters).
-  const results = chrono.parse(s.text.replace(/\bwith\b/g, 'w_th'), localReference(nowWall), { forwardDate: true });
+  const results = chrono.parse(
+    s.text.replace(/\bwith\b/g, 'w_th').replace(EVENT_NIGHT, (night) => ' '.repeat(night.length)),
+    localReference(nowWall),
+    { forwardDate: true },
+  );
   let date: { year: number; month: number; day: number } | undefined;
   let time: ClockTime | undefined;
   let chronoEnd: ClockTime | undefined;
