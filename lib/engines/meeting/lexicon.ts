@@ -1131,6 +1131,8 @@ export const YES_ELSEWHERE = [
   'claro que sí',
   'com certeza',
   'combinado',
+  'confirm lah',
+  'confirm plus chop',
   'copy',
   'copy that',
   "d'accord",
