@@ -226,9 +226,9 @@ async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): 
   };
 }
 
-/** A change of mind about a time just agreed: "make it 11", "11 would be better", "how about thursday instead". */
+/** A change of mind about a time just agreed: "make it 11", "make that an hour", "how about thursday instead". */
 const EDIT_CUE =
-  /^(?:\S+ ){0,3}?(?:make it|how about|what about|can we do|could we do|let'?s do|rather|better)\b|\b(?:instead|would be better|is better|works better|same time)\b/;
+  /^(?:\S+ ){0,3}?(?:make (?:it|that)|how about|what about|can we do|could we do|let'?s do|rather|better)\b|\b(?:instead|would be better|is better|works better|same time)\b/;
 
 /** How an edit of a draft starts ("and put it in Room 2", "actually a call", "plus Sam"). */
 const EDIT_LEAD =
@@ -300,8 +300,10 @@ class Turn {
         pending.kind === 'cancel' ? 'OK, I kept it: nothing was cancelled.' : 'OK, I left it where it was.',
       );
     }
-    // A message that is neither a new request nor understood keeps the question open.
-    if (intent === 'unknown' && !this.#u.hasTime && !this.#u.day) return this.#repeatPending(pending);
+    // A message that is neither a new request nor understood keeps the question open; a new length ("make it an
+    // hour") changes a proposed move.
+    const lengthOfMove = pending.kind === 'reschedule' && !!this.#u.durationMinutes && EDIT_CUE.test(this.#text);
+    if (intent === 'unknown' && !this.#u.hasTime && !this.#u.day && !lengthOfMove) return this.#repeatPending(pending);
     delete state.pending;
     return pending.kind === 'reschedule' ? this.#editMove(pending) : undefined;
   }
@@ -313,7 +315,7 @@ class Turn {
     if (
       !meeting ||
       !pending.start ||
-      !(u.start || u.day || u.shiftMinutes) ||
+      !(u.start || u.day || u.shiftMinutes || (u.durationMinutes && EDIT_CUE.test(this.#text))) ||
       this.#startsAnew({ ...meeting, participants: meeting.participants }) ||
       ['list', 'availability', 'cancel', 'help'].includes(u.intent) ||
       this.#matching({ ...u, refersToLast: false, start: undefined, day: undefined, range: undefined }).some(
@@ -359,7 +361,7 @@ class Turn {
       return this.#say('decline', 'OK, nothing was changed.');
     if (
       choices.kind !== 'cancel' ||
-      !/^(?:(?:yes|yeah|yep|ok),? )?(?:both|all|all \w+|both of them|all of them|them all|the lot|everything)(?: please| pls)?$/.test(
+      !/^(?:(?:yes|yeah|yep|ok),? )?(?:(?:cancel|clear|drop|scrap|delete|remove|bin|get rid of) )?(?:both|all|all \w+|both of them|all of them|them all|the lot|everything)(?: please| pls)?$/.test(
         said,
       )
     )
@@ -922,7 +924,9 @@ class Turn {
 
   #cancel(): EngineReply {
     const u = this.#u;
-    const bulk = u.all || /\b(meetings|everything)\b/.test(this.#text);
+    // "clear tomorrow", "free up my afternoon": clearing a span names no one meeting, so it takes all in it.
+    const clears = /\b(?:clear|free up|wipe)\b/.test(this.#text) && !!u.range && !u.title && !u.participants.length;
+    const bulk = u.all || clears || /\b(meetings|everything)\b/.test(this.#text);
     if (bulk) {
       const found = u.range
         ? this.#matching({ ...u, refersToLast: false, title: undefined as never })

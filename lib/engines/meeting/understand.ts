@@ -1699,16 +1699,32 @@ const YES_AT_LENGTH = new RegExp(
 /** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
   /^(?:(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
-/** Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it". */
+/**
+ * Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it",
+ * "sweet as, chuck it in", "yes, get rid of the lot", "go ahead and book it". A lead ("and", "just", "go ahead and")
+ * and a tail ("then", "now", "for me") may go around it.
+ */
 const RESTATED: Record<Awaiting, RegExp> = {
-  book: /^(?:book|schedule|add|save|confirm|lock|put|pencil)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time)))?(?: in)?$/,
-  cancel:
-    /^(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|confirm|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|both|everything|em|'em|the lot|(?:the )?cancellation))?(?: (?:all|both|off))?|(?:all|both|everything)(?: of them)?)$/,
-  move: /^(?:move|shift|push|bump|reschedule|change|do|confirm|verschieben|déplace|déplacer|muévela|muevela|mover|sposta|spostala)(?: (?:it|that|this|them))?(?: the move)?$/,
+  book: restating(
+    '(?:book|schedule|add|save|confirm|lock|put|pencil|chuck|pop|stick|whack|bung|slot|throw|set|send|agéndalo|agendalo|agendar|resérvalo|reservalo|réserve|réservez|buchen|buch es|eintragen|trag es ein|prenota|prenotalo|boek het|plan het in|book karo|book kar do|book kar dijiye)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time|invite|invitation)))?(?: (?:in|down|up|through|out))?(?: (?:the |my |your )?(?:diary|calendar|cal|schedule|books))?|make it happen|get it (?:booked|done|in)|make it official',
+  ),
+  cancel: restating(
+    "(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|wipe|nuke|zap|get rid of|call off|confirm|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|those|these|both|everything|em|'em|the lot|the whole lot|(?:the )?cancellation|the meetings|(?:all|both) of them))?(?: (?:all|both|off))?|call (?:it|that|them) off|(?:all|both|everything)(?: of them)?)",
+  ),
+  move: restating(
+    '(?:move|shift|push|bump|reschedule|change|swap|do|confirm|verschieben|déplace|déplacer|muévela|muevela|mover|sposta|spostala)(?: (?:it|that|this|them))?(?: the (?:move|change))?|make the (?:move|change)',
+  ),
 };
-/** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is". */
+
+/** A restatement of the pending action with what may go around it (see `RESTATED`). */
+function restating(action: string): RegExp {
+  return new RegExp(
+    `^(?:(?:and|just|then|so|please|go ahead and|go on and|yes|yeah|ok|okay) )*(?:${action})(?: (?:then|now|please|for me|already|anyway|away|pronto))*$`,
+  );
+}
+/** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is", "it can stay put". */
 const KEPT =
-  /^(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))? keep (?:it|that|this|them)|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is)|where it is|be|alone|on|in))?|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
+  /^(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))? keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is)|where it is|be|alone|on|in|there|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
 
 const YES_OR_THANKS = new Set([...YES_ELSEWHERE, ...THANKS_ELSEWHERE]);
 const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
