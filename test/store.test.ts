@@ -265,3 +265,29 @@ describe('sqlite store', () => {
     assert.equal(log.lines.length, 1);
   });
 });
+
+describe('memory store', () => {
+  const T0 = new Date('2026-01-05T10:00:00.000Z');
+
+  // The cap drops the oldest delivered entries in one pass: an undelivered reply among them must
+  // keep its place ahead of the newer entries, and its frame must come back whole.
+  it('keeps an undelivered reply in its place while the cap drops the entries around it', async (t) => {
+    const store = createMemoryStore({ maxHistoryMessages: 4 });
+    t.after(() => store.close());
+    const [pending] = await store.commitTurn('c-1', turn('one', 'm1'), T0);
+    for (const content of ['two', 'three']) {
+      const stored = await store.commitTurn('c-1', turn(content), T0);
+      await store.markDelivered(
+        'c-1',
+        stored.map((r) => r.id),
+      );
+    }
+    assert.deepEqual(
+      (await store.getSession('c-1'))!.history.map((h) => h.content),
+      ['Echo: one', 'Echo: two', 'three', 'Echo: three'],
+    );
+    const opened = await store.openSession('c-1', T0);
+    assert.deepEqual(opened.pending, [pending]);
+    assert.equal((await store.getSession('c-1'))!.pending_replies, 1);
+  });
+});
