@@ -836,8 +836,9 @@ export function createSqliteStore(
     },
     async close() {
       health.stop();
-      walSync.stop();
       writes.flush();
+      // After the last flush, which arms it again; closing the connection checkpoints what is left.
+      walSync.stop();
       if (db.open) db.close();
       if (lock?.open) lock.close();
     },
