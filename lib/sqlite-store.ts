@@ -85,6 +85,15 @@ const SCHEMA_VERSION = 3;
 /** How often the file's identity is checked when no write checks it. */
 const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
 
+/** The longest a commit waits for the WAL to be synced (a checkpoint of its own) while no page count calls one. */
+const DEFAULT_WAL_SYNC_INTERVAL_MS = 1_000;
+
+/**
+ * WAL pages after which a commit runs a checkpoint itself (SQLite's default is 1000). See WalSync for
+ * why the WAL may grow this far.
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 4_000;
+
 /** SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: the file's content cannot be trusted any more. */
 const isCorruption = (code: string) => code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
 
@@ -93,6 +102,8 @@ export interface SqliteStoreOptions extends StoreOptions {
   logger?: Logger;
   /** Milliseconds between checks that the file is still the one opened (every write checks too). Default 5000. */
   identityCheckIntervalMs?: number;
+  /** Milliseconds a commit waits at most before the WAL is checkpointed and synced (see README, durability). Default 1000. */
+  walSyncIntervalMs?: number;
 }
 
 /** Sessions whose turn bookkeeping (SessionMeta) is kept in memory, most recently written first out last. */
@@ -254,6 +265,7 @@ function openDatabase(file: string): Database.Database {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
     db.pragma('synchronous = NORMAL');
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -371,6 +383,48 @@ class FileHealth {
     if (this.#failure !== undefined) return;
     this.#failure = reason;
     this.#logger.error('database unavailable', { path: this.#file, reason });
+  }
+}
+
+/**
+ * Checkpoints the WAL (PASSIVE, so never waiting for a reader) at most `intervalMs` after a commit,
+ * in a timer of its own. In WAL mode with synchronous = NORMAL a checkpoint is the only time the WAL
+ * is synced, so this bounds in time what an OS crash or power loss can take: before, SQLite's own
+ * checkpoint came only once the WAL had passed 1000 pages, which under light load could take hours.
+ * That bound in time is what lets the page count (WAL_AUTOCHECKPOINT_PAGES) rise: under load a
+ * checkpoint inside a commit holds up the whole tick's replies for its two fsyncs and writes the same
+ * hot pages again each time, so fewer of them cost less CPU and fewer slow ticks (see README, Benchmark).
+ */
+class WalSync {
+  readonly #db: Database.Database;
+  readonly #health: FileHealth;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(db: Database.Database, health: FileHealth, intervalMs: number) {
+    this.#db = db;
+    this.#health = health;
+    this.#intervalMs = intervalMs;
+  }
+
+  /** After a commit: arms the checkpoint unless one is already due. */
+  committed(): void {
+    this.#timer ??= setTimeout(() => this.#checkpoint(), this.#intervalMs).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #checkpoint(): void {
+    this.#timer = undefined;
+    if (!this.#db.open || this.#health.failure !== undefined) return;
+    try {
+      this.#db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      // A timer must not throw; the next commit meets the same problem and answers for it.
+      this.#health.noteError(err);
+    }
   }
 }
 
@@ -702,6 +756,7 @@ export function createSqliteStore(
     maxHistoryMessages = HISTORY_LIMIT.default,
     logger = silentLogger,
     identityCheckIntervalMs = DEFAULT_IDENTITY_CHECK_INTERVAL_MS,
+    walSyncIntervalMs = DEFAULT_WAL_SYNC_INTERVAL_MS,
   }: SqliteStoreOptions = {},
 ): Store {
   const { db, lock, identity, file } = openStore(path);
@@ -720,9 +775,11 @@ export function createSqliteStore(
     return removed;
   });
   const sessions = new SessionCache(q);
-  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), (changes) =>
-    sessions.update(changes),
-  );
+  const walSync = new WalSync(db, health, walSyncIntervalMs);
+  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), (changes) => {
+    sessions.update(changes);
+    walSync.committed();
+  });
 
   return {
     openSession: (clientId, now) =>
@@ -780,6 +837,8 @@ export function createSqliteStore(
     async close() {
       health.stop();
       writes.flush();
+      // After the last flush, which arms it again; closing the connection checkpoints what is left.
+      walSync.stop();
       if (db.open) db.close();
       if (lock?.open) lock.close();
     },

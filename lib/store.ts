@@ -124,7 +124,8 @@ export const HISTORY_LIMIT = { default: 200, min: 2, max: 100_000 } as const;
 
 interface MemoryMessage extends HistoryEntry {
   id: number;
-  frame?: BotResponseFrame;
+  /** A reply's frame as JSON text, as the SQLite store keeps it: one stringify per reply, parsed only when read back. */
+  frame?: string;
   delivered: boolean;
 }
 
@@ -138,8 +139,11 @@ interface MemorySession {
 
 const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
 
-const pendingOf = (s: MemorySession): StoredReply[] =>
-  s.messages.filter((m) => m.frame && !m.delivered).map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+const isPending = (m: MemoryMessage): boolean => m.frame !== undefined && !m.delivered;
+
+const toReply = (m: MemoryMessage): StoredReply => ({ id: m.id, frame: JSON.parse(m.frame!) as BotResponseFrame });
+
+const pendingOf = (s: MemorySession): StoredReply[] => s.messages.filter(isPending).map(toReply);
 
 /** Calendar-feed tokens in memory, both ways: client → token and token → client. */
 class MemoryFeeds {
@@ -189,22 +193,32 @@ function appendTurn(
   nextId: () => number,
   maxHistoryMessages: number,
 ): StoredReply[] {
-  const user: MemoryMessage = { ...turn.user, id: nextId(), delivered: true };
-  const replies = turn.replies.map((frame) => ({
-    role: 'assistant' as const,
-    content: frame.content,
-    timestamp: frame.timestamp,
-    ...(turn.user.message_id === undefined ? {} : { message_id: turn.user.message_id }),
-    id: nextId(),
-    frame: copy(frame),
-    delivered: false,
-  }));
-  session.messages.push(user, ...replies);
+  const messageId = turn.user.message_id;
+  session.messages.push({ ...turn.user, id: nextId(), delivered: true });
+  // The caller's own frames go back to it: only the JSON kept here must not be shared.
+  const stored: StoredReply[] = [];
+  for (const frame of turn.replies) {
+    const id = nextId();
+    const { content, timestamp } = frame;
+    const reply: MemoryMessage =
+      messageId === undefined
+        ? { role: 'assistant', content, timestamp, id, frame: JSON.stringify(frame), delivered: false }
+        : {
+            role: 'assistant',
+            content,
+            timestamp,
+            message_id: messageId,
+            id,
+            frame: JSON.stringify(frame),
+            delivered: false,
+          };
+    session.messages.push(reply);
+    stored.push({ id, frame });
+  }
   trim(session.messages, maxHistoryMessages);
   if (turn.state !== undefined) session.state = copy(turn.state);
   if (turn.archive) session.archive.push(...copy(turn.archive));
-  // The caller's own frames go back to it: only the copies kept here must not be shared.
-  return replies.map((m, i) => ({ id: m.id, frame: turn.replies[i]! }));
+  return stored;
 }
 
 function summaryOf(clientId: string, s: MemorySession): SessionSummary {
@@ -213,7 +227,7 @@ function summaryOf(clientId: string, s: MemorySession): SessionSummary {
     created_at: s.createdAt.toISOString(),
     last_active_at: s.lastActiveAt.toISOString(),
     message_count: s.messages.length,
-    pending_replies: pendingOf(s).length,
+    pending_replies: s.messages.filter(isPending).length,
     state: copy(s.state),
     history: s.messages.map(({ role, content, timestamp, message_id }) =>
       message_id === undefined ? { role, content, timestamp } : { role, content, timestamp, message_id },
@@ -239,9 +253,7 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
     async findReplies(clientId, messageId) {
       const messages = sessions.get(clientId)?.messages ?? [];
       if (!messages.some((m) => m.role === 'user' && m.message_id === messageId)) return undefined;
-      return messages
-        .filter((m) => m.role === 'assistant' && m.message_id === messageId)
-        .map((m) => ({ id: m.id, frame: copy(m.frame!) }));
+      return messages.filter((m) => m.role === 'assistant' && m.message_id === messageId).map(toReply);
     },
     async commitTurn(clientId, turn, now) {
       const session = sessions.get(clientId) ?? {
@@ -296,16 +308,18 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
 
 /**
  * Drops the oldest entries beyond `max`, except replies not yet delivered: those are kept until the
- * client has them, so the cap never loses an answer.
+ * client has them, so the cap never loses an answer. One pass and one splice (a turn trims every
+ * time once the history is full, and a splice per entry moved the whole array each time).
  */
 function trim(messages: MemoryMessage[], max: number): void {
   let excess = messages.length - max;
-  for (let i = 0; i < messages.length && excess > 0;) {
-    if (messages[i]!.frame && !messages[i]!.delivered) {
-      i++;
-      continue;
-    }
-    messages.splice(i, 1);
-    excess--;
+  let kept = 0;
+  let read = 0;
+  // Pending replies among the oldest entries move down over the dropped ones; [kept, read) is then spare.
+  for (; read < messages.length && excess > 0; read++) {
+    const message = messages[read]!;
+    if (isPending(message)) messages[kept++] = message;
+    else excess--;
   }
+  if (read > kept) messages.splice(kept, read - kept);
 }

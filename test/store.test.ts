@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
@@ -263,5 +263,67 @@ describe('sqlite store', () => {
     });
     assert.deepEqual(await store.health(), { ok: false, reason: 'database file is corrupt' });
     assert.equal(log.lines.length, 1);
+  });
+
+  // With synchronous = NORMAL only a checkpoint syncs the WAL, and SQLite's own comes only after
+  // thousands of pages: the store checkpoints by itself soon after a commit, so what an OS crash can
+  // take is bounded in time. The main file grows only when a checkpoint copies pages into it.
+  it('checkpoints the WAL into the file soon after a commit, and keeps the capped history across a restart', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const store = createSqliteStore(path, { maxHistoryMessages: 10, walSyncIntervalMs: 1 });
+    const opened = statSync(path).size;
+    let turns = 0;
+    // 100 turns write a few hundred pages, far fewer than SQLite's own checkpoint waits for; each
+    // commit lets the timers run.
+    while ((statSync(path).size === opened || turns < 20) && turns < 100) {
+      turns++;
+      const stored = await store.commitTurn('c-1', turn(`m${turns}`, `id-${turns}`, { turns }), T0);
+      await store.markDelivered(
+        'c-1',
+        stored.map((r) => r.id),
+      );
+    }
+    assert.ok(statSync(path).size > opened, `no checkpoint after ${turns} turns`);
+    const [pending] = await store.commitTurn('c-1', turn('last', 'id-last', { turns: 'last' }), T0);
+    await store.close();
+
+    const reopened = createSqliteStore(path, { maxHistoryMessages: 10 });
+    t.after(() => reopened.close());
+    const expected = [...Array.from({ length: 4 }, (_, i) => `m${turns - 3 + i}`), 'last'].flatMap((m) => [
+      m,
+      `Echo: ${m}`,
+    ]);
+    assert.deepEqual(
+      (await reopened.getSession('c-1'))!.history.map((h) => h.content),
+      expected,
+    );
+    assert.deepEqual((await reopened.openSession('c-1', T0)).pending, [pending]);
+    assert.deepEqual(await reopened.loadState('c-1'), { turns: 'last' });
+  });
+});
+
+describe('memory store', () => {
+  const T0 = new Date('2026-01-05T10:00:00.000Z');
+
+  // The cap drops the oldest delivered entries in one pass: an undelivered reply among them must
+  // keep its place ahead of the newer entries, and its frame must come back whole.
+  it('keeps an undelivered reply in its place while the cap drops the entries around it', async (t) => {
+    const store = createMemoryStore({ maxHistoryMessages: 4 });
+    t.after(() => store.close());
+    const [pending] = await store.commitTurn('c-1', turn('one', 'm1'), T0);
+    for (const content of ['two', 'three']) {
+      const stored = await store.commitTurn('c-1', turn(content), T0);
+      await store.markDelivered(
+        'c-1',
+        stored.map((r) => r.id),
+      );
+    }
+    assert.deepEqual(
+      (await store.getSession('c-1'))!.history.map((h) => h.content),
+      ['Echo: one', 'Echo: two', 'three', 'Echo: three'],
+    );
+    const opened = await store.openSession('c-1', T0);
+    assert.deepEqual(opened.pending, [pending]);
+    assert.equal((await store.getSession('c-1'))!.pending_replies, 1);
   });
 });
