@@ -2,8 +2,10 @@ import {
   ANSWER_FILLERS,
   BOUNDARY_WORDS,
   CLOCK_WORDS,
+  DOTTED_HONORIFICS,
   EVENT_NOUNS,
   GENERIC_EVENTS,
+  HOLIDAY_NAMES,
   HONORIFICS,
   MONTHS,
   NO_ELSEWHERE,
@@ -12,6 +14,7 @@ import {
   PLACE_NOUNS,
   PLATFORMS,
   PRONOUNS,
+  ROLE_ACRONYMS,
   ROLE_WORDS,
   ROOM_WORDS,
   SPELLINGS,
@@ -144,8 +147,10 @@ const TOKEN =
 function tokenize(cased: string, blanked: string): Token[] {
   const tokens: Token[] = [];
   for (const m of blanked.matchAll(TOKEN)) {
-    // "Dr." keeps its dot, so the name is kept as written ("Dr. Okafor", "Dr Okafor").
-    const length = m[0].length + (HONORIFICS.test(m[0]) && blanked[m.index + m[0].length] === '.' ? 1 : 0);
+    // "Dr.", "Lic." keep their dot, so the name is kept as written ("Dr. Okafor", "Dr Okafor", "Lic. Hernández").
+    const dotted = blanked[m.index + m[0].length] === '.';
+    const titled = HONORIFICS.test(m[0]) || (DOTTED_HONORIFICS.test(m[0]) && /^\p{Lu}/u.test(cased.slice(m.index)));
+    const length = m[0].length + (titled && dotted ? 1 : 0);
     const raw = cased.slice(m.index, m.index + length);
     tokens.push({ raw, low: raw.toLowerCase(), index: m.index });
   }
@@ -184,6 +189,7 @@ const EVENT_NOUN = new RegExp(`(?<![\\w-])(?:${EVENT_NOUNS.map(escape).join('|')
 const EVENT_NOUNS_ANYWHERE = new RegExp(EVENT_NOUN.source, 'g');
 const NOT_A_NAME = new Set([
   ...BOUNDARY_WORDS,
+  ...HOLIDAY_NAMES,
   ...PRONOUNS,
   ...TIME_WORDS,
   'meeting',
@@ -342,10 +348,14 @@ const NAME_PARTICLES = new Set([
   'mac',
   'mhic',
   'uí',
+  // Hokkien and Cantonese: "Tan Ah Seng", "Lim Ah Kow".
+  'ah',
 ]);
 
-/** "Dr", "Mr.", "Sra.": an honorific as written, not "MS" in capitals ("MS Teams"). */
-const isHonorific = (t: Token) => HONORIFICS.test(t.raw) && !/^\p{Lu}{2,}\.?$/u.test(t.raw);
+/** "Dr", "Mr.", "Sra.", "Atty.": an honorific as written, or a title with its dot; not "MS" in capitals ("MS Teams"). */
+const honorificWord = (word: string) =>
+  HONORIFICS.test(word) || (/^\p{Lu}.*\.$/u.test(word) && DOTTED_HONORIFICS.test(word.slice(0, -1)));
+const isHonorific = (t: Token) => honorificWord(t.raw) && !/^\p{Lu}{2,}\.?$/u.test(t.raw);
 
 /** Title words written out, kept before a surname like an honorific. */
 const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|imam|reverend|senator|officer|nurse|sheriff|chef)$/;
@@ -373,6 +383,19 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   }
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
   while (j < tokens.length && ROLE_WORDS.has(tokens[j]!.low) && !isCapitalized(tokens[j]!)) lead.push(tokens[j++]!);
+  // "my HOD Dr. Meenakshi Sundaram", "our CFO Priya": a role acronym in capitals before a name says who they are.
+  const acronym = tokens[j];
+  const named = tokens[j + 1];
+  if (
+    acronym &&
+    named &&
+    ROLE_ACRONYMS.has(acronym.low) &&
+    /^\p{Lu}+$/u.test(acronym.raw) &&
+    (isCapitalized(named) || isHonorific(named)) &&
+    !NOT_A_NAME.has(named.low) &&
+    named.index === acronym.index + acronym.raw.length + 1
+  )
+    lead.push(tokens[j++]!);
   const words: string[] = [];
   while (j < tokens.length && words.length < 4) {
     const t = tokens[j]!;
@@ -421,11 +444,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       words.length === 0 &&
       ((cap && /^(?:can|will)$/.test(t.low)) || (/^(?:ty|jan|jun|may)$/.test(t.low) && !/^\d/.test(next?.raw ?? ''))) &&
       /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
-    // "with Ah Seng", "w Jun Hao": a capitalised word that is also a word or a month opens a two-word name.
+    // "with Ah Seng", "w Jun Hao", "mv Jun Hao": a capitalised word that is also a word or a month opens a two-word
+    // name.
     const firstName =
       cap &&
       words.length === 0 &&
-      /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '') &&
+      (/^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '') || MOVE_OR_CANCEL.test(tokens[j - 1]?.low ?? '')) &&
       !!next &&
       isCapitalized(next) &&
       !NOT_A_NAME.has(next.low) &&
@@ -456,7 +480,8 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     /^(?:office|offices|folks|crew|side|lot|people|guys|group|department|dept|branch|site)$/.test(tokens[j]?.low ?? '')
   )
     return { next: i };
-  if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };
+  if (words.length === 1 && (HONORIFICS.test(words[0]!.replace(/\.$/, '')) || honorificWord(words[0]!)))
+    return { next: i };
   return {
     name: words.join(' '),
     next: j,
@@ -630,7 +655,7 @@ const PERSON_ROLES = new Set(
       ),
   ),
 );
-const MOVE_OR_CANCEL = /^(?:move|moving|shift|push|bump|reschedule|cancel|cancelling|canceling|postpone)$/;
+const MOVE_OR_CANCEL = /^(?:move|mv|moving|shift|push|bump|reschedule|cancel|cancelling|canceling|postpone)$/;
 
 /** Lowercase words after "move" or "cancel" that are not a person: "cancel everything", "move things around". */
 const NOT_NAMED_AFTER_VERB =
@@ -658,6 +683,21 @@ function eventAhead(tokens: Token[], k: number): boolean {
   return false;
 }
 
+/** Where a possessive name at `i` starts: "Jun Hao's", "Tan Ah Seng's" take the capitalised words before it. */
+function firstNameBefore(tokens: Token[], i: number): number {
+  let first = i;
+  for (let k = i - 1; k >= 0 && k > i - 3; k--) {
+    const t = tokens[k]!;
+    const partOfName =
+      isCapitalized(t) &&
+      !MOVE_OR_CANCEL.test(t.low) &&
+      (!NOT_A_NAME.has(t.low) || NAME_PARTICLES.has(t.low) || /^(?:jun|jan|may)$/.test(t.low));
+    if (!partOfName || t.index + t.raw.length + 1 !== tokens[k + 1]!.index) break;
+    first = k;
+  }
+  return first;
+}
+
 /**
  * People named without a trigger word: "move Dana's coffee chat", "cancel Luis tomorrow", "can we move Nick to
  * friday", "tire rep Angela thursday".
@@ -670,16 +710,25 @@ function addBareNames(tokens: Token[], found: string[]): void {
     const after = tokens[i + 1];
     const word = t.raw.replace(/['’]s$/i, '');
     const name = isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && !EVENT_WORDS.has(word.toLowerCase());
-    // "Dana's coffee chat", "Aroha's catch-up": a possessive before an event is whose event it is.
-    if (name && /['’]s$/i.test(t.raw) && !placeBefore(i) && after && !isCapitalized(after)) {
+    // "Dana's coffee chat", "Aroha's catch-up", "Jun Hao's demo": a possessive before an event is whose event it
+    // is; right after "move" or "cancel" it is whose meeting it is, whatever the event ("move Marisol's headshots").
+    if (name && /['’]s$/i.test(t.raw) && after && !isCapitalized(after)) {
+      const first = firstNameBefore(tokens, i);
+      if (placeBefore(first)) continue;
       let k = i + 1;
       while (k < tokens.length && k < i + 4 && !EVENT_WORDS.has(tokens[k]!.low) && /^\p{Ll}/u.test(tokens[k]!.raw)) k++;
-      if (EVENT_WORDS.has(tokens[k]?.low ?? '') || EVENT_WORDS.has(tokens[k]?.low.replace(/s$/, '') ?? ''))
-        if (!known(word)) addPerson(found, word);
+      const full = [...tokens.slice(first, i).map((x) => x.raw), word].join(' ');
+      if (
+        EVENT_WORDS.has(tokens[k]?.low ?? '') ||
+        EVENT_WORDS.has(tokens[k]?.low.replace(/s$/, '') ?? '') ||
+        MOVE_OR_CANCEL.test(tokens[first - 1]?.low ?? '')
+      )
+        if (!known(word)) addPerson(found, full);
       continue;
     }
     // "cancel Luis tomorrow", "move Nick to friday": a name alone after the verb is the meeting with them.
-    if (name && MOVE_OR_CANCEL.test(tokens[i - 1]?.low ?? '') && !/['’]s$/i.test(t.raw)) {
+    const opensName = isCapitalized(t) && /^(?:jun|jan|may)$/.test(t.low) && !!after && isCapitalized(after);
+    if ((name || opensName) && MOVE_OR_CANCEL.test(tokens[i - 1]?.low ?? '') && !/['’]s$/i.test(t.raw)) {
       const { name: full, next } = nameAt(tokens, i, false);
       const rest = tokens[next];
       const gap = rest && rest.index > tokens[next - 1]!.index + tokens[next - 1]!.raw.length + 1;
@@ -1656,7 +1705,16 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low))
     )
       break;
-    if (people.some((p) => p.toLowerCase().split(' ').includes(low))) break;
+    // "move Dana's budget review": whose meeting it is is no part of its title.
+    if (
+      people.some((p) =>
+        p
+          .toLowerCase()
+          .split(' ')
+          .includes(low.replace(/['’]s$/, '')),
+      )
+    )
+      break;
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
     if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;
