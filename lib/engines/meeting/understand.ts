@@ -1477,7 +1477,7 @@ function requestTitleOf(blanked: string, cased: string, people: string[], locati
 
 /** The object of a verb that books, moves or cancels: "book a QBR", "arrange a viva", "move the QBR". */
 const EVENT_OBJECT =
-  /\b(?:schedule|book|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
+  /\b(?:schedule|book(?: in)?|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|drop|ditch|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
 /** What may follow the object of a verb: "book a QBR with Sophie", "scratch the QBR, they postponed". */
 const AFTER_OBJECT = /^(?:$| {2}| ?[,.!?;]|(?: (?:with|w|wid|at|in|on|over|via|about|re|between|and|to|for)\b))/;
 /** What may follow an event named at the head of the message: "QBR w/ Initech", "viva with Niamh", "drill tomorrow 02:30". */
@@ -1503,11 +1503,22 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
     const title = eventWordsAt(blanked, cased, m.index + m[0].length, people, !!m[1], AFTER_OBJECT);
     if (title) return title;
   }
-  const head = /^[\s,.;:!?-]*/.exec(blanked)![0].length;
-  // "meet with Ana", "speak with Ana": a verb heads the message, not an event.
-  if (HEAD_VERBS.test(blanked.slice(head))) return undefined;
-  return eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
+  for (const clause of blanked.matchAll(CLAUSE_HEAD)) {
+    const head = clause.index + clause[0].length;
+    // "meet with Ana", "speak with Ana": a verb heads the message, not an event.
+    if (HEAD_VERBS.test(blanked.slice(head))) continue;
+    const title = eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
+    if (title) return title;
+  }
+  return undefined;
 }
+
+/**
+ * Where an event may head the message: its start or a clause after an aside ("lost an hour last night. anyway,
+ * reading group …", "note for later: supervision …"), past fillers ("ok um mehendi trial …").
+ */
+const CLAUSE_HEAD =
+  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and)\b[\s,]*)*/g;
 
 /** One to four event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
 function eventWordsAt(
@@ -1536,8 +1547,10 @@ function eventWordsAt(
         // "team talk", "job walk", "ward round": a noun that is also a verb ends a title after a qualifier, and a
         // noun that is also a building part or a group qualifies one.
         const last = k === written.length - 1;
-        if (k > 0 && last && VERB_NOUNS.test(low)) return true;
+        if (k > 0 && last && (VERB_NOUNS.test(low) || low === 'do')) return true;
         if (!last && QUALIFIER_NOUNS.test(low)) return true;
+        // "Garden club potluck": a place noun qualifies an event it does not end.
+        if (!last && isPlaceWord(low) && !isPlaceWord(words.at(-1)!.toLowerCase())) return true;
         if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
         if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
         if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
@@ -1618,10 +1631,13 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
       best = { index: m.index, noun: m[0] };
   }
   const generic = /(?<![\w'])([a-z0-9][\w-]*) (meeting|mtg)\b/.exec(blanked);
+  // "care plan meeting": a verb's noun after a plain word qualifies the meeting.
+  const prior = generic && /(?:^| )([a-z]+) $/.exec(blanked.slice(0, generic.index))?.[1];
+  const verbNoun =
+    !!prior && VERB_NOUNS.test(generic![1]!) && ![NOT_A_NAME, TITLE_FILLERS, TIME_WORDS].some((set) => set.has(prior));
   if (
     generic &&
-    !TITLE_FILLERS.has(generic[1]!) &&
-    !BOUNDARY_WORDS.has(generic[1]!) &&
+    (verbNoun || (!TITLE_FILLERS.has(generic[1]!) && !BOUNDARY_WORDS.has(generic[1]!))) &&
     !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|1ː1)$/.test(generic[1]!) &&
     (!best || generic.index < best.index)
   ) {
@@ -1645,7 +1661,9 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
       TITLE_FILLERS.has(first!) ||
       TIME_WORDS.has(first!)
     );
-    const widen = ends(first) ? first : plain && ends(second) ? `${first} ${second}` : undefined;
+    // "mock exam moderation", "lesson observation": a plain noun after the event word names the event.
+    const named = plain && NOUN_ENDING.test(first!) && !EVENT_WORDS.has(second ?? '');
+    const widen = ends(first) || named ? first : plain && ends(second) ? `${first} ${second}` : undefined;
     if (!widen) break;
     best = { index: best.index, noun: `${best.noun} ${widen}` };
   }
@@ -1673,11 +1691,16 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
       start = blanked.lastIndexOf(word, start - 1);
       continue;
     }
-    // "new teacher interview", "sub cover planning", "schedule shift handover": nouns that are also other words.
+    // "new teacher interview", "sub cover planning", "schedule shift handover", "tech talk dry run", "care plan
+    // meeting": nouns that are also other words (a verb's noun after a plain word).
+    const plainPrior =
+      /^\p{L}+$/u.test(prior) && ![NOT_A_NAME, TITLE_FILLERS, BOUNDARY_WORDS, TIME_WORDS].some((set) => set.has(prior));
     const noun =
       ((low === 'new' || low === 'cover') && qualifiers.length > 0) ||
+      (VERB_NOUNS.test(low) && plainPrior && blanked.slice(0, start).endsWith(`${prior} ${word} `)) ||
       (low === 'shift' &&
-        /^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior));
+        (/^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior) ||
+          (k === 0 && !/\b(?:to|till|until|later|earlier|forward|back|by|up|down|out)\b/i.test(cased.slice(start)))));
     // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
     const named =
       (low === 'day' &&
