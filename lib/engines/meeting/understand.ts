@@ -474,6 +474,8 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (role.length) return { name: role.map((t) => capitalize(t.low)).join(' '), next: j };
   }
   if (!words.length) return { next: i };
+  // "for project Sakura": a project's name, not a person.
+  if (/^(?:project|programme|program|operation)$/.test(lead.at(-1)?.low ?? '')) return { next: i };
   // "the London office", "the Acme folks": a place or a group named after a town or a company, not a person.
   if (
     lead.length &&
@@ -1415,6 +1417,10 @@ function phraseAt(blanked: string, cased: string, from: number, people: string[]
     if (w[3]) break;
   }
   if (!words.length) return undefined;
+  // "to go over January rosters": a month right before the topic (read as no date) qualifies it.
+  const month = /(\p{L}+) +$/u.exec(cased.slice(index, begin));
+  if (month && MONTHS.includes(month[1]!.toLowerCase()) && !blanked.slice(index, begin).trim())
+    begin = index + month.index;
   const phrase = cased
     .slice(begin, end)
     .trim()
@@ -1455,7 +1461,11 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   const event = eventTitleOf(blanked, cased, people);
   const forTopic = forTopicOf(blanked, cased, people);
   // "onboarding for new starters" is Onboarding; "a call for budget prep" is Budget prep.
-  if (forTopic && (!event || WEAK_EVENT.test(event.noun))) return forTopic;
+  // "drinks for Mere's farewell", "kickoff meeting for project Sakura": an occasion someone's, or a named thing
+  // after a plain meeting, is the better title.
+  const named =
+    !!forTopic && (/^\p{L}+'s /u.test(forTopic) || (/ \p{Lu}/u.test(forTopic) && /\bmeeting$/.test(event?.head ?? '')));
+  if (forTopic && (!event || WEAK_EVENT.test(event.noun) || named)) return forTopic;
   return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people) ?? namedEventOf(blanked, cased, people);
 }
 
@@ -1615,7 +1625,9 @@ function forTopicOf(blanked: string, cased: string, people: string[]): string | 
     )
       continue;
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
-    if (/^\p{Lu}/u.test(phrase) && phrase.split(' ').length === 1 && !EVENT_WORDS.has(first)) continue;
+    // "for Sarah" is a person; "it's for CODIR" an event in capitals (not a role: "for HR").
+    const acronym = isAcronym(phrase) && !ROLE_ACRONYMS.has(first);
+    if (/^\p{Lu}/u.test(phrase) && phrase.split(' ').length === 1 && !EVENT_WORDS.has(first) && !acronym) continue;
     if (/^\d/.test(first)) continue;
     return capitalize(phrase);
   }
@@ -1623,7 +1635,11 @@ function forTopicOf(blanked: string, cased: string, people: string[]): string | 
 }
 
 /** A known event noun, with up to two qualifiers before it ("design review", "team lunch"). */
-function eventTitleOf(blanked: string, cased: string, people: string[]): { title?: string; noun: string } | undefined {
+function eventTitleOf(
+  blanked: string,
+  cased: string,
+  people: string[],
+): { title?: string; noun: string; head: string } | undefined {
   let best: { index: number; noun: string } | undefined;
   for (const pattern of EVENT_PATTERNS) {
     const m = pattern.exec(blanked);
@@ -1708,7 +1724,9 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         /^\p{L}+$/u.test(before[k - 1]!) &&
         !BOUNDARY_WORDS.has(before[k - 1]!.toLowerCase())) ||
       (low === 'new' &&
-        /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? ''));
+        /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? '')) ||
+      // "morning tea", "afternoon tea": a meal named by its part of the day.
+      (/^(?:morning|afternoon)$/.test(low) && best.noun === 'tea' && !qualifiers.length);
     // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
     // (not a verb) names a stage.
     const from = blanked.lastIndexOf(word, start - 1);
@@ -1746,10 +1764,11 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
     start = at;
   }
   const title = cased.slice(start, best.index + best.noun.length).replace(/ː/g, ':');
-  if (!qualifiers.length && GENERIC_EVENTS.has(best.noun)) return { noun: best.noun };
+  if (!qualifiers.length && GENERIC_EVENTS.has(best.noun)) return { noun: best.noun, head: best.noun };
   return {
     title: capitalize(title.replace(/\bcatchup\b/i, 'catch up')),
     noun: qualifiers.length ? 'qualified' : best.noun.toLowerCase(),
+    head: best.noun.toLowerCase(),
   };
 }
 
