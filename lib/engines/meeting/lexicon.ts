@@ -232,6 +232,7 @@ export const EVENT_NOUNS = [
   'rehearsal',
   'training',
   'appointment',
+  'appt',
   'exam',
   'checkup',
   'check-up',
@@ -377,6 +378,7 @@ export const GENERIC_EVENTS = new Set([
   'mtg',
   'event',
   'appointment',
+  'appt',
   'something',
   'time',
   'slot',
@@ -881,6 +883,61 @@ export const ROLE_WORDS = new Set([
 /** Honorifics kept with the name ("Prof. Lindqvist", "Dr. Okafor"). */
 export const HONORIFICS =
   /^(dame|dhr|dott|dr|fr|frau|herr|ma|miss|mlle|mme|mr|mrs|ms|mx|prof|rev|shri|sir|smt|sr|sra|srta)\.?$/i;
+
+/**
+ * Professional titles and ranks that are honorifics only when written with their dot before a capitalised name:
+ * "Lic. Hernández", "Ing. Ramírez", "Eng. Mahmoud", "Engr. Dela Cruz", "Atty. Reyes", "Dipl.-Ing. Weber". Sorted.
+ */
+export const DOTTED_HONORIFICS =
+  /^(adv|advs|amb|arch|arq|atty|capt|cdr|cllr|cmdr|col|cpl|cpt|dipl\.-ing|dipl|dra|dres|drs|eng|engr|gen|gov|hon|ing|insp|lcdr|lic|licda|lt|maj|mgr|mons|pres|profa|pvt|sen|sgt|supt|ven)$/i;
+
+/** Role acronyms said before a name: "my HOD Dr. Meenakshi Sundaram" is Dr. Meenakshi Sundaram. Sorted. */
+export const ROLE_ACRONYMS = new Set([
+  'avp',
+  'cco',
+  'ceo',
+  'cfo',
+  'cio',
+  'cmo',
+  'coo',
+  'cpo',
+  'cro',
+  'cso',
+  'cto',
+  'ea',
+  'evp',
+  'gm',
+  'hod',
+  'hr',
+  'hrbp',
+  'md',
+  'pa',
+  'pm',
+  'po',
+  'svp',
+  'tl',
+  'vp',
+]);
+
+/** Holidays, never a person: "a write-off with Easter", "busy with Diwali". Sorted. */
+export const HOLIDAY_NAMES = new Set([
+  'christmas',
+  'deepavali',
+  'diwali',
+  'easter',
+  'eid',
+  'hanukkah',
+  'holi',
+  'kwanzaa',
+  'navratri',
+  'onam',
+  'passover',
+  'pongal',
+  'ramadan',
+  'thanksgiving',
+  'vesak',
+  'xmas',
+]);
 
 /** Words that end a name or a phrase: never part of one. */
 export const MONTHS = [

@@ -2,8 +2,10 @@ import {
   ANSWER_FILLERS,
   BOUNDARY_WORDS,
   CLOCK_WORDS,
+  DOTTED_HONORIFICS,
   EVENT_NOUNS,
   GENERIC_EVENTS,
+  HOLIDAY_NAMES,
   HONORIFICS,
   MONTHS,
   NO_ELSEWHERE,
@@ -12,6 +14,7 @@ import {
   PLACE_NOUNS,
   PLATFORMS,
   PRONOUNS,
+  ROLE_ACRONYMS,
   ROLE_WORDS,
   ROOM_WORDS,
   SPELLINGS,
@@ -144,8 +147,10 @@ const TOKEN =
 function tokenize(cased: string, blanked: string): Token[] {
   const tokens: Token[] = [];
   for (const m of blanked.matchAll(TOKEN)) {
-    // "Dr." keeps its dot, so the name is kept as written ("Dr. Okafor", "Dr Okafor").
-    const length = m[0].length + (HONORIFICS.test(m[0]) && blanked[m.index + m[0].length] === '.' ? 1 : 0);
+    // "Dr.", "Lic." keep their dot, so the name is kept as written ("Dr. Okafor", "Dr Okafor", "Lic. Hernández").
+    const dotted = blanked[m.index + m[0].length] === '.';
+    const titled = HONORIFICS.test(m[0]) || (DOTTED_HONORIFICS.test(m[0]) && /^\p{Lu}/u.test(cased.slice(m.index)));
+    const length = m[0].length + (titled && dotted ? 1 : 0);
     const raw = cased.slice(m.index, m.index + length);
     tokens.push({ raw, low: raw.toLowerCase(), index: m.index });
   }
@@ -184,6 +189,7 @@ const EVENT_NOUN = new RegExp(`(?<![\\w-])(?:${EVENT_NOUNS.map(escape).join('|')
 const EVENT_NOUNS_ANYWHERE = new RegExp(EVENT_NOUN.source, 'g');
 const NOT_A_NAME = new Set([
   ...BOUNDARY_WORDS,
+  ...HOLIDAY_NAMES,
   ...PRONOUNS,
   ...TIME_WORDS,
   'meeting',
@@ -342,10 +348,14 @@ const NAME_PARTICLES = new Set([
   'mac',
   'mhic',
   'uí',
+  // Hokkien and Cantonese: "Tan Ah Seng", "Lim Ah Kow".
+  'ah',
 ]);
 
-/** "Dr", "Mr.", "Sra.": an honorific as written, not "MS" in capitals ("MS Teams"). */
-const isHonorific = (t: Token) => HONORIFICS.test(t.raw) && !/^\p{Lu}{2,}\.?$/u.test(t.raw);
+/** "Dr", "Mr.", "Sra.", "Atty.": an honorific as written, or a title with its dot; not "MS" in capitals ("MS Teams"). */
+const honorificWord = (word: string) =>
+  HONORIFICS.test(word) || (/^\p{Lu}.*\.$/u.test(word) && DOTTED_HONORIFICS.test(word.slice(0, -1)));
+const isHonorific = (t: Token) => honorificWord(t.raw) && !/^\p{Lu}{2,}\.?$/u.test(t.raw);
 
 /** Title words written out, kept before a surname like an honorific. */
 const TITLE_WORDS = /^(?:doctor|captain|judge|pastor|rabbi|father|imam|reverend|senator|officer|nurse|sheriff|chef)$/;
@@ -373,6 +383,19 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   }
   // "my manager Petra", "intern Maya Cohen": the role words describe, the name follows.
   while (j < tokens.length && ROLE_WORDS.has(tokens[j]!.low) && !isCapitalized(tokens[j]!)) lead.push(tokens[j++]!);
+  // "my HOD Dr. Meenakshi Sundaram", "our CFO Priya": a role acronym in capitals before a name says who they are.
+  const acronym = tokens[j];
+  const named = tokens[j + 1];
+  if (
+    acronym &&
+    named &&
+    ROLE_ACRONYMS.has(acronym.low) &&
+    /^\p{Lu}+$/u.test(acronym.raw) &&
+    (isCapitalized(named) || isHonorific(named)) &&
+    !NOT_A_NAME.has(named.low) &&
+    named.index === acronym.index + acronym.raw.length + 1
+  )
+    lead.push(tokens[j++]!);
   const words: string[] = [];
   while (j < tokens.length && words.length < 4) {
     const t = tokens[j]!;
@@ -421,11 +444,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       words.length === 0 &&
       ((cap && /^(?:can|will)$/.test(t.low)) || (/^(?:ty|jan|jun|may)$/.test(t.low) && !/^\d/.test(next?.raw ?? ''))) &&
       /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
-    // "with Ah Seng", "w Jun Hao": a capitalised word that is also a word or a month opens a two-word name.
+    // "with Ah Seng", "w Jun Hao", "mv Jun Hao": a capitalised word that is also a word or a month opens a two-word
+    // name.
     const firstName =
       cap &&
       words.length === 0 &&
-      /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '') &&
+      (/^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '') || MOVE_OR_CANCEL.test(tokens[j - 1]?.low ?? '')) &&
       !!next &&
       isCapitalized(next) &&
       !NOT_A_NAME.has(next.low) &&
@@ -450,13 +474,16 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     if (role.length) return { name: role.map((t) => capitalize(t.low)).join(' '), next: j };
   }
   if (!words.length) return { next: i };
+  // "for project Sakura": a project's name, not a person.
+  if (/^(?:project|programme|program|operation)$/.test(lead.at(-1)?.low ?? '')) return { next: i };
   // "the London office", "the Acme folks": a place or a group named after a town or a company, not a person.
   if (
     lead.length &&
     /^(?:office|offices|folks|crew|side|lot|people|guys|group|department|dept|branch|site)$/.test(tokens[j]?.low ?? '')
   )
     return { next: i };
-  if (words.length === 1 && HONORIFICS.test(words[0]!.replace(/\.$/, ''))) return { next: i };
+  if (words.length === 1 && (HONORIFICS.test(words[0]!.replace(/\.$/, '')) || honorificWord(words[0]!)))
+    return { next: i };
   return {
     name: words.join(' '),
     next: j,
@@ -630,7 +657,7 @@ const PERSON_ROLES = new Set(
       ),
   ),
 );
-const MOVE_OR_CANCEL = /^(?:move|moving|shift|push|bump|reschedule|cancel|cancelling|canceling|postpone)$/;
+const MOVE_OR_CANCEL = /^(?:move|mv|moving|shift|push|bump|reschedule|cancel|cancelling|canceling|postpone)$/;
 
 /** Lowercase words after "move" or "cancel" that are not a person: "cancel everything", "move things around". */
 const NOT_NAMED_AFTER_VERB =
@@ -658,6 +685,21 @@ function eventAhead(tokens: Token[], k: number): boolean {
   return false;
 }
 
+/** Where a possessive name at `i` starts: "Jun Hao's", "Tan Ah Seng's" take the capitalised words before it. */
+function firstNameBefore(tokens: Token[], i: number): number {
+  let first = i;
+  for (let k = i - 1; k >= 0 && k > i - 3; k--) {
+    const t = tokens[k]!;
+    const partOfName =
+      isCapitalized(t) &&
+      !MOVE_OR_CANCEL.test(t.low) &&
+      (!NOT_A_NAME.has(t.low) || NAME_PARTICLES.has(t.low) || /^(?:jun|jan|may)$/.test(t.low));
+    if (!partOfName || t.index + t.raw.length + 1 !== tokens[k + 1]!.index) break;
+    first = k;
+  }
+  return first;
+}
+
 /**
  * People named without a trigger word: "move Dana's coffee chat", "cancel Luis tomorrow", "can we move Nick to
  * friday", "tire rep Angela thursday".
@@ -670,16 +712,25 @@ function addBareNames(tokens: Token[], found: string[]): void {
     const after = tokens[i + 1];
     const word = t.raw.replace(/['’]s$/i, '');
     const name = isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && !EVENT_WORDS.has(word.toLowerCase());
-    // "Dana's coffee chat", "Aroha's catch-up": a possessive before an event is whose event it is.
-    if (name && /['’]s$/i.test(t.raw) && !placeBefore(i) && after && !isCapitalized(after)) {
+    // "Dana's coffee chat", "Aroha's catch-up", "Jun Hao's demo": a possessive before an event is whose event it
+    // is; right after "move" or "cancel" it is whose meeting it is, whatever the event ("move Marisol's headshots").
+    if (name && /['’]s$/i.test(t.raw) && after && !isCapitalized(after)) {
+      const first = firstNameBefore(tokens, i);
+      if (placeBefore(first)) continue;
       let k = i + 1;
       while (k < tokens.length && k < i + 4 && !EVENT_WORDS.has(tokens[k]!.low) && /^\p{Ll}/u.test(tokens[k]!.raw)) k++;
-      if (EVENT_WORDS.has(tokens[k]?.low ?? '') || EVENT_WORDS.has(tokens[k]?.low.replace(/s$/, '') ?? ''))
-        if (!known(word)) addPerson(found, word);
+      const full = [...tokens.slice(first, i).map((x) => x.raw), word].join(' ');
+      if (
+        EVENT_WORDS.has(tokens[k]?.low ?? '') ||
+        EVENT_WORDS.has(tokens[k]?.low.replace(/s$/, '') ?? '') ||
+        MOVE_OR_CANCEL.test(tokens[first - 1]?.low ?? '')
+      )
+        if (!known(word)) addPerson(found, full);
       continue;
     }
     // "cancel Luis tomorrow", "move Nick to friday": a name alone after the verb is the meeting with them.
-    if (name && MOVE_OR_CANCEL.test(tokens[i - 1]?.low ?? '') && !/['’]s$/i.test(t.raw)) {
+    const opensName = isCapitalized(t) && /^(?:jun|jan|may)$/.test(t.low) && !!after && isCapitalized(after);
+    if ((name || opensName) && MOVE_OR_CANCEL.test(tokens[i - 1]?.low ?? '') && !/['’]s$/i.test(t.raw)) {
       const { name: full, next } = nameAt(tokens, i, false);
       const rest = tokens[next];
       const gap = rest && rest.index > tokens[next - 1]!.index + tokens[next - 1]!.raw.length + 1;
@@ -1366,6 +1417,10 @@ function phraseAt(blanked: string, cased: string, from: number, people: string[]
     if (w[3]) break;
   }
   if (!words.length) return undefined;
+  // "to go over January rosters": a month right before the topic (read as no date) qualifies it.
+  const month = /(\p{L}+) +$/u.exec(cased.slice(index, begin));
+  if (month && MONTHS.includes(month[1]!.toLowerCase()) && !blanked.slice(index, begin).trim())
+    begin = index + month.index;
   const phrase = cased
     .slice(begin, end)
     .trim()
@@ -1406,7 +1461,11 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   const event = eventTitleOf(blanked, cased, people);
   const forTopic = forTopicOf(blanked, cased, people);
   // "onboarding for new starters" is Onboarding; "a call for budget prep" is Budget prep.
-  if (forTopic && (!event || WEAK_EVENT.test(event.noun))) return forTopic;
+  // "drinks for Mere's farewell", "kickoff meeting for project Sakura": an occasion someone's, or a named thing
+  // after a plain meeting, is the better title.
+  const named =
+    !!forTopic && (/^\p{L}+'s /u.test(forTopic) || (/ \p{Lu}/u.test(forTopic) && /\bmeeting$/.test(event?.head ?? '')));
+  if (forTopic && (!event || WEAK_EVENT.test(event.noun) || named)) return forTopic;
   return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people) ?? namedEventOf(blanked, cased, people);
 }
 
@@ -1428,7 +1487,7 @@ function requestTitleOf(blanked: string, cased: string, people: string[], locati
 
 /** The object of a verb that books, moves or cancels: "book a QBR", "arrange a viva", "move the QBR". */
 const EVENT_OBJECT =
-  /\b(?:schedule|book|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
+  /\b(?:schedule|book(?: in)?|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|drop|ditch|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
 /** What may follow the object of a verb: "book a QBR with Sophie", "scratch the QBR, they postponed". */
 const AFTER_OBJECT = /^(?:$| {2}| ?[,.!?;]|(?: (?:with|w|wid|at|in|on|over|via|about|re|between|and|to|for)\b))/;
 /** What may follow an event named at the head of the message: "QBR w/ Initech", "viva with Niamh", "drill tomorrow 02:30". */
@@ -1454,11 +1513,22 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
     const title = eventWordsAt(blanked, cased, m.index + m[0].length, people, !!m[1], AFTER_OBJECT);
     if (title) return title;
   }
-  const head = /^[\s,.;:!?-]*/.exec(blanked)![0].length;
-  // "meet with Ana", "speak with Ana": a verb heads the message, not an event.
-  if (HEAD_VERBS.test(blanked.slice(head))) return undefined;
-  return eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
+  for (const clause of blanked.matchAll(CLAUSE_HEAD)) {
+    const head = clause.index + clause[0].length;
+    // "meet with Ana", "speak with Ana": a verb heads the message, not an event.
+    if (HEAD_VERBS.test(blanked.slice(head))) continue;
+    const title = eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
+    if (title) return title;
+  }
+  return undefined;
 }
+
+/**
+ * Where an event may head the message: its start or a clause after an aside ("lost an hour last night. anyway,
+ * reading group …", "note for later: supervision …"), past fillers ("ok um mehendi trial …").
+ */
+const CLAUSE_HEAD =
+  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and)\b[\s,]*)*/g;
 
 /** One to four event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
 function eventWordsAt(
@@ -1487,8 +1557,10 @@ function eventWordsAt(
         // "team talk", "job walk", "ward round": a noun that is also a verb ends a title after a qualifier, and a
         // noun that is also a building part or a group qualifies one.
         const last = k === written.length - 1;
-        if (k > 0 && last && VERB_NOUNS.test(low)) return true;
+        if (k > 0 && last && (VERB_NOUNS.test(low) || low === 'do')) return true;
         if (!last && QUALIFIER_NOUNS.test(low)) return true;
+        // "Garden club potluck": a place noun qualifies an event it does not end.
+        if (!last && isPlaceWord(low) && !isPlaceWord(words.at(-1)!.toLowerCase())) return true;
         if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
         if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
         if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
@@ -1553,7 +1625,9 @@ function forTopicOf(blanked: string, cased: string, people: string[]): string | 
     )
       continue;
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
-    if (/^\p{Lu}/u.test(phrase) && phrase.split(' ').length === 1 && !EVENT_WORDS.has(first)) continue;
+    // "for Sarah" is a person; "it's for CODIR" an event in capitals (not a role: "for HR").
+    const acronym = isAcronym(phrase) && !ROLE_ACRONYMS.has(first);
+    if (/^\p{Lu}/u.test(phrase) && phrase.split(' ').length === 1 && !EVENT_WORDS.has(first) && !acronym) continue;
     if (/^\d/.test(first)) continue;
     return capitalize(phrase);
   }
@@ -1561,7 +1635,11 @@ function forTopicOf(blanked: string, cased: string, people: string[]): string | 
 }
 
 /** A known event noun, with up to two qualifiers before it ("design review", "team lunch"). */
-function eventTitleOf(blanked: string, cased: string, people: string[]): { title?: string; noun: string } | undefined {
+function eventTitleOf(
+  blanked: string,
+  cased: string,
+  people: string[],
+): { title?: string; noun: string; head: string } | undefined {
   let best: { index: number; noun: string } | undefined;
   for (const pattern of EVENT_PATTERNS) {
     const m = pattern.exec(blanked);
@@ -1569,10 +1647,13 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
       best = { index: m.index, noun: m[0] };
   }
   const generic = /(?<![\w'])([a-z0-9][\w-]*) (meeting|mtg)\b/.exec(blanked);
+  // "care plan meeting": a verb's noun after a plain word qualifies the meeting.
+  const prior = generic && /(?:^| )([a-z]+) $/.exec(blanked.slice(0, generic.index))?.[1];
+  const verbNoun =
+    !!prior && VERB_NOUNS.test(generic![1]!) && ![NOT_A_NAME, TITLE_FILLERS, TIME_WORDS].some((set) => set.has(prior));
   if (
     generic &&
-    !TITLE_FILLERS.has(generic[1]!) &&
-    !BOUNDARY_WORDS.has(generic[1]!) &&
+    (verbNoun || (!TITLE_FILLERS.has(generic[1]!) && !BOUNDARY_WORDS.has(generic[1]!))) &&
     !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|1ː1)$/.test(generic[1]!) &&
     (!best || generic.index < best.index)
   ) {
@@ -1596,7 +1677,9 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
       TITLE_FILLERS.has(first!) ||
       TIME_WORDS.has(first!)
     );
-    const widen = ends(first) ? first : plain && ends(second) ? `${first} ${second}` : undefined;
+    // "mock exam moderation", "lesson observation": a plain noun after the event word names the event.
+    const named = plain && NOUN_ENDING.test(first!) && !EVENT_WORDS.has(second ?? '');
+    const widen = ends(first) || named ? first : plain && ends(second) ? `${first} ${second}` : undefined;
     if (!widen) break;
     best = { index: best.index, noun: `${best.noun} ${widen}` };
   }
@@ -1624,11 +1707,16 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
       start = blanked.lastIndexOf(word, start - 1);
       continue;
     }
-    // "new teacher interview", "sub cover planning", "schedule shift handover": nouns that are also other words.
+    // "new teacher interview", "sub cover planning", "schedule shift handover", "tech talk dry run", "care plan
+    // meeting": nouns that are also other words (a verb's noun after a plain word).
+    const plainPrior =
+      /^\p{L}+$/u.test(prior) && ![NOT_A_NAME, TITLE_FILLERS, BOUNDARY_WORDS, TIME_WORDS].some((set) => set.has(prior));
     const noun =
       ((low === 'new' || low === 'cover') && qualifiers.length > 0) ||
+      (VERB_NOUNS.test(low) && plainPrior && blanked.slice(0, start).endsWith(`${prior} ${word} `)) ||
       (low === 'shift' &&
-        /^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior));
+        (/^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior) ||
+          (k === 0 && !/\b(?:to|till|until|later|earlier|forward|back|by|up|down|out)\b/i.test(cased.slice(start)))));
     // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
     const named =
       (low === 'day' &&
@@ -1636,7 +1724,9 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         /^\p{L}+$/u.test(before[k - 1]!) &&
         !BOUNDARY_WORDS.has(before[k - 1]!.toLowerCase())) ||
       (low === 'new' &&
-        /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? ''));
+        /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? '')) ||
+      // "morning tea", "afternoon tea": a meal named by its part of the day.
+      (/^(?:morning|afternoon)$/.test(low) && best.noun === 'tea' && !qualifiers.length);
     // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
     // (not a verb) names a stage.
     const from = blanked.lastIndexOf(word, start - 1);
@@ -1656,7 +1746,16 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
         /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low))
     )
       break;
-    if (people.some((p) => p.toLowerCase().split(' ').includes(low))) break;
+    // "move Dana's budget review": whose meeting it is is no part of its title.
+    if (
+      people.some((p) =>
+        p
+          .toLowerCase()
+          .split(' ')
+          .includes(low.replace(/['’]s$/, '')),
+      )
+    )
+      break;
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
     if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;
@@ -1665,10 +1764,11 @@ function eventTitleOf(blanked: string, cased: string, people: string[]): { title
     start = at;
   }
   const title = cased.slice(start, best.index + best.noun.length).replace(/ː/g, ':');
-  if (!qualifiers.length && GENERIC_EVENTS.has(best.noun)) return { noun: best.noun };
+  if (!qualifiers.length && GENERIC_EVENTS.has(best.noun)) return { noun: best.noun, head: best.noun };
   return {
     title: capitalize(title.replace(/\bcatchup\b/i, 'catch up')),
     noun: qualifiers.length ? 'qualified' : best.noun.toLowerCase(),
+    head: best.noun.toLowerCase(),
   };
 }
 
