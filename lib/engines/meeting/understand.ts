@@ -792,9 +792,10 @@ function participantsOf(tokens: Token[]): string[] {
     /^(?:plus|\+|add|also|and)$/.test(tokens[0]?.low ?? '') &&
     !verbAfter.test(tokens[1]?.low ?? '') &&
     (tokens.length <= 4 || adding)
-  )
+  ) {
     addPeopleAfterTrigger(tokens, 0, ['with'], true, found);
-  else if (adding && !/^(?:invite|add|include|with|w|meet|ask|get|bring|cc|plus|also|and)$/.test(tokens[0]!.low))
+    if (!lowercaseAddsNameTheRest(tokens.slice(1), found)) found.length = 0;
+  } else if (adding && !/^(?:invite|add|include|with|w|meet|ask|get|bring|cc|plus|also|and)$/.test(tokens[0]!.low))
     addPeopleAfterTrigger(tokens, -1, ['with'], true, found);
   addJoinedNames(tokens, found);
   addHonorificNames(tokens, found);
@@ -804,6 +805,16 @@ function participantsOf(tokens: Token[]): string[] {
     (name) =>
       EMAIL.test(name) || !emails.some((e) => e.split('@')[0]!.split(/[._-]/)[0] === name.toLowerCase().split(' ')[0]),
   );
+}
+
+/**
+ * "plus ben" is ben, "plus travel time" is nobody: names added in lowercase must be all the message says after the
+ * joiner ("too", "as well", "and" and commas aside), or they are ordinary words.
+ */
+function lowercaseAddsNameTheRest(rest: Token[], added: string[]): boolean {
+  if (added.every((name) => /^\p{Lu}/u.test(name) && rest.some((t) => t.raw === name.split(' ')[0]))) return true;
+  const named = new Set(added.flatMap((name) => name.toLowerCase().split(' ')));
+  return rest.every((t) => named.has(t.low) || /^(?:too|as|well|and|&|,|\+)$/.test(t.low));
 }
 
 /** A word that can be part of a place's name: capitalised, a number, or a single capital ("Boardroom A"). */
