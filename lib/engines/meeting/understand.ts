@@ -130,7 +130,9 @@ function normalize(text: string): string {
   out = out.replace(HOLIDAY_DAY, (day) => day.replace(/a(?=y$)/, '\u0251'));
   // "at Wed Cafe": an abbreviation inside a venue's name is kept from the spellings (a word joiner after its capital).
   out = out.replace(DATED_VENUE, (venue) =>
-    venue.replace(new RegExp(`${DATE_ABBREVIATION}(?= )`, 'gu'), (a) => `${a[0]}\u2060${a.slice(1)}`),
+    timeWordInVenue(venue)
+      ? venue
+      : venue.replace(new RegExp(`${DATE_ABBREVIATION}(?= )`, 'gu'), (a) => `${a[0]}\u2060${a.slice(1)}`),
   );
   for (const [pattern, replacement] of SPELLINGS) out = out.replace(pattern, replacement);
   // A house number is never a clock: "at 1420 W Addison" keeps its 1420 (subscript digits while clocks are rewritten).
@@ -880,13 +882,15 @@ const DATED_VENUE = new RegExp(
   'gu',
 );
 
+/** "at Nobu Sat Night", "at Acme Friday Sat": a time word besides the abbreviation makes the words a time, not a venue. */
+const timeWordInVenue = (venue: string) =>
+  venue.split(' ').some((w) => TIME_WORDS.has(w.toLowerCase()) && !new RegExp(`^${DATE_ABBREVIATION}$`, 'u').test(w));
+
 /** A venue whose name holds a date's abbreviation, where it is written, and whether it stands only when another date is said. */
 function datedVenueOf(cased: string): { address: string; from: number; to: number; needsDate: boolean } | undefined {
   for (const m of cased.matchAll(DATED_VENUE)) {
-    const words = m[0].split(' ');
-    // "at Acme Friday Sat": a time word before the abbreviation, or a name ending in a time word, is no venue.
-    if (words.some((w) => TIME_WORDS.has(w.toLowerCase()) && !new RegExp(`^${DATE_ABBREVIATION}$`).test(w))) continue;
-    const last = words[words.length - 1]!;
+    if (timeWordInVenue(m[0])) continue;
+    const last = m[0].split(' ').pop()!;
     return {
       address: m[0],
       from: m.index,
@@ -1241,7 +1245,7 @@ function suburbAfter(tokens: Token[], cased: string, words: Token[], people: str
 /** "at the Tim Hortons on Queen": a chain's branch named by its street alone, after a capitalised venue. */
 function streetNameAfter(words: Token[], after: string, people: string[]): RegExpExecArray | null {
   if (!words.every((w) => isCapitalized(w) || PLACE_PARTICLES.has(w.low) || w.low === '&')) return null;
-  const m = /^ on (\p{Lu}[\p{Ll}'-]+)(?=$|[,.!?;]| (?!\p{Lu}))/u.exec(after);
+  const m = /^ on (\p{Lu}\p{Ll}+)(?=$|[,.!?;]| (?!\p{Lu}))/u.exec(after);
   return m && bareName(m[1]!, people) ? m : null;
 }
 
