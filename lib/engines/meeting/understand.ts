@@ -981,6 +981,8 @@ function roomOf(text: string, cased: string): string | undefined {
   const before = cased.slice(0, room.index);
   // "in Training Room 1", "in OPD room 5", "in Ingkarni Wardli room 5.18": capitalised words or an acronym naming the room go with it.
   const named = /(?:^|\b(?:in|at|the|@) )((?:\p{Lu}[\p{L}-]* ){0,2}\p{Lu}[\p{L}-]*) $/u.exec(before);
+  // "in Quad room 3F-07": after "in" or "at", one capitalised word names the room's building too.
+  const afterPreposition = !!named && /(?:\b(?:in|at)|@) $/.test(before.slice(0, before.length - named[1]!.length - 1));
   // "at Riverside Clinic, room 3": the building, then the room in it.
   const building = /(?:^|\b(?:in|at|@) )((?:\p{Lu}[\p{L}'&-]* ){0,3}\p{Lu}[\p{L}'-]*, )$/u.exec(before);
   // "in library room 2": a plain word right after the preposition names the room's building.
@@ -990,7 +992,9 @@ function roomOf(text: string, cased: string): string | undefined {
     : plain && !NOT_A_NAME.has(plain[1]!) && !(plain[1]! in NUMBER_WORDS)
       ? room.index - plain[1]!.length - 1
       : named &&
-          (/^\p{Lu}/u.test(cased.slice(room.index)) || /^\p{Lu}{2,}$|\p{L} \p{Lu}/u.test(named[1]!)) &&
+          (/^\p{Lu}/u.test(cased.slice(room.index)) ||
+            /^\p{Lu}{2,}$|\p{L} \p{Lu}/u.test(named[1]!) ||
+            afterPreposition) &&
           !named[1]!.split(' ').some((w) => TIME_WORDS.has(w.toLowerCase())) &&
           !BOOKING_VERBS.test(named[1]!.split(' ')[0]!)
         ? room.index - named[1]!.length - 1
@@ -1003,7 +1007,7 @@ function roomOf(text: string, cased: string): string | undefined {
  * "zasedačka 4", "ruang rapat 3", "reserve salle Voltaire".
  */
 const FOREIGN_ROOM = new RegExp(
-  String.raw`(?<=\b(?:in|at|im|en|dans|@|to|book|reserve|réserver|reservar|buchen) )(?:${ROOM_WORDS.map((w) => `[${w[0]!.toUpperCase()}${w[0]}]${escape(w.slice(1))}`).join('|')}) (?:\d+(?:[.-]\d+)*[A-Za-z]?\b|\p{Lu}[\p{L}-]*(?: \p{Lu}[\p{L}-]*)?)`,
+  String.raw`(?<=\b(?:in|at|im|en|dans|di|@|to|[Bb]ook|[Rr]eserve|réserver|reservar|buchen) )(?:${ROOM_WORDS.map((w) => `[${w[0]!.toUpperCase()}${w[0]}]${escape(w.slice(1))}`).join('|')}) (?:\d+(?:[.-]\d+)*[A-Za-z]?\b|\p{Lu}[\p{L}-]*(?: \p{Lu}[\p{L}-]*)?)`,
   'u',
 );
 
