@@ -871,14 +871,14 @@ function numberedStreetOf(cased: string): { address: string; from: number; to: n
 
 /** A weekday's or month's abbreviation, which can also be a word of a venue's name: "Lau Pa Sat", "Sun Hung Kai Centre", "Mar Vista". */
 const DATE_ABBREVIATION = `(?:${['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((a) => `${a[0]}\u2060?${a.slice(1)}`).join('|')})`;
-const VENUE_WORD = String.raw`\p{Lu}[\p{L}'’&\u2060-]*`;
+const VENUE_WORD = String.raw`(?!(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Today|Tomorrow|Tonight|Morning|Afternoon|Evening|Night|Noon|${DATE_ABBREVIATION})\b)\p{Lu}[\p{L}'’&\u2060-]*`;
 /**
  * A capitalised name after at/in/@ with a date's abbreviation inside it: the abbreviation is part of the name when
  * more of the name follows it ("at Sun Hung Kai Centre", "at Wed Cafe") or, last in the name ("at Lau Pa Sat"), when
  * the message has another date; never before a number or a time ("at Blue Bottle Sat 10am").
  */
 const DATED_VENUE = new RegExp(
-  String.raw`(?<=(?:\b(?:at|in)|@) (?:the )?)(?:(?:${VENUE_WORD} ){0,3}${DATE_ABBREVIATION}(?: ${VENUE_WORD}){1,3}|(?:${VENUE_WORD} ){1,3}${DATE_ABBREVIATION})(?=$|[,.!?;)]| \p{Ll}| [\p{Extended_Pictographic}])`,
+  String.raw`(?<=(?:\b(?:at|in)|@) (?:the )?)(?:(?:${VENUE_WORD} ){0,3}${DATE_ABBREVIATION}(?: ${VENUE_WORD}){1,3}(?![\p{L}\d'’&\u2060-])|(?:${VENUE_WORD} ){1,3}${DATE_ABBREVIATION}(?=$|[,.!?;)]| \p{Ll}| [\p{Extended_Pictographic}]))`,
   'gu',
 );
 
