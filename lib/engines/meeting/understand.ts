@@ -102,7 +102,11 @@ const NAME_LIKE_DAY =
 /** "Black Friday staffing", "Good Friday service": a day inside a holiday's name is no date. */
 const HOLIDAY_DAY =
   /(?<=\b(?:[Bb]lack|[Cc]yber|[Aa]sh|[Pp]alm|[Mm]aundy|[Ss]hrove|[Ee]aster|Good|Holy|Super|Giving|Blue) )(?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day\b/g;
-const unhidden = (text: string) => text.replace(/\u028A/g, 'u').replace(/\u0251/g, 'a');
+const unhidden = (text: string) =>
+  text
+    .replace(/\u028A/g, 'u')
+    .replace(/\u0251/g, 'a')
+    .replace(/\u2060/g, '');
 
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
 function normalize(text: string): string {
@@ -127,6 +131,12 @@ function normalize(text: string): string {
   // and put back in what is read out (`unhidden`).
   out = out.replace(NAME_LIKE_DAY, (word) => word.replace('u', '\u028A'));
   out = out.replace(HOLIDAY_DAY, (day) => day.replace(/a(?=y$)/, '\u0251'));
+  // "at Wed Cafe": an abbreviation inside a venue's name is kept from the spellings (a word joiner after its capital).
+  out = out.replace(DATED_VENUE, (venue) =>
+    timeWordInVenue(venue)
+      ? venue
+      : venue.replace(new RegExp(`${DATE_ABBREVIATION}(?= )`, 'gu'), (a) => `${a[0]}\u2060${a.slice(1)}`),
+  );
   for (const [pattern, replacement] of SPELLINGS) out = out.replace(pattern, replacement);
   // A house number is never a clock: "at 1420 W Addison" keeps its 1420 (subscript digits while clocks are rewritten).
   const street = streetAddressOf(out);
@@ -827,7 +837,7 @@ const isPlaceAcronym = (t: Token) => /^\p{Lu}{2,6}$/u.test(t.raw) && !NOT_A_PLAC
 
 /** "meeting room Everest", "conference room Kilimanjaro": a room named after its kind. */
 function namedRoom(text: string, cased: string): RegExpExecArray | null {
-  const m = /\b(?:conference|meeting|huddle|board) room (\w+)/.exec(text);
+  const m = /(?:\b(?:conference|meeting|huddle|board) |(?<=\b(?:in|at) ))room (\w+)/.exec(text);
   return m &&
     isCapitalized({
       raw: cased.slice(m.index + m[0].length - m[1]!.length, m.index + m[0].length),
@@ -838,8 +848,8 @@ function namedRoom(text: string, cased: string): RegExpExecArray | null {
     : null;
 }
 
-/** A unit before a street address: "Unit 4, 55 King St", "Apt 3B, 12 Elm Rd". */
-const UNIT = String.raw`(?:(?:Unit|Apt|Apartment|Suite|Ste|Flat|Shop|Lot)\.? ?\d+[A-Za-z]?,? )?`;
+/** A unit before a street address: "Unit 4, 55 King St", "Apt 3B, 12 Elm Rd"; or a block's word: "Blk 123 Bishan St 12". */
+const UNIT = String.raw`(?:(?:Unit|Apt|Apartment|Suite|Ste|Flat|Shop|Lot)\.? ?\d+[A-Za-z]?,? |(?:Blk|BLK|blk|Block)\.? (?=\d))?`;
 const HOUSE = String.raw`\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?`;
 const STREET_NAME = String.raw`(?:\p{Lu}[\p{L}'-]*|\d+(?:st|nd|rd|th))`;
 const SPELLED_TYPE = STREET_TYPES_AFTER.spelled.join('|');
@@ -873,13 +883,20 @@ function streetAddressOf(cased: string): { address: string; from: number; to: nu
     if (words.some((w) => TIME_WORDS.has(w.toLowerCase()) || (BOUNDARY_WORDS.has(w) && !/^\p{Lu}/u.test(w)))) continue;
     let address = m[0].replace(/[.,]$/, '');
     // "88 Bloor St W", "8 Beach Rd Bondi": a direction, then a suburb, after the street's type.
-    if (/^\d/.test(address) && new RegExp(`(?:${SPELLED_TYPE}|${SHORT_TYPE})\\.?$`, 'u').test(address)) {
+    if (
+      /^(?:\d|B(?:lk|LK|lock)\b|blk\b)/.test(address) &&
+      new RegExp(`(?:${SPELLED_TYPE}|${SHORT_TYPE})\\.?$`, 'u').test(address)
+    ) {
       const tail = /^(?: (?:[NSEW]|NE|NW|SE|SW)\b)?(?: (\p{Lu}\p{Ll}+)(?=$|[,.!?]| \p{Ll}| \d))?/u.exec(
         cased.slice(m.index + address.length),
       )!;
       const suburb = tail[1]?.toLowerCase();
       address +=
         suburb && (NOT_A_NAME.has(suburb) || TIME_WORDS.has(suburb)) ? tail[0].slice(0, -tail[1]!.length - 1) : tail[0];
+      // "Blk 123 Bishan St 12": a Singapore block's street has its own number, never a time.
+      if (/^(?:B(?:lk|LK|lock)|blk)\b/.test(address))
+        address +=
+          /^ \d{1,2}\b(?![:.]\d| ?(?:am|pm|a\.m|p\.m|h\b))/i.exec(cased.slice(m.index + address.length))?.[0] ?? '';
     }
     const before = /(?:\b(?:at|in|on|to|from|outside)|@) $/.exec(cased.slice(0, m.index));
     return { address, from: before ? before.index : m.index, to: m.index + address.length };
@@ -914,6 +931,38 @@ function numberedStreetOf(cased: string): { address: string; from: number; to: n
   return { address: m[0], from: at, to: m.index + m[0].length };
 }
 
+/** A weekday's or month's abbreviation, which can also be a word of a venue's name: "Lau Pa Sat", "Sun Hung Kai Centre", "Mar Vista". */
+const DATE_ABBREVIATION = `(?:${['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((a) => `${a[0]}\u2060?${a.slice(1)}`).join('|')})`;
+const VENUE_WORD = String.raw`(?!(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Today|Tomorrow|Tonight|Morning|Afternoon|Evening|Night|Noon|${DATE_ABBREVIATION})\b)\p{Lu}[\p{L}'’&\u2060-]*`;
+/**
+ * A capitalised name after at/in/@ with a date's abbreviation inside it: the abbreviation is part of the name when
+ * more of the name follows it ("at Sun Hung Kai Centre", "at Wed Cafe") or, last in the name ("at Lau Pa Sat"), when
+ * the message has another date; never before a number or a time ("at Blue Bottle Sat 10am").
+ */
+const DATED_VENUE = new RegExp(
+  String.raw`(?<=(?:\b(?:at|in)|@) (?:the )?)(?:(?:${VENUE_WORD} ){0,3}${DATE_ABBREVIATION}(?: ${VENUE_WORD}){1,3}(?![\p{L}\d'’&\u2060-])|(?:${VENUE_WORD} ){1,3}${DATE_ABBREVIATION}(?=$|[,.!?;)]| \p{Ll}| [\p{Extended_Pictographic}]))`,
+  'gu',
+);
+
+/** "at Nobu Sat Night", "at Acme Friday Sat": a time word besides the abbreviation makes the words a time, not a venue. */
+const timeWordInVenue = (venue: string) =>
+  venue.split(' ').some((w) => TIME_WORDS.has(w.toLowerCase()) && !new RegExp(`^${DATE_ABBREVIATION}$`, 'u').test(w));
+
+/** A venue whose name holds a date's abbreviation, where it is written, and whether it stands only when another date is said. */
+function datedVenueOf(cased: string): { address: string; from: number; to: number; needsDate: boolean } | undefined {
+  for (const m of cased.matchAll(DATED_VENUE)) {
+    if (timeWordInVenue(m[0])) continue;
+    const last = m[0].split(' ').pop()!;
+    return {
+      address: m[0],
+      from: m.index,
+      to: m.index + m[0].length,
+      needsDate: new RegExp(`^${DATE_ABBREVIATION}$`).test(last),
+    };
+  }
+  return undefined;
+}
+
 /** Digits as subscript digits, which no clock reader matches; `rewriteClocks` turns them back. */
 const toSubscript = (text: string) => text.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d)));
 
@@ -929,6 +978,10 @@ function namedIn(place: string, name: string): boolean {
     new RegExp(`(?<![\\p{L}])${escape(name)}(?![\\p{L}'])`, 'iu').test(place)
   );
 }
+
+/** Whether a person's name is the whole of a place named with a place noun ("Paws Studio Newtown"). */
+const isVenueName = (place: string, name: string) =>
+  place.toLowerCase() === name.toLowerCase() && name.split(' ').some((w) => isPlaceWord(w.toLowerCase()));
 
 /** Small words inside a place's name: "Café de Flore", "Bank of America", "Pizza by the Slice". */
 const PLACE_PARTICLES = new Set([
@@ -973,16 +1026,25 @@ const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
 const ON_STREET =
   /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
 
+/** Verbs that open a request, never a room's name: "Book Meeting Room 3". */
+const BOOKING_VERBS = /^(?:book|reserve|grab|need|get|use|borrow|hold|block|schedule|set|put|pls|please)$/i;
+/** A month's name or abbreviation: "room 16 Feb" is a room and a date. */
+const MONTH_WORD = [...MONTHS, ...MONTHS.map((m) => m.slice(0, 3)), 'sept'].join('|');
+/** A room by its kind and number or letter: "Room 4.2", "meeting room 3F-02", "Room B"; not "room 16 Feb". */
+const NUMBERED_ROOM = new RegExp(
+  String.raw`\b(?:(?:board|break|class|committee|conference|function|group|huddle|interview|lecture|meeting|project|quiet|reading|seminar|study|team|training|tutorial) )?room (?:[a-z]{0,2}[.-]?\d+(?:[.-]\d+)*[a-z]?(?:-(?:[a-z]{1,2}|\d+)\b)?\b(?! (?:${MONTH_WORD})\b)|[a-z]\b)`,
+  'i',
+);
+
 /** A numbered or named room ("Room 4.2", "in Training Room 1", "meeting room Everest"), as the user wrote it. */
 function roomOf(text: string, cased: string): string | undefined {
-  const room =
-    /\b(?:(?:board|break|class|committee|conference|function|group|huddle|interview|lecture|meeting|project|quiet|reading|seminar|study|team|training|tutorial) )?room (?:[a-z]{0,2}[.-]?\d+(?:[.-]\d+)*[a-z]?(?:-[a-z]{1,2}\b)?|[a-z]\b)/i.exec(
-      text,
-    ) ?? namedRoom(text, cased);
+  const room = NUMBERED_ROOM.exec(text) ?? namedRoom(text, cased);
   if (!room) return undefined;
   const before = cased.slice(0, room.index);
-  // "in Training Room 1", "in OPD room 5": a capitalised word or an acronym naming the room goes with it.
-  const named = /(?:^|\b(?:in|at|the|@) )(\p{Lu}[\p{L}-]*) $/u.exec(before);
+  // "in Training Room 1", "in OPD room 5", "in Ingkarni Wardli room 5.18": capitalised words or an acronym naming the room go with it.
+  const named = /(?:^|\b(?:in|at|the|@) )((?:\p{Lu}[\p{L}-]* ){0,2}\p{Lu}[\p{L}-]*) $/u.exec(before);
+  // "in Quad room 3F-07": after "in" or "at", one capitalised word names the room's building too.
+  const afterPreposition = !!named && /(?:\b(?:in|at)|@) $/.test(before.slice(0, before.length - named[1]!.length - 1));
   // "at Riverside Clinic, room 3": the building, then the room in it.
   const building = /(?:^|\b(?:in|at|@) )((?:\p{Lu}[\p{L}'&-]* ){0,3}\p{Lu}[\p{L}'-]*, )$/u.exec(before);
   // "in library room 2": a plain word right after the preposition names the room's building.
@@ -992,16 +1054,22 @@ function roomOf(text: string, cased: string): string | undefined {
     : plain && !NOT_A_NAME.has(plain[1]!) && !(plain[1]! in NUMBER_WORDS)
       ? room.index - plain[1]!.length - 1
       : named &&
-          (/^\p{Lu}/u.test(cased.slice(room.index)) || /^\p{Lu}{2,}$/u.test(named[1]!)) &&
-          !TIME_WORDS.has(named[1]!.toLowerCase())
+          (/^\p{Lu}/u.test(cased.slice(room.index)) ||
+            /^\p{Lu}{2,}$|\p{L} \p{Lu}/u.test(named[1]!) ||
+            afterPreposition) &&
+          !named[1]!.split(' ').some((w) => TIME_WORDS.has(w.toLowerCase())) &&
+          !BOOKING_VERBS.test(named[1]!.split(' ')[0]!)
         ? room.index - named[1]!.length - 1
         : room.index;
   return cased.slice(from, room.index + room[0].length);
 }
 
-/** Words for a meeting room in other languages, as written after "in": "salle Monet", "Raum 2.14", "zasedačka 4". */
+/**
+ * Words for a meeting room in other languages, as written after "in" or a booking verb: "salle Monet", "Raum 2.14",
+ * "zasedačka 4", "ruang rapat 3", "reserve salle Voltaire".
+ */
 const FOREIGN_ROOM = new RegExp(
-  String.raw`(?<=\b(?:in|at|im|en|dans|@|to) )(?:${ROOM_WORDS.map((w) => `[${w[0]!.toUpperCase()}${w[0]}]${escape(w.slice(1))}`).join('|')}) (?:\d+(?:[.-]\d+)*[A-Za-z]?\b|\p{Lu}[\p{L}-]*(?: \p{Lu}[\p{L}-]*)?)`,
+  String.raw`(?<=\b(?:in|at|im|en|dans|di|@|to|[Bb]ook|[Rr]eserve|réserver|reservar|buchen) )(?:${ROOM_WORDS.map((w) => `[${w[0]!.toUpperCase()}${w[0]}]${escape(w.slice(1))}`).join('|')}) (?:\d+(?:[.-]\d+)*[A-Za-z]?\b|\p{Lu}[\p{L}-]*(?: \p{Lu}[\p{L}-]*)?)`,
   'u',
 );
 
@@ -1218,6 +1286,35 @@ function nounAfterName(tokens: Token[], cased: string, words: Token[]): Token | 
   return endsPlace(tokens, cased, at + 2) ? noun : undefined;
 }
 
+/** A capitalised word that is a name of its own, not a time, a platform, a common word or a person. */
+const bareName = (raw: string, people: string[]) =>
+  /^\p{Lu}[\p{Ll}'-]+$/u.test(raw) &&
+  !TIME_WORDS.has(raw.toLowerCase()) &&
+  !NOT_A_NAME.has(raw.toLowerCase()) &&
+  !PLATFORM_NAMES.has(raw.toLowerCase()) &&
+  !EVENT_WORDS.has(raw.toLowerCase()) &&
+  !people.some((p) => p.toLowerCase() === raw.toLowerCase());
+
+/**
+ * "at Samsung office Seocho", "…, Paws Studio Newtown": a capitalised name after a named place's noun, ending the
+ * place, is its suburb or branch.
+ */
+function suburbAfter(tokens: Token[], cased: string, words: Token[], people: string[]): Token | undefined {
+  const last = words[words.length - 1]!;
+  const at = tokens.indexOf(last);
+  const next = tokens[at + 1];
+  if (!isPlaceWord(last.low) || words.length < 2 || !isCapitalized(words[0]!) || !next) return undefined;
+  if (cased.slice(last.index + last.raw.length, next.index) !== ' ' || !bareName(next.raw, people)) return undefined;
+  return endsPlace(tokens, cased, at + 2) && !/^[\p{L}\d]/u.test(tokens[at + 2]?.raw ?? '') ? next : undefined;
+}
+
+/** "at the Tim Hortons on Queen": a chain's branch named by its street alone, after a capitalised venue. */
+function streetNameAfter(words: Token[], after: string, people: string[]): RegExpExecArray | null {
+  if (!words.every((w) => isCapitalized(w) || PLACE_PARTICLES.has(w.low) || w.low === '&')) return null;
+  const m = /^ on (\p{Lu}\p{Ll}+)(?=$|[,.!?;]| (?!\p{Lu}))/u.exec(after);
+  return m && bareName(m[1]!, people) ? m : null;
+}
+
 /** The place introduced by the preposition at token `i`, with a town or street after it, unless it is a person or an event. */
 function placeAfterPreposition(tokens: Token[], cased: string, i: number, people: string[]): string | undefined {
   let j = i + 1;
@@ -1235,12 +1332,17 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
     if (noun) words = [...words, noun];
   }
   if (!words.length) return undefined;
+  const suburb = suburbAfter(tokens, cased, words, people);
+  if (suburb) words = [...words, suburb];
   const first = words[0]!;
   const last = words[words.length - 1]!;
   const after = cased.slice(last.index + last.raw.length);
   // "our office in Warsaw", "the Hilton on Park Avenue": a town after a place noun, a street after any place.
   const town = isPlaceWord(last.low) ? IN_TOWN.exec(after) : null;
-  const street = ON_STREET.exec(after) ?? (town && !TIME_WORDS.has(town[1]!.toLowerCase()) ? town : null);
+  const street =
+    ON_STREET.exec(after) ??
+    (town && !TIME_WORDS.has(town[1]!.toLowerCase()) ? town : null) ??
+    streetNameAfter(words, after, people);
   // "in Suite 1503.": the sentence's full stop is not the place's.
   const phrase = (
     cased.slice(first.index, last.index + last.raw.length) + (street ? street[0].replace(/\.$/, '') : '')
@@ -1260,10 +1362,9 @@ function placeAfterPreposition(tokens: Token[], cased: string, i: number, people
 
 /** "book the big conference room", "Need Lecture Theatre B": a room booked is the place, preposition or not. */
 function bookedRoomOf(text: string, cased: string): string | undefined {
-  const booked =
-    /\b(book|reserve|grab|need|get|use|borrow) (?:the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium|theatre|theater|lab)(?: (?:[a-z]{0,2}\d+(?:[.-]\d+)*[a-z]?|[a-z])\b)?)\b/.exec(
-      text,
-    );
+  const booked = new RegExp(
+    String.raw`\b(book|reserve|grab|need|get|use|borrow) (?:the |a )?((?:[\w-]+ ){0,2}(?:room|boardroom|hall|space|studio|lounge|terrace|rooftop|suite|auditorium|atrium|theatre|theater|lab)(?: (?:[a-z]{0,2}\d+(?:[.-]\d+)*[a-z]?|[a-z])\b(?! (?:${MONTH_WORD})\b))?)\b`,
+  ).exec(text);
   if (!booked) return undefined;
   const room = cased.slice(booked.index + booked[0].length - booked[2]!.length, booked.index + booked[0].length);
   // "need some space" is no place; "Need Lecture Theatre B" names one.
@@ -1340,6 +1441,11 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
   for (let i = 0; i < tokens.length; i++) {
     if (tokens[i]!.low !== ',') continue;
     const words = placeWordsFrom(tokens, cased, i, i + 1, false);
+    // "…, Paws Studio Newtown": the suburb after a named place's noun.
+    if (words.length > 2 && !isPlaceWord(words[words.length - 1]!.low) && isPlaceWord(words[words.length - 2]!.low)) {
+      const suburb = suburbAfter(tokens, cased, words.slice(0, -1), people);
+      if (suburb) words.splice(-1, 1, suburb);
+    }
     const last = words[words.length - 1];
     const end = last && tokens[tokens.indexOf(last) + 1];
     // "…, Ward 4", "…, Carslaw 350" at the end: a room or building with its number.
@@ -1354,9 +1460,10 @@ function locationOf(text: string, cased: string, tokens: Token[], people: string
             isPlaceWord(w.low) ||
             (isCapitalized(w) && !NOT_A_NAME.has(w.low) && !EVENT_WORDS.has(w.low) && !NUMBERED_NOT_PLACES.test(w.low)),
         );
+    const suburban = words.length > 2 && isPlaceWord(words[words.length - 2]!.low) && !isPlaceWord(last!.low);
     if (
       last &&
-      (isPlaceWord(last.low) || numbered) &&
+      (isPlaceWord(last.low) || numbered || suburban) &&
       (!end || /^[,.!?;]$/.test(end.raw)) &&
       !EVENT_WORDS.has(words[0]!.low)
     )
@@ -2165,23 +2272,40 @@ function withoutAside(text: string): string {
 export const MAX_UNDERSTOOD_CHARS = 400;
 
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
+/** The dates and times read with an address's and a venue's words blanked. */
+function readOutside(
+  cased: string,
+  street: { from: number; to: number } | undefined,
+  venue: { from: number; to: number } | undefined,
+  ctx: UnderstandContext,
+): ReturnType<typeof readWhen> {
+  return readWhen(withoutAside(withoutAddress(withoutAddress(cased, street), venue).toLowerCase()), ctx);
+}
+
 export function understand(message: string, ctx: UnderstandContext): Understanding {
   let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
   let street = streetAddressOf(cased);
-  let read = readWhen(withoutAside(withoutAddress(cased, street).toLowerCase()), ctx);
+  let venue = street ? undefined : datedVenueOf(cased);
+  let read = readOutside(cased, street, venue, ctx);
   const hour = ctx.awaiting === 'book' || ctx.awaiting === 'move' ? awaitedHourAt(read.found, read.rest) : undefined;
   if (hour) {
     cased = `${cased.slice(0, hour.at)}at ${hour.hour ?? ''}${cased.slice(hour.at + hour.length)}`;
     street = streetAddressOf(cased);
-    read = readWhen(withoutAside(withoutAddress(cased, street).toLowerCase()), ctx);
+    venue = street ? undefined : datedVenueOf(cased);
+    read = readOutside(cased, street, venue, ctx);
+  }
+  // "lunch 12.30 at Lau Pa Sat": a venue ending in a day's abbreviation stands only beside another date.
+  if (venue?.needsDate && !read.found.hasDate) {
+    venue = undefined;
+    read = readOutside(cased, street, venue, ctx);
   }
   const text = cased.toLowerCase();
   const { found: when, rest } = read;
   const tokens = tokenize(cased, rest);
   const found = participantsOf(tokens);
-  const place = street?.address ?? locationOf(rest, cased, tokens, found);
-  // "at Hotel Yak & Yeti": the words of a venue's name are no people.
-  const participants = found.filter((name) => !place || !namedIn(place, name));
+  const place = street?.address ?? venue?.address ?? locationOf(rest, cased, tokens, found);
+  // "at Hotel Yak & Yeti", "…, Paws Studio Newtown": the words of a venue's name are no people.
+  const participants = found.filter((name) => !place || !(namedIn(place, name) || isVenueName(place, name)));
   const location = place && asWritten(place, message);
   const title = requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 

@@ -494,10 +494,11 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
 /**
  * Numbers that belong to a place, not the clock: "Room 3.14", "Lab 4", "Gate 12", "the 4th floor",
- * "12 Elm Road". Their digits are hidden from every time reader and given back in the rest.
+ * "12 Elm Road". Their digits are hidden from every time reader and given back in the rest; a day
+ * before a month is a date ("the big conference room 16 Feb").
  */
 const PLACE_NUMBER =
-  /\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\.|number) ?#?\d+(?:[.-]\d+)?[a-z]?\b(?!:|\.\d| ?(?:am|pm|[ap]\b|minutes|hours|people))|\b\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\b|\b\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\b/gi;
+  /\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\.|number) ?#?\d+(?:[.-]\d+)?[a-z]?\b(?!:|\.\d| ?(?:am|pm|[ap]\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)|\b\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\b|\b\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\b/gi;
 /** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
 const hidePlaceNumbers = (text: string) =>
   text.replace(PLACE_NUMBER, (m) => m.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d))));
