@@ -2040,7 +2040,7 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
 const ASIDE =
   /^(.{3,100}?)(?:(?:[.!?;]+|…),? |,? but |,? so | - |,? anyway,? |, (?=(?:please|kindly|can you|could you) )| (?=(?:(?:lol|anyway|so|and|please|can you|could you) )*(?:book|schedule|put in|set up|arrange|pencil in)\b))/;
 const ASIDE_DAY = new RegExp(
-  `\\b(?:${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening|scaries))?|this (?:morning|afternoon|evening|night)|(?:next |this |long |the )?weekend(?:'s)?)\\b`,
+  `\\b(?:${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening|scaries))?|(?:this|last) (?:morning|afternoon|evening|night)|yesterday|(?:next |this |last |long |the )?weekend(?:'s)?)\\b`,
   'g',
 );
 /** An aside asks nothing: a verb that books, moves or cancels, or a clock time, makes the clause the request. */
@@ -2057,12 +2057,15 @@ function withoutAside(text: string): string {
   const tail = text.slice(aside[0].length);
   if (!REQUEST_DAY.test(tail) || !REQUEST_ASKS.test(tail)) return text;
   const aboutTheDay = new RegExp(`^(?:\\w+ )?${DAY_WORD}(?:'s| is)\\b`).test(aside[1]!);
+  // "… 😴 anyway, reading group tomorrow": an aside blanked whole takes its "anyway" or "so" with it, so the request
+  // opens the message.
   const blanked =
     aboutTheDay || !/\b(?:with|w)\b/.test(aside[1]!)
-      ? ' '.repeat(aside[1]!.length)
-      : aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length));
+      ? ' '.repeat(aside[0].length)
+      : aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length)) + aside[0].slice(aside[1]!.length);
   // "Anzac Day's Sunday so the long weekend's Monday - book …": asides follow one another.
-  return blanked + text.slice(aside[1]!.length, aside[0].length) + withoutAside(tail);
+  const filler = /^(?:(?:anyway|anyhow|so|ok|okay|lol|but|and)[,.!]* )+/.exec(tail)?.[0] ?? '';
+  return blanked + ' '.repeat(filler.length) + withoutAside(tail.slice(filler.length));
 }
 
 /**
