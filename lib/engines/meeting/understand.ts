@@ -2015,9 +2015,9 @@ function segments(words: string[], accepts: (phrase: string) => boolean): boolea
 const LIST_CUE =
   /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show(?: me)?\b|lists?\b|agenda|my (?:meetings|appointments|events|bookings|calls)\b|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look(?:s|ing)? like|what (?:have|has) (?:i|\w+) (?:got )?on\b|what(?:'s| is) there (?:for me|on)\b|what (?:does|do) (?:\w+ ){1,2}have\b|(?:let me|lemme) (?:see|look at|check)(?: my| the)? (?:today|tomorrow|tonight|(?:this|next) week|(?:mon|tues|wednes|thurs|fri|satur|sun)day|calendar|diary|schedule|agenda)\b|(?:pull|bring|call) up (?:my|the|all|everything|what|today|tomorrow|tonight|(?:this|next) (?:week|month)|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|tell me (?:about )?(?:my|what|everything|all|(?:today|tomorrow|\w+day)(?:'?s)?)\b|what'?s (?:booked|scheduled|planned|the plan)\b|shaping up|what do i got\b|give me (?:my|a rundown|a list|everything|all)\b|everything (?:i have|i'?ve got|i got)\b|(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week)(?:'s)? (?:meetings|appointments|events|bookings|calls|agenda)\b|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|do i have (?:something|anything|stuff|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
 const AVAILABILITY_CUE =
-  /^free\b|\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there|are there) (?:any|some) (?:free |spare |open )?(?:time|space|room)\b|anything (?:open|available|clear)\b|any chance (?:of|for) (?:an? |some )?(?:\d+ ?(?:minutes|mins?|hours?|hrs?|h|m)|(?:half an |an )?hour|time|slot)\b|am i free|are we free|^is \S+(?: \S+){0,4} (?:ok|okay|fine|good|possible)\b.*\?$|am i (?:around|about|in the office)\b|(?:earliest|latest|soonest) (?:i|we) can\b|(?:what time|when) .{0,40}\bworks?\b|(?:i am|i'm|im) (?:free|available|busy)\b|free or (?:not|busy)\b|(?:first|next|earliest) (?:free|open|available)\b|free (?:\d+|an?|half an) ?(?:minutes|hours?|h|m)\b|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|(?:free|open|available|an?|any|some|first|next|earliest|good|\d+ ?(?:minutes|hours?|m|h)|hour|minute) (?:slots?|windows?)\b|^(?:slots?|windows?)\b|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
+  /^free\b|\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there|are there) (?:any|some) (?:free |spare |open )?(?:time|space|room)\b|anything (?:open|available|clear)\b|any chance (?:of|for) (?:an? |some )?(?:\d+ ?(?:minutes|mins?|hours?|hrs?|h|m)|(?:half an |an )?hour|time|slot)\b|am i free|are we free|^is \S+(?: \S+){0,4} (?:ok|okay|fine|good|possible)\b.*\?$|am i (?:around|about|in the office)\b|(?:earliest|latest|soonest) (?:i|we) can\b|(?:what time|when) .{0,40}\bworks?\b|(?:i am|i'm|im) (?:free|available|busy)\b|free or (?:not|busy)\b|(?:first|next|earliest) (?:free|open|available)\b|free (?:\d+|an?|half an) ?(?:minutes|hours?|h|m)\b|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|(?:do|does) (?:i|we) have (?:a |any )?(?:slot|gap|window|space)s?\b|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|(?<!\bup )too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|(?:free|open|available|an?|any|some|first|next|earliest|good|\d+ ?(?:minutes|hours?|m|h)|hour|minute) (?:slots?|windows?)\b|^(?:slots?|windows?)\b|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
 const CANCEL_CUE =
-  /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|nuke|ditch|zap|(?:^|[,.;!] |\b(?:please|can you|could you|would you|just|and) )clear (?:out )?(?:my |the )?(?:(?:(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)? ?)(?:morning|afternoon|evening|day)?|(?:morning|afternoon|evening|day|diary|calendar|schedule))\b(?! (?:for|at|on)\b.{0,12}\?)|unschedule|deschedule|trash|bin (?:it|that|this|the|my)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
+  /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|nuke|ditch|zap|(?:^|[,.;!] |\b(?:please|can you|could you|would you|just|and) )clear (?:out )?(?:my |the )?(?:(?:(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)? ?)(?:morning|afternoon|evening|day)?|(?:morning|afternoon|evening|day|diary|calendar|schedule))\b(?! (?:for|at|on)\b.{0,12}\?)|unschedule|deschedule|trash|bin (?:it|that|this|the|my|everything|all)|annul(?:ate)?|take .{1,40} out of (?:the|my) (?:diary|calendar|schedule|agenda)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
 /**
  * Saying a meeting will not take place ("can't attend the review", "skip the standup", "friday lunch is
  * a no go"): a cancel, unless the message also gives it a new time (then it is a move).
@@ -2025,16 +2025,16 @@ const CANCEL_CUE =
 const SOFT_CANCEL =
   /\b(?:(?:not|no longer) possible(?: anymore| any more)?|(?:can'?t|cannot|won'?t) (?:go|attend|come|join|do|make)\b.{0,40}\b(?:anymore|any more)|(?:can'?t|cannot|won'?t|will not|not) (?:attend|be attending|be at)\b|(?:won'?t|will not|not going to|isn'?t going to|is not going to) happen|(?:is|'s) a no[ -]?go|pull the plug|(?<!\b(?:don'?t|do not|never|not) )forget (?:about )?(?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|skip (?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|^(?:just |please )?can (?:the|my|that|this) (?!.*\b(?:be|we|you|i|start|happen|move|go|get|have|do|run|fit|take)\b))/;
 const MOVE_CUE =
-  /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|(?<!\bin )advance(?! notice)|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|(?<!\b(?:trial|night|day|late|early|morning|evening|weekend|double|split|long|short|handover|a|the|my|your|our|this|next|first|last|schedule|book|arrange|plan|organi[sz]e) )shift(?! (?:handover|change|changes|swap|swaps|pattern|patterns|rota|cover|chat|briefing|meeting|lead|leads|planning|manager|supervisor|workers?|staff|debrief|huddle|report|start|review|call)\b)|bump|bring (?:\S+ ){0,4}?(?:forward|back|earlier)|(?:needs?|has|have) to (?:go|move|shift) (?:to|on|back|forward)\b|(?:go|goes|be moved) (?:to|on) (?:the )?(?:next |following )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|take (?:the|my|our|that|this) [\w' :ː-]{1,30} to (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|^(?:so |ok |okay )?(?:can|could) (?:the|my|our|that|this) [\w' :ː-]{1,30} be (?:on|at) .{1,30}\binstead\b|\b(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday),? same time(?:\?|$)|pull (?!up\b)(?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
+  /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|(?<!\bin )advance(?! notice)|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|(?<!\b(?:trial|night|day|late|early|morning|evening|weekend|double|split|long|short|handover|a|the|my|your|our|this|next|first|last|schedule|book|arrange|plan|organi[sz]e) )shift(?! (?:handover|change|changes|swap|swaps|pattern|patterns|rota|cover|chat|briefing|meeting|lead|leads|planning|manager|supervisor|workers?|staff|debrief|huddle|report|start|review|call)\b)|bump|bring (?:\S+ ){0,4}?(?:forward|back|earlier)|(?:needs?|has|have) to (?:go|move|shift) (?:to|on|back|forward)\b|(?:go|goes|be moved) (?:to|on) (?:the )?(?:next |following )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|take (?:the|my|our|that|this) [\w' :ː-]{1,30} to (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|^(?:so |ok |okay )?(?:can|could) (?:the|my|our|that|this) [\w' :ː-]{1,30} be (?:on|at) .{1,30}\binstead\b|\b(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday),? same time(?:\?|$)|pull (?!up\b)(?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|pass (?:the|my|our) [\w' :ː-]{1,40} to (?:the |at )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
 const SCHEDULE_CUE =
   /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
 const HELP_CUE =
-  /\b(what (?:kind of |sort of )?(?:things |stuff )?(?:can|could) you (?:actually |really |even )?(?:do|help|assist)|(?:what|how) (?:are you|you are|you'?re) able to|what (?:can|do|could) you (?:help|assist) (?:me )?with|what you can (?:do|help)|what can (?:this|the) (?:bot|assistant|app|thing|tool) do|what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how to|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
+  /\b(what (?:kind of |sort of )?(?:things |stuff )?(?:can|could) you (?:actually |really |even )?(?:do|help|assist)|(?:what|how) (?:are you|you are|you'?re) able to|what (?:can|do|could) you (?:help|assist) (?:me )?with|what you can (?:do|help)|what can (?:this|the) (?:bot|assistant|app|thing|tool) do|what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how i can|how to|use (?:this|the) (?:bot|assistant|app)|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
 const FEED_CUE =
   /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
 /** Greetings, English and the ones people bring from home ("Bonsoir!", "Hej hej!", "Dzień dobry"). */
 const GREETING =
-  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|howya|howzit|how ya|how are (?:you|ya|u)|how'?s it going|hullo|wotcha|watcha|aloha|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|bom dia|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
+  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|howya|howzit|how ya|how are (?:you|ya|u)|how'?s it going|hullo|wotcha|watcha|aloha|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|annyeong(?: ?haseyo)?|as-?salaa?mu? ?alaikum|bom dia|boa (?:tarde|noite)|habari|jambo|konnichiwa|kumusta|marhaba|ni ?hao|oi|ohayo(?: gozaimasu)?|privet|sat sri akal|sawa?dee(?: krap| ka)?|selamat (?:pagi|siang|sore|malam)|xin ch[aà]o|zdravstvuyte|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
 
 const dayOnlyQuestion =
   /^(?:and |on )?(?:today|tomorrow|tonight|the day after tomorrow|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:this|next) week(?:end)?)\s*\?+$/;
@@ -2058,14 +2058,15 @@ const TWO_TIMES =
 
 /** A question about who or which bookings fill a time. */
 const WHO_OR_WHICH =
-  /^(?:(?:and|so|ok|okay) )?(?:who(?:'s| is| are)? (?:in|on|coming in|booked|scheduled|seeing me)\b|(?:which|what) (?:\w+ ){1,2}(?:are|is) (?:booked|scheduled|on|in)\b|(?:which|what) (?:\w+ ){1,2}(?:have|do) i (?:got|have)\b|(?:which|who) (?:\w+ ){0,2}(?:am i|do i|will i be) (?:seeing|meeting)\b)/;
+  /^(?:(?:and|so|ok|okay) )?(?:who(?:'s| is| are)? (?:in|on|coming in|booked|scheduled|seeing me)\b|(?:which|what) (?:\w+ ){1,2}(?:are|is) (?:booked|scheduled|on|in|coming)\b|(?:which|what) (?:\w+ ){1,2}(?:have|do) (?:i|we) (?:got|have)\b|who(?:'ve| have| do)? (?:i|we) (?:got|have|meet|meeting|see|seeing)\b|(?:which|who) (?:\w+ ){0,2}(?:am i|do i|will i be) (?:seeing|meeting)\b)/;
 
 /** A time taken back at once while booking ("meet Otieno 2pm, actually make it 3pm"): no move. */
 const SELF_CORRECTION =
   /\d(?: ?[ap]m)?,? (?:actually|sorry|oops|wait|no wait|i mean|or rather|scratch that)\b,? (?:no,? )?(?:make (?:it|that)|change (?:it|that) to|at|\d)/;
 
 /** A verb that books (not "my schedule", the noun). */
-const BOOKING_VERB = /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange)\b/;
+const BOOKING_VERB =
+  /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange|block (?:my|the|some|an?|\d)|agenda (?:a|an)|fix (?:up )?(?:a |an )?(?:[\w-]+ )?(?:call|meeting|meet|appointment|session|sync|chat|review|interview)s?)\b/;
 
 /**
  * The message's intent. `names` holds the event's title and whether a street address was said ("job walk at 4417
@@ -2102,6 +2103,9 @@ function intentOf(
   if (/^(?:what can you do|help|help me|help\?|\?|how does this work|what do you do)\b/.test(text) && !dated)
     return 'help';
   if (RENAME.test(text) || /\bchange the (?:location|place|room|venue) to\b/.test(text)) return 'schedule';
+  // "Lunch with Wei Ling tmr cannot make it, change to Friday can?": not making it, with a new day, is a move.
+  if (/\b(?:can'?t|cannot|won'?t) make\b/.test(text) && MOVE_CUE.test(text) && dated && !/\bcancel/.test(text))
+    return 'reschedule';
   if (CANCEL_CUE.test(text) && !/\b(cancel(?:l)?ation polic|don'?t cancel|not cancel)/.test(text)) return 'cancel';
   // "lunch w Kenji -> 1pm": an arrow to a new time is a move.
   if (
@@ -2137,6 +2141,22 @@ function intentOf(
     !hasPeople
   )
     return 'availability';
+  // "can you find me half an hour on Monday for a chat with Priya": a length to find, with whom it is for.
+  if (
+    /\bfind (?:me |us )?(?:a |an )?(?:half an hour|quarter of an hour|hour|\d)/.test(text) &&
+    !when.hasTime &&
+    !BOOKING_VERB.test(text)
+  )
+    return 'availability';
+  // "Need a slot on Saturday 11 to 12:30 for parent teacher meeting": a slot with its time and event is a booking.
+  if (
+    !asks &&
+    when.hasTime &&
+    names.title &&
+    /\bslots?\b/.test(text) &&
+    !/\b(?:free|open|any|available|spare)\b/.test(text)
+  )
+    return 'schedule';
   if (AVAILABILITY_CUE.test(text) && (asks || (!BOOKING_VERB.test(text) && !hasPeople))) return 'availability';
   // Any question about being free, open or busy that books nothing.
   if (
@@ -2146,6 +2166,8 @@ function intentOf(
     !LIST_CUE.test(text)
   )
     return 'availability';
+  // "Kindly revert with the list of commands you support": what the assistant can do, not the meetings.
+  if (/\b(?:commands|capabilities|features)\b/.test(text) && !dated) return 'help';
   if ((LIST_CUE.test(text) || /^anything\b/.test(text)) && !BOOKING_VERB.test(text)) return 'list';
   if (HELP_CUE.test(text) && !dated) return 'help';
   // "what's tomorrow like", "my day tomorrow?", "any calls tomorrow": a question about a day that books nothing.
@@ -2243,32 +2265,47 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
 }
 
 /**
+ * An aside before the request ("ugh sunday night admin. book standup tomorrow 9:15", "Tuesday's a public holiday
+ * but put in an hour on Wednesday", "Republic Day is Tuesday, so put the interview on Wednesday at 3", "Labour
+ * weekend coming up - book …"): a clause that states a fact about a day, ended by a stop, an emoji, "but", "so", a
+ * dash or "anyway", before a request with a day of its own. Its day words are no date (blanked, same length), and an
+ * aside that names nobody, or is about the day itself ("Monday's a write-off with Easter"), is blanked whole.
+ */
+const ASIDE =
+  /^(.{3,100}?)(?:(?:[.!?;]+|…),? |,? but |,? so | - |,? anyway,? |, (?=(?:please|kindly|can you|could you) )| (?=(?:(?:lol|anyway|so|and|please|can you|could you) )*(?:book|schedule|put in|set up|arrange|pencil in)\b))/;
+const ASIDE_DAY = new RegExp(
+  `\\b(?:${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening|scaries))?|(?:this|last) (?:morning|afternoon|evening|night)|yesterday|(?:next |this |last |long |the )?weekend(?:'s)?)\\b`,
+  'g',
+);
+/** An aside asks nothing: a verb that books, moves or cancels, or a clock time, makes the clause the request. */
+const NOT_AN_ASIDE =
+  /\b(?:book|schedule|put|add|set up|arrange|pencil|move|shift|push|cancel|reschedule|change|make it|meet|need|want)\b|\d(?! ?(?:hours?|hrs?|h)\b)/;
+/** The request after an aside: a day of its own, and a booking verb or a time. */
+const REQUEST_DAY = new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`);
+const REQUEST_ASKS =
+  /\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix|pop|let'?s do|do)\b|\d/;
+function withoutAside(text: string): string {
+  const aside = ASIDE.exec(text);
+  if (!aside || NOT_AN_ASIDE.test(aside[1]!) || !ASIDE_DAY.test(aside[1]!)) return text;
+  ASIDE_DAY.lastIndex = 0;
+  const tail = text.slice(aside[0].length);
+  if (!REQUEST_DAY.test(tail) || !REQUEST_ASKS.test(tail)) return text;
+  const aboutTheDay = new RegExp(`^(?:\\w+ )?${DAY_WORD}(?:'s| is)\\b`).test(aside[1]!);
+  // "… 😴 anyway, reading group tomorrow": an aside blanked whole takes its "anyway" or "so" with it, so the request
+  // opens the message.
+  const blanked =
+    aboutTheDay || !/\b(?:with|w)\b/.test(aside[1]!)
+      ? ' '.repeat(aside[0].length)
+      : aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length)) + aside[0].slice(aside[1]!.length);
+  // "Anzac Day's Sunday so the long weekend's Monday - book …": asides follow one another.
+  const filler = /^(?:(?:anyway|anyhow|so|ok|okay|lol|but|and)[,.!]* )+/.exec(tail)?.[0] ?? '';
+  return blanked + ' '.repeat(filler.length) + withoutAside(tail.slice(filler.length));
+}
+
+/**
  * Only the start of a long message is read: a request fits in far less, and chrono's cost grows
  * faster than linearly on long runs of repeated words ("with with with …": 0.6 s at 2000 characters).
  */
-/**
- * An aside before the request ("ugh sunday night admin. book standup tomorrow 9:15", "Tuesday's a public holiday
- * but put in an hour on Wednesday"): when the request that follows books with a day of its own, the aside's day
- * words are no date (blanked, same length); an aside that names nobody is blanked whole (no title either).
- */
-const ASIDE =
-  /^(.{3,80}?)(?:[.!?;] | but | - | (?=(?:(?:lol|anyway|so|and|pls|please|can you|could you|can u) )*(?:book|schedule|put in|set up|arrange|pencil in)\b))(?=.*\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix)\b)/;
-const ASIDE_DAY = new RegExp(
-  `\\b(?:${DAY_WORD}(?:'s)?(?: (?:night|morning|afternoon|evening))?|this (?:morning|afternoon|evening))\\b`,
-  'g',
-);
-function withoutAside(text: string): string {
-  const aside = ASIDE.exec(text);
-  if (!aside || /\d/.test(aside[1]!) || !ASIDE_DAY.test(aside[1]!)) return text;
-  const tail = text.slice(aside[0].length);
-  ASIDE_DAY.lastIndex = 0;
-  if (!new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`).test(tail)) return text;
-  // An aside that names nobody ("ugh sunday night admin.", "sunday night and still on email.") is blanked whole, so
-  // it gives no title either.
-  if (!/\b(?:with|w)\b/.test(aside[1]!)) return ' '.repeat(aside[1]!.length) + text.slice(aside[1]!.length);
-  return aside[1]!.replace(ASIDE_DAY, (day) => ' '.repeat(day.length)) + text.slice(aside[1]!.length);
-}
-
 export const MAX_UNDERSTOOD_CHARS = 400;
 
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
@@ -2310,7 +2347,13 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const title = requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const understanding: Understanding = {
-    intent: intentOf(text.trim(), when, participants.length > 0, { title, address: !!street }, ctx.awaiting),
+    intent: intentOf(
+      withoutAside(text).trim(),
+      when,
+      participants.length > 0,
+      { title, address: !!street },
+      ctx.awaiting,
+    ),
     hasDate: when.hasDate,
     hasTime: when.hasTime,
     participants,

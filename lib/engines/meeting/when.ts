@@ -242,8 +242,27 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       new RegExp(`\\b(in the (?:morning|afternoon|evening)) on (${MONTH_WORD} \\d{1,2}(?:st|nd|rd|th)?)\\b`, 'g'),
       (_, part, date) => `${part}, on ${date}`,
     ],
+    // "12 noon to 1": noon said with its hour, and the small hour it runs to is the afternoon's.
+    [/\b12 (noon|midday)\b/g, (_, n) => n],
     // "9:30 to noon": 12:00 without "pm", so chrono lends no meridiem to the start.
     [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00`],
+    [
+      /\b(?:from )?(?:noon|midday) ?(?:to|till|until|til|-) ?([1-6])(?::([0-5]\d))?(?![\d:])(?! ?[ap]m)(?! ?(?:minutes|hours|people))/g,
+      (_, h, m) => `from 12:00 to ${h}:${m ?? '00'}pm`,
+    ],
+    // "on the 15 at 9": a day of the month without its suffix, when a time follows.
+    [/\bon the ([1-9]|[12]\d|3[01]) (?=(?:at|@|from)\b)/g, (_, d) => `on the ${d}${SUFFIX(Number(d))} `],
+    // "12.30 lunch", "later 12.30 lunch", "7.30 @ Bills": a dotted clock before a meal, a venue or a person is the time.
+    [
+      /(?<![\w:.$£€#/-])(\d{1,2})\.([0-5]\d)(?= (?:@|(?:at|with|w|lunch|dinner|breakfast|brekkie|brunch|coffee|drinks|tea|call|meeting)\b))/g,
+      (_, h, m) => `at ${h}:${m}`,
+    ],
+    // "later 12.30 lunch": later today.
+    [/\blater,? (?=(?:at|@) ?\d)/g, () => 'today '],
+    // "Tuesdays 2pm": a weekday said in the plural, then its time, is every such day from the first.
+    [/\b(?<!\bon )(mon|tues|wednes|thurs|fri|satur|sun)days(?=,? (?:at |@ ?)?\d)/g, (_, d) => `every ${d}day`],
+    // "Dec 3 at 2 year-end review": a year-end or month-end is a topic, not a length after the hour.
+    [/(?<=\d) (?=(?:year|month|quarter|week)-end\b)/g, () => ', '],
   ] as Array<[RegExp, (...m: string[]) => string]>
 ).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
 
