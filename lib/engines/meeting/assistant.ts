@@ -486,7 +486,12 @@ class Turn {
     for (const [i, word] of words.entries()) {
       const low = word.toLowerCase();
       if (low === 'not' || (low === 'instead' && words[i + 1]?.toLowerCase() === 'of')) leaving = true;
-      else if (/^(?:and|plus|also|oh|\+|&|add|invite|too|as|well|of|please|pls|instead|but)$/.test(low)) continue;
+      else if (
+        /^(?:and|plus|also|oh|wait|actually|sorry|rather|no|\+|&|add|invite|too|as|well|of|please|pls|instead|but)$/.test(
+          low,
+        )
+      )
+        continue;
       else if (
         (/^\p{Lu}[\p{L}'-]*$/u.test(word) && !/^(?:I|OK|Ok|No|Yes)$/.test(word)) ||
         named.includes(low.replace(/'s$/, ''))

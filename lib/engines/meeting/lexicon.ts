@@ -922,6 +922,7 @@ export const ROLE_ACRONYMS = new Set([
 /** Holidays, never a person: "a write-off with Easter", "busy with Diwali". Sorted. */
 export const HOLIDAY_NAMES = new Set([
   'christmas',
+  'dashain',
   'deepavali',
   'diwali',
   'easter',
@@ -935,6 +936,7 @@ export const HOLIDAY_NAMES = new Set([
   'pongal',
   'ramadan',
   'thanksgiving',
+  'tihar',
   'vesak',
   'xmas',
 ]);

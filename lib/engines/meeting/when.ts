@@ -229,6 +229,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     // "12.30" said alone (the answer to "what time?"): a dotted clock.
     [/^(\d{1,2})\.([0-5]\d)[.!]?$/g, (_, h, m) => `at ${h}:${m}`],
     [/\b(at|@|from|to|until|till|til|by|around) (\d{1,2})\.([0-5]\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
+    // "tomorrow evening 6 dinner": a bare hour after a day's part is its clock.
+    [
+      /\b((?:this|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:morning|afternoon|evening|night)) (\d{1,2}(?::\d\d)?)(?![\d:ː])(?! ?(?:minutes|mins|hours|hrs|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
+      (_, part, h) => `${part} at ${h}`,
+    ],
     [
       /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
       (_, d, h) => `${d} at ${h}`,
