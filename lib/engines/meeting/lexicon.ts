@@ -317,6 +317,7 @@ export const EVENT_NOUNS = [
   'appraisal',
   'handoff',
   'orientation',
+  'induction',
   'pitch',
   'audit',
   'jam',

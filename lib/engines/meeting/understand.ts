@@ -690,7 +690,7 @@ function lowercaseName(word: string): boolean {
 
 /** An event word within the three lowercase words from `k`: "dana's check in", "aroha's weekly catch-up". */
 function eventAhead(tokens: Token[], k: number): boolean {
-  for (let n = k; n < tokens.length && n < k + 3 && /^\p{Ll}/u.test(tokens[n]!.raw); n++)
+  for (let n = k; n < tokens.length && n < k + 3 && /^[\p{Ll}\dː]/u.test(tokens[n]!.raw); n++)
     if (EVENT_WORDS.has(tokens[n]!.low) || EVENT_WORDS.has(tokens[n]!.low.replace(/s$/, ''))) return true;
   return false;
 }
@@ -724,6 +724,8 @@ function addBareNames(tokens: Token[], found: string[]): void {
     const name = isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && !EVENT_WORDS.has(word.toLowerCase());
     // "Dana's coffee chat", "Aroha's catch-up", "Jun Hao's demo": a possessive before an event is whose event it
     // is; right after "move" or "cancel" it is whose meeting it is, whatever the event ("move Marisol's headshots").
+    // "Valentine's lunch": a holiday named by a possessive is no one's.
+    if (/^valentine['’]?s$/i.test(t.raw)) continue;
     if (name && /['’]s$/i.test(t.raw) && after && !isCapitalized(after)) {
       const first = firstNameBefore(tokens, i);
       if (placeBefore(first)) continue;
@@ -1024,7 +1026,7 @@ const isPlaceWord = (low: string) => PLACE_WORDS.has(low) || (low.endsWith('s') 
 const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
 /** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue". */
 const ON_STREET =
-  /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
+  /^ on (?:(?:(?:\p{Lu}[\p{L}'-]*|\d+(?:st|nd|rd|th)) ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
 
 /** Verbs that open a request, never a room's name: "Book Meeting Room 3". */
 const BOOKING_VERBS = /^(?:book|reserve|grab|need|get|use|borrow|hold|block|schedule|set|put|pls|please)$/i;
@@ -1198,7 +1200,7 @@ const PLAIN_PLACE_ENDS = new Set([
 ]);
 /** Words before "at" or "in" that make it no place's: "to look at the numbers", "good at sales", "pencil in the pta stuff". */
 const NOT_A_PLACE_AFTER =
-  /^(?:look|looks|looking|looked|glance|stare|aim|aiming|point|pointing|good|great|bad|better|best|pencil|slot|fit|squeeze|pop|jot|block|sign|check|log|plug|drop|swing|dial|loop|fill|sit|chip|join)$/;
+  /^(?:look|looks|looking|looked|glance|stare|aim|aiming|point|pointing|good|great|bad|better|best|pencil|put|slot|fit|squeeze|pop|jot|block|sign|check|log|plug|drop|swing|dial|loop|fill|sit|chip|join)$/;
 /** Words that open a topic: "to discuss the changes in the contract" names no place. */
 const TOPIC_OPENERS = /^(?:about|regarding|re|discuss|discussing|concerning)$/;
 
@@ -1567,6 +1569,12 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     )
       continue;
     if (word === 're' && !/^re [a-z]/i.test(blanked.slice(marker.index))) continue;
+    // "need to fix one meeting with Vikram": in Indian English a meeting is fixed (booked), not the topic.
+    if (
+      word === 'to fix' &&
+      /^(?:one|a|an) (?:meeting|mtg|call|session|appointment)\b/.test(blanked.slice(marker.index + marker[0].length))
+    )
+      continue;
     // "put a call on my calendar": where it goes, not what it is about.
     if (
       word === 'on' &&
@@ -1588,7 +1596,8 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
 }
 
 /** A booking verb after the message's opening words: where the request starts after an aside. */
-const REQUEST_VERB = /(?<=\S.*?)\b(?:book|schedule|put in|pencil in|set up|arrange|add)\b(?! (?:it|that|this|them)\b)/;
+const REQUEST_VERB =
+  /(?<=\S.*?)\b(?:book|schedule|put in|pop in|pencil in|set up|arrange|add)\b(?! (?:it|that|this|them)\b)/;
 
 /**
  * The title of the request: "ugh sunday night and still on email. book pipeline review …" is Pipeline review, not
@@ -1772,7 +1781,7 @@ function eventTitleOf(
   if (
     generic &&
     (verbNoun || (!TITLE_FILLERS.has(generic[1]!) && !BOUNDARY_WORDS.has(generic[1]!))) &&
-    !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|1ː1)$/.test(generic[1]!) &&
+    !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|one|1ː1)$/.test(generic[1]!) &&
     (!best || generic.index < best.index)
   ) {
     best = { index: generic.index + generic[1]!.length + 1, noun: generic[2]! };
@@ -1785,7 +1794,7 @@ function eventTitleOf(
     const ends = (w: string | undefined) =>
       !!w &&
       !/^(in|up|on|at|with|for|to|base|off|through)$/.test(w) &&
-      (EVENT_WORDS.has(w) || w === 'meeting' || VERB_NOUNS.test(w));
+      (EVENT_WORDS.has(w) || EVENT_WORDS.has(w.replace(/s$/, '')) || w === 'meeting' || VERB_NOUNS.test(w));
     const after = /^ ([a-z][\w-]*)(?: ([a-z][\w-]*)\b)?/.exec(blanked.slice(best.index + best.noun.length));
     if (!after) break;
     const [, first, second] = after;
@@ -1811,6 +1820,8 @@ function eventTitleOf(
     if (/n't$|'(?:m|re|ve|ll|d)$/.test(low) || /^(?:attend|attending|skip|skipping|miss|missing)$/.test(low)) break;
     // "cancel tuesdays rota planning": the day it recurs on is not part of the title.
     if (/^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)days$/.test(low)) break;
+    // "fix one meeting with Vikram": in Indian English "one" is "a", no part of the title.
+    if (low === 'one' && !qualifiers.length && /^(?:meeting|mtg|call|session)$/.test(best.noun)) break;
     const prior = (before[k - 1] ?? '').toLowerCase();
     // "board of management meeting": "of" between two nouns of the title.
     if (
@@ -1834,7 +1845,8 @@ function eventTitleOf(
       (VERB_NOUNS.test(low) && plainPrior && blanked.slice(0, start).endsWith(`${prior} ${word} `)) ||
       (low === 'shift' &&
         (/^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior) ||
-          (k === 0 && !/\b(?:to|till|until|later|earlier|forward|back|by|up|down|out)\b/i.test(cased.slice(start)))));
+          ((k === 0 || (plainPrior && !qualifiers.length)) &&
+            !/\b(?:to|till|until|later|earlier|forward|back|by|up|down|out)\b/i.test(cased.slice(start)))));
     // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
     const named =
       (low === 'day' &&
@@ -1842,7 +1854,9 @@ function eventTitleOf(
         /^\p{L}+$/u.test(before[k - 1]!) &&
         !BOUNDARY_WORDS.has(before[k - 1]!.toLowerCase())) ||
       (low === 'new' &&
-        /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? '')) ||
+        /^(?:hire|hires|starter|starters|joiner|joiners|joinee|joinees|employee|employees)$/i.test(
+          qualifiers[0] ?? '',
+        )) ||
       // "morning tea", "afternoon tea": a meal named by its part of the day.
       (/^(?:morning|afternoon)$/.test(low) && best.noun === 'tea' && !qualifiers.length);
     // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
@@ -1877,7 +1891,9 @@ function eventTitleOf(
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
     if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;
-    if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low) && !staged) break;
+    // "1099 review": a number too long for a clock heading the title names a form or a code.
+    const code = /^\d{3,}$/.test(low) && (k === 0 || /^(?:book|schedule|arrange|the|a|our|my)$/.test(prior));
+    if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low) && !staged && !code) break;
     qualifiers.unshift(word);
     start = at;
   }
