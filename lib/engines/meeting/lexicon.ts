@@ -625,6 +625,7 @@ export const PLACE_NOUNS = [
   // Schools, hospitals and small workplaces.
   'back office',
   'cabin',
+  'camp',
   'classroom',
   'pantry',
   'pitch',

@@ -382,8 +382,15 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     k++
   ) {
     const word = tokens[k]!.low;
-    if ((NOT_A_NAME.has(word) || SPOKEN_FILLER.test(word)) && !ROLE_WORDS.has(word)) break;
     const next = tokens[k + 1];
+    // "w/ night nurse Lerato", "day manager Sipho": a part of the day before a lowercase word names a shift.
+    const shift =
+      /^(?:night|day|evening|weekend)$/.test(word) &&
+      !!next &&
+      /^\p{Ll}/u.test(next.raw) &&
+      !NOT_A_NAME.has(next.low) &&
+      !EVENT_WORDS.has(next.low);
+    if ((NOT_A_NAME.has(word) || SPOKEN_FILLER.test(word)) && !ROLE_WORDS.has(word) && !shift) break;
     if (!next || !isCapitalized(next) || next.index !== tokens[k]!.index + tokens[k]!.raw.length + 1) continue;
     const titled = k === j && (TITLE_WORDS.test(word) || isHonorific(tokens[k]!));
     if (ROLE_WORDS.has(word) || (!titled && !NOT_A_NAME.has(next.low) && !EVENT_WORDS.has(next.low))) {
