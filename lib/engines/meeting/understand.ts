@@ -1686,7 +1686,8 @@ function eventWordsAt(
       const written = cased.slice(start, start + phrase.length).split(' ');
       const fits = written.every((w, k) => {
         const low = words[k]!.toLowerCase();
-        if (isAcronym(w)) return true;
+        // "Black Friday staffing plan": a holiday's day (hidden from the date reader) is part of the title.
+        if (isAcronym(w) || (k > 0 && w.includes('\u0251'))) return true;
         if (/^\d/.test(w) || !/^[\p{Ll}\p{Lu}]/u.test(w)) return false;
         // "team talk", "job walk", "ward round": a noun that is also a verb ends a title after a qualifier, and a
         // noun that is also a building part or a group qualifies one.
