@@ -1598,7 +1598,9 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   // after a plain meeting, is the better title.
   const named =
     !!forTopic && (/^\p{L}+'s /u.test(forTopic) || (/ \p{Lu}/u.test(forTopic) && /\bmeeting$/.test(event?.head ?? '')));
-  if (forTopic && (!event || WEAK_EVENT.test(event.noun) || named)) return forTopic;
+  // "for induction of new joinees": the event is the topic's own first words, the topic says more.
+  const widens = !!forTopic && !!event?.title && forTopic.toLowerCase().startsWith(`${event.title.toLowerCase()} of `);
+  if (forTopic && (!event || WEAK_EVENT.test(event.noun) || named || widens)) return forTopic;
   return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people) ?? namedEventOf(blanked, cased, people);
 }
 
