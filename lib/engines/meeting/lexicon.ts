@@ -317,6 +317,7 @@ export const EVENT_NOUNS = [
   'appraisal',
   'handoff',
   'orientation',
+  'induction',
   'pitch',
   'audit',
   'jam',
@@ -624,6 +625,7 @@ export const PLACE_NOUNS = [
   // Schools, hospitals and small workplaces.
   'back office',
   'cabin',
+  'camp',
   'classroom',
   'pantry',
   'pitch',

@@ -382,8 +382,15 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     k++
   ) {
     const word = tokens[k]!.low;
-    if ((NOT_A_NAME.has(word) || SPOKEN_FILLER.test(word)) && !ROLE_WORDS.has(word)) break;
     const next = tokens[k + 1];
+    // "w/ night nurse Lerato", "day manager Sipho": a part of the day before a lowercase word names a shift.
+    const shift =
+      /^(?:night|day|evening|weekend)$/.test(word) &&
+      !!next &&
+      /^\p{Ll}/u.test(next.raw) &&
+      !NOT_A_NAME.has(next.low) &&
+      !EVENT_WORDS.has(next.low);
+    if ((NOT_A_NAME.has(word) || SPOKEN_FILLER.test(word)) && !ROLE_WORDS.has(word) && !shift) break;
     if (!next || !isCapitalized(next) || next.index !== tokens[k]!.index + tokens[k]!.raw.length + 1) continue;
     const titled = k === j && (TITLE_WORDS.test(word) || isHonorific(tokens[k]!));
     if (ROLE_WORDS.has(word) || (!titled && !NOT_A_NAME.has(next.low) && !EVENT_WORDS.has(next.low))) {
@@ -690,7 +697,7 @@ function lowercaseName(word: string): boolean {
 
 /** An event word within the three lowercase words from `k`: "dana's check in", "aroha's weekly catch-up". */
 function eventAhead(tokens: Token[], k: number): boolean {
-  for (let n = k; n < tokens.length && n < k + 3 && /^\p{Ll}/u.test(tokens[n]!.raw); n++)
+  for (let n = k; n < tokens.length && n < k + 3 && /^[\p{Ll}\dː]/u.test(tokens[n]!.raw); n++)
     if (EVENT_WORDS.has(tokens[n]!.low) || EVENT_WORDS.has(tokens[n]!.low.replace(/s$/, ''))) return true;
   return false;
 }
@@ -724,6 +731,8 @@ function addBareNames(tokens: Token[], found: string[]): void {
     const name = isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && !EVENT_WORDS.has(word.toLowerCase());
     // "Dana's coffee chat", "Aroha's catch-up", "Jun Hao's demo": a possessive before an event is whose event it
     // is; right after "move" or "cancel" it is whose meeting it is, whatever the event ("move Marisol's headshots").
+    // "Valentine's lunch": a holiday named by a possessive is no one's.
+    if (/^valentine['’]?s$/i.test(t.raw)) continue;
     if (name && /['’]s$/i.test(t.raw) && after && !isCapitalized(after)) {
       const first = firstNameBefore(tokens, i);
       if (placeBefore(first)) continue;
@@ -1024,7 +1033,7 @@ const isPlaceWord = (low: string) => PLACE_WORDS.has(low) || (low.endsWith('s') 
 const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
 /** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue". */
 const ON_STREET =
-  /^ on (?:(?:\p{Lu}[\p{L}'-]* ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
+  /^ on (?:(?:(?:\p{Lu}[\p{L}'-]*|\d+(?:st|nd|rd|th)) ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
 
 /** Verbs that open a request, never a room's name: "Book Meeting Room 3". */
 const BOOKING_VERBS = /^(?:book|reserve|grab|need|get|use|borrow|hold|block|schedule|set|put|pls|please)$/i;
@@ -1198,7 +1207,7 @@ const PLAIN_PLACE_ENDS = new Set([
 ]);
 /** Words before "at" or "in" that make it no place's: "to look at the numbers", "good at sales", "pencil in the pta stuff". */
 const NOT_A_PLACE_AFTER =
-  /^(?:look|looks|looking|looked|glance|stare|aim|aiming|point|pointing|good|great|bad|better|best|pencil|slot|fit|squeeze|pop|jot|block|sign|check|log|plug|drop|swing|dial|loop|fill|sit|chip|join)$/;
+  /^(?:look|looks|looking|looked|glance|stare|aim|aiming|point|pointing|good|great|bad|better|best|pencil|put|slot|fit|squeeze|pop|jot|block|sign|check|log|plug|drop|swing|dial|loop|fill|sit|chip|join)$/;
 /** Words that open a topic: "to discuss the changes in the contract" names no place. */
 const TOPIC_OPENERS = /^(?:about|regarding|re|discuss|discussing|concerning)$/;
 
@@ -1567,6 +1576,12 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     )
       continue;
     if (word === 're' && !/^re [a-z]/i.test(blanked.slice(marker.index))) continue;
+    // "need to fix one meeting with Vikram": in Indian English a meeting is fixed (booked), not the topic.
+    if (
+      word === 'to fix' &&
+      /^(?:one|a|an) (?:meeting|mtg|call|session|appointment)\b/.test(blanked.slice(marker.index + marker[0].length))
+    )
+      continue;
     // "put a call on my calendar": where it goes, not what it is about.
     if (
       word === 'on' &&
@@ -1583,12 +1598,15 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
   // after a plain meeting, is the better title.
   const named =
     !!forTopic && (/^\p{L}+'s /u.test(forTopic) || (/ \p{Lu}/u.test(forTopic) && /\bmeeting$/.test(event?.head ?? '')));
-  if (forTopic && (!event || WEAK_EVENT.test(event.noun) || named)) return forTopic;
+  // "for induction of new joinees": the event is the topic's own first words, the topic says more.
+  const widens = !!forTopic && !!event?.title && forTopic.toLowerCase().startsWith(`${event.title.toLowerCase()} of `);
+  if (forTopic && (!event || WEAK_EVENT.test(event.noun) || named || widens)) return forTopic;
   return event?.title ?? forTopic ?? leadingTitleOf(blanked, cased, people) ?? namedEventOf(blanked, cased, people);
 }
 
 /** A booking verb after the message's opening words: where the request starts after an aside. */
-const REQUEST_VERB = /(?<=\S.*?)\b(?:book|schedule|put in|pencil in|set up|arrange|add)\b(?! (?:it|that|this|them)\b)/;
+const REQUEST_VERB =
+  /(?<=\S.*?)\b(?:book|schedule|put in|pop in|pencil in|set up|arrange|add)\b(?! (?:it|that|this|them)\b)/;
 
 /**
  * The title of the request: "ugh sunday night and still on email. book pipeline review …" is Pipeline review, not
@@ -1670,7 +1688,8 @@ function eventWordsAt(
       const written = cased.slice(start, start + phrase.length).split(' ');
       const fits = written.every((w, k) => {
         const low = words[k]!.toLowerCase();
-        if (isAcronym(w)) return true;
+        // "Black Friday staffing plan": a holiday's day (hidden from the date reader) is part of the title.
+        if (isAcronym(w) || (k > 0 && w.includes('\u0251'))) return true;
         if (/^\d/.test(w) || !/^[\p{Ll}\p{Lu}]/u.test(w)) return false;
         // "team talk", "job walk", "ward round": a noun that is also a verb ends a title after a qualifier, and a
         // noun that is also a building part or a group qualifies one.
@@ -1772,7 +1791,7 @@ function eventTitleOf(
   if (
     generic &&
     (verbNoun || (!TITLE_FILLERS.has(generic[1]!) && !BOUNDARY_WORDS.has(generic[1]!))) &&
-    !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|1ː1)$/.test(generic[1]!) &&
+    !/^(zoom|teams|skype|webex|phone|video|online|in-person|person|f2f|irl|quick|one|1ː1)$/.test(generic[1]!) &&
     (!best || generic.index < best.index)
   ) {
     best = { index: generic.index + generic[1]!.length + 1, noun: generic[2]! };
@@ -1785,7 +1804,7 @@ function eventTitleOf(
     const ends = (w: string | undefined) =>
       !!w &&
       !/^(in|up|on|at|with|for|to|base|off|through)$/.test(w) &&
-      (EVENT_WORDS.has(w) || w === 'meeting' || VERB_NOUNS.test(w));
+      (EVENT_WORDS.has(w) || EVENT_WORDS.has(w.replace(/s$/, '')) || w === 'meeting' || VERB_NOUNS.test(w));
     const after = /^ ([a-z][\w-]*)(?: ([a-z][\w-]*)\b)?/.exec(blanked.slice(best.index + best.noun.length));
     if (!after) break;
     const [, first, second] = after;
@@ -1811,6 +1830,8 @@ function eventTitleOf(
     if (/n't$|'(?:m|re|ve|ll|d)$/.test(low) || /^(?:attend|attending|skip|skipping|miss|missing)$/.test(low)) break;
     // "cancel tuesdays rota planning": the day it recurs on is not part of the title.
     if (/^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)days$/.test(low)) break;
+    // "fix one meeting with Vikram": in Indian English "one" is "a", no part of the title.
+    if (low === 'one' && !qualifiers.length && /^(?:meeting|mtg|call|session)$/.test(best.noun)) break;
     const prior = (before[k - 1] ?? '').toLowerCase();
     // "board of management meeting": "of" between two nouns of the title.
     if (
@@ -1834,7 +1855,8 @@ function eventTitleOf(
       (VERB_NOUNS.test(low) && plainPrior && blanked.slice(0, start).endsWith(`${prior} ${word} `)) ||
       (low === 'shift' &&
         (/^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior) ||
-          (k === 0 && !/\b(?:to|till|until|later|earlier|forward|back|by|up|down|out)\b/i.test(cased.slice(start)))));
+          ((k === 0 || (plainPrior && !qualifiers.length)) &&
+            !/\b(?:to|till|until|later|earlier|forward|back|by|up|down|out)\b/i.test(cased.slice(start)))));
     // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
     const named =
       (low === 'day' &&
@@ -1842,7 +1864,9 @@ function eventTitleOf(
         /^\p{L}+$/u.test(before[k - 1]!) &&
         !BOUNDARY_WORDS.has(before[k - 1]!.toLowerCase())) ||
       (low === 'new' &&
-        /^(?:hire|hires|starter|starters|joiner|joiners|employee|employees)$/i.test(qualifiers[0] ?? '')) ||
+        /^(?:hire|hires|starter|starters|joiner|joiners|joinee|joinees|employee|employees)$/i.test(
+          qualifiers[0] ?? '',
+        )) ||
       // "morning tea", "afternoon tea": a meal named by its part of the day.
       (/^(?:morning|afternoon)$/.test(low) && best.noun === 'tea' && !qualifiers.length);
     // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
@@ -1877,7 +1901,9 @@ function eventTitleOf(
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
     if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;
-    if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low) && !staged) break;
+    // "1099 review": a number too long for a clock heading the title names a form or a code.
+    const code = /^\d{3,}$/.test(low) && (k === 0 || /^(?:book|schedule|arrange|the|a|our|my)$/.test(prior));
+    if (/^\d/.test(low) && !/^(q\d|\d+(st|nd|rd|th))$/.test(low) && !staged && !code) break;
     qualifiers.unshift(word);
     start = at;
   }
