@@ -1,5 +1,5 @@
 // Accuracy of the assistant's understanding: the own corpus (every sentence at several injected
-// instants and zones), the blind rounds (written blind, then tuned on: test/fixtures/rounds/) and five
+// instants and zones), the blind rounds (written blind, then tuned on: test/fixtures/rounds/) and seven
 // held-out sets (test/fixtures/heldout*.ts, each written from the README alone by someone who never saw
 // the code, and never tuned on), all scored on the reply metadata, plus dialogs and the median time to
 // understand.
@@ -11,6 +11,8 @@ import * as heldOutB from '../test/fixtures/heldout-b.ts';
 import * as heldOutC from '../test/fixtures/heldout-c.ts';
 import * as heldOutD from '../test/fixtures/heldout-d.ts';
 import * as heldOutE from '../test/fixtures/heldout-e.ts';
+import * as heldOutF from '../test/fixtures/heldout-f.ts';
+import * as heldOutG from '../test/fixtures/heldout-g.ts';
 import { ROUNDS } from '../test/fixtures/rounds/index.ts';
 import { runDialog, scoreAll, SLOTS, type Report } from '../test/fixtures/score.ts';
 import { ownCorpus, OWN_DIALOGS } from '../test/fixtures/own-corpus.ts';
@@ -77,7 +79,7 @@ await dialogs(OWN_DIALOGS);
 print('Held-out set A (test/fixtures/heldout.ts)', await scoreAll(HELD_OUT));
 await dialogs(HELD_OUT_DIALOGS);
 await rounds();
-const heldOut = { B: heldOutB, C: heldOutC, D: heldOutD, E: heldOutE };
+const heldOut = { B: heldOutB, C: heldOutC, D: heldOutD, E: heldOutE, F: heldOutF, G: heldOutG };
 for (const [name, set] of Object.entries(heldOut)) {
   print(`Held-out set ${name} (test/fixtures/heldout-${name.toLowerCase()}.ts)`, await scoreAll(set.HELD_OUT));
   await dialogs(set.HELD_OUT_DIALOGS);
