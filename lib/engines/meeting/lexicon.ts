@@ -1152,7 +1152,7 @@ export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday',
 
 /**
  * Yes in other Englishes and languages, answering a draft or a question ("ok can", "haan ji", "ja, prima",
- * "sí, perfecto", "do the needful"), beside the English ones in understand.ts. Sorted.
+ * "sí, perfecto", "do the needful"), beside the English ones in answers.ts. Sorted.
  */
 export const YES_ELSEWHERE = [
   'accha',

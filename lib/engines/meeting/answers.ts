@@ -1,0 +1,124 @@
+import { ANSWER_FILLERS, NO_ELSEWHERE, THANKS_ELSEWHERE, YES_ELSEWHERE } from './lexicon.ts';
+import type { Awaiting } from './understand.ts';
+
+// Intent cues: whole-message yes/no, then verbs and question shapes.
+const YES_WORDS =
+  /^(?:oh|well|then|so|and|done|(?:do|make) the booking|sim|si|sí|oui|ja|haan|hai|evet|claro|vale|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then)$/;
+const NO_WORDS =
+  /^(?:not (?:this|that)(?: one)?|not quite|don'?t book|do not book|nein|não|nao|nahi|non|not (?:required|necessary)|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|(?:leave|skip|drop) it (?:for now|for the moment|for today|for the time being)|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it)$/;
+
+/** Longer ways to say yes, whatever is asked: "Yes, that is correct; please proceed.", "that time works for me". */
+const YES_AT_LENGTH = new RegExp(
+  `^(?:${[
+    "(?:that|this|it|that time|this time|the time|that day|that slot|all|everything)(?: is|'s| looks| sounds| seems| would be| will be| should be)?(?: all)? (?:correct|right|fine|good|great|perfect|ok|okay|in order|lovely|ideal|spot on|brilliant|excellent|wonderful|the one)(?: (?:for|by|to|with) (?:me|us))?",
+    '(?:(?:that|this|it|that time|this time|the time|that day|that slot) )?(?:works|suits|will do|should work|would work|is the one)(?: (?:for |by )?(?:me|us))?(?: (?:perfectly|fine|well|great|too))?',
+    '(?:sounds|looks|seems) (?:good|great|fine|perfect|right|ok|okay|lovely)(?: (?:to|for) (?:me|us))?',
+    '(?:fine|good|ok|okay|great|perfect) (?:by|with|for) (?:me|us)',
+    '(?:i|we) (?:confirm|agree|approve|accept)',
+    '(?:that )?would be (?:great|perfect|lovely|fine|good|brilliant|wonderful|ideal)',
+    "let'?s do (?:that|this|it)",
+    '(?:please )?(?:send|shoot|fire off)(?: (?:it|the invites?|invites?|an invite|the invitation))?(?: out)?',
+    '(?:please )?(?:proceed|go ahead) with (?:the |my )?(?:booking|reservation|meeting|it|that|this)',
+    '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
+    '(?:sure,? )?why not',
+    'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
+    '(?:thank you|thanks|many thanks)(?: so much| very much| a lot)?',
+  ].join('|')})$`,
+);
+/** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
+const NO_AT_LENGTH =
+  /^(?:(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks)$/;
+/**
+ * Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it",
+ * "sweet as, chuck it in", "yes, get rid of the lot", "go ahead and book it". A lead ("and", "just", "go ahead and")
+ * and a tail ("then", "now", "for me") may go around it.
+ */
+const RESTATED: Record<Awaiting, RegExp> = {
+  book: restating(
+    '(?:book|schedule|add|save|confirm|lock|put|pencil|chuck|pop|stick|whack|bung|slot|throw|set|send|agéndalo|agendalo|agendar|resérvalo|reservalo|réserve|réservez|buchen|buch es|eintragen|trag es ein|prenota|prenotalo|boek het|plan het in|book karo|book kar do|book kar dijiye)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time|invite|invitation)))?(?: (?:in|down|up|through|out))?(?: (?:the |my |your )?(?:diary|calendar|cal|schedule|books))?|make it happen|get it (?:booked|done|in)|make it official',
+  ),
+  cancel: restating(
+    "(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|wipe|nuke|zap|get rid of|call off|confirm|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|those|these|both|everything|em|'em|the lot|the whole lot|(?:the )?cancellation|the meetings|(?:all|both) of them))?(?: (?:all|both|off))?|call (?:it|that|them) off|(?:all|both|everything)(?: of them)?)",
+  ),
+  move: restating(
+    '(?:move|shift|push|bump|reschedule|change|swap|do|confirm|verschieben|déplace|déplacer|muévela|muevela|mover|sposta|spostala)(?: (?:it|that|this|them))?(?: the (?:move|change))?|make the (?:move|change)',
+  ),
+};
+
+/** A restatement of the pending action with what may go around it (see `RESTATED`). */
+function restating(action: string): RegExp {
+  return new RegExp(
+    `^(?:(?:and|just|then|so|please|go ahead and|go on and|yes|yeah|ok|okay) )*(?:${action})(?: (?:then|now|please|for me|already|anyway|away|pronto))*$`,
+  );
+}
+/** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is", "it can stay put". */
+const KEPT =
+  /^(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))? keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is)|where it is|be|alone|on|in|there|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
+
+const YES_OR_THANKS = new Set([...YES_ELSEWHERE, ...THANKS_ELSEWHERE]);
+const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
+
+/**
+ * What may follow a yes or a no as its reason ("no, don't book, I will check with him first", "yes, he's
+ * expecting it"): a clause of its own that names no time, day or change, so "no, I meant Thursday" stays a
+ * correction.
+ */
+const REASON =
+  /^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+
+/** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
+export function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {
+  const restated = awaiting ? RESTATED[awaiting] : undefined;
+  const yes = (p: string) => YES_WORDS.test(p) || YES_AT_LENGTH.test(p) || YES_OR_THANKS.has(p) || !!restated?.test(p);
+  if (wholeMessage(text, yes) || answersWithReason(text, yes)) return 'confirm';
+  const kept = awaiting === 'cancel' || awaiting === 'move';
+  const no = (p: string) => NO_WORDS.test(p) || NO_AT_LENGTH.test(p) || NO_OR_THANKS.has(p) || (kept && KEPT.test(p));
+  if (wholeMessage(text, no) || answersWithReason(text, no)) return 'decline';
+  return undefined;
+}
+
+/** An answer, then why: "no, don't book, I will check with him first". */
+function answersWithReason(text: string, accepts: (phrase: string) => boolean): boolean {
+  const parts = partsOf(text);
+  const reason = parts.findIndex((p) => REASON.test(p));
+  return (
+    reason > 0 &&
+    parts.slice(reason).every((p) => REASON.test(p) || accepts(p)) &&
+    parts.slice(0, reason).every((p) => segments(p.split(' '), accepts))
+  );
+}
+
+/** The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir"). */
+function partsOf(text: string): string[] {
+  return text
+    .replace(/[!.?…;:]+/g, ',')
+    .split(/,| - /)
+    .map((p) =>
+      p
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w && !ANSWER_FILLERS.has(w))
+        .join(' '),
+    )
+    .filter(Boolean);
+}
+
+/** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */
+function wholeMessage(text: string, accepts: (phrase: string) => boolean): boolean {
+  // "hmm" or "wait" alone says neither yes nor no.
+  if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
+  const parts = partsOf(text);
+  return parts.length > 0 && parts.every((p) => segments(p.split(' '), accepts));
+}
+
+/** "yep that works": can the words be cut into phrases that are accepted? (at most 8 words) */
+function segments(words: string[], accepts: (phrase: string) => boolean): boolean {
+  if (words.length > 8) return false;
+  const ok: boolean[] = [true];
+  for (let end = 1; end <= words.length; end++) {
+    ok[end] = false;
+    for (let start = 0; start < end && !ok[end]; start++)
+      ok[end] = !!ok[start] && accepts(words.slice(start, end).join(' '));
+  }
+  return ok[words.length]!;
+}

@@ -1,0 +1,187 @@
+import type { WhenFound } from './when.ts';
+import { answerOf } from './answers.ts';
+import { RENAME } from './titles.ts';
+import { EVENT_NOUN } from './tokens.ts';
+import type { Awaiting, Intent } from './understand.ts';
+
+const LIST_CUE =
+  /\b(still on\b.*\?$|am i having|what'?s on|what is on|whats on|what have i got|what'?ve i got|what do i have|what i have|show(?: me)?\b|lists?\b|agenda|my (?:meetings|appointments|events|bookings|calls)\b|my schedule|my calendar|my diary|upcoming|coming up|what'?s next|whats next|what is next|anything on|anything scheduled|anything booked|what meetings|which meetings|do i have any|do i have anything|any meetings?|how many meetings|how busy|how does my|what does my|when is my|when'?s my|what time is my|meetings (today|tomorrow|this|next|on)|what'?s happening|rundown|overview|what'?s planned|what is planned|see my (?:calendar|schedule|meetings|diary|agenda|day|week)|check my (schedule|calendar|diary|day|week)|my day look|my week look|look(?:s|ing)? like|what (?:have|has) (?:i|\w+) (?:got )?on\b|what(?:'s| is) there (?:for me|on)\b|what (?:does|do) (?:\w+ ){1,2}have\b|(?:let me|lemme) (?:see|look at|check)(?: my| the)? (?:today|tomorrow|tonight|(?:this|next) week|(?:mon|tues|wednes|thurs|fri|satur|sun)day|calendar|diary|schedule|agenda)\b|(?:pull|bring|call) up (?:my|the|all|everything|what|today|tomorrow|tonight|(?:this|next) (?:week|month)|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|tell me (?:about )?(?:my|what|everything|all|(?:today|tomorrow|\w+day)(?:'?s)?)\b|what'?s (?:booked|scheduled|planned|the plan)\b|shaping up|what do i got\b|give me (?:my|a rundown|a list|everything|all)\b|everything (?:i have|i'?ve got|i got)\b|(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week)(?:'s)? (?:meetings|appointments|events|bookings|calls|agenda)\b|how does .{1,30} look|how'?s .{1,30} look(?:ing)?|how is .{1,30} look(?:ing)?|on my plate|what'?s left|whats left|who am i (?:meeting|seeing)|^when (?:do|am|will|shall) i (?:meet|see|have|talk)|^have i got (?:the|a|an|my|any)\b|(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)|^(?:where|when|what time)(?:'s| is| was) (?:my|the)\b|^what(?:'s| is| was) (?:my|the) (?:first|next|last|earliest|latest|final)\b|^when(?:'s| is| was| are) (?!(?:a |an |it )?(?:good|free|best|convenient|ok|okay)\b)|in (?:the|my) (?:diary|calendar|schedule|agenda)\b|^how long(?: is|'s)|^(?:\w+ ){0,3}?(?:i|we) have (?:something|anything)\b.*\?$|do i have (?:something|anything|stuff|any\w*|(?:\w+ )?meetings|(?:\w+ )?calls)|^what'?s (?:first|first up|up first|on at \d|at \d)|what am i (?:doing|up to)|what do i have (?:going )?on|summary of my|rundown of my|what (?:have|did) i (?:booked|scheduled|got|planned)|(?:what|which) (?:all )?meetings|who do i (?:have|meet|see)|(?:my )?next meeting|next call|^(?:my )?(?:calendar|schedule|agenda|diary)\b)/;
+const AVAILABILITY_CUE =
+  /^free\b|^(?:is|are) free\b|\b(?:have|has) (?:i|we|\w+) got (?:a |an |any )?(?:free|spare|open) (?:hour|half[ -]hour|\d+ ?(?:minutes|mins?|hours?|hrs?|h|m))\b|\bgot (?:a |an |any |some )?(?:free |open |spare )?(?:slots?|gaps?|windows?)\b|\bgot (?:any |some )?room for\b|\b(look(?:s|ing)? (?:ok |good )?for an? (?:\S+ ){0,2}(?:meeting|call|workshop|session|chat|sync|slot)|(?:got|have|is there|are there) (?:any|some) (?:free |spare |open )?(?:time|space|room)\b|anything (?:open|available|clear)\b|any chance (?:of|for) (?:an? |some )?(?:\d+ ?(?:minutes|mins?|hours?|hrs?|h|m)|(?:half an |an )?hour|time|slot)\b|am i free|are we free|^is \S+(?: \S+){0,4} (?:ok|okay|fine|good|possible)\b.*\?$|am i (?:around|about|in the office)\b|(?:earliest|latest|soonest) (?:i|we) can\b|(?:what time|when) .{0,40}\bworks?\b|(?:i am|i'm|im) (?:free|available|busy)\b|free or (?:not|busy)\b|(?:first|next|earliest) (?:free|open|available)\b|free (?:\d+|an?|half an) ?(?:minutes|hours?|h|m)\b|is \S+(?: \S+){0,4} (?:free|open|available|clear|taken|booked)|am i available|are you available|available|availability|am i busy|is my (?:\S+ )?(?:free|clear|open|busy|empty)|(?:free|open) slots?|free time|free spots?|openings?|open time|gaps?|do i have (?:any )?time|(?:do|does) (?:i|we) have (?:a |any )?(?:slot|gap|window|space)s?\b|have i got time|when am i free|when are we free|when can i|find (?:me )?(?:a |an |some )?(?:time|slot|spot|gap|window|\d+ ?minutes|half an hour|an hour)|any room in|got time|free (?:on|at|tomorrow|today|this|next|monday|tuesday|wednesday|thursday|friday|saturday|sunday|in the)|what'?s free|anything free|when'?s free|can i fit|could i fit|(?:can|could) i squeeze|is there room|how (?:open|free|busy|clear|packed) (?:is|am)|am i (?:booked|taken|tied up|occupied|double[ -]booked)|^(?:could|can) i do (?:at )?\d.*\?$|any good\??$|is there (?:space|room|time|a slot|an opening|a gap)|(?<!\bup )too (?:early|late|soon)\b|(?<!how )\b(?:does|would|will) .{1,30} work(?: for me)?\?$|^any (?:time|room|space)\b|is there time|(?:ok|okay|good|fine|work) for me\?|good time|best time|(?:free|open|available|an?|any|some|first|next|earliest|good|\d+ ?(?:minutes|hours?|m|h)|hour|minute) (?:slots?|windows?)\b|^(?:slots?|windows?)\b|double[ -]booked|clear (?:on|tomorrow|today|this)|(?:free|open|clear)\??$)/;
+const CANCEL_CUE =
+  /\b((?:aren'?t|are not|won'?t be|will not be) happening|no need for (?:the|my|our|that|this)\b|forget about (?!it\b|that\b)|(?:isn'?t|is not|not|no longer) (?:happening|needed|required|necessary)|can go$|can be (?:cancelled|canceled|dropped|removed|deleted)|(?:don'?t|do not|no longer) need .{0,40}|free up|clear (?:out )?my (?:morning|afternoon|evening|day)|is off|take .{1,30} off|off my (?:calendar|schedule|diary)|cancel|cancell?ed|delete|deleted|remove|removed|scrap|scratch|strike|kill|drop|axe|nix|nuke|ditch|zap|(?:^|[,.;!] |\b(?:please|can you|could you|would you|just|and) )clear (?:out )?(?:my |the )?(?:(?:(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)? ?)(?:morning|afternoon|evening|day)?|(?:morning|afternoon|evening|day|diary|calendar|schedule))\b(?! (?:for|at|on)\b.{0,12}\?)|unschedule|deschedule|trash|bin (?:it|that|this|the|my|everything|all)|annul(?:ate)?|take .{1,40} out of (?:the|my) (?:diary|calendar|schedule|agenda)|call off|get rid of|clear (?:my|the|out|everything)|wipe|can'?t make|cannot make|won'?t make|unbook|take off)\b/;
+/**
+ * Saying a meeting will not take place ("can't attend the review", "skip the standup", "friday lunch is
+ * a no go"): a cancel, unless the message also gives it a new time (then it is a move).
+ */
+const SOFT_CANCEL =
+  /\b(?:(?:not|no longer) possible(?: anymore| any more)?|(?:can'?t|cannot|won'?t) (?:go|attend|come|join|do|make)\b.{0,40}\b(?:anymore|any more)|(?:can'?t|cannot|won'?t|will not|not) (?:attend|be attending|be at)\b|(?:won'?t|will not|not going to|isn'?t going to|is not going to) happen|(?:is|'s) a no[ -]?go|pull the plug|(?<!\b(?:don'?t|do not|never|not) )forget (?:about )?(?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|skip (?:the|my|our|(?:today|tomorrow|\w+day)'s)\b|^(?:just |please )?can (?:the|my|that|this) (?!.*\b(?:be|we|you|i|start|happen|move|go|get|have|do|run|fit|take)\b))/;
+const MOVE_CUE =
+  /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|reshuffle|move|moved|moving|prepone|(?<!\bin )advance(?! notice)|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|(?<!\b(?:trial|night|day|late|early|morning|evening|weekend|double|split|long|short|handover|a|the|my|your|our|this|next|first|last|schedule|book|arrange|plan|organi[sz]e) )shift(?! (?:handover|change|changes|swap|swaps|pattern|patterns|rota|cover|chat|briefing|meeting|lead|leads|planning|manager|supervisor|workers?|staff|debrief|huddle|report|start|review|call)\b)|bump|bring (?:\S+ ){0,4}?(?:forward|back|earlier)|(?:needs?|has|have) to (?:go|move|shift) (?:to|on|back|forward)\b|(?:go|goes|be moved) (?:to|on) (?:the )?(?:next |following )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|take (?:the|my|our|that|this) [\w' :ː-]{1,30} to (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|^(?:so |ok |okay )?(?:can|could) (?:the|my|our|that|this) [\w' :ː-]{1,30} be (?:on|at) .{1,30}\binstead\b|\b(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday),? same time(?:\?|$)|pull (?!up\b)(?:\S+ ){0,4}(?:forward|in|earlier|up to)|delay|slide|change (?:the )?(?:time|day|date)|^(?:(?:please|pls|can you|could you|kindly) )?change (?:the|my|our) (?!(?:location|place|room|venue|title|name|agenda|topic)\b)[^,;]{1,40} (?:for|on) (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)[.!?]*$|change .{0,40}\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}\bto\b|swap .{0,40}\bto\b|push back|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|pass (?:the|my|our) [\w' :ː-]{1,40} to (?:the |at )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
+const SCHEDULE_CUE =
+  /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
+const HELP_CUE =
+  /\b(what (?:all |kind of |sort of )?(?:things |stuff )?(?:can|could) you (?:actually |really |even )?(?:do|help|assist)|(?:what|how) (?:are you|you are|you'?re) able to|what (?:can|do|could) you (?:help|assist) (?:me )?with|what you can (?:do|help)|what can (?:this|the) (?:bot|assistant|app|thing|tool) do|what can you do|what do you do|help|how does (?:this|it|this thing|this bot|the bot|the assistant|this app) work|how do i|how can i|how i can|how to|use (?:this|the) (?:bot|assistant|app)|commands|instructions|what are you|who are you|what can i (?:say|ask)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
+export const FEED_CUE =
+  /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:to|with) (?:my )?(?:google|outlook|apple|ical)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:google|outlook|apple) calendar)\b/;
+/** Greetings, English and the ones people bring from home ("Bonsoir!", "Hej hej!", "Dzień dobry"). */
+const GREETING =
+  /^(good ?night|night all|hi+|hel+o+|he+y+a?|hiya+|howdy|howya|howzit|how ya|how are (?:you|ya|u)|how'?s it going|hullo|wotcha|watcha|aloha|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|annyeong(?: ?haseyo)?|as-?salaa?mu? ?alaikum|bom dia|boa (?:tarde|noite)|habari|jambo|konnichiwa|kumusta|marhaba|ni ?hao|oi|ohayo(?: gozaimasu)?|privet|sat sri akal|sawa?dee(?: krap| ka)?|selamat (?:pagi|siang|sore|malam)|xin ch[aà]o|zdravstvuyte|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
+
+const dayOnlyQuestion =
+  /^(?:and |on )?(?:today|tomorrow|tonight|the day after tomorrow|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:this|next) week(?:end)?)\s*\?+$/;
+
+/** A topic ("regarding office move", "to discuss listing photos") up to the clause's end: its words name no intent. */
+const TOPIC_FOR_INTENT =
+  /(?<!\b(?:how|what|forget|worry|think|thinking|talk|talking|tell me|tell us) )\b(?:regarding|re:|about|to discuss|to go over|to walk through|to talk about|subject:|topic:|concerning)(?= )[^,.;!?]*/g;
+
+export const DAY_WORD = '(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday)';
+/**
+ * A meeting named by one day or time and sent to another ("the workshop from tuesday on wednesday",
+ * "the workshop from tuesday to wednesday please",
+ * "lunch thursday with Frau Weber to friday", "today 2pm meeting make it 5pm instead"): a move,
+ * unless it is a span ("from monday to friday", "2 till 3").
+ */
+const TWO_DAYS = new RegExp(
+  `\\b${DAY_WORD}\\b.{0,60}\\b(?:on|onto|->|instead)\\s+(?:the\\s+)?(?:next\\s+|following\\s+)?${DAY_WORD}\\b|(?<!\\b(?:from|between) )\\b${DAY_WORD}\\b(?!\\s+(?:to|till|until)\\b).{0,60}\\b(?:to|till|until)\\s+(?:the\\s+)?(?:next\\s+|following\\s+)?${DAY_WORD}\\b|\\b${DAY_WORD}\\b.{0,60}\\b(?:make it|do|have it|happen|be) (?:on |at )?(?:next )?${DAY_WORD}\\b|\\b${DAY_WORD}\\b.{0,60}\\b${DAY_WORD},? (?:instead|same time)\\b|^(?:(?:please|can you|could you) )?(?:the|my|our) [\\w' -]{1,40}? from ${DAY_WORD} to ${DAY_WORD}\\b|^(?:(?:please|can you|could you) )?(?![\\w' -]*\\b(?:offsite|off-site|conference|trip|retreat|holiday|leave|vacation|camp|course|training|workshop|hackathon|visit|festival|summit|expo|fair|bootcamp|away|off)\\b)[\\w' :/&-]{1,40}? from ${DAY_WORD} to ${DAY_WORD}(?![^\\d]*\\d)`,
+);
+const TWO_TIMES =
+  /\b\d{1,2}(?::\d\d)? ?(?:am|pm)\b.{0,40}(?:\b(?:to|->|be) (?:at )?\d{1,2}(?::\d\d)? ?(?:am|pm)?\b.{0,12}\binstead\b|\b(?:make it|can be|could be|change (?:it )?to|move (?:it )?to) (?:at )?\d{1,2}(?::\d\d)? ?(?:am|pm)?\b)/;
+
+/** A question about who or which bookings fill a time. */
+const WHO_OR_WHICH =
+  /^(?:(?:and|so|ok|okay) )?(?:who(?:'s| is| are)? (?:in|on|coming in|booked|scheduled|seeing me)\b|(?:which|what) (?:\w+ ){1,2}(?:are|is) (?:booked|scheduled|on|in|coming)\b|(?:which|what) (?:\w+ ){1,2}(?:have|do) (?:i|we) (?:got|have)\b|who(?:'ve| have| do)? (?:i|we) (?:got|have|meet|meeting|see|seeing)\b|(?:which|who) (?:\w+ ){0,2}(?:am i|do i|will i be) (?:seeing|meeting)\b)/;
+
+/** A time taken back at once while booking ("meet Otieno 2pm, actually make it 3pm"): no move. */
+const SELF_CORRECTION =
+  /\d(?: ?[ap]m)?,? (?:actually|sorry|oops|wait|no wait|i mean|or rather|scratch that)\b,? (?:no,? )?(?:make (?:it|that)|change (?:it|that) to|at|\d)/;
+
+/** A verb that books (not "my schedule", the noun). */
+const BOOKING_VERB =
+  /(?<!\b(?:my|the|your|our|whole|full|entire|a) )\b(schedule|book|set up|put|add|pencil|arrange|block (?:my|the|some|an?|\d)|agenda (?:a|an)|fix (?:up )?(?:a |an )?(?:[\w-]+ )?(?:call|meeting|meet|appointment|session|sync|chat|review|interview)s?)\b/;
+
+/**
+ * The message's intent. `names` holds the event's title and whether a street address was said ("job walk at 4417
+ * Tejon St tomorrow", "boiler service on Friday"): with a day and no question, that is a booking whose time is still
+ * to ask.
+ */
+export function intentOf(
+  message: string,
+  when: WhenFound,
+  hasPeople: boolean,
+  names: { title: string | undefined; address: boolean },
+  awaiting?: Awaiting,
+): Intent {
+  if (
+    /^(?:thanks|thank you|thx|ty|ta|cheers|many thanks)(?: so much| a lot| very much| mate| all| everyone| again)?[!. ]*$/.test(
+      message,
+    )
+  )
+    return 'greeting';
+  const answer = answerOf(message, awaiting);
+  if (answer) return answer;
+  // "nope, cancel that": a no, then dropping what was just proposed.
+  if (/^(?:no|nope|nah|no no)[,!.]? (?:just )?(?:cancel|scrap|drop|forget) (?:that|it|this)[.!]*$/.test(message))
+    return 'decline';
+  const dated = when.hasTime || when.hasDate;
+  if (/\bfind (?:some )?time with\b/.test(message)) return 'schedule';
+  const text = message.replace(TOPIC_FOR_INTENT, (topic) => ' '.repeat(topic.length));
+  if (
+    FEED_CUE.test(text) &&
+    !when.hasTime &&
+    /\b(how|can i|could i|where|link|url|ics|ical|feed|subscribe|export|is there|do you|get)\b/.test(text)
+  )
+    return 'help';
+  if (/^(?:what can you do|help|help me|help\?|\?|how does this work|what do you do)\b/.test(text) && !dated)
+    return 'help';
+  if (RENAME.test(text) || /\bchange the (?:location|place|room|venue) to\b/.test(text)) return 'schedule';
+  // "Lunch with Wei Ling tmr cannot make it, change to Friday can?": not making it, with a new day, is a move.
+  if (/\b(?:can'?t|cannot|won'?t) make\b/.test(text) && MOVE_CUE.test(text) && dated && !/\bcancel/.test(text))
+    return 'reschedule';
+  if (CANCEL_CUE.test(text) && !/\b(cancel(?:l)?ation polic|don'?t cancel|not cancel)/.test(text)) return 'cancel';
+  // "lunch w Kenji -> 1pm": an arrow to a new time is a move.
+  if (
+    MOVE_CUE.test(text) ||
+    ((TWO_DAYS.test(text) || (TWO_TIMES.test(text) && !SELF_CORRECTION.test(text))) &&
+      !/\b(?:what|when|any|anything|list|show|schedule|book|set up|arrange|put in|pencil|add|organi[sz]e|fix up)\b/.test(
+        text,
+      )) ||
+    (when.shiftMinutes && !/\bnew\b/.test(text)) ||
+    (/(?:->|→|=>)/.test(text) && (when.hasTime || when.hasDate))
+  )
+    return 'reschedule';
+  if (SOFT_CANCEL.test(text)) return 'cancel';
+  // "Is it too late to book something for tonight? 22:15 call with Declan": the last sentence says what is wanted.
+  const lastSentence = text.replace(/^.*\?\s+(?=\S)/, '');
+  const asks = /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|when|which|how|can i|could i|find)\b/.test(lastSentence);
+  if (/\b(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)\b/.test(text)) return 'list';
+  // "who's in at 3?", "which patients are booked in tomorrow?", "which shoots have I got this week": a list.
+  if (
+    WHO_OR_WHICH.test(text) &&
+    !AVAILABILITY_CUE.test(text) &&
+    !/\b(?:free|open|available|clear|spare|slots?|gaps?)\b/.test(text) &&
+    !BOOKING_VERB.test(text)
+  )
+    return 'list';
+  // "tomorrow?", "Friday?": a day asked about and nothing else.
+  if (asks && when.hasDate && !when.hasTime && dayOnlyQuestion.test(text)) return 'list';
+  // "find me 1 hour on friday", "search 90m tomorrow", "need 45m tomorrow, when?": a length to find, with nobody named.
+  if (
+    (/^(?:\w+ ){0,3}?(?:find|search|look for|locate)\b/.test(text) || /\bwhen\??$/.test(text)) &&
+    when.durationMinutes &&
+    !when.hasTime &&
+    !hasPeople
+  )
+    return 'availability';
+  // "can you find me half an hour on Monday for a chat with Priya": a length to find, with whom it is for.
+  if (
+    /\bfind (?:me |us )?(?:a |an )?(?:half an hour|quarter of an hour|hour|\d)/.test(text) &&
+    !when.hasTime &&
+    !BOOKING_VERB.test(text)
+  )
+    return 'availability';
+  // "Need a slot on Saturday 11 to 12:30 for parent teacher meeting": a slot with its time and event is a booking.
+  if (
+    !asks &&
+    when.hasTime &&
+    names.title &&
+    /\bslots?\b/.test(text) &&
+    !/\b(?:free|open|any|available|spare)\b/.test(text)
+  )
+    return 'schedule';
+  if (AVAILABILITY_CUE.test(text) && (asks || (!BOOKING_VERB.test(text) && !hasPeople))) return 'availability';
+  // Any question about being free, open or busy that books nothing.
+  if (
+    asks &&
+    /\b(free|available|open|busy|clear|booked|taken|empty)\b/.test(text) &&
+    !BOOKING_VERB.test(text) &&
+    !LIST_CUE.test(text)
+  )
+    return 'availability';
+  // "Kindly revert with the list of commands you support": what the assistant can do, not the meetings.
+  if (/\b(?:commands|capabilities|features)\b/.test(text) && !dated) return 'help';
+  if ((LIST_CUE.test(text) || /^anything\b/.test(text)) && !BOOKING_VERB.test(text)) return 'list';
+  if (HELP_CUE.test(text) && !dated) return 'help';
+  // "what's tomorrow like", "my day tomorrow?", "any calls tomorrow": a question about a day that books nothing.
+  if (
+    asks &&
+    when.hasDate &&
+    !when.hasTime &&
+    !hasPeople &&
+    !BOOKING_VERB.test(text) &&
+    /^(?:(?:and|so|ok) )?(?!(?:what|how) about\b)(?:what|whats|how|hows|my|any|the|(?:meetings|appointments|calls|events|bookings)\b)/.test(
+      text,
+    )
+  )
+    return 'list';
+  if (SCHEDULE_CUE.test(text) || EVENT_NOUN.test(text)) return 'schedule';
+  // "hey I need forty five minutes with Jordan tomorrow at two": a greeting that goes on to book.
+  if (dated && (when.hasTime || hasPeople)) return 'schedule';
+  if (hasPeople && /\bwith\b/.test(text)) return 'schedule';
+  // The title must be the event's own words, not a topic's ("tell me about the weather tomorrow").
+  const titleAt = names.title ? text.indexOf(names.title.toLowerCase()) : -1;
+  const namesEvent = titleAt >= 0 && !/\b(?:about|re|regarding|concerning|discuss)\b/.test(text.slice(0, titleAt));
+  if (when.hasDate && (namesEvent || names.address) && !asks && !GREETING.test(text)) return 'schedule';
+  if (GREETING.test(text)) return 'greeting';
+  return 'unknown';
+}
