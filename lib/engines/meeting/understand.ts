@@ -208,7 +208,6 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
  */
 export const MAX_UNDERSTOOD_CHARS = 400;
 
-/** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 /** The dates and times read with an address's and a venue's words blanked. */
 function readOutside(
   cased: string,
@@ -219,6 +218,7 @@ function readOutside(
   return readWhen(withoutAside(withoutAddress(withoutAddress(cased, street), venue).toLowerCase()), ctx);
 }
 
+/** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 export function understand(message: string, ctx: UnderstandContext): Understanding {
   let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
   let street = streetAddressOf(cased);
