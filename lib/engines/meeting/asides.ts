@@ -21,6 +21,8 @@ const NOT_AN_ASIDE =
 const REQUEST_DAY = new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`);
 const REQUEST_ASKS =
   /\b(?:book|schedule|put|add|set up|arrange|pencil|need|meet|organi[sz]e|fix|pop|let'?s do|do)\b|\d/;
+
+/** The message with its leading asides' day words blanked (same length), or blanked whole (see ASIDE). */
 export function withoutAside(text: string): string {
   const aside = ASIDE.exec(text);
   if (!aside || NOT_AN_ASIDE.test(aside[1]!) || !ASIDE_DAY.test(aside[1]!)) return text;
