@@ -286,11 +286,9 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
     } else if (PRONOUNS.has(t.low)) {
       j++;
     } else {
-      // "and Ben", "plus Ben" after other words; "plus ben" alone (an edit of a draft) in any case.
+      // "and Ben", "plus Ben": capitalised after a joiner ("plus ben" alone is read by participantsOf's adding rule).
       const joined = ['and', '+', '&', 'plus'].includes(words[0]!);
-      const strict =
-        (!loose && !joined) ||
-        (joined && found.length === before && !isCapitalized(t) && (i > 0 || j + 1 < tokens.length));
+      const strict = (!loose && !joined) || (joined && found.length === before && !isCapitalized(t));
       const { name, next, role } = nameAt(tokens, j, !strict || (loose && words[0] !== 'for'));
       if (!name) break;
       if (strict && !isCapitalized(tokens[j]!) && !ROLE_WORDS.has(tokens[j]!.low)) break;
