@@ -89,10 +89,19 @@ const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
 const DEFAULT_WAL_SYNC_INTERVAL_MS = 1_000;
 
 /**
- * WAL pages after which a commit runs a checkpoint itself (SQLite's default is 1000). See WalSync for
- * why the WAL may grow this far.
+ * The page size of a new database file. A turn rewrites whole pages (the end of the client's run of
+ * history rows, where entries go in, its start, where the cap deletes, and the session row), and
+ * its history rows are small, so a turn writes about a quarter of the WAL bytes it did with SQLite's
+ * default of 4096, and each checkpoint copies and syncs a quarter as much (see README, Benchmark). A
+ * file made with another page size keeps it.
  */
-const WAL_AUTOCHECKPOINT_PAGES = 4_000;
+const NEW_FILE_PAGE_SIZE = 1024;
+
+/**
+ * WAL bytes after which a commit runs a checkpoint itself (SQLite's default is 1000 pages). See
+ * WalSync for why the WAL may grow this far; set in pages of the file's own size.
+ */
+const WAL_AUTOCHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 /** SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: the file's content cannot be trusted any more. */
 const isCorruption = (code: string) => code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
@@ -262,10 +271,13 @@ function migrateMessages(db: Database.Database): void {
 function openDatabase(file: string): Database.Database {
   const db = new (sqliteDriver())(file);
   try {
+    // Only takes effect while the file is still empty, so it must come before anything is written.
+    db.pragma(`page_size = ${NEW_FILE_PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
     db.pragma('synchronous = NORMAL');
-    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BYTES / pageSize}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -391,7 +403,7 @@ class FileHealth {
  * in a timer of its own. In WAL mode with synchronous = NORMAL a checkpoint is the only time the WAL
  * is synced, so this bounds in time what an OS crash or power loss can take: before, SQLite's own
  * checkpoint came only once the WAL had passed 1000 pages, which under light load could take hours.
- * That bound in time is what lets the page count (WAL_AUTOCHECKPOINT_PAGES) rise: under load a
+ * That bound in time is what lets the WAL grow (WAL_AUTOCHECKPOINT_BYTES): under load a
  * checkpoint inside a commit holds up the whole tick's replies for its two fsyncs and writes the same
  * hot pages again each time, so fewer of them cost less CPU and fewer slow ticks (see README, Benchmark).
  */

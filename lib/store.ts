@@ -193,8 +193,15 @@ function appendTurn(
   nextId: () => number,
   maxHistoryMessages: number,
 ): StoredReply[] {
-  const messageId = turn.user.message_id;
-  session.messages.push({ ...turn.user, id: nextId(), delivered: true });
+  const { role, content, timestamp, message_id: messageId } = turn.user;
+  const id = nextId();
+  // Built as literals, never spread from the caller's object: a spread plus new keys gives each entry
+  // a map of its own, which cost a turn more than the rest of the store's work together.
+  session.messages.push(
+    messageId === undefined
+      ? { role, content, timestamp, id, delivered: true }
+      : { role, content, timestamp, message_id: messageId, id, delivered: true },
+  );
   // The caller's own frames go back to it: only the JSON kept here must not be shared.
   const stored: StoredReply[] = [];
   for (const frame of turn.replies) {
