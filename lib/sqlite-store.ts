@@ -411,16 +411,19 @@ class WalSync {
   readonly #db: Database.Database;
   readonly #health: FileHealth;
   readonly #intervalMs: number;
+  /** Writes what is still waiting (delivery marks) so that the checkpoint syncs it too. */
+  readonly #flush: () => void;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(db: Database.Database, health: FileHealth, intervalMs: number) {
+  constructor(db: Database.Database, health: FileHealth, intervalMs: number, flush: () => void) {
     this.#db = db;
     this.#health = health;
     this.#intervalMs = intervalMs;
+    this.#flush = flush;
   }
 
-  /** After a commit: arms the checkpoint unless one is already due. */
-  committed(): void {
+  /** After a commit, or a write left waiting: arms the checkpoint unless one is already due. */
+  due(): void {
     this.#timer ??= setTimeout(() => this.#checkpoint(), this.#intervalMs).unref();
   }
 
@@ -432,6 +435,7 @@ class WalSync {
     this.#timer = undefined;
     if (!this.#db.open || this.#health.failure !== undefined) return;
     try {
+      this.#flush();
       this.#db.pragma('wal_checkpoint(PASSIVE)');
     } catch (err) {
       // A timer must not throw; the next commit meets the same problem and answers for it.
@@ -470,8 +474,11 @@ type TurnWriter = (p: PendingTurn, changes: MetaChanges) => StoredReply[];
 type TurnOutcome = { ok: true; stored: StoredReply[] } | { ok: false; err: unknown };
 
 /**
- * Group commit: the turns and delivery marks of one event-loop tick go to disk in one transaction
- * instead of one each (a WAL commit costs far more than the rows in it). The group is written first
+ * Group commit: the turns of one event-loop tick go to disk in one transaction instead of one each (a
+ * WAL commit costs far more than the rows in it). A delivery mark waits for its client's next turn,
+ * whose entries go into the same page as the reply it marks, so that page is written once instead of
+ * twice; marks whose client sends nothing more go with the next read that needs them or the WAL's
+ * sync (WalSync), within `walSyncIntervalMs`. The group is written first
  * without a savepoint per turn; if a turn fails, the whole transaction rolls back and the group is
  * written again with each turn in a savepoint of its own, so the failing turn rolls back alone.
  * Every read flushes first (a per-client read only when that client has turns waiting, so one turn's
@@ -485,6 +492,7 @@ class GroupCommit {
   readonly #writeTogether: (group: PendingTurn[], delivered: Array<[string, number]>) => TurnOutcome[];
   readonly #writeApart: (group: PendingTurn[], delivered: Array<[string, number]>) => TurnOutcome[];
   readonly #onCommitted: (changes: MetaChanges) => void;
+  readonly #onMarksWaiting: () => void;
   #turns: PendingTurn[] = [];
   /** Clients with a turn in #turns. */
   #waiting = new Set<string>();
@@ -493,17 +501,21 @@ class GroupCommit {
   /** The MetaChanges of the transaction being written; handed to onCommitted once it commits. */
   #changes: MetaChanges = new Map();
 
-  /** `writeTurn` writes one turn; `onCommitted` hears of the sessions a committed group changed. */
+  /**
+   * `writeTurn` writes one turn; `onCommitted` hears of the sessions a committed group changed;
+   * `onMarksWaiting` of delivery marks left waiting, which someone must flush in time.
+   */
   constructor(
     db: Database.Database,
     q: Statements,
     health: FileHealth,
     writeTurn: TurnWriter,
-    onCommitted: (changes: MetaChanges) => void,
+    { onCommitted, onMarksWaiting }: { onCommitted: (changes: MetaChanges) => void; onMarksWaiting: () => void },
   ) {
     this.#db = db;
     this.#health = health;
     this.#onCommitted = onCommitted;
+    this.#onMarksWaiting = onMarksWaiting;
     const markAll = (delivered: Array<[string, number]>) => {
       for (const [clientId, seq] of delivered) q.delivered.run(clientId, seq);
     };
@@ -541,7 +553,7 @@ class GroupCommit {
 
   mark(clientId: string, ids: number[]): void {
     for (const id of ids) this.#marks.push([clientId, id]);
-    this.#schedule();
+    this.#onMarksWaiting();
   }
 
   /**
@@ -554,13 +566,31 @@ class GroupCommit {
     if (this.#waiting.has(clientId)) this.flush();
   }
 
+  /** Writes every turn and delivery mark handed in. */
   flush(): void {
     if ((this.#turns.length === 0 && this.#marks.length === 0) || !this.#db.open) return;
-    const group = this.#turns;
     const delivered = this.#marks;
+    this.#marks = [];
+    this.#writeOut(this.#takeTurns(), delivered);
+  }
+
+  /** Writes the turns handed in with the delivery marks of their clients; other marks keep waiting. */
+  #flushTurns(): void {
+    if (this.#turns.length === 0 || !this.#db.open) return;
+    const waiting = this.#waiting;
+    const delivered = this.#marks.filter(([clientId]) => waiting.has(clientId));
+    if (delivered.length > 0) this.#marks = this.#marks.filter(([clientId]) => !waiting.has(clientId));
+    this.#writeOut(this.#takeTurns(), delivered);
+  }
+
+  #takeTurns(): PendingTurn[] {
+    const group = this.#turns;
     this.#turns = [];
     this.#waiting = new Set();
-    this.#marks = [];
+    return group;
+  }
+
+  #writeOut(group: PendingTurn[], delivered: Array<[string, number]>): void {
     // A deleted or replaced file would take these writes where no restart finds them.
     this.#health.check();
     if (this.#health.failure !== undefined) {
@@ -616,7 +646,7 @@ class GroupCommit {
   #flushAtTickEnd(): void {
     this.#scheduled = false;
     const wroteTurns = this.#turns.length > 0;
-    this.flush();
+    this.#flushTurns();
     if (wroteTurns) this.#schedule();
   }
 
@@ -787,10 +817,13 @@ export function createSqliteStore(
     return removed;
   });
   const sessions = new SessionCache(q);
-  const walSync = new WalSync(db, health, walSyncIntervalMs);
-  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), (changes) => {
-    sessions.update(changes);
-    walSync.committed();
+  const walSync = new WalSync(db, health, walSyncIntervalMs, () => writes.flush());
+  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), {
+    onCommitted(changes) {
+      sessions.update(changes);
+      walSync.due();
+    },
+    onMarksWaiting: () => walSync.due(),
   });
 
   return {

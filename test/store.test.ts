@@ -265,6 +265,34 @@ describe('sqlite store', () => {
     assert.equal(log.lines.length, 1);
   });
 
+  // A mark waits for its client's next turn (the same page), so a client that sends nothing more
+  // leaves it to the WAL's sync timer; until written, a restart would send the reply again.
+  it('writes a delivery mark with the next turn of its client, or within walSyncIntervalMs', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const path = join(tempDir(t), 'mm.db');
+    const store = createSqliteStore(path, { walSyncIntervalMs: 1000 });
+    t.after(() => store.close());
+    const reader = new Database(path, { readonly: true });
+    t.after(() => reader.close());
+    const undelivered = () =>
+      (reader.prepare('SELECT count(*) AS n FROM messages WHERE delivered = 0').get() as { n: number }).n;
+    const deliver = async (text: string) => {
+      const stored = await store.commitTurn('c-1', turn(text), T0);
+      await store.markDelivered(
+        'c-1',
+        stored.map((r) => r.id),
+      );
+      // A tick's end, when the store writes what its turns handed in.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await deliver('one');
+    assert.equal(undelivered(), 1, 'the mark waits');
+    await deliver('two');
+    assert.equal(undelivered(), 1, "the first mark went with the client's next turn");
+    t.mock.timers.tick(1000);
+    assert.equal(undelivered(), 0, 'the last mark went with the sync');
+  });
+
   // With synchronous = NORMAL only a checkpoint syncs the WAL, and SQLite's own comes only after
   // thousands of pages: the store checkpoints by itself soon after a commit, so what an OS crash can
   // take is bounded in time. The main file grows only when a checkpoint copies pages into it.
