@@ -315,18 +315,20 @@ export function createMemoryStore({ maxHistoryMessages = HISTORY_LIMIT.default }
 
 /**
  * Drops the oldest entries beyond `max`, except replies not yet delivered: those are kept until the
- * client has them, so the cap never loses an answer. One pass and one splice (a turn trims every
- * time once the history is full, and a splice per entry moved the whole array each time).
+ * client has them, so the cap never loses an answer. Entries leave from the front with shift(), which
+ * V8 does in place; a splice there copied the rest of the array on every turn once the history was full.
  */
 function trim(messages: MemoryMessage[], max: number): void {
   let excess = messages.length - max;
   let kept = 0;
   let read = 0;
-  // Pending replies among the oldest entries move down over the dropped ones; [kept, read) is then spare.
   for (; read < messages.length && excess > 0; read++) {
-    const message = messages[read]!;
-    if (isPending(message)) messages[kept++] = message;
+    if (isPending(messages[read]!)) kept++;
     else excess--;
   }
-  if (read > kept) messages.splice(kept, read - kept);
+  // Pending replies among [0, read) move up to its end, in order, over the entries that go.
+  for (let from = read - 1, to = read - 1; kept > 0 && from >= 0; from--) {
+    if (isPending(messages[from]!)) messages[to--] = messages[from]!;
+  }
+  for (let dropped = read - kept; dropped > 0; dropped--) messages.shift();
 }
