@@ -111,7 +111,10 @@ export interface SqliteStoreOptions extends StoreOptions {
   logger?: Logger;
   /** Milliseconds between checks that the file is still the one opened (every write checks too). Default 5000. */
   identityCheckIntervalMs?: number;
-  /** Milliseconds a commit waits at most before the WAL is checkpointed and synced (see README, durability). Default 1000. */
+  /**
+   * Milliseconds a commit waits at most before the WAL is checkpointed and synced, and a delivery mark that no
+   * later turn of its client carries before it is written (see README, durability). Default 1000.
+   */
   walSyncIntervalMs?: number;
 }
 
