@@ -19,8 +19,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   client_id      TEXT PRIMARY KEY,
   created_at     INTEGER NOT NULL,
   last_active_at INTEGER NOT NULL,
-  state          TEXT,
-  message_count  INTEGER NOT NULL DEFAULT 0
+  state          TEXT
 );
 CREATE TABLE IF NOT EXISTS messages (
   client_id  TEXT NOT NULL,
@@ -79,8 +78,17 @@ interface MessageRow {
 /**
  * Bumped whenever SCHEMA changes shape; a file from a newer version is refused rather than misread.
  * 2: archive and calendar_feeds. 3: messages keyed by client and a per-client seq (migrated on open).
+ * 4: no sessions.message_count (counted once per process instead of written every turn).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
+
+/**
+ * How far sessions.last_active_at may fall behind a session's last turn. A turn that changes neither
+ * the engine state nor moves the activity this far writes no session row; the exact time is kept in
+ * memory and written before a sweep, a read of the session and a close, so only a crash leaves the file
+ * up to this much behind.
+ */
+const ACTIVITY_RESOLUTION_MS = 60_000;
 
 /** How often the file's identity is checked when no write checks it. */
 const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
@@ -156,8 +164,12 @@ function prepareStatements(db: Database.Database) {
     pending: db.prepare<[string], Pick<MessageRow, 'seq' | 'frame'>>(
       'SELECT seq, frame FROM messages WHERE client_id = ? AND delivered = 0 ORDER BY seq',
     ),
-    meta: db.prepare<[string, string], { state: string | null; messages: number; lastSeq: number | null }>(
-      `SELECT state, message_count AS messages, (SELECT max(seq) FROM messages WHERE client_id = ?) AS lastSeq
+    meta: db.prepare<
+      [string, string, string],
+      { state: string | null; activeAt: number; messages: number; lastSeq: number | null }
+    >(
+      `SELECT state, last_active_at AS activeAt, (SELECT count(*) FROM messages WHERE client_id = ?) AS messages,
+              (SELECT max(seq) FROM messages WHERE client_id = ?) AS lastSeq
        FROM sessions WHERE client_id = ?`,
     ),
     processed: db.prepare<[string, string], { seq: number }>(
@@ -167,14 +179,11 @@ function prepareStatements(db: Database.Database) {
     replies: db.prepare<[string, number, string], Pick<MessageRow, 'seq' | 'frame'>>(
       "SELECT seq, frame FROM messages WHERE client_id = ? AND seq > ? AND message_id = ? AND role = 'assistant' ORDER BY seq",
     ),
-    createSession: db.prepare<[string, number, number, string | null, number]>(
-      'INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count) VALUES (?, ?, ?, ?, ?)',
+    createSession: db.prepare<[string, number, number, string | null]>(
+      'INSERT INTO sessions (client_id, created_at, last_active_at, state) VALUES (?, ?, ?, ?)',
     ),
-    updateSession: db.prepare<[number, number, string]>(
-      'UPDATE sessions SET last_active_at = ?, message_count = ? WHERE client_id = ?',
-    ),
-    updateSessionState: db.prepare<[number, number, string, string]>(
-      'UPDATE sessions SET last_active_at = ?, message_count = ?, state = ? WHERE client_id = ?',
+    updateSessionState: db.prepare<[number, string, string]>(
+      'UPDATE sessions SET last_active_at = ?, state = ? WHERE client_id = ?',
     ),
     /** The user entry and `replies` reply rows in one statement; prepared on first use for each count. */
     entries(replies: number): Database.Statement<unknown[]> {
@@ -248,9 +257,11 @@ function integrityProblem(db: Database.Database): string | undefined {
   return (first?.quick_check ?? 'no result').replace(/^\*\*\* in database \w+ \*\*\*\s*/, '').replace(/\s+/g, ' ');
 }
 
+const hasColumn = (db: Database.Database, table: string, column: string): boolean =>
+  db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(table, column) !== undefined;
+
 /** Whether the file keeps messages as schema versions 1 and 2 did: one global id per entry. */
-const hasRowidMessages = (db: Database.Database): boolean =>
-  db.prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'id'").get() !== undefined;
+const hasRowidMessages = (db: Database.Database): boolean => hasColumn(db, 'messages', 'id');
 
 /**
  * Moves messages from the version 1 and 2 table (one global id per entry) to the current one, numbering
@@ -292,6 +303,7 @@ function openDatabase(file: string): Database.Database {
     db.transaction(() => {
       if (hasRowidMessages(db)) migrateMessages(db);
       else db.exec(SCHEMA);
+      if (hasColumn(db, 'sessions', 'message_count')) db.exec('ALTER TABLE sessions DROP COLUMN message_count');
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
     return db;
@@ -462,10 +474,14 @@ interface SessionMeta {
   stored: boolean;
   /** The engine state as stored JSON; null for none. */
   state: string | null;
-  /** History entries stored (sessions.message_count). */
+  /** History entries stored. */
   messages: number;
   /** The seq of the client's newest entry; 0 before the first. */
   lastSeq: number;
+  /** Epoch milliseconds of the session's last turn or connection. */
+  activeAt: number;
+  /** sessions.last_active_at as the file holds it: up to ACTIVITY_RESOLUTION_MS behind activeAt. */
+  storedActiveAt: number;
 }
 
 /** Each session's SessionMeta as the group being written leaves it, by client; cached only once the group commits. */
@@ -679,10 +695,17 @@ class SessionCache {
   get(clientId: string): SessionMeta {
     const cached = this.#sessions.get(clientId);
     if (cached) return cached;
-    const row = this.#q.meta.get(clientId, clientId);
+    const row = this.#q.meta.get(clientId, clientId, clientId);
     const meta = row
-      ? { stored: true, state: row.state, messages: row.messages, lastSeq: row.lastSeq ?? 0 }
-      : { stored: false, state: null, messages: 0, lastSeq: this.#highestSeq };
+      ? {
+          stored: true,
+          state: row.state,
+          messages: row.messages,
+          lastSeq: row.lastSeq ?? 0,
+          activeAt: row.activeAt,
+          storedActiveAt: row.activeAt,
+        }
+      : { stored: false, state: null, messages: 0, lastSeq: this.#highestSeq, activeAt: 0, storedActiveAt: 0 };
     this.#remember(clientId, meta);
     return meta;
   }
@@ -690,6 +713,25 @@ class SessionCache {
   /** Takes in what a committed group left. */
   update(changes: MetaChanges): void {
     for (const [clientId, meta] of changes) this.#remember(clientId, meta);
+  }
+
+  /** The client's session row was just given `activeAt` (a connection). */
+  touched(clientId: string, activeAt: number): void {
+    const meta = this.#sessions.get(clientId);
+    if (meta) this.#remember(clientId, { ...meta, activeAt, storedActiveAt: activeAt });
+  }
+
+  /**
+   * Writes the exact time of last activity of the cached sessions (one, or all) whose row is behind it,
+   * in the caller's transaction.
+   */
+  saveActivity(clientId?: string): void {
+    const metas = clientId === undefined ? this.#sessions : [[clientId, this.#sessions.get(clientId)] as const];
+    for (const [id, meta] of metas) {
+      if (!meta?.stored || meta.activeAt <= meta.storedActiveAt) continue;
+      this.#q.touch.run(meta.activeAt, id);
+      meta.storedActiveAt = meta.activeAt;
+    }
   }
 
   /** Notes replies read from the database (pending, or answering a repeated message_id). */
@@ -740,11 +782,15 @@ function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: n
     const lastSeq = first + turn.replies.length;
     let messages = before.messages + 1 + turn.replies.length;
     if (messages > maxHistoryMessages) messages -= q.trim.run(clientId, lastSeq - maxHistoryMessages + 1).changes;
-    if (!before.stored) q.createSession.run(clientId, now, now, state, messages);
-    else if (state === null) q.updateSession.run(now, messages, clientId);
-    else q.updateSessionState.run(now, messages, state, clientId);
+    const stateChanged = state !== null && state !== before.state;
+    let storedActiveAt = now;
+    if (!before.stored) q.createSession.run(clientId, now, now, state);
+    else if (stateChanged) q.updateSessionState.run(now, state, clientId);
+    else if (now - before.storedActiveAt >= ACTIVITY_RESOLUTION_MS) q.touch.run(now, clientId);
+    else storedActiveAt = before.storedActiveAt;
     for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
-    changes.set(clientId, { stored: true, state: state ?? before.state, messages, lastSeq });
+    const kept = stateChanged ? state : before.state;
+    changes.set(clientId, { stored: true, state: kept, messages, lastSeq, activeAt: now, storedActiveAt });
     return turn.replies.map((frame, i) => ({ id: first + 1 + i, frame }));
   };
 }
@@ -820,6 +866,7 @@ export function createSqliteStore(
     return removed;
   });
   const sessions = new SessionCache(q);
+  const saveAllActivity = db.transaction(() => sessions.saveActivity());
   const walSync = new WalSync(db, health, walSyncIntervalMs, () => writes.flush());
   const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), {
     onCommitted(changes) {
@@ -835,6 +882,7 @@ export function createSqliteStore(
         writes.flush();
         const { changes } = q.touch.run(now.getTime(), clientId);
         if (changes === 0) return { resumed: false, messages: 0, pending: [] };
+        sessions.touched(clientId, now.getTime());
         return {
           resumed: true,
           messages: sessions.get(clientId).messages,
@@ -858,6 +906,7 @@ export function createSqliteStore(
     getSession: (clientId) =>
       use(() => {
         writes.flush();
+        sessions.saveActivity(clientId);
         return sessionSummary(q, clientId);
       }),
     loadArchive: (clientId) =>
@@ -875,6 +924,7 @@ export function createSqliteStore(
     sweep: (cutoff) =>
       use(() => {
         writes.flush();
+        saveAllActivity();
         sessions.forget();
         return sweep(cutoff.getTime());
       }),
@@ -885,6 +935,12 @@ export function createSqliteStore(
     async close() {
       health.stop();
       writes.flush();
+      try {
+        if (db.open && health.failure === undefined) saveAllActivity();
+      } catch (err) {
+        // Only the time of last activity is lost (a file at most ACTIVITY_RESOLUTION_MS behind); close anyway.
+        health.noteError(err);
+      }
       // After the last flush, which arms it again; closing the connection checkpoints what is left.
       walSync.stop();
       if (db.open) db.close();

@@ -33,6 +33,45 @@ describe('sqlite store', () => {
     assert.deepEqual(await second.loadState('c-1'), { n: 1 });
   });
 
+  it('opens a file of schema version 3, counting each history instead of reading a stored count', async (t) => {
+    const path = join(tempDir(t), 'v3.db');
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE sessions (client_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL,
+        state TEXT, message_count INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE messages (client_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')), content TEXT NOT NULL, timestamp TEXT NOT NULL,
+        message_id TEXT, frame TEXT, delivered INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (client_id, seq)) WITHOUT ROWID;
+      CREATE INDEX sessions_by_activity ON sessions (last_active_at);
+      PRAGMA user_version = 3;
+    `);
+    // A stored count that is wrong: the rows decide.
+    old.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('a', T0.getTime(), T0.getTime(), null, 7);
+    old.prepare("INSERT INTO messages VALUES ('a', 1, 'user', 'one', ?, NULL, NULL, 1)").run(T0.toISOString());
+    old.close();
+
+    const store = createSqliteStore(path, { maxHistoryMessages: 2 });
+    t.after(() => store.close());
+    assert.equal((await store.openSession('a', T0)).messages, 1);
+    const [reply] = await store.commitTurn('a', turn('two'), T0);
+    await store.markDelivered('a', [reply!.id]);
+    assert.deepEqual(
+      (await store.getSession('a'))!.history.map((h) => h.content),
+      ['two', 'Echo: two'],
+    );
+  });
+
+  it('keeps the exact time of last activity for reads and sweeps while the file may lag behind it', async (t) => {
+    const store = sqliteStore(t);
+    const at = (ms: number) => new Date(T0.getTime() + ms);
+    await store.commitTurn('c-1', turn('one'), T0);
+    await store.commitTurn('c-1', turn('two'), at(1_000));
+    assert.equal((await store.getSession('c-1'))!.last_active_at, at(1_000).toISOString());
+    await store.commitTurn('c-1', turn('three'), at(2_000));
+    assert.equal(await store.sweep(at(1_500)), 0, 'active after the cutoff: kept');
+    assert.equal(await store.sweep(at(2_001)), 1);
+  });
+
   it('opens a file of schema version 2, keeping each history in order with its pending replies', async (t) => {
     const path = join(tempDir(t), 'v2.db');
     const old = new Database(path);
