@@ -210,8 +210,8 @@ export class TurnPipeline {
   deliver(clientId: string, replies: StoredReply[], { forward = true } = {}): void {
     const { send, store, log } = this.#options;
     for (let i = 0; i < replies.length; i++) {
-      const { id, frame } = replies[i]!;
-      const sent = send(clientId, JSON.stringify(frame), (err) => {
+      const { id, frame, data = JSON.stringify(frame) } = replies[i]!;
+      const sent = send(clientId, data, (err) => {
         if (err) return;
         store.markDelivered(clientId, [id]).catch((markErr: unknown) => {
           // The reply stays pending and is sent again on the next connection: a duplicate, never a loss.

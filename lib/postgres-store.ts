@@ -176,6 +176,7 @@ interface MessageRow {
 const toReply = (row: Pick<MessageRow, 'id' | 'frame'>): StoredReply => ({
   id: Number(row.id),
   frame: JSON.parse(row.frame!) as BotResponseFrame,
+  data: row.frame!,
 });
 const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
 const historyEntry = ({ role, content, timestamp, message_id }: MessageRow): HistoryEntry =>
@@ -311,6 +312,7 @@ function turnMethods(
     async commitTurn(clientId, turn, now) {
       const state = turn.state === undefined ? null : JSON.stringify(turn.state);
       const rows = [turn.user, ...turn.replies];
+      const data = turn.replies.map((frame) => JSON.stringify(frame));
       const { rows: result } = await query<{ message_count: number | null; reply_ids: string[] }>(COMMIT_TURN, [
         clientId,
         now,
@@ -322,7 +324,7 @@ function turnMethods(
         rows.map((_, i) => (i === 0 ? 'user' : 'assistant')),
         rows.map((r) => r.content),
         rows.map((r) => r.timestamp),
-        rows.map((r, i) => (i === 0 ? null : JSON.stringify(r))),
+        rows.map((_, i) => (i === 0 ? null : data[i - 1])),
         (turn.archive ?? []).map((item) => JSON.stringify(item)),
       ]);
       const { message_count: count, reply_ids: ids } = result[0]!;
@@ -336,7 +338,7 @@ function turnMethods(
           log?.warn('history trim failed', { clientId, err }),
         );
       }
-      return turn.replies.map((frame, i) => ({ id: Number(ids[i]), frame }));
+      return turn.replies.map((frame, i) => ({ id: Number(ids[i]), frame, data: data[i]! }));
     },
     async markDelivered(clientId, replyIds) {
       if (replyIds.length === 0) return;

@@ -178,7 +178,7 @@ export class Sessions {
     }
     // A reply committed before the store's read and delivered during the gap is in both lists; send it once.
     const delivered = new Set(
-      typeof opened === 'object' ? opened.pending.map((reply) => JSON.stringify(reply.frame)) : [],
+      typeof opened === 'object' ? opened.pending.map((reply) => reply.data ?? JSON.stringify(reply.frame)) : [],
     );
     for (const [data, onSent] of parked) {
       if (!delivered.has(data)) deps.connections.sendTo(connection, data, onSent);

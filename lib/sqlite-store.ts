@@ -135,6 +135,7 @@ const REPLIES_PER_INSERT = 8;
 const toReply = (row: Pick<MessageRow, 'seq' | 'frame'>): StoredReply => ({
   id: row.seq,
   frame: JSON.parse(row.frame!) as BotResponseFrame,
+  data: row.frame!,
 });
 const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
 
@@ -753,20 +754,23 @@ class SessionCache {
   }
 }
 
-/** The user entry and the replies (undelivered) at `first`, `first + 1`…: one INSERT for up to REPLIES_PER_INSERT replies. */
-function insertEntries(q: Statements, clientId: string, first: number, turn: TurnRecord): void {
+/**
+ * The user entry and the replies (undelivered, `data` their frames as JSON) at `first`, `first + 1`…:
+ * one INSERT for up to REPLIES_PER_INSERT replies.
+ */
+function insertEntries(q: Statements, clientId: string, first: number, turn: TurnRecord, data: string[]): void {
   const { user, replies } = turn;
   const messageId = user.message_id ?? null;
   const together = Math.min(replies.length, REPLIES_PER_INSERT);
   const values: unknown[] = [clientId, first, user.content, user.timestamp, messageId];
   for (let i = 0; i < together; i++) {
     const frame = replies[i]!;
-    values.push(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, JSON.stringify(frame));
+    values.push(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, data[i]);
   }
   q.entries(together).run(values);
   for (let i = together; i < replies.length; i++) {
     const frame = replies[i]!;
-    q.reply.run(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, JSON.stringify(frame));
+    q.reply.run(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, data[i]);
   }
 }
 
@@ -778,7 +782,8 @@ function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: n
   return ({ clientId, turn, state, now }, changes) => {
     const before = changes.get(clientId) ?? sessions.get(clientId);
     const first = before.lastSeq + 1;
-    insertEntries(q, clientId, first, turn);
+    const data = turn.replies.map((frame) => JSON.stringify(frame));
+    insertEntries(q, clientId, first, turn, data);
     const lastSeq = first + turn.replies.length;
     let messages = before.messages + 1 + turn.replies.length;
     if (messages > maxHistoryMessages) messages -= q.trim.run(clientId, lastSeq - maxHistoryMessages + 1).changes;
@@ -791,7 +796,7 @@ function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: n
     for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
     const kept = stateChanged ? state : before.state;
     changes.set(clientId, { stored: true, state: kept, messages, lastSeq, activeAt: now, storedActiveAt });
-    return turn.replies.map((frame, i) => ({ id: first + 1 + i, frame }));
+    return turn.replies.map((frame, i) => ({ id: first + 1 + i, frame, data: data[i]! }));
   };
 }
 

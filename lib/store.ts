@@ -14,6 +14,8 @@ export interface HistoryEntry {
 export interface StoredReply {
   id: number;
   frame: BotResponseFrame;
+  /** The frame as JSON text, when the store has it at hand: sent as it is instead of serialized again. */
+  data?: string;
 }
 
 /** Everything one completed turn writes, in one transaction. */
@@ -141,7 +143,11 @@ const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.
 
 const isPending = (m: MemoryMessage): boolean => m.frame !== undefined && !m.delivered;
 
-const toReply = (m: MemoryMessage): StoredReply => ({ id: m.id, frame: JSON.parse(m.frame!) as BotResponseFrame });
+const toReply = (m: MemoryMessage): StoredReply => ({
+  id: m.id,
+  frame: JSON.parse(m.frame!) as BotResponseFrame,
+  data: m.frame!,
+});
 
 const pendingOf = (s: MemorySession): StoredReply[] => s.messages.filter(isPending).map(toReply);
 
@@ -207,20 +213,21 @@ function appendTurn(
   for (const frame of turn.replies) {
     const id = nextId();
     const { content, timestamp } = frame;
+    const data = JSON.stringify(frame);
     const reply: MemoryMessage =
       messageId === undefined
-        ? { role: 'assistant', content, timestamp, id, frame: JSON.stringify(frame), delivered: false }
+        ? { role: 'assistant', content, timestamp, id, frame: data, delivered: false }
         : {
             role: 'assistant',
             content,
             timestamp,
             message_id: messageId,
             id,
-            frame: JSON.stringify(frame),
+            frame: data,
             delivered: false,
           };
     session.messages.push(reply);
-    stored.push({ id, frame });
+    stored.push({ id, frame, data });
   }
   trim(session.messages, maxHistoryMessages);
   if (turn.state !== undefined) session.state = copy(turn.state);

@@ -190,7 +190,9 @@ class RedisClusterNode implements RedisCluster {
 
   forward(clientId: string, replies: StoredReply[]): void {
     if (!this.#isUp()) return;
-    this.#publish(this.#bus, { kind: 'deliver', clientId, replies }).catch((err: unknown) =>
+    // Each frame crosses the bus once, as an object; the instance that sends it serializes it.
+    const frames = replies.map(({ id, frame }) => ({ id, frame }));
+    this.#publish(this.#bus, { kind: 'deliver', clientId, replies: frames }).catch((err: unknown) =>
       this.#log.warn('could not forward replies', { clientId, err }),
     );
   }
