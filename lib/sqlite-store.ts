@@ -3,6 +3,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { silentLogger, type Logger } from './logger.ts';
+import { WalCheckpointer, type CheckpointFailure } from './wal-checkpointer.ts';
 import type { BotResponseFrame } from './protocol.ts';
 import {
   HISTORY_LIMIT,
@@ -93,23 +94,15 @@ const ACTIVITY_RESOLUTION_MS = 60_000;
 /** How often the file's identity is checked when no write checks it. */
 const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
 
-/** The longest a commit waits for the WAL to be synced (a checkpoint of its own) while no page count calls one. */
-const DEFAULT_WAL_SYNC_INTERVAL_MS = 1_000;
+/** The longest a commit waits for the WAL to be synced, and a delivery mark no later turn carries for being written. */
+const DEFAULT_WAL_SYNC_INTERVAL_MS = 250;
 
 /**
- * The page size of a new database file. A turn rewrites whole pages (the end of the client's run of
- * history rows, where entries go in, its start, where the cap deletes, and the session row), and
- * its history rows are small, so a turn writes about a quarter of the WAL bytes it did with SQLite's
- * default of 4096, and each checkpoint copies and syncs a quarter as much (see README, Benchmark). A
- * file made with another page size keeps it.
+ * WAL pages after which a commit runs a checkpoint itself (SQLite's default is 1000): a backstop
+ * for a checkpoint worker (WalCheckpointer) that falls behind, and what keeps the WAL file from
+ * growing for ever, since only a checkpoint inside a commit lets the next commit start it over.
  */
-const NEW_FILE_PAGE_SIZE = 1024;
-
-/**
- * WAL bytes after which a commit runs a checkpoint itself (SQLite's default is 1000 pages). See
- * WalSync for why the WAL may grow this far; set in pages of the file's own size.
- */
-const WAL_AUTOCHECKPOINT_BYTES = 16 * 1024 * 1024;
+const WAL_AUTOCHECKPOINT_PAGES = 16_000;
 
 /** SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: the file's content cannot be trusted any more. */
 const isCorruption = (code: string) => code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
@@ -120,8 +113,9 @@ export interface SqliteStoreOptions extends StoreOptions {
   /** Milliseconds between checks that the file is still the one opened (every write checks too). Default 5000. */
   identityCheckIntervalMs?: number;
   /**
-   * Milliseconds a commit waits at most before the WAL is checkpointed and synced, and a delivery mark that no
-   * later turn of its client carries before it is written (see README, durability). Default 1000.
+   * Milliseconds between checkpoints, which sync the WAL (a commit waits at most this long, plus one checkpoint, to
+   * be synced), and that a delivery mark no later turn of its client carries waits to be written (see README,
+   * durability). Default 250.
    */
   walSyncIntervalMs?: number;
 }
@@ -286,13 +280,10 @@ function migrateMessages(db: Database.Database): void {
 function openDatabase(file: string): Database.Database {
   const db = new (sqliteDriver())(file);
   try {
-    // Only takes effect while the file is still empty, so it must come before anything is written.
-    db.pragma(`page_size = ${NEW_FILE_PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
     db.pragma('synchronous = NORMAL');
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BYTES / pageSize}`);
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -414,49 +405,28 @@ class FileHealth {
   }
 }
 
-/**
- * Checkpoints the WAL (PASSIVE, so never waiting for a reader) at most `intervalMs` after a commit,
- * in a timer of its own. In WAL mode with synchronous = NORMAL a checkpoint is the only time the WAL
- * is synced, so this bounds in time what an OS crash or power loss can take: before, SQLite's own
- * checkpoint came only once the WAL had passed 1000 pages, which under light load could take hours.
- * That bound in time is what lets the WAL grow (WAL_AUTOCHECKPOINT_BYTES): under load a
- * checkpoint inside a commit holds up the whole tick's replies for its two fsyncs and writes the same
- * hot pages again each time, so fewer of them cost less CPU and fewer slow ticks (see README, Benchmark).
- */
-class WalSync {
-  readonly #db: Database.Database;
-  readonly #health: FileHealth;
+/** Flushes delivery marks that no later turn of their client carried, at most `intervalMs` after they were made. */
+class MarkFlush {
   readonly #intervalMs: number;
-  /** Writes what is still waiting (delivery marks) so that the checkpoint syncs it too. */
   readonly #flush: () => void;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(db: Database.Database, health: FileHealth, intervalMs: number, flush: () => void) {
-    this.#db = db;
-    this.#health = health;
+  constructor(intervalMs: number, flush: () => void) {
     this.#intervalMs = intervalMs;
     this.#flush = flush;
   }
 
-  /** After a commit, or a write left waiting: arms the checkpoint unless one is already due. */
+  /** A mark is waiting: arms the flush unless one is already due. */
   due(): void {
-    this.#timer ??= setTimeout(() => this.#checkpoint(), this.#intervalMs).unref();
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      // GroupCommit.flush answers for its own failures (the store's health); a timer must not throw.
+      this.#flush();
+    }, this.#intervalMs).unref();
   }
 
   stop(): void {
     clearTimeout(this.#timer);
-  }
-
-  #checkpoint(): void {
-    this.#timer = undefined;
-    if (!this.#db.open || this.#health.failure !== undefined) return;
-    try {
-      this.#flush();
-      this.#db.pragma('wal_checkpoint(PASSIVE)');
-    } catch (err) {
-      // A timer must not throw; the next commit meets the same problem and answers for it.
-      this.#health.noteError(err);
-    }
   }
 }
 
@@ -497,8 +467,8 @@ type TurnOutcome = { ok: true; stored: StoredReply[] } | { ok: false; err: unkno
  * Group commit: the turns of one event-loop tick go to disk in one transaction instead of one each (a
  * WAL commit costs far more than the rows in it). A delivery mark waits for its client's next turn,
  * whose entries go into the same page as the reply it marks, so that page is written once instead of
- * twice; marks whose client sends nothing more go with the next read that needs them or the WAL's
- * sync (WalSync), within `walSyncIntervalMs`. The group is written first
+ * twice; marks whose client sends nothing more go with the next read that needs them or by a timer
+ * (MarkFlush), within `walSyncIntervalMs`. The group is written first
  * without a savepoint per turn; if a turn fails, the whole transaction rolls back and the group is
  * written again with each turn in a savepoint of its own, so the failing turn rolls back alone.
  * Every read flushes first (a per-client read only when that client has turns waiting, so one turn's
@@ -870,15 +840,23 @@ export function createSqliteStore(
     q.sweepFeeds.run(cutoff);
     return removed;
   });
+  let checkpointFailures = 0;
+  // Logged once: the worker tries again after every commit, and a disk that fails stays failing.
+  const checkpointFailed = (failure: CheckpointFailure) => {
+    if (checkpointFailures++ === 0) logger.error('WAL checkpoint failed', { path: file, ...failure });
+    health.noteError(failure);
+  };
   const sessions = new SessionCache(q);
   const saveAllActivity = db.transaction(() => sessions.saveActivity());
-  const walSync = new WalSync(db, health, walSyncIntervalMs, () => writes.flush());
+  const marks = new MarkFlush(walSyncIntervalMs, () => writes.flush());
+  // An in-memory database has no WAL to checkpoint.
+  const checkpointer = file === ':memory:' ? undefined : new WalCheckpointer(file, walSyncIntervalMs, checkpointFailed);
   const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), {
     onCommitted(changes) {
       sessions.update(changes);
-      walSync.due();
+      checkpointer?.committed();
     },
-    onMarksWaiting: () => walSync.due(),
+    onMarksWaiting: () => marks.due(),
   });
 
   return {
@@ -946,8 +924,9 @@ export function createSqliteStore(
         // Only the time of last activity is lost (a file at most ACTIVITY_RESOLUTION_MS behind); close anyway.
         health.noteError(err);
       }
-      // After the last flush, which arms it again; closing the connection checkpoints what is left.
-      walSync.stop();
+      marks.stop();
+      // Closing the last connection checkpoints what is left.
+      await checkpointer?.stop();
       if (db.open) db.close();
       if (lock?.open) lock.close();
     },

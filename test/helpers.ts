@@ -19,6 +19,22 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Resolves once `condition` holds, checked every few milliseconds, or rejects naming what it waited for
+ * after `ms`: for state another thread changes, which sends no event (a file a worker writes).
+ */
+export function eventually(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (condition()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      setTimeout(check, 5);
+    };
+    check();
+  });
+}
+
 export function waitFor<T extends unknown[] = unknown[]>(
   emitter: EventEmitter,
   event: string,
