@@ -698,11 +698,14 @@ class SessionCache {
    */
   saveActivity(clientId?: string): void {
     const metas = clientId === undefined ? this.#sessions : [[clientId, this.#sessions.get(clientId)] as const];
+    const saved: SessionMeta[] = [];
     for (const [id, meta] of metas) {
       if (!meta?.stored || meta.activeAt <= meta.storedActiveAt) continue;
       this.#q.touch.run(meta.activeAt, id);
-      meta.storedActiveAt = meta.activeAt;
+      saved.push(meta);
     }
+    // Only once every row is written: a write that throws leaves the cache as the file is.
+    for (const meta of saved) meta.storedActiveAt = meta.activeAt;
   }
 
   /** Notes replies read from the database (pending, or answering a repeated message_id). */
@@ -745,8 +748,10 @@ function insertEntries(q: Statements, clientId: string, first: number, turn: Tur
 }
 
 /**
- * One turn's writes: its entries, the history cap, the session row, the archive. Four statements in
- * the common case; what it needs to know of the session comes from `sessions`, not from a read.
+ * One turn's writes: its entries, the history cap, the session row when the state changed or its
+ * time of activity is ACTIVITY_RESOLUTION_MS behind, the archive. Two statements in the common case,
+ * and the delivery mark of the client's last reply; what it needs to know of the session comes from
+ * `sessions`, not from a read.
  */
 function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: number): TurnWriter {
   return ({ clientId, turn, state, now }, changes) => {
