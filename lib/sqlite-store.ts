@@ -689,7 +689,9 @@ class SessionCache {
   /** The client's session row was just given `activeAt` (a connection). */
   touched(clientId: string, activeAt: number): void {
     const meta = this.#sessions.get(clientId);
-    if (meta) this.#remember(clientId, { ...meta, activeAt, storedActiveAt: activeAt });
+    if (!meta) return;
+    meta.activeAt = meta.storedActiveAt = activeAt;
+    this.#remember(clientId, meta);
   }
 
   /**
@@ -769,8 +771,14 @@ function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: n
     else if (now - before.storedActiveAt >= ACTIVITY_RESOLUTION_MS) q.touch.run(now, clientId);
     else storedActiveAt = before.storedActiveAt;
     for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
-    const kept = stateChanged ? state : before.state;
-    changes.set(clientId, { stored: true, state: kept, messages, lastSeq, activeAt: now, storedActiveAt });
+    changes.set(clientId, {
+      stored: true,
+      state: state ?? before.state,
+      messages,
+      lastSeq,
+      activeAt: now,
+      storedActiveAt,
+    });
     return turn.replies.map((frame, i) => ({ id: first + 1 + i, frame, data: data[i]! }));
   };
 }

@@ -202,31 +202,24 @@ function appendTurn(
   const { role, content, timestamp, message_id: messageId } = turn.user;
   const id = nextId();
   // Built as literals, never spread from the caller's object: a spread plus new keys gives each entry
-  // a map of its own, which cost a turn more than the rest of the store's work together.
-  session.messages.push(
-    messageId === undefined
-      ? { role, content, timestamp, id, delivered: true }
-      : { role, content, timestamp, message_id: messageId, id, delivered: true },
-  );
+  // a map of its own, which cost a turn more than the rest of the store's work together. An absent
+  // message_id is kept as undefined, so every entry has the same keys; summaryOf leaves it out.
+  session.messages.push({ role, content, timestamp, message_id: messageId, id, delivered: true });
   // The caller's own frames go back to it: only the JSON kept here must not be shared.
   const stored: StoredReply[] = [];
   for (const frame of turn.replies) {
     const id = nextId();
     const { content, timestamp } = frame;
     const data = JSON.stringify(frame);
-    const reply: MemoryMessage =
-      messageId === undefined
-        ? { role: 'assistant', content, timestamp, id, frame: data, delivered: false }
-        : {
-            role: 'assistant',
-            content,
-            timestamp,
-            message_id: messageId,
-            id,
-            frame: data,
-            delivered: false,
-          };
-    session.messages.push(reply);
+    session.messages.push({
+      role: 'assistant',
+      content,
+      timestamp,
+      message_id: messageId,
+      id,
+      frame: data,
+      delivered: false,
+    });
     stored.push({ id, frame, data });
   }
   trim(session.messages, maxHistoryMessages);
