@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { silentLogger, type Logger } from './logger.ts';
+import { openDatabase, seqsOf, sqliteDriver, turnIdRange, type TurnRow } from './sqlite-schema.ts';
 import { WalCheckpointer, type CheckpointFailure } from './wal-checkpointer.ts';
 import type { BotResponseFrame } from './protocol.ts';
 import {
@@ -15,49 +15,6 @@ import {
   type TurnRecord,
 } from './store.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  client_id      TEXT PRIMARY KEY,
-  created_at     INTEGER NOT NULL,
-  last_active_at INTEGER NOT NULL,
-  state          TEXT
-);
-CREATE TABLE IF NOT EXISTS messages (
-  client_id  TEXT NOT NULL,
-  seq        INTEGER NOT NULL,
-  role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-  content    TEXT NOT NULL,
-  timestamp  TEXT NOT NULL,
-  message_id TEXT,
-  frame      TEXT,
-  delivered  INTEGER NOT NULL DEFAULT 1,
-  PRIMARY KEY (client_id, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS user_messages_by_message_id ON messages (client_id, message_id)
-  WHERE message_id IS NOT NULL AND role = 'user';
-CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions (last_active_at);
-CREATE TABLE IF NOT EXISTS archive (
-  id        INTEGER PRIMARY KEY,
-  client_id TEXT NOT NULL REFERENCES sessions(client_id) ON DELETE CASCADE,
-  item      TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS archive_by_client ON archive (client_id, id);
-CREATE TABLE IF NOT EXISTS calendar_feeds (
-  client_id  TEXT PRIMARY KEY,
-  token      TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL
-);
-`;
-
-/*
- * Why messages look like this (the turn is the hot path; see README, Benchmark): a client's entries
- * are one run of rows in the table itself (WITHOUT ROWID, keyed by client and a per-client `seq`), so
- * a turn adds its entries with one INSERT at the end of that run, the history cap deletes from its
- * start by `seq` alone, and no second index is written for them. Only user entries that carry a
- * message_id are indexed, for the retry check. Rows are deleted with their session by the store, not
- * by a foreign key, which would look the session up on every insert.
- */
-
 /** Thrown when the database file cannot be opened or is not a MeetingMuse database. */
 class StoreOpenError extends Error {
   override name = 'StoreOpenError';
@@ -66,22 +23,6 @@ class StoreOpenError extends Error {
     super(`cannot open database ${path}: ${reason}`);
   }
 }
-
-interface MessageRow {
-  seq: number;
-  role: 'user' | 'assistant';
-  content: string;
-  timestamp: string;
-  message_id: string | null;
-  frame: string | null;
-}
-
-/**
- * Bumped whenever SCHEMA changes shape; a file from a newer version is refused rather than misread.
- * 2: archive and calendar_feeds. 3: messages keyed by client and a per-client seq (migrated on open).
- * 4: no sessions.message_count (counted once per process instead of written every turn).
- */
-const SCHEMA_VERSION = 4;
 
 /**
  * How far sessions.last_active_at may fall behind a session's last turn. A turn that changes neither
@@ -96,13 +37,6 @@ const DEFAULT_IDENTITY_CHECK_INTERVAL_MS = 5_000;
 
 /** The longest a commit waits for the WAL to be synced, and a delivery mark no later turn carries for being written. */
 const DEFAULT_WAL_SYNC_INTERVAL_MS = 250;
-
-/**
- * WAL pages after which a commit runs a checkpoint itself (SQLite's default is 1000): a backstop
- * for a checkpoint worker (WalCheckpointer) that falls behind, and what keeps the WAL file from
- * growing for ever, since only a checkpoint inside a commit lets the next commit start it over.
- */
-const WAL_AUTOCHECKPOINT_PAGES = 16_000;
 
 /** SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: the file's content cannot be trusted any more. */
 const isCorruption = (code: string) => code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
@@ -123,56 +57,43 @@ export interface SqliteStoreOptions extends StoreOptions {
 /** Sessions whose turn bookkeeping (SessionMeta) is kept in memory, most recently written first out last. */
 const SESSION_CACHE_SIZE = 10_000;
 
-/** Replies a turn may have for its entries to go in as one INSERT; a turn with more adds the rest one by one. */
-const REPLIES_PER_INSERT = 8;
-
-const toReply = (row: Pick<MessageRow, 'seq' | 'frame'>): StoredReply => ({
-  id: row.seq,
-  frame: JSON.parse(row.frame!) as BotResponseFrame,
-  data: row.frame!,
-});
 const parseState = (text: string | null | undefined): unknown => (text == null ? undefined : JSON.parse(text));
 
-/**
- * better-sqlite3 is an optional dependency, loaded when the first SQLite store is opened (it is
- * CommonJS, hence require; Node caches it): an embedder with a store of its own installs and loads
- * no native addon.
- */
-function sqliteDriver(): typeof Database {
-  try {
-    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
-  } catch (err) {
-    throw new Error(`the SQLite driver could not be loaded (npm install better-sqlite3): ${(err as Error).message}`);
-  }
-}
+/** The stored replies of a turn row (`replies`, a JSON array of frames, its first reply at `seq + 1`). */
+const repliesOf = (seq: number, replies: string): StoredReply[] =>
+  (JSON.parse(replies) as BotResponseFrame[]).map((frame, i) => ({
+    id: seq + 1 + i,
+    frame,
+    data: JSON.stringify(frame),
+  }));
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-const ENTRY_COLUMNS = 'client_id, seq, role, content, timestamp, message_id, frame, delivered';
-const USER_ROW = "(?, ?, 'user', ?, ?, ?, NULL, 1)";
-const REPLY_ROW = "(?, ?, 'assistant', ?, ?, ?, ?, 0)";
+const TURN_COLUMNS = 'id, turn_no, seq, last_seq, message_id, content, timestamp, replies, undelivered';
+const TURN_VALUES = '?, ?, ?, ?, ?, ?, ?, ?, ?';
 
 function prepareStatements(db: Database.Database) {
-  const entryInserts = new Map<number, Database.Statement<unknown[]>>();
   return {
     touch: db.prepare<[number, string]>('UPDATE sessions SET last_active_at = ? WHERE client_id = ?'),
-    pending: db.prepare<[string], Pick<MessageRow, 'seq' | 'frame'>>(
-      'SELECT seq, frame FROM messages WHERE client_id = ? AND delivered = 0 ORDER BY seq',
+    meta: db.prepare<[string], { number: number; state: string | null; activeAt: number }>(
+      'SELECT number, state, last_active_at AS activeAt FROM sessions WHERE client_id = ?',
     ),
-    meta: db.prepare<
-      [string, string, string],
-      { state: string | null; activeAt: number; messages: number; lastSeq: number | null }
-    >(
-      `SELECT state, last_active_at AS activeAt, (SELECT count(*) FROM messages WHERE client_id = ?) AS messages,
-              (SELECT max(seq) FROM messages WHERE client_id = ?) AS lastSeq
-       FROM sessions WHERE client_id = ?`,
+    number: db.prepare<[string], { number: number }>('SELECT number FROM sessions WHERE client_id = ?'),
+    newestTurn: db.prepare<[number, number], Pick<TurnRow, 'turn_no' | 'last_seq' | 'undelivered'>>(
+      'SELECT turn_no, last_seq, undelivered FROM turns WHERE id BETWEEN ? AND ? ORDER BY turn_no DESC LIMIT 1',
     ),
-    processed: db.prepare<[string, string], { seq: number }>(
-      "SELECT seq FROM messages WHERE client_id = ? AND message_id = ? AND role = 'user' LIMIT 1",
+    entries: db.prepare<[number, number], { entries: number }>(
+      'SELECT coalesce(sum(last_seq - seq + 1), 0) AS entries FROM turns WHERE id BETWEEN ? AND ?',
     ),
-    // A turn's replies follow its user entry.
-    replies: db.prepare<[string, number, string], Pick<MessageRow, 'seq' | 'frame'>>(
-      "SELECT seq, frame FROM messages WHERE client_id = ? AND seq > ? AND message_id = ? AND role = 'assistant' ORDER BY seq",
+    /** Turn rows with replies after `seq`. */
+    repliesAfter: db.prepare<[number, number, number], Pick<TurnRow, 'seq' | 'replies'>>(
+      'SELECT seq, replies FROM turns WHERE id BETWEEN ? AND ? AND last_seq > ? ORDER BY turn_no',
+    ),
+    spilled: db.prepare<[string], { seq: number; frame: string }>(
+      'SELECT seq, frame FROM spilled_replies WHERE client_id = ? ORDER BY seq',
+    ),
+    processed: db.prepare<[string, number, number], Pick<TurnRow, 'seq' | 'replies'>>(
+      'SELECT seq, replies FROM turns WHERE message_id = ? AND id BETWEEN ? AND ? ORDER BY turn_no DESC LIMIT 1',
     ),
     createSession: db.prepare<[string, number, number, string | null]>(
       'INSERT INTO sessions (client_id, created_at, last_active_at, state) VALUES (?, ?, ?, ?)',
@@ -180,32 +101,42 @@ function prepareStatements(db: Database.Database) {
     updateSessionState: db.prepare<[number, string, string]>(
       'UPDATE sessions SET last_active_at = ?, state = ? WHERE client_id = ?',
     ),
-    /** The user entry and `replies` reply rows in one statement; prepared on first use for each count. */
-    entries(replies: number): Database.Statement<unknown[]> {
-      let statement = entryInserts.get(replies);
-      if (!statement) {
-        const rows = [USER_ROW, ...Array<string>(replies).fill(REPLY_ROW)].join(', ');
-        statement = db.prepare(`INSERT INTO messages (${ENTRY_COLUMNS}) VALUES ${rows}`);
-        entryInserts.set(replies, statement);
-      }
-      return statement;
-    },
-    reply: db.prepare(`INSERT INTO messages (${ENTRY_COLUMNS}) VALUES ${REPLY_ROW}`),
-    // Entries older than the newest `cap` go, except replies not yet delivered (the cap never loses an answer).
-    trim: db.prepare<[string, number]>('DELETE FROM messages WHERE client_id = ? AND seq < ? AND delivered = 1'),
-    delivered: db.prepare<[string, number]>('UPDATE messages SET delivered = 1 WHERE client_id = ? AND seq = ?'),
-    session: db.prepare<[string], { created_at: number; last_active_at: number; state: string | null }>(
-      'SELECT created_at, last_active_at, state FROM sessions WHERE client_id = ?',
+    /**
+     * The turn in its ring slot, over the turn `slots` turns older, unless that one has replies after the
+     * last parameter, the seq every reply up to is delivered (then it changes nothing, and the caller
+     * spills them first).
+     */
+    writeTurn: db.prepare(
+      `INSERT INTO turns (${TURN_COLUMNS}) VALUES (${TURN_VALUES}) ON CONFLICT (id) DO UPDATE SET
+         turn_no = excluded.turn_no, seq = excluded.seq, last_seq = excluded.last_seq, message_id = excluded.message_id,
+         content = excluded.content, timestamp = excluded.timestamp, replies = excluded.replies,
+         undelivered = excluded.undelivered
+       WHERE turns.last_seq <= ?`,
     ),
-    history: db.prepare<[string], MessageRow & { delivered: number }>(
-      'SELECT seq, role, content, timestamp, message_id, frame, delivered FROM messages WHERE client_id = ? ORDER BY seq',
+    overwriteTurn: db.prepare(`REPLACE INTO turns (${TURN_COLUMNS}) VALUES (${TURN_VALUES})`),
+    /** The replies after `seq` of the turn row `id`, kept apart before the row is overwritten. */
+    spill: db.prepare<[string, number, number]>(
+      `INSERT OR IGNORE INTO spilled_replies (client_id, seq, frame)
+       SELECT ?, turns.seq + 1 + reply.key, reply.value FROM turns, json_each(turns.replies) AS reply
+       WHERE turns.id = ? AND turns.seq + 1 + reply.key > ?`,
     ),
-    removeMessages: db.prepare<[string]>('DELETE FROM messages WHERE client_id = ?'),
+    lastSpilled: db.prepare<[string], { seq: number | null }>(
+      'SELECT max(seq) AS seq FROM spilled_replies WHERE client_id = ?',
+    ),
+    dropSpilled: db.prepare<[string, number]>('DELETE FROM spilled_replies WHERE client_id = ? AND seq <= ?'),
+    undelivered: db.prepare<[string, number]>('UPDATE turns SET undelivered = ? WHERE id = ?'),
+    session: db.prepare<[string], { number: number; created_at: number; last_active_at: number; state: string | null }>(
+      'SELECT number, created_at, last_active_at, state FROM sessions WHERE client_id = ?',
+    ),
+    history: db.prepare<[number, number], Pick<TurnRow, 'message_id' | 'content' | 'timestamp' | 'replies'>>(
+      'SELECT message_id, content, timestamp, replies FROM turns WHERE id BETWEEN ? AND ? ORDER BY turn_no',
+    ),
+    removeTurns: db.prepare<[number, number]>('DELETE FROM turns WHERE id BETWEEN ? AND ?'),
+    removeSpilled: db.prepare<[string]>('DELETE FROM spilled_replies WHERE client_id = ?'),
     remove: db.prepare<[string]>('DELETE FROM sessions WHERE client_id = ?'),
-    sweepMessages: db.prepare<[number]>(
-      'DELETE FROM messages WHERE client_id IN (SELECT client_id FROM sessions WHERE last_active_at < ?)',
+    idle: db.prepare<[number], { clientId: string }>(
+      'SELECT client_id AS clientId FROM sessions WHERE last_active_at < ?',
     ),
-    sweep: db.prepare<[number]>('DELETE FROM sessions WHERE last_active_at < ?'),
     archive: db.prepare<[string, string]>('INSERT INTO archive (client_id, item) VALUES (?, ?)'),
     archived: db.prepare<[string], { item: string }>('SELECT item FROM archive WHERE client_id = ? ORDER BY id'),
     feed: db.prepare<[string], { token: string }>('SELECT token FROM calendar_feeds WHERE client_id = ?'),
@@ -244,87 +175,29 @@ function lockFile(path: string): Database.Database {
   }
 }
 
-/** The first problem `PRAGMA quick_check` finds, on one line, or undefined for a sound file. */
-function integrityProblem(db: Database.Database): string | undefined {
-  const [first] = db.pragma('quick_check(1)') as Array<{ quick_check: string }>;
-  if (first?.quick_check === 'ok') return undefined;
-  // SQLite prefixes the first problem with a "*** in database main ***" line.
-  return (first?.quick_check ?? 'no result').replace(/^\*\*\* in database \w+ \*\*\*\s*/, '').replace(/\s+/g, ' ');
-}
-
-const hasColumn = (db: Database.Database, table: string, column: string): boolean =>
-  db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(table, column) !== undefined;
-
-/** Whether the file keeps messages as schema versions 1 and 2 did: one global id per entry. */
-const hasRowidMessages = (db: Database.Database): boolean => hasColumn(db, 'messages', 'id');
-
-/**
- * Moves messages from the version 1 and 2 table (one global id per entry) to the current one, numbering
- * each client's entries 1, 2, 3… in their old order; run inside the transaction that opens the file.
- */
-function migrateMessages(db: Database.Database): void {
-  db.exec(`
-    DROP INDEX IF EXISTS messages_by_client;
-    DROP INDEX IF EXISTS messages_by_message_id;
-    ALTER TABLE messages RENAME TO messages_v2;
-    ${SCHEMA}
-    INSERT INTO messages (${ENTRY_COLUMNS})
-      SELECT client_id, row_number() OVER (PARTITION BY client_id ORDER BY id), role, content, timestamp,
-             message_id, frame, delivered
-      FROM messages_v2;
-    DROP TABLE messages_v2;
-  `);
-}
-
-/** Opens, checks and migrates the database; closes it again if any step fails. */
-function openDatabase(file: string): Database.Database {
-  const db = new (sqliteDriver())(file);
-  try {
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
-    db.pragma('synchronous = NORMAL');
-    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION)
-      throw new Error(`schema version ${version} is newer than this server (${SCHEMA_VERSION})`);
-    // Reads every page once: a corrupt file is refused at start rather than failing some users' turns later.
-    const problem = integrityProblem(db);
-    if (problem !== undefined) throw new Error(`the file is corrupt (quick_check: ${problem})`);
-    db.transaction(() => {
-      if (hasRowidMessages(db)) migrateMessages(db);
-      else db.exec(SCHEMA);
-      if (hasColumn(db, 'sessions', 'message_count')) db.exec('ALTER TABLE sessions DROP COLUMN message_count');
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
-    return db;
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-}
-
 interface FileIdentity {
   dev: number;
   ino: number;
 }
 
-/** Locks, opens and checks the file; StoreOpenError (with nothing left open) when any step fails. */
-function openStore(path: string): {
+/** Locks, opens and checks the file, rings of `slots` turns; StoreOpenError (with nothing left open) when any step fails. */
+function openStore(
+  path: string,
+  slots: number,
+): {
   db: Database.Database;
   lock?: Database.Database;
   identity?: FileIdentity;
   file: string;
 } {
-  if (path === ':memory:') return { db: openDatabase(path), file: path };
+  if (path === ':memory:') return { db: openDatabase(path, slots), file: path };
   const file = resolve(path);
   let lock: Database.Database | undefined;
   let db: Database.Database | undefined;
   try {
     mkdirSync(dirname(file), { recursive: true });
     lock = lockFile(file);
-    db = openDatabase(file);
+    db = openDatabase(file, slots);
     const { dev, ino } = statSync(file);
     return { db, lock, identity: { dev, ino }, file };
   } catch (err) {
@@ -441,14 +314,18 @@ interface PendingTurn {
 
 /** What a turn needs to know of its client's stored session, kept in memory so that a turn reads nothing back. */
 interface SessionMeta {
-  /** Whether the sessions row exists. */
-  stored: boolean;
+  /** The sessions row's number; 0 while there is no row. */
+  number: number;
   /** The engine state as stored JSON; null for none. */
   state: string | null;
-  /** History entries stored. */
-  messages: number;
-  /** The seq of the client's newest entry; 0 before the first. */
+  /** The seq of the client's newest entry. */
   lastSeq: number;
+  /** The number of the client's newest turn; 0 before the first. */
+  turns: number;
+  /** The seqs of the stored replies not marked delivered yet, ascending, as the client's newest turn row lists them. */
+  unmarked: number[];
+  /** The highest seq in spilled_replies for the client; 0 for none. */
+  lastSpilled: number;
   /** Epoch milliseconds of the session's last turn or connection. */
   activeAt: number;
   /** sessions.last_active_at as the file holds it: up to ACTIVITY_RESOLUTION_MS behind activeAt. */
@@ -458,17 +335,22 @@ interface SessionMeta {
 /** Each session's SessionMeta as the group being written leaves it, by client; cached only once the group commits. */
 type MetaChanges = Map<string, SessionMeta>;
 
-/** Writes one turn inside the group's transaction, recording its client's new SessionMeta in `changes`. */
-type TurnWriter = (p: PendingTurn, changes: MetaChanges) => StoredReply[];
+/** Delivery marks waiting to be written: reply ids by client. */
+type Marks = Map<string, number[]>;
+
+/** Writes one turn, with its client's waiting marks, inside the group's transaction, recording its client's new SessionMeta in `changes`. */
+type TurnWriter = (p: PendingTurn, marks: number[] | undefined, changes: MetaChanges) => StoredReply[];
+
+/** Writes one client's delivery marks that no turn of the group carried. */
+type MarkWriter = (clientId: string, ids: number[], changes: MetaChanges) => void;
 
 type TurnOutcome = { ok: true; stored: StoredReply[] } | { ok: false; err: unknown };
 
 /**
  * Group commit: the turns of one event-loop tick go to disk in one transaction instead of one each (a
  * WAL commit costs far more than the rows in it). A delivery mark waits for its client's next turn,
- * whose entries go into the same page as the reply it marks, so that page is written once instead of
- * twice; marks whose client sends nothing more go with the next read that needs them or by a timer
- * (MarkFlush), within `walSyncIntervalMs`. The group is written first
+ * whose row carries it; marks whose client sends nothing more go with the next read that needs them
+ * or by a timer (MarkFlush), within `walSyncIntervalMs`. The group is written first
  * without a savepoint per turn; if a turn fails, the whole transaction rolls back and the group is
  * written again with each turn in a savepoint of its own, so the failing turn rolls back alone.
  * Every read flushes first (a per-client read only when that client has turns waiting, so one turn's
@@ -479,55 +361,63 @@ type TurnOutcome = { ok: true; stored: StoredReply[] } | { ok: false; err: unkno
 class GroupCommit {
   readonly #db: Database.Database;
   readonly #health: FileHealth;
-  readonly #writeTogether: (group: PendingTurn[], delivered: Array<[string, number]>) => TurnOutcome[];
-  readonly #writeApart: (group: PendingTurn[], delivered: Array<[string, number]>) => TurnOutcome[];
+  readonly #writeTogether: (group: PendingTurn[], marks: Marks) => TurnOutcome[];
+  readonly #writeApart: (group: PendingTurn[], marks: Marks) => TurnOutcome[];
   readonly #onCommitted: (changes: MetaChanges) => void;
   readonly #onMarksWaiting: () => void;
   #turns: PendingTurn[] = [];
   /** Clients with a turn in #turns. */
   #waiting = new Set<string>();
-  #marks: Array<[string, number]> = [];
+  #marks: Marks = new Map();
   #scheduled = false;
   /** The MetaChanges of the transaction being written; handed to onCommitted once it commits. */
   #changes: MetaChanges = new Map();
 
   /**
-   * `writeTurn` writes one turn; `onCommitted` hears of the sessions a committed group changed;
-   * `onMarksWaiting` of delivery marks left waiting, which someone must flush in time.
+   * `writeTurn` writes one turn and `writeMarks` the marks no turn carried; `onCommitted` hears of the
+   * sessions a committed group changed; `onMarksWaiting` of delivery marks left waiting, which someone
+   * must flush in time.
    */
   constructor(
     db: Database.Database,
-    q: Statements,
     health: FileHealth,
-    writeTurn: TurnWriter,
+    { writeTurn, writeMarks }: { writeTurn: TurnWriter; writeMarks: MarkWriter },
     { onCommitted, onMarksWaiting }: { onCommitted: (changes: MetaChanges) => void; onMarksWaiting: () => void },
   ) {
     this.#db = db;
     this.#health = health;
     this.#onCommitted = onCommitted;
     this.#onMarksWaiting = onMarksWaiting;
-    const markAll = (delivered: Array<[string, number]>) => {
-      for (const [clientId, seq] of delivered) q.delivered.run(clientId, seq);
+    // A mark its client's turn carried changes nothing more here; one of a turn that failed is written alone.
+    const markAll = (marks: Marks) => {
+      for (const [clientId, ids] of marks) writeMarks(clientId, ids, this.#changes);
     };
-    this.#writeTogether = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
-      markAll(delivered);
-      return group.map((p): TurnOutcome => ({ ok: true, stored: writeTurn(p, this.#changes) }));
+    this.#writeTogether = db.transaction((group: PendingTurn[], marks: Marks) => {
+      const outcomes = group.map((p): TurnOutcome => ({
+        ok: true,
+        stored: writeTurn(p, marks.get(p.clientId), this.#changes),
+      }));
+      markAll(marks);
+      return outcomes;
     });
     // Inside the group transaction better-sqlite3 makes each turn's own transaction a savepoint.
-    const turnTransaction = db.transaction((p: PendingTurn) => writeTurn(p, this.#changes));
-    this.#writeApart = db.transaction((group: PendingTurn[], delivered: Array<[string, number]>) => {
-      markAll(delivered);
-      return group.map((p): TurnOutcome => {
+    const turnTransaction = db.transaction((p: PendingTurn, marks: Marks) =>
+      writeTurn(p, marks.get(p.clientId), this.#changes),
+    );
+    this.#writeApart = db.transaction((group: PendingTurn[], marks: Marks) => {
+      const outcomes = group.map((p): TurnOutcome => {
         // A turn changes only its own client's entry; one rolled back to its savepoint must not keep it.
         const before = this.#changes.get(p.clientId);
         try {
-          return { ok: true, stored: turnTransaction(p) };
+          return { ok: true, stored: turnTransaction(p, marks) };
         } catch (err) {
           if (before) this.#changes.set(p.clientId, before);
           else this.#changes.delete(p.clientId);
           return { ok: false, err };
         }
       });
+      markAll(marks);
+      return outcomes;
     });
   }
 
@@ -542,7 +432,9 @@ class GroupCommit {
   }
 
   mark(clientId: string, ids: number[]): void {
-    for (const id of ids) this.#marks.push([clientId, id]);
+    const waiting = this.#marks.get(clientId);
+    if (waiting) waiting.push(...ids);
+    else this.#marks.set(clientId, [...ids]);
     this.#onMarksWaiting();
   }
 
@@ -558,19 +450,23 @@ class GroupCommit {
 
   /** Writes every turn and delivery mark handed in. */
   flush(): void {
-    if ((this.#turns.length === 0 && this.#marks.length === 0) || !this.#db.open) return;
-    const delivered = this.#marks;
-    this.#marks = [];
-    this.#writeOut(this.#takeTurns(), delivered);
+    if ((this.#turns.length === 0 && this.#marks.size === 0) || !this.#db.open) return;
+    const marks = this.#marks;
+    this.#marks = new Map();
+    this.#writeOut(this.#takeTurns(), marks);
   }
 
   /** Writes the turns handed in with the delivery marks of their clients; other marks keep waiting. */
   #flushTurns(): void {
     if (this.#turns.length === 0 || !this.#db.open) return;
-    const waiting = this.#waiting;
-    const delivered = this.#marks.filter(([clientId]) => waiting.has(clientId));
-    if (delivered.length > 0) this.#marks = this.#marks.filter(([clientId]) => !waiting.has(clientId));
-    this.#writeOut(this.#takeTurns(), delivered);
+    const marks: Marks = new Map();
+    for (const clientId of this.#waiting) {
+      const ids = this.#marks.get(clientId);
+      if (ids === undefined) continue;
+      marks.set(clientId, ids);
+      this.#marks.delete(clientId);
+    }
+    this.#writeOut(this.#takeTurns(), marks);
   }
 
   #takeTurns(): PendingTurn[] {
@@ -580,7 +476,7 @@ class GroupCommit {
     return group;
   }
 
-  #writeOut(group: PendingTurn[], delivered: Array<[string, number]>): void {
+  #writeOut(group: PendingTurn[], marks: Marks): void {
     // A deleted or replaced file would take these writes where no restart finds them.
     this.#health.check();
     if (this.#health.failure !== undefined) {
@@ -589,7 +485,7 @@ class GroupCommit {
     }
     let outcomes;
     try {
-      outcomes = this.#write(group, delivered);
+      outcomes = this.#write(group, marks);
     } catch (err) {
       this.#health.noteError(err);
       for (const p of group) p.reject(this.#health.rejection(err));
@@ -604,14 +500,14 @@ class GroupCommit {
   }
 
   /** Writes the group, together or (after a failure that rolled it all back) each turn apart. */
-  #write(group: PendingTurn[], delivered: Array<[string, number]>): TurnOutcome[] {
+  #write(group: PendingTurn[], marks: Marks): TurnOutcome[] {
     try {
-      return this.#committed(() => this.#writeTogether(group, delivered));
+      return this.#committed(() => this.#writeTogether(group, marks));
     } catch (err) {
       // Only a failing turn is worth writing apart; a failing mark or commit fails the group again.
       this.#health.noteError(err);
       if (this.#health.failure !== undefined || group.length === 0) throw err;
-      return this.#committed(() => this.#writeApart(group, delivered));
+      return this.#committed(() => this.#writeApart(group, marks));
     }
   }
 
@@ -647,14 +543,18 @@ class GroupCommit {
   }
 }
 
-/** SessionMeta of the sessions most recently written or read, so a turn neither reads its state nor counts its history. */
+/** Every reply up to the seq this returns is delivered: the one before the first unmarked, or the newest entry. */
+const deliveredThrough = (unmarked: number[], lastSeq: number): number =>
+  unmarked.length > 0 ? unmarked[0]! - 1 : lastSeq;
+
+/** SessionMeta of the sessions most recently written or read, so a turn reads nothing of its session back. */
 class SessionCache {
   readonly #sessions = new Map<string, SessionMeta>();
   readonly #q: Statements;
   /**
    * The highest seq this process has handed out or read, of any client. A new session numbers its
    * entries from above it: a delivery mark still on its way for a deleted session's reply (its socket
-   * write completes late) then matches no entry of the client's next session.
+   * write completes late) then matches no reply of the client's next session.
    */
   #highestSeq = 0;
 
@@ -666,17 +566,7 @@ class SessionCache {
   get(clientId: string): SessionMeta {
     const cached = this.#sessions.get(clientId);
     if (cached) return cached;
-    const row = this.#q.meta.get(clientId, clientId, clientId);
-    const meta = row
-      ? {
-          stored: true,
-          state: row.state,
-          messages: row.messages,
-          lastSeq: row.lastSeq ?? 0,
-          activeAt: row.activeAt,
-          storedActiveAt: row.activeAt,
-        }
-      : { stored: false, state: null, messages: 0, lastSeq: this.#highestSeq, activeAt: 0, storedActiveAt: 0 };
+    const meta = this.#read(clientId);
     this.#remember(clientId, meta);
     return meta;
   }
@@ -702,7 +592,7 @@ class SessionCache {
     const metas = clientId === undefined ? this.#sessions : [[clientId, this.#sessions.get(clientId)] as const];
     const saved: SessionMeta[] = [];
     for (const [id, meta] of metas) {
-      if (!meta?.stored || meta.activeAt <= meta.storedActiveAt) continue;
+      if (!meta?.number || meta.activeAt <= meta.storedActiveAt) continue;
       this.#q.touch.run(meta.activeAt, id);
       saved.push(meta);
     }
@@ -721,6 +611,35 @@ class SessionCache {
     else this.#sessions.delete(clientId);
   }
 
+  /** The client's SessionMeta as the file holds it: its sessions row, its ring, its spilled replies. */
+  #read(clientId: string): SessionMeta {
+    const row = this.#q.meta.get(clientId);
+    const highest = this.#highestSeq;
+    if (!row) {
+      return {
+        number: 0,
+        state: null,
+        lastSeq: highest,
+        turns: 0,
+        unmarked: [],
+        lastSpilled: 0,
+        activeAt: 0,
+        storedActiveAt: 0,
+      };
+    }
+    const newest = this.#q.newestTurn.get(...turnIdRange(row.number));
+    return {
+      number: row.number,
+      state: row.state,
+      lastSeq: newest?.last_seq ?? highest,
+      turns: newest?.turn_no ?? 0,
+      unmarked: seqsOf(newest?.undelivered ?? ''),
+      lastSpilled: this.#q.lastSpilled.get(clientId)?.seq ?? 0,
+      activeAt: row.activeAt,
+      storedActiveAt: row.activeAt,
+    };
+  }
+
   #remember(clientId: string, meta: SessionMeta): void {
     this.#highestSeq = Math.max(this.#highestSeq, meta.lastSeq);
     this.#sessions.delete(clientId);
@@ -729,53 +648,69 @@ class SessionCache {
   }
 }
 
+/** The turn row id of a session's turn `turnNo`: its slot in a ring of `slots`. */
+const turnId = (number: number, turnNo: number, slots: number): number => turnIdRange(number)[0] + (turnNo % slots);
+
 /**
- * The user entry and the replies (undelivered, `data` their frames as JSON) at `first`, `first + 1`…:
- * one INSERT for up to REPLIES_PER_INSERT replies.
+ * Drops the client's spilled replies once everything up to the newest of them is delivered; returns
+ * what lastSpilled is then.
  */
-function insertEntries(q: Statements, clientId: string, first: number, turn: TurnRecord, data: string[]): void {
-  const { user, replies } = turn;
-  const messageId = user.message_id ?? null;
-  const together = Math.min(replies.length, REPLIES_PER_INSERT);
-  const values: unknown[] = [clientId, first, user.content, user.timestamp, messageId];
-  for (let i = 0; i < together; i++) {
-    const frame = replies[i]!;
-    values.push(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, data[i]);
-  }
-  q.entries(together).run(values);
-  for (let i = together; i < replies.length; i++) {
-    const frame = replies[i]!;
-    q.reply.run(clientId, first + 1 + i, frame.content, frame.timestamp, messageId, data[i]);
-  }
+function dropDeliveredSpills(q: Statements, clientId: string, lastSpilled: number, through: number): number {
+  if (lastSpilled === 0 || through < lastSpilled) return lastSpilled;
+  q.dropSpilled.run(clientId, through);
+  return 0;
 }
 
 /**
- * One turn's writes: its entries, the history cap, the session row when the state changed or its
- * time of activity is ACTIVITY_RESOLUTION_MS behind, the archive. Two statements in the common case,
- * and the delivery mark of the client's last reply; what it needs to know of the session comes from
- * `sessions`, not from a read.
+ * One turn's writes: its row in the client's ring (over the oldest, whose undelivered replies are
+ * spilled first), with the delivery marks waiting for the client; the session row when the state
+ * changed or its time of activity is ACTIVITY_RESOLUTION_MS behind; the archive. One statement in the
+ * common case; what it needs to know of the session comes from `sessions`, not from a read.
  */
-function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: number): TurnWriter {
-  return ({ clientId, turn, state, now }, changes) => {
+function turnWriter(q: Statements, sessions: SessionCache, slots: number): TurnWriter {
+  return ({ clientId, turn, state, now }, marks, changes) => {
     const before = changes.get(clientId) ?? sessions.get(clientId);
     const first = before.lastSeq + 1;
-    const data = turn.replies.map((frame) => JSON.stringify(frame));
-    insertEntries(q, clientId, first, turn, data);
     const lastSeq = first + turn.replies.length;
-    let messages = before.messages + 1 + turn.replies.length;
-    if (messages > maxHistoryMessages) messages -= q.trim.run(clientId, lastSeq - maxHistoryMessages + 1).changes;
+    const unmarked = marks ? before.unmarked.filter((seq) => !marks.includes(seq)) : before.unmarked.slice();
+    for (let seq = first + 1; seq <= lastSeq; seq++) unmarked.push(seq);
+    const through = deliveredThrough(unmarked, lastSeq);
+    const data = turn.replies.map((frame) => JSON.stringify(frame));
     const stateChanged = state !== null && state !== before.state;
+    let { number } = before;
     let storedActiveAt = now;
-    if (!before.stored) q.createSession.run(clientId, now, now, state);
+    if (number === 0) number = Number(q.createSession.run(clientId, now, now, state).lastInsertRowid);
     else if (stateChanged) q.updateSessionState.run(now, state, clientId);
     else if (now - before.storedActiveAt >= ACTIVITY_RESOLUTION_MS) q.touch.run(now, clientId);
     else storedActiveAt = before.storedActiveAt;
+    const turns = before.turns + 1;
+    const id = turnId(number, turns, slots);
+    const { user } = turn;
+    const row = [
+      id,
+      turns,
+      first,
+      lastSeq,
+      user.message_id ?? null,
+      user.content,
+      user.timestamp,
+      `[${data.join(',')}]`,
+      unmarked.join(' '),
+    ];
+    let lastSpilled = before.lastSpilled;
+    if (q.writeTurn.run(...row, through).changes === 0) {
+      q.spill.run(clientId, id, through);
+      q.overwriteTurn.run(row);
+      lastSpilled = q.lastSpilled.get(clientId)?.seq ?? 0;
+    }
     for (const item of turn.archive ?? []) q.archive.run(clientId, JSON.stringify(item));
     changes.set(clientId, {
-      stored: true,
+      number,
       state: state ?? before.state,
-      messages,
       lastSeq,
+      turns,
+      unmarked,
+      lastSpilled: dropDeliveredSpills(q, clientId, lastSpilled, through),
       activeAt: now,
       storedActiveAt,
     });
@@ -783,21 +718,61 @@ function turnWriter(q: Statements, sessions: SessionCache, maxHistoryMessages: n
   };
 }
 
-/** The stored session as GET /admin/sessions shows it. */
-function sessionSummary(q: Statements, clientId: string) {
+/** Writes a client's replies not yet delivered into its newest turn row, when marks no turn of the group carried change them. */
+function markWriter(q: Statements, sessions: SessionCache, slots: number): MarkWriter {
+  return (clientId, ids, changes) => {
+    const before = changes.get(clientId) ?? sessions.get(clientId);
+    const unmarked = before.unmarked.filter((seq) => !ids.includes(seq));
+    // Marks of replies already marked, or of a deleted session's (see SessionCache.#highestSeq).
+    if (unmarked.length === before.unmarked.length) return;
+    q.undelivered.run(unmarked.join(' '), turnId(before.number, before.turns, slots));
+    const through = deliveredThrough(unmarked, before.lastSeq);
+    changes.set(clientId, {
+      ...before,
+      unmarked,
+      lastSpilled: dropDeliveredSpills(q, clientId, before.lastSpilled, through),
+    });
+  };
+}
+
+/** The client's replies not yet delivered, oldest first: spilled ones, then those in its ring. */
+function pendingReplies(q: Statements, clientId: string, meta: SessionMeta): StoredReply[] {
+  if (meta.unmarked.length === 0) return [];
+  const unmarked = new Set(meta.unmarked);
+  const spilled = q.spilled
+    .all(clientId)
+    .map(({ seq, frame }) => ({ id: seq, frame: JSON.parse(frame) as BotResponseFrame, data: frame }));
+  const inRing = q.repliesAfter
+    .all(...turnIdRange(meta.number), deliveredThrough(meta.unmarked, meta.lastSeq))
+    .flatMap(({ seq, replies }) => repliesOf(seq, replies));
+  return [...spilled, ...inRing].filter((reply) => unmarked.has(reply.id));
+}
+
+/** The stored session as GET /admin/sessions shows it: the newest `cap` entries of its ring. */
+function sessionSummary(q: Statements, clientId: string, meta: SessionMeta, cap: number) {
   const row = q.session.get(clientId);
   if (!row) return undefined;
-  const messages = q.history.all(clientId);
+  const history = q.history.all(...turnIdRange(row.number)).flatMap(({ message_id, content, timestamp, replies }) => {
+    const ids = message_id === null ? {} : { message_id };
+    return [
+      { role: 'user' as const, content, timestamp, ...ids },
+      ...(JSON.parse(replies) as BotResponseFrame[]).map((frame) => ({
+        role: 'assistant' as const,
+        content: frame.content,
+        timestamp: frame.timestamp,
+        ...ids,
+      })),
+    ];
+  });
+  const shown = history.slice(-cap);
   return {
     client_id: clientId,
     created_at: new Date(row.created_at).toISOString(),
     last_active_at: new Date(row.last_active_at).toISOString(),
-    message_count: messages.length,
-    pending_replies: messages.filter((m) => m.role === 'assistant' && m.delivered === 0).length,
+    message_count: shown.length,
+    pending_replies: meta.unmarked.length,
     state: parseState(row.state),
-    history: messages.map(({ role, content, timestamp, message_id }) =>
-      message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id },
-    ),
+    history: shown,
   };
 }
 
@@ -838,20 +813,27 @@ export function createSqliteStore(
     walSyncIntervalMs = DEFAULT_WAL_SYNC_INTERVAL_MS,
   }: SqliteStoreOptions = {},
 ): Store {
-  const { db, lock, identity, file } = openStore(path);
+  // The ring holds as many turns as the history entries it shows: a turn has one entry at least.
+  const slots = maxHistoryMessages;
+  const { db, lock, identity, file } = openStore(path, slots);
   const q = prepareStatements(db);
   const health = new FileHealth(file, identity, logger, identityCheckIntervalMs);
   const use = <T>(op: () => T) => health.use(op);
-  const deleteSession = db.transaction((clientId: string) => {
+  // Its turn rows, spilled replies and feed token; its archive goes with the sessions row (foreign key).
+  const removeSession = (clientId: string): boolean => {
+    const row = q.number.get(clientId);
     q.revokeFeed.run(clientId);
-    q.removeMessages.run(clientId);
+    q.removeSpilled.run(clientId);
+    if (!row) return false;
+    q.removeTurns.run(...turnIdRange(row.number));
     return q.remove.run(clientId).changes > 0;
-  });
+  };
+  const deleteSession = db.transaction(removeSession);
   const sweep = db.transaction((cutoff: number) => {
-    q.sweepMessages.run(cutoff);
-    const removed = q.sweep.run(cutoff).changes;
+    const idle = q.idle.all(cutoff);
+    for (const { clientId } of idle) removeSession(clientId);
     q.sweepFeeds.run(cutoff);
-    return removed;
+    return idle.length;
   });
   let checkpointFailures = 0;
   // Logged once: the worker tries again after every commit, and a disk that fails stays failing.
@@ -864,7 +846,8 @@ export function createSqliteStore(
   const marks = new MarkFlush(walSyncIntervalMs, () => writes.flush());
   // An in-memory database has no WAL to checkpoint.
   const checkpointer = file === ':memory:' ? undefined : new WalCheckpointer(file, walSyncIntervalMs, checkpointFailed);
-  const writes = new GroupCommit(db, q, health, turnWriter(q, sessions, maxHistoryMessages), {
+  const writers = { writeTurn: turnWriter(q, sessions, slots), writeMarks: markWriter(q, sessions, slots) };
+  const writes = new GroupCommit(db, health, writers, {
     onCommitted(changes) {
       sessions.update(changes);
       checkpointer?.committed();
@@ -879,10 +862,11 @@ export function createSqliteStore(
         const { changes } = q.touch.run(now.getTime(), clientId);
         if (changes === 0) return { resumed: false, messages: 0, pending: [] };
         sessions.touched(clientId, now.getTime());
+        const meta = sessions.get(clientId);
         return {
           resumed: true,
-          messages: sessions.get(clientId).messages,
-          pending: sessions.handedOut(q.pending.all(clientId).map(toReply)),
+          messages: Math.min(q.entries.get(...turnIdRange(meta.number))!.entries, maxHistoryMessages),
+          pending: sessions.handedOut(pendingReplies(q, clientId, meta)),
         };
       }),
     loadState: (clientId) =>
@@ -893,9 +877,9 @@ export function createSqliteStore(
     findReplies: (clientId, messageId) =>
       use(() => {
         writes.flushFor(clientId);
-        const user = q.processed.get(clientId, messageId);
-        if (!user) return undefined;
-        return sessions.handedOut(q.replies.all(clientId, user.seq, messageId).map(toReply));
+        const { number } = sessions.get(clientId);
+        const turn = number === 0 ? undefined : q.processed.get(messageId, ...turnIdRange(number));
+        return turn && sessions.handedOut(repliesOf(turn.seq, turn.replies));
       }),
     commitTurn: (clientId, turn, now) => writes.commit(clientId, turn, now),
     markDelivered: (clientId, ids) => use(() => writes.mark(clientId, ids)),
@@ -903,7 +887,7 @@ export function createSqliteStore(
       use(() => {
         writes.flush();
         sessions.saveActivity(clientId);
-        return sessionSummary(q, clientId);
+        return sessionSummary(q, clientId, sessions.get(clientId), maxHistoryMessages);
       }),
     loadArchive: (clientId) =>
       use(() => {

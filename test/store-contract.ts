@@ -124,6 +124,24 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       );
     });
 
+    it('keeps every undelivered reply while newer turns go past the cap, until each is delivered', async (t) => {
+      const store = await makeStore(t, { maxHistoryMessages: 2 });
+      const stored = [];
+      for (const content of ['one', 'two', 'three', 'four'])
+        stored.push(...(await store.commitTurn('c-15', turn(content), T0)));
+      await store.markDelivered('c-15', [stored[1]!.id]);
+      assert.deepEqual(
+        (await store.openSession('c-15', T0)).pending.map((r) => r.frame.content),
+        ['Echo: one', 'Echo: three', 'Echo: four'],
+      );
+      await store.markDelivered(
+        'c-15',
+        stored.map((r) => r.id),
+      );
+      assert.deepEqual((await store.openSession('c-15', T0)).pending, []);
+      assert.equal((await store.getSession('c-15'))!.pending_replies, 0);
+    });
+
     it('deletes everything of one client', async (t) => {
       const store = await makeStore(t);
       await store.commitTurn('c-8', turn('x', 'm1', { a: 1 }), T0);

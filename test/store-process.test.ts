@@ -78,7 +78,7 @@ describe('the database file of a running server', { timeout: 60_000 }, () => {
     await client.nextOfType('bot_response');
     server.child.kill('SIGTERM');
     await server.exited;
-    corruptTable(db, 'messages');
+    corruptTable(db, 'turns');
     const { code, stdout, stderr } = await runServerToExit(t, { MEETINGMUSE_DB: db, MEETINGMUSE_ENGINE: 'echo' });
     assert.equal(code, 1);
     assert.match(stderr, /^cannot open database .+: the file is corrupt \(quick_check: [^\n]+\)\n$/);

@@ -125,6 +125,70 @@ describe('sqlite store', () => {
     );
   });
 
+  // A turn overwrites the oldest row of its client's ring; replies of that row not yet delivered are
+  // kept apart first, in the file, until they are.
+  it('keeps undelivered replies the ring has moved past across a restart, and drops them once delivered', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const first = createSqliteStore(path, { maxHistoryMessages: 2 });
+    for (const content of ['one', 'two', 'three']) await first.commitTurn('c-1', turn(content), T0);
+    await first.close();
+    const second = createSqliteStore(path, { maxHistoryMessages: 2 });
+    const opened = await second.openSession('c-1', T0);
+    assert.deepEqual(
+      opened.pending.map((r) => r.frame.content),
+      ['Echo: one', 'Echo: two', 'Echo: three'],
+    );
+    await second.markDelivered(
+      'c-1',
+      opened.pending.map((r) => r.id),
+    );
+    await second.commitTurn('c-1', turn('four'), T0);
+    assert.deepEqual(
+      (await second.getSession('c-1'))!.history.map((h) => h.content),
+      ['four', 'Echo: four'],
+    );
+    await second.close();
+    const reader = new Database(path, { readonly: true });
+    t.after(() => reader.close());
+    assert.deepEqual(reader.prepare('SELECT count(*) AS n FROM spilled_replies').get(), { n: 0 });
+  });
+
+  it('keeps the newest turns and every undelivered reply when the history cap changes between runs', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const first = createSqliteStore(path, { maxHistoryMessages: 10 });
+    const [undelivered] = await first.commitTurn('c-1', turn('m1'), T0);
+    for (let i = 2; i <= 5; i++) {
+      const stored = await first.commitTurn('c-1', turn(`m${i}`), T0);
+      await first.markDelivered(
+        'c-1',
+        stored.map((r) => r.id),
+      );
+    }
+    await first.close();
+    const smaller = createSqliteStore(path, { maxHistoryMessages: 4 });
+    assert.deepEqual(
+      (await smaller.getSession('c-1'))!.history.map((h) => h.content),
+      ['m4', 'Echo: m4', 'm5', 'Echo: m5'],
+    );
+    await smaller.commitTurn('c-1', turn('m6'), T0);
+    await smaller.close();
+    const larger = createSqliteStore(path, { maxHistoryMessages: 20 });
+    t.after(() => larger.close());
+    await larger.commitTurn('c-1', turn('m7'), T0);
+    assert.deepEqual(
+      (await larger.getSession('c-1'))!.history.map((h) => h.content),
+      ['m3', 'Echo: m3', 'm4', 'Echo: m4', 'm5', 'Echo: m5', 'm6', 'Echo: m6', 'm7', 'Echo: m7'],
+    );
+    assert.deepEqual(
+      (await larger.openSession('c-1', T0)).pending.map((r) => [r.id, r.frame.content]),
+      [
+        [undelivered!.id, 'Echo: m1'],
+        [undelivered!.id + 10, 'Echo: m6'],
+        [undelivered!.id + 12, 'Echo: m7'],
+      ],
+    );
+  });
+
   it('refuses a file that is not a database, naming the path', (t) => {
     const path = join(tempDir(t), 'notes.txt');
     writeFileSync(path, 'this is not a database, just some text that is long enough to matter'.repeat(20));
@@ -148,18 +212,16 @@ describe('sqlite store', () => {
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
     t.after(() => store.close());
-    // A second connection makes every assistant insert fail mid-transaction, as a full disk would.
+    // A second connection makes every turn row fail mid-transaction, after its session row, as a full disk would.
     const saboteur = new Database(path);
-    saboteur.exec(
-      "CREATE TRIGGER fail_replies BEFORE INSERT ON messages WHEN NEW.role = 'assistant' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
-    );
+    saboteur.exec("CREATE TRIGGER fail_turns BEFORE INSERT ON turns BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     saboteur.close();
     await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
     assert.equal(await store.getSession('c-1'), undefined);
     assert.equal(await store.findReplies('c-1', 'm1'), undefined);
   });
 
-  it('stores a turn with more replies than one INSERT takes, in order', async (t) => {
+  it('stores a turn with many replies, in order', async (t) => {
     const store = sqliteStore(t);
     const contents = Array.from({ length: 11 }, (_, i) => `part ${i + 1}`);
     const stored = await store.commitTurn('c-1', turn('long', 'm1', undefined, contents), T0);
@@ -185,7 +247,7 @@ describe('sqlite store', () => {
     t.after(() => store.close());
     const saboteur = new Database(path);
     saboteur.exec(
-      "CREATE TRIGGER fail_boom BEFORE INSERT ON messages WHEN NEW.content = 'Echo: boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+      "CREATE TRIGGER fail_boom BEFORE INSERT ON turns WHEN NEW.content = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
     );
     saboteur.close();
     // Handed in within one tick, so they are written in one transaction.
@@ -240,7 +302,7 @@ describe('sqlite store', () => {
     const store = createSqliteStore(path);
     await store.commitTurn('c-1', turn('hello'), T0);
     await store.close();
-    corruptTable(path, 'messages');
+    corruptTable(path, 'turns');
     assert.throws(
       () => createSqliteStore(path),
       (err: Error & { code?: string }) => {
@@ -313,8 +375,10 @@ describe('sqlite store', () => {
     t.after(() => store.close());
     const reader = new Database(path, { readonly: true });
     t.after(() => reader.close());
+    // The replies the newest turn row lists as not delivered.
     const undelivered = () =>
-      (reader.prepare('SELECT count(*) AS n FROM messages WHERE delivered = 0').get() as { n: number }).n;
+      (reader.prepare('SELECT undelivered FROM turns ORDER BY turn_no DESC LIMIT 1').get() as { undelivered: string })
+        .undelivered;
     const deliver = async (text: string) => {
       const stored = await store.commitTurn('c-1', turn(text), T0);
       await store.markDelivered(
@@ -325,11 +389,11 @@ describe('sqlite store', () => {
       await new Promise((resolve) => setImmediate(resolve));
     };
     await deliver('one');
-    assert.equal(undelivered(), 1, 'the mark waits');
+    assert.equal(undelivered(), '2', 'the mark waits');
     await deliver('two');
-    assert.equal(undelivered(), 1, "the first mark went with the client's next turn");
+    assert.equal(undelivered(), '4', "the first mark went with the client's next turn");
     t.mock.timers.tick(1000);
-    assert.equal(undelivered(), 0, 'the last mark went with the sync');
+    assert.equal(undelivered(), '', 'the last mark went with the sync');
   });
 
   // With synchronous = NORMAL only a checkpoint syncs the WAL, and SQLite's own comes only after
