@@ -346,6 +346,12 @@ type MarkWriter = (clientId: string, ids: number[], changes: MetaChanges) => voi
 
 type TurnOutcome = { ok: true; stored: StoredReply[] } | { ok: false; err: unknown };
 
+/** Microtasks a follow-up flush waits, at most, for the turns its replies let start (the assistant's take 8). */
+const FOLLOW_UP_HOPS = 16;
+
+/** Follow-up flushes in one event-loop turn, at most: they all run before the next turn's I/O. */
+const FOLLOW_UP_ROUNDS = 16;
+
 /**
  * Group commit: the turns of one event-loop tick go to disk in one transaction instead of one each (a
  * WAL commit costs far more than the rows in it). A delivery mark waits for its client's next turn,
@@ -527,13 +533,35 @@ class GroupCommit {
    * The end-of-tick flush. After one that wrote turns the next is armed at once, so under load it is
    * queued ahead of the connections' end-of-tick write (ConnectionManager.sendTo): the replies it
    * releases then leave in the same write as their `processing` frames, one syscall instead of two.
-   * An idle store arms it once more, for nothing.
+   * An idle store arms it once more, for nothing. Then the follow-up flushes of this tick (#followUp).
    */
   #flushAtTickEnd(): void {
     this.#scheduled = false;
     const wroteTurns = this.#turns.length > 0;
     this.#flushTurns();
-    if (wroteTurns) this.#schedule();
+    if (wroteTurns) {
+      this.#schedule();
+      this.#followUp(FOLLOW_UP_ROUNDS);
+    }
+  }
+
+  /**
+   * The replies a flush releases let their clients' next queued messages start, and with an engine that
+   * answers without I/O those turns are handed in a few microtasks later. Written in this event-loop turn
+   * rather than the next, a client's replies to several queued messages leave in one socket write (as
+   * with the memory store) instead of one write and one event-loop turn each. Waits until no more turns
+   * come in for one microtask (at most FOLLOW_UP_HOPS), flushes them, and goes on for `rounds` in all;
+   * turns that take longer go with the next end-of-tick flush.
+   */
+  #followUp(rounds: number, hops = 0, seen = 0): void {
+    queueMicrotask(() => {
+      const waiting = this.#turns.length;
+      if ((waiting === 0 || waiting !== seen) && hops < FOLLOW_UP_HOPS)
+        return this.#followUp(rounds, hops + 1, waiting);
+      if (waiting === 0) return;
+      this.#flushTurns();
+      if (rounds > 1) this.#followUp(rounds - 1);
+    });
   }
 
   #schedule(): void {

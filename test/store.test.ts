@@ -189,6 +189,22 @@ describe('sqlite store', () => {
     );
   });
 
+  // A client's queued messages: the reply to one lets the next turn start, and an engine that answers at
+  // once hands it in a few microtasks later. It is written in the same event-loop turn, so the replies to
+  // a queue of messages leave together instead of one event-loop turn (and one socket write) each.
+  it('writes a turn that a released reply lets start in the same event-loop turn', async (t) => {
+    t.mock.timers.enable({ apis: ['setImmediate'] });
+    const store = sqliteStore(t);
+    const second = store.commitTurn('c-1', turn('one'), T0).then(() => store.commitTurn('c-1', turn('two'), T0));
+    // The one end-of-tick flush this test lets run; the turn it releases is handed in after it.
+    t.mock.timers.tick(0);
+    const outcome = await Promise.race([
+      second.then((stored) => stored.map((r) => r.frame.content)),
+      new Promise((resolve) => setTimeout(resolve, 2_000, 'not written')),
+    ]);
+    assert.deepEqual(outcome, ['Echo: two']);
+  });
+
   it('refuses a file that is not a database, naming the path', (t) => {
     const path = join(tempDir(t), 'notes.txt');
     writeFileSync(path, 'this is not a database, just some text that is long enough to matter'.repeat(20));
