@@ -1,3 +1,5 @@
+import { writeAtTickEnd } from './tick-end.ts';
+
 /** The part of a ws WebSocket the manager uses; tests pass a fake of this, not of ws. */
 export interface WebSocketLike {
   readonly readyState: number;
@@ -155,8 +157,8 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
    * past maxBufferedBytes nothing more is queued and onOverflow closes it.
    *
    * Frames sent to one socket within one event-loop turn (a turn's `processing` and its reply, when
-   * the store answers at once) leave in one write at the end of the turn (setImmediate) instead of a
-   * syscall each: a write to a loopback or LAN peer costs more than the rest of a round trip.
+   * the store answers at once or its group commit releases it at the turn's end) leave in one write at
+   * the end of the turn (writeAtTickEnd) instead of a syscall each: a write to a loopback or LAN peer costs more than the rest of a round trip.
    */
   sendTo(connection: ClientConnection<S>, data: string, onSent?: (err?: Error) => void): boolean {
     if (!connection.isOpen || connection.overflowed) return false;
@@ -176,7 +178,7 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
     // ws corks only inside its own send, so a corked stream here is one this turn already holds.
     if (stream === undefined || stream.writableCorked > 0) return;
     stream.cork();
-    if (this.#corked.push(stream) === 1) setImmediate(this.#uncorkAll);
+    if (this.#corked.push(stream) === 1) writeAtTickEnd(this.#uncorkAll);
   }
 
   readonly #uncorkAll = (): void => {

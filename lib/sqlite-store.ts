@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { silentLogger, type Logger } from './logger.ts';
+import { releaseAtTickEnd } from './tick-end.ts';
 import { openDatabase, seqsOf, sqliteDriver, turnIdRange, type TurnRow } from './sqlite-schema.ts';
 import { WalCheckpointer, type CheckpointFailure } from './wal-checkpointer.ts';
 import type { BotResponseFrame } from './protocol.ts';
@@ -530,19 +531,15 @@ class GroupCommit {
   }
 
   /**
-   * The end-of-tick flush. After one that wrote turns the next is armed at once, so under load it is
-   * queued ahead of the connections' end-of-tick write (ConnectionManager.sendTo): the replies it
-   * releases then leave in the same write as their `processing` frames, one syscall instead of two.
-   * An idle store arms it once more, for nothing. Then the follow-up flushes of this tick (#followUp).
+   * The end-of-tick flush, before the connections' end-of-tick write (tick-end.ts): the replies it
+   * releases leave in the same write as their `processing` frames, one syscall instead of two. Then
+   * the follow-up flushes of this tick (#followUp).
    */
   #flushAtTickEnd(): void {
     this.#scheduled = false;
     const wroteTurns = this.#turns.length > 0;
     this.#flushTurns();
-    if (wroteTurns) {
-      this.#schedule();
-      this.#followUp(FOLLOW_UP_ROUNDS);
-    }
+    if (wroteTurns) this.#followUp(FOLLOW_UP_ROUNDS);
   }
 
   /**
@@ -567,7 +564,7 @@ class GroupCommit {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => this.#flushAtTickEnd());
+    releaseAtTickEnd(() => this.#flushAtTickEnd());
   }
 }
 
