@@ -844,16 +844,19 @@ export function createSqliteStore(
   const q = prepareStatements(db);
   const health = new FileHealth(file, identity, logger, identityCheckIntervalMs);
   const use = <T>(op: () => T) => health.use(op);
-  // Its turn rows, spilled replies and feed token; its archive goes with the sessions row (foreign key).
+  // Its turn rows, spilled replies and sessions row; its archive goes with the sessions row (foreign key).
   const removeSession = (clientId: string): boolean => {
     const row = q.number.get(clientId);
-    q.revokeFeed.run(clientId);
     q.removeSpilled.run(clientId);
     if (!row) return false;
     q.removeTurns.run(...turnIdRange(row.number));
     return q.remove.run(clientId).changes > 0;
   };
-  const deleteSession = db.transaction(removeSession);
+  const deleteSession = db.transaction((clientId: string) => {
+    q.revokeFeed.run(clientId);
+    return removeSession(clientId);
+  });
+  // A swept session's feed token goes with sweepFeeds, once it is older than the cutoff too.
   const sweep = db.transaction((cutoff: number) => {
     const idle = q.idle.all(cutoff);
     for (const { clientId } of idle) removeSession(clientId);
