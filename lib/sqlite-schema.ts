@@ -128,40 +128,57 @@ const hasTable = (db: Database.Database, table: string): boolean =>
 const hasColumn = (db: Database.Database, table: string, column: string): boolean =>
   db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(table, column) !== undefined;
 
+/** Keeps a reply apart in spilled_replies (once: a reply already there stays as it is). */
+type Spill = (clientId: string, seq: number, frame: string) => void;
+
+/** Writes one session's turns as its ring, in order, the newest last. */
+type TurnLayout = (clientId: string, number: number, turns: TurnRow[]) => void;
+
 /**
- * Writes one session's turns as its ring of `slots` rows: the newest `slots` turns; the replies of older
- * ones not yet delivered go to spilled_replies. `turns` are in order, the newest last.
+ * Writes a session's turns as its ring of `slots` rows: the newest `slots` turns; the replies of older
+ * ones not yet delivered go to spilled_replies. Its statements are prepared once, for every session.
  */
-function layOutTurns(db: Database.Database, clientId: string, number: number, turns: TurnRow[], slots: number): void {
+function turnLayout(db: Database.Database, slots: number, spill: Spill): TurnLayout {
   const insert = db.prepare(
     `INSERT INTO turns (id, turn_no, seq, last_seq, message_id, content, timestamp, replies, undelivered)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const spill = db.prepare('INSERT OR IGNORE INTO spilled_replies (client_id, seq, frame) VALUES (?, ?, ?)');
-  const undelivered = turns.at(-1)?.undelivered ?? '';
-  const pending = new Set(seqsOf(undelivered));
-  const dropped = Math.max(0, turns.length - slots);
-  for (const turn of turns.slice(0, dropped)) {
-    (JSON.parse(turn.replies) as unknown[]).forEach((frame, i) => {
-      const seq = turn.seq + 1 + i;
-      if (pending.has(seq)) spill.run(clientId, seq, JSON.stringify(frame));
-    });
-  }
-  const [first] = turnIdRange(number);
-  for (const t of turns.slice(dropped)) {
-    insert.run(
-      first + (t.turn_no % slots),
-      t.turn_no,
-      t.seq,
-      t.last_seq,
-      t.message_id,
-      t.content,
-      t.timestamp,
-      t.replies,
-      undelivered,
-    );
-  }
+  return (clientId, number, turns) => {
+    const undelivered = turns.at(-1)?.undelivered ?? '';
+    const pending = new Set(seqsOf(undelivered));
+    const dropped = Math.max(0, turns.length - slots);
+    for (const turn of turns.slice(0, dropped)) {
+      (JSON.parse(turn.replies) as unknown[]).forEach((frame, i) => {
+        const seq = turn.seq + 1 + i;
+        if (pending.has(seq)) spill(clientId, seq, JSON.stringify(frame));
+      });
+    }
+    const [first] = turnIdRange(number);
+    for (const t of turns.slice(dropped)) {
+      insert.run(
+        first + (t.turn_no % slots),
+        t.turn_no,
+        t.seq,
+        t.last_seq,
+        t.message_id,
+        t.content,
+        t.timestamp,
+        t.replies,
+        undelivered,
+      );
+    }
+  };
 }
+
+/** A Spill for the migrations (a turn's own write spills a row's replies in one statement: sqlite-store.ts). */
+function spillOf(db: Database.Database): Spill {
+  const insert = db.prepare('INSERT OR IGNORE INTO spilled_replies (client_id, seq, frame) VALUES (?, ?, ?)');
+  return (clientId, seq, frame) => insert.run(clientId, seq, frame);
+}
+
+/** Every session's number and client id. */
+const sessionsOf = (db: Database.Database) =>
+  db.prepare('SELECT number, client_id AS clientId FROM sessions').all() as Array<{ number: number; clientId: string }>;
 
 interface EntryRow {
   role: 'user' | 'assistant';
@@ -177,10 +194,9 @@ interface EntryRow {
  * with the replies after it. Replies whose user entry the cap had dropped go to spilled_replies if not
  * delivered.
  */
-function turnsOfEntries(db: Database.Database, clientId: string, entries: EntryRow[]): TurnRow[] {
+function turnsOfEntries(spill: Spill, clientId: string, entries: EntryRow[]): TurnRow[] {
   const undelivered = entries.flatMap((e, i) => (e.role === 'assistant' && e.delivered === 0 ? [i + 1] : [])).join(' ');
   const turns: TurnRow[] = [];
-  const spill = db.prepare('INSERT INTO spilled_replies (client_id, seq, frame) VALUES (?, ?, ?)');
   let frames: string[] = [];
   const close = () => {
     const turn = turns.at(-1);
@@ -206,7 +222,7 @@ function turnsOfEntries(db: Database.Database, clientId: string, entries: EntryR
       frames.push(entry.frame!);
       turns.at(-1)!.last_seq = seq;
     } else if (entry.delivered === 0) {
-      spill.run(clientId, seq, entry.frame!);
+      spill(clientId, seq, entry.frame!);
     }
   });
   close();
@@ -233,32 +249,27 @@ function migrateToTurns(db: Database.Database, slots: number): void {
   const entries = db.prepare<[string], EntryRow>(
     `SELECT role, content, timestamp, message_id, frame, delivered FROM messages WHERE client_id = ? ORDER BY ${order}`,
   );
-  const sessions = db.prepare('SELECT number, client_id AS clientId FROM sessions').all() as Array<{
-    number: number;
-    clientId: string;
-  }>;
-  for (const { number, clientId } of sessions) {
-    layOutTurns(db, clientId, number, turnsOfEntries(db, clientId, entries.all(clientId)), slots);
+  const spill = spillOf(db);
+  const layOut = turnLayout(db, slots, spill);
+  for (const { number, clientId } of sessionsOf(db)) {
+    layOut(clientId, number, turnsOfEntries(spill, clientId, entries.all(clientId)));
   }
   db.exec('DROP TABLE messages');
 }
 
 /** Lays every session's turns out again for a ring of a new size (the history cap changed since the file was written). */
 function resizeRings(db: Database.Database, slots: number): void {
-  const sessions = db.prepare('SELECT number, client_id AS clientId FROM sessions').all() as Array<{
-    number: number;
-    clientId: string;
-  }>;
   const turns = db.prepare<[number, number], TurnRow>(
     `SELECT turn_no, seq, last_seq, message_id, content, timestamp, replies, undelivered
      FROM turns WHERE id BETWEEN ? AND ? ORDER BY turn_no`,
   );
   const remove = db.prepare<[number, number]>('DELETE FROM turns WHERE id BETWEEN ? AND ?');
-  for (const { number, clientId } of sessions) {
+  const layOut = turnLayout(db, slots, spillOf(db));
+  for (const { number, clientId } of sessionsOf(db)) {
     const range = turnIdRange(number);
     const rows = turns.all(...range);
     remove.run(...range);
-    layOutTurns(db, clientId, number, rows, slots);
+    layOut(clientId, number, rows);
   }
 }
 

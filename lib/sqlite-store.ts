@@ -76,10 +76,6 @@ const TURN_VALUES = '?, ?, ?, ?, ?, ?, ?, ?, ?';
 function prepareStatements(db: Database.Database) {
   return {
     touch: db.prepare<[number, string]>('UPDATE sessions SET last_active_at = ? WHERE client_id = ?'),
-    meta: db.prepare<[string], { number: number; state: string | null; activeAt: number }>(
-      'SELECT number, state, last_active_at AS activeAt FROM sessions WHERE client_id = ?',
-    ),
-    number: db.prepare<[string], { number: number }>('SELECT number FROM sessions WHERE client_id = ?'),
     newestTurn: db.prepare<[number, number], Pick<TurnRow, 'turn_no' | 'last_seq' | 'undelivered'>>(
       'SELECT turn_no, last_seq, undelivered FROM turns WHERE id BETWEEN ? AND ? ORDER BY turn_no DESC LIMIT 1',
     ),
@@ -638,7 +634,7 @@ class SessionCache {
 
   /** The client's SessionMeta as the file holds it: its sessions row, its ring, its spilled replies. */
   #read(clientId: string): SessionMeta {
-    const row = this.#q.meta.get(clientId);
+    const row = this.#q.session.get(clientId);
     const highest = this.#highestSeq;
     if (!row) {
       return {
@@ -660,8 +656,8 @@ class SessionCache {
       turns: newest?.turn_no ?? 0,
       unmarked: seqsOf(newest?.undelivered ?? ''),
       lastSpilled: this.#q.lastSpilled.get(clientId)?.seq ?? 0,
-      activeAt: row.activeAt,
-      storedActiveAt: row.activeAt,
+      activeAt: row.last_active_at,
+      storedActiveAt: row.last_active_at,
     };
   }
 
@@ -846,7 +842,7 @@ export function createSqliteStore(
   const use = <T>(op: () => T) => health.use(op);
   // Its turn rows, spilled replies and sessions row; its archive goes with the sessions row (foreign key).
   const removeSession = (clientId: string): boolean => {
-    const row = q.number.get(clientId);
+    const row = q.session.get(clientId);
     q.removeSpilled.run(clientId);
     if (!row) return false;
     q.removeTurns.run(...turnIdRange(row.number));
