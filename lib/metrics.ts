@@ -403,6 +403,7 @@ export function instrumentStore(store: Store, metrics: Pick<Metrics, 'storeOpera
     health: timed('health'),
     close: timed('close'),
     ...(store.ping ? { ping: timed('ping') } : {}),
+    ...(store.turnsAhead ? { turnsAhead: true } : {}),
   };
 }
 

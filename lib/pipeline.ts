@@ -13,6 +13,7 @@ import {
   type UserMessage,
 } from './protocol.ts';
 import { isStoreUnavailable, type Store, type StoredReply } from './store.ts';
+import { TurnChain, type TurnLink } from './turn-chain.ts';
 import type { TurnLease, TurnLocks } from './turn-locks.ts';
 
 export interface TurnPipelineOptions {
@@ -253,7 +254,9 @@ export class TurnPipeline {
     return turn;
   }
 
-  #endTurn(clientId: string): void {
+  /** Ends the running turn of the client, if it is still `turn`. */
+  #endTurn(clientId: string, turn: RunningTurn): void {
+    if (this.#running.get(clientId) !== turn) return;
     this.#running.delete(clientId);
     if (this.#running.size === 0) this.#timeoutTimer?.unref();
   }
@@ -284,16 +287,31 @@ export class TurnPipeline {
     return { running: this.#queues.size, waiting };
   }
 
+  /**
+   * Runs the client's jobs in order. With a store that takes turns ahead (and no cluster locks, which are
+   * taken turn by turn), a message starts as soon as the previous turn is handed to the store; any other
+   * job waits until the turns before it have sent everything.
+   */
   async #runQueue(clientId: string, first: Job): Promise<void> {
+    const chain = this.#options.store.turnsAhead && !this.#options.locks ? new TurnChain() : undefined;
     let next: Job | undefined = first;
     while (next) {
-      if ('deletion' in next) await this.#deleteUnderLock(clientId, next.deletion);
-      else if (this.#aborted) {
-        // Dropped: shutdown aborted the running turns; waiting messages are not started.
-      } else if ('recover' in next) await this.#recover(clientId);
-      else await this.#runTurn(clientId, next.message);
+      if (chain && 'message' in next && !this.#aborted) {
+        if (chain.failed) await chain.startOver();
+        const link = chain.link();
+        void this.#runTurn(clientId, next.message, link);
+        await link.nextMayStart;
+      } else {
+        await chain?.drained();
+        if ('deletion' in next) await this.#deleteUnderLock(clientId, next.deletion);
+        else if (this.#aborted) {
+          // Dropped: shutdown aborted the running turns; waiting messages are not started.
+        } else if ('recover' in next) await this.#recover(clientId);
+        else await this.#runTurn(clientId, next.message);
+      }
       next = this.#queues.get(clientId)?.shift();
     }
+    await chain?.drained();
     this.#queues.delete(clientId);
     if (this.#queues.size === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
@@ -382,14 +400,20 @@ export class TurnPipeline {
     this.#options.metrics?.turnFinished(outcome, secondsSince(started));
   }
 
-  /** Never rejects: every failure becomes an error frame and a log line. */
-  async #runTurn(clientId: string, message: UserMessage): Promise<void> {
+  /**
+   * Never rejects: every failure becomes an error frame and a log line. A turn run ahead (`link`) sends
+   * nothing before the earlier turns have sent all theirs, and lets the next turn start once it is
+   * handed to the store.
+   */
+  async #runTurn(clientId: string, message: UserMessage, link?: TurnLink): Promise<void> {
     const { store, log } = this.#options;
     const replyTo = message.message_id;
     const receivedMs = Date.now();
     const receivedIso = isoTimestamp(receivedMs);
     const started = performance.now();
-    this.#options.send(clientId, processingFrameText(receivedIso, replyTo));
+    const processing = processingFrameText(receivedIso, replyTo);
+    if (link?.after) void link.after.then(() => this.#options.send(clientId, processing));
+    else this.#options.send(clientId, processing);
     this.#emit('onTurnStarted', clientId, replyTo);
 
     const running = this.#startTurn(clientId);
@@ -402,6 +426,7 @@ export class TurnPipeline {
         const previous = await store.findReplies(clientId, replyTo);
         if (previous) {
           log.debug('repeated message_id answered from the store', { clientId, messageId: replyTo });
+          if (link?.after) await link.after;
           this.deliver(clientId, previous);
           this.#finished(started, 'replayed');
           return this.#emit('onTurnReplied', clientId, replyTo, { replies: previous.length });
@@ -423,23 +448,40 @@ export class TurnPipeline {
       const user = { role: 'user' as const, content: message.content, timestamp: receivedIso, message_id: replyTo };
       // An abort that landed after the engine answered still wins: a deleted session must not come back.
       running.throwIfAborted();
-      const stored = await store.commitTurn(
-        clientId,
-        { user, replies: frames, state: output.state, archive: output.archive },
-        new Date(repliedMs),
-      );
+      const record = { user, replies: frames, state: output.state, archive: output.archive };
+      const write = () => store.commitTurn(clientId, record, new Date(repliedMs));
+      const written = link ? this.#handIn(clientId, running, link, write) : write();
+      const stored = await written;
+      if (link?.after) await link.after;
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedMs });
       this.deliver(clientId, stored);
       this.#finished(started, 'replied');
       this.#emit('onTurnReplied', clientId, replyTo, { replies: stored.length });
     } catch (err) {
+      this.#endTurn(clientId, running);
+      link?.letNextStart();
+      if (link?.after) await link.after;
       const code = this.#reportFailure(clientId, replyTo, running.reason, err);
       this.#finished(started, code === undefined ? 'aborted' : OUTCOMES[code]);
       this.#emit('onTurnFailed', clientId, replyTo, code === undefined ? undefined : { code });
     } finally {
-      this.#endTurn(clientId);
+      this.#endTurn(clientId, running);
       if (lease) await this.#release(clientId, lease);
+      link?.sent();
     }
+  }
+
+  /** Hands a turn run ahead to the store: it is no longer running (nothing can abort it now), and the next may start. */
+  #handIn(
+    clientId: string,
+    running: RunningTurn,
+    link: TurnLink,
+    write: () => Promise<StoredReply[]>,
+  ): Promise<StoredReply[]> {
+    const written = link.handIn(write);
+    this.#endTurn(clientId, running);
+    link.letNextStart();
+    return written;
   }
 
   /**

@@ -355,9 +355,11 @@ const FOLLOW_UP_ROUNDS = 16;
  * whose row carries it; marks whose client sends nothing more go with the next read that needs them
  * or by a timer (MarkFlush), within `walSyncIntervalMs`. The group is written first
  * without a savepoint per turn; if a turn fails, the whole transaction rolls back and the group is
- * written again with each turn in a savepoint of its own, so the failing turn rolls back alone.
- * Every read flushes first (a per-client read only when that client has turns waiting, so one turn's
- * reads do not cut the group short), so reads always see what was handed in. A crash before a flush
+ * written again with each turn in a savepoint of its own, so the failing turn rolls back alone, with
+ * the later turns of its client. Reads always see what was handed in: the engine state of a waiting
+ * turn is read from it, and other reads flush first (a per-client read only when that client has a
+ * turn waiting that it needs). So a client's queued turns, handed in one after the other before the
+ * first is written (Store.turnsAhead), go to disk together. A crash before a flush
  * loses only turns whose replies were not sent yet, and delivery marks, whose replies are then sent
  * again on the next connection: at least once.
  */
@@ -372,6 +374,12 @@ class GroupCommit {
   /** Clients with a turn in #turns. */
   #waiting = new Set<string>();
   #marks: Marks = new Map();
+  /**
+   * Clients with a turn refused in this event-loop turn, and why: a turn of theirs handed in before the
+   * pipeline could see the refusal may build on the refused turn's state, so it is refused too
+   * (Store.turnsAhead). Emptied once the event-loop turn is over.
+   */
+  #refused = new Map<string, unknown>();
   #scheduled = false;
   /** The MetaChanges of the transaction being written; handed to onCommitted once it commits. */
   #changes: MetaChanges = new Map();
@@ -408,7 +416,10 @@ class GroupCommit {
       writeTurn(p, marks.get(p.clientId), this.#changes),
     );
     this.#writeApart = db.transaction((group: PendingTurn[], marks: Marks) => {
+      // A client's later turns may have been computed from a failed turn's state (Store.turnsAhead): they fail with it.
+      const failed = new Map<string, unknown>();
       const outcomes = group.map((p): TurnOutcome => {
+        if (failed.has(p.clientId)) return { ok: false, err: failed.get(p.clientId) };
         // A turn changes only its own client's entry; one rolled back to its savepoint must not keep it.
         const before = this.#changes.get(p.clientId);
         try {
@@ -416,6 +427,7 @@ class GroupCommit {
         } catch (err) {
           if (before) this.#changes.set(p.clientId, before);
           else this.#changes.delete(p.clientId);
+          failed.set(p.clientId, err);
           return { ok: false, err };
         }
       });
@@ -426,6 +438,7 @@ class GroupCommit {
 
   commit(clientId: string, turn: TurnRecord, now: Date): Promise<StoredReply[]> {
     if (this.#health.failure !== undefined) return Promise.reject(this.#health.rejection());
+    if (this.#refused.has(clientId)) return Promise.reject(this.#refused.get(clientId));
     return new Promise((resolve, reject) => {
       const state = turn.state === undefined ? null : JSON.stringify(turn.state);
       this.#turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
@@ -442,13 +455,29 @@ class GroupCommit {
   }
 
   /**
-   * Before a read of what the client's turns wrote (state, replies, archive): flushes when one of its
-   * turns is waiting. Delivery marks change none of it, so they keep waiting for the group: a client
-   * with messages queued starts its next turn while the last reply's mark waits, and flushing for
-   * that mark would commit every turn on its own.
+   * Before a read of what the client's turns wrote (archive): flushes when one of its turns is waiting.
+   * Delivery marks change none of it, so they keep waiting for the group: a client with messages queued
+   * starts its next turn while the last reply's mark waits, and flushing for that mark would commit
+   * every turn on its own.
    */
   flushFor(clientId: string): void {
     if (this.#waiting.has(clientId)) this.flush();
+  }
+
+  /** The newest engine state handed in for the client and not yet written (stored JSON); undefined when none is. */
+  pendingState(clientId: string): string | undefined {
+    if (!this.#waiting.has(clientId)) return undefined;
+    for (let i = this.#turns.length - 1; i >= 0; i--) {
+      const p = this.#turns[i]!;
+      if (p.clientId === clientId && p.state !== null) return p.state;
+    }
+    return undefined;
+  }
+
+  /** Before a read of the client's turn that answered `messageId`: flushes when that turn is waiting. */
+  flushForMessage(clientId: string, messageId: string): void {
+    if (!this.#waiting.has(clientId)) return;
+    if (this.#turns.some((p) => p.clientId === clientId && p.turn.user.message_id === messageId)) this.flush();
   }
 
   /** Writes every turn and delivery mark handed in. */
@@ -491,15 +520,21 @@ class GroupCommit {
       outcomes = this.#write(group, marks);
     } catch (err) {
       this.#health.noteError(err);
-      for (const p of group) p.reject(this.#health.rejection(err));
+      for (const p of group) this.#refuse(p, this.#health.rejection(err));
       return;
     }
     outcomes.forEach((outcome, i) => {
       const p = group[i]!;
       if (outcome.ok) return p.resolve(outcome.stored);
       this.#health.noteError(outcome.err);
-      p.reject(this.#health.rejection(outcome.err));
+      this.#refuse(p, this.#health.rejection(outcome.err));
     });
+  }
+
+  #refuse(p: PendingTurn, reason: unknown): void {
+    if (this.#refused.size === 0) setImmediate(() => this.#refused.clear());
+    this.#refused.set(p.clientId, reason);
+    p.reject(reason);
   }
 
   /** Writes the group, together or (after a failure that rolled it all back) each turn apart. */
@@ -893,19 +928,16 @@ export function createSqliteStore(
           pending: sessions.handedOut(pendingReplies(q, clientId, meta)),
         };
       }),
-    loadState: (clientId) =>
-      use(() => {
-        writes.flushFor(clientId);
-        return parseState(sessions.get(clientId).state);
-      }),
+    loadState: (clientId) => use(() => parseState(writes.pendingState(clientId) ?? sessions.get(clientId).state)),
     findReplies: (clientId, messageId) =>
       use(() => {
-        writes.flushFor(clientId);
+        writes.flushForMessage(clientId, messageId);
         const { number } = sessions.get(clientId);
         const turn = number === 0 ? undefined : q.processed.get(messageId, ...turnIdRange(number));
         return turn && sessions.handedOut(repliesOf(turn.seq, turn.replies));
       }),
     commitTurn: (clientId, turn, now) => writes.commit(clientId, turn, now),
+    turnsAhead: true,
     markDelivered: (clientId, ids) => use(() => writes.mark(clientId, ids)),
     getSession: (clientId) =>
       use(() => {

@@ -114,6 +114,14 @@ export interface Store {
   close(): Promise<void>;
   /** Resolves when the database answers, rejects when it cannot be reached; absent for embedded stores. For /health. */
   ping?(): Promise<void>;
+  /**
+   * True when a client's next turn may be handed in before its previous commitTurn has settled, so
+   * that a client's queued turns share one write: reads of the client then see every turn handed in;
+   * turns of one client are written in the order they came; and when one is refused, so is every later
+   * turn of the same client handed in before that refusal could be seen (before it, or later in the
+   * same event-loop turn), none of it written. Default false: the pipeline waits for each write.
+   */
+  readonly turnsAhead?: boolean;
 }
 
 export interface StoreOptions {

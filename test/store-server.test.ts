@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import Database from 'better-sqlite3';
 import { calendarRoutes } from '../lib/engines/meeting/routes.ts';
 import type { ConversationEngine } from '../lib/index.ts';
 import { createSqliteStore } from '../lib/sqlite-store.ts';
 import { createMemoryStore, type Store } from '../lib/store.ts';
-import { connectClient, openClient, startServer, tempDir, userMessage, waitFor, within } from './helpers.ts';
+import {
+  connectClient,
+  openClient,
+  startServer,
+  tempDir,
+  userMessage,
+  waitFor,
+  within,
+  type TestClient,
+} from './helpers.ts';
 
 interface Notes {
   notes: string[];
@@ -38,6 +48,65 @@ function notingEngine() {
   };
   return { engine, slowStarted: () => within(slowStarted, 'the slow turn to start'), release: () => release!() };
 }
+
+/** Each message's two frames, in order: its `processing` and its answer (reply_to, and content or error code). */
+async function answersOf(client: TestClient, count: number): Promise<string[]> {
+  const answers: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const processing = await client.next();
+    assert.deepEqual([processing.type, processing.content, processing.reply_to], ['system', 'processing', `m${i}`]);
+    const answer = await client.next();
+    answers.push(`${answer.reply_to}: ${answer.type === 'error' ? answer.error_code : answer.content}`);
+  }
+  return answers;
+}
+
+const sendAll = (client: TestClient, words: string[]) =>
+  words.forEach((word, i) => client.send(userMessage(word, { message_id: `m${i}` })));
+
+// The SQLite store takes a client's next turn before the last one is written (Store.turnsAhead).
+describe('a client’s queued messages on the SQLite store', { timeout: 15_000 }, () => {
+  it('are answered in order, each turn on the state the one before it left', async (t) => {
+    const { wsUrl } = await startServer(t, { engine: notingEngine().engine, store: fileStore(t) });
+    const client = await connectClient(t, wsUrl('ahead-1'));
+    const words = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'];
+    sendAll(client, words);
+    assert.deepEqual(
+      await answersOf(client, words.length),
+      words.map((_, i) => `m${i}: notes: ${words.slice(0, i + 1).join(', ')}`),
+    );
+  });
+
+  it('store and send nothing computed on the state of a turn whose write failed', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const store = createSqliteStore(path);
+    t.after(() => store.close());
+    const saboteur = new Database(path);
+    saboteur.exec(
+      "CREATE TRIGGER refuse_boom BEFORE INSERT ON turns WHEN NEW.content = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    );
+    saboteur.close();
+    const { base, wsUrl } = await startServer(t, { engine: notingEngine().engine, store });
+    const client = await connectClient(t, wsUrl('ahead-2'));
+    sendAll(client, ['one', 'boom', 'three', 'four']);
+
+    const [first, failed, ...behind] = await answersOf(client, 4);
+    assert.equal(first, 'm0: notes: one');
+    assert.equal(failed, 'm1: INTERNAL_SERVER_ERROR');
+    // Started on the failed turn's state, they fail with it; started after, they answer without it.
+    for (const answer of behind)
+      assert.match(answer, /^m\d: (INTERNAL_SERVER_ERROR|notes: one, (three, )?four|notes: one, three)$/);
+    client.send(userMessage('five', { message_id: 'm4' }));
+    assert.doesNotMatch((await client.nextOfType('bot_response')).content as string, /boom/);
+
+    const session = (await (await fetch(`${base}/admin/sessions/ahead-2`)).json()) as {
+      state: Notes;
+      history: Array<{ content: string }>;
+    };
+    assert.ok(!session.state.notes.includes('boom'), JSON.stringify(session.state));
+    assert.ok(!session.history.some((h) => h.content.includes('boom')), JSON.stringify(session.history));
+  });
+});
 
 describe('DELETE /admin/sessions/{id} and running turns', { timeout: 15_000 }, () => {
   // The turn running during a DELETE wrote back the state it had loaded before it, so erased

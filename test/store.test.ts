@@ -206,6 +206,75 @@ describe('sqlite store', () => {
     assert.equal(nextEventLoopTurn, false);
   });
 
+  // Store.turnsAhead: the pipeline hands a client's next turn in before the last one is written.
+  it('takes a client’s next turn before the last is written: reads see it, and both are written together', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const store = createSqliteStore(path);
+    t.after(() => store.close());
+    assert.equal(store.turnsAhead, true);
+    const reader = new Database(path, { readonly: true });
+    t.after(() => reader.close());
+    const rowsOnDisk = () => (reader.prepare('SELECT count(*) AS n FROM turns').get() as { n: number }).n;
+
+    const first = store.commitTurn('c-1', turn('one', 'm1', { n: 1 }), T0);
+    assert.deepEqual(await store.loadState('c-1'), { n: 1 });
+    assert.equal(await store.findReplies('c-1', 'm-other'), undefined);
+    const second = store.commitTurn('c-1', turn('two', 'm2', { n: 2 }), T0);
+    assert.deepEqual(await store.loadState('c-1'), { n: 2 });
+    // The reads wrote nothing: both turns are written together, at the end of the event-loop turn.
+    assert.equal(rowsOnDisk(), 0);
+    assert.deepEqual(
+      (await Promise.all([first, second])).map((stored) => stored[0]!.frame.content),
+      ['Echo: one', 'Echo: two'],
+    );
+    assert.equal(rowsOnDisk(), 2);
+    // A retry of a message whose turn is waiting is answered from the file, once that turn is written.
+    const third = store.commitTurn('c-1', turn('three', 'm3', { n: 3 }), T0);
+    assert.deepEqual(
+      (await store.findReplies('c-1', 'm3'))?.map((r) => r.frame.content),
+      ['Echo: three'],
+    );
+    await third;
+  });
+
+  it('refuses the later turns of a client whose turn fails, also those handed in later in that event-loop turn', async (t) => {
+    const path = join(tempDir(t), 'mm.db');
+    const store = createSqliteStore(path);
+    t.after(() => store.close());
+    const saboteur = new Database(path);
+    saboteur.exec(
+      "CREATE TRIGGER refuse_boom BEFORE INSERT ON turns WHEN NEW.content = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    );
+    saboteur.close();
+
+    const before = store.commitTurn('c-1', turn('before', 'm1', { n: 1 }), T0);
+    const boom = store.commitTurn('c-1', turn('boom', 'm2', { n: 2 }), T0);
+    const ahead = store.commitTurn('c-1', turn('ahead', 'm3', { n: 3 }), T0);
+    const otherClient = store.commitTurn('c-2', turn('other', 'x1', { n: 9 }), T0);
+    let late: Promise<unknown> | undefined;
+    const refusalSeen = boom.catch(() => {
+      late = store.commitTurn('c-1', turn('late', 'm4', { n: 4 }), T0);
+    });
+
+    await before;
+    await assert.rejects(boom, /refused/);
+    await assert.rejects(ahead, /refused/);
+    await otherClient;
+    await refusalSeen;
+    await assert.rejects(late!, /refused/);
+    // Once that event-loop turn is over, the client's turns are taken again.
+    await new Promise(setImmediate);
+    await store.commitTurn('c-1', turn('after', 'm5', { n: 5 }), T0);
+
+    const session = await store.getSession('c-1');
+    assert.deepEqual(
+      session?.history.filter((h) => h.role === 'user').map((h) => h.content),
+      ['before', 'after'],
+    );
+    assert.deepEqual(session?.state, { n: 5 });
+    assert.deepEqual((await store.getSession('c-2'))?.state, { n: 9 });
+  });
+
   it('refuses a file that is not a database, naming the path', (t) => {
     const path = join(tempDir(t), 'notes.txt');
     writeFileSync(path, 'this is not a database, just some text that is long enough to matter'.repeat(20));
