@@ -309,6 +309,14 @@ interface PendingTurn {
   reject(err: unknown): void;
 }
 
+/** What reads of a client need of its turns waiting to be written. */
+interface WaitingTurns {
+  /** The newest engine state they hand in (stored JSON); null while none of them changes it. */
+  state: string | null;
+  /** The message_ids they answer. */
+  messageIds: string[];
+}
+
 /** What a turn needs to know of its client's stored session, kept in memory so that a turn reads nothing back. */
 interface SessionMeta {
   /** The sessions row's number; 0 while there is no row. */
@@ -371,8 +379,8 @@ class GroupCommit {
   readonly #onCommitted: (changes: MetaChanges) => void;
   readonly #onMarksWaiting: () => void;
   #turns: PendingTurn[] = [];
-  /** Clients with a turn in #turns. */
-  #waiting = new Set<string>();
+  /** Clients with a turn in #turns, with what their reads need of those turns. */
+  #waiting = new Map<string, WaitingTurns>();
   #marks: Marks = new Map();
   /**
    * Clients with a turn refused in this event-loop turn, and why: a turn of theirs handed in before the
@@ -442,7 +450,13 @@ class GroupCommit {
     return new Promise((resolve, reject) => {
       const state = turn.state === undefined ? null : JSON.stringify(turn.state);
       this.#turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
-      this.#waiting.add(clientId);
+      const waiting = this.#waiting.get(clientId);
+      const messageId = turn.user.message_id;
+      if (!waiting) this.#waiting.set(clientId, { state, messageIds: messageId === undefined ? [] : [messageId] });
+      else {
+        if (state !== null) waiting.state = state;
+        if (messageId !== undefined) waiting.messageIds.push(messageId);
+      }
       this.#schedule();
     });
   }
@@ -464,20 +478,14 @@ class GroupCommit {
     if (this.#waiting.has(clientId)) this.flush();
   }
 
-  /** The newest engine state handed in for the client and not yet written (stored JSON); undefined when none is. */
-  pendingState(clientId: string): string | undefined {
-    if (!this.#waiting.has(clientId)) return undefined;
-    for (let i = this.#turns.length - 1; i >= 0; i--) {
-      const p = this.#turns[i]!;
-      if (p.clientId === clientId && p.state !== null) return p.state;
-    }
-    return undefined;
+  /** The newest engine state handed in for the client and not yet written (stored JSON); null or undefined when none is. */
+  pendingState(clientId: string): string | null | undefined {
+    return this.#waiting.get(clientId)?.state;
   }
 
   /** Before a read of the client's turn that answered `messageId`: flushes when that turn is waiting. */
   flushForMessage(clientId: string, messageId: string): void {
-    if (!this.#waiting.has(clientId)) return;
-    if (this.#turns.some((p) => p.clientId === clientId && p.turn.user.message_id === messageId)) this.flush();
+    if (this.#waiting.get(clientId)?.messageIds.includes(messageId)) this.flush();
   }
 
   /** Writes every turn and delivery mark handed in. */
@@ -492,7 +500,7 @@ class GroupCommit {
   #flushTurns(): void {
     if (this.#turns.length === 0 || !this.#db.open) return;
     const marks: Marks = new Map();
-    for (const clientId of this.#waiting) {
+    for (const clientId of this.#waiting.keys()) {
       const ids = this.#marks.get(clientId);
       if (ids === undefined) continue;
       marks.set(clientId, ids);
@@ -504,7 +512,7 @@ class GroupCommit {
   #takeTurns(): PendingTurn[] {
     const group = this.#turns;
     this.#turns = [];
-    this.#waiting = new Set();
+    this.#waiting = new Map();
     return group;
   }
 
