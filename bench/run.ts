@@ -1,9 +1,9 @@
-// npm run bench [-- --json] [--only raw,raw-2frames,echo,echo-memory,assistant,cluster] [--duration 10] [--warmup 2]
+// npm run bench [-- --json] [--only raw,raw-2frames,echo,echo-memory,assistant,cluster] [--duration 10] [--warmup 2] [--rounds 3]
 // Our server runs from dist/ (npm run build first; the npm script does), as `npm start` runs it.
-// Starts each server in turn as a child process on its own loopback address, drives it from this
-// process (round trips from two load-generator processes), and prints one table with absolute figures and each
-// server's ratio to the raw ws floor (one frame per message) measured in the same run. Loopback only,
-// bounded, stops by itself.
+// Starts each server as a child process on its own loopback address, drives it from this process
+// (round trips from two load-generator processes, the servers taking turns in each of `rounds`
+// rounds), and prints one table with absolute figures and each server's ratio to the raw ws floor
+// (one frame per message) measured in the same run. Loopback only, bounded, stops by itself.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +23,12 @@ const { values } = parseArgs({
     only: { type: 'string' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const DURATION_MS = Number(values.duration) * 1000;
 const WARMUP_MS = Number(values.warmup) * 1000;
+const ROUNDS = Number(values.rounds);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'meetingmuse-bench-'));
 const say = (line: string) => values.json || process.stderr.write(`${line}\n`);
@@ -252,20 +254,52 @@ async function historyCost(spec: ServerSpec, host: string): Promise<Metrics> {
   }
 }
 
-async function measure(spec: ServerSpec, host: string): Promise<Metrics> {
-  const server = await startServerProcess(spec.args, {
-    cwd: root,
-    env: { ...process.env, HOST: host, PORT: '0', ...spec.env },
-  });
+interface Measured {
+  spec: ServerSpec;
+  server: ServerProcess;
+  host: string;
+}
+
+/**
+ * Round trips at 1 and 8 in flight, one Metrics per round for each server. The servers take turns
+ * within a round, so that the neighbours' load, which moves a run's figures by up to a third on a
+ * shared VM, falls on the floor and on ours alike.
+ */
+async function roundTripRounds(measured: Measured[]): Promise<Record<string, Metrics[]>> {
+  const rounds: Record<string, Metrics[]> = {};
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const { spec, server, host } of measured) {
+      say(`${spec.name}: round trips, 50 clients x 1 and x 8 in flight (round ${round} of ${ROUNDS})`);
+      const metrics = await roundTrips(server, host, spec, { window: 1, idPrefix: `rt1-${round}` });
+      Object.assign(metrics, await roundTrips(server, host, spec, { window: 8, idPrefix: `rt8-${round}` }));
+      (rounds[spec.key] ??= []).push(metrics);
+    }
+  return rounds;
+}
+
+const median = (values: number[]): number => {
+  const sorted = Float64Array.from(values).sort();
+  return sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2]!
+    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+};
+
+/** Each metric's median over the rounds. */
+const medianOf = (rounds: Metrics[]): Metrics =>
+  Object.fromEntries(Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((m) => m[key]!))]));
+
+/** Each metric's ratio to the floor's in the same round, median over the rounds. */
+const ratiosOf = (rounds: Metrics[], floor: Metrics[]): Metrics =>
+  Object.fromEntries(
+    Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((m, i) => m[key]! / floor[i]![key]!))]),
+  );
+
+/** Connects, idle memory and broadcasts on the running server, then the history rows on a server of their own. */
+async function measureCapacity({ spec, server, host }: Measured): Promise<Metrics> {
   const url = `ws://${host}:${server.port}`;
   const base = `http://${host}:${server.port}`;
-  let metrics: Metrics;
+  const metrics: Metrics = {};
   try {
-    say(`${spec.name}: round trips, 50 clients x 1 in flight`);
-    metrics = await roundTrips(server, host, spec, { window: 1, idPrefix: 'rt1' });
-    say(`${spec.name}: round trips, 50 clients x 8 in flight`);
-    Object.assign(metrics, await roundTrips(server, host, spec, { window: 8, idPrefix: 'rt8' }));
-
     say(`${spec.name}: 2000 connects`);
     const started = performance.now();
     const burst = await connectMany(url, 'connect', 2000);
@@ -374,9 +408,28 @@ async function measureInstances(name: string, hosts: string[], env: Record<strin
 }
 
 const results: Record<string, Metrics> = {};
+/** Round-trip metrics' ratios to the floor, from the rounds (others are divided at print time). */
+const roundRatios: Record<string, Metrics> = {};
+let rounds: Record<string, Metrics[]> = {};
 let cluster: Record<string, Metrics> | undefined;
 try {
-  for (const [i, spec] of selected.entries()) results[spec.key] = await measure(spec, `127.0.0.${i + 2}`);
+  const measured: Measured[] = [];
+  try {
+    for (const [i, spec] of selected.entries()) {
+      const host = `127.0.0.${i + 2}`;
+      const env = { ...process.env, HOST: host, PORT: '0', ...spec.env };
+      measured.push({ spec, host, server: await startServerProcess(spec.args, { cwd: root, env }) });
+    }
+    rounds = await roundTripRounds(measured);
+    for (const entry of measured) {
+      const { key } = entry.spec;
+      results[key] = { ...medianOf(rounds[key]!), ...(await measureCapacity(entry)) };
+      if (rounds.raw && key !== 'raw') roundRatios[key] = ratiosOf(rounds[key]!, rounds.raw);
+    }
+  } finally {
+    // Stopping is idempotent: the servers measureCapacity already stopped are only awaited.
+    await Promise.all(measured.map(({ server }) => server.stop()));
+  }
   if (clusterSelected && servicesMissing()) say(`cluster rows skipped: ${servicesMissing()}`);
   else if (clusterSelected) cluster = await measureCluster();
 } finally {
@@ -394,6 +447,7 @@ if (values.json) {
         durationS: DURATION_MS / 1000,
         understandUsPerMessage: understandUs,
         results,
+        rounds,
         cluster,
       },
       null,
@@ -409,13 +463,14 @@ if (values.json) {
     label,
     ...selected.map((s) => {
       const value = results[s.key]![key];
-      const ratio = floor && s.key !== 'raw' && floor[key] ? ` (${(value! / floor[key]!).toFixed(2)}x)` : '';
+      const times = roundRatios[s.key]?.[key] ?? (floor?.[key] ? value! / floor[key]! : undefined);
+      const ratio = s.key !== 'raw' && Number.isFinite(times) ? ` (${times!.toFixed(2)}x)` : '';
       return `${format(value)}${ratio}`;
     }),
     target,
   ]);
   console.log(
-    `MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run`,
+    `MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run, ${ROUNDS} rounds (round-trip rows: medians; their ratios: the median of each round's ratio)`,
   );
   if (selected.length > 0) {
     console.log(`| ${header.join(' | ')} |`);
