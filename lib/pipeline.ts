@@ -289,8 +289,9 @@ export class TurnPipeline {
 
   /**
    * Runs the client's jobs in order. With a store that takes turns ahead (and no cluster locks, which are
-   * taken turn by turn), a message starts as soon as the previous turn is handed to the store; any other
-   * job waits until the turns before it have sent everything.
+   * taken turn by turn), the client's messages run as a chain (TurnChain): each starts as soon as the
+   * previous turn is handed to the store. Any other job waits until the turns before it have sent
+   * everything.
    */
   async #runQueue(clientId: string, first: Job): Promise<void> {
     const chain = this.#options.store.turnsAhead && !this.#options.locks ? new TurnChain() : undefined;
@@ -302,7 +303,8 @@ export class TurnPipeline {
         void this.#runTurn(clientId, next.message, link);
         await link.nextMayStart;
       } else {
-        await chain?.drained();
+        const drained = chain?.drained();
+        if (drained) await drained;
         if ('deletion' in next) await this.#deleteUnderLock(clientId, next.deletion);
         else if (this.#aborted) {
           // Dropped: shutdown aborted the running turns; waiting messages are not started.
@@ -310,8 +312,13 @@ export class TurnPipeline {
         else await this.#runTurn(clientId, next.message);
       }
       next = this.#queues.get(clientId)?.shift();
+      const drained = next ? undefined : chain?.drained();
+      if (drained) {
+        await drained;
+        // Messages that came in while the last turns were written and sent wait in the queue.
+        next = this.#queues.get(clientId)?.shift();
+      }
     }
-    await chain?.drained();
     this.#queues.delete(clientId);
     if (this.#queues.size === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();

@@ -77,6 +77,57 @@ describe('a client’s queued messages on the SQLite store', { timeout: 15_000 }
     );
   });
 
+  // Messages come in while the chain's last turns are written: each must still be answered.
+  it('answer every message of a client that keeps 8 in flight', async (t) => {
+    const rateLimit = { perSecond: 100_000, burst: 100_000 };
+    const { wsUrl } = await startServer(t, { store: fileStore(t), rateLimit });
+    const client = await connectClient(t, wsUrl('ahead-3'));
+    const total = 300;
+    let sent = 0;
+    const send = () => client.send(userMessage(`n${sent}`, { message_id: `n${sent++}` }));
+    while (sent < 8) send();
+    const replies: string[] = [];
+    while (replies.length < total) {
+      replies.push((await client.nextOfType('bot_response')).content as string);
+      if (sent < total) send();
+    }
+    assert.deepEqual(
+      replies,
+      Array.from({ length: total }, (_, i) => `Echo: n${i}`),
+    );
+  });
+
+  it('answer a message that comes in while the last turns run ahead are being written', async (t) => {
+    const sqlite = fileStore(t);
+    let release!: () => void;
+    const writeHeld = new Promise<void>((resolve) => (release = resolve));
+    // The write of the turn answering "held" is reported done only when the test says so.
+    const store: Store = {
+      ...sqlite,
+      commitTurn: (clientId, turn, now) =>
+        turn.user.content === 'held'
+          ? sqlite.commitTurn(clientId, turn, now).then(async (stored) => (await writeHeld, stored))
+          : sqlite.commitTurn(clientId, turn, now),
+    };
+    assert.equal(store.turnsAhead, true);
+    const { base, wsUrl } = await startServer(t, { store });
+    const client = await connectClient(t, wsUrl('ahead-4'));
+    const queueDepth = async () =>
+      Number(/^meetingmuse_turn_queue_depth (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+    sendAll(client, ['one', 'two', 'held']);
+    assert.equal((await client.nextOfType('bot_response')).content, 'Echo: one');
+    assert.equal((await client.nextOfType('bot_response')).content, 'Echo: two');
+    const processing = await client.next();
+    assert.deepEqual([processing.content, processing.reply_to], ['processing', 'm2']);
+    client.send(userMessage('late', { message_id: 'm3' }));
+    // It waits in the server's queue while the held write is not done.
+    for (const deadline = Date.now() + 2_000; (await queueDepth()) !== 1;)
+      assert.ok(Date.now() < deadline, 'the late message never reached the queue');
+    release();
+    assert.equal((await client.nextOfType('bot_response')).content, 'Echo: held');
+    assert.equal((await client.nextOfType('bot_response')).content, 'Echo: late');
+  });
+
   it('store and send nothing computed on the state of a turn whose write failed', async (t) => {
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
