@@ -294,36 +294,32 @@ const ratiosOf = (rounds: Metrics[], floor: Metrics[]): Metrics =>
     Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((m, i) => m[key]! / floor[i]![key]!))]),
   );
 
-/** Connects, idle memory and broadcasts on the running server, then the history rows on a server of their own. */
+/** Connects, idle memory and broadcasts, on the server fresh from its start (no round trip before). */
 async function measureCapacity({ spec, server, host }: Measured): Promise<Metrics> {
   const url = `ws://${host}:${server.port}`;
   const base = `http://${host}:${server.port}`;
   const metrics: Metrics = {};
-  try {
-    say(`${spec.name}: 2000 connects`);
-    const started = performance.now();
-    const burst = await connectMany(url, 'connect', 2000);
-    metrics.connects_per_s = 2000 / ((performance.now() - started) / 1000);
-    burst.forEach((ws) => ws.terminate());
+  say(`${spec.name}: 2000 connects`);
+  const started = performance.now();
+  const burst = await connectMany(url, 'connect', 2000);
+  metrics.connects_per_s = 2000 / ((performance.now() - started) / 1000);
+  burst.forEach((ws) => ws.terminate());
 
-    say(`${spec.name}: idle memory and broadcast at 1000, 5000, 10000 clients`);
-    await server.collectGarbage();
-    const baseline = rssBytes(server.pid);
-    const idle = await connectMany(url, 'idle-a', 1000);
-    Object.assign(metrics, await broadcasts(base, idle, 1000));
-    idle.push(...(await connectMany(url, 'idle-b', 4000)));
-    await server.collectGarbage();
-    metrics.rss_kib_per_conn_5000 = (rssBytes(server.pid) - baseline) / 1024 / 5000;
-    Object.assign(metrics, await broadcasts(base, idle, 5000));
-    idle.push(...(await connectMany(url, 'idle-c', 5000)));
-    await server.collectGarbage();
-    metrics.rss_kib_per_conn_10000 = (rssBytes(server.pid) - baseline) / 1024 / 10000;
-    if (server.crashed) throw new Error(`${spec.name} crashed`);
-    idle.forEach((ws) => ws.terminate());
-  } finally {
-    await server.stop();
-  }
-  return spec.measuresHistory ? { ...metrics, ...(await historyCost(spec, host)) } : metrics;
+  say(`${spec.name}: idle memory and broadcast at 1000, 5000, 10000 clients`);
+  await server.collectGarbage();
+  const baseline = rssBytes(server.pid);
+  const idle = await connectMany(url, 'idle-a', 1000);
+  Object.assign(metrics, await broadcasts(base, idle, 1000));
+  idle.push(...(await connectMany(url, 'idle-b', 4000)));
+  await server.collectGarbage();
+  metrics.rss_kib_per_conn_5000 = (rssBytes(server.pid) - baseline) / 1024 / 5000;
+  Object.assign(metrics, await broadcasts(base, idle, 5000));
+  idle.push(...(await connectMany(url, 'idle-c', 5000)));
+  await server.collectGarbage();
+  metrics.rss_kib_per_conn_10000 = (rssBytes(server.pid) - baseline) / 1024 / 10000;
+  if (server.crashed) throw new Error(`${spec.name} crashed`);
+  idle.forEach((ws) => ws.terminate());
+  return metrics;
 }
 
 const ROWS: Array<[string, string, 'higher' | 'lower', string]> = [
@@ -414,21 +410,25 @@ let rounds: Record<string, Metrics[]> = {};
 let cluster: Record<string, Metrics> | undefined;
 try {
   const measured: Measured[] = [];
+  const capacity: Record<string, Metrics> = {};
   try {
     for (const [i, spec] of selected.entries()) {
       const host = `127.0.0.${i + 2}`;
       const env = { ...process.env, HOST: host, PORT: '0', ...spec.env };
-      measured.push({ spec, host, server: await startServerProcess(spec.args, { cwd: root, env }) });
+      const entry = { spec, host, server: await startServerProcess(spec.args, { cwd: root, env }) };
+      measured.push(entry);
+      capacity[spec.key] = await measureCapacity(entry);
     }
     rounds = await roundTripRounds(measured);
-    for (const entry of measured) {
-      const { key } = entry.spec;
-      results[key] = { ...medianOf(rounds[key]!), ...(await measureCapacity(entry)) };
-      if (rounds.raw && key !== 'raw') roundRatios[key] = ratiosOf(rounds[key]!, rounds.raw);
-    }
+    for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
   } finally {
-    // Stopping is idempotent: the servers measureCapacity already stopped are only awaited.
     await Promise.all(measured.map(({ server }) => server.stop()));
+  }
+  for (const { spec, host } of measured) {
+    const { key } = spec;
+    const history = spec.measuresHistory ? await historyCost(spec, host) : {};
+    results[key] = { ...medianOf(rounds[key]!), ...capacity[key], ...history };
+    if (rounds.raw && key !== 'raw') roundRatios[key] = ratiosOf(rounds[key]!, rounds.raw);
   }
   if (clusterSelected && servicesMissing()) say(`cluster rows skipped: ${servicesMissing()}`);
   else if (clusterSelected) cluster = await measureCluster();
