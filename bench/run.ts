@@ -29,6 +29,8 @@ const { values } = parseArgs({
 const DURATION_MS = Number(values.duration) * 1000;
 const WARMUP_MS = Number(values.warmup) * 1000;
 const ROUNDS = Number(values.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error(`--rounds takes a whole number from 1, not ${values.rounds}`);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'meetingmuse-bench-'));
 const say = (line: string) => values.json || process.stderr.write(`${line}\n`);
@@ -263,18 +265,24 @@ interface Measured {
 /**
  * Round trips at 1 and 8 in flight, one Metrics per round for each server. The servers take turns
  * within a round, so that the neighbours' load, which moves a run's figures by up to a third on a
- * shared VM, falls on the floor and on ours alike.
+ * shared VM, falls on the floor and on ours alike. In the last round each server's connects, idle
+ * memory and broadcasts follow its round trips (`capacity`).
  */
-async function roundTripRounds(measured: Measured[]): Promise<Record<string, Metrics[]>> {
+async function measureInRounds(
+  measured: Measured[],
+): Promise<{ rounds: Record<string, Metrics[]>; capacity: Record<string, Metrics> }> {
   const rounds: Record<string, Metrics[]> = {};
+  const capacity: Record<string, Metrics> = {};
   for (let round = 1; round <= ROUNDS; round++)
-    for (const { spec, server, host } of measured) {
+    for (const entry of measured) {
+      const { spec, server, host } = entry;
       say(`${spec.name}: round trips, 50 clients x 1 and x 8 in flight (round ${round} of ${ROUNDS})`);
       const metrics = await roundTrips(server, host, spec, { window: 1, idPrefix: `rt1-${round}` });
       Object.assign(metrics, await roundTrips(server, host, spec, { window: 8, idPrefix: `rt8-${round}` }));
       (rounds[spec.key] ??= []).push(metrics);
+      if (round === ROUNDS) capacity[spec.key] = await measureCapacity(entry);
     }
-  return rounds;
+  return { rounds, capacity };
 }
 
 const median = (values: number[]): number => {
@@ -294,7 +302,7 @@ const ratiosOf = (rounds: Metrics[], floor: Metrics[]): Metrics =>
     Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((m, i) => m[key]! / floor[i]![key]!))]),
   );
 
-/** Connects, idle memory and broadcasts, on the server fresh from its start (no round trip before). */
+/** Connects, idle memory and broadcasts on the running server. */
 async function measureCapacity({ spec, server, host }: Measured): Promise<Metrics> {
   const url = `ws://${host}:${server.port}`;
   const base = `http://${host}:${server.port}`;
@@ -410,16 +418,14 @@ let rounds: Record<string, Metrics[]> = {};
 let cluster: Record<string, Metrics> | undefined;
 try {
   const measured: Measured[] = [];
-  const capacity: Record<string, Metrics> = {};
+  let capacity: Record<string, Metrics> = {};
   try {
     for (const [i, spec] of selected.entries()) {
       const host = `127.0.0.${i + 2}`;
       const env = { ...process.env, HOST: host, PORT: '0', ...spec.env };
-      const entry = { spec, host, server: await startServerProcess(spec.args, { cwd: root, env }) };
-      measured.push(entry);
-      capacity[spec.key] = await measureCapacity(entry);
+      measured.push({ spec, host, server: await startServerProcess(spec.args, { cwd: root, env }) });
     }
-    rounds = await roundTripRounds(measured);
+    ({ rounds, capacity } = await measureInRounds(measured));
     for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
   } finally {
     await Promise.all(measured.map(({ server }) => server.stop()));
