@@ -32,6 +32,21 @@ export function corruptTable(path: string, table: string): number[] {
   return pages;
 }
 
+/**
+ * Makes every turn row written to the SQLite file at `path` fail with `reason`, as a full disk would
+ * (only those whose user message is `content`, when given): a trigger, installed through a second
+ * connection.
+ */
+export function refuseTurns(path: string, reason: string, content?: string): void {
+  const db = new Database(path);
+  try {
+    const when = content === undefined ? '' : `WHEN NEW.content = '${content}'`;
+    db.exec(`CREATE TRIGGER refuse_turns BEFORE INSERT ON turns ${when} BEGIN SELECT RAISE(ABORT, '${reason}'); END`);
+  } finally {
+    db.close();
+  }
+}
+
 const CHECKPOINT_ATTEMPTS = 500;
 
 /** Checkpoints the whole WAL and truncates it, trying again (10 ms apart, 5 s at most) while another checkpoint runs. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import { calendarRoutes } from '../lib/engines/meeting/routes.ts';
 import type { ConversationEngine } from '../lib/index.ts';
 import { createSqliteStore } from '../lib/sqlite-store.ts';
@@ -16,6 +15,7 @@ import {
   within,
   type TestClient,
 } from './helpers.ts';
+import { refuseTurns } from './store-files.ts';
 
 interface Notes {
   notes: string[];
@@ -132,11 +132,7 @@ describe('a client’s queued messages on the SQLite store', { timeout: 15_000 }
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
     t.after(() => store.close());
-    const saboteur = new Database(path);
-    saboteur.exec(
-      "CREATE TRIGGER refuse_boom BEFORE INSERT ON turns WHEN NEW.content = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
-    );
-    saboteur.close();
+    refuseTurns(path, 'refused', 'boom');
     const { base, wsUrl } = await startServer(t, { engine: notingEngine().engine, store });
     const client = await connectClient(t, wsUrl('ahead-2'));
     sendAll(client, ['one', 'boom', 'three', 'four']);

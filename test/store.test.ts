@@ -8,7 +8,7 @@ import { botResponseFrame } from '../lib/protocol.ts';
 import { createMemoryStore, type StoreOptions } from '../lib/store.ts';
 import { eventually, recordingLogger, tempDir } from './helpers.ts';
 import { storeContract, turn } from './store-contract.ts';
-import { corruptTable } from './store-files.ts';
+import { corruptTable, refuseTurns } from './store-files.ts';
 
 function sqliteStore(t: TestContext, options?: StoreOptions) {
   const store = createSqliteStore(join(tempDir(t), 'test.db'), options);
@@ -241,11 +241,7 @@ describe('sqlite store', () => {
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
     t.after(() => store.close());
-    const saboteur = new Database(path);
-    saboteur.exec(
-      "CREATE TRIGGER refuse_boom BEFORE INSERT ON turns WHEN NEW.content = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
-    );
-    saboteur.close();
+    refuseTurns(path, 'refused', 'boom');
 
     const before = store.commitTurn('c-1', turn('before', 'm1', { n: 1 }), T0);
     const boom = store.commitTurn('c-1', turn('boom', 'm2', { n: 2 }), T0);
@@ -298,10 +294,8 @@ describe('sqlite store', () => {
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
     t.after(() => store.close());
-    // A second connection makes every turn row fail mid-transaction, after its session row, as a full disk would.
-    const saboteur = new Database(path);
-    saboteur.exec("CREATE TRIGGER fail_turns BEFORE INSERT ON turns BEGIN SELECT RAISE(ABORT, 'disk full'); END");
-    saboteur.close();
+    // Every turn row fails mid-transaction, after its session row.
+    refuseTurns(path, 'disk full');
     await assert.rejects(store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0), /disk full/);
     assert.equal(await store.getSession('c-1'), undefined);
     assert.equal(await store.findReplies('c-1', 'm1'), undefined);
@@ -331,11 +325,7 @@ describe('sqlite store', () => {
     const path = join(tempDir(t), 'mm.db');
     const store = createSqliteStore(path);
     t.after(() => store.close());
-    const saboteur = new Database(path);
-    saboteur.exec(
-      "CREATE TRIGGER fail_boom BEFORE INSERT ON turns WHEN NEW.content = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
-    );
-    saboteur.close();
+    refuseTurns(path, 'disk full', 'boom');
     // Handed in within one tick, so they are written in one transaction.
     const [before, failed, after] = await Promise.allSettled([
       store.commitTurn('c-1', turn('fine', 'm1', { n: 1 }), T0),
