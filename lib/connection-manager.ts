@@ -158,7 +158,8 @@ export class ConnectionManager<S extends WebSocketLike = WebSocketLike> {
    *
    * Frames sent to one socket within one event-loop turn (a turn's `processing` and its reply, when
    * the store answers at once or its group commit releases it at the turn's end) leave in one write at
-   * the end of the turn (writeAtTickEnd) instead of a syscall each: a write to a loopback or LAN peer costs more than the rest of a round trip.
+   * the end of the turn (writeAtTickEnd) instead of a syscall each: a write to a loopback or LAN peer
+   * costs more than the rest of a round trip.
    */
   sendTo(connection: ClientConnection<S>, data: string, onSent?: (err?: Error) => void): boolean {
     if (!connection.isOpen || connection.overflowed) return false;

@@ -450,13 +450,10 @@ class GroupCommit {
     return new Promise((resolve, reject) => {
       const state = turn.state === undefined ? null : JSON.stringify(turn.state);
       this.#turns.push({ clientId, turn, state, now: now.getTime(), resolve, reject });
-      const waiting = this.#waiting.get(clientId);
-      const messageId = turn.user.message_id;
-      if (!waiting) this.#waiting.set(clientId, { state, messageIds: messageId === undefined ? [] : [messageId] });
-      else {
-        if (state !== null) waiting.state = state;
-        if (messageId !== undefined) waiting.messageIds.push(messageId);
-      }
+      const waiting = this.#waiting.get(clientId) ?? { state: null, messageIds: [] };
+      if (state !== null) waiting.state = state;
+      if (turn.user.message_id !== undefined) waiting.messageIds.push(turn.user.message_id);
+      this.#waiting.set(clientId, waiting);
       this.#schedule();
     });
   }
