@@ -227,32 +227,51 @@ async function broadcasts(base: string, sockets: WebSocket[], label: number): Pr
   };
 }
 
-/** History entries a session may keep in the history runs: room for the 1000 of the large run. */
-const HISTORY_CAP = '2000';
+/** The history the sessions of the history runs hold: each server's cap, which its sessions are filled to. */
+const HISTORY_SIZES = [10, 100, 1000] as const;
 
 /**
- * A turn's server CPU when each client's session already holds 10 stored messages, and 1000, on a
- * server of its own whose history cap keeps them all. The ratio says whether a turn's cost grows
- * with the conversation.
+ * A turn's server CPU when each client's session holds 10, 100 and 1000 stored messages: one echo
+ * server per size on a SQLite file of its own, side by side, each with its history cap at that size and
+ * its sessions filled to it before the first round. So a session holds that many messages from the
+ * first measured turn to the last; under a cap the turns outgrew, every run would measure sessions
+ * growing into the same history. The servers take turns in each round, the first of them rotating,
+ * and each growth is the median of the rounds' ratios, as the round trips' ratios are.
  */
-async function historyCost(spec: ServerSpec, host: string): Promise<Metrics> {
-  const env = {
-    ...process.env,
-    HOST: host,
-    PORT: '0',
-    ...spec.env,
-    MAX_HISTORY_MESSAGES: HISTORY_CAP,
-    MEETINGMUSE_DB: join(dir, `${spec.key}-history.db`),
-  };
-  const server = await startServerProcess(spec.args, { cwd: root, env });
+async function historyCost(spec: ServerSpec, host: string): Promise<{ metrics: Metrics; rounds: Metrics[] }> {
+  const servers: ServerProcess[] = [];
   try {
-    say(`${spec.name}: round trips with 10 and with 1000 stored messages per session`);
-    const small = await roundTrips(server, host, spec, { window: 1, idPrefix: 'hist10', prefill: 5 });
-    const large = await roundTrips(server, host, spec, { window: 1, idPrefix: 'hist1000', prefill: 500 });
-    const [hist10, hist1000] = [small.cpu_us_per_rt_w1!, large.cpu_us_per_rt_w1!];
-    return { cpu_us_per_rt_hist10: hist10, cpu_us_per_rt_hist1000: hist1000, history_cost_growth: hist1000 / hist10 };
+    for (const size of HISTORY_SIZES) {
+      const env = {
+        ...process.env,
+        HOST: host,
+        PORT: '0',
+        ...spec.env,
+        MAX_HISTORY_MESSAGES: String(size),
+        MEETINGMUSE_DB: join(dir, `${spec.key}-history-${size}.db`),
+      };
+      servers.push(await startServerProcess(spec.args, { cwd: root, env }));
+    }
+    const rounds: Metrics[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      say(`${spec.name}: round trips with 10, 100 and 1000 stored messages per session (round ${round} of ${ROUNDS})`);
+      const costs: Metrics = {};
+      for (let k = 0; k < HISTORY_SIZES.length; k++) {
+        const i = (round - 1 + k) % HISTORY_SIZES.length;
+        const size = HISTORY_SIZES[i]!;
+        // A client's message is one user entry and one reply: half the cap fills it.
+        const prefill = round === 1 ? size / 2 : undefined;
+        const run = await roundTrips(servers[i]!, host, spec, { window: 1, idPrefix: `hist${size}`, prefill });
+        costs[`cpu_us_per_rt_hist${size}`] = run.cpu_us_per_rt_w1!;
+      }
+      costs.history_cost_growth = costs.cpu_us_per_rt_hist1000! / costs.cpu_us_per_rt_hist10!;
+      costs.history_cost_growth_from100 = costs.cpu_us_per_rt_hist1000! / costs.cpu_us_per_rt_hist100!;
+      rounds.push(costs);
+    }
+    if (servers.some((server) => server.crashed)) throw new Error(`${spec.name} (history runs) crashed`);
+    return { metrics: medianOf(rounds), rounds };
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }
 
@@ -340,8 +359,10 @@ const ROWS: Array<[string, string, 'higher' | 'lower', string]> = [
   ['cpu_us_per_rt_w1', 'server CPU us / round trip, x 1', 'lower', 'echo memory <= 2x, echo SQLite <= 2.5x'],
   ['cpu_us_per_rt_w8', 'server CPU us / round trip, x 8', 'lower', 'echo memory <= 2x, echo SQLite <= 2.5x'],
   ['cpu_us_per_rt_hist10', 'server CPU us / round trip, 10 stored messages', 'lower', ''],
+  ['cpu_us_per_rt_hist100', 'server CPU us / round trip, 100 stored messages', 'lower', ''],
   ['cpu_us_per_rt_hist1000', 'server CPU us / round trip, 1000 stored messages', 'lower', ''],
   ['history_cost_growth', 'turn cost growth, 1000 vs 10 stored (ratio)', 'lower', '<= 1.1'],
+  ['history_cost_growth_from100', 'turn cost growth, 1000 vs 100 stored (ratio)', 'lower', ''],
   ['connects_per_s', 'connects/s to established, 2000', 'higher', 'echo >= 0.7x'],
   ['rss_kib_per_conn_5000', 'RSS KiB / idle conn @5000', 'lower', 'echo <= 1.2x'],
   ['rss_kib_per_conn_10000', 'RSS KiB / idle conn @10000', 'lower', 'echo <= 1.2x'],
@@ -415,6 +436,8 @@ const results: Record<string, Metrics> = {};
 /** Round-trip metrics' ratios to the floor, from the rounds (others are divided at print time). */
 const roundRatios: Record<string, Metrics> = {};
 let rounds: Record<string, Metrics[]> = {};
+/** The history runs' rounds, by server. */
+const historyRounds: Record<string, Metrics[]> = {};
 let cluster: Record<string, Metrics> | undefined;
 try {
   const measured: Measured[] = [];
@@ -432,8 +455,9 @@ try {
   }
   for (const { spec, host } of measured) {
     const { key } = spec;
-    const history = spec.measuresHistory ? await historyCost(spec, host) : {};
-    results[key] = { ...medianOf(rounds[key]!), ...capacity[key], ...history };
+    const history = spec.measuresHistory ? await historyCost(spec, host) : undefined;
+    results[key] = { ...medianOf(rounds[key]!), ...capacity[key], ...history?.metrics };
+    if (history) historyRounds[key] = history.rounds;
     if (rounds.raw && key !== 'raw') roundRatios[key] = ratiosOf(rounds[key]!, rounds.raw);
   }
   if (clusterSelected && servicesMissing()) say(`cluster rows skipped: ${servicesMissing()}`);
@@ -454,6 +478,7 @@ if (values.json) {
         understandUsPerMessage: understandUs,
         results,
         rounds,
+        historyRounds,
         cluster,
       },
       null,
