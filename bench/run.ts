@@ -227,6 +227,10 @@ async function broadcasts(base: string, sockets: WebSocket[], label: number): Pr
   };
 }
 
+/** Starts the server `spec` describes on `host`, on a free port, with `env` over the spec's own. */
+const startSpecServer = (spec: ServerSpec, host: string, env: Record<string, string> = {}): Promise<ServerProcess> =>
+  startServerProcess(spec.args, { cwd: root, env: { ...process.env, HOST: host, PORT: '0', ...spec.env, ...env } });
+
 /** The history the sessions of the history runs hold: each server's cap, which its sessions are filled to. */
 const HISTORY_SIZES = [10, 100, 1000] as const;
 
@@ -242,15 +246,8 @@ async function historyCost(spec: ServerSpec, host: string): Promise<{ metrics: M
   const servers: ServerProcess[] = [];
   try {
     for (const size of HISTORY_SIZES) {
-      const env = {
-        ...process.env,
-        HOST: host,
-        PORT: '0',
-        ...spec.env,
-        MAX_HISTORY_MESSAGES: String(size),
-        MEETINGMUSE_DB: join(dir, `${spec.key}-history-${size}.db`),
-      };
-      servers.push(await startServerProcess(spec.args, { cwd: root, env }));
+      const env = { MAX_HISTORY_MESSAGES: String(size), MEETINGMUSE_DB: join(dir, `${spec.key}-history-${size}.db`) };
+      servers.push(await startSpecServer(spec, host, env));
     }
     const rounds: Metrics[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -445,8 +442,7 @@ try {
   try {
     for (const [i, spec] of selected.entries()) {
       const host = `127.0.0.${i + 2}`;
-      const env = { ...process.env, HOST: host, PORT: '0', ...spec.env };
-      measured.push({ spec, host, server: await startServerProcess(spec.args, { cwd: root, env }) });
+      measured.push({ spec, host, server: await startSpecServer(spec, host) });
     }
     ({ rounds, capacity } = await measureInRounds(measured));
     for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
