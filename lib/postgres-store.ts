@@ -67,34 +67,37 @@ const MIGRATIONS: string[] = [
 const PING_TIMEOUT_MS = 1_000;
 
 /**
- * A whole turn in one statement, so one round trip and atomic without a transaction: the session row
- * (the fence: only while this instance's lock connection, pid $5, still holds the client's lock;
- * otherwise nothing is written and message_count comes back null), the user entry and the replies in
- * order (ids ascending), the archived items, and the removal of the turn's in-flight record. Parent and child rows in one
- * statement are fine: foreign keys are checked at its end.
+ * A whole turn in one statement, so one round trip and atomic without a transaction: the fence, the
+ * session row, the user entry and the replies in order (ids ascending), and the archived items. The
+ * fence: with this instance's turn record ($5, its `turns_in_flight.instance_id`), the turn is written
+ * only if that record is still there, and the statement removes it. Whoever takes the client's lock
+ * after this instance lost it replaces or removes the record first, and a row lock orders the two
+ * statements, so a turn whose lock went with its connection can never land beside its successor's;
+ * then nothing is written and message_count comes back null. Without $5 (no locks) the client's
+ * record, if any, is removed. Parent and child rows in one statement are fine: foreign keys are
+ * checked at its end.
  */
 const COMMIT_TURN = `
-WITH session AS (
+WITH fence AS (
+  DELETE FROM turns_in_flight WHERE client_id = $1 AND ($5::text IS NULL OR instance_id = $5)
+  RETURNING 1
+), session AS (
   INSERT INTO sessions (client_id, created_at, last_active_at, state, message_count)
   SELECT $1, $2, $2, $3, $4
-  WHERE $5::integer IS NULL OR EXISTS (
-    SELECT 1 FROM pg_locks
-    WHERE locktype = 'advisory' AND pid = $5 AND classid = $6 AND objid = hashtext($1)::oid AND objsubid = 2 AND granted)
+  WHERE $5::text IS NULL OR EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (client_id) DO UPDATE SET last_active_at = excluded.last_active_at,
     state = coalesce(excluded.state, sessions.state),
     message_count = sessions.message_count + excluded.message_count
   RETURNING message_count
 ), inserted AS (
   INSERT INTO messages (client_id, role, content, timestamp, message_id, frame, delivered)
-  SELECT $1, m.role, m.content, m.timestamp, $7, m.frame, m.frame IS NULL
-  FROM session, unnest($8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS m(role, content, timestamp, frame, n)
+  SELECT $1, m.role, m.content, m.timestamp, $6, m.frame, m.frame IS NULL
+  FROM session, unnest($7::text[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS m(role, content, timestamp, frame, n)
   ORDER BY m.n
   RETURNING id, role
 ), archived AS (
   INSERT INTO archive (client_id, item)
-  SELECT $1, a.item FROM session, unnest($12::text[]) WITH ORDINALITY AS a(item, n) ORDER BY a.n
-), finished AS (
-  DELETE FROM turns_in_flight WHERE client_id = $1 AND EXISTS (SELECT 1 FROM session)
+  SELECT $1, a.item FROM session, unnest($11::text[]) WITH ORDINALITY AS a(item, n) ORDER BY a.n
 )
 SELECT (SELECT message_count FROM session) AS message_count,
        coalesce((SELECT array_agg(id ORDER BY id) FROM inserted WHERE role = 'assistant'), '{}') AS reply_ids`;
@@ -182,6 +185,19 @@ const parseState = (text: string | null | undefined): unknown => (text == null ?
 const historyEntry = ({ role, content, timestamp, message_id }: MessageRow): HistoryEntry =>
   message_id === null ? { role, content, timestamp } : { role, content, timestamp, message_id };
 
+/** Statement names by text: every statement we send is one of a fixed few. */
+const statementNames = new Map<string, string>();
+
+/**
+ * A query as a named prepared statement: each connection parses and plans it once instead of on every
+ * call, which is most of what a short statement costs Postgres.
+ */
+function prepared(text: string, values?: unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `meetingmuse_${statementNames.size + 1}`));
+  return { name, text, values };
+}
+
 /** Applies the missing migrations under an advisory lock, so two instances starting at once take turns. */
 async function migrate(client: pg.PoolClient): Promise<void> {
   await client.query('BEGIN');
@@ -231,7 +247,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   // An idle connection that the server drops (restart, network) emits here; the pool replaces it on next use.
   pool.on('error', (err) => log?.warn('database connection lost', { err }));
   const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
-    pool.query<R>(text, values).catch((err: unknown) => Promise.reject(classify(err)));
+    pool.query<R>(prepared(text, values)).catch((err: unknown) => Promise.reject(classify(err)));
   try {
     const client = await pool.connect();
     try {
@@ -282,6 +298,13 @@ function turnMethods(
   maxHistoryMessages: number,
   log: Logger | undefined,
 ): Pick<Store, 'openSession' | 'loadState' | 'findReplies' | 'commitTurn' | 'markDelivered'> {
+  // Reply ids are unique across clients: the marks that come in while one UPDATE runs go in the next.
+  const markDelivered = batched(async (batches: number[][]) => {
+    await query('UPDATE messages SET delivered = true WHERE id = ANY($1::bigint[]) AND NOT delivered', [
+      batches.flat(),
+    ]);
+    return batches.map(() => undefined);
+  });
   return {
     async openSession(clientId, now) {
       const { rows } = await query<{ message_count: number }>(
@@ -318,8 +341,7 @@ function turnMethods(
         now,
         state,
         rows.length,
-        locks.holder(clientId) ?? null,
-        CLIENT_LOCK,
+        locks.turnRecordOf(clientId) ?? null,
         turn.user.message_id ?? null,
         rows.map((_, i) => (i === 0 ? 'user' : 'assistant')),
         rows.map((r) => r.content),
@@ -329,7 +351,9 @@ function turnMethods(
       ]);
       const { message_count: count, reply_ids: ids } = result[0]!;
       if (count === null)
-        throw new StoreUnavailableError(`lost the lock of client ${clientId}: its connection to the database dropped`);
+        throw new StoreUnavailableError(
+          `lost the lock of client ${clientId}: its connection to the database dropped and another turn took over`,
+        );
       locks.committed(clientId);
       if (count > maxHistoryMessages) {
         // Its own statement, after the turn: a trim that fails leaves the history a little long
@@ -340,12 +364,8 @@ function turnMethods(
       }
       return turn.replies.map((frame, i) => ({ id: Number(ids[i]), frame, data: data[i]! }));
     },
-    async markDelivered(clientId, replyIds) {
-      if (replyIds.length === 0) return;
-      await query('UPDATE messages SET delivered = true WHERE client_id = $1 AND id = ANY($2::bigint[])', [
-        clientId,
-        replyIds,
-      ]);
+    async markDelivered(_clientId, replyIds) {
+      if (replyIds.length > 0) await markDelivered(replyIds);
     },
   };
 }
@@ -437,8 +457,8 @@ function feedMethods(
  * Calls `run` with every key asked for while its previous call was running, and hands each caller
  * its own entry of the result (same order as the keys).
  */
-function batched<T>(run: (keys: string[]) => Promise<T[]>): (key: string) => Promise<T> {
-  let waiting: Array<{ key: string; resolve(value: T): void; reject(err: unknown): void }> = [];
+function batched<K, T>(run: (keys: K[]) => Promise<T[]>): (key: K) => Promise<T> {
+  let waiting: Array<{ key: K; resolve(value: T): void; reject(err: unknown): void }> = [];
   let running = false;
   const drain = async () => {
     running = true;
@@ -488,8 +508,11 @@ function createTurnLocks(
   instanceId: string,
   log: Logger | undefined,
 ): TurnLocks & {
-  /** The backend pid of the lock connection holding the client's lock, if this instance holds it. */
-  holder(clientId: string): number | undefined;
+  /**
+   * While this instance holds the client's lock: the instance_id its turns_in_flight record carries,
+   * which fences the turn's commit (COMMIT_TURN).
+   */
+  turnRecordOf(clientId: string): string | undefined;
   /** The client's turn was stored, its in-flight record removed with it. */
   committed(clientId: string): void;
   close(): Promise<void>;
@@ -506,7 +529,7 @@ function createTurnLocks(
   };
 
   return {
-    holder: (clientId) => held.get(clientId)?.pid,
+    turnRecordOf: (clientId) => (held.has(clientId) ? incarnation : undefined),
     committed(clientId) {
       const entry = held.get(clientId);
       if (entry) entry.recorded = false;
@@ -583,7 +606,7 @@ async function openLockClient(
   const client = new pg.Client(settings);
   client.on('error', (err) => {
     log?.warn('lock connection lost', { err, heldLocks: heldLocks() });
-    // Every lock it held is gone server-side; commits of those clients now fail their fence check.
+    // Every lock it held is gone server-side; a turn of those clients that another takes over is fenced.
     onLost();
   });
   try {
@@ -616,7 +639,7 @@ async function retryLock(
 
 /**
  * The one connection that holds every client lock of this instance, opened on first use and again
- * after it is lost (its locks then went with it, and the commits of those clients fail their fence).
+ * after it is lost (its locks then went with it; a turn whose lock another takes over is fenced).
  */
 function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined, heldLocks: () => number) {
   let connection: Promise<{ client: pg.Client; pid: number }> | undefined;
@@ -635,15 +658,17 @@ function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined
     try {
       const { rows } = await serially(() =>
         current.client.query<{ ok: boolean }>(
-          'SELECT pg_try_advisory_lock($1, hashtext(id)) AS ok FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n',
-          [CLIENT_LOCK, clientIds],
+          prepared(
+            'SELECT pg_try_advisory_lock($1, hashtext(id)) AS ok FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n',
+            [CLIENT_LOCK, clientIds],
+          ),
         ),
       );
       return rows.map((row) => (row.ok ? current.pid : undefined));
     } catch (err) {
       const classified = classify(err);
       if (classified instanceof StoreUnavailableError && connection) {
-        // A timed-out query may still run on that connection: start afresh (its locks are then gone, and fenced).
+        // A timed-out query may still run on that connection: start afresh (its locks go with it).
         connection = undefined;
         void current.client.end().catch(() => {});
       }
@@ -654,10 +679,12 @@ function createLockConnection(settings: pg.ClientConfig, log: Logger | undefined
     const current = await connection?.catch(() => undefined);
     if (current)
       await serially(() =>
-        current.client.query('SELECT pg_advisory_unlock($1, hashtext(id)) FROM unnest($2::text[]) AS t(id)', [
-          CLIENT_LOCK,
-          clientIds,
-        ]),
+        current.client.query(
+          prepared('SELECT pg_advisory_unlock($1, hashtext(id)) FROM unnest($2::text[]) AS t(id)', [
+            CLIENT_LOCK,
+            clientIds,
+          ]),
+        ),
       );
     return clientIds.map(() => current?.pid);
   });

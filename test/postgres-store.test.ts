@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import pg from 'pg';
 import { createPostgresStore } from '../lib/postgres-store.ts';
-import type { StoreOptions } from '../lib/store.ts';
+import { isStoreUnavailable, type StoreOptions } from '../lib/store.ts';
 import { servicesMissing, useServices } from './services.ts';
 import { storeContract, turn } from './store-contract.ts';
 
@@ -10,10 +10,23 @@ const services = useServices();
 const skip = servicesMissing();
 const T0 = new Date('2026-01-05T10:00:00.000Z');
 
-async function postgresStore(t: TestContext, options?: StoreOptions & { url?: string }) {
+async function postgresStore(t: TestContext, options?: StoreOptions & { url?: string; instanceId?: string }) {
   const store = await createPostgresStore(options?.url ?? (await services().postgres.createDatabase()), options);
   t.after(() => store.close());
   return store;
+}
+
+/** Ends the database connections that hold client locks (as a network cut or an idle-connection killer would). */
+async function dropLockConnections(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`SELECT pg_terminate_backend(pid) FROM pg_locks
+      WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+  } finally {
+    await client.end();
+  }
 }
 
 async function tableVersions(url: string): Promise<number[]> {
@@ -70,6 +83,34 @@ describe('postgres', { skip, timeout: 60_000 }, () => {
       await assert.rejects(createPostgresStore('postgres://postgres@127.0.0.1:1/none', { queryTimeoutMs: 1_000 }), {
         code: 'ERR_STORE_OPEN',
       });
+    });
+
+    it('fences a turn whose lock another instance took after the lock connection dropped, and lands one whose lock nobody took', async (t) => {
+      const url = await services().postgres.createDatabase();
+      const a = await postgresStore(t, { url, instanceId: 'a' });
+      const b = await postgresStore(t, { url, instanceId: 'b' });
+      const signal = AbortSignal.timeout(10_000);
+
+      const alone = await a.locks.acquire('c-1', { messageId: 'm1' }, signal);
+      await dropLockConnections(url);
+      await a.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+      await alone.release();
+      assert.deepEqual(await b.loadState('c-1'), { n: 1 });
+
+      const lost = await a.locks.acquire('c-1', { messageId: 'm2' }, signal);
+      await dropLockConnections(url);
+      const successor = await b.locks.acquire('c-1', { messageId: 'm3' }, signal);
+      assert.deepEqual(successor.interrupted, [{ message_id: 'm2' }]);
+      await assert.rejects(a.commitTurn('c-1', turn('late', 'm2', { n: 2 }), T0), isStoreUnavailable);
+      await lost.release();
+      await b.commitTurn('c-1', turn('next', 'm3', { n: 3 }), T0);
+      await successor.release();
+      assert.deepEqual(await a.loadState('c-1'), { n: 3 });
+      assert.equal(await a.findReplies('c-1', 'm2'), undefined);
+      assert.deepEqual(
+        (await a.getSession('c-1'))?.history.map((entry) => entry.content),
+        ['hello', 'Echo: hello', 'next', 'Echo: next'],
+      );
     });
 
     it('writes a turn all or nothing', async (t) => {
