@@ -319,16 +319,22 @@ function turnMethods(
       return { resumed: true, messages: rows[0]!.message_count, pending: pending.rows.map(toReply) };
     },
     async loadState(clientId) {
+      const prefetched = locks.takeState(clientId);
+      if (prefetched) return parseState(prefetched.text);
       const { rows } = await query<{ state: string | null }>('SELECT state FROM sessions WHERE client_id = $1', [
         clientId,
       ]);
       return parseState(rows[0]?.state);
     },
     async findReplies(clientId, messageId) {
-      const { rows } = await query<MessageRow>(
-        'SELECT id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2 ORDER BY id',
-        [clientId, messageId],
-      );
+      const rows =
+        locks.takeEntries(clientId, messageId)?.rows ??
+        (
+          await query<MessageRow>(
+            'SELECT id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2 ORDER BY id',
+            [clientId, messageId],
+          )
+        ).rows;
       if (!rows.some((r) => r.role === 'user')) return undefined;
       return rows.filter((r) => r.role === 'assistant').map(toReply);
     },
@@ -515,10 +521,17 @@ function createTurnLocks(
   turnRecordOf(clientId: string): string | undefined;
   /** The client's turn was stored, its in-flight record removed with it. */
   committed(clientId: string): void;
+  /** The state the statement recording the client's running turn read, once; undefined after (or without) it. */
+  takeState(clientId: string): { text: string | null } | undefined;
+  /** The stored entries of `messageId` that statement read, once; undefined after, without, or for another id. */
+  takeEntries(clientId: string, messageId: string): TurnPrefetch['entries'] | undefined;
   close(): Promise<void>;
 } {
-  /** Clients whose lock this instance holds: the lock connection's pid, and whether a turns_in_flight row is ours to remove. */
-  const held = new Map<string, { pid: number; recorded: boolean }>();
+  /**
+   * Clients whose lock this instance holds: the lock connection's pid, whether a turns_in_flight row
+   * is ours to remove, and what recording the turn read for it.
+   */
+  const held = new Map<string, { pid: number; recorded: boolean; prefetch: TurnPrefetch }>();
   // This process, not just its instanceId: a restarted instance keeps its name but must still
   // report the turns its previous process left unfinished.
   const incarnation = `${instanceId}#${randomUUID().slice(0, 8)}`;
@@ -534,12 +547,26 @@ function createTurnLocks(
       const entry = held.get(clientId);
       if (entry) entry.recorded = false;
     },
+    takeState(clientId) {
+      const prefetch = held.get(clientId)?.prefetch;
+      const state = prefetch?.state;
+      if (prefetch) delete prefetch.state;
+      return state;
+    },
+    takeEntries(clientId, messageId) {
+      const prefetch = held.get(clientId)?.prefetch;
+      const entries = prefetch?.entries;
+      if (entries?.messageId !== messageId) return undefined;
+      delete prefetch!.entries;
+      return entries;
+    },
     async acquire(clientId, turn, signal): Promise<TurnLease> {
       const pid = await lockConnection.lock(clientId, signal);
-      const entry = { pid, recorded: turn !== undefined };
+      const entry = { pid, recorded: turn !== undefined, prefetch: {} };
       held.set(clientId, entry);
       try {
-        const interrupted = await recordTurn(query, clientId, turn, incarnation);
+        const { interrupted, prefetch = {} } = await recordTurn(query, clientId, turn, incarnation);
+        entry.prefetch = prefetch;
         return {
           interrupted,
           release: async () => {
@@ -563,34 +590,61 @@ function createTurnLocks(
   };
 }
 
+/** A leftover turns_in_flight record: the turn and the process that started it. */
+interface TurnRecordRow {
+  message_id: string | null;
+  instance_id: string;
+}
+
+/**
+ * What the statement that records a running turn reads for it as well, so that the turn does not
+ * ask again: the session's state and, when the message has a message_id, that id's stored entries.
+ * Each is handed out once (takeState, takeEntries); the lock's release drops what was not.
+ */
+interface TurnPrefetch {
+  state?: { text: string | null };
+  entries?: { messageId: string; rows: Array<Pick<MessageRow, 'id' | 'role' | 'frame'>> };
+}
+
 /**
  * Holding the client's lock, a leftover turns_in_flight record is from a process that died mid-turn,
  * or one of ours whose turn was answered (with an error) but whose record could not be removed then.
- * With a turn, ours replaces it in the same statement (every CTE sees the table as it was before);
- * without, the record is only collected. Returns the turns another process left unfinished.
+ * With a turn, ours replaces it in the same statement (every CTE sees the table as it was before),
+ * which also reads the turn's prefetch; without, the record is only collected. Returns the turns
+ * another process left unfinished.
  */
 async function recordTurn(
   query: Query,
   clientId: string,
   turn: { messageId?: string } | undefined,
   incarnation: string,
-): Promise<TurnLease['interrupted']> {
-  const { rows } = turn
-    ? await query<{ message_id: string | null; instance_id: string }>(
-        `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
-         recorded AS (
-           INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())
-           ON CONFLICT (client_id) DO UPDATE SET message_id = excluded.message_id, instance_id = excluded.instance_id, started_at = excluded.started_at)
-         SELECT message_id, instance_id FROM previous`,
-        [clientId, turn.messageId ?? null, incarnation],
-      )
-    : await query<{ message_id: string | null; instance_id: string }>(
-        'DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id',
-        [clientId],
-      );
-  return rows
-    .filter((r) => r.instance_id !== incarnation)
-    .map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
+): Promise<{ interrupted: TurnLease['interrupted']; prefetch?: TurnPrefetch }> {
+  const unfinished = (records: TurnRecordRow[]) =>
+    records
+      .filter((r) => r.instance_id !== incarnation)
+      .map((r) => (r.message_id === null ? {} : { message_id: r.message_id }));
+  if (!turn) {
+    const { rows } = await query<TurnRecordRow>(
+      'DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id',
+      [clientId],
+    );
+    return { interrupted: unfinished(rows) };
+  }
+  const { rows } = await query<{ previous: TurnRecordRow[]; state: string | null; entries: MessageRow[] }>(
+    `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
+     recorded AS (
+       INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (client_id) DO UPDATE SET message_id = excluded.message_id, instance_id = excluded.instance_id, started_at = excluded.started_at)
+     SELECT (SELECT coalesce(json_agg(previous), '[]') FROM previous) AS previous,
+            (SELECT state FROM sessions WHERE client_id = $1) AS state,
+            (SELECT coalesce(json_agg(m ORDER BY m.id), '[]')
+             FROM (SELECT id::text AS id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2) AS m) AS entries`,
+    [clientId, turn.messageId ?? null, incarnation],
+  );
+  const { previous, state, entries } = rows[0]!;
+  const prefetch: TurnPrefetch = { state: { text: state } };
+  if (turn.messageId !== undefined) prefetch.entries = { messageId: turn.messageId, rows: entries };
+  return { interrupted: unfinished(previous), prefetch };
 }
 
 /**

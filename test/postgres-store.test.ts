@@ -113,6 +113,28 @@ describe('postgres', { skip, timeout: 60_000 }, () => {
       );
     });
 
+    it('hands a locked turn the state and the repeated message_id that recording it read, once', async (t) => {
+      const url = await services().postgres.createDatabase();
+      const store = await postgresStore(t, { url, instanceId: 'a' });
+      await store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+      const lease = await store.locks.acquire('c-1', { messageId: 'm1' }, AbortSignal.timeout(10_000));
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`UPDATE sessions SET state = '{"n":2}' WHERE client_id = 'c-1'`);
+      await client.end();
+
+      const replies = (await store.findReplies('c-1', 'm1'))?.map((reply) => reply.frame.content);
+      assert.deepEqual(replies, ['Echo: hello']);
+      assert.deepEqual(await store.loadState('c-1'), { n: 1 }, 'read with the turn record, under the lock');
+      assert.deepEqual(await store.loadState('c-1'), { n: 2 }, 'read again');
+      assert.deepEqual(
+        (await store.findReplies('c-1', 'm1'))?.map((reply) => reply.frame.content),
+        replies,
+      );
+      assert.equal(await store.findReplies('c-1', 'm9'), undefined);
+      await lease.release();
+    });
+
     it('writes a turn all or nothing', async (t) => {
       const url = await services().postgres.createDatabase();
       const store = await postgresStore(t, { url });
