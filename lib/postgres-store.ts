@@ -637,8 +637,8 @@ async function recordTurn(
        ON CONFLICT (client_id) DO UPDATE SET message_id = excluded.message_id, instance_id = excluded.instance_id, started_at = excluded.started_at)
      SELECT (SELECT coalesce(json_agg(previous), '[]') FROM previous) AS previous,
             (SELECT state FROM sessions WHERE client_id = $1) AS state,
-            (SELECT coalesce(json_agg(m ORDER BY m.id), '[]')
-             FROM (SELECT id::text AS id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2) AS m) AS entries`,
+            (SELECT coalesce(json_agg(json_build_object('id', id::text, 'role', role, 'frame', frame) ORDER BY id), '[]')
+             FROM messages WHERE client_id = $1 AND message_id = $2) AS entries`,
     [clientId, turn.messageId ?? null, incarnation],
   );
   const { previous, state, entries } = rows[0]!;

@@ -116,7 +116,9 @@ describe('postgres', { skip, timeout: 60_000 }, () => {
     it('hands a locked turn the state and the repeated message_id that recording it read, once', async (t) => {
       const url = await services().postgres.createDatabase();
       const store = await postgresStore(t, { url, instanceId: 'a' });
-      await store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+      // Ids 1 to 6 first, so that m1's entries (7 to 11) sort differently as text than as numbers.
+      for (const content of ['a', 'b', 'c']) await store.commitTurn('c-1', turn(content), T0);
+      await store.commitTurn('c-1', turn('hello', 'm1', { n: 1 }, ['one', 'two', 'three', 'four']), T0);
       const lease = await store.locks.acquire('c-1', { messageId: 'm1' }, AbortSignal.timeout(10_000));
       const client = new pg.Client({ connectionString: url });
       await client.connect();
@@ -124,7 +126,7 @@ describe('postgres', { skip, timeout: 60_000 }, () => {
       await client.end();
 
       const replies = (await store.findReplies('c-1', 'm1'))?.map((reply) => reply.frame.content);
-      assert.deepEqual(replies, ['Echo: hello']);
+      assert.deepEqual(replies, ['one', 'two', 'three', 'four']);
       assert.deepEqual(await store.loadState('c-1'), { n: 1 }, 'read with the turn record, under the lock');
       assert.deepEqual(await store.loadState('c-1'), { n: 2 }, 'read again');
       assert.deepEqual(
