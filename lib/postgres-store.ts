@@ -319,7 +319,7 @@ function turnMethods(
       return { resumed: true, messages: rows[0]!.message_count, pending: pending.rows.map(toReply) };
     },
     async loadState(clientId) {
-      const prefetched = locks.takeState(clientId);
+      const prefetched = locks.takePrefetched(clientId, 'state');
       if (prefetched) return parseState(prefetched.text);
       const { rows } = await query<{ state: string | null }>('SELECT state FROM sessions WHERE client_id = $1', [
         clientId,
@@ -327,14 +327,16 @@ function turnMethods(
       return parseState(rows[0]?.state);
     },
     async findReplies(clientId, messageId) {
+      const prefetched = locks.takePrefetched(clientId, 'entries');
       const rows =
-        locks.takeEntries(clientId, messageId)?.rows ??
-        (
-          await query<MessageRow>(
-            'SELECT id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2 ORDER BY id',
-            [clientId, messageId],
-          )
-        ).rows;
+        prefetched?.messageId === messageId
+          ? prefetched.rows
+          : (
+              await query<PrefetchedEntry>(
+                'SELECT id, role, frame FROM messages WHERE client_id = $1 AND message_id = $2 ORDER BY id',
+                [clientId, messageId],
+              )
+            ).rows;
       if (!rows.some((r) => r.role === 'user')) return undefined;
       return rows.filter((r) => r.role === 'assistant').map(toReply);
     },
@@ -521,10 +523,8 @@ function createTurnLocks(
   turnRecordOf(clientId: string): string | undefined;
   /** The client's turn was stored, its in-flight record removed with it. */
   committed(clientId: string): void;
-  /** The state the statement recording the client's running turn read, once; undefined after (or without) it. */
-  takeState(clientId: string): { text: string | null } | undefined;
-  /** The stored entries of `messageId` that statement read, once; undefined after, without, or for another id. */
-  takeEntries(clientId: string, messageId: string): TurnPrefetch['entries'] | undefined;
+  /** What the statement recording the client's running turn read for `part`, once; undefined after (or without) it. */
+  takePrefetched<P extends keyof TurnPrefetch>(clientId: string, part: P): TurnPrefetch[P];
   close(): Promise<void>;
 } {
   /**
@@ -547,25 +547,18 @@ function createTurnLocks(
       const entry = held.get(clientId);
       if (entry) entry.recorded = false;
     },
-    takeState(clientId) {
+    takePrefetched(clientId, part) {
       const prefetch = held.get(clientId)?.prefetch;
-      const state = prefetch?.state;
-      if (prefetch) delete prefetch.state;
-      return state;
-    },
-    takeEntries(clientId, messageId) {
-      const prefetch = held.get(clientId)?.prefetch;
-      const entries = prefetch?.entries;
-      if (entries?.messageId !== messageId) return undefined;
-      delete prefetch!.entries;
-      return entries;
+      const value = prefetch?.[part];
+      if (prefetch) delete prefetch[part];
+      return value;
     },
     async acquire(clientId, turn, signal): Promise<TurnLease> {
       const pid = await lockConnection.lock(clientId, signal);
       const entry = { pid, recorded: turn !== undefined, prefetch: {} };
       held.set(clientId, entry);
       try {
-        const { interrupted, prefetch = {} } = await recordTurn(query, clientId, turn, incarnation);
+        const { interrupted, prefetch } = await recordTurn(query, clientId, turn, incarnation);
         entry.prefetch = prefetch;
         return {
           interrupted,
@@ -599,12 +592,14 @@ interface TurnRecordRow {
 /**
  * What the statement that records a running turn reads for it as well, so that the turn does not
  * ask again: the session's state and, when the message has a message_id, that id's stored entries.
- * Each is handed out once (takeState, takeEntries); the lock's release drops what was not.
+ * Each part is handed out once (takePrefetched); the lock's release drops what was not.
  */
 interface TurnPrefetch {
   state?: { text: string | null };
-  entries?: { messageId: string; rows: Array<Pick<MessageRow, 'id' | 'role' | 'frame'>> };
+  entries?: { messageId: string; rows: PrefetchedEntry[] };
 }
+
+type PrefetchedEntry = Pick<MessageRow, 'id' | 'role' | 'frame'>;
 
 /**
  * Holding the client's lock, a leftover turns_in_flight record is from a process that died mid-turn,
@@ -618,7 +613,7 @@ async function recordTurn(
   clientId: string,
   turn: { messageId?: string } | undefined,
   incarnation: string,
-): Promise<{ interrupted: TurnLease['interrupted']; prefetch?: TurnPrefetch }> {
+): Promise<{ interrupted: TurnLease['interrupted']; prefetch: TurnPrefetch }> {
   const unfinished = (records: TurnRecordRow[]) =>
     records
       .filter((r) => r.instance_id !== incarnation)
@@ -628,9 +623,9 @@ async function recordTurn(
       'DELETE FROM turns_in_flight WHERE client_id = $1 RETURNING message_id, instance_id',
       [clientId],
     );
-    return { interrupted: unfinished(rows) };
+    return { interrupted: unfinished(rows), prefetch: {} };
   }
-  const { rows } = await query<{ previous: TurnRecordRow[]; state: string | null; entries: MessageRow[] }>(
+  const { rows } = await query<{ previous: TurnRecordRow[]; state: string | null; entries: PrefetchedEntry[] }>(
     `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
      recorded AS (
        INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())
