@@ -602,11 +602,16 @@ interface TurnPrefetch {
 type PrefetchedEntry = Pick<MessageRow, 'id' | 'role' | 'frame'>;
 
 /**
- * Holding the client's lock, a leftover turns_in_flight record is from a process that died mid-turn,
- * or one of ours whose turn was answered (with an error) but whose record could not be removed then.
- * With a turn, ours replaces it in the same statement (every CTE sees the table as it was before),
- * which also reads the turn's prefetch; without, the record is only collected. Returns the turns
- * another process left unfinished.
+ * Holding the client's lock, a leftover turns_in_flight record is from a process that died mid-turn
+ * or lost its lock connection, or one of ours whose turn was answered (with an error) but whose record
+ * could not be removed then. With a turn, ours replaces it in the same statement, which also reads the
+ * turn's prefetch; without, the record is only collected. Returns the turns another process left
+ * unfinished: those whose record this statement replaced or removed, so that their commit is fenced.
+ *
+ * A process that lost its lock may be committing its turn right then: its commit removes its record,
+ * and the statement here waits for that row and then finds it gone, so the turn counts as landed, not
+ * unfinished. The reads in the statement kept the snapshot from before that commit, so when the
+ * statement saw another process's record, the prefetch is dropped and the turn reads afresh.
  */
 async function recordTurn(
   query: Query,
@@ -625,21 +630,34 @@ async function recordTurn(
     );
     return { interrupted: unfinished(rows), prefetch: {} };
   }
-  const { rows } = await query<{ previous: TurnRecordRow[]; state: string | null; entries: PrefetchedEntry[] }>(
-    `WITH previous AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
+  const { rows } = await query<{
+    replaced: TurnRecordRow[];
+    takenOver: boolean;
+    state: string | null;
+    entries: PrefetchedEntry[];
+  }>(
+    `WITH seen AS (SELECT instance_id FROM turns_in_flight WHERE client_id = $1),
+     replaced AS (
+       UPDATE turns_in_flight AS t SET message_id = $2, instance_id = $3, started_at = now()
+       FROM (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1) AS old
+       WHERE t.client_id = $1
+       RETURNING old.message_id, old.instance_id),
      recorded AS (
-       INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at) VALUES ($1, $2, $3, now())
+       INSERT INTO turns_in_flight (client_id, message_id, instance_id, started_at)
+       SELECT $1, $2, $3, now() WHERE NOT EXISTS (SELECT 1 FROM replaced)
        ON CONFLICT (client_id) DO UPDATE SET message_id = excluded.message_id, instance_id = excluded.instance_id, started_at = excluded.started_at)
-     SELECT (SELECT coalesce(json_agg(previous), '[]') FROM previous) AS previous,
+     SELECT (SELECT coalesce(json_agg(replaced), '[]') FROM replaced) AS replaced,
+            EXISTS (SELECT 1 FROM seen WHERE instance_id <> $3) AS "takenOver",
             (SELECT state FROM sessions WHERE client_id = $1) AS state,
             (SELECT coalesce(json_agg(json_build_object('id', id::text, 'role', role, 'frame', frame) ORDER BY id), '[]')
              FROM messages WHERE client_id = $1 AND message_id = $2) AS entries`,
     [clientId, turn.messageId ?? null, incarnation],
   );
-  const { previous, state, entries } = rows[0]!;
+  const { replaced, takenOver, state, entries } = rows[0]!;
+  if (takenOver) return { interrupted: unfinished(replaced), prefetch: {} };
   const prefetch: TurnPrefetch = { state: { text: state } };
   if (turn.messageId !== undefined) prefetch.entries = { messageId: turn.messageId, rows: entries };
-  return { interrupted: unfinished(previous), prefetch };
+  return { interrupted: unfinished(replaced), prefetch };
 }
 
 /**

@@ -29,6 +29,17 @@ async function dropLockConnections(url: string): Promise<void> {
   }
 }
 
+/** Resolves once `count` backends of this database wait for a lock (each blocked by another's row lock), or rejects after 10 s. */
+async function lockWaiters(client: pg.Client, count: number): Promise<void> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    if (rows[0]!.n >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`timed out waiting for ${count} backends to wait for a lock`);
+}
+
 async function tableVersions(url: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -111,6 +122,40 @@ describe('postgres', { skip, timeout: 60_000 }, () => {
         (await a.getSession('c-1'))?.history.map((entry) => entry.content),
         ['hello', 'Echo: hello', 'next', 'Echo: next'],
       );
+    });
+
+    it('lets a successor that takes the client over while the lost turn commits wait for that commit: it lands, unreported, and the successor reads it', async (t) => {
+      const url = await services().postgres.createDatabase();
+      const a = await postgresStore(t, { url, instanceId: 'a' });
+      const b = await postgresStore(t, { url, instanceId: 'b' });
+      const signal = AbortSignal.timeout(10_000);
+      await a.commitTurn('c-1', turn('hello', 'm1', { n: 1 }), T0);
+      const lost = await a.locks.acquire('c-1', { messageId: 'm2' }, signal);
+      await dropLockConnections(url);
+
+      // Holding the session row stops a's commit after its fence removed a's turn record, uncommitted.
+      const holder = new pg.Client({ connectionString: url });
+      await holder.connect();
+      t.after(() => holder.end());
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM sessions WHERE client_id = 'c-1' FOR UPDATE`);
+      const landed = a.commitTurn('c-1', turn('late', 'm2', { n: 2 }), T0);
+      await lockWaiters(holder, 1);
+      // The client, moved to b, sends m2 again; recording it there waits for a's commit.
+      const taken = b.locks.acquire('c-1', { messageId: 'm2' }, signal);
+      await lockWaiters(holder, 2);
+      await holder.query('COMMIT');
+      await landed;
+      const successor = await taken;
+
+      assert.deepEqual(successor.interrupted, [], 'the turn was stored, so it was not interrupted');
+      assert.deepEqual(await b.loadState('c-1'), { n: 2 });
+      assert.deepEqual(
+        (await b.findReplies('c-1', 'm2'))?.map((reply) => reply.frame.content),
+        ['Echo: late'],
+      );
+      await successor.release();
+      await lost.release();
     });
 
     it('hands a locked turn the state and the repeated message_id that recording it read, once', async (t) => {
