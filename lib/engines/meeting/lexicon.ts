@@ -39,6 +39,11 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bu\b/gi, 'you'],
   [/(?<=\d ?|\b(?:few|couple|some|many) )mins?\b\.?/gi, 'minutes'],
   [/(?<=\d ?|\b(?:few|couple|some|many) )hrs?\b\.?/gi, 'hours'],
+  // "book an hr today 5pm" is an hour; "an HR meeting", "an hr rep" are the team.
+  [
+    /(?<=\b(?:[Aa]n?|[Oo]ne|[Hh]alf an) )hr\b\.?(?! (?:meeting|team|department|dept|person|rep|manager|director|lead|call|review|interview|session|sync|issue|matter|chat|briefing|policy|training|onboarding|query|officer|partner|contact|colleague|guy|lady|specialist|generalist|business))/g,
+    'hour',
+  ],
   [/\b(?:the )?day after tomorrow\b/gi, 'the day after tomorrow'],
   [/\bconf\.? (?=room)/gi, 'conference '],
   [/\bmonday|\bmon\b\.?(?!th)/gi, 'monday'],
@@ -1455,10 +1460,15 @@ export const NO_ELSEWHERE = [
 
 /** Thanks in other languages, said with a yes or a no ("oui merci", "nee, dank je"). Sorted. */
 export const THANKS_ELSEWHERE = [
+  'arigato',
+  'asante',
+  'baie dankie',
   'dank je',
   'dankjewel',
   'danke',
+  'dankie',
   'děkuji',
+  'dhanyavaad',
   'dziękuję',
   'gracias',
   'grazie',

@@ -326,6 +326,37 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
   }
 }
 
+/** Verbs whose object can be the people booked: "put Hamish and Priya down", "book Gráinne and me in". */
+const BOOKING_VERBS = new Set(['put', 'book', 'pencil', 'slot', 'pop', 'squeeze', 'fit', 'schedule', 'stick']);
+
+/**
+ * "book Martin, Priya and Jean-Luc", "put Colleen and me down", "pencil Ngozi in": capitalised names right after
+ * a booking verb are the people booked when they are a list (two or more, "me" counting) or are put down, in or
+ * together. One capitalised word alone there is as likely the event or a place ("book Zoom for 3").
+ */
+function addBookedPeople(tokens: Token[], found: string[]): void {
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (!BOOKING_VERBS.has(tokens[i]!.low)) continue;
+    let j = i + 1;
+    let names = 0;
+    let members = 0;
+    for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
+      if (PRONOUNS.has(tokens[j]!.low)) j++;
+      else {
+        const { name, next } = isCapitalized(tokens[j]!) ? nameAt(tokens, j, false) : { next: j };
+        if (!name) break;
+        names++;
+        j = next;
+      }
+      members++;
+      if (!/^(?:,|and|&|\+)$/.test(tokens[j]?.low ?? '')) break;
+      j++;
+    }
+    const placed = /^(?:down|in|together)$/.test(tokens[j]?.low ?? '');
+    if (names > 0 && (members > 1 || placed)) addPeopleAfterTrigger(tokens, i, [tokens[i]!.low], false, found);
+  }
+}
+
 /** "Rui + Ayla": adds two capitalised names joined by + or & as people even without "with". */
 function addJoinedNames(tokens: Token[], found: string[]): void {
   for (let i = 1; i + 1 < tokens.length; i++) {
@@ -487,6 +518,7 @@ export function participantsOf(tokens: Token[]): string[] {
   for (const e of emails) addPerson(found, e);
   // "@jen" is jen: the @ only points at her.
   for (const t of tokens) if (/^@[\p{L}]/u.test(t.raw)) addPerson(found, t.raw.slice(1).replace(/\.+$/, ''));
+  addBookedPeople(tokens, found);
   for (let i = 0; i < tokens.length; i++) {
     const trigger = PERSON_TRIGGERS.find(([words]) => words.every((w, k) => tokens[i + k]?.low === w));
     if (trigger) addPeopleAfterTrigger(tokens, i, trigger[0], trigger[1], found);

@@ -106,10 +106,14 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     // "put a call on my calendar": where it goes, not what it is about.
     if (
       word === 'on' &&
-      /^(?:my|the|our|your) (?:calendar|diary|schedule|agenda)\b/.test(blanked.slice(marker.index + marker[0].length))
+      /^(?:my|the|our|your) (?:calendar|diary|schedule|agenda|books)\b/.test(
+        blanked.slice(marker.index + marker[0].length),
+      )
     )
       continue;
     const phrase = phraseAt(blanked, cased, marker.index + marker[0].length, people);
+    // "meeting on dec 1 at 10 regarding stock order": the day after "on" is blanked, and the topic has its own marker.
+    if (word === 'on' && /^(?:regarding|about|re|concerning)\b/i.test(phrase ?? '')) continue;
     if (phrase && !(location && phrase.toLowerCase() === location.toLowerCase())) return capitalize(phrase);
   }
   const event = eventTitleOf(blanked, cased, people);

@@ -1,5 +1,6 @@
 import * as chrono from 'chrono-node';
-import { CLOCK_WORDS, DAY_ORDINALS, MONTHS, NUMBER_WORDS, WEEKDAYS } from './lexicon.ts';
+import { CLOCK_WORDS, DAY_ORDINALS, MONTHS, NUMBER_WORDS, ROOM_WORDS, WEEKDAYS } from './lexicon.ts';
+import { escape } from './tokens.ts';
 import { addDays, instantOf, wallTimeOf, weekdayOf, type WallTime } from './time-zones.ts';
 
 /**
@@ -517,12 +518,14 @@ function spanOf(text: string, today: WallTime): WhenFound['span'] {
 const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
 /**
- * Numbers that belong to a place, not the clock: "Room 3.14", "Lab 4", "Gate 12", "the 4th floor",
+ * Numbers that belong to a place, not the clock: "Room 3.14", "Raum 2.04", "Lab 4", "Gate 12", "the 4th floor",
  * "12 Elm Road". Their digits are hidden from every time reader and given back in the rest; a day
  * before a month is a date ("the big conference room 16 Feb").
  */
-const PLACE_NUMBER =
-  /\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\.|number) ?#?\d+(?:[.-]\d+)?[a-z]?\b(?!:|\.\d| ?(?:am|pm|[ap]\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)|\b\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\b|\b\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\b/gi;
+const PLACE_NUMBER = new RegExp(
+  `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|\\b\\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
+  'gi',
+);
 /** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
 const hidePlaceNumbers = (text: string) =>
   text.replace(PLACE_NUMBER, (m) => m.replace(/\d/g, (d) => String.fromCharCode(0x2080 + Number(d))));
@@ -610,12 +613,15 @@ function takeEndTime(s: Spans): EndWall | undefined {
     /\b(?:until|till|til|to|through|ending at|ends at|end at|finishing at|done by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?(?![\d:])(?! ?(?:minutes|hours|people|days))/.exec(
       s.text,
     );
+  if (!until) return undefined;
+  const before = s.text.slice(0, until.index);
   if (
-    !until ||
     !(
       /\b(until|till|til|ending|ends|end|finishing|done)\b/.test(until[0]) ||
-      /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.test(s.text.slice(0, until.index))
-    )
+      /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.test(before)
+    ) ||
+    // "block out 10 till 12": a bare hour right before is the start of a range, which chrono reads whole.
+    /(?<!\b(?:from|at|@|by|around|between) )(?<![\d:.])\b\d{1,2}(?::\d\d)? ?(?:am|pm)? $/.test(before)
   )
     return undefined;
   take(s, until.index, until[0].length);
