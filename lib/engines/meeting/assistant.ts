@@ -11,7 +11,7 @@ import {
   type WorkHours,
 } from './calendar.ts';
 import { toICalendar } from './ics.ts';
-import { formatDay, formatRange, formatTime, instantOf, wallTimeOf, type WallTime } from './time-zones.ts';
+import { addDays, formatDay, formatRange, formatTime, instantOf, wallTimeOf, type WallTime } from './time-zones.ts';
 import {
   understand as understandLocally,
   type Awaiting,
@@ -240,6 +240,8 @@ const NEW_BOOKING =
 
 /** A booking verb at the head of the message, after a word or two ("also book", "and pls schedule"). */
 const BOOKING_LEAD = /^(?:\S+ ){0,2}?(?:schedule|book|set up|arrange|organi[sz]e|sked)\b/;
+/** A weekday or a day of the month: a move "to Tuesday next week" names its day, "to next week" only the week. */
+const NAMED_DAY = /\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b|\b\d{1,2}(?:st|nd|rd|th)\b/;
 
 /** A place for the draft said about "it": "and put it in salle Rodin", "have it at Café Lumière". */
 const PUT_IT_IN =
@@ -1094,7 +1096,10 @@ class Turn {
   }
 
   /** The new time a message gives a meeting: a shift, a date and time, a time on its day, or its time on a new day. */
-  #newTimes(meeting: Meeting, when: When = this.#u): { start: Date; end: Date } | undefined {
+  #newTimes(
+    meeting: Meeting,
+    when: When & Partial<Pick<Understanding, 'range'>> = this.#u,
+  ): { start: Date; end: Date } | undefined {
     const oldStart = new Date(meeting.start);
     const duration = when.durationMinutes
       ? when.durationMinutes * MINUTE
@@ -1109,8 +1114,10 @@ class Turn {
       const other = t.hour >= 12 ? t.hour - 12 : t.hour + 12;
       const hour = when.guessedMeridiem && Math.abs(other - old.hour) < Math.abs(t.hour - old.hour) ? other : t.hour;
       start = instantOf({ ...old, hour, minute: t.minute }, this.#zone);
-    } else if (when.day)
-      start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
+    } else if (when.range?.label === 'next week' && !NAMED_DAY.test(this.#text))
+      // "move it to the same time next week", "push the retro to next week": the meeting's next week, not today's.
+      start = instantOf(addDays(old, 7), this.#zone);
+    else if (when.day) start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
     else if (when.durationMinutes) start = oldStart;
     else return undefined;
     return { start, end: new Date(start.getTime() + duration) };

@@ -149,7 +149,14 @@ export function intentOf(
     !/\b(?:free|open|any|available|spare)\b/.test(text)
   )
     return 'schedule';
-  if (AVAILABILITY_CUE.test(text) && (asks || (!BOOKING_VERB.test(text) && !hasPeople))) return 'availability';
+  // "Could you book a 20-minute slot with Dr Okafor tomorrow at 10.40?": a request put as a question, with its time.
+  const politeBooking =
+    when.hasTime &&
+    /^(?:\w+ ){0,3}?(?:could|can|would|will) you (?:please |kindly |just )?(?:book|schedule|set up|put|pencil|arrange)\b/.test(
+      text,
+    );
+  if (AVAILABILITY_CUE.test(text) && !politeBooking && (asks || (!BOOKING_VERB.test(text) && !hasPeople)))
+    return 'availability';
   // Any question about being free, open or busy that books nothing.
   if (
     asks &&
