@@ -250,6 +250,7 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
   [['guests', ':'], true],
   [['people', ':'], true],
   [['with', ':'], true],
+  [['who', ':'], true],
 ];
 
 /** Adds a person's name to `found`, cleaned of trailing punctuation, unless it is a pronoun or already there (any case). */

@@ -108,7 +108,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     [/(?<![\w:.])(\d{1,2}(?::\d\d)?) a (?=[a-z]{2,})(?!m\b)/g, (_, t) => `${t}, a `],
     [new RegExp(`\\bhalf past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:30`],
     [new RegExp(`\\bhalf ${CLOCK}\\b(?! (?:an|a) hour)`, 'g'), (_, h) => `${clock(h!)}:30`],
-    [new RegExp(`\\bquarter past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
+    [new RegExp(`\\bquarter (?:past|after) ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
     [new RegExp(`\\b(?:a )?quarter (?:to|til|till) ${CLOCK}\\b`, 'g'), (_, h) => `${((clock(h!) + 10) % 12) + 1}:45`],
     [
       new RegExp(
@@ -164,6 +164,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, h1, m1, h2, m2) => `${h1}:${m1}-${h2}:${m2}`,
     ],
     // 24-hour times written without a colon: 1745, 0815 (not years, not room numbers).
+    // "1500hrs", "0930h": a 24-hour clock with its suffix attached.
+    [/(?<![\w:/.-])([01]\d|2[0-3])([0-5]\d)(?:hours|hrs|hr|h)\b/g, (_, h, m) => `${h}:${m}`],
     [
       /(?<![\w:/.-])(?<!room |rm |suite |floor |building |no\. |#)(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? )(?<!\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? )([01]\d|2[0-3])([0-5]\d)(?![\w:/.-])(?! ?(?:hours|hrs|h\b))/g,
       (_, h, m) => `${h}:${m}`,
@@ -519,11 +521,11 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
 /**
  * Numbers that belong to a place, not the clock: "Room 3.14", "Raum 2.04", "Lab 4", "Gate 12", "the 4th floor",
- * "12 Elm Road". Their digits are hidden from every time reader and given back in the rest; a day
+ * "12 Elm Road" (not "at 10 in St Patrick's"). Their digits are hidden from every time reader and given back in the rest; a day
  * before a month is a date ("the big conference room 16 Feb").
  */
 const PLACE_NUMBER = new RegExp(
-  `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|\\b\\d+[a-z]? (?:[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
+  `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|\\b\\d+[a-z]? (?:(?!(?:at|in|on|am|pm|by|near|to|from|of|the)\\b)[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
   'gi',
 );
 /** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
@@ -597,8 +599,16 @@ function takeDayOffsets(s: Spans, today: WallTime): { extraDays: number; forcedD
   return forcedDay ? { extraDays, forcedDay } : { extraDays };
 }
 
+const WEEKDAY_BEFORE_DATE = new RegExp(
+  `\\b(?:${WEEKDAYS.join('|')}),? ((?:the )?\\d{1,2}(?:st|nd|rd|th)? of ${MONTH_WORD})(?=\\W|$)`,
+  'g',
+);
+
 /** Rewrites a bare day of the month ("on the 4th") as this month's or next month's date for chrono. */
 function rewriteDayOfMonth(s: Spans, today: WallTime): void {
+  // "Tuesday the 1st of December": the date names the day (chrono would read the weekday alone); blanked, the
+  // weekday keeps the date's offsets.
+  s.text = s.text.replace(WEEKDAY_BEFORE_DATE, (whole, date: string) => date.padStart(whole.length));
   s.text = s.text.replace(DAY_OF_MONTH, (whole, on: string | undefined, _weekday, day: string) => {
     const n = Number(day);
     const month = n >= today.day ? today.month : (today.month % 12) + 1;
