@@ -521,8 +521,8 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
 /**
  * Numbers that belong to a place, not the clock: "Room 3.14", "Raum 2.04", "Lab 4", "Gate 12", "the 4th floor",
- * "12 Elm Road" (not "at 10 in St Patrick's"). Their digits are hidden from every time reader and given back in the rest; a day
- * before a month is a date ("the big conference room 16 Feb").
+ * "12 Elm Road" (not "at 10 in St Patrick's"). Their digits are hidden from every time reader and given back in
+ * the rest; a day before a month is a date ("the big conference room 16 Feb").
  */
 const PLACE_NUMBER = new RegExp(
   `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|\\b\\d+[a-z]? (?:(?!(?:at|in|on|am|pm|by|near|to|from|of|the)\\b)[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
