@@ -636,10 +636,10 @@ async function recordTurn(
     state: string | null;
     entries: PrefetchedEntry[];
   }>(
-    `WITH seen AS (SELECT instance_id FROM turns_in_flight WHERE client_id = $1),
+    `WITH seen AS (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1),
      replaced AS (
        UPDATE turns_in_flight AS t SET message_id = $2, instance_id = $3, started_at = now()
-       FROM (SELECT message_id, instance_id FROM turns_in_flight WHERE client_id = $1) AS old
+       FROM seen AS old
        WHERE t.client_id = $1
        RETURNING old.message_id, old.instance_id),
      recorded AS (
