@@ -892,8 +892,17 @@ class Turn {
     );
   }
 
-  /** Meetings the message points at: "it", a title or person, a time, a day. */
+  /**
+   * Meetings the message points at: "it", a title or person, a time, a day. "It" with words that fit no meeting ("cancel
+   * it, Ramon called out sick") is still the last meeting, when the people and time said fit it.
+   */
   #matching(u: Understanding): Meeting[] {
+    const found = this.#matchingSaid(u);
+    if (found.length || !u.refersToLast || !u.title) return found;
+    return this.#matchingSaid({ ...u, title: undefined }).filter((m) => m.id === this.#state.lastMeetingId);
+  }
+
+  #matchingSaid(u: Understanding): Meeting[] {
     let found = this.#upcoming();
     if (u.refersToLast && this.#state.lastMeetingId && !u.title && !u.start && !u.participants.length) {
       const last = found.filter((m) => m.id === this.#state.lastMeetingId);

@@ -28,7 +28,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bw\/o\b/gi, 'without'],
   [/\bw\/ ?/gi, 'with '],
   [/\bb4\b/gi, 'before'],
-  [/\b(wat|wht|whta)\b/gi, 'what'],
+  [/\b(wat|wht|whta|wha)\b/gi, 'what'],
   [/\b(wats|whts|wots)\b/gi, 'whats'],
   [/\bresched\b/gi, 'reschedule'],
   [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
@@ -37,6 +37,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(shedule|schedual|schdule|scedule|sched)\b/gi, 'schedule'],
   [/\b(pls|plz|plez)\b/gi, 'please'],
   [/\bu\b/gi, 'you'],
+  // "yes mon", "ya mon": the Caribbean "man" after a yes, not Monday.
+  [/^((?:yes|ya|yah|yeah|yea|yep|ok|okay)[,!]?) mon(?=[\s,.!]*$)/gi, '$1'],
   [/(?<=\d ?|\b(?:few|couple|some|many) )mins?\b\.?/gi, 'minutes'],
   [/(?<=\d ?|\b(?:few|couple|some|many) )hrs?\b\.?/gi, 'hours'],
   // "book an hr today 5pm" is an hour; "an HR meeting", "an hr rep" are the team.
@@ -394,11 +396,14 @@ export const GENERIC_EVENTS = new Set([
 
 /** Words that may qualify an event noun as part of its title ("design review", "team lunch"). */
 export const TITLE_FILLERS = new Set([
-  // Spoken fillers ("okay um dinner with Alex").
+  // Spoken fillers ("okay um dinner with Alex", "so tired 😩 anyway budget review").
   'erm',
   'uh',
   'um',
   'umm',
+  'anyway',
+  'anyhow',
+  'btw',
   'a',
   'an',
   'the',
@@ -1463,7 +1468,11 @@ export const THANKS_ELSEWHERE = [
   'arigato',
   'asante',
   'baie dankie',
+  'bedankt',
   'dank je',
+  // "dank u" as the normaliser leaves it ("u" is "you").
+  'dank you',
+  'dank you wel',
   'dankjewel',
   'danke',
   'dankie',
@@ -1472,12 +1481,18 @@ export const THANKS_ELSEWHERE = [
   'dziękuję',
   'gracias',
   'grazie',
+  'kiitos',
+  'mahalo',
   'merci',
   'obrigado',
   'obrigada',
   'salamat',
+  'shukran',
   'shukriya',
+  'spasibo',
   'tack',
+  'tak',
+  'takk',
   'terima kasih',
 ];
 
@@ -1502,6 +1517,7 @@ export const ANSWER_FILLERS = new Set([
   "ma'am",
   'maam',
   'madam',
+  'man',
   'pl',
   'pls',
   'plss',

@@ -150,10 +150,13 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       }
     }
     // "call with Can", "lunch with Will": a modal in capitals after "with" is a name; so is "coffee w/ ty",
-    // "breakfast w/ jan" in any case (a month's short form with no date after it).
+    // "breakfast w/ jan" in any case (a month's short form with no date after it), and "call w/ will" (no modal
+    // follows "with").
     const modalName =
       words.length === 0 &&
-      ((cap && /^(?:can|will)$/.test(t.low)) || (/^(?:ty|jan|jun|may)$/.test(t.low) && !/^\d/.test(next?.raw ?? ''))) &&
+      ((cap && /^(?:can|will)$/.test(t.low)) ||
+        (/^(?:ty|jan|jun|may)$/.test(t.low) && !/^\d/.test(next?.raw ?? '')) ||
+        (t.low === 'will' && /^(?:with|w)$/.test(tokens[j - 1]?.low ?? ''))) &&
       /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
     // "with Ah Seng", "w Jun Hao", "mv Jun Hao": a capitalised word that is also a word or a month opens a two-word
     // name.

@@ -23,8 +23,8 @@ import {
   isCapitalized,
 } from './tokens.ts';
 
-/** A word that can be part of a place's name: capitalised, a number, or a single capital ("Boardroom A"). */
-const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$)/u.test(t.raw) || isPlaceAcronym(t);
+/** A word that can be part of a place's name: capitalised, a number, a single capital ("Boardroom A") or a room code ("Sal F3"). */
+const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$|\p{Lu}{1,2}\d)/u.test(t.raw) || isPlaceAcronym(t);
 /** Capitals that are times, zones or placeholders, never a place: "at EOD", "by COB". */
 const NOT_A_PLACE_ACRONYM =
   /^(?:AM|PM|ASAP|COB|EOD|EOW|EOM|OOO|TBD|TBC|UTC|GMT|[ECMP][SD]?T|BST|CES?T|IST|AES?[DT]T?|SGT|HKT|JST|NZ[DS]T)$/;
@@ -274,9 +274,10 @@ const FOREIGN_ROOM = new RegExp(
 
 /** Words the normaliser spelled out, as they may have been written: "conf rm 2", "Mtg Rm 3". */
 const SHORTHANDS: Record<string, string> = {
-  conference: 'conf(?:erence)?\\.?',
+  // An abbreviation's dot goes with it; a full stop after the whole word ends the sentence ("in the staff room.").
+  conference: '(?:conference|conf\\.?)',
   meeting: '(?:meeting|meetin|mtg)',
-  room: 'r(?:oo)?m\\.?',
+  room: '(?:room|rm\\.?)',
 };
 
 /** The place as the user wrote it in the message, shorthands and all ("conf room 2", not "conference room 2"). */
@@ -353,10 +354,11 @@ function placeWordsFrom(tokens: Token[], cased: string, i: number, j: number, ha
     words.push(t);
     j++;
     const next = tokens[j];
-    // A place noun ends the place unless a number, a letter, a name, a particle or another place noun goes on: "Room 4", "Café de Flore", "5th floor kitchen".
+    // A place noun ends the place unless a number, a letter, a room code, a name, a particle or another place noun goes
+    // on: "Room 4", "Hall G01", "Café de Flore", "5th floor kitchen".
     const goesOn =
       next &&
-      (/^(\d|[A-Z]\b)/.test(next.raw) ||
+      (/^(\d|[A-Z]\b|[A-Z]{1,2}\d)/.test(next.raw) ||
         (isCapitalized(t) && (isCapitalized(next) || PLACE_PARTICLES.has(next.low) || next.low === '&')) ||
         isPlaceWord(next.low) ||
         placeNounAhead(tokens, j));

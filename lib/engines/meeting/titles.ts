@@ -186,10 +186,10 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
 
 /**
  * Where an event may head the message: its start or a clause after an aside ("lost an hour last night. anyway,
- * reading group …", "note for later: supervision …"), past fillers ("ok um mehendi trial …").
+ * reading group …", "note for later: supervision …"), past fillers ("ok um mehendi trial …", "😴 anyway revision sesh …").
  */
 const CLAUSE_HEAD =
-  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and)\b[\s,]*)*/g;
+  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and|anyway|anyhow|btw|lol|haha)\b[\s,]*)*/g;
 
 /** One to four event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
 function eventWordsAt(

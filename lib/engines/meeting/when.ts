@@ -94,6 +94,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       new RegExp(`\\b(\\d{1,2}(?:st|nd|rd|th)?,? ${MONTH_WORD}) (\\d{1,2}(?::\\d\\d)?)(?= (?:to|till|until)\\b)`, 'g'),
       (_, date, t) => `${date} at ${t}`,
     ],
+    // "what's the rest of my day look like", "cancel everything for the rest of the day": today, unless another day is named.
+    [
+      /\b(?:the )?rest of (?:my|the) day\b(?!,? (?:on |of )?(?:tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d))/g,
+      () => 'today',
+    ],
     // "on the afternoon of Monday", "the morning of the 12th": the part of a day, said the other way round.
     [
       /\b(?:on )?the (morning|afternoon|evening|night) of (today|tomorrow|(?:next |this )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b/g,
@@ -127,12 +132,18 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, h, s) => `${clock(h!)} ${s}`,
     ],
     [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
-    [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h}:${m ?? '00'}`],
+    // The continental clock counts 24 hours: "à 7h45" is 07:45, never the afternoon a bare 7 would be.
+    [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h.padStart(2, '0')}:${m ?? '00'}`],
     // "at Friday 9h30", "tomorrow 8h": a continental clock right after the day is a start, not a length ("fri 1h30"
     // under six hours stays a length).
     [
       /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thurs|fri|sat|sun) ([6-9]|1\d|2[0-3])h(\d\d)?\b/g,
-      (_, d, h, m) => `${d} at ${h}:${m ?? '00'}`,
+      (_, d, h, m) => `${d} at ${h.padStart(2, '0')}:${m ?? '00'}`,
+    ],
+    // "make that 9h30 rather": a continental clock from six on with its minutes is a time ("1h30" stays a length).
+    [
+      /(?<![\d.,])\b([6-9])h([0-5]\d)\b(?! ?(?:long|meeting|session|block|slot|shift|drive|flight|trip))/g,
+      (_, h, m) => `0${h}:${m}`,
     ],
     // "14h", "14h30", "10h-11h": the continental clock (a length that long, or "1h30", stays a length).
     [/\b(\d{1,2})h ?- ?(\d{1,2})h\b/g, (_, a, b) => `${a}:00-${b}:00`],
@@ -334,9 +345,16 @@ function isLength(text: string, index: number, length: number): boolean {
   )
     return false;
   if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
-  // "i lost an hour of sleep", "an extra hour in bed", "an hour of traffic": time spoken of in an aside, not a length.
-  if (/\b(?:lost|lose|losing|gained|gain|gaining|wasted|spent|extra)(?: an?)? $/.test(before)) return false;
-  if (!/\d/.test(phrase) && /^ of (?:sleep|rest|traffic|delays?|overtime|driving|commuting)\b/.test(after))
+  // "i lost an hour of sleep", "an extra hour in bed", "an hour of traffic", "the clocks stole an hour of my sleep",
+  // "I am an hour short on sleep": time spoken of in an aside, not a length.
+  if (/\b(?:lost|lose|losing|gained|gain|gaining|wasted|spent|extra|stole|stolen|steals)(?: an?)? $/.test(before))
+    return false;
+  if (
+    !/\d/.test(phrase) &&
+    /^ (?:of (?:my |our |your |the )?|short (?:on |of )?|less )(?:sleep|rest|traffic|delays?|overtime|driving|commuting)\b/.test(
+      text.slice(index + length, index + length + 24),
+    )
+  )
     return false;
   if (/\b(?:by|back|forward|ahead|later|earlier)(?: by)? ?$/.test(before)) return false;
   // "thurs at 9 hour-long onboarding": the number is the clock, the length is "hour-long".
