@@ -901,7 +901,7 @@ export const HONORIFICS =
  * "Lic. Hernández", "Ing. Ramírez", "Eng. Mahmoud", "Engr. Dela Cruz", "Atty. Reyes", "Dipl.-Ing. Weber". Sorted.
  */
 export const DOTTED_HONORIFICS =
-  /^(adv|advs|amb|arch|arq|atty|capt|cdr|cllr|cmdr|col|cpl|cpt|dipl\.-ing|dipl|dra|dres|drs|eng|engr|gen|gov|hon|ing|insp|lcdr|lic|licda|lt|maj|mgr|mons|pres|profa|pvt|sen|sgt|supt|ven)$/i;
+  /^(adv|advs|amb|arch|arq|atty|avv|capt|cdr|cllr|cmdr|col|cpl|cpt|dipl\.-ing|dipl|dra|dres|drs|eng|engr|gen|gov|hon|ing|insp|lcdr|lic|licda|lt|maj|mgr|mons|pres|profa|pvt|sen|sgt|supt|ven)$/i;
 
 /** Role acronyms said before a name: "my HOD Dr. Meenakshi Sundaram" is Dr. Meenakshi Sundaram. Sorted. */
 export const ROLE_ACRONYMS = new Set([
@@ -1353,6 +1353,7 @@ export const YES_ELSEWHERE = [
   'tayeb',
   'theek hai',
   'thik hai',
+  'tidy',
   'too easy',
   'top',
   'totally',
@@ -1502,6 +1503,7 @@ export const ANSWER_FILLERS = new Set([
   'ah',
   'ahh',
   'aw',
+  "b'y",
   'boss',
   'bro',
   'dear',
@@ -1518,6 +1520,8 @@ export const ANSWER_FILLERS = new Set([
   'maam',
   'madam',
   'man',
+  'mm',
+  'mmm',
   'pl',
   'pls',
   'plss',

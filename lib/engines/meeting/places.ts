@@ -33,7 +33,7 @@ const isPlaceAcronym = (t: Token) => /^\p{Lu}{2,6}$/u.test(t.raw) && !NOT_A_PLAC
 
 /** "meeting room Everest", "conference room Kilimanjaro": a room named after its kind. */
 function namedRoom(text: string, cased: string): RegExpExecArray | null {
-  const m = /(?:\b(?:conference|meeting|huddle|board) |(?<=\b(?:in|at) ))room (\w+)/.exec(text);
+  const m = /(?:\b(?:conference|meeting|huddle|board) |(?<=\b(?:in|at) ))room ([\p{L}\d]+)/u.exec(text);
   return m &&
     isCapitalized({
       raw: cased.slice(m.index + m[0].length - m[1]!.length, m.index + m[0].length),

@@ -218,9 +218,15 @@ function readOutside(
   return readWhen(withoutAside(withoutAddress(withoutAddress(cased, street), venue).toLowerCase()), ctx);
 }
 
+/** A continental clock said alone ("9h", "at 14h30"). */
+const ANSWERED_CLOCK = /^(?:(?:at|@) )?([01]?\d|2[0-3])h([0-5]\d)?[.!]?$/i;
+
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 export function understand(message: string, ctx: UnderstandContext): Understanding {
   let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
+  // "9h" alone, answering "what time?": the continental clock, not nine hours.
+  if (ctx.awaiting === 'book' || ctx.awaiting === 'move')
+    cased = cased.replace(ANSWERED_CLOCK, (_, h: string, m?: string) => `at ${h.padStart(2, '0')}:${m ?? '00'}`);
   let street = streetAddressOf(cased);
   let venue = street ? undefined : datedVenueOf(cased);
   let read = readOutside(cased, street, venue, ctx);

@@ -99,6 +99,38 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       /\b(?:the )?rest of (?:my|the) day\b(?!,? (?:on |of )?(?:tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d))/g,
       () => 'today',
     ],
+    // "not Friday, Monday": the day said after the one refused.
+    [
+      /\bnot (?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow),? (?:but )?(?:on )?(?=(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow)\b)/g,
+      () => '',
+    ],
+    // "past tomorrow at 10", "after tomorrow at 11h" (pasado mañana, après-demain): the day after tomorrow.
+    [/\b(?:past|after) tomorrow\b(?=,? (?:at|@|\d)|[.!?]?$)/g, () => 'the day after tomorrow'],
+    // "on 20.11 at 11:30": a day and month with a dot, read day first where no clock can be meant.
+    [
+      /\bon (\d{1,2})\.(\d{1,2})\b(?![.:]\d)/g,
+      (whole, d, m) => {
+        const [day, month] = [Number(d), Number(m)];
+        return day >= 1 && day <= 31 && month >= 1 && month <= 12
+          ? `on the ${day}${SUFFIX(day)} of ${MONTHS[month - 1]}`
+          : whole;
+      },
+    ],
+    // "Thursday 24 at 9 o'clock", "Wednesday 30 of September", "thursday 19th": a weekday, then its day of the month
+    // (with a month after it, chrono reads "Monday 2nd November" itself).
+    [
+      /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(st|nd|rd|th)?\b(?![:.]\d)/g,
+      (whole, weekday, d, suffix, offset, text) => {
+        const day = Number(d);
+        const after = String(text).slice(Number(offset) + whole.length);
+        if (day < 1 || day > 31) return whole;
+        if (new RegExp(`^,? (?:of )?${MONTH_WORD}`, 'i').test(after))
+          return suffix ? whole : `${weekday} ${day}${SUFFIX(day)}`;
+        return suffix || /^ (?:at|@|from) ?\d/.test(after) ? `${weekday} the ${day}${SUFFIX(day)}` : whole;
+      },
+    ],
+    // "09:00~10:00": a tilde between two clocks is a range.
+    [/(\d{1,2}(?::\d\d)?) ?~ ?(?=\d{1,2}(?::\d\d)?\b)/g, (_, from) => `${from}-`],
     // "on the afternoon of Monday", "the morning of the 12th": the part of a day, said the other way round.
     [
       /\b(?:on )?the (morning|afternoon|evening|night) of (today|tomorrow|(?:next |this )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b/g,
@@ -106,7 +138,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "at the 3 of afternoon", "at 9 of the morning": the hour and its part of the day, said as in Spanish or French.
     [
-      /\b(?:at )?(?:the )?(\d{1,2}(?::\d\d)?) (?:of|in) (?:the )?(morning|afternoon|evening|night)\b/g,
+      /(?<!\b(?:half|past|to|after) )\b(?:at )?(?:the )?(\d{1,2}(?::\d\d)?) (?:of|in) (?:the )?(morning|afternoon|evening|night)\b/g,
       (_, t, part) => `at ${t}${part === 'morning' ? 'am' : 'pm'}`,
     ],
     // "at 3 a call with Ortega": "a" before a word is the article, not "am".
@@ -153,7 +185,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [
       new RegExp(
-        `\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes|hours|days|weeks))`,
+        `\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes?|hours?|days?|weeks?))`,
         'g',
       ),
       (_, m, rel, h) => {
@@ -187,7 +219,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "3 till 4", "11 till 12:30": a range (not "from 2 to 3", already one).
     [
-      /(?<![\w:.ː-])(?<!\b(?:from|between|at|@) )(\d{1,2}(?::\d\d)?(?: ?[ap]m)?) (?:till|til|until) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\w:.])(?! ?(?:minutes|hours|people|days|weeks))/g,
+      /(?<![\w:.ː-])(?<!\b(?:from|between|at|@) )(\d{1,2}(?::\d\d)?(?: ?[ap]m)?) (?:till|til|until) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\w:.])(?! ?(?:minutes?|hours?|people|days?|weeks?))/g,
       (_, a, b) => `from ${a} to ${b}`,
     ],
     // "02:30", "07:15": a leading zero is the 24-hour clock, so the morning.
@@ -198,7 +230,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [
       new RegExp(
-        `\\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean|no wait,?) (\\d{1,2}|${CLOCK_WORD})(?![\\d:])(?! ?(?:minutes|hours|people|ppl|days|weeks|am|pm|o'clock|thirty|fifteen|forty))\\b`,
+        `\\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean|no wait,?) (\\d{1,2}|${CLOCK_WORD})(?![\\d:])(?! ?(?:minutes?|hours?|people|ppl|days?|weeks?|am|pm|o'clock|thirty|fifteen|forty))\\b`,
         'g',
       ),
       (_, p, h) => `${p} at ${clock(h!)}`,
@@ -207,14 +239,14 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     // ("at 10 no one else", "no two ways about it" take nothing back).
     [
       new RegExp(
-        `\\b((?:at|@|today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:\\d{1,2}(?::\\d\\d)?|${CLOCK_WORD})(?: ?[ap]m)?),? no,? (?:(?:actually|wait|sorry|make it|make that),? )?(?:at )?(\\d{1,2}|${CLOCK_WORD}(?! (?:else|ways?|of|more|other|thing|things|body|where|problem|time|chance|doubt|idea|need|needed|matter|worries|longer|later|sooner|earlier)\\b))((?::[0-5]\\d)?(?: ?[ap]m)?)\\b(?![\\d:])(?! ?(?:minutes|hours|people|days|weeks))`,
+        `\\b((?:at|@|today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:\\d{1,2}(?::\\d\\d)?|${CLOCK_WORD})(?: ?[ap]m)?),? no,? (?:(?:actually|wait|sorry|make it|make that),? )?(?:at )?(\\d{1,2}|${CLOCK_WORD}(?! (?:else|ways?|of|more|other|thing|things|body|where|problem|time|chance|doubt|idea|need|needed|matter|worries|longer|later|sooner|earlier)\\b))((?::[0-5]\\d)?(?: ?[ap]m)?)\\b(?![\\d:])(?! ?(?:minutes?|hours?|people|days?|weeks?))`,
         'g',
       ),
       (_, first, h, rest) => `${first}, no wait at ${clock(h!)}${rest ?? ''}`,
     ],
     // A bare hour offered as the better one: "11 is better", "can we do 11", "11 pls", "not 10, 11".
     [
-      /\bnot (?:at )?\d{1,2}(?::\d\d)?(?: ?[ap]m)?,? (?:but )?(?:at )?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|people))/g,
+      /\bnot (?:at )?\d{1,2}(?::\d\d)?(?: ?[ap]m)?,? (?:but )?(?:at )?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes?|hours?|people))/g,
       (_, t) => `at ${t}`,
     ],
     [
@@ -222,7 +254,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, t) => `at ${t} `,
     ],
     [
-      /\b(can we do|could we do|let'?s do|lets do|we can do|i can do|do) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|people|days|weeks|mins|hrs))/g,
+      /\b(can we do|could we do|let'?s do|lets do|we can do|i can do|do) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes?|hours?|people|days?|weeks?|mins|hrs))/g,
       (_, p, t) => `${p} at ${t}`,
     ],
     // "7ish", "around 9-ish", "noonish": the hour, said loosely.
@@ -232,7 +264,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [/\b(noon|midday|midnight)-?ish\b/g, (_, t) => t],
     [
-      /\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes|hours|mins|hrs|people|days|weeks))\b/g,
+      /\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes?|hours?|mins?|hrs?|people|days?|weeks?))\b/g,
       (_, t) => `at ${t}`,
     ],
     [
@@ -249,7 +281,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, part, h) => `${part} at ${h}`,
     ],
     [
-      /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes|hours|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
+      /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes?|hours?|am|pm|people|th|st|nd|rd|days?|weeks?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
       (_, d, h) => `${d} at ${h}`,
     ],
     [/\bfirst thing\b/g, () => 'at 9am'],
@@ -266,7 +298,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     // "9:30 to noon": 12:00 without "pm", so chrono lends no meridiem to the start.
     [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00`],
     [
-      /\b(?:from )?(?:noon|midday) ?(?:to|till|until|til|-) ?([1-6])(?::([0-5]\d))?(?![\d:])(?! ?[ap]m)(?! ?(?:minutes|hours|people))/g,
+      /\b(?:from )?(?:noon|midday) ?(?:to|till|until|til|-) ?([1-6])(?::([0-5]\d))?(?![\d:])(?! ?[ap]m)(?! ?(?:minutes?|hours?|people))/g,
       (_, h, m) => `from 12:00 to ${h}:${m ?? '00'}pm`,
     ],
     // "on the 15 at 9": a day of the month without its suffix, when a time follows.
@@ -344,7 +376,7 @@ function isLength(text: string, index: number, length: number): boolean {
     !namesAThing
   )
     return false;
-  if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward)\b/.test(after)) return false;
+  if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward|more|less)\b/.test(after)) return false;
   // "i lost an hour of sleep", "an extra hour in bed", "an hour of traffic", "the clocks stole an hour of my sleep",
   // "I am an hour short on sleep": time spoken of in an aside, not a length.
   if (/\b(?:lost|lose|losing|gained|gain|gaining|wasted|spent|extra|stole|stolen|steals)(?: an?)? $/.test(before))
@@ -638,7 +670,7 @@ function rewriteDayOfMonth(s: Spans, today: WallTime): void {
 /** Takes an explicit end time ("until 5", "from 3 to 4") out of the text, if any. */
 function takeEndTime(s: Spans): EndWall | undefined {
   const until =
-    /\b(?:until|till|til|to|through|ending at|ends at|end at|finishing at|done by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?(?![\d:])(?! ?(?:minutes|hours|people|days))/.exec(
+    /\b(?:until|till|til|to|through|ending at|ends at|end at|finishing at|done by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?(?![\d:])(?! ?(?:minutes?|hours?|people|days))/.exec(
       s.text,
     );
   if (!until) return undefined;
