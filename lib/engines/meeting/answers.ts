@@ -22,6 +22,7 @@ const YES_AT_LENGTH = new RegExp(
     '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
     '(?:sure,? )?why not',
     'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
+    '(?:pop|chuck|stick|whack|bung|slot|pencil|lock) (?:it|that|this) in',
     '(?:thank you|thanks|many thanks)(?: so much| very much| a lot)?',
   ].join('|')})$`,
 );

@@ -608,7 +608,9 @@ class Turn {
       draft.start = start.toISOString();
       delete draft.day;
       delete draft.gap;
-      if (!u.end && draft.end && previous)
+      // "10am till 1pm" answering "what time on Saturday?": the range moves to the draft's day whole.
+      if (u.end) draft.end = new Date(start.getTime() + (u.end.getTime() - u.start.getTime())).toISOString();
+      else if (draft.end && previous)
         draft.end = new Date(start.getTime() + (new Date(draft.end).getTime() - previous.getTime())).toISOString();
     } else if (u.shiftMinutes && previous) {
       const start = new Date(previous.getTime() + u.shiftMinutes * MINUTE);
@@ -625,7 +627,7 @@ class Turn {
         draft.day = instantOf({ ...u.day, hour: 12, minute: 0 }, this.#zone).toISOString();
       }
     }
-    if (u.end) draft.end = u.end.toISOString();
+    if (u.end && !u.start) draft.end = u.end.toISOString();
     if (u.durationMinutes) {
       draft.durationMinutes = u.durationMinutes;
       if (!u.end) delete draft.end;

@@ -26,10 +26,10 @@ export const FEED_CUE =
   /\b(ics|ical|icalendar|webcal|calendar (?:feed|link|url|subscription|file)|feed|subscribe|subscription|export|sync (?:(?:this|it|them|these|my meetings|everything) )?(?:to|with|into) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|ical|google|outlook|apple)|(?:add|put|get|import|see|show) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? (?:to|in|into|on) (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:add|put|get|import) (?:this|these|them|it|my meetings|the meetings|meetings|events|bookings|everything)(?: \w+)? onto (?:my )?(?:google |outlook |apple |phone'?s? )?(?:calendar|cal|outlook|phone)|(?:link|url) (?:for|to) (?:my )?(?:google |outlook |apple )?calendar|(?:google|outlook|apple) calendar)\b/;
 /** A question about the world, not the calendar: the weather, prices, the news, the best of something. */
 const OFF_TOPIC_QUESTION =
-  /^(?:(?:and|so|hey|hi|ok) )?(?:what|whats|where|how|who|which|is|will|does)\b.{0,30}\b(?:weather|forecast|temperature|exchange rate|stock price|share price|bitcoin|the news|headlines|traffic|the score|recipe|capital of|population of|the best (?!(?:time|slot|day|window|way to (?:reach|contact)))\w+)\b/;
+  /^(?:(?:and|so|hey|hi|ok) )?(?:what|whats|where|how|who|which|is|will|does)\b.{0,30}\b(?:weather|forecast|temperature|exchange rate|stock price|share price|bitcoin|the news|headlines|traffic|the score|recipe|capital of|population of|per (?:litre|liter|gallon|kilo|kg)|price of|cost of|exchange rate|(?<=^(?:\w+ )?how )much (?:is|are|does|do|will)\b(?! (?:i|we|it)? ?(?:have|got)? ?(?:time|free))|the best (?!(?:time|slot|day|window|way to (?:reach|contact)))\w+)\b/;
 /** Greetings, English and the ones people bring from home ("Bonsoir!", "Hej hej!", "Dzień dobry"). */
 const GREETING =
-  /^(good ?night|night all|hi+|hel+o+|hlo+|he+y+a?|ayy+|hiya+|ey up|eyup|dia dhuit|shwmae|sut mae|whadda ya at|cze[sś][cć]|chào(?: bạn| anh| chị| em)?|你好|您好|안녕(?:하세요)?|こんにちは|привет|مرحبا|नमस्ते|howdy|gud (?:morning|mrng|mornin|eve(?:ning)?|evng|afternoon|day|nite|night)|good eve|what'?s good|howya|howzit|how ya|how are (?:you|ya|u)|how'?s it going|hullo|wotcha|watcha|aloha|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|annyeong(?: ?haseyo)?|as-?salaa?mu? ?ala[iy]kum|bom dia|boa (?:tarde|noite)|habari|jambo|konnichiwa|kumusta|marhaba|ni ?hao|oi|ohayo(?: gozaimasu)?|privet|sat sri akal|sawa?dee(?: krap| ka)?|selamat (?:pagi|siang|sore|malam)|xin ch[aà]o|zdravstvuyte|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag|aften|eftermiddag|middag|kv[aä]ll)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
+  /^(good ?night|night all|hi+|hel+o+|hlo+|he+y+a?|ayy+|hiya+|ey up|eyup|dia dh?uit|shwmae|sut mae|whadda ya at|cze[sś][cć]|chào(?: bạn| anh| chị| em)?|你好|您好|안녕(?:하세요)?|こんにちは|привет|مرحبا|नमस्ते|howdy|gud (?:morning|mrng|mornin|eve(?:ning)?|evng|afternoon|day|nite|night)|good eve|what'?s good|howya|howzit|how ya|how are (?:you|ya|u)|how'?s it going|hullo|wotcha|watcha|aloha|yo+|good (morning|afternoon|evening|day)|greetings|sup|hola|morning|evening|afternoon|g'?day|hallo|salut|bonjour|namaste|hey there|hi there|what'?s up|wassup|whats up|ahoj|annyeong(?: ?haseyo)?|as-?salaa?mu? ?ala[iy]kum|bom dia|boa (?:tarde|noite)|habari|jambo|konnichiwa|kumusta|marhaba|ni ?hao|oi|ohayo(?: gozaimasu)?|privet|sat sri akal|sawa?dee(?: krap| ka)?|selamat (?:pagi|siang|sore|malam)|xin ch[aà]o|zdravstvuyte|bonsoir|buenas(?: tardes| noches)?|buenos d[ií]as|buongiorno|buonasera|ciao|dobr[yý] den|dzie[nń] dobry|god (?:morgon|morgen|dag|aften|eftermiddag|middag|kv[aä]ll)|goede(?:morgen|middag|navond)|gr[uü][sß] (?:gott|dich)|guten (?:morgen|tag|abend)|hei|hej(?: hej)?|hoi|kia ora|merhaba|moi|moin|namaskar|ol[aá]|salam|salve|sawubona|servus|shalom|szia|vanakkam|witam)(?=$|[^a-z\u00c0-\u024f])/;
 
 const dayOnlyQuestion =
   /^(?:and |on )?(?:today|tomorrow|tonight|the day after tomorrow|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:this|next) week(?:end)?)\s*\?+$/;
@@ -57,7 +57,7 @@ const WHO_OR_WHICH =
 
 /** A time taken back at once while booking ("meet Otieno 2pm, actually make it 3pm"): no move. */
 const SELF_CORRECTION =
-  /\d(?: ?[ap]m)?,? (?:actually|sorry|oops|wait|no wait|i mean|or rather|scratch that)\b,? (?:no,? )?(?:make (?:it|that)|change (?:it|that) to|at|\d)/;
+  /\d(?: ?[ap]m)?,? (?:actually|sorry|oops|wait|no wait|i mean|or rather|scratch that)\b,? (?:no,? )?(?:make (?:it|that)|change (?:it|that) to|at|\d)|\b(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:at )?\d{1,2}(?::\d\d)? ?(?:am|pm)?, make (?:it|that) (?:at )?\d/;
 
 /** A verb that books (not "my schedule" or "this week's schedule", the noun; "let's schedule" is the verb). */
 const BOOKING_VERB =
@@ -89,6 +89,21 @@ export function intentOf(
   const dated = when.hasTime || when.hasDate;
   if (/\bfind (?:some )?time with\b/.test(message)) return 'schedule';
   const text = message.replace(TOPIC_FOR_INTENT, (topic) => ' '.repeat(topic.length));
+  // "sorry wrong chat 😂": meant for someone else.
+  if (
+    /^(?:(?:sorry|oops|my bad|lol),? )*(?:wrong (?:chat|person|number|window|thread|group|convo)|not (?:meant )?for you)\b/.test(
+      text,
+    )
+  )
+    return 'unknown';
+  // "Remind me how to cancel a meeting on here": how to do it, not a meeting to do it to.
+  if (
+    /\b(?:how (?:do|can|would) (?:i|we|you)|how to) (?:cancel|move|reschedule|book|schedule|delete|change) (?:a|an|any) (?:meeting|appointment|call|booking|event)s?\b/.test(
+      text,
+    ) &&
+    !dated
+  )
+    return 'help';
   // "What will the weather be like at the weekend?", "what's the best milk tea in makati": a question about the world.
   if (OFF_TOPIC_QUESTION.test(text) && !when.hasTime && !BOOKING_VERB.test(text) && !LIST_CUE.test(text))
     return 'unknown';

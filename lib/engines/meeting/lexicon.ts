@@ -256,6 +256,7 @@ export const EVENT_NOUNS = [
   'tutorial',
   'consultation',
   'haircut',
+  'cleaning',
   'massage',
   'conference',
   'class',
@@ -1500,6 +1501,7 @@ export const THANKS_ELSEWHERE = [
 /** Words said around a yes or a no that change neither ("can lah", "ok sir", "go ahead pls", "haan yaar"). Sorted. */
 export const ANSWER_FILLERS = new Set([
   'aah',
+  'ag',
   'ah',
   'ahh',
   'aw',
@@ -1508,6 +1510,7 @@ export const ANSWER_FILLERS = new Set([
   'bro',
   'dear',
   'eh',
+  'eish',
   'erm',
   'khrap',
   'krub',

@@ -70,6 +70,8 @@ export const NOT_A_NAME = new Set([
   ...TIME_WORDS,
   'meeting',
   'meetings',
+  // "with daylight saving": the clocks, not a person.
+  'daylight',
   // What people are "between": "between patients - book …", "between classes".
   'patients',
   'classes',

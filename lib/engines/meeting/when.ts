@@ -99,6 +99,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       /\b(?:the )?rest of (?:my|the) day\b(?!,? (?:on |of )?(?:tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d))/g,
       () => 'today',
     ],
+    // "well, it's gone midnight. I need …": the hour it is now, said in passing, is no time for the meeting.
+    [/\b(?:it'?s|its|it is) (?:just )?(?:gone|past|after) midnight\b/g, () => "it's late"],
     // "not Friday, Monday": the day said after the one refused.
     [
       /\bnot (?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow),? (?:but )?(?:on )?(?=(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow)\b)/g,
@@ -782,7 +784,8 @@ function readChronoDateTime(
 }
 
 /** Words that take back what was just said: the time after them is the one meant. */
-const CORRECTION = /\b(?:actually|i mean|no wait|sorry|oops|wait|correction|scratch that|or rather|rather)\b/;
+const CORRECTION =
+  /\b(?:actually|i mean|no wait|sorry|oops|wait|correction|scratch that|or rather|rather|make (?:it|that))\b/;
 
 /** True when another day is named after `r` and a clause break ("so", " - ", a comma or full stop) comes between. */
 function asideBefore(text: string, r: chrono.ParsedResult, results: chrono.ParsedResult[]): boolean {
