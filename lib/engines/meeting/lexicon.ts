@@ -34,6 +34,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
   [/\bmv\b/gi, 'move'],
   [/\b(cxl|cncl|canx)\b/gi, 'cancel'],
+  // "cx friday's 11am": cancel, where a message starts with it in lowercase ("CX review" is customer experience).
+  [/^cx(?= )/g, 'cancel'],
   [/\b(shedule|schedual|schdule|scedule|sched)\b/gi, 'schedule'],
   [/\b(pls|plz|plez)\b/gi, 'please'],
   [/\bu\b/gi, 'you'],
@@ -257,6 +259,11 @@ export const EVENT_NOUNS = [
   'consultation',
   'haircut',
   'cleaning',
+  'oil change',
+  'tune up',
+  'tune-up',
+  'touch up',
+  'touch-up',
   'massage',
   'conference',
   'class',
@@ -433,6 +440,7 @@ export const TITLE_FILLERS = new Set([
   'change',
   'book',
   'schedule',
+  'fix',
   // Spellings of "schedule".
   'schedual',
   'shedule',
@@ -533,6 +541,7 @@ export const TITLE_FILLERS = new Set([
 /** Nouns that make "at/in the X" a place. */
 export const PLACE_NOUNS = [
   'room',
+  'bay',
   'office',
   'boardroom',
   'lobby',
@@ -1459,6 +1468,7 @@ export const NO_ELSEWHERE = [
   'tak usah',
   'tidak',
   'wag na',
+  'wag na lang',
   'нет',
   'いいえ',
   '不用',
@@ -1502,6 +1512,7 @@ export const THANKS_ELSEWHERE = [
 export const ANSWER_FILLERS = new Set([
   'aah',
   'ag',
+  'already',
   'ah',
   'ahh',
   'aw',

@@ -70,8 +70,10 @@ export const NOT_A_NAME = new Set([
   ...TIME_WORDS,
   'meeting',
   'meetings',
-  // "with daylight saving": the clocks, not a person.
+  // "with daylight saving", "with the clocks": the clocks, not a person.
   'daylight',
+  'clock',
+  'clocks',
   // What people are "between": "between patients - book …", "between classes".
   'patients',
   'classes',

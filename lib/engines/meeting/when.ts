@@ -326,6 +326,9 @@ export function rewriteClocks(text: string): string {
   return showPlaceNumbers(out);
 }
 
+/** A part of the day right after a date: "the 14th morning", "the 3rd in the afternoon". */
+const PART_OF_DAY_AFTER = /^ (?:in the |this )?(?:morning|afternoon|evening|night)\b/;
+
 /** "the 3rd" → the next 3rd of a month (chrono reads a day number only with a month). */
 const DAY_OF_MONTH =
   /\b(on )?(?:(monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?the (\d{1,2})(st|nd|rd|th)\b(?! of)(?!,? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/;
@@ -661,12 +664,19 @@ function rewriteDayOfMonth(s: Spans, today: WallTime): void {
   // "Tuesday the 1st of December": the date names the day (chrono would read the weekday alone); blanked, the
   // weekday keeps the date's offsets.
   s.text = s.text.replace(WEEKDAY_BEFORE_DATE, (whole, date: string) => date.padStart(whole.length));
-  s.text = s.text.replace(DAY_OF_MONTH, (whole, on: string | undefined, _weekday, day: string) => {
-    const n = Number(day);
-    const month = n >= today.day ? today.month : (today.month % 12) + 1;
-    // The short month keeps the rewrite no longer than "the 4th", so offsets into the message still hold.
-    return `${on ?? ''}${MONTHS[month - 1]!.slice(0, 3)} ${n}`.padEnd(whole.length);
-  });
+  s.text = s.text.replace(
+    DAY_OF_MONTH,
+    (whole, on: string | undefined, _weekday, day: string, _suffix, at: number, text: string) => {
+      const n = Number(day);
+      const month = n >= today.day ? today.month : (today.month % 12) + 1;
+      // The short month keeps the rewrite no longer than "the 4th", so offsets into the message still hold.
+      const date = `${MONTHS[month - 1]!.slice(0, 3)} ${n}`;
+      // "the 14th in the morning": the date set off, and touching it, so chrono reads no hour 14 in the morning.
+      if (PART_OF_DAY_AFTER.test(text.slice(at + whole.length)))
+        return `${on ?? ''}${`${date},`.padStart(whole.length - (on?.length ?? 0))}`;
+      return `${on ?? ''}${date}`.padEnd(whole.length);
+    },
+  );
 }
 
 /** Takes an explicit end time ("until 5", "from 3 to 4") out of the text, if any. */
