@@ -232,7 +232,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [
       new RegExp(
-        `\\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean|no wait,?) (\\d{1,2}|${CLOCK_WORD})(?![\\d:])(?! ?(?:minutes?|hours?|people|ppl|days?|weeks?|am|pm|o'clock|thirty|fifteen|forty))\\b`,
+        `\\b(make it|how about|what about|say|try|maybe|instead at|rather|better|prefer|preferably|ideally|actually|i mean|no wait,?) (\\d{1,2}|${CLOCK_WORD})(?![\\d:])(?!\\.\\d(?!\\d))(?! ?(?:minutes?|hours?|people|ppl|days?|weeks?|am|pm|o'clock|thirty|fifteen|forty))\\b`,
         'g',
       ),
       (_, p, h) => `${p} at ${clock(h!)}`,
@@ -256,7 +256,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, t) => `at ${t} `,
     ],
     [
-      /\b(can we do|could we do|let'?s do|lets do|we can do|i can do|do) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes?|hours?|people|days?|weeks?|mins|hrs))/g,
+      /\b(can we do|could we do|let'?s do|lets do|we can do|i can do|do) (\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?!\.\d(?!\d))(?! ?(?:minutes?|hours?|people|days?|weeks?|mins|hrs))/g,
       (_, p, t) => `${p} at ${t}`,
     ],
     // "7ish", "around 9-ish", "noonish": the hour, said loosely.
@@ -266,7 +266,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [/\b(noon|midday|midnight)-?ish\b/g, (_, t) => t],
     [
-      /\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?! ?(?:minutes?|hours?|mins?|hrs?|people|days?|weeks?))\b/g,
+      /\b(?:around|about|approx\.?|approximately|~|circa|ca\.?) ?(\d{1,2}(?::\d\d)?(?: ?[ap]m)?)(?![\d:])(?!\.\d(?!\d))(?! ?(?:minutes?|hours?|mins?|hrs?|people|days?|weeks?))\b/g,
       (_, t) => `at ${t}`,
     ],
     [
