@@ -904,6 +904,7 @@ class Turn {
     return this.#matchingSaid({ ...u, title: undefined }).filter((m) => m.id === this.#state.lastMeetingId);
   }
 
+  /** The meetings that fit everything the message says. */
   #matchingSaid(u: Understanding): Meeting[] {
     let found = this.#upcoming();
     if (u.refersToLast && this.#state.lastMeetingId && !u.title && !u.start && !u.participants.length) {

@@ -23,7 +23,10 @@ import {
   isCapitalized,
 } from './tokens.ts';
 
-/** A word that can be part of a place's name: capitalised, a number, a single capital ("Boardroom A") or a room code ("Sal F3"). */
+/**
+ * A word that can be part of a place's name: capitalised, a number, a single capital ("Boardroom A") or a room code
+ * ("Sal F3").
+ */
 const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$|\p{Lu}{1,2}\d)/u.test(t.raw) || isPlaceAcronym(t);
 /** Capitals that are times, zones or placeholders, never a place: "at EOD", "by COB". */
 const NOT_A_PLACE_ACRONYM =

@@ -186,7 +186,8 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
 
 /**
  * Where an event may head the message: its start or a clause after an aside ("lost an hour last night. anyway,
- * reading group …", "note for later: supervision …"), past fillers ("ok um mehendi trial …", "😴 anyway revision sesh …").
+ * reading group …", "note for later: supervision …"), past fillers ("ok um mehendi trial …", "😴 anyway revision
+ * sesh …").
  */
 const CLAUSE_HEAD =
   /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and|anyway|anyhow|btw|lol|haha)\b[\s,]*)*/g;

@@ -94,7 +94,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       new RegExp(`\\b(\\d{1,2}(?:st|nd|rd|th)?,? ${MONTH_WORD}) (\\d{1,2}(?::\\d\\d)?)(?= (?:to|till|until)\\b)`, 'g'),
       (_, date, t) => `${date} at ${t}`,
     ],
-    // "what's the rest of my day look like", "cancel everything for the rest of the day": today, unless another day is named.
+    // "what's the rest of my day look like", "cancel everything for the rest of the day": today, unless another day
+    // is named.
     [
       /\b(?:the )?rest of (?:my|the) day\b(?!,? (?:on |of )?(?:tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d))/g,
       () => 'today',
