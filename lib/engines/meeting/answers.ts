@@ -62,10 +62,11 @@ const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
 /**
  * What may follow a yes or a no as its reason ("no, don't book, I will check with him first", "yes, he's
  * expecting it"): a clause of its own that names no time, day or change, so "no, I meant Thursday" stays a
- * correction, and says no need of its own ("thanks, I don't need it anymore" is a no).
+ * correction, and says no need of its own ("thanks, I don't need it anymore" is a no); putting it off is a reason
+ * whenever it is ("nah, leave it, I'll sort it in the morning").
  */
 const REASON =
-  /^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+  /^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|figure|think about|let \w+ know|tell \w+)\b[^\d]*$|^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
 
 /** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
 export function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {

@@ -489,7 +489,7 @@ class Turn {
       const low = word.toLowerCase();
       if (low === 'not' || (low === 'instead' && words[i + 1]?.toLowerCase() === 'of')) leaving = true;
       else if (
-        /^(?:and|plus|also|oh|wait|actually|sorry|rather|no|\+|&|add|invite|too|as|well|of|please|pls|instead|but)$/.test(
+        /^(?:and|plus|also|oh|wait|actually|sorry|rather|no|nah|nope|ok|okay|hmm+|um+|\+|&|add|invite|too|as|well|of|please|pls|instead|but)$/.test(
           low,
         )
       )
@@ -1149,7 +1149,10 @@ class Turn {
       hasTime: false,
     } as Understanding;
     let when: Understanding = this.#u;
-    for (const [before, after] of moveSplits(this.#text)) {
+    const splits = moveSplits(this.#text);
+    for (const [i, [before, after]] of splits.entries()) {
+      // "move it to monday 10 to 12": a "to" between two clocks ends a range; an earlier turn word says where to.
+      if (i < splits.length - 1 && /\d(?::\d\d)? ?(?:am|pm)? $/.test(before) && /^ ?\d/.test(after)) continue;
       const head = understandLocally(before, context);
       // "move my 2pm to 4": a bare number after "to" is an hour.
       const tail = understandLocally(
@@ -1164,6 +1167,9 @@ class Turn {
     }
     if (!when.start && !when.day && !when.shiftMinutes && this.#u.start && !toLast)
       target = { ...this.#u, shiftMinutes: undefined } as Understanding;
+    // "move it to friday 1 to 2": a range said for the move is its new length.
+    if (when.start && when.end && !when.durationMinutes)
+      when = { ...when, durationMinutes: Math.round((when.end.getTime() - when.start.getTime()) / MINUTE) };
     // An edit of the meeting just discussed names no other: its words ("how about … instead") are no title.
     if (toLast) target = { ...target, refersToLast: true, title: undefined } as Understanding;
     let found = this.#matching(target);
