@@ -1,6 +1,6 @@
 import { CLOCK_WORDS, ROOM_WORDS, SPELLINGS } from './lexicon.ts';
 import { type WallTime, addDays, instantOf } from './time-zones.ts';
-import { type WhenFound, partOfDay, readWhen, rewriteClocks } from './when.ts';
+import { type WhenFound, continentalClock, partOfDay, readWhen, rewriteClocks } from './when.ts';
 import { withoutAside } from './asides.ts';
 import { FEED_CUE, intentOf } from './intents.ts';
 import { participantsOf } from './people.ts';
@@ -226,7 +226,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
   // "9h" alone, answering "what time?": the continental clock, not nine hours.
   if (ctx.awaiting === 'book' || ctx.awaiting === 'move')
-    cased = cased.replace(ANSWERED_CLOCK, (_, h: string, m?: string) => `at ${h.padStart(2, '0')}:${m ?? '00'}`);
+    cased = cased.replace(ANSWERED_CLOCK, (_, h: string, m?: string) => `at ${continentalClock(h, m)}`);
   let street = streetAddressOf(cased);
   let venue = street ? undefined : datedVenueOf(cased);
   let read = readOutside(cased, street, venue, ctx);

@@ -53,6 +53,9 @@ const unitMinutes = (unit: string) => (unit.startsWith('h') ? 60 : 1);
 
 const CLOCK = `(\\d{1,2}|${Object.keys(CLOCK_WORDS).join('|')})`;
 const CLOCK_WORD = `(?:${Object.keys(CLOCK_WORDS).join('|')})`;
+/** A continental clock ("7h45", "14h") as the 24-hour clock it is: 07:45, never the evening a bare 7 would be. */
+export const continentalClock = (hour: string, minute?: string) => `${hour.padStart(2, '0')}:${minute ?? '00'}`;
+
 const SUFFIX = (n: number) =>
   n % 10 === 1 && n !== 11 ? 'st' : n % 10 === 2 && n !== 12 ? 'nd' : n % 10 === 3 && n !== 13 ? 'rd' : 'th';
 /** "the twenty third", "on the first", "31st": a day of the month, spelled or in digits. */
@@ -62,6 +65,8 @@ const ordinalDay = (word: string) => {
   return unit ? (tens === 'twenty' ? 20 : 30) + DAY_ORDINALS[unit]! : DAY_ORDINALS[tens!]!;
 };
 const MONTH_WORD = '(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?';
+/** A month said right after a day of the month: "2nd November", "30 of September". */
+const MONTH_AHEAD = new RegExp(`^,? (?:of )?${MONTH_WORD}`, 'i');
 const clock = (word: string) => CLOCK_WORDS[word.toLowerCase()] ?? Number(word);
 
 /** Clock spellings chrono misses, rewritten (case-insensitively) before the message is analysed. */
@@ -127,8 +132,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
         const day = Number(d);
         const after = String(text).slice(Number(offset) + whole.length);
         if (day < 1 || day > 31) return whole;
-        if (new RegExp(`^,? (?:of )?${MONTH_WORD}`, 'i').test(after))
-          return suffix ? whole : `${weekday} ${day}${SUFFIX(day)}`;
+        if (MONTH_AHEAD.test(after)) return suffix ? whole : `${weekday} ${day}${SUFFIX(day)}`;
         return suffix || /^ (?:at|@|from) ?\d/.test(after) ? `${weekday} the ${day}${SUFFIX(day)}` : whole;
       },
     ],
@@ -167,18 +171,17 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, h, s) => `${clock(h!)} ${s}`,
     ],
     [/\b(\d{1,2}) o'clock\b/g, (_, h) => `${h}:00`],
-    // The continental clock counts 24 hours: "à 7h45" is 07:45, never the afternoon a bare 7 would be.
-    [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${h.padStart(2, '0')}:${m ?? '00'}`],
+    [/\b(at|@|by|from|until|till|to) (\d{1,2})h(\d\d)?\b/g, (_, p, h, m) => `${p} ${continentalClock(h!, m)}`],
     // "at Friday 9h30", "tomorrow 8h": a continental clock right after the day is a start, not a length ("fri 1h30"
     // under six hours stays a length).
     [
       /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thurs|fri|sat|sun) ([6-9]|1\d|2[0-3])h(\d\d)?\b/g,
-      (_, d, h, m) => `${d} at ${h.padStart(2, '0')}:${m ?? '00'}`,
+      (_, d, h, m) => `${d} at ${continentalClock(h!, m)}`,
     ],
     // "make that 9h30 rather": a continental clock from six on with its minutes is a time ("1h30" stays a length).
     [
       /(?<![\d.,])\b([6-9])h([0-5]\d)\b(?! ?(?:long|meeting|session|block|slot|shift|drive|flight|trip))/g,
-      (_, h, m) => `0${h}:${m}`,
+      (_, h, m) => continentalClock(h!, m),
     ],
     // "14h", "14h30", "10h-11h": the continental clock (a length that long, or "1h30", stays a length).
     [/\b(\d{1,2})h ?- ?(\d{1,2})h\b/g, (_, a, b) => `${a}:00-${b}:00`],
