@@ -1,4 +1,4 @@
-import { ANSWER_FILLERS, NO_ELSEWHERE, THANKS_ELSEWHERE, YES_ELSEWHERE } from './lexicon.ts';
+import { ANSWER_ENDINGS, ANSWER_FILLERS, NO_ELSEWHERE, THANKS_ELSEWHERE, YES_ELSEWHERE } from './lexicon.ts';
 import type { Awaiting } from './understand.ts';
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
@@ -21,6 +21,7 @@ const YES_AT_LENGTH = new RegExp(
     '(?:please )?(?:proceed|go ahead) with (?:the |my )?(?:booking|reservation|meeting|it|that|this)',
     '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
     '(?:sure,? )?why not',
+    "(?:i'?d|i would|we'?d|we would) (?:love|like) (?:that|it)|lov(?:e|ing) (?:it|that)",
     'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
     '(?:pop|chuck|stick|whack|bung|slot|pencil|lock) (?:it|that|this) in',
     '(?:thank you|thanks|many thanks)(?: so much| very much| a lot)?',
@@ -90,18 +91,22 @@ function answersWithReason(text: string, accepts: (phrase: string) => boolean): 
   );
 }
 
-/** The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir"). */
+/**
+ * The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir") or
+ * to whom it is said, last ("mate").
+ */
 function partsOf(text: string): string[] {
   return text
     .replace(/[!.?…;:]+/g, ',')
     .split(/,| - /)
-    .map((p) =>
-      p
+    .map((p) => {
+      const words = p
         .trim()
         .split(/\s+/)
-        .filter((w) => w && !ANSWER_FILLERS.has(w))
-        .join(' '),
-    )
+        .filter((w) => w && !ANSWER_FILLERS.has(w));
+      if (words.length > 1 && ANSWER_ENDINGS.has(words.at(-1)!)) words.pop();
+      return words.join(' ');
+    })
     .filter(Boolean);
 }
 

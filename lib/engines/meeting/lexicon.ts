@@ -14,6 +14,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(2day|tdy|tday)\b/gi, 'today'],
   [/\b(2nite|tonite|2night)\b/gi, 'tonight'],
   [/\bnxt\b/gi, 'next'],
+  // Dictation writes "two" as "to" where no other reading fits: "at to thirty", "block to hours".
+  [/\b(at|block|for) to (?=thirty|fifteen|forty[- ]five|o'?clock|hours?\b|hrs?\b|[ap]\.?m\b)/gi, '$1 two '],
   // Terse commands: "ls fri", "cmds?", "nxt wk", "what's on this arvo".
   [/^\s*ls\b/gi, 'list'],
   [/\bcmds\b/gi, 'commands'],
@@ -158,6 +160,10 @@ export const EVENT_NOUNS = [
   'quiz night',
   'movie night',
   'games night',
+  'coffee morning',
+  'parents evening',
+  "parents' evening",
+  'open evening',
   'pub quiz',
   'phone screen',
   'follow-up',
@@ -380,6 +386,31 @@ export const EVENT_NOUNS = [
   'install',
   'repair',
   'tune-up',
+  // Clubs, games, sport and health appointments.
+  'journal club',
+  'bridge club',
+  'chess club',
+  'bowls',
+  'lawn bowls',
+  'curling',
+  'aquafit',
+  'aqua aerobics',
+  'golf',
+  'bingo',
+  'mahjong',
+  'hearing test',
+  'eye test',
+  'blood test',
+  'flu jab',
+  'flu shot',
+  'mammogram',
+  'showing',
+  'viva',
+  'thesis defence',
+  'thesis defense',
+  'supervision',
+  'lab meeting',
+  'choir practice',
   // Acronyms written in lowercase.
   'agm',
   'ebr',
@@ -861,6 +892,8 @@ export const ROLE_WORDS = new Set([
   'agent',
   'consultant',
   'professor',
+  'pi',
+  'postdoc',
   'teacher',
   'student',
   // Trades, services and clients.
@@ -1544,6 +1577,26 @@ export const ANSWER_FILLERS = new Set([
   'sir',
   'ugh',
   'yaar',
+]);
+
+/**
+ * Words a yes or a no may end on when said to someone ("yes thanks love", "nah leave it mate"); only last, so "i'd
+ * love that" stays whole.
+ */
+export const ANSWER_ENDINGS = new Set([
+  'babe',
+  'bud',
+  'buddy',
+  'chief',
+  'darling',
+  'dude',
+  'fam',
+  'hon',
+  'hun',
+  'love',
+  'luv',
+  'mate',
+  'pet',
 ]);
 
 /** Street types written after a street's name ("17 Maple Ct", "5 Anzac Hwy"); abbreviations may be lowercase ("9 maple ct"). */

@@ -276,7 +276,10 @@ const WEAK_EVENT =
 
 /** "for budget prep", "for the launch": a topic after "for" unless it is a person, a length, a number or a time. */
 function forTopicOf(blanked: string, cased: string, people: string[]): string | undefined {
-  for (const m of blanked.matchAll(/\bfor (?:the |our |a |an |my )?([a-z0-9ː][\w'ː-]*(?: [a-z0-9][\w'-]*){0,4})/g)) {
+  // "tested positive for covid": what a test found, not a topic.
+  for (const m of blanked.matchAll(
+    /(?<!\b(?:positive|negative|tested|screened) )\bfor (?:the |our |a |an |my )?([a-z0-9ː][\w'ː-]*(?: [a-z0-9][\w'-]*){0,4})/g,
+  )) {
     const phrase = phraseAt(blanked, cased, m.index + 4, people);
     if (!phrase) continue;
     const first = phrase.split(' ')[0]!.toLowerCase();

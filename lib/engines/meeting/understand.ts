@@ -2,7 +2,7 @@ import { CLOCK_WORDS, ROOM_WORDS, SPELLINGS } from './lexicon.ts';
 import { type WallTime, addDays, instantOf } from './time-zones.ts';
 import { type WhenFound, continentalClock, partOfDay, readWhen, rewriteClocks } from './when.ts';
 import { withoutAside } from './asides.ts';
-import { FEED_CUE, intentOf } from './intents.ts';
+import { asksAboutTheWorld, FEED_CUE, intentOf } from './intents.ts';
 import { participantsOf } from './people.ts';
 import {
   DATED_VENUE,
@@ -93,7 +93,7 @@ const NAME_LIKE_DAY =
   /(?<=(?:^|[\s,])\p{Lu}[\p{Ll}\p{M}]+ )(?:Thu|Tue)(?= (?!(?:Morning|Afternoon|Evening|Night|At|On|In|With|And|From|To|For|Via|By)\b)\p{Lu}[\p{Ll}\p{M}]+(?:[\s,.!?]|$))/gu;
 /** "Black Friday staffing", "Good Friday service": a day inside a holiday's name is no date. */
 const HOLIDAY_DAY =
-  /(?<=\b(?:[Bb]lack|[Cc]yber|[Aa]sh|[Pp]alm|[Mm]aundy|[Ss]hrove|[Ee]aster|Good|Holy|Super|Giving|Blue) )(?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day\b/g;
+  /(?<=\b(?:[Bb]lack|[Cc]yber|[Aa]sh|[Pp]alm|[Mm]aundy|[Ss]hrove|[Ee]aster|[Rr]emembrance|[Mm]othering|[Ww]hit|Good|Holy|Super|Giving|Blue) )(?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day\b/g;
 
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
 function normalize(text: string): string {
@@ -110,7 +110,7 @@ function normalize(text: string): string {
     .replace(/[“”«»]/g, '"')
     .replace(/[‘’`´]/g, "'")
     .replace(/[–—]/g, '-')
-    .replace(/\b1:1s?\b|\b1on1\b|\b1-1\b/gi, '1ː1')
+    .replace(/\b1:1s?\b|\b1on1\b|\b1-1\b(?![:.]\d| ?[ap]\.?m\b)/gi, '1ː1')
     // "1:1 w Marcus": "w" after a one-on-one is "with", not a week.
     .replace(/(1ː1s?) w\b(?!\/)/g, '$1 with');
   // "Vũ Thu Trang": a capitalised "Thu" between two capitalised words is part of a name, and "Friday" in "Black
@@ -252,16 +252,14 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const location = place && asWritten(place, message);
   const title = requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
+  const request = withoutAside(text).trim();
+  const intent = intentOf(request, when, participants.length > 0, { title, address: !!street }, ctx.awaiting);
+  // "who won the football just now": the "now" of a question about the world starts no meeting.
+  const timed = when.hasTime && !(intent === 'unknown' && asksAboutTheWorld(request, when));
   const understanding: Understanding = {
-    intent: intentOf(
-      withoutAside(text).trim(),
-      when,
-      participants.length > 0,
-      { title, address: !!street },
-      ctx.awaiting,
-    ),
+    intent,
     hasDate: when.hasDate,
-    hasTime: when.hasTime,
+    hasTime: timed,
     participants,
     refersToLast:
       /\b(it|that one|that meeting|this meeting|the meeting|that|this one)\b/.test(text) &&
@@ -294,7 +292,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
     understanding.nonexistent = when.start;
   } else if (when.startInstant) {
     understanding.start = when.startInstant;
-  } else if (when.start) {
+  } else if (when.start && timed) {
     understanding.start = toInstant(when.start, ctx.timeZone);
     if (when.end) understanding.end = toInstant(when.end, ctx.timeZone);
   }

@@ -138,10 +138,18 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "09:00~10:00": a tilde between two clocks is a range.
     [/(\d{1,2}(?::\d\d)?) ?~ ?(?=\d{1,2}(?::\d\d)?\b)/g, (_, from) => `${from}-`],
-    // "on the afternoon of Monday", "the morning of the 12th": the part of a day, said the other way round.
+    // "on the afternoon of Monday", "the morning of the 12th", "the evening of 19 November": the part of a day,
+    // said the other way round.
     [
       /\b(?:on )?the (morning|afternoon|evening|night) of (today|tomorrow|(?:next |this )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b/g,
       (_, part, day) => `${day} ${part}`,
+    ],
+    [
+      new RegExp(
+        `\\b(?:on )?(?:the )?(morning|afternoon|evening|night) of ((?:the )?\\d{1,2}(?:st|nd|rd|th)?(?:,? (?:of )?${MONTH_WORD})?|${MONTH_WORD} (?:the )?\\d{1,2}(?:st|nd|rd|th)?)(?![\\d:])`,
+        'g',
+      ),
+      (_, part, day) => `${/^\d+(?:st|nd|rd|th)?$/.test(day) ? `the ${day}` : day} in the ${part}`,
     ],
     // "at the 3 of afternoon", "at 9 of the morning": the hour and its part of the day, said as in Spanish or French.
     [
@@ -380,12 +388,14 @@ function isLength(text: string, index: number, length: number): boolean {
       ));
   if (
     /\bin (?:about |around )?$/.test(before) &&
-    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|block|fitting|squeezing|putting) in $/.test(before) &&
+    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|block|book|fitting|squeezing|putting) in $/.test(before) &&
     !/^\s*(?:for|long)/.test(text.slice(index)) &&
     !namesAThing
   )
     return false;
-  if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward|more|less)\b/.test(after)) return false;
+  // "he's an hour behind", "Tokyo is 9 hours ahead": how far apart two clocks are, not a length.
+  if (/^ ?(?:earlier|later|sooner|ago|before|after|from now|back|forward|more|less|behind|ahead)\b/.test(after))
+    return false;
   // "i lost an hour of sleep", "an extra hour in bed", "an hour of traffic", "the clocks stole an hour of my sleep",
   // "I am an hour short on sleep": time spoken of in an aside, not a length.
   if (/\b(?:lost|lose|losing|gained|gain|gaining|wasted|spent|extra|stole|stolen|steals)(?: an?)? $/.test(before))
@@ -418,7 +428,10 @@ function takeDuration(s: Spans): number | undefined {
 }
 
 const AMOUNT = `(?:by )?(?:${QTY}|(?:an? )?half(?: an?)? hour|an? hour and a half)`;
-const SHIFT_AFTER = new RegExp(`\\b${AMOUNT} (earlier|later|sooner|back|forward|ahead)\\b`);
+/** "an hour later", "30 min earlier"; not "she's an hour ahead" (where someone's clock is). */
+const SHIFT_AFTER = new RegExp(
+  `(?<!(?:\\b(?:is|are|am|was|were)|'s|'re|'m) )\\b${AMOUNT} (earlier|later|sooner|back|forward|ahead)\\b`,
+);
 const SHIFT_BEFORE = new RegExp(
   `\\b(back|forward|later|earlier|ahead|up)(?: by)? (?:${QTY}|(an? )?half(?: an?)? hour|(an? )?hour)\\b`,
 );
@@ -683,19 +696,20 @@ function rewriteDayOfMonth(s: Spans, today: WallTime): void {
   );
 }
 
-/** Takes an explicit end time ("until 5", "from 3 to 4") out of the text, if any. */
-function takeEndTime(s: Spans): EndWall | undefined {
+/**
+ * Takes an explicit end time ("until 5", "from 3 to 4") out of the text, if any, with where the start it closes
+ * ("from 3") stands.
+ */
+function takeEndTime(s: Spans): (EndWall & { startAt?: number }) | undefined {
   const until =
     /\b(?:until|till|til|to|through|ending at|ends at|end at|finishing at|done by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?(?![\d:])(?! ?(?:minutes?|hours?|people|days))/.exec(
       s.text,
     );
   if (!until) return undefined;
   const before = s.text.slice(0, until.index);
+  const start = /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.exec(before);
   if (
-    !(
-      /\b(until|till|til|ending|ends|end|finishing|done)\b/.test(until[0]) ||
-      /\b(?:from|at) \d{1,2}(?::\d\d)? ?(?:am|pm)? ?$/.test(before)
-    ) ||
+    !(/\b(until|till|til|ending|ends|end|finishing|done)\b/.test(until[0]) || start) ||
     // "block out 10 till 12": a bare hour right before is the start of a range, which chrono reads whole.
     /(?<!\b(?:from|at|@|by|around|between) )(?<![\d:.])\b\d{1,2}(?::\d\d)? ?(?:am|pm)? $/.test(before)
   )
@@ -705,16 +719,19 @@ function takeEndTime(s: Spans): EndWall | undefined {
     hour: Number(until[1]),
     minute: Number(until[2] ?? 0),
     ...(until[3] ? { meridiem: until[3] as 'am' | 'pm' } : {}),
+    ...(start ? { startAt: start.index } : {}),
   };
 }
 
 /**
- * "presentation night on Friday at 6pm", "parents evening thursday at 6": an event's night or evening before the day
- * it is on. chrono reads "night friday" as tonight and drops the weekday, so the word is hidden from it (the
- * meridiem is still read from the whole text).
+ * "presentation night on Friday at 6pm", "parents evening thursday 19th at 6", "coffee morning on Friday at 10": an
+ * event's morning, afternoon, evening or night before the day it is on. chrono reads "night friday" as tonight and
+ * drops the weekday, so the word is hidden from it (the meridiem is still read from the whole text).
  */
-const EVENT_NIGHT =
-  /(?<=\b(?!(?:the|this|that|a|one|every|each|late|early|in|on|at|of|by|good|last|next|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)[a-z]+'? )(?:night|evening)(?=,? (?:on )?(?:the )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)/g;
+const EVENT_PART_OF_DAY = new RegExp(
+  `(?<=\\b(?!(?:the|this|that|a|one|every|each|late|early|mid|in|on|at|of|by|good|last|next|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\b)[a-z]+'? )(?:morning|afternoon|night|evening)(?=,? (?:on )?(?:the )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|${MONTH_WORD}|\\d{1,2}(?:st|nd|rd|th)?)\\b)`,
+  'g',
+);
 
 /** The first date, start time and end time chrono reads in the rest of the text; their spans are taken. */
 function readChronoDateTime(
@@ -724,18 +741,21 @@ function readChronoDateTime(
 ): {
   date?: { year: number; month: number; day: number };
   time?: ClockTime;
+  /** Where the text chrono read the time from starts and ends. */
+  timeSpan?: [number, number];
   chronoEnd?: ClockTime;
   weekdayOnly: boolean;
 } {
   // chrono reads the rest; the user's wall clock is its reference, so "tomorrow" is the user's tomorrow.
   // chrono never needs "with", and its "within" pattern backtracks for ever on "with with with …" (0.4 s at 400 characters).
   const results = chrono.parse(
-    s.text.replace(/\bwith\b/g, 'w_th').replace(EVENT_NIGHT, (night) => ' '.repeat(night.length)),
+    s.text.replace(/\bwith\b/g, 'w_th').replace(EVENT_PART_OF_DAY, (part) => ' '.repeat(part.length)),
     localReference(nowWall),
     { forwardDate: true },
   );
   let date: { year: number; month: number; day: number } | undefined;
   let time: ClockTime | undefined;
+  let timeSpan: [number, number] | undefined;
   let chronoEnd: ClockTime | undefined;
   let weekdayOnly = false;
   // A result naming a day beats one naming only a month ("next month on the 3rd"); one after a
@@ -754,7 +774,7 @@ function readChronoDateTime(
     if (/^the (?:week|month|year|weekend)$/.test(r.text.trim())) continue;
     // "Clocks went back today so … what's on tomorrow morning?": a bare day in an aside gives way to
     // a day named after the clause ends.
-    if (/^(?:today|tonight)$/.test(r.text.trim()) && asideBefore(s.text, r, results)) continue;
+    if (/^(?:today|tonight|tomorrow)$/.test(r.text.trim()) && asideBefore(s.text, r, results)) continue;
     // "the clocks went back last night … today at 4pm": a past day is an aside when another day or time is named.
     if (/^(?:last night|yesterday|last (?:week|weekend|\w+day))\b/.test(r.text.trim()) && results.length > 1) continue;
     if (/^\d{1,2}$/.test(r.text.trim()) && !/\b(?:at|@|by|around|from)\s*$/.test(s.text.slice(0, r.index))) continue;
@@ -780,6 +800,7 @@ function readChronoDateTime(
         minute: c.get('minute')!,
         certainMeridiem: c.isCertain('meridiem') || /\b(noon|midnight)\b/.test(r.text),
       };
+      timeSpan = [r.index, r.index + r.text.length];
       if (r.end?.isCertain('hour'))
         chronoEnd = {
           hour: r.end.get('hour')!,
@@ -791,7 +812,7 @@ function readChronoDateTime(
   }
   return {
     ...(date ? { date } : {}),
-    ...(time ? { time } : {}),
+    ...(time ? { time, timeSpan } : {}),
     ...(chronoEnd ? { chronoEnd } : {}),
     weekdayOnly,
   };
@@ -906,7 +927,7 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   if (span) found.span = span;
 
   const chronoRead = readChronoDateTime(s, nowWall, today);
-  const { time, chronoEnd, weekdayOnly } = chronoRead;
+  const { time, timeSpan, chronoEnd, weekdayOnly } = chronoRead;
   let date = chronoRead.date;
   if (forcedDay) date = forcedDay;
   if (date && extraDays) date = addDays({ ...date, hour: 0, minute: 0 }, extraDays);
@@ -922,7 +943,10 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
     found.start = wall;
     if (date || found.hasTime) found.day = dayOnly(wall);
     if (!sameWall(wallTimeOf(instantOf(wall, ctx.timeZone), ctx.timeZone), wall)) found.nonexistent = true;
-    const endOf = endWall ?? endWallOfChrono(chronoEnd);
+    // "power's off from 10 to 12 so book a call at 1pm": a range whose start is not the meeting's is an aside.
+    const endCloses =
+      endWall?.startAt === undefined || (timeSpan && timeSpan[0] <= endWall.startAt && endWall.startAt < timeSpan[1]);
+    const endOf = (endCloses ? endWall : undefined) ?? endWallOfChrono(chronoEnd);
     if (endOf) placeEnd(found, endOf, hour, time.minute);
   } else if (date) {
     found.hasDate = true;
