@@ -640,7 +640,16 @@ class Turn {
     for (const p of u.participants)
       if (!draft.participants.some((q) => q.toLowerCase() === p.toLowerCase())) draft.participants.push(p);
     if (u.location) draft.location = u.location;
-    if (u.title) draft.title = u.title;
+    if (u.title && !(draft.title && this.#saidInPassing(u.title))) draft.title = u.title;
+  }
+
+  /**
+   * "make it an hour, they're both getting cleanings": words in a clause about someone, said while editing a draft,
+   * say why; they rename nothing.
+   */
+  #saidInPassing(title: string): boolean {
+    const statement = /[,;.!-]\s*(?:they|she|he|we|i)(?:'re|'s|'m| are| is| am)\b/.exec(this.#text);
+    return !!statement && this.#text.indexOf(title.toLowerCase(), statement.index) > statement.index;
   }
 
   /** A bare hour said about a draft ("make it 7") takes the draft's context: breakfast is am; else the half of the day it was in. */
@@ -911,15 +920,17 @@ class Turn {
       const last = found.filter((m) => m.id === this.#state.lastMeetingId);
       if (last.length) return last;
     }
+    let titled = false;
     if (u.title && !/^(meeting|meetings|call|event)$/i.test(u.title)) {
       const words = u.title.toLowerCase();
       const byTitle = found.filter(
         (m) => m.title.toLowerCase().includes(words) || words.includes(m.title.toLowerCase()),
       );
       if (byTitle.length || !u.participants.length) found = byTitle;
+      titled = byTitle.length > 0;
     }
-    if (u.participants.length)
-      found = found.filter((m) =>
+    if (u.participants.length) {
+      const withThem = found.filter((m) =>
         u.participants.some(
           (p) =>
             // "the one with Ana" is Ana Ruiz: one word of a full name is enough.
@@ -928,6 +939,10 @@ class Turn {
             ) || m.title.toLowerCase().includes(p.toLowerCase()),
         ),
       );
+      // "cancel Emma's orthodontist", booked for Emma without her as a guest: the title found it, the person cannot
+      // unfind it (the question that follows names the meeting).
+      if (withThem.length || !titled) found = withThem;
+    }
     if (u.start) {
       const t = wallTimeOf(u.start, this.#zone);
       found = found.filter((m) => {

@@ -20,6 +20,19 @@ import {
   unhidden,
 } from './tokens.ts';
 
+/** A household or a gang said as a group, not someone invited by name: "with Heather and the boys". */
+const HOUSEHOLDS = new Set([
+  'kids',
+  'boys',
+  'girls',
+  'lads',
+  'family',
+  'grandkids',
+  'grandchildren',
+  'children',
+  'in-laws',
+]);
+
 /** Spoken fillers: "with maya and um josh" is maya and josh. */
 const SPOKEN_FILLER = /^(?:u+m+|u+h+|e+r+m+|h+m+)$/;
 
@@ -170,6 +183,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       next.index === t.index + t.raw.length + 1;
     if (NOT_A_NAME.has(t.low) && !modalName && !firstName && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low)))
       break;
+    if (words.length === 0 && !cap && HOUSEHOLDS.has(t.low)) break;
     // A lowercase word goes on a name only where names may be lowercase, and never after a capitalised one.
     const afterCapital = words.length > 0 && isCapitalized(tokens[j - 1]!);
     if (!cap && (!loose || afterCapital || EVENT_WORDS.has(t.low) || PLACE_WORDS.has(t.low))) break;

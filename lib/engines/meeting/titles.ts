@@ -6,7 +6,7 @@ import { EVENT_PATTERNS, EVENT_WORDS, NOT_A_NAME, TIME_WORDS, capitalize } from 
 export const RENAME =
   /\b(?:call it|rename(?: it| this| the meeting)?(?: to| as)?|title it|name it|change the (?:title|name) to|make the (?:title|name)|set the (?:title|name) to|the title (?:is|should be))\s+/;
 const TOPIC_MARKERS =
-  /(?:\b(?:re|subject|subj|topic|agenda)\s?:|\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|to (?:pair|work|sync|align|decide|agree|follow up|catch up|touch base|check in|debrief|update (?:me|us)) on|to (?:figure out|look at|look into|debug|fix|map out|scope|kick off|wrap up)|on)\b:?) ?/g;
+  /(?:\b(?:re|subject|subj|topic|agenda)\s?:|(?<!['’])\b(?:about|regarding|re|to discuss|discuss|to go over|go over|to go through|to walk through|walk through|to review|to talk about|to talk through|to chat about|chat about|talk about|on the topic of|called|titled|named|to plan|to prep|to prepare|to sort out|to finalize|to finalise|to sign off on|to brainstorm|to cover|concerning|to (?:pair|work|sync|align|decide|agree|follow up|catch up|touch base|check in|debrief|update (?:me|us)) on|to (?:figure out|look at|look into|debug|fix|map out|scope|kick off|wrap up)|on)\b:?) ?/g;
 const TOPIC_STOP = new Set([
   'with',
   'at',
@@ -97,6 +97,13 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     )
       continue;
     if (word === 're' && !/^re [a-z]/i.test(blanked.slice(marker.index))) continue;
+    // "ugh they called, cancel …": someone phoned; nothing is named.
+    if (
+      word === 'called' &&
+      (/^[,.;!?]/.test(blanked.slice(marker.index + marker[0].length)) ||
+        /\b(?:they|she|he|i|we|you|someone|somebody)\s+$/.test(blanked.slice(0, marker.index)))
+    )
+      continue;
     // "need to fix one meeting with Vikram": in Indian English a meeting is fixed (booked), not the topic.
     if (
       word === 'to fix' &&

@@ -85,7 +85,14 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "on 19th", "21st at 3pm", "tue 22nd 10-11am": a day of the month without "the" (read as "the 19th"); an hour
     // right after it is a start.
-    [new RegExp(`\\bon (\\d{1,2}(?:st|nd|rd|th))\\b(?! of\\b)(?!,? ${MONTH_WORD})`, 'g'), (_, day) => `on the ${day}`],
+    // "move the PTM to 12th": so is a day of the month a move goes to (not "to 5th floor").
+    [
+      new RegExp(
+        `\\b(on|to) (\\d{1,2}(?:st|nd|rd|th))\\b(?! of\\b)(?!,? ${MONTH_WORD})(?! (?:floor|level|street|st|avenue|ave|grade|place|row|period)\\b)`,
+        'g',
+      ),
+      (_, on, day) => `${on} the ${day}`,
+    ],
     [
       new RegExp(
         `(?<![\\d/.-] ?)(?<!\\b(?:the|on|${MONTH_WORD}) )\\b(\\d{1,2}(?:st|nd|rd|th))\\b(?!,? ${MONTH_WORD})(?=,? (?:at |@ ?|from |\\d))`,
@@ -522,7 +529,13 @@ export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | u
   if (/\b(morning|sunrise|dawn|before work)\b/.test(said)) return 'am';
   // "brunch at 1": a meal's hour is its own, so a small hour after breakfast or brunch is the afternoon's.
   if (/\b(breakfast|brekkie|brekky|brunch)\b/.test(said)) return hour <= 4 ? 'pm' : 'am';
-  if (/\b(evening|tonight|dinner|supper|drinks|night|after work|party|gig|concert)\b/.test(said)) return 'pm';
+  // "interview for night porter": a night role is no hour.
+  if (
+    /\b(evening|tonight|dinner|supper|drinks|night(?! (?:porter|manager|nurse|staff|guard|auditor|cleaner|supervisor|team|crew))|after work|party|gig|concert)\b/.test(
+      said,
+    )
+  )
+    return 'pm';
   if (/\b(lunch|afternoon)\b/.test(said)) return hour >= 10 && hour <= 11 && /\blunch\b/.test(said) ? 'am' : 'pm';
   return undefined;
 }
@@ -597,7 +610,7 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
  * the rest; a day before a month is a date ("the big conference room 16 Feb").
  */
 const PLACE_NUMBER = new RegExp(
-  `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|\\b\\d+[a-z]? (?:(?!(?:at|in|on|am|pm|by|near|to|from|of|the)\\b)[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
+  `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|rink|court|pitch|field|lane|pool|stage|gym|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|\\b\\d+[a-z]? (?:(?!(?:at|in|on|am|pm|by|near|to|from|of|the)\\b)[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
   'gi',
 );
 /** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
@@ -775,6 +788,13 @@ function readChronoDateTime(
     // "Clocks went back today so … what's on tomorrow morning?": a bare day in an aside gives way to
     // a day named after the clause ends.
     if (/^(?:today|tonight|tomorrow)$/.test(r.text.trim()) && asideBefore(s.text, r, results)) continue;
+    // "election day is tuesday but put … in on wednesday": a day something else is on is an aside too.
+    if (
+      /^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)$/.test(r.text.trim()) &&
+      /(?:\bis|'s|\bfalls on|\bwas)\s+$/.test(s.text.slice(0, r.index)) &&
+      asideBefore(s.text, r, results)
+    )
+      continue;
     // "the clocks went back last night … today at 4pm": a past day is an aside when another day or time is named.
     if (/^(?:last night|yesterday|last (?:week|weekend|\w+day))\b/.test(r.text.trim()) && results.length > 1) continue;
     if (/^\d{1,2}$/.test(r.text.trim()) && !/\b(?:at|@|by|around|from)\s*$/.test(s.text.slice(0, r.index))) continue;
