@@ -251,7 +251,7 @@ const NOT_A_PLACE =
 
 /** Words where a move's message turns from the meeting to its new time ("to", "make it", "can be", "->"). */
 const MOVE_TURNS =
-  /\b(?:to|until|till|for|on|make it|can we do|do it|have it|can be|could be|should (?:now )?be|needs? to be|happen|works? better|is now|now)\b|->|→/g;
+  /\b(?:to|until|till|for|on|make it|can we do|do it|have it|can be|could be|should (?:now )?be|needs? to be|happen|works? better|is now|now)\b|->|→/gi;
 
 /** The message cut at each turn word, the last first: [what names the meeting, the new time]. */
 function moveSplits(text: string): Array<[string, string]> {
@@ -933,10 +933,14 @@ class Turn {
       const withThem = found.filter((m) =>
         u.participants.some(
           (p) =>
-            // "the one with Ana" is Ana Ruiz: one word of a full name is enough.
-            m.participants.some(
-              (q) => q.toLowerCase() === p.toLowerCase() || q.toLowerCase().split(' ').includes(p.toLowerCase()),
-            ) || m.title.toLowerCase().includes(p.toLowerCase()),
+            // "the one with Ana" is Ana Ruiz, "Dr. Kamau" is Dr. Wanjiru Kamau: the words said are the name's.
+            m.participants.some((q) => {
+              const named = q.toLowerCase().split(' ');
+              return p
+                .toLowerCase()
+                .split(' ')
+                .every((word) => named.includes(word));
+            }) || m.title.toLowerCase().includes(p.toLowerCase()),
         ),
       );
       // "cancel Emma's orthodontist", booked for Emma without her as a guest: the title found it, the person cannot
@@ -1164,14 +1168,15 @@ class Turn {
       hasTime: false,
     } as Understanding;
     let when: Understanding = this.#u;
-    const splits = moveSplits(this.#text);
+    // As written: "push the Harper call to 4pm" names Harper by the capital.
+    const splits = moveSplits(this.#said);
     for (const [i, [before, after]] of splits.entries()) {
       // "move it to monday 10 to 12": a "to" between two clocks ends a range; an earlier turn word says where to.
-      if (i < splits.length - 1 && /\d(?::\d\d)? ?(?:am|pm)? $/.test(before) && /^ ?\d/.test(after)) continue;
+      if (i < splits.length - 1 && /\d(?::\d\d)? ?(?:am|pm)? $/i.test(before) && /^ ?\d/.test(after)) continue;
       const head = understandLocally(before, context);
       // "move my 2pm to 4": a bare number after "to" is an hour.
       const tail = understandLocally(
-        /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/.test(after) ? `at ${after}` : after,
+        /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/i.test(after) ? `at ${after}` : after,
         context,
       );
       if (tail.start || tail.day || tail.shiftMinutes) {

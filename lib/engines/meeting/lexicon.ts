@@ -14,6 +14,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(2day|tdy|tday)\b/gi, 'today'],
   [/\b(2nite|tonite|2night)\b/gi, 'tonight'],
   [/\bnxt\b/gi, 'next'],
+  // "1,5 hours": a decimal comma in a length.
+  [/\b(\d),(\d)(?= ?(?:hours?|hrs?|h)\b)/gi, '$1.$2'],
   // Dictation writes "two" as "to" where no other reading fits: "at to thirty", "block to hours".
   [/\b(at|block|for) to (?=thirty|fifteen|forty[- ]five|o'?clock|hours?\b|hrs?\b|[ap]\.?m\b)/gi, '$1 two '],
   // Terse commands: "ls fri", "cmds?", "nxt wk", "what's on this arvo".
@@ -31,6 +33,18 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bw\/ ?/gi, 'with '],
   [/\bb4\b/gi, 'before'],
   [/\b(wat|wht|whta|wha)\b/gi, 'what'],
+  // Regional spellings: Scots "whit's on the morra", Nigerian "wetin I get", Jamaican "a wah", "dis ting", "what mi
+  // have", Kiwi "tomoz", a dropped g ("in the evenin"), Scouse "go 'ed", Geordie "gan on", Scots "the now" (for now).
+  [/\b(whit|wetin|a wah|wah)\b(?! gwaa?n\b)/gi, 'what'],
+  [/\b(what) mi\b/gi, '$1 I'],
+  [/\bdis (ting|thing)\b/gi, 'this thing'],
+  [/\b(the morra|tomoz|tomoro)\b/gi, 'tomorrow'],
+  [/\b(morn|even)in\b/gi, '$1ing'],
+  [/\bgo '?ed\b/gi, 'go ahead'],
+  [/\bgan on\b/gi, 'go on'],
+  [/\b(leave|keep) (it|that) the now\b/gi, '$1 $2 for now'],
+  // Pidgin "book am", "cancel am", "keep am": "am" after a verb is "it" (never a clock's, which follows a number).
+  [/\b(book|cancel|keep|move|leave|shift|push|drop|take|put|add|check|confirm|fix) am\b/gi, '$1 it'],
   [/\b(wats|whts|wots)\b/gi, 'whats'],
   [/\bresched\b/gi, 'reschedule'],
   [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
@@ -1280,6 +1294,14 @@ export const YES_ELSEWHERE = [
   'chalega',
   'chalo',
   'champion',
+  'braw',
+  'beaut',
+  'bonzer',
+  'fair dinkum',
+  'shot',
+  'mint',
+  'lush',
+  'belter',
   'choice',
   'chur',
   'claro que sí',
@@ -1472,6 +1494,7 @@ export const YES_ELSEWHERE = [
 /** No in other Englishes and languages ("nee", "cannot lah", "nahin", "pas maintenant"). Sorted. */
 export const NO_ELSEWHERE = [
   'aikona',
+  'naw',
   'all good',
   'as you were',
   'besser nicht',
@@ -1586,6 +1609,10 @@ export const THANKS_ELSEWHERE = [
 
 /** Words said around a yes or a no that change neither ("can lah", "ok sir", "go ahead pls", "haan yaar"). Sorted. */
 export const ANSWER_FILLERS = new Set([
+  'abeg',
+  'och',
+  'howay',
+  'o',
   'aah',
   'ag',
   'already',
@@ -1628,6 +1655,10 @@ export const ANSWER_FILLERS = new Set([
  */
 export const ANSWER_ENDINGS = new Set([
   'babe',
+  'boet',
+  'bru',
+  'hen',
+  'pal',
   'bud',
   'buddy',
   'chief',

@@ -421,7 +421,9 @@ function eventTitleOf(
         TITLE_FILLERS.has(low) ||
         BOUNDARY_WORDS.has(low) ||
         PRONOUNS.has(low) ||
-        /^(zoom|teams|skype|webex|slack|google|meet|quick|\+|&|with|w)$/.test(low))
+        /^(zoom|teams|skype|webex|slack|google|meet|quick|pop|stick|chuck|bung|whack|slot|pencil|\+|&|with|w)$/.test(
+          low,
+        ))
     )
       break;
     // "move Dana's budget review": whose meeting it is is no part of its title.

@@ -19,7 +19,7 @@ import {
   withoutPlace,
 } from './places.ts';
 import { requestTitleOf } from './titles.ts';
-import { PLACE_WORDS, escape, tokenize, unhidden } from './tokens.ts';
+import { EVENT_WORDS, NOT_A_NAME, PLACE_WORDS, escape, tokenize, unhidden } from './tokens.ts';
 
 /**
  * Deterministic understanding of one message: what the user wants and the meeting details in it.
@@ -94,6 +94,20 @@ const NAME_LIKE_DAY =
 /** "Black Friday staffing", "Good Friday service": a day inside a holiday's name is no date. */
 const HOLIDAY_DAY =
   /(?<=\b(?:[Bb]lack|[Cc]yber|[Aa]sh|[Pp]alm|[Mm]aundy|[Ss]hrove|[Ee]aster|[Rr]emembrance|[Mm]othering|[Ww]hit|Good|Holy|Super|Giving|Blue) )(?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day\b/g;
+
+/** "push the Harper call to 4pm", "shift the Deepak meeting": a name between "the" and a meeting word. */
+const NAMED_MEETING =
+  /\b(?:the|my|our|this|that) (\p{Lu}[\p{Ll}\p{M}]+) (?:meeting|mtg|call|sync|catch-?up|chat|1ː1|one-on-one|check-?in)\b/u;
+
+/** A move or cancel finds a meeting by its person, named before the meeting word, as well as by those named with it. */
+function movedPerson(intent: Intent, cased: string, participants: string[]): string[] {
+  if (intent !== 'reschedule' && intent !== 'cancel') return participants;
+  const name = NAMED_MEETING.exec(cased)?.[1];
+  const low = name?.toLowerCase() ?? '';
+  if (!name || NOT_A_NAME.has(low) || EVENT_WORDS.has(low) || PLACE_WORDS.has(low) || participants.includes(name))
+    return participants;
+  return [...participants, name];
+}
 
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
 function normalize(text: string): string {
@@ -260,7 +274,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
     intent,
     hasDate: when.hasDate,
     hasTime: timed,
-    participants,
+    participants: movedPerson(intent, cased, participants),
     refersToLast:
       /\b(it|that one|that meeting|this meeting|the meeting|that|this one)\b/.test(text) &&
       !/\b(?:is it|it is|it's)\b/.test(text),

@@ -85,6 +85,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "on 19th", "21st at 3pm", "tue 22nd 10-11am": a day of the month without "the" (read as "the 19th"); an hour
     // right after it is a start.
+    // "on the day 19", "day 25 at 11": a day of the month said as in Portuguese or Spanish ("dia 19").
+    [
+      /\b(on )?(?:the )?day (\d{1,2})\b(?=\s*(?:$|[,.?!]|at\b|@|from\b|in the\b|\d{1,2}(?:[:.h]\d\d)?\b(?! ?(?:hours?|days?|weeks?|minutes?)\b)))/g,
+      (_, on: string | undefined, day: string) => `${on ?? ''}the ${day}${ordinalSuffix(Number(day))}`,
+    ],
     // "move the PTM to 12th": so is a day of the month a move goes to (not "to 5th floor").
     [
       new RegExp(
@@ -302,7 +307,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, part, h) => `${part} at ${h}`,
     ],
     [
-      /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?! ?(?:minutes?|hours?|am|pm|people|th|st|nd|rd|days?|weeks?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
+      /\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (\d{1,2})(?![\d:ː])(?![.,]\d+ ?(?:hours?|hrs?|h)\b)(?! ?(?:minutes?|hours?|am|pm|people|th|st|nd|rd|days?|weeks?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
       (_, d, h) => `${d} at ${h}`,
     ],
     [/\bfirst thing\b/g, () => 'at 9am'],
@@ -395,7 +400,7 @@ function isLength(text: string, index: number, length: number): boolean {
       ));
   if (
     /\bin (?:about |around )?$/.test(before) &&
-    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|block|book|fitting|squeezing|putting) in $/.test(before) &&
+    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|stick|block|book|fitting|squeezing|putting) in $/.test(before) &&
     !/^\s*(?:for|long)/.test(text.slice(index)) &&
     !namesAThing
   )
@@ -745,6 +750,12 @@ const EVENT_PART_OF_DAY = new RegExp(
   `(?<=\\b(?!(?:the|this|that|a|one|every|each|late|early|mid|in|on|at|of|by|good|last|next|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\b)[a-z]+'? )(?:morning|afternoon|night|evening)(?=,? (?:on )?(?:the )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|${MONTH_WORD}|\\d{1,2}(?:st|nd|rd|th)?)\\b)`,
   'g',
 );
+
+/** "st", "nd", "rd" or "th", as written after the day of the month `n`. */
+function ordinalSuffix(n: number): string {
+  if (n % 100 >= 11 && n % 100 <= 13) return 'th';
+  return ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
+}
 
 /** The first date, start time and end time chrono reads in the rest of the text; their spans are taken. */
 function readChronoDateTime(
