@@ -242,6 +242,9 @@ const NEW_BOOKING =
 const BOOKING_LEAD = /^(?:\S+ ){0,2}?(?:schedule|book|set up|arrange|organi[sz]e|sked)\b/;
 /** A weekday or a day of the month: a move "to Tuesday next week" names its day, "to next week" only the week. */
 const NAMED_DAY = /\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b|\b\d{1,2}(?:st|nd|rd|th)\b/;
+/** A weekday said alone: "make it Friday instead" (not "next Friday", "Friday the 29th", "Friday 29 May"). */
+const BARE_WEEKDAY =
+  /^(?!.*\b(?:next|this|coming|following|week|weeks|fortnight|\d{1,2}(?:st|nd|rd|th)?\b(?! ?(?::|am|pm|a\.m|p\.m|h\b|o'?clock))|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)).*\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b/;
 
 /** A place for the draft said about "it": "and put it in salle Rodin", "have it at Café Lumière". */
 const PUT_IT_IN =
@@ -590,21 +593,21 @@ class Turn {
   #merge(draft: Draft): void {
     const u = this.#u;
     const previous = draft.start ? new Date(draft.start) : undefined;
-    if (u.nonexistent) {
+    const dayOf = previous ?? (draft.day ? new Date(draft.day) : undefined);
+    // "01:30" answering "what time on Sun, Mar 29?" in London: the draft's day has no such time; say so, ask again.
+    const skipped =
+      u.start && !u.hasDate && dayOf
+        ? this.#skipped({ ...wallTimeOf(dayOf, this.#zone), ...this.#clockOf(u.start, draft, previous) })
+        : undefined;
+    const gap = u.nonexistent ?? skipped;
+    if (gap) {
       delete draft.start;
-      draft.day = instantOf({ ...u.nonexistent, hour: 12, minute: 0 }, this.#zone).toISOString();
-      draft.gap = `${String(u.nonexistent.hour).padStart(2, '0')}:${String(u.nonexistent.minute).padStart(2, '0')}`;
+      draft.day = instantOf({ ...gap, hour: 12, minute: 0 }, this.#zone).toISOString();
+      draft.gap = `${String(gap.hour).padStart(2, '0')}:${String(gap.minute).padStart(2, '0')}`;
     } else if (u.start) {
       let start = u.start;
-      const dayOf = previous ?? (draft.day ? new Date(draft.day) : undefined);
-      if (!u.hasDate && dayOf) {
-        const day = wallTimeOf(dayOf, this.#zone);
-        const time = wallTimeOf(u.start, this.#zone);
-        start = instantOf(
-          { ...day, hour: this.#hourInContext(time.hour, draft, previous), minute: time.minute },
-          this.#zone,
-        );
-      }
+      if (!u.hasDate && dayOf)
+        start = instantOf({ ...wallTimeOf(dayOf, this.#zone), ...this.#clockOf(u.start, draft, previous) }, this.#zone);
       draft.start = start.toISOString();
       delete draft.day;
       delete draft.gap;
@@ -650,6 +653,18 @@ class Turn {
   #saidInPassing(title: string): boolean {
     const statement = /[,;.!-]\s*(?:they|she|he|we|i)(?:'re|'s|'m| are| is| am)\b/.exec(this.#text);
     return !!statement && this.#text.indexOf(title.toLowerCase(), statement.index) > statement.index;
+  }
+
+  /** The wall clock a time said for the draft stands for (its hour read in the draft's context). */
+  #clockOf(start: Date, draft: Draft, previous: Date | undefined): { hour: number; minute: number } {
+    const time = wallTimeOf(start, this.#zone);
+    return { hour: this.#hourInContext(time.hour, draft, previous), minute: time.minute };
+  }
+
+  /** `wall` when the zone's clocks skip it (a DST change), else undefined. */
+  #skipped(wall: WallTime): WallTime | undefined {
+    const kept = wallTimeOf(instantOf(wall, this.#zone), this.#zone);
+    return kept.hour === wall.hour && kept.minute === wall.minute && kept.day === wall.day ? undefined : wall;
   }
 
   /** A bare hour said about a draft ("make it 7") takes the draft's context: breakfast is am; else the half of the day it was in. */
@@ -905,12 +920,17 @@ class Turn {
 
   /**
    * Meetings the message points at: "it", a title or person, a time, a day. "It" with words that fit no meeting ("cancel
-   * it, Ramon called out sick") is still the last meeting, when the people and time said fit it.
+   * it, Ramon called out sick") is still the last meeting, when the people and time said fit it; "now" said in passing
+   * ("oh she's off sick now, cancel it") is no time of it.
    */
   #matching(u: Understanding): Meeting[] {
     const found = this.#matchingSaid(u);
-    if (found.length || !u.refersToLast || !u.title) return found;
-    return this.#matchingSaid({ ...u, title: undefined }).filter((m) => m.id === this.#state.lastMeetingId);
+    const saidNow = !!u.start && Math.abs(u.start.getTime() - this.#now.getTime()) < MINUTE;
+    if (found.length || !u.refersToLast || !(u.title || saidNow)) return found;
+    const untimed = saidNow
+      ? { start: undefined, day: undefined, range: undefined, hasTime: false, hasDate: false }
+      : {};
+    return this.#matchingSaid({ ...u, ...untimed, title: undefined }).filter((m) => m.id === this.#state.lastMeetingId);
   }
 
   /** The meetings that fit everything the message says. */
@@ -1151,7 +1171,19 @@ class Turn {
     else if (when.day) start = instantOf({ ...(when.day as WallTime), hour: old.hour, minute: old.minute }, this.#zone);
     else if (when.durationMinutes) start = oldStart;
     else return undefined;
+    if (when.day && BARE_WEEKDAY.test(this.#text)) start = this.#weekNearest(start, oldStart);
     return { start, end: new Date(start.getTime() + duration) };
+  }
+
+  /**
+   * "can we make it Friday instead" for a meeting on Thursday the 28th: a weekday said alone is the one nearest the
+   * meeting's own day (the 29th), not the next one from today (the 22nd); never one in the past.
+   */
+  #weekNearest(start: Date, meetingStart: Date): Date {
+    const week = 7 * 24 * 60 * MINUTE;
+    const wall = wallTimeOf(start, this.#zone);
+    const weeks = Math.max(0, Math.round((meetingStart.getTime() - start.getTime()) / week));
+    return weeks ? instantOf(addDays(wall, 7 * weeks), this.#zone) : start;
   }
 
   /** Proposes a move; `toLast` when the message can only mean the meeting discussed last. */
