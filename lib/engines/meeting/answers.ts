@@ -37,7 +37,7 @@ const NO_AT_LENGTH =
  */
 const RESTATED: Record<Awaiting, RegExp> = {
   book: restating(
-    '(?:book|schedule|add|save|confirm|lock|put|pencil|chuck|pop|stick|whack|bung|slot|throw|set|send|agéndalo|agendalo|agendar|resérvalo|reservalo|réserve|réservez|buchen|buch es|eintragen|trag es ein|prenota|prenotalo|boek het|plan het in|book karo|book kar do|book kar dijiye)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time|invite|invitation)))?(?: (?:in|down|up|through|out))?(?: (?:the |my |your )?(?:diary|calendar|cal|schedule|books))?|make it happen|get it (?:booked|done|in)|make it official|(?:pode )?(?:marcar|agendar)|marca|agenda',
+    '(?:book|schedule|add|save|confirm|lock|put|pencil|chuck|pop|stick|whack|bung|slot|throw|set|send|agéndalo|agendalo|agendar|resérvalo|reservalo|réserve|réservez|buchen|buch es|eintragen|trag es ein|prenota|prenotalo|boek het|plan het in|book karo|book kar do|book kar dijiye)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time|invite|invitation)))?(?: (?:in|down|up|through|out))?(?: (?:the |my |your )?(?:diary|calendar|cal|schedule|books))?|book (?:just )?the first(?: one| of them| meeting| session| call)?|make it happen|get it (?:booked|done|in)|make it official|(?:pode )?(?:marcar|agendar)|marca|agenda',
   ),
   cancel: restating(
     "(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|wipe|nuke|zap|get rid of|call off|confirm|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|those|these|both|everything|em|'em|the lot|the whole lot|(?:the )?cancellation|the meetings|(?:all|both) of them))?(?: (?:all|both|off))?|call (?:it|that|them) off|(?:all|both|everything|the lot|the whole lot)(?: of them)?)",

@@ -121,6 +121,13 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     const phrase = phraseAt(blanked, cased, marker.index + marker[0].length, people);
     // "meeting on dec 1 at 10 regarding stock order": the day after "on" is blanked, and the topic has its own marker.
     if (word === 'on' && /^(?:regarding|about|re|concerning)\b/i.test(phrase ?? '')) continue;
+    // "the board meeting on the 27th is not possible anymore": what is said of the meeting, not its topic.
+    if (
+      /^(?:is|isn't|are|aren't|was|were|has|have|had|will|won't|would|can|can't|could|should|must|not)\b/i.test(
+        phrase ?? '',
+      )
+    )
+      continue;
     if (phrase && !(location && phrase.toLowerCase() === location.toLowerCase())) return capitalize(phrase);
   }
   const event = eventTitleOf(blanked, cased, people);

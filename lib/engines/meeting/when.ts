@@ -72,10 +72,11 @@ const clock = (word: string) => CLOCK_WORDS[word.toLowerCase()] ?? Number(word);
 /** Clock spellings chrono misses, rewritten (case-insensitively) before the message is analysed. */
 const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
   [
-    // "on the twenty third", "the first of May": a spelled day of the month, in digits (a date word follows or "on" leads).
+    // "on the twenty third", "the first of May": a spelled day of the month, in digits (a date word follows or "on" leads);
+    // "the first one" is no day.
     [
       new RegExp(
-        `\\b(on the|the|on) (${DAY_ORDINAL})\\b(?=,? (?:at|@|from|of|by|around|for|${MONTH_WORD}|\\d|${CLOCK_WORD}\\b)|[?!.,]?$)`,
+        `\\b(on the|the|on) (${DAY_ORDINAL})\\b(?! ones?\\b)(?=,? (?:at|@|from|of|by|around|for|${MONTH_WORD}|\\d|${CLOCK_WORD}\\b)|[?!.,]?$)`,
         'g',
       ),
       (_, lead, word) => {
@@ -400,7 +401,9 @@ function isLength(text: string, index: number, length: number): boolean {
       ));
   if (
     /\bin (?:about |around )?$/.test(before) &&
-    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|stick|block|book|fitting|squeezing|putting) in $/.test(before) &&
+    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|stick|chuck|whack|bung|block|book|fitting|squeezing|putting) in $/.test(
+      before,
+    ) &&
     !/^\s*(?:for|long)/.test(text.slice(index)) &&
     !namesAThing
   )
