@@ -24,12 +24,12 @@ const YES_AT_LENGTH = new RegExp(
     "(?:i'?d|i would|we'?d|we would) (?:love|like) (?:that|it)|lov(?:e|ing) (?:it|that)",
     'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
     '(?:pop|chuck|stick|whack|bung|slot|pencil|lock) (?:it|that|this) in',
-    '(?:thank you|thanks|many thanks)(?: so much| very much| a lot)?',
+    '(?:thank you|thanks|many thanks)(?: so much| very much| a lot| heaps| a million| a mil| a bunch| loads| again| for (?:that|this|everything|your (?:help|patience)|being so (?:patient|helpful|quick)(?: with me)?))?',
   ].join('|')})$`,
 );
 /** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
-  /^(?:(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet))$/;
+  /^(?:(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|(?:that )?(?:won'?t|will not) be necessary(?: after all)?|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet))$/;
 /**
  * Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it",
  * "sweet as, chuck it in", "yes, get rid of the lot", "go ahead and book it". A lead ("and", "just", "go ahead and")
@@ -55,7 +55,7 @@ function restating(action: string): RegExp {
 }
 /** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is", "it can stay put". */
 const KEPT =
-  /^(?:(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))?|let'?s|let us|make we) keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is|it was|before)|the way it (?:is|was)|where it (?:is|was)|be|alone|on|in|there|then))?(?: (?:after all|for now|actually|please|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
+  /^(?:just |please )?(?:(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))?|let'?s|let us|make we) keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is|it was|before)|the way it (?:is|was)|where it (?:is|was)|be|alone|on|in|there|then))?(?: (?:after all|for now|actually|please|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
 
 const YES_OR_THANKS = new Set([...YES_ELSEWHERE, ...THANKS_ELSEWHERE]);
 const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
@@ -91,23 +91,29 @@ function answersWithReason(text: string, accepts: (phrase: string) => boolean): 
   );
 }
 
+const APOLOGY =
+  /^(?:(?:sorry|apologies|my apologies) (?:for|about) (?:the|that|this|my|all the) [a-z ]{2,30}|sorry about that|sorry again|apologies)$/;
+
 /**
  * The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir") or
  * to whom it is said, last ("mate").
  */
 function partsOf(text: string): string[] {
-  return text
-    .replace(/[!.?…;:]+/g, ',')
-    .split(/,| - /)
-    .map((p) => {
-      const words = p
-        .trim()
-        .split(/\s+/)
-        .filter((w) => w && !ANSWER_FILLERS.has(w));
-      if (words.length > 1 && ANSWER_ENDINGS.has(words.at(-1)!)) words.pop();
-      return words.join(' ');
-    })
-    .filter(Boolean);
+  return (
+    text
+      .replace(/[!.?…;:]+/g, ',')
+      .split(/,| - /)
+      .map((p) => {
+        const words = p
+          .trim()
+          .split(/\s+/)
+          .filter((w) => w && !ANSWER_FILLERS.has(w));
+        if (words.length > 1 && ANSWER_ENDINGS.has(words.at(-1)!)) words.pop();
+        return words.join(' ');
+      })
+      // "…, sorry for the trouble": an apology said beside the answer is no part of it.
+      .filter((p) => p && !APOLOGY.test(p))
+  );
 }
 
 /** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */

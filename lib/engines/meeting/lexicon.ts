@@ -1341,6 +1341,7 @@ export const YES_ELSEWHERE = [
   'gjerne',
   'go on',
   'go on so',
+  'grand so',
   'go on then',
   'goed',
   'good on ya',
@@ -1609,6 +1610,9 @@ export const THANKS_ELSEWHERE = [
 
 /** Words said around a yes or a no that change neither ("can lah", "ok sir", "go ahead pls", "haan yaar"). Sorted. */
 export const ANSWER_FILLERS = new Set([
+  'aiyah',
+  'aiyoh',
+  'aiyo',
   'abeg',
   'och',
   'howay',
