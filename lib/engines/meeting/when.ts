@@ -789,9 +789,19 @@ function readChronoDateTime(
   // correction beats one before it ("lunch at 1pm, actually make it 2pm").
   const corrected = CORRECTION.exec(s.text)?.index ?? Infinity;
   // "in the morning on Oct 20": a named date beats the day a part of the day implies.
+  const names = (r: chrono.ParsedResult) => r.start.isCertain('day') || r.start.isCertain('weekday');
+  // "the Sunday after next we've got the fair, … but put a call in on Saturday at 3pm": of two days in different
+  // clauses, the one given a time is the meeting's.
+  const apart = (r: chrono.ParsedResult) =>
+    results.some((o) => {
+      if (o === r || !names(o)) return false;
+      const [first, second] = o.index < r.index ? [o, r] : [r, o];
+      return /[,.;!?]| but | so | - /.test(s.text.slice(first.index + first.text.length, second.index));
+    });
   const rank = (r: chrono.ParsedResult) =>
-    Number(r.start.isCertain('day') || r.start.isCertain('weekday')) +
+    Number(names(r)) +
     (r.index > corrected ? 2 : 0) +
+    (names(r) && r.start.isCertain('hour') && apart(r) ? 0.25 : 0) +
     (/^(?:in the |this )?(?:morning|afternoon|evening)$/.test(r.text.trim()) ? -0.5 : 0);
   results.sort((a, b) => rank(b) - rank(a));
   for (const r of results) {
