@@ -539,7 +539,7 @@ export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | u
   if (/\b(breakfast|brekkie|brekky|brunch)\b/.test(said)) return hour <= 4 ? 'pm' : 'am';
   // "interview for night porter": a night role is no hour.
   if (
-    /\b(evening|tonight|dinner|supper|drinks|night(?! (?:porter|manager|nurse|staff|guard|auditor|cleaner|supervisor|team|crew))|after work|party|gig|concert)\b/.test(
+    /\b(evening|tonight|dinner|supper|drinks|night(?! (?:porter|manager|nurse|staff|guard|auditor|cleaner|supervisor|team|crew))|after work|party(?! (?:planning|prep|committee|meeting|budget))|gig|concert)\b/.test(
       said,
     )
   )
