@@ -91,29 +91,27 @@ function answersWithReason(text: string, accepts: (phrase: string) => boolean): 
   );
 }
 
+/** An apology said beside an answer ("…, sorry for the trouble"), which is no part of it. */
 const APOLOGY =
   /^(?:(?:sorry|apologies|my apologies) (?:for|about) (?:the|that|this|my|all the) [a-z ]{2,30}|sorry about that|sorry again|apologies)$/;
 
 /**
- * The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir") or
- * to whom it is said, last ("mate").
+ * The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir"),
+ * to whom it is said, last ("mate"), or an apology beside it.
  */
 function partsOf(text: string): string[] {
-  return (
-    text
-      .replace(/[!.?…;:]+/g, ',')
-      .split(/,| - /)
-      .map((p) => {
-        const words = p
-          .trim()
-          .split(/\s+/)
-          .filter((w) => w && !ANSWER_FILLERS.has(w));
-        if (words.length > 1 && ANSWER_ENDINGS.has(words.at(-1)!)) words.pop();
-        return words.join(' ');
-      })
-      // "…, sorry for the trouble": an apology said beside the answer is no part of it.
-      .filter((p) => p && !APOLOGY.test(p))
-  );
+  return text
+    .replace(/[!.?…;:]+/g, ',')
+    .split(/,| - /)
+    .map((p) => {
+      const words = p
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w && !ANSWER_FILLERS.has(w));
+      if (words.length > 1 && ANSWER_ENDINGS.has(words.at(-1)!)) words.pop();
+      return words.join(' ');
+    })
+    .filter((p) => p && !APOLOGY.test(p));
 }
 
 /** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */

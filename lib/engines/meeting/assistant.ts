@@ -11,7 +11,16 @@ import {
   type WorkHours,
 } from './calendar.ts';
 import { toICalendar } from './ics.ts';
-import { addDays, formatDay, formatRange, formatTime, instantOf, wallTimeOf, type WallTime } from './time-zones.ts';
+import {
+  addDays,
+  formatDay,
+  formatRange,
+  formatTime,
+  instantOf,
+  isSkipped,
+  wallTimeOf,
+  type WallTime,
+} from './time-zones.ts';
 import {
   understand as understandLocally,
   type Awaiting,
@@ -595,11 +604,11 @@ class Turn {
     const previous = draft.start ? new Date(draft.start) : undefined;
     const dayOf = previous ?? (draft.day ? new Date(draft.day) : undefined);
     // "01:30" answering "what time on Sun, Mar 29?" in London: the draft's day has no such time; say so, ask again.
-    const skipped =
+    const onDraftDay =
       u.start && !u.hasDate && dayOf
-        ? this.#skipped({ ...wallTimeOf(dayOf, this.#zone), ...this.#clockOf(u.start, draft, previous) })
+        ? { ...wallTimeOf(dayOf, this.#zone), ...this.#clockOf(u.start, draft, previous) }
         : undefined;
-    const gap = u.nonexistent ?? skipped;
+    const gap = u.nonexistent ?? (onDraftDay && isSkipped(onDraftDay, this.#zone) ? onDraftDay : undefined);
     if (gap) {
       delete draft.start;
       draft.day = instantOf({ ...gap, hour: 12, minute: 0 }, this.#zone).toISOString();
@@ -659,12 +668,6 @@ class Turn {
   #clockOf(start: Date, draft: Draft, previous: Date | undefined): { hour: number; minute: number } {
     const time = wallTimeOf(start, this.#zone);
     return { hour: this.#hourInContext(time.hour, draft, previous), minute: time.minute };
-  }
-
-  /** `wall` when the zone's clocks skip it (a DST change), else undefined. */
-  #skipped(wall: WallTime): WallTime | undefined {
-    const kept = wallTimeOf(instantOf(wall, this.#zone), this.#zone);
-    return kept.hour === wall.hour && kept.minute === wall.minute && kept.day === wall.day ? undefined : wall;
   }
 
   /** A bare hour said about a draft ("make it 7") takes the draft's context: breakfast is am; else the half of the day it was in. */

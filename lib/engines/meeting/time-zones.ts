@@ -100,6 +100,18 @@ export function instantOf(wall: WallTime, timeZone: string): Date {
   return new Date(guess - settled * 60_000);
 }
 
+/** True when the zone's clocks skip the wall time (a DST change moves past it): it names no instant. */
+export function isSkipped(wall: WallTime, timeZone: string): boolean {
+  const named = wallTimeOf(instantOf(wall, timeZone), timeZone);
+  return (
+    named.year !== wall.year ||
+    named.month !== wall.month ||
+    named.day !== wall.day ||
+    named.hour !== wall.hour ||
+    named.minute !== wall.minute
+  );
+}
+
 /** Adds whole days to a wall date (calendar arithmetic, independent of DST). */
 export function addDays(wall: WallTime, days: number): WallTime {
   const date = new Date(Date.UTC(wall.year, wall.month - 1, wall.day + days));

@@ -1,7 +1,7 @@
 import * as chrono from 'chrono-node';
 import { CLOCK_WORDS, DAY_ORDINALS, MONTHS, NUMBER_WORDS, ROOM_WORDS, WEEKDAYS } from './lexicon.ts';
 import { escape } from './tokens.ts';
-import { addDays, instantOf, wallTimeOf, weekdayOf, type WallTime } from './time-zones.ts';
+import { addDays, instantOf, isSkipped, wallTimeOf, weekdayOf, type WallTime } from './time-zones.ts';
 
 /**
  * The time-expression layer: finds every date, time, length, shift and repeat in a message, in the
@@ -89,7 +89,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     // "on the day 19", "day 25 at 11": a day of the month said as in Portuguese or Spanish ("dia 19").
     [
       /\b(on )?(?:the )?day (\d{1,2})\b(?=\s*(?:$|[,.?!]|at\b|@|from\b|in the\b|\d{1,2}(?:[:.h]\d\d)?\b(?! ?(?:hours?|days?|weeks?|minutes?)\b)))/g,
-      (_, on: string | undefined, day: string) => `${on ?? ''}the ${day}${ordinalSuffix(Number(day))}`,
+      (_, on: string | undefined, day: string) => `${on ?? ''}the ${day}${SUFFIX(Number(day))}`,
     ],
     // "move the PTM to 12th": so is a day of the month a move goes to (not "to 5th floor").
     [
@@ -553,10 +553,6 @@ function localReference(wall: WallTime & { second?: number }): Date {
   return new Date(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second ?? 0);
 }
 
-function sameWall(a: WallTime, b: WallTime): boolean {
-  return a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute;
-}
-
 const dayOnly = (w: WallTime): WallTime => ({ year: w.year, month: w.month, day: w.day, hour: 0, minute: 0 });
 
 function mondayOf(day: WallTime): WallTime {
@@ -754,12 +750,6 @@ const EVENT_PART_OF_DAY = new RegExp(
   'g',
 );
 
-/** "st", "nd", "rd" or "th", as written after the day of the month `n`. */
-function ordinalSuffix(n: number): string {
-  if (n % 100 >= 11 && n % 100 <= 13) return 'th';
-  return ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
-}
-
 /** The first date, start time and end time chrono reads in the rest of the text; their spans are taken. */
 function readChronoDateTime(
   s: Spans,
@@ -788,7 +778,6 @@ function readChronoDateTime(
   // A result naming a day beats one naming only a month ("next month on the 3rd"); one after a
   // correction beats one before it ("lunch at 1pm, actually make it 2pm").
   const corrected = CORRECTION.exec(s.text)?.index ?? Infinity;
-  // "in the morning on Oct 20": a named date beats the day a part of the day implies.
   const names = (r: chrono.ParsedResult) => r.start.isCertain('day') || r.start.isCertain('weekday');
   // "the Sunday after next we've got the fair, … but put a call in on Saturday at 3pm": of two days in different
   // clauses, the one given a time is the meeting's.
@@ -798,6 +787,7 @@ function readChronoDateTime(
       const [first, second] = o.index < r.index ? [o, r] : [r, o];
       return /[,.;!?]| but | so | - /.test(s.text.slice(first.index + first.text.length, second.index));
     });
+  // "in the morning on Oct 20": a named date beats the day a part of the day implies.
   const rank = (r: chrono.ParsedResult) =>
     Number(names(r)) +
     (r.index > corrected ? 2 : 0) +
@@ -986,7 +976,7 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
     const wall = startWallOf(hour, time.minute, date, weekdayOnly, input, ctx, nowWall, today);
     found.start = wall;
     if (date || found.hasTime) found.day = dayOnly(wall);
-    if (!sameWall(wallTimeOf(instantOf(wall, ctx.timeZone), ctx.timeZone), wall)) found.nonexistent = true;
+    if (isSkipped(wall, ctx.timeZone)) found.nonexistent = true;
     // "power's off from 10 to 12 so book a call at 1pm": a range whose start is not the meeting's is an aside.
     const endCloses =
       endWall?.startAt === undefined || (timeSpan && timeSpan[0] <= endWall.startAt && endWall.startAt < timeSpan[1]);
