@@ -227,6 +227,31 @@ async function broadcasts(base: string, sockets: WebSocket[], label: number): Pr
   };
 }
 
+/** The numbers of idle clients broadcasts are measured at. */
+const BROADCAST_SIZES = [1000, 5000] as const;
+
+/**
+ * Broadcasts at each of BROADCAST_SIZES, in rounds like the round trips: every server gets that many
+ * idle clients at once, then in each round each server in turn (the first rotating) takes its 20
+ * broadcasts, so a minute of a busy VM falls on the floor and on ours alike. Adds each round's figures
+ * to that server's round metrics, where their ratios are taken round by round.
+ */
+async function measureBroadcasts(measured: Measured[], rounds: Record<string, Metrics[]>): Promise<void> {
+  for (const size of BROADCAST_SIZES) {
+    say(`broadcasts at ${size} idle clients on each server, ${ROUNDS} rounds`);
+    const idle: WebSocket[][] = [];
+    for (const { server, host } of measured)
+      idle.push(await connectMany(`ws://${host}:${server.port}`, `bcast-${size}`, size));
+    for (let round = 0; round < ROUNDS; round++)
+      for (let k = 0; k < measured.length; k++) {
+        const i = (round + k) % measured.length;
+        const { spec, server, host } = measured[i]!;
+        Object.assign(rounds[spec.key]![round]!, await broadcasts(`http://${host}:${server.port}`, idle[i]!, size));
+      }
+    idle.flat().forEach((ws) => ws.terminate());
+  }
+}
+
 /** Starts the server `spec` describes on `host`, on a free port, with `env` over the spec's own. */
 const startSpecServer = (spec: ServerSpec, host: string, env: Record<string, string> = {}): Promise<ServerProcess> =>
   startServerProcess(spec.args, { cwd: root, env: { ...process.env, HOST: host, PORT: '0', ...spec.env, ...env } });
@@ -281,8 +306,8 @@ interface Measured {
 /**
  * Round trips at 1 and 8 in flight, one Metrics per round for each server. The servers take turns
  * within a round, so that the neighbours' load, which moves a run's figures by up to a third on a
- * shared VM, falls on the floor and on ours alike. In the last round each server's connects, idle
- * memory and broadcasts follow its round trips (`capacity`).
+ * shared VM, falls on the floor and on ours alike. In the last round each server's connects and idle
+ * memory follow its round trips (`capacity`).
  */
 async function measureInRounds(
   measured: Measured[],
@@ -318,10 +343,9 @@ const ratiosOf = (rounds: Metrics[], floor: Metrics[]): Metrics =>
     Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((m, i) => m[key]! / floor[i]![key]!))]),
   );
 
-/** Connects, idle memory and broadcasts on the running server. */
+/** Connects and idle memory on the running server. */
 async function measureCapacity({ spec, server, host }: Measured): Promise<Metrics> {
   const url = `ws://${host}:${server.port}`;
-  const base = `http://${host}:${server.port}`;
   const metrics: Metrics = {};
   say(`${spec.name}: 2000 connects`);
   const started = performance.now();
@@ -329,16 +353,13 @@ async function measureCapacity({ spec, server, host }: Measured): Promise<Metric
   metrics.connects_per_s = 2000 / ((performance.now() - started) / 1000);
   burst.forEach((ws) => ws.terminate());
 
-  say(`${spec.name}: idle memory and broadcast at 1000, 5000, 10000 clients`);
+  say(`${spec.name}: idle memory at 5000 and 10000 clients`);
   await server.collectGarbage();
   const baseline = rssBytes(server.pid);
-  const idle = await connectMany(url, 'idle-a', 1000);
-  Object.assign(metrics, await broadcasts(base, idle, 1000));
-  idle.push(...(await connectMany(url, 'idle-b', 4000)));
+  const idle = await connectMany(url, 'idle-a', 5000);
   await server.collectGarbage();
   metrics.rss_kib_per_conn_5000 = (rssBytes(server.pid) - baseline) / 1024 / 5000;
-  Object.assign(metrics, await broadcasts(base, idle, 5000));
-  idle.push(...(await connectMany(url, 'idle-c', 5000)));
+  idle.push(...(await connectMany(url, 'idle-b', 5000)));
   await server.collectGarbage();
   metrics.rss_kib_per_conn_10000 = (rssBytes(server.pid) - baseline) / 1024 / 10000;
   if (server.crashed) throw new Error(`${spec.name} crashed`);
@@ -445,6 +466,7 @@ try {
       measured.push({ spec, host, server: await startSpecServer(spec, host) });
     }
     ({ rounds, capacity } = await measureInRounds(measured));
+    await measureBroadcasts(measured, rounds);
     for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
   } finally {
     await Promise.all(measured.map(({ server }) => server.stop()));
