@@ -227,29 +227,20 @@ async function broadcasts(base: string, sockets: WebSocket[], label: number): Pr
   };
 }
 
-/** The numbers of idle clients broadcasts are measured at. */
-const BROADCAST_SIZES = [1000, 5000] as const;
-
 /**
- * Broadcasts at each of BROADCAST_SIZES, in rounds like the round trips: every server gets that many
- * idle clients at once, then in each round each server in turn (the first rotating) takes its 20
- * broadcasts, so a minute of a busy VM falls on the floor and on ours alike. Adds each round's figures
- * to that server's round metrics, where their ratios are taken round by round.
+ * 20 broadcasts at 1000 idle clients, then 20 at 5000, on clients opened for them and closed after.
+ * Taken in every round, after the server's round trips, so that their ratios are taken round by round
+ * as the round trips' are.
  */
-async function measureBroadcasts(measured: Measured[], rounds: Record<string, Metrics[]>): Promise<void> {
-  for (const size of BROADCAST_SIZES) {
-    say(`broadcasts at ${size} idle clients on each server, ${ROUNDS} rounds`);
-    const idle: WebSocket[][] = [];
-    for (const { server, host } of measured)
-      idle.push(await connectMany(`ws://${host}:${server.port}`, `bcast-${size}`, size));
-    for (let round = 0; round < ROUNDS; round++)
-      for (let k = 0; k < measured.length; k++) {
-        const i = (round + k) % measured.length;
-        const { spec, server, host } = measured[i]!;
-        Object.assign(rounds[spec.key]![round]!, await broadcasts(`http://${host}:${server.port}`, idle[i]!, size));
-      }
-    idle.flat().forEach((ws) => ws.terminate());
-  }
+async function broadcastsAtScale({ server, host }: Measured, round: number): Promise<Metrics> {
+  const url = `ws://${host}:${server.port}`;
+  const base = `http://${host}:${server.port}`;
+  const idle = await connectMany(url, `bcast${round}-a`, 1000);
+  const metrics = await broadcasts(base, idle, 1000);
+  idle.push(...(await connectMany(url, `bcast${round}-b`, 4000)));
+  Object.assign(metrics, await broadcasts(base, idle, 5000));
+  idle.forEach((ws) => ws.terminate());
+  return metrics;
 }
 
 /** Starts the server `spec` describes on `host`, on a free port, with `env` over the spec's own. */
@@ -304,10 +295,10 @@ interface Measured {
 }
 
 /**
- * Round trips at 1 and 8 in flight, one Metrics per round for each server. The servers take turns
- * within a round, so that the neighbours' load, which moves a run's figures by up to a third on a
- * shared VM, falls on the floor and on ours alike. In the last round each server's connects and idle
- * memory follow its round trips (`capacity`).
+ * Round trips at 1 and 8 in flight and broadcasts, one Metrics per round for each server. The servers
+ * take turns within a round, so that the neighbours' load, which moves a run's figures by up to a third
+ * on a shared VM, falls on the floor and on ours alike. In the last round each server's connects and
+ * idle memory follow (`capacity`).
  */
 async function measureInRounds(
   measured: Measured[],
@@ -317,9 +308,10 @@ async function measureInRounds(
   for (let round = 1; round <= ROUNDS; round++)
     for (const entry of measured) {
       const { spec, server, host } = entry;
-      say(`${spec.name}: round trips, 50 clients x 1 and x 8 in flight (round ${round} of ${ROUNDS})`);
+      say(`${spec.name}: round trips, 50 clients x 1 and x 8 in flight, broadcasts (round ${round} of ${ROUNDS})`);
       const metrics = await roundTrips(server, host, spec, { window: 1, idPrefix: `rt1-${round}` });
       Object.assign(metrics, await roundTrips(server, host, spec, { window: 8, idPrefix: `rt8-${round}` }));
+      Object.assign(metrics, await broadcastsAtScale(entry, round));
       (rounds[spec.key] ??= []).push(metrics);
       if (round === ROUNDS) capacity[spec.key] = await measureCapacity(entry);
     }
@@ -466,7 +458,6 @@ try {
       measured.push({ spec, host, server: await startSpecServer(spec, host) });
     }
     ({ rounds, capacity } = await measureInRounds(measured));
-    await measureBroadcasts(measured, rounds);
     for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
   } finally {
     await Promise.all(measured.map(({ server }) => server.stop()));
