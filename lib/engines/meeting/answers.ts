@@ -3,7 +3,7 @@ import type { Awaiting } from './understand.ts';
 
 // Intent cues: whole-message yes/no, then verbs and question shapes.
 const YES_WORDS =
-  /^(?:oh|well|then|so|and|done|(?:do|make) the booking|sim|si|sí|oui|ja|haan|hai|evet|claro|vale|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then|no problem|no problem at all|no worries)$/;
+  /^(?:oh|well|then|so|and|done|(?:do|make) the booking|sim|si|sí|oui|ja|haan|hai|evet|claro|vale|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|perfekt|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then|no problem|no problem at all|no worries)$/;
 const NO_WORDS =
   /^(?:not (?:this|that)(?: one)?|not quite|don'?t book|do not book|nein|não|nao|nahi|non|not (?:required|necessary|needed)|(?:no|not) need(?:ed)?|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|(?:leave|skip|drop) (?:it|that|that one|this|this one) (?:for now|for the moment|for today|for the time being)|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it|not book(?: it)?(?: yet)?|give up|better not|(?:maybe )?better not to|leave it like (?:that|this)|(?:finally |actually )?(?:i|we) (?:don'?t|do not) need (?:it|that|this)(?: (?:anymore|any more|after all))?)$/;
 
@@ -55,7 +55,7 @@ function restating(action: string): RegExp {
 }
 /** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is", "it can stay put". */
 const KEPT =
-  /^(?:just |please )?(?:(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))?|let'?s|let us|make we) keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is|it was|before)|the way it (?:is|was)|where it (?:is|was)|be|alone|on|in|there|then))?(?: (?:after all|for now|actually|please|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
+  /^(?:just |please )?(?:(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))?|let'?s|let us|make we) keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is|it was|before)|the way it (?:is|was)|where it (?:is|was)|be|alone|on|in|there|then))?(?: (?:after all|for now|actually|please|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|let (?:it|that|this|them) (?:remain|stay|be)(?: (?:as (?:it is|is)|where it is|like that|there))?|(?:keep|leave) (?:it|that|this|them) (?:on|for) (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
 
 const YES_OR_THANKS = new Set([...YES_ELSEWHERE, ...THANKS_ELSEWHERE]);
 const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
@@ -67,28 +67,54 @@ const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
  * whenever it is ("nah, leave it, I'll sort it in the morning").
  */
 const REASON =
-  /^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|figure|think about|let \w+ know|tell \w+)\b[^\d]*$|^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+  /^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+)\b[^\d]*$|^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+
+/**
+ * Someone still to check or approve, a reason for a no: "Greg wants to check with Dana first", "Sir hasn't approved
+ * yet", "I want to confirm with Funke first".
+ */
+const CHECKS_FIRST =
+  /^(?:[\w.']+ ){0,3}(?:(?:wants?|needs?|has|have|would like|'d like|is going|are going) to (?:check|confirm|ask|talk|speak|run it by|clear it with|double[- ]check|think|discuss|get back)|(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not) (?:yet )?(?:approved|confirmed|signed off|agreed|okayed|ok'?d|said yes|decided|replied|responded|got back))\b[^\d]*$/;
 
 /** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
 export function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {
   const restated = awaiting ? RESTATED[awaiting] : undefined;
   const yes = (p: string) => YES_WORDS.test(p) || YES_AT_LENGTH.test(p) || YES_OR_THANKS.has(p) || !!restated?.test(p);
   if (wholeMessage(text, yes) || answersWithReason(text, yes)) return 'confirm';
-  const kept = awaiting === 'cancel' || awaiting === 'move';
-  const no = (p: string) => NO_WORDS.test(p) || NO_AT_LENGTH.test(p) || NO_OR_THANKS.has(p) || (kept && KEPT.test(p));
+  // After a plain no, keeping it or waiting is part of the no ("nope, keep it where it is", "No, please hold on, let
+  // me confirm with Emeka first"); keeping a meeting answers a cancel or a move with no on its own.
+  const plainNo = /^(?:no|nope|nah|yeah nah)\b/.test(text);
+  const kept = awaiting === 'cancel' || awaiting === 'move' || plainNo;
+  const no = (p: string) =>
+    NO_WORDS.test(p) ||
+    NO_AT_LENGTH.test(p) ||
+    NO_OR_THANKS.has(p) ||
+    (kept && KEPT.test(p)) ||
+    (plainNo && /^(?:please )?(?:hold on|hang on)(?: a (?:sec|second|minute|moment|bit))?$/.test(p));
   if (wholeMessage(text, no) || answersWithReason(text, no)) return 'decline';
   return undefined;
 }
 
 /** An answer, then why: "no, don't book, I will check with him first". */
 function answersWithReason(text: string, accepts: (phrase: string) => boolean): boolean {
-  const parts = partsOf(text);
-  const reason = parts.findIndex((p) => REASON.test(p));
+  const parts = partsOf(text).flatMap((p) => reasonSplit(p, accepts));
+  const isReason = (p: string) => REASON.test(p) || CHECKS_FIRST.test(p);
+  const reason = parts.findIndex(isReason);
   return (
     reason > 0 &&
-    parts.slice(reason).every((p) => REASON.test(p) || accepts(p)) &&
+    parts.slice(reason).every((p) => isReason(p) || accepts(p)) &&
     parts.slice(0, reason).every((p) => segments(p.split(' '), accepts))
   );
+}
+
+/** A phrase that runs from an answer into someone's check without a comma ("no don't book it yet I want to confirm with Funke first"), cut in two. */
+function reasonSplit(phrase: string, accepts: (phrase: string) => boolean): string[] {
+  const words = phrase.split(' ');
+  for (let cut = 1; cut < words.length; cut++) {
+    const [answer, reason] = [words.slice(0, cut).join(' '), words.slice(cut).join(' ')];
+    if (CHECKS_FIRST.test(reason) && segments(words.slice(0, cut), accepts)) return [answer, reason];
+  }
+  return [phrase];
 }
 
 /** An apology said beside an answer ("…, sorry for the trouble"), which is no part of it. */
@@ -117,7 +143,8 @@ function partsOf(text: string): string[] {
 /** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */
 function wholeMessage(text: string, accepts: (phrase: string) => boolean): boolean {
   // "hmm" or "wait" alone says neither yes nor no.
-  if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)) return false;
+  if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|hold on|hang on|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text))
+    return false;
   const parts = partsOf(text);
   return parts.length > 0 && parts.every((p) => segments(p.split(' '), accepts));
 }

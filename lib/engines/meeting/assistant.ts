@@ -235,9 +235,9 @@ async function feedReply(calendarFeedUrl: (() => Promise<string>) | undefined): 
   };
 }
 
-/** A change of mind about a time just agreed: "make it 11", "make that an hour", "how about thursday instead". */
+/** A change of mind about a time just agreed: "make it 11", "make that an hour", "how about thursday instead", "it's actually 10:15". */
 const EDIT_CUE =
-  /^(?:\S+ ){0,3}?(?:make (?:it|that)|how about|what about|can we do|could we do|let'?s do|rather|better)\b|\b(?:instead|would be better|is better|works better|same time)\b/;
+  /^(?:\S+ ){0,3}?(?:make (?:it|that)|how about|what about|can we do|could we do|let'?s do|rather|better)\b|\b(?:instead|would be better|is better|works better|same time|(?:it'?s|its|it is) actually|actually (?:it'?s|its|it is))\b/;
 
 /** How an edit of a draft starts ("and put it in Room 2", "actually a call", "plus Sam"). */
 const EDIT_LEAD =

@@ -19,7 +19,7 @@ const SOFT_CANCEL =
 const MOVE_CUE =
   /\b(should (?:now )?(?:be|start|happen) (?:on|at)|(?:needs?|has|have) to (?:be|happen|start) (?:on|at|earlier|later|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next)|(?<!\b(?:to|can'?t|cannot|won'?t) )make (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s|works? better (?:at|on)|(?:is|are|'s) now (?:on|at)|now (?:on |at )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|rearrange|re-arrange|rejig|(?:anticipate|posticipate)(?= (?:it|the|my|our|that|this)\b)|report (?:it|the|my|our|that|this)\b.{0,40}\bto (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|take it to (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|reshuffle|scoot|move|moved|moving|prepone|(?<!\bin )advance(?! notice)|reschedule|rescheduled|postponed|pushed|shifted|bumped|re-schedule|rebook|push|postpone|(?<!\b(?:trial|night|day|late|early|morning|evening|weekend|double|split|long|short|handover|graveyard|overnight|swing|volunteer|work|extra|cover|relief|opening|closing|weekday|saturday|sunday|a|the|my|your|our|this|next|first|last|off|on|after|before|during|per|each|every|schedule|book|arrange|plan|organi[sz]e) )(?<!-)shift(?!-)(?! (?:handover|change|changes|swap|swaps|pattern|patterns|rota|cover|chat|briefing|meeting|lead|leads|planning|manager|supervisor|workers?|staff|debrief|huddle|report|start|review|call)\b)|bump|bring (?:\S+ ){0,4}?(?:forward|back|earlier)|(?:needs?|has|have) to (?:go|move|shift) (?:to|on|back|forward)\b|(?:go|goes|be moved) (?:to|on) (?:the )?(?:next |following )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|take (?:the|my|our|that|this) [\w' :ː-]{1,30} to (?:the )?(?:next )?(?:week )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|^(?:so |ok |okay )?(?:can|could) (?:the|my|our|that|this) [\w' :ː-]{1,30} be (?:on|at) .{1,30}\binstead\b|\b(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday),? same time(?:\?|$)|pull (?!up\b)(?:\S+ ){0,4}(?:forward|in|earlier|up to)|(?<!\b(?:the|a|any|no|of|for) )delay|slide|change (?:the )?(?:time|day|date)|^(?:(?:please|pls|can you|could you|kindly) )?change (?:the|my|our) (?!(?:location|place|room|venue|title|name|agenda|topic)\b)[^,;]{1,40} (?:for|on) (?:the )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)[.!?]*$|change .{0,40}(?<!\d )(?<!(?<!\b(?:the|my|our|your|this|that) )\b\d{1,2}(?:[:.]\d\d)? ?[ap]\.?m\.? )\bto\b|make (?:it|the|my|that) .{0,40}\b(?:earlier|later)|switch .{0,40}(?<!\d )(?<!(?<!\b(?:the|my|our|your|this|that) )\b\d{1,2}(?:[:.]\d\d)? ?[ap]\.?m\.? )\bto\b|swap .{0,40}(?<!\d )(?<!(?<!\b(?:the|my|our|your|this|that) )\b\d{1,2}(?:[:.]\d\d)? ?[ap]\.?m\.? )\bto\b|push back|put (?:\S+ ){0,5}?back (?:an?|one|\d|by|half)\b|put (?:\S+ ){0,6}?back to (?:\d{1,2}(?:[:.]\d\d)?(?: ?[ap]m)?|noon|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|move up|(?:do|have|hold|make) the .{1,40} instead|can we do .{0,30} instead|instead of|pass (?:it |that |this )?to|pass (?:the|my|our) [\w' :ː-]{1,40} (?:to|for) (?:the |at )?(?:next )?(?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?(?: ?[ap]m)?)|(?:make it|can we do|could we do|do it|have it|move it|instead)\b.{0,30}\bsame time|same time\b.{0,30}\binstead)\b/;
 const SCHEDULE_CUE =
-  /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
+  /\b(fix (?:a|an|up)|schedule|book|set up|setup|set something|arrange|organi[sz]e|plan|add|create|put|pencil|block|hold(?! (?:on|off|up|tight)\b)|reserve|meet|meeting|invite|grab|find time|find a time|set a|get .{1,40} together|let'?s (?:do|have|get|catch|chat|talk|sync|grab)|can we (?:do|have|get|chat|talk|sync|catch)|i need (?:a|an|some|to)|i want (?:a|an|to)|i'?d like (?:a|an|to)|need (?:a|an|some) (?:\w+ )?(?:with|for|about)|give me|borrow|time with|catch up|catchup|need to (?:see|talk|chat|speak|sync|catch|discuss|go over)|fit in|squeeze|slot in|appointment|sched)\b/;
 const HELP_CUE =
   /\b(what (?:all |kind of |sort of )?(?:things |stuff )?(?:can|could) you (?:actually |really |even )?(?:do|help|assist)|(?:what|how) (?:are you|you are|you'?re) able to|what (?:can|do|could) you (?:help|assist) (?:me )?with|what you can (?:do|help)|what can (?:this|the) (?:bot|assistant|app|thing|tool) (?:actually |really |even )?do|what (?:this|the) (?:bot|assistant|app|thing|tool) (?:can|could) do|what(?:'s| is|s) (?:this|the) (?:bot|assistant|app|thing|tool) (?:good )?for|what can (?:you|ya) do|what do you do|help|how does (?:it|(?:this|the)(?: (?:thing|bot|assistant|app|service|tool|chat|chatbot))?) work|what (?:kinds?|sorts?|types?) of (?:requests|things|tasks|questions|commands) (?:are you able to|can you|could you|do you)|(?:how (?:do|can|should) (?:i|we)|how i can|how to)(?= (?:\w+ ){0,3}?(?:use|book|schedule|cancel|move|reschedule|change|edit|delete|remove|add|see|view|check|list|find|set|start|begin|do (?:this|that|it)|talk|ask|type|say|write|work|invite|sync|subscribe|export|connect|meetings?|calendar|appointments?|bookings?|this|you|it)\b)|how (?:this|it|you) works?|what (?:am i|do i|should i) (?:supposed|meant) to (?:type|say|do|write|ask)|use (?:this|the) (?:bot|assistant|app)|commands|instructions|what are you|who are you|what (?:all |kind of |sort of |type of )?(?:things |stuff |questions )?(?:can|could|should) i (?:say|ask|type)|what else|capabilities|features|usage|tutorial|guide me|examples?)\b/;
 export const FEED_CUE =
@@ -55,19 +55,38 @@ const TWO_TIMES =
 const WHO_OR_WHICH =
   /^(?:(?:and|so|ok|okay) )?(?:who(?:'s| is| are)? (?:in|on|coming in|booked|scheduled|seeing me)\b|(?:which|what) (?:\w+ ){1,2}(?:are|is) (?:booked|scheduled|on|in|coming)\b|(?:which|what) (?:\w+ ){1,2}(?:have|do) (?:i|we) (?:got|have)\b|who(?:'ve| have| do)? (?:i|we) (?:got|have|meet|meeting|see|seeing)\b|(?:which|who) (?:\w+ ){0,2}(?:am i|do i|will i be|i am|i'?m|im|i will be) (?:seeing|meeting)\b|(?:which|what) (?:\w+ ){1,2}i (?:have|got)\b)/;
 
+/**
+ * A question about someone else's day, which the one calendar answers: "What does Dr. Feldman have on Wednesday?",
+ * "who's Sharon seeing at 2 tomorrow?", "Sir's schedule for tomorrow please".
+ */
+const SOMEONE_ELSES_DAY =
+  /^(?:(?:and|so|ok|okay|hey|hi),? )?(?:(?:what|whats|what'?s)(?: does| do| has| have| is| will)? (?!(?:i|we|you)\b)(?:[\w.']+ ){1,3}(?:have|got|doing|booked)\b(?! (?:free|open|spare|time)\b)|who(?:'s| is| does| will| has)? (?!(?:i|we|you)\b)(?:[\w.']+ ){1,3}(?:seeing|meeting|meet|see)\b|(?:[\w.]+ ){0,2}[\w.]+'s (?:schedule|calendar|diary|agenda|meetings|appointments)\b)/;
+
 /** A time taken back at once while booking ("meet Otieno 2pm, actually make it 3pm"): no move. */
 const SELF_CORRECTION =
   /\d(?: ?[ap]m)?,? (?:actually|sorry|oops|wait|no wait|i mean|or rather|scratch that)\b,? (?:no,? )?(?:make (?:it|that)|change (?:it|that) to|at|\d)|\b(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:at )?\d{1,2}(?::\d\d)? ?(?:am|pm)?, make (?:it|that) (?:at )?\d/;
 
+/** A message headed as an entry for the diary ("Diary request:", "calendar entry", "for the diary:", "please diarise"). */
+const DIARY_ENTRY =
+  /^(?:(?:new|add|please add) )?(?:diary|calendar|calender) (?:request|entry|item|hold)s?\b|^(?:diary|calendar)\s*:|\bdiari[sz]e\b/;
+
 /** A verb that books (not "my schedule" or "this week's schedule", the noun; "let's schedule" is the verb). */
 const BOOKING_VERB =
-  /(?<!\b(?:my|the|your|our|whole|full|entire|a|what|any|have|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week) )(?<!(?<!\blet)['’]s )\b(schedule|book|set up|put|add|pencil|arrange|stick (?:in|it|a|an|me|us|the|this|that)|slot (?:in|me|us|it|him|her|them)|pop (?:in|a|an|it)|block (?:my|the|some|an?|\d)|agenda (?:a|an|una|un)|fix (?:up )?(?:a |an )?(?:[\w-]+ )?(?:call|meeting|meet|appointment|session|sync|chat|review|interview)s?)\b/;
+  /(?<!\b(?:my|the|your|our|whole|full|entire|a|what|any|have|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week) )(?<!(?<!\blet)['’]s )\b(schedule|book|set up|put|add|pencil|arrange|stick (?:in|it|a|an|me|us|the|this|that)|slot (?:in|me|us|it|him|her|them)|pop (?:in|a|an|it)|block (?:my|the|some|an?|\d)|agenda (?:a|an|una|un)|fix (?:up )?(?:a |an )?(?:[\w-]+ )?(?:call|meeting|meet|appointment|session|sync|chat|review|interview)s?|get (?:something|it|this|that|one|(?:a|an) [\w-]+(?: [\w-]+)?) in(?! (?:touch|time|trouble|the car|the door)\b)|block (?:out )?(?:[\w.]+ ){0,2}[\w.]+['’]s (?:calendar|diary|schedule|time))\b/;
+
+/**
+ * Timetables and rates of the world, with or without a time in them: "is the 07:10 from Euston running on time",
+ * "load shedding schedule for Sandton today?", "what's the SGD to USD rate now".
+ */
+const WORLD_TIMETABLE =
+  /\b(?:running on time|(?:is|are) (?:the |my |our )?(?:\S+ ){0,3}?(?:train|flight|bus|tube|ferry)s? (?:delayed|on time)|flight status|load ?shedding (?:schedule|timetable)|(?:when|what time)(?: is|'s) (?:the )?load ?shedding|(?:bus|train|tube|ferry|flight|tv) (?:schedule|timetable)|[a-z]{3} (?:to|vs) [a-z]{3} rate|(?:fx|forex|conversion) rates?)\b/;
 
 /**
  * "What will the weather be like at the weekend?", "what's the best milk tea in makati", "what is the time in Dubai
  * now": a question about the world ("now" in it is no start).
  */
 export function asksAboutTheWorld(text: string, when: WhenFound): boolean {
+  if (WORLD_TIMETABLE.test(text)) return !BOOKING_VERB.test(text.replace(WORLD_TIMETABLE, ''));
   return (
     OFF_TOPIC_QUESTION.test(text) &&
     (!when.hasTime || (/\bnow\b/.test(text) && !/\b\d/.test(text))) &&
@@ -118,6 +137,8 @@ export function intentOf(
   )
     return 'help';
   if (asksAboutTheWorld(text, when)) return 'unknown';
+  // "Diary request: Monday 26th, 11:00-12:00, Q4 forecast review": an entry for the diary, with its time.
+  if (when.hasTime && DIARY_ENTRY.test(text)) return 'schedule';
   if (
     FEED_CUE.test(text) &&
     !when.hasTime &&
@@ -164,6 +185,9 @@ export function intentOf(
   const asks =
     needBehindQuestion ||
     /\?\s*$|^(?:am|are|is|do|does|have|has|any|what|whats|when|which|how|hows|can i|could i|find)\b/.test(lastSentence);
+  // "they've got a 9:45 opening", "She's in Vancouver so not too early — let's say 1": a time said, not asked, while
+  // a draft waits is the draft's.
+  if (awaiting === 'book' && when.hasTime && !asks && !LIST_CUE.test(text)) return 'schedule';
   if (/\b(?:anyone|anybody|someone|who)\b.{0,20}\b(?:booked|scheduled|coming)\b/.test(text)) return 'list';
   // "today I have meetings?", "Friday I have meeting?", "Tomorrow, what schedule I have?": the question in another order.
   if (
@@ -174,9 +198,10 @@ export function intentOf(
     !BOOKING_VERB.test(text)
   )
     return 'list';
-  // "who's in at 3?", "which patients are booked in tomorrow?", "which shoots have I got this week": a list.
+  // "who's in at 3?", "which patients are booked in tomorrow?", "which shoots have I got this week", "what has Mr.
+  // Brandt got this week?": a list.
   if (
-    WHO_OR_WHICH.test(text) &&
+    (WHO_OR_WHICH.test(text) || SOMEONE_ELSES_DAY.test(text)) &&
     !AVAILABILITY_CUE.test(text) &&
     !/\b(?:free|open|available|clear|spare|slots?|gaps?)\b/.test(text) &&
     !BOOKING_VERB.test(text)

@@ -18,6 +18,8 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(\d),(\d)(?= ?(?:hours?|hrs?|h)\b)/gi, '$1.$2'],
   // Dictation writes "two" as "to" where no other reading fits: "at to thirty", "block to hours".
   [/\b(at|block|for) to (?=thirty|fifteen|forty[- ]five|o'?clock|hours?\b|hrs?\b|[ap]\.?m\b)/gi, '$1 two '],
+  // … and "four" as "for": "at for pm", "by for o'clock".
+  [/\b(at|by|from|until|till) for (?=[ap]\.?m\b|o'?clock\b)/gi, '$1 four '],
   // Terse commands: "ls fri", "cmds?", "nxt wk", "what's on this arvo".
   [/^\s*ls\b/gi, 'list'],
   [/\bcmds\b/gi, 'commands'],

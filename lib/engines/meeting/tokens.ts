@@ -70,6 +70,10 @@ export const NOT_A_NAME = new Set([
   ...TIME_WORDS,
   'meeting',
   'meetings',
+  // "with the holiday tomorrow", "with the long weekend": a time off, not a person.
+  'holiday',
+  'holidays',
+  'vacation',
   // "with daylight saving", "with the clocks": the clocks, not a person.
   'daylight',
   'clock',

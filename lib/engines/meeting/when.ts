@@ -68,6 +68,64 @@ const MONTH_WORD = '(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.
 /** A month said right after a day of the month: "2nd November", "30 of September". */
 const MONTH_AHEAD = new RegExp(`^,? (?:of )?${MONTH_WORD}`, 'i');
 const clock = (word: string) => CLOCK_WORDS[word.toLowerCase()] ?? Number(word);
+/** Minutes said after a spelled hour ("nine thirty", "two oh five"). */
+const SPELLED_MINUTES: Record<string, number> = {
+  'oh five': 5,
+  'o five': 5,
+  ten: 10,
+  fifteen: 15,
+  twenty: 20,
+  'twenty five': 25,
+  thirty: 30,
+  'thirty five': 35,
+  forty: 40,
+  'forty five': 45,
+  fifty: 50,
+  'fifty five': 55,
+};
+const SPELLED_MINUTE = Object.keys(SPELLED_MINUTES)
+  .sort((a, b) => b.length - a.length)
+  .map((m) => m.replace(' ', '[ -]'))
+  .join('|');
+const WEEKDAY_OR_DAY =
+  'today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thurs|fri|sat|sun';
+
+const CLOCK_TIME = '\\d{1,2}(?:[:.][0-5]\\d)?(?: ?[ap]m)?';
+const TIME_SPAN = `(?:(?:from|between) ${CLOCK_TIME} (?:to|and) ${CLOCK_TIME}|${CLOCK_TIME} ?- ?${CLOCK_TIME}|(?:(?:at|@) )?${CLOCK_TIME})`;
+/** Words that take a time back: "no no", "no wait", "nvm", "scratch that", "sorry I mean", a bare "make it". */
+const TAKE_BACK =
+  '(?:no,? )+(?:wait,? |sorry,? |actually,? )?|wait,? |nvm,? |never ?mind,? |scratch that,? |sorry,? (?:i mean,? |i meant,? )?|i mean,? |i meant,? |actually,? |or rather,? |correction,? ';
+/** A sound of hesitation before a correction: "... eh make it 12.45". */
+const HESITATION = 'eh|uh|um|oh|ah|hmm|oops|erm';
+/** A time, words without a number, then a take-back and the time meant, ending the message. */
+const TAKEN_BACK = new RegExp(
+  `(?<![\\w:.])(${TIME_SPAN})(?![\\w:])([^\\d]{0,80}?)[\\s,.;!…-]*(?:(${HESITATION}),? )?(${TAKE_BACK}|(?=make (?:it|that)))(?:(?:make|change) (?:it|that)(?: to)?,? )?(${TIME_SPAN})(?: instead)?(?:,? (?:please|pls|thanks|then))?[\\s.!]*$`,
+  'i',
+);
+const MOVING = /\b(?:move|moving|push|shift|bring|pull|reschedule|postpone|bump|change|swap)\b/i;
+
+/** The time meant, put where the one taken back was said; its am or pm carried over when the hour is the same or later. */
+function takeBack(
+  whole: string,
+  said: string,
+  between: string,
+  hesitation: string | undefined,
+  marker: string,
+  meant: string,
+  _at: number,
+  text: string,
+): string {
+  // A bare "make it 5pm" is a correction only after a hesitation ("1pm w Priya... eh make it 12.45"); else it moves
+  // the meeting the first time names ("today 2pm meeting make it 5pm instead", "move my 3pm to tomorrow, make it 4pm").
+  if (!marker && (!hesitation || MOVING.test(text))) return whole;
+  let time = meant.replace(/(\d)\.(\d\d)/, '$1:$2');
+  const saidHour = /(\d{1,2})(?:[:.]\d\d)? ?([ap]m)$/i.exec(said);
+  const meantHour = /^(?:(?:at|@) )?(\d{1,2})(?:[:.]\d\d)?$/i.exec(time);
+  if (saidHour && meantHour && Number(meantHour[1]) >= Number(saidHour[1]) && Number(meantHour[1]) < 12)
+    time += saidHour[2];
+  if (/^(?:at|@) /i.test(said) && !/^(?:at|@|from|between) /i.test(time)) time = `at ${time}`;
+  return `${time}${between.replace(/[\s,.;!…-]+$/, '')}`;
+}
 
 /** Clock spellings chrono misses, rewritten (case-insensitively) before the message is analysed. */
 const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
@@ -171,6 +229,29 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "at 3 a call with Ortega": "a" before a word is the article, not "am".
     [/(?<![\w:.])(\d{1,2}(?::\d\d)?) a (?=[a-z]{2,})(?!m\b)/g, (_, t) => `${t}, a `],
+    // "from ten to twelve", "between two and three": a range of spelled hours (before "ten to twelve" can be 11:50).
+    [
+      new RegExp(
+        `\\b(from|between) (${CLOCK_WORD})( ?[ap]m)? (?:to|till|until|til|and|-) (${CLOCK_WORD})\\b(?! (?:minutes?|hours?|people))`,
+        'g',
+      ),
+      (_, p, a, m, b) =>
+        `${p === 'between' ? 'between' : 'from'} ${clock(a!)}${m ?? ''} ${p === 'between' ? 'and' : 'to'} ${clock(b!)}`,
+    ],
+    // "nine thirty am", "tomorrow ten forty five", "at two twenty": an hour and its minutes, spelled (dictation).
+    [
+      new RegExp(
+        `\\b((?:at|@|by|around|from|to|until|till|til|${WEEKDAY_OR_DAY}) )?(${CLOCK_WORD})[ -](${SPELLED_MINUTE})\\b(?![ -]?(?:minutes?|mins?|hours?|hrs?|people|ppl|of)\\b)(?=( ?(?:am|pm|a\\.m\\.|p\\.m\\.|o'?clock)\\b)?)`,
+        'g',
+      ),
+      (whole, lead, h, m, meridiem) => {
+        if (!lead && !meridiem) return whole;
+        const time = `${clock(h!)}:${String(SPELLED_MINUTES[m!.toLowerCase().replace(/[ -]+/g, ' ')]).padStart(2, '0')}`;
+        return lead && !/^(?:at|@|by|around|from|to|until|till|til) $/.test(lead)
+          ? `${lead}at ${time}`
+          : `${lead ?? ''}${time}`;
+      },
+    ],
     [new RegExp(`\\bhalf past ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:30`],
     [new RegExp(`\\bhalf ${CLOCK}\\b(?! (?:an|a) hour)`, 'g'), (_, h) => `${clock(h!)}:30`],
     [new RegExp(`\\bquarter (?:past|after) ${CLOCK}\\b`, 'g'), (_, h) => `${clock(h!)}:15`],
@@ -184,8 +265,20 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
         `${p} ${clock(h!)}:${{ thirty: '30', fifteen: '15', 'forty-five': '45', 'forty five': '45', 'o five': '05' }[m!.toLowerCase()]}`,
     ],
     [
-      new RegExp(`\\b(at|@|around|from|until|till|til|by) (${Object.keys(CLOCK_WORDS).join('|')})\\b(?!-)`, 'g'),
+      // "at ten to ten" is 9:50, read below.
+      new RegExp(
+        `\\b(at|@|around|from|until|till|til|by) (${Object.keys(CLOCK_WORDS).join('|')})\\b(?!-)(?!(?<=\\b(?:five|ten)) (?:past|after|to|til|till) ${CLOCK}\\b)`,
+        'g',
+      ),
       (_, p, h) => `${p} ${clock(h!)}`,
+    ],
+    // "move the coffee chat to eleven", "push it to 3 tomorrow": a bare hour a move goes to.
+    [
+      new RegExp(
+        `(?<=\\b(?:move|moving|push|shift|bring|pull|reschedule|postpone|bump|change|switch)\\b.{0,60})\\bto (\\d{1,2}|${CLOCK_WORD})\\b(?![:.]\\d)(?=\\s*(?:[.!?]*$|,? (?:on|tomorrow|today|tonight|instead|please|pls|then|if)\\b))`,
+        'g',
+      ),
+      (_, h) => `to ${clock(h!)}:00`,
     ],
     [
       new RegExp(`\\b(${Object.keys(CLOCK_WORDS).join('|')}) (am|pm|o'clock)\\b`, 'g'),
@@ -212,7 +305,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [
       new RegExp(
-        `\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes?|hours?|days?|weeks?))`,
+        `(?<!\\b(?:from|between) )\\b(\\d{1,2}|five|ten|twenty|twenty-five|twenty five) (past|after|to|til|till) ${CLOCK}\\b(?! (?:minutes?|hours?|days?|weeks?))`,
         'g',
       ),
       (_, m, rel, h) => {
@@ -341,6 +434,9 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     [/\b(?<!\bon )(mon|tues|wednes|thurs|fri|satur|sun)days(?=,? (?:at |@ ?)?\d)/g, (_, d) => `every ${d}day`],
     // "Dec 3 at 2 year-end review": a year-end or month-end is a topic, not a length after the hour.
     [/(?<=\d) (?=(?:year|month|quarter|week)-end\b)/g, () => ', '],
+    // "today 4pm.. no no 5pm", "10 am call with Dr. Rao, no wait, make it 10:30", "Tuesday 2-3pm, scratch that, 3-4pm":
+    // a time taken back at the end of the message stands where the first one was said.
+    [TAKEN_BACK, takeBack],
   ] as Array<[RegExp, (...m: string[]) => string]>
 ).map(([pattern, replace]) => [new RegExp(pattern.source, 'gi'), replace]);
 
