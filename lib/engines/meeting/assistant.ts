@@ -951,6 +951,10 @@ class Turn {
       );
       if (byTitle.length || !u.participants.length) found = byTitle;
       titled = byTitle.length > 0;
+    } else if (u.title) {
+      // "move the call to wednesday": a word any meeting could be called picks the meetings called just that, if any.
+      const same = found.filter((m) => m.title.toLowerCase() === u.title!.toLowerCase());
+      if (same.length) found = same;
     }
     if (u.participants.length) {
       const withThem = found.filter((m) =>

@@ -34,7 +34,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bw\/o\b/gi, 'without'],
   [/\bw\/ ?/gi, 'with '],
   [/\bb4\b/gi, 'before'],
-  [/\b(wat|wht|whta|wha)\b/gi, 'what'],
+  [/\b(wat|wht|whta|wha|wot|wut)\b/gi, 'what'],
   // Regional spellings: Scots "whit's on the morra", Nigerian "wetin I get", Jamaican "a wah", "dis ting", "what mi
   // have", Kiwi "tomoz", a dropped g ("in the evenin"), Scouse "go 'ed", Geordie "gan on", Scots "the now" (for now).
   [/\b(whit|wetin|a wah|wah)\b(?! gwaa?n\b)/gi, 'what'],
@@ -47,7 +47,15 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(leave|keep) (it|that) the now\b/gi, '$1 $2 for now'],
   // Pidgin "book am", "cancel am", "keep am": "am" after a verb is "it" (never a clock's, which follows a number).
   [/\b(book|cancel|keep|move|leave|shift|push|drop|take|put|add|check|confirm|fix) am\b/gi, '$1 it'],
-  [/\b(wats|whts|wots)\b/gi, 'whats'],
+  [/\b(wats|whts|wots|wuts)\b/gi, 'whats'],
+  // "sofia n jake", "darren n xin yi": "n" between two words is "and" ("n" alone is a no).
+  [/(?<=\p{L}) n (?=\p{L})/giu, ' and '],
+  [/\babt\b/gi, 'about'],
+  [
+    /\b(this|today|tomorrow|mon|tue|tues|wed|thu|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday) aft\b/gi,
+    '$1 afternoon',
+  ],
+  [/\bweds\b/gi, 'wednesday'],
   [/\bresched\b/gi, 'reschedule'],
   [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
   [/\bmv\b/gi, 'move'],
@@ -268,6 +276,7 @@ export const EVENT_NOUNS = [
   'checkup',
   'check-up',
   'session',
+  'sesh',
   'huddle',
   'presentation',
   'webinar',
@@ -340,6 +349,9 @@ export const EVENT_NOUNS = [
   'break',
   'study',
   'study session',
+  'study sesh',
+  'gym sesh',
+  'revision sesh',
   'errands',
   'readout',
   'review meeting',
@@ -1614,6 +1626,8 @@ export const THANKS_ELSEWHERE = [
 export const ANSWER_FILLERS = new Set([
   'aiyah',
   'aiyoh',
+  'ay',
+  'pala',
   'aiyo',
   'abeg',
   'och',

@@ -272,12 +272,37 @@ const PERSON_TRIGGERS: Array<[string[], boolean]> = [
 
 /** Adds a person's name to `found`, cleaned of trailing punctuation, unless it is a pronoun or already there (any case). */
 function addPerson(found: string[], name: string): void {
-  const clean = unhidden(name)
+  let clean = unhidden(name)
     .trim()
     .replace(/[.,!?;:]+$/, '')
     .replace(/\s+/g, ' ');
+  // "our CA Mr. Gupta": what stands before an honorific says who the person is; the name starts at the honorific
+  // (or at the first of several: "Prof. Dr. Weber").
+  const words = clean.split(' ');
+  const titled = words.findIndex((w, k) => k > 0 && honorificWord(w) && !honorificWord(words[k - 1]!));
+  if (titled > 0) clean = words.slice(titled).join(' ');
   if (!clean || PRONOUNS.has(clean.toLowerCase())) return;
   if (!found.some((f) => f.toLowerCase() === clean.toLowerCase())) found.push(clean);
+}
+
+/** Where a capitalised name starts after one or two lowercase role words from token `k` ("ward councillor Zanele"). */
+function roleThenName(tokens: Token[], k: number): number | undefined {
+  for (const at of [k + 1, k + 2]) {
+    const role = tokens.slice(k, at);
+    if (
+      tokens[at] &&
+      isCapitalized(tokens[at]!) &&
+      !NOT_A_NAME.has(tokens[at]!.low) &&
+      role.every(
+        (t) =>
+          /^\p{Ll}+$/u.test(t.raw) &&
+          !/^(?:and|or|with|at|in|on|for|from|to|of|by|a|an|the)$/.test(t.low) &&
+          !EVENT_WORDS.has(t.low),
+      )
+    )
+      return at;
+  }
+  return undefined;
 }
 
 /** Adds to `found` the chain of people after the trigger `words` at token `i`: "with Lena, Tariq and me", "Rui + Ayla". */
@@ -291,7 +316,12 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
   )
     return;
   let j = i + words.length;
-  if (tokens[j]?.low === 'the' && !loose) return;
+  if (tokens[j]?.low === 'the') {
+    // "with the ward councillor Zanele": lowercase words between "the" and a capitalised name say who she is.
+    const named = roleThenName(tokens, j + 1);
+    if (named !== undefined) j = named;
+    else if (!loose) return;
+  }
   // A chain: "Lena, Tariq and me", "Rui + Ayla".
   const before = found.length;
   for (let guard = 0; guard < 8 && j < tokens.length; guard++) {

@@ -91,9 +91,9 @@ export interface UnderstandContext {
 
 const NAME_LIKE_DAY =
   /(?<=(?:^|[\s,])\p{Lu}[\p{Ll}\p{M}]+ )(?:Thu|Tue)(?= (?!(?:Morning|Afternoon|Evening|Night|At|On|In|With|And|From|To|For|Via|By)\b)\p{Lu}[\p{Ll}\p{M}]+(?:[\s,.!?]|$))/gu;
-/** "Black Friday staffing", "Good Friday service": a day inside a holiday's name is no date. */
+/** "Black Friday staffing", "Good Friday service", "the Sunday school teachers": a day inside a holiday's or a group's name is no date. */
 const HOLIDAY_DAY =
-  /(?<=\b(?:[Bb]lack|[Cc]yber|[Aa]sh|[Pp]alm|[Mm]aundy|[Ss]hrove|[Ee]aster|[Rr]emembrance|[Mm]othering|[Ww]hit|Good|Holy|Super|Giving|Blue) )(?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day\b/g;
+  /(?:[Ss]un|[Ss]atur)day(?= [Ss]chool (?:teachers|kids|children|staff|volunteers|parents|committee|leaders|class)\b)|(?<=\b(?:[Bb]lack|[Cc]yber|[Aa]sh|[Pp]alm|[Mm]aundy|[Ss]hrove|[Ee]aster|[Rr]emembrance|[Mm]othering|[Ww]hit|Good|Holy|Super|Giving|Blue) )(?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day\b/g;
 
 /** "push the Harper call to 4pm", "shift the Deepak meeting": a name between "the" and a meeting word. */
 const NAMED_MEETING =

@@ -176,6 +176,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       /\b(?:the )?rest of (?:my|the) day\b(?!,? (?:on |of )?(?:tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d))/g,
       () => 'today',
     ],
+    // "her 6 week check", "the 12 month review": an age or a span that names the visit, not a date that far ahead.
+    [
+      /(?<!\b(?:in|for|after|within|every|about|around|next|last|than) )\b(\d{1,2}) (week|month|year|day)s? (?=(?:old )?(?:check(?! in\b)|checkup|check-up|review|appointment|appt|jabs?|shots?|scan|visit|follow[ -]?up|injections?|vaccinations?|immuni[sz]ations?|birthday|anniversary)\b)/g,
+      (_, n, unit) => `${n}-${unit} `,
+    ],
     // "well, it's gone midnight. I need …": the hour it is now, said in passing, is no time for the meeting.
     [/\b(?:it'?s|its|it is) (?:just )?(?:gone|past|after) midnight\b/g, () => "it's late"],
     // "not Friday, Monday": the day said after the one refused.
@@ -397,7 +402,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     [/\b(at|@|from|to|until|till|til|by|around) (\d{1,2})\.([0-5]\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
     // "tomorrow evening 6 dinner": a bare hour after a day's part is its clock.
     [
-      /\b((?:this|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:morning|afternoon|evening|night)) (\d{1,2}(?::\d\d)?)(?![\d:ː])(?! ?(?:minutes|mins|hours|hrs|am|pm|people|th|st|nd|rd|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
+      /\b((?:this|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thurs|fri|sat|sun) (?:morning|afternoon|evening|night)) (\d{1,2}(?::\d\d)?)(?![\d:ː])(?! ?(?:minutes|mins|hours|hrs|am|pm|people|(?:th|st|nd|rd)\b|days|weeks|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))\b/g,
       (_, part, h) => `${part} at ${h}`,
     ],
     [
@@ -469,7 +474,7 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number]> = (
   [
     // "for a quarter of an hour", "three quarters of an hour", "a quick hour": lengths said in words.
     [/\b(?:for )?(?:three|3) quarters? of an hour\b/, () => 45],
-    [/\b(?:for )?(?:a|one) quarter(?: of an|-an)? hour\b/, () => 15],
+    [/\b(?:for )?(?:(?:a|one) )?quarter(?: of an|-an)? hour\b/, () => 15],
     [/\b(?:for |during )?half of an hour\b/, () => 30],
     [/\b(?:for |during )?(?:(?:an?|one) )?(?:quick|short|full|whole|solid|good|brief) hour\b/, () => 60],
     [/\b(?:for )?(?:an?|one|1) hours? and (?:a )?half\b/, () => 90],
@@ -629,7 +634,12 @@ export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | u
       '',
     )
     // "to discuss harvest supper numbers on Tuesday at 11": a meal in the topic is what is talked about, not when.
-    .replace(MEAL_IN_TOPIC, (topic) => topic.replace(MEAL_WORD, ''));
+    .replace(MEAL_IN_TOPIC, (topic) => topic.replace(MEAL_WORD, ''))
+    // "in the supper room", "at the breakfast bar": a meal that names a room is no hour.
+    .replace(
+      /\b(?:breakfast|brekkie|brunch|lunch|dinner|supper|tea) (?:room|hall|bar|lounge|area|table|counter)\b/g,
+      '',
+    );
   if (/\b(morning|sunrise|dawn|before work)\b/.test(said)) return 'am';
   // "brunch at 1": a meal's hour is its own, so a small hour after breakfast or brunch is the afternoon's.
   if (/\b(breakfast|brekkie|brekky|brunch)\b/.test(said)) return hour <= 4 ? 'pm' : 'am';
@@ -710,7 +720,7 @@ const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
  * the rest; a day before a month is a date ("the big conference room 16 Feb").
  */
 const PLACE_NUMBER = new RegExp(
-  `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|rink|court|pitch|field|lane|pool|stage|gym|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|\\b\\d+[a-z]? (?:(?!(?:at|in|on|am|pm|by|near|to|from|of|the)\\b)[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
+  `\\b(?:room|rm|lab|suite|floor|level|building|bldg|gate|terminal|platform|studio|pod|booth|desk|table|unit|bay|hall|wing|ward|pier|dock|zone|section|classroom|office|rink|court|pitch|field|lane|pool|stage|gym|no\\.|number|${ROOM_WORDS.map(escape).join('|')}) ?#?\\d+(?:[.-]\\d+)?[a-z]?\\b(?!:|\\.\\d| ?(?:am|pm|[ap]\\b|minutes|hours|people)| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b)|\\b\\d+(?:st|nd|rd|th) (?:floor|level|street|st|avenue|ave)\\b|(?<![\\d:.])\\b\\d+[a-z]? (?:(?!(?:at|in|on|am|pm|by|near|to|from|of|the)\\b)[a-z]+ ){1,2}(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|way|square|sq|place|terrace)\\b`,
   'gi',
 );
 /** Subscript digits stand in for a place's digits while times are read: the same length, and no reader's \d matches them. */
