@@ -1219,7 +1219,11 @@ class Turn {
         context,
       );
       if (tail.start || tail.day || tail.shiftMinutes) {
-        target = head;
+        // "can we make it friday": the "it" in the split word is the meeting meant, when the head names no other.
+        target = {
+          ...head,
+          refersToLast: head.refersToLast || (this.#u.refersToLast && !head.title && !head.participants.length),
+        };
         when = { ...tail, shiftMinutes: tail.shiftMinutes ?? this.#u.shiftMinutes } as Understanding;
         break;
       }

@@ -1691,6 +1691,7 @@ export const ANSWER_ENDINGS = new Set([
   'luv',
   'mate',
   'pet',
+  'ta',
 ]);
 
 /** Street types written after a street's name ("17 Maple Ct", "5 Anzac Hwy"); abbreviations may be lowercase ("9 maple ct"). */

@@ -169,7 +169,7 @@ const AFTER_OBJECT = /^(?:$| {2}| ?[,.!?;]|(?: (?:with|w|wid|at|in|on|over|via|a
 const AFTER_HEAD = /^(?: {2}|(?: (?:with|w|wid|at|in|on|over|via)\b))/;
 /** Verbs that open a message before "with" or a name: no event is named. */
 const HEAD_VERBS =
-  /^(?:meet|speak|talk|connect|reconnect|hang|link|hook|get|go|come|see|visit|work|pair|sit|confer|consult|discuss|touch|gather|team(?= up)|partner|collaborate|align|coordinate|liaise|ring|phone|dial|catch|join|help|ask|tell|text|email|message|ping|sort|figure|do|have|need|want|let'?s|lets|clear|empty|wipe)\b/;
+  /^(?:meet|speak|talk|connect|reconnect|hang|link|hook|get|go|come|see|visit|work|pair|sit|confer|consult|discuss|touch|gather|team(?= up)|partner|collaborate|align|coordinate|liaise|ring|phone|dial|catch|join|help|ask|tell|text|email|message|ping|sort|figure|do|have|need|want|let'?s|lets|clear|empty|wipe|lock|stick|pop|chuck|whack|bung|slot|squeeze)\b/;
 /** Nouns that are also verbs (so boundary words): the last word of a title after a qualifier ("toolbox talk"). */
 const VERB_NOUNS = /^(?:talk|walk|round|review|chat|plan|prep|cover)$/;
 /** Nouns that are also building parts or groups (so no name): a qualifier in a title ("ward round", "team talk"). */
@@ -204,7 +204,7 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
  * sesh …").
  */
 const CLAUSE_HEAD =
-  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and|anyway|anyhow|btw|lol|haha)\b[\s,]*)*/g;
+  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and|anyway|anyhow|btw|lol|haha|bhai|yaar|bro|dude)\b[\s,]*)*/g;
 
 /** One to four event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
 function eventWordsAt(

@@ -186,7 +186,7 @@ const BARE_NUMBER = new RegExp(
 
 /** A clock time with a dot ("12.30", "9.15") left over in the words. */
 const DOTTED_TIME = new RegExp(
-  String.raw`(?<![\w:.@#/$£€+-])(?<!\b(?:${NOT_AN_HOUR_AFTER}|for|of|with|top|q|v|version|g|in) )(?:[01]?\d|2[0-3])\.[0-5]\d(?![\w.%/-])`,
+  String.raw`(?<![\w:.@#/$£€+-])(?<!\b(?:${NOT_AN_HOUR_AFTER}|for|of|with|top|q|v|version|g|in) )(?:[01]?\d|2[0-3])\.[0-5]\d(?![\w.%/-])(?! ?(?:hours?|hrs?|h)\b)`,
   'g',
 );
 const HOUR_WORD =
@@ -195,11 +195,11 @@ const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'for
 
 /**
  * Where to read "at" before a bare number in a reply to a draft or a move ("wait, make that 3", "not 2, 3",
- * "Sorry, I meant 3.", "12.30", "make it eleven instead"): the last such number, when the message names no time,
- * length or shift of its own; an hour in words comes with its digits.
+ * "Sorry, I meant 3.", "12.30", "make it eleven instead", "11.30 for 1 hour"): the last such number, when the
+ * message names no time or shift of its own; an hour in words comes with its digits.
  */
 function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: number; hour?: string } | undefined {
-  if (when.hasTime || when.durationMinutes !== undefined || when.shiftMinutes !== undefined) return undefined;
+  if (when.hasTime || when.shiftMinutes !== undefined) return undefined;
   let found: { at: number; length: number; hour?: string } | undefined;
   // "oh and put it in lab 2": a number after a place word is the place's.
   const afterPlace = (at: number) =>

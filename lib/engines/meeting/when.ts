@@ -435,8 +435,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "later 12.30 lunch": later today.
     [/\blater,? (?=(?:at|@) ?\d)/g, () => 'today '],
-    // "Tuesdays 2pm": a weekday said in the plural, then its time, is every such day from the first.
-    [/\b(?<!\bon )(mon|tues|wednes|thurs|fri|satur|sun)days(?=,? (?:at |@ ?)?\d)/g, (_, d) => `every ${d}day`],
+    // "Tuesdays 2pm", "on Tuesdays at 2pm": a weekday said in the plural, then its time, is every such day from the first.
+    [/\b(?:on )?(mon|tues|wednes|thurs|fri|satur|sun)days(?=,? (?:at |@ ?)?\d)/g, (_, d) => `every ${d}day`],
     // "Dec 3 at 2 year-end review": a year-end or month-end is a topic, not a length after the hour.
     [/(?<=\d) (?=(?:year|month|quarter|week)-end\b)/g, () => ', '],
     // "today 4pm.. no no 5pm", "10 am call with Dr. Rao, no wait, make it 10:30", "Tuesday 2-3pm, scratch that, 3-4pm":
@@ -502,7 +502,7 @@ function isLength(text: string, index: number, length: number): boolean {
       ));
   if (
     /\bin (?:about |around )?$/.test(before) &&
-    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|stick|chuck|whack|bung|block|book|fitting|squeezing|putting) in $/.test(
+    !/\b(?:fit|squeeze|slot|pencil|get|put|pop|stick|chuck|whack|bung|block|book|lock|fitting|squeezing|putting) in $/.test(
       before,
     ) &&
     !/^\s*(?:for|long)/.test(text.slice(index)) &&
