@@ -59,7 +59,7 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\bresched\b/gi, 'reschedule'],
   [/\b(reschdule|reshedule|reschedual|rescedule|rescheudle|reschedul)\b/gi, 'reschedule'],
   [/\bmv\b/gi, 'move'],
-  [/\b(cxl|cncl|canx)\b/gi, 'cancel'],
+  [/\b(cxl|cncl|canx|cancle|cancal|cacnel|canecl)\b/gi, 'cancel'],
   // "cx friday's 11am": cancel, where a message starts with it in lowercase ("CX review" is customer experience).
   [/^cx(?= )/g, 'cancel'],
   [/\b(shedule|schedual|schdule|scedule|sched)\b/gi, 'schedule'],
