@@ -66,7 +66,7 @@ const SOMEONE_ELSES_DAY =
 const SELF_CORRECTION =
   /\d(?: ?[ap]m)?,? (?:actually|sorry|oops|wait|no wait|i mean|or rather|scratch that)\b,? (?:no,? )?(?:make (?:it|that)|change (?:it|that) to|at|\d)|\b(?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:at )?\d{1,2}(?::\d\d)? ?(?:am|pm)?, make (?:it|that) (?:at )?\d/;
 
-/** A message headed as an entry for the diary ("Diary request:", "calendar entry", "for the diary:", "please diarise"). */
+/** A message headed as an entry for the diary ("Diary request:", "calendar entry", "Diary:", "please diarise"). */
 const DIARY_ENTRY =
   /^(?:(?:new|add|please add) )?(?:diary|calendar|calender) (?:request|entry|item|hold)s?\b|^(?:diary|calendar)\s*:|\bdiari[sz]e\b/;
 
