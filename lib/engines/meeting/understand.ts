@@ -1,6 +1,6 @@
 import { CLOCK_WORDS, ROOM_WORDS, SPELLINGS } from './lexicon.ts';
 import { type WallTime, addDays, instantOf } from './time-zones.ts';
-import { type WhenFound, continentalClock, partOfDay, readWhen, rewriteClocks } from './when.ts';
+import { type WhenFound, continentalClock, partOfDay, readWhen, rewriteClocks, spelledMinutes } from './when.ts';
 import { withoutAside } from './asides.ts';
 import { asksAboutTheWorld, FEED_CUE, intentOf } from './intents.ts';
 import { participantsOf } from './people.ts';
@@ -191,7 +191,6 @@ const DOTTED_TIME = new RegExp(
 );
 const HOUR_WORD =
   /(?<![\w-])(?<!\b(?:first|second|third|last|next|other|that|this|the|which|each|every|no|any|only|same|right|wrong) )(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:[ -](fifteen|thirty|forty[ -]five|o'?clock))?(?![\w-])(?! ?(?:minutes?|mins?|hours?|hrs?|people|ppl|persons|guests|of|more|days?|weeks?|months?|x|or|and|on|at|with|person|thing|sec|moment|last|another)\b)/gi;
-const MINUTE_WORDS: Record<string, string> = { fifteen: '15', thirty: '30', 'forty five': '45', 'forty-five': '45' };
 
 /**
  * Where to read "at" before a bare number in a reply to a draft or a move ("wait, make that 3", "not 2, 3",
@@ -211,7 +210,7 @@ function awaitedHourAt(when: WhenFound, rest: string): { at: number; length: num
     found = {
       at: m.index,
       length: m[0].length,
-      hour: `${CLOCK_WORDS[m[1]!.toLowerCase()]}:${MINUTE_WORDS[m[2]?.toLowerCase() ?? ''] ?? '00'}`,
+      hour: `${CLOCK_WORDS[m[1]!.toLowerCase()]}:${(m[2] && spelledMinutes(m[2])) ?? '00'}`,
     };
   return found;
 }

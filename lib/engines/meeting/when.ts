@@ -83,6 +83,11 @@ const SPELLED_MINUTES: Record<string, number> = {
   fifty: 50,
   'fifty five': 55,
 };
+/** The minutes a spelled word says, two digits ("thirty" → "30", "oh five" → "05"); undefined for other words. */
+export const spelledMinutes = (word: string): string | undefined => {
+  const minutes = SPELLED_MINUTES[word.toLowerCase().replace(/[ -]+/g, ' ')];
+  return minutes === undefined ? undefined : String(minutes).padStart(2, '0');
+};
 const SPELLED_MINUTE = Object.keys(SPELLED_MINUTES)
   .sort((a, b) => b.length - a.length)
   .map((m) => m.replace(' ', '[ -]'))
@@ -251,7 +256,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       ),
       (whole, lead, h, m, meridiem) => {
         if (!lead && !meridiem) return whole;
-        const time = `${clock(h!)}:${String(SPELLED_MINUTES[m!.toLowerCase().replace(/[ -]+/g, ' ')]).padStart(2, '0')}`;
+        const time = `${clock(h!)}:${spelledMinutes(m!)}`;
         return lead && !/^(?:at|@|by|around|from|to|until|till|til) $/.test(lead)
           ? `${lead}at ${time}`
           : `${lead ?? ''}${time}`;
@@ -266,8 +271,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
         `\\b(at|@|by|around|from|to|until|till|til) ${CLOCK} (thirty|fifteen|forty-five|forty five|o five)\\b`,
         'g',
       ),
-      (_, p, h, m) =>
-        `${p} ${clock(h!)}:${{ thirty: '30', fifteen: '15', 'forty-five': '45', 'forty five': '45', 'o five': '05' }[m!.toLowerCase()]}`,
+      (_, p, h, m) => `${p} ${clock(h!)}:${spelledMinutes(m!)}`,
     ],
     [
       // "at ten to ten" is 9:50, read below.
