@@ -82,11 +82,18 @@ type AbortReason = typeof TIMED_OUT | typeof SHUT_DOWN | typeof DELETED;
  * reason and handed to the signal when it is made.
  */
 class RunningTurn {
-  readonly startedAt = performance.now();
+  readonly startedAt: number;
   reason: AbortReason | undefined;
+  /** Neighbours in RunningTurns' list, in the order the turns started. */
+  previous: RunningTurn | undefined;
+  next: RunningTurn | undefined;
   #controller: AbortController | undefined;
   /** Rejects the engine's call being awaited, so an abort wins even over an engine that ignores its signal. */
   #interrupt: ((reason: AbortReason) => void) | undefined;
+
+  constructor(startedAt: number) {
+    this.startedAt = startedAt;
+  }
 
   get signal(): AbortSignal {
     if (!this.#controller) {
@@ -116,6 +123,60 @@ class RunningTurn {
   }
 }
 
+/**
+ * The running turns in the order they started, which is the order of their deadlines (all share
+ * engineTimeoutMs), linked through the turns themselves: adding and removing one allocates nothing
+ * and rehashes no table, as a Map that empties after nearly every turn at low load would.
+ */
+class RunningTurns {
+  #first: RunningTurn | undefined;
+  #last: RunningTurn | undefined;
+  size = 0;
+
+  get first(): RunningTurn | undefined {
+    return this.#first;
+  }
+
+  add(turn: RunningTurn): void {
+    turn.previous = this.#last;
+    if (this.#last) this.#last.next = turn;
+    else this.#first = turn;
+    this.#last = turn;
+    this.size += 1;
+  }
+
+  remove(turn: RunningTurn): void {
+    if (turn.previous) turn.previous.next = turn.next;
+    else this.#first = turn.next;
+    if (turn.next) turn.next.previous = turn.previous;
+    else this.#last = turn.previous;
+    turn.previous = turn.next = undefined;
+    this.size -= 1;
+  }
+
+  /** Aborts every running turn, oldest first. */
+  abortAll(reason: AbortReason): void {
+    for (let turn = this.#first, next; turn; turn = next) {
+      next = turn.next;
+      turn.abort(reason);
+    }
+  }
+}
+
+/**
+ * A client's place in the pipeline: whether a job of it runs, that job's running turn, and the jobs
+ * waiting behind it. A lane outlives its work (see IDLE_LANES_KEPT), so a client that sends one
+ * message at a time does not add and remove a map entry per message.
+ */
+class Lane {
+  busy = false;
+  running: RunningTurn | undefined;
+  readonly waiting: Job[] = [];
+}
+
+/** Idle lanes kept beyond twice the busy ones before all idle lanes are dropped at once. */
+const IDLE_LANES_KEPT = 256;
+
 /** The context an engine gets; `signal` is made on first read (see RunningTurn). */
 class TurnContext implements EngineContext {
   readonly clientId: string;
@@ -143,14 +204,11 @@ class TurnContext implements EngineContext {
  */
 export class TurnPipeline {
   readonly #options: TurnPipelineOptions;
-  /** An entry means a job of that client is running; the array holds the jobs waiting behind it. */
-  readonly #queues = new Map<string, Job[]>();
-  /** The running turn of each client that has one. */
-  readonly #running = new Map<string, RunningTurn>();
-  /**
-   * One timer for every running turn's engineTimeoutMs, due at the oldest turn's deadline; turns
-   * start in #running's order and share one timeout, so the oldest is always the first entry.
-   */
+  readonly #lanes = new Map<string, Lane>();
+  /** Lanes with a job running. */
+  #busyLanes = 0;
+  readonly #running = new RunningTurns();
+  /** One timer for every running turn's engineTimeoutMs, due at the oldest turn's deadline. */
   #timeoutTimer: NodeJS.Timeout | undefined;
   #idleWaiters: Array<() => void> = [];
   #accepting = true;
@@ -171,15 +229,29 @@ export class TurnPipeline {
 
   #enqueue(clientId: string, job: Job): SubmitResult {
     if (!this.#accepting) return 'closed';
-    const waiting = this.#queues.get(clientId);
-    if (waiting) {
-      if (waiting.length >= this.#options.maxQueued) return 'busy';
-      waiting.push(job);
+    const lane = this.#laneOf(clientId);
+    if (lane.busy) {
+      if (lane.waiting.length >= this.#options.maxQueued) return 'busy';
+      lane.waiting.push(job);
       return 'accepted';
     }
-    this.#queues.set(clientId, []);
-    void this.#runQueue(clientId, job);
+    this.#run(clientId, lane, job);
     return 'accepted';
+  }
+
+  #laneOf(clientId: string): Lane {
+    let lane = this.#lanes.get(clientId);
+    if (!lane) {
+      lane = new Lane();
+      this.#lanes.set(clientId, lane);
+    }
+    return lane;
+  }
+
+  #run(clientId: string, lane: Lane, first: Job): void {
+    lane.busy = true;
+    this.#busyLanes += 1;
+    void this.#runQueue(clientId, lane, first);
   }
 
   /**
@@ -192,14 +264,10 @@ export class TurnPipeline {
   deleteSession(clientId: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       const job = { deletion: () => this.#options.store.deleteSession(clientId).then(resolve, reject) };
-      const waiting = this.#queues.get(clientId);
-      if (!waiting) {
-        this.#queues.set(clientId, []);
-        void this.#runQueue(clientId, job);
-        return;
-      }
-      waiting.unshift(job);
-      this.#running.get(clientId)?.abort(DELETED);
+      const lane = this.#laneOf(clientId);
+      if (!lane.busy) return this.#run(clientId, lane, job);
+      lane.waiting.unshift(job);
+      lane.running?.abort(DELETED);
     });
   }
 
@@ -234,7 +302,7 @@ export class TurnPipeline {
 
   /** Resolves once no turn is running or waiting. */
   idle(): Promise<void> {
-    if (this.#queues.size === 0) return Promise.resolve();
+    if (this.#busyLanes === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -242,22 +310,24 @@ export class TurnPipeline {
   abort(): void {
     this.stopAccepting();
     this.#aborted = true;
-    for (const turn of this.#running.values()) turn.abort(SHUT_DOWN);
+    this.#running.abortAll(SHUT_DOWN);
   }
 
-  #startTurn(clientId: string): RunningTurn {
-    const turn = new RunningTurn();
-    this.#running.set(clientId, turn);
+  #startTurn(lane: Lane, startedAt: number): RunningTurn {
+    const turn = new RunningTurn(startedAt);
+    lane.running = turn;
+    this.#running.add(turn);
     if (!this.#timeoutTimer) this.#timeoutTimer = setTimeout(() => this.#abortExpired(), this.#options.engineTimeoutMs);
     // Unreferenced while no turn runs, so an idle pipeline never holds the process open.
     else if (this.#running.size === 1) this.#timeoutTimer.ref();
     return turn;
   }
 
-  /** Ends the running turn of the client, if it is still `turn`. */
-  #endTurn(clientId: string, turn: RunningTurn): void {
-    if (this.#running.get(clientId) !== turn) return;
-    this.#running.delete(clientId);
+  /** Ends the running turn of the lane, if it is still `turn`. */
+  #endTurn(lane: Lane, turn: RunningTurn): void {
+    if (lane.running !== turn) return;
+    lane.running = undefined;
+    this.#running.remove(turn);
     if (this.#running.size === 0) this.#timeoutTimer?.unref();
   }
 
@@ -266,7 +336,8 @@ export class TurnPipeline {
     this.#timeoutTimer = undefined;
     const { engineTimeoutMs } = this.#options;
     const now = performance.now();
-    for (const turn of this.#running.values()) {
+    for (let turn = this.#running.first, next; turn; turn = next) {
+      next = turn.next;
       const left = turn.startedAt + engineTimeoutMs - now;
       if (left > 0) {
         this.#timeoutTimer = setTimeout(() => this.#abortExpired(), Math.ceil(left));
@@ -277,14 +348,14 @@ export class TurnPipeline {
   }
 
   get activeClients(): number {
-    return this.#queues.size;
+    return this.#busyLanes;
   }
 
   /** Clients with a job running, and the jobs waiting behind them over all clients (read at each metrics scrape). */
   queueSample(): QueueSample {
     let waiting = 0;
-    for (const jobs of this.#queues.values()) waiting += jobs.length;
-    return { running: this.#queues.size, waiting };
+    for (const lane of this.#lanes.values()) waiting += lane.waiting.length;
+    return { running: this.#busyLanes, waiting };
   }
 
   /**
@@ -293,14 +364,14 @@ export class TurnPipeline {
    * previous turn is handed to the store. Any other job waits until the turns before it have sent
    * everything.
    */
-  async #runQueue(clientId: string, first: Job): Promise<void> {
+  async #runQueue(clientId: string, lane: Lane, first: Job): Promise<void> {
     const chain = this.#options.store.turnsAhead && !this.#options.locks ? new TurnChain() : undefined;
     let next: Job | undefined = first;
     while (next) {
       if (chain && 'message' in next && !this.#aborted) {
         if (chain.failed) await chain.startOver();
         const link = chain.link();
-        void this.#runTurn(clientId, next.message, link);
+        void this.#runTurn(clientId, lane, next.message, link);
         await link.nextMayStart;
       } else {
         const drained = chain?.drained();
@@ -309,20 +380,26 @@ export class TurnPipeline {
         else if (this.#aborted) {
           // Dropped: shutdown aborted the running turns; waiting messages are not started.
         } else if ('recover' in next) await this.#recover(clientId);
-        else await this.#runTurn(clientId, next.message);
+        else await this.#runTurn(clientId, lane, next.message);
       }
-      next = this.#queues.get(clientId)?.shift();
+      next = lane.waiting.shift();
       const drained = next ? undefined : chain?.drained();
       if (drained) {
         await drained;
         // Messages that came in while the last turns were written and sent wait in the queue.
-        next = this.#queues.get(clientId)?.shift();
+        next = lane.waiting.shift();
       }
     }
-    this.#queues.delete(clientId);
-    if (this.#queues.size === 0) {
+    lane.busy = false;
+    this.#busyLanes -= 1;
+    if (this.#lanes.size > IDLE_LANES_KEPT + 2 * this.#busyLanes) this.#dropIdleLanes();
+    if (this.#busyLanes === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
+  }
+
+  #dropIdleLanes(): void {
+    for (const [clientId, lane] of this.#lanes) if (!lane.busy) this.#lanes.delete(clientId);
   }
 
   #sendFrame(clientId: string, frame: ServerFrame): void {
@@ -412,7 +489,7 @@ export class TurnPipeline {
    * nothing before the earlier turns have sent all theirs, and lets the next turn start once it is
    * handed to the store.
    */
-  async #runTurn(clientId: string, message: UserMessage, link?: TurnLink): Promise<void> {
+  async #runTurn(clientId: string, lane: Lane, message: UserMessage, link?: TurnLink): Promise<void> {
     const { store, log } = this.#options;
     const replyTo = message.message_id;
     const receivedMs = Date.now();
@@ -423,7 +500,7 @@ export class TurnPipeline {
     else this.#options.send(clientId, processing);
     this.#emit('onTurnStarted', clientId, replyTo);
 
-    const running = this.#startTurn(clientId);
+    const running = this.#startTurn(lane, started);
     let lease: TurnLease | undefined;
     try {
       if (this.#options.locks)
@@ -457,7 +534,7 @@ export class TurnPipeline {
       running.throwIfAborted();
       const record = { user, replies: frames, state: output.state, archive: output.archive };
       const write = () => store.commitTurn(clientId, record, new Date(repliedMs));
-      const written = link ? this.#handIn(clientId, running, link, write) : write();
+      const written = link ? this.#handIn(lane, running, link, write) : write();
       const stored = await written;
       if (link?.after) await link.after;
       log.debug('turn completed', { clientId, replies: stored.length, durationMs: Date.now() - receivedMs });
@@ -465,14 +542,14 @@ export class TurnPipeline {
       this.#finished(started, 'replied');
       this.#emit('onTurnReplied', clientId, replyTo, { replies: stored.length });
     } catch (err) {
-      this.#endTurn(clientId, running);
+      this.#endTurn(lane, running);
       link?.letNextStart();
       if (link?.after) await link.after;
       const code = this.#reportFailure(clientId, replyTo, running.reason, err);
       this.#finished(started, code === undefined ? 'aborted' : OUTCOMES[code]);
       this.#emit('onTurnFailed', clientId, replyTo, code === undefined ? undefined : { code });
     } finally {
-      this.#endTurn(clientId, running);
+      this.#endTurn(lane, running);
       if (lease) await this.#release(clientId, lease);
       link?.sent();
     }
@@ -480,13 +557,13 @@ export class TurnPipeline {
 
   /** Hands a turn run ahead to the store: it is no longer running (nothing can abort it now), and the next may start. */
   #handIn(
-    clientId: string,
+    lane: Lane,
     running: RunningTurn,
     link: TurnLink,
     write: () => Promise<StoredReply[]>,
   ): Promise<StoredReply[]> {
     const written = link.handIn(write);
-    this.#endTurn(clientId, running);
+    this.#endTurn(lane, running);
     link.letNextStart();
     return written;
   }

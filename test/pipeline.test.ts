@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConversationEngine, EngineContext } from '../lib/index.ts';
+import { TurnPipeline } from '../lib/pipeline.ts';
+import type { UserMessage } from '../lib/protocol.ts';
 import { createMemoryStore, type Store } from '../lib/store.ts';
 import { connectClient, recordingLogger, startServer, userMessage, within } from './helpers.ts';
 
@@ -170,6 +172,57 @@ describe('turns', { timeout: 10_000 }, () => {
       client.send(userMessage('again'));
       assert.equal((await client.nextOfType('bot_response')).content, expected);
     }
+  });
+});
+
+describe('the pipeline on its own', { timeout: 10_000 }, () => {
+  it('keeps the queue of a busy client while the lanes of hundreds of clients that came and went are dropped', async () => {
+    const gate = gatedEngine();
+    const quick: ConversationEngine = { reply: (message) => ({ replies: [{ content: `quick: ${message.content}` }] }) };
+    const sent = new Map<string, string[]>();
+    let answered = 0;
+    let wake: (() => void) | undefined;
+    /** Resolves once `count` replies have been sent in all. */
+    const repliesSent = async (count: number) => {
+      while (answered < count) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const pipeline = new TurnPipeline({
+      engine: { reply: (message, ctx) => (ctx.clientId === 'slow' ? gate.engine : quick).reply(message, ctx) },
+      store: createMemoryStore(),
+      log: recordingLogger(),
+      maxQueued: 5,
+      engineTimeoutMs: 5_000,
+      send(clientId, data, onSent) {
+        const frame = JSON.parse(data) as { type: string; content?: string };
+        if (frame.type === 'bot_response') {
+          sent.set(clientId, [...(sent.get(clientId) ?? []), frame.content!]);
+          answered += 1;
+          wake?.();
+        }
+        onSent?.();
+        return true;
+      },
+    });
+    const message = (content: string) => ({ type: 'user_message', content }) as UserMessage;
+    assert.equal(pipeline.submit('slow', message('first')), 'accepted');
+    await gate.started();
+    assert.equal(pipeline.submit('slow', message('second')), 'accepted');
+    // Far more idle lanes than are kept, so they are dropped while 'slow' still runs.
+    for (let i = 0; i < 600; i++) assert.equal(pipeline.submit(`client-${i}`, message(`m${i}`)), 'accepted');
+    await within(repliesSent(600), 'the quick clients to be answered');
+    assert.equal(pipeline.submit('slow', message('third')), 'accepted');
+    assert.deepEqual(pipeline.queueSample(), { running: 1, waiting: 2 });
+    for (let turn = 0; turn < 3; turn++) {
+      gate.release();
+      if (turn < 2) await gate.started();
+    }
+    await within(pipeline.idle(), 'the pipeline to go idle');
+    assert.deepEqual(sent.get('slow'), ['done: first', 'done: second', 'done: third']);
+    assert.deepEqual(sent.get('client-599'), ['quick: m599']);
+    assert.deepEqual(pipeline.queueSample(), { running: 0, waiting: 0 });
+    assert.equal(pipeline.submit('client-0', message('again')), 'accepted');
+    await within(repliesSent(604), 'a dropped client to be answered again');
+    assert.deepEqual(sent.get('client-0'), ['quick: m0', 'quick: again']);
   });
 });
 
