@@ -77,6 +77,10 @@ const REASON =
 const CHECKS_FIRST =
   /^(?:[\w.']+ ){0,3}(?:(?:wants?|needs?|has|have|would like|'d like|is going|are going) to (?:check|confirm|ask|talk|speak|run it by|clear it with|double[- ]check|think|discuss|get back)|(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not) (?:yet )?(?:approved|confirmed|signed off|agreed|okayed|ok'?d|said yes|decided|replied|responded|got back))\b[^\d]*$/;
 
+/** Someone away, a reason for a no: "Ravi might be on leave that day", "she's off sick". */
+const AWAY =
+  /^(?:[\w.']+ ){1,3}(?:might|may|could|will|would) be (?:on leave|on holiday|on vacation|away|off|out|busy|travell?ing|sick|unwell|unavailable)(?: sick)?(?: (?:that|this) (?:day|week|morning|afternoon)| then)?$|^(?:he|she|they|\w+)(?:'s| is|'re| are) (?:on leave|on holiday|on vacation|away|off sick|out sick|travell?ing|unwell)(?: (?:that|this) (?:day|week)| then)?$/;
+
 /** The answer a message gives as a whole: a yes, a no, or neither, read against what is awaited. */
 export function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm' | 'decline' | undefined {
   const restated = awaiting ? RESTATED[awaiting] : undefined;
@@ -84,7 +88,7 @@ export function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm
   if (wholeMessage(text, yes) || answersWithReason(text, yes)) return 'confirm';
   // After a plain no, keeping it or waiting is part of the no ("nope, keep it where it is", "No, please hold on, let
   // me confirm with Emeka first"); keeping a meeting answers a cancel or a move with no on its own.
-  const plainNo = /^(?:no|nope|nah|yeah nah)\b/.test(text);
+  const plainNo = /^(?:no|nope|nah|yeah nah|nahi|non|nein|não|nao)\b/.test(text);
   const kept = awaiting === 'cancel' || awaiting === 'move' || plainNo;
   const no = (p: string) =>
     NO_WORDS.test(p) ||
@@ -102,7 +106,7 @@ export function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm
 /** An answer, then why: "no, don't book, I will check with him first". */
 function answersWithReason(text: string, accepts: (phrase: string) => boolean): boolean {
   const parts = partsOf(text).flatMap((p) => reasonSplit(p, accepts));
-  const isReason = (p: string) => REASON.test(p) || CHECKS_FIRST.test(p);
+  const isReason = (p: string) => REASON.test(p) || CHECKS_FIRST.test(p) || AWAY.test(p);
   const reason = parts.findIndex(isReason);
   return (
     reason > 0 &&
@@ -123,7 +127,7 @@ function reasonSplit(phrase: string, accepts: (phrase: string) => boolean): stri
 
 /** An apology said beside an answer ("…, sorry for the trouble"), which is no part of it. */
 const APOLOGY =
-  /^(?:(?:sorry|apologies|my apologies) (?:for|about) (?:the|that|this|my|all the) [a-z ]{2,30}|sorry about that|sorry again|apologies)$/;
+  /^(?:(?:sorry|apologies|my apologies) (?:for|about) (?:the|that|this|my|all the) [a-z ]{2,30}|sorry about that|sorry again|apologies|(?:sorry,? )?my bad)$/;
 
 /**
  * The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir"),

@@ -1168,9 +1168,11 @@ class Turn {
     else if (when.start && when.hasDate) start = when.start;
     else if (when.start) {
       const t = wallTimeOf(when.start, this.#zone);
-      // A bare hour keeps the half of the day the meeting was in: dinner at 7pm moved "to 8" is 8pm.
+      // A bare hour keeps the half of the day the meeting was in: dinner at 7pm moved "to 8" is 8pm; never into the
+      // small hours: a 9am sync moved "to 4" is 4pm.
       const other = t.hour >= 12 ? t.hour - 12 : t.hour + 12;
-      const hour = when.guessedMeridiem && Math.abs(other - old.hour) < Math.abs(t.hour - old.hour) ? other : t.hour;
+      const nearer = Math.abs(other - old.hour) < Math.abs(t.hour - old.hour) && other >= 7 && other <= 22;
+      const hour = when.guessedMeridiem && nearer ? other : t.hour;
       start = instantOf({ ...old, hour, minute: t.minute }, this.#zone);
     } else if (when.range?.label === 'next week' && !NAMED_DAY.test(this.#text))
       // "move it to the same time next week", "push the retro to next week": the meeting's next week, not today's.

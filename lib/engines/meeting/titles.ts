@@ -1,6 +1,14 @@
-import { BOUNDARY_WORDS, GENERIC_EVENTS, MONTHS, PRONOUNS, ROLE_ACRONYMS, TITLE_FILLERS } from './lexicon.ts';
+import {
+  BOUNDARY_WORDS,
+  GENERIC_EVENTS,
+  HOLIDAY_NAMES,
+  MONTHS,
+  PRONOUNS,
+  ROLE_ACRONYMS,
+  TITLE_FILLERS,
+} from './lexicon.ts';
 import { isPlaceWord } from './places.ts';
-import { EVENT_PATTERNS, EVENT_WORDS, NOT_A_NAME, TIME_WORDS, capitalize } from './tokens.ts';
+import { EVENT_PATTERNS, EVENT_WORDS, NOT_A_NAME, TIME_WORDS, capitalize, unhidden } from './tokens.ts';
 
 /** A new title for the meeting under discussion: "call it Project kickoff", "rename it to …". */
 export const RENAME =
@@ -78,6 +86,12 @@ function phraseAt(blanked: string, cased: string, from: number, people: string[]
     return undefined;
   return phrase;
 }
+
+/** A holiday by its name: "Easter Monday", "Christmas Eve", "the Diwali weekend". */
+const HOLIDAY_PHRASE = new RegExp(
+  `^(?:the )?(?:${[...HOLIDAY_NAMES].join('|')})(?: (?:day|eve|weekend|break|holidays?|monday|tuesday|wednesday|thursday|friday|saturday|sunday))?$`,
+  'i',
+);
 
 function titleOf(blanked: string, cased: string, people: string[], location: string | undefined): string | undefined {
   const quoted = /["“]([^"”]{2,80})["”]|(?:^|\s)'([^']{2,80})'(?:\s|$|[,.!?])/.exec(cased);
@@ -305,6 +319,8 @@ function forTopicOf(blanked: string, cased: string, people: string[]): string | 
     )
       continue;
     if (people.some((p) => p.toLowerCase() === phrase.toLowerCase())) continue;
+    // "salon's shut for easter monday": the holiday, no topic.
+    if (HOLIDAY_PHRASE.test(unhidden(phrase))) continue;
     // "for Sarah" is a person; "it's for CODIR" an event in capitals (not a role: "for HR").
     const acronym = isAcronym(phrase) && !ROLE_ACRONYMS.has(first);
     if (/^\p{Lu}/u.test(phrase) && phrase.split(' ').length === 1 && !EVENT_WORDS.has(first) && !acronym) continue;

@@ -426,6 +426,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     [/\b12 (noon|midday)\b/g, (_, n) => n],
     // "9:30 to noon": 12:00 without "pm", so chrono lends no meridiem to the start.
     [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00`],
+    // "9am-noon": the same with a dash.
+    [/(?<=\d(?: ?[ap]m)?) ?- ?(?:noon|midday)\b/g, () => ' to 12:00'],
     [
       /\b(?:from )?(?:noon|midday) ?(?:to|till|until|til|-) ?([1-6])(?::([0-5]\d))?(?![\d:])(?! ?[ap]m)(?! ?(?:minutes?|hours?|people))/g,
       (_, h, m) => `from 12:00 to ${h}:${m ?? '00'}pm`,
