@@ -22,15 +22,17 @@ const YES_AT_LENGTH = new RegExp(
     '(?:please )?(?:proceed|go ahead) with (?:the |my )?(?:booking|reservation|meeting|it|that|this)',
     '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
     '(?:sure,? )?why not',
+    // Tagalog "na" (now) said last: "sige, book it na".
+    '(?:book|do|confirm) it na',
     "(?:i'?d|i would|we'?d|we would) (?:love|like) (?:that|it)|lov(?:e|ing) (?:it|that)",
     'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
-    '(?:pop|chuck|stick|whack|bung|slot|pencil|lock) (?:it|that|this) in',
+    '(?:pop|chuck|stick|whack|bung|slot|pencil|lock) (?:it|that|this) in(?: (?:the|my|your) (?:diary|calendar|cal))?',
     '(?:thank you|thanks|many thanks)(?: so much| very much| a lot| heaps| a million| a mil| a bunch| loads| again| for (?:that|this|everything|your (?:help|patience)|being so (?:patient|helpful|quick)(?: with me)?))?',
   ].join('|')})$`,
 );
 /** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
-  /^(?:(?:it |that )?(?:is|'s) not (?:correct|right)|(?:please )?(?:don'?t|dont|do not) worry(?: (?:about|bout|abt) (?:it|that))?|(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|(?:that )?(?:won'?t|will not) be necessary(?: after all)?|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet))$/;
+  /^(?:(?:it'?s|it is|that'?s|that is) not (?:necessary|needed|required)|make we no (?:book|do|fix|put) (?:it|am)(?: again)?|(?:it |that )?(?:is|'s) not (?:correct|right)|(?:please )?(?:don'?t|dont|do not) worry(?: (?:about|bout|abt) (?:it|that))?|(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|(?:that )?(?:won'?t|will not) be necessary(?: after all)?|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet))$/;
 /**
  * Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it",
  * "sweet as, chuck it in", "yes, get rid of the lot", "go ahead and book it". A lead ("and", "just", "go ahead and")
@@ -68,7 +70,7 @@ const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
  * whenever it is ("nah, leave it, I'll sort it in the morning").
  */
 const REASON =
-  /^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+|(?:ring|call|phone|text|email|message|whatsapp) (?:her|him|them|\w+)(?: (?:instead|myself|directly|back|later))?)\b[^\d]*$|^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+  /^(?:vou|voy a|vamos) (?:falar|hablar|ver|checar|confirmar|perguntar|preguntar)\b[^\d]*$|^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+|(?:ring|call|phone|text|email|message|whatsapp) (?:her|him|them|\w+)(?: (?:instead|myself|directly|back|later))?)\b[^\d]*$|^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
 
 /**
  * Someone still to check or approve, a reason for a no: "Greg wants to check with Dana first", "Sir hasn't approved

@@ -1,5 +1,5 @@
 import { HOLIDAY_NAMES } from './lexicon.ts';
-import { DAY_WORD } from './intents.ts';
+import { DAY_WORD, GREETING } from './intents.ts';
 
 /**
  * An aside before the request ("ugh sunday night admin. book standup tomorrow 9:15", "Tuesday's a public holiday
@@ -29,6 +29,9 @@ const REQUEST_ASKS =
 /** The message with its leading asides' day words blanked (same length), or blanked whole (see ASIDE). */
 export function withoutAside(text: string): string {
   const aside = ASIDE.exec(text);
+  // "Dzień dobry. Clock changed this night, … 😴 please make meeting …": a greeting first, then the aside.
+  if (aside && GREETING.test(aside[1]!) && aside[1]!.split(' ').length <= 3)
+    return aside[0] + withoutAside(text.slice(aside[0].length));
   if (!aside || NOT_AN_ASIDE.test(aside[1]!) || !ASIDE_DAY.test(aside[1]!)) return text;
   ASIDE_DAY.lastIndex = 0;
   const tail = text.slice(aside[0].length);

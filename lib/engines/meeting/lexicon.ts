@@ -61,6 +61,11 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   // "unmark my meeting", "vacant time", Philippine "12nn" (noon).
   [/\bagenda (?=(?:me|us) (?:a|an)\b)|\bagend(?:ar|e)\b/gi, 'book '],
   [/\bun-?(?:mark|book|schedule)\b/gi, 'cancel'],
+  // British "sack off the drinks", "sack it off"; Pidgin "wetin you fit do" (fit: can); Indonesian "jam 10" (at 10).
+  [/\bsack off\b/gi, 'cancel'],
+  [/\bsack (it|that|this|them) off\b/gi, 'cancel $1'],
+  [/\b(you|u) fit (?=do\b)/gi, '$1 can '],
+  [/\bjam (?=\d{1,2}(?:[.:]\d\d)?\b)/gi, 'at '],
   [/\bvacant\b/gi, 'free'],
   [/\b12 ?nn\b/gi, 'noon'],
   [/\bresched\b/gi, 'reschedule'],
@@ -1283,6 +1288,13 @@ export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday',
  * "sí, perfecto", "do the needful"), beside the English ones in answers.ts. Sorted.
  */
 export const YES_ELSEWHERE = [
+  'órale',
+  'orale',
+  'ándale',
+  'andale',
+  'confirma',
+  'hai onegaishimasu',
+  'onegaishimasu',
   'mhm',
   'mm-hmm',
   'mmhmm',
@@ -1519,6 +1531,10 @@ export const YES_ELSEWHERE = [
 
 /** No in other Englishes and languages ("nee", "cannot lah", "nahin", "pas maintenant"). Sorted. */
 export const NO_ELSEWHERE = [
+  'deixa pra lá',
+  'deixa pra la',
+  'mejor no',
+  'no mejor no',
   'aikona',
   'naw',
   'all good',
@@ -1663,6 +1679,7 @@ export const ANSWER_FILLERS = new Set([
   'lah',
   'leh',
   'lor',
+  'muna',
   'ma',
   "ma'am",
   'maam',
@@ -1685,6 +1702,8 @@ export const ANSWER_FILLERS = new Set([
  * love that" stays whole.
  */
 export const ANSWER_ENDINGS = new Set([
+  'habibi',
+  'inshallah',
   'babe',
   'boet',
   'bru',

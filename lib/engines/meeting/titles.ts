@@ -93,9 +93,15 @@ const HOLIDAY_PHRASE = new RegExp(
   'i',
 );
 
+/** A title in quotes ("Book "Budget 2026 kickoff" …"), as written. */
+export function quotedTitleOf(text: string): string | undefined {
+  const quoted = /["“]([^"”]{2,80})["”]|(?:^|\s)'([^']{2,80})'(?:\s|$|[,.!?])/.exec(text);
+  return quoted ? (quoted[1] ?? quoted[2])!.trim() : undefined;
+}
+
 function titleOf(blanked: string, cased: string, people: string[], location: string | undefined): string | undefined {
-  const quoted = /["“]([^"”]{2,80})["”]|(?:^|\s)'([^']{2,80})'(?:\s|$|[,.!?])/.exec(cased);
-  if (quoted) return (quoted[1] ?? quoted[2])!.trim();
+  const quoted = quotedTitleOf(cased);
+  if (quoted) return quoted;
   const rename = RENAME.exec(blanked);
   if (rename) {
     const phrase = phraseAt(blanked, cased, rename.index + rename[0].length, []);

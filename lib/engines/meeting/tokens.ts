@@ -74,6 +74,9 @@ export const NOT_A_NAME = new Set([
   'holiday',
   'holidays',
   'vacation',
+  // "Thank you and God bless", "with respect": a blessing and a courtesy, not people.
+  'god',
+  'respect',
   // "with daylight saving", "with the clocks": the clocks, not a person.
   'daylight',
   'clock',

@@ -18,7 +18,7 @@ import {
   withoutAddress,
   withoutPlace,
 } from './places.ts';
-import { requestTitleOf } from './titles.ts';
+import { quotedTitleOf, requestTitleOf } from './titles.ts';
 import { EVENT_WORDS, NOT_A_NAME, PLACE_WORDS, escape, tokenize, unhidden } from './tokens.ts';
 
 /**
@@ -263,7 +263,10 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   // "at Hotel Yak & Yeti", "…, Paws Studio Newtown": the words of a venue's name are no people.
   const participants = found.filter((name) => !place || !(namedIn(place, name) || isVenueName(place, name)));
   const location = place && asWritten(place, message);
-  const title = requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
+  // A quoted title is taken as written: the reading rewrites numbers in it ("Budget 2026 kickoff").
+  const title =
+    quotedTitleOf(message.slice(0, MAX_UNDERSTOOD_CHARS)) ??
+    requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const request = withoutAside(text).trim();
   const intent = intentOf(request, when, participants.length > 0, { title, address: !!street }, ctx.awaiting);
