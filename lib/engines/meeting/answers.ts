@@ -43,10 +43,10 @@ const RESTATED: Record<Awaiting, RegExp> = {
     '(?:book|schedule|add|save|confirm|lock|put|pencil|chuck|pop|stick|whack|bung|slot|throw|set|send|agéndalo|agendalo|agendar|resérvalo|reservalo|réserve|réservez|buchen|buch es|eintragen|trag es ein|prenota|prenotalo|boek het|plan het in|book karo|book kar do|book kar dijiye)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time|invite|invitation)))?(?: (?:in|down|up|through|out))?(?: (?:the |my |your )?(?:diary|calendar|cal|schedule|books))?|book (?:just )?the first(?: one| of them| meeting| session| call)?|make it happen|get it (?:booked|done|in)|make it official|(?:pode )?(?:marcar|agendar)|marca|agenda',
   ),
   cancel: restating(
-    "(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|wipe|nuke|zap|get rid of|call off|confirm|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|those|these|both|everything|em|'em|the lot|the whole lot|(?:the )?cancellation|the meetings|(?:all|both) of them))?(?: (?:all|both|off))?|call (?:it|that|them) off|(?:all|both|everything|the lot|the whole lot)(?: of them)?)",
+    "(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|wipe|nuke|zap|get rid of|call off|confirm|cancélalo|cancelalo|cancélala|cancelala|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|those|these|both|everything|em|'em|the lot|the whole lot|(?:the )?cancellation|the meetings|(?:all|both) of them))?(?: (?:all|both|off))?|call (?:it|that|them) off|(?:all|both|everything|the lot|the whole lot)(?: of them)?)",
   ),
   move: restating(
-    '(?:move|shift|push|bump|reschedule|change|swap|do|confirm|verschieben|déplace|déplacer|muévela|muevela|mover|sposta|spostala)(?: (?:it|that|this|them))?(?: the (?:move|change))?|make the (?:move|change)',
+    '(?:move|shift|push|bump|reschedule|change|swap|do|confirm|(?:pode )?mudar|muda|verschieben|déplace|déplacer|muévela|muevela|mover|sposta|spostala)(?: (?:it|that|this|them))?(?: the (?:move|change))?|make the (?:move|change)',
   ),
 };
 
@@ -70,14 +70,14 @@ const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
  * whenever it is ("nah, leave it, I'll sort it in the morning").
  */
 const REASON =
-  /^(?:vou|voy a|vamos) (?:falar|hablar|ver|checar|confirmar|perguntar|preguntar)\b[^\d]*$|^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+|(?:ring|call|phone|text|email|message|whatsapp) (?:her|him|them|\w+)(?: (?:instead|myself|directly|back|later))?)\b[^\d]*$|^(?:i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+  /^(?:vou|voy a|vamos) (?:falar|hablar|ver|checar|confirmar|perguntar|preguntar)\b[^\d]*$|^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+|(?:ring|call|phone|text|email|message|whatsapp) (?:her|him|them|\w+)(?: (?:instead|myself|directly|back|later))?)\b[^\d]*$|^(?:the [a-z]+(?:'s| is| has| was)|i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
 
 /**
  * Someone still to check or approve, a reason for a no: "Greg wants to check with Dana first", "Sir hasn't approved
  * yet", "I want to confirm with Funke first".
  */
 const CHECKS_FIRST =
-  /^(?:[\w.']+ ){0,3}(?:(?:wants?|needs?|has|have|would like|'d like|is going|are going) to (?:check|confirm|ask|talk|speak|run it by|clear it with|double[- ]check|think|discuss|get back)|(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not) (?:yet )?(?:approved|confirmed|signed off|agreed|okayed|ok'?d|said yes|decided|replied|responded|got back))\b[^\d]*$/;
+  /^first (?:i|we) (?:ask|check|talk|speak|confirm)\b[^\d]*$|^(?:[\w.']+ ){0,3}(?:(?:wants?|needs?|has|have|would like|'d like|is going|are going) to (?:check|confirm|ask|talk|speak|run it by|clear it with|double[- ]check|think|discuss|get back)|(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not) (?:yet )?(?:approved|confirmed|signed off|agreed|okayed|ok'?d|said yes|decided|replied|responded|got back))\b[^\d]*$/;
 
 /** Someone away, a reason for a no: "Ravi might be on leave that day", "she's off sick". */
 const AWAY =

@@ -1531,6 +1531,9 @@ export const YES_ELSEWHERE = [
 
 /** No in other Englishes and languages ("nee", "cannot lah", "nahin", "pas maintenant"). Sorted. */
 export const NO_ELSEWHERE = [
+  'abhi nahi',
+  'next time',
+  'maybe next time',
   'deixa pra lá',
   'deixa pra la',
   'mejor no',
