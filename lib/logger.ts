@@ -50,22 +50,26 @@ function toLine(record: LogFields): string {
   }
 }
 
+const dropped = (): void => {};
+
 /**
  * A logger that writes one JSON object per line (`level`, `time`, `msg`, then the fields) and drops
  * everything below `level`. Logging never throws: a line that cannot be written is dropped.
  */
 export function createLogger(level: LogLevel = 'info', write: (line: string) => void = writeStdout): Logger {
-  const threshold = RANK[level];
-  const log = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: LogFields) => {
-    if (RANK[lvl] < threshold) return;
-    const record: LogFields = { level: lvl, time: new Date().toISOString(), msg };
-    for (const [key, value] of Object.entries(fields ?? {})) record[key] = serialize(value);
-    try {
-      write(toLine(record));
-    } catch {
-      // A log sink that fails must not take the request, the frame or the server down with it.
-    }
-  };
+  // A level below the threshold is a function that does nothing, decided once here rather than on each call.
+  const log = (lvl: Exclude<LogLevel, 'silent'>) =>
+    RANK[lvl] < RANK[level]
+      ? dropped
+      : (msg: string, fields?: LogFields) => {
+          const record: LogFields = { level: lvl, time: new Date().toISOString(), msg };
+          for (const [key, value] of Object.entries(fields ?? {})) record[key] = serialize(value);
+          try {
+            write(toLine(record));
+          } catch {
+            // A log sink that fails must not take the request, the frame or the server down with it.
+          }
+        };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
