@@ -20,7 +20,7 @@ const ASIDE_DAY = new RegExp(
  * clause the request.
  */
 const NOT_AN_ASIDE =
-  /\b(?:book|schedule|put|add|set up|arrange|pencil|move|shift|push|cancel|reschedule|change|make it|meet|need|want)\b|\d(?!\d*(?:st|nd|rd|th)\b)(?! ?(?:hours?|hrs?|h)\b)/;
+  /\b(?:book|schedule|put|add|set up|arrange|pencil|move|shift|push|cancel|reschedule|change|make it|meet|need|want)\b|(?<!#\d*)\d(?!\d*(?:st|nd|rd|th)\b)(?! ?(?:hours?|hrs?|h)\b)/;
 /** The request after an aside: a day of its own, and a booking verb or a time. */
 const REQUEST_DAY = new RegExp(`\\b${DAY_WORD}\\b|\\b(?:next|this) week\\b|\\d(?:st|nd|rd|th)\\b`);
 const REQUEST_ASKS =

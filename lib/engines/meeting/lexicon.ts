@@ -1288,6 +1288,8 @@ export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday',
  * "sí, perfecto", "do the needful"), beside the English ones in answers.ts. Sorted.
  */
 export const YES_ELSEWHERE = [
+  'easy',
+  'too right',
   'órale',
   'orale',
   'ándale',
