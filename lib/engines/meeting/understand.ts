@@ -234,11 +234,8 @@ function readOutside(
 /** A continental clock said alone ("9h", "at 14h30"). */
 const ANSWERED_CLOCK = /^(?:(?:at|@) )?([01]?\d|2[0-3])h([0-5]\d)?[.!]?$/i;
 
-/** "at the Royal Free", "Free Spirit cafe": a place named "free" or "open" asks nothing about the calendar (blanked, same length). */
-function namedFree(text: string, location: string | undefined): string {
-  if (!location || !/\b(?:free|open|available|busy)\b/i.test(location)) return text;
-  return text.replace(new RegExp(escape(location.toLowerCase())), (place) => ' '.repeat(place.length));
-}
+/** "at the Royal Free", "Free Spirit cafe": a place named "free" or "open" asks nothing about the calendar. */
+const NAMED_FREE = /\b(?:free|open|available|busy)\b/i;
 
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 export function understand(message: string, ctx: UnderstandContext): Understanding {
@@ -274,7 +271,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
     quotedTitleOf(message.slice(0, MAX_UNDERSTOOD_CHARS)) ??
     requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
-  const request = withoutAside(namedFree(text, location)).trim();
+  const request = withoutAside(place && NAMED_FREE.test(place) ? withoutPlace(text, cased, place) : text).trim();
   const intent = intentOf(request, when, participants.length > 0, { title, address: !!street }, ctx.awaiting);
   // "who won the football just now": the "now" of a question about the world starts no meeting.
   const timed = when.hasTime && !(intent === 'unknown' && asksAboutTheWorld(request, when));
