@@ -337,6 +337,29 @@ export const EVENT_NOUNS = [
   'hike',
   'tennis',
   'football',
+  'badminton',
+  'squash',
+  'padel',
+  'pickleball',
+  'volleyball',
+  'futsal',
+  'bowling',
+  'bouldering',
+  'climbing',
+  'spin class',
+  'zumba',
+  'crossfit',
+  'dance class',
+  'braai',
+  'churrasco',
+  'asado',
+  'potluck',
+  'stammtisch',
+  'school assembly',
+  'assembly',
+  'iftar',
+  'dim sum',
+  'yum cha',
   'practice session',
   'piano lesson',
   'standup',
@@ -1021,10 +1044,11 @@ export const HONORIFICS =
 
 /**
  * Professional titles and ranks that are honorifics only when written with their dot before a capitalised name:
- * "Lic. Hernández", "Ing. Ramírez", "Eng. Mahmoud", "Engr. Dela Cruz", "Atty. Reyes", "Dipl.-Ing. Weber". Sorted.
+ * "Lic. Hernández", "Ing. Ramírez", "Eng. Mahmoud", "Engr. Dela Cruz", "Atty. Reyes", "Dipl.-Ing. Weber", "Barr. Funke
+ * Ojo", "Pst. Adeyemi". Sorted.
  */
 export const DOTTED_HONORIFICS =
-  /^(adv|advs|amb|arch|arq|atty|avv|capt|cdr|cllr|cmdr|col|cpl|cpt|dipl\.-ing|dipl|dra|dres|drs|eng|engr|gen|gov|hon|ing|insp|lcdr|lic|licda|lt|maj|mgr|mons|pres|profa|pvt|sen|sgt|supt|ven)$/i;
+  /^(adv|advs|alh|amb|arc|arch|arq|atty|avv|barr|capt|cdr|cllr|cmdr|col|cpl|cpt|dcn|dipl\.-ing|dipl|dra|dres|drs|eng|engr|evang|gen|gov|hon|ing|insp|lcdr|lic|licda|lt|maj|mgr|mons|pharm|pres|profa|pst|pvt|sen|sgt|supt|surv|ven)$/i;
 
 /** Role acronyms said before a name: "my HOD Dr. Meenakshi Sundaram" is Dr. Meenakshi Sundaram. Sorted. */
 export const ROLE_ACRONYMS = new Set([
@@ -1690,6 +1714,7 @@ export const ANSWER_FILLERS = new Set([
   'maam',
   'madam',
   'man',
+  'meh',
   'mm',
   'mmm',
   'pl',
