@@ -1,8 +1,9 @@
-// One load-generator process for the round-trip scenario: opens its clients, then keeps `window`
-// messages in flight per client (closed loop) and records each round trip's latency, from the send
-// to the bot_response that answers it. Replies of one client come in order, so a FIFO pairs them.
-// With `prefill`, each client first sends that many messages one at a time, so its session holds
-// history before the measured run.
+// One load-generator process for the round-trip scenario: opens its clients, then for each run its
+// parent asks for keeps `window` messages in flight per client (closed loop) and records each round
+// trip's latency, from the send to the bot_response that answers it, within the run's measured
+// window. Replies of one client come in order, so a FIFO pairs them. With `prefill`, each client first
+// sends that many messages one at a time, so its session holds history before the first run. The
+// clients stay open between runs and close when the parent disconnects.
 import WebSocket from 'ws';
 
 export interface LoadWorkerData {
@@ -13,6 +14,13 @@ export interface LoadWorkerData {
   message: string;
   /** Messages each client sends, one at a time, before it reports ready. Default 0. */
   prefill?: number;
+}
+
+/** One run: sending starts at `startAtEpochMs`; replies are counted after `warmupMs`, for `durationMs`. */
+export interface LoadWorkerRun {
+  startAtEpochMs: number;
+  warmupMs: number;
+  durationMs: number;
 }
 
 export interface LoadWorkerResult {
@@ -29,16 +37,16 @@ const {
   message,
   prefill = 0,
 } = JSON.parse(process.env.LOAD_WORKER_DATA!) as LoadWorkerData;
-const send = (message: unknown, then?: () => void) => process.send!(message, undefined, {}, then);
+const send = (message: unknown) => process.send!(message);
 const payload = JSON.stringify({ type: 'user_message', content: message, session_id: idPrefix });
 const REPLY = Buffer.from('"type":"bot_response"');
 const ERROR = Buffer.from('"type":"error"');
 
+/** A reply before sendFrom (one of an earlier run's last) or from measureTo on is not followed by another message. */
+let sendFrom = Infinity;
 let measureFrom = Infinity;
-let measureTo = Infinity;
-let roundTrips = 0;
-let errors = 0;
-const latencies: number[] = [];
+let measureTo = -Infinity;
+let result: LoadWorkerResult = { roundTrips: 0, errors: 0, latenciesMs: [] };
 
 function openClient(index: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -73,12 +81,12 @@ for (const ws of sockets) {
     if (!isReply && !data.includes(ERROR)) return;
     const now = performance.now();
     const started = sentAt.shift()!;
-    if (!isReply) errors++;
+    if (!isReply) result.errors++;
     else if (started >= measureFrom && now < measureTo) {
-      roundTrips++;
-      latencies.push(now - started);
+      result.roundTrips++;
+      result.latenciesMs.push(now - started);
     }
-    if (now < measureTo) {
+    if (now >= sendFrom && now < measureTo) {
       sentAt.push(performance.now());
       ws.send(payload);
     }
@@ -91,19 +99,21 @@ for (const ws of sockets) {
   });
 }
 
-process.on('message', (command: { startAtEpochMs: number; warmupMs: number; durationMs: number }) => {
+/** Runs one measured window and reports its result as it closes; the replies still in flight are not counted. */
+function run({ startAtEpochMs, warmupMs, durationMs }: LoadWorkerRun): void {
   // Epoch times cross processes; performance.now() has a per-process origin.
-  const startIn = command.startAtEpochMs - Date.now();
-  measureFrom = performance.now() + startIn + command.warmupMs;
-  measureTo = measureFrom + command.durationMs;
-  setTimeout(() => sockets.forEach((ws) => ws.emit('start')), Math.max(0, startIn));
-  setTimeout(
-    () => {
-      const result: LoadWorkerResult = { roundTrips, errors, latenciesMs: latencies };
-      sockets.forEach((ws) => ws.terminate());
-      send(result, () => process.disconnect());
-    },
-    Math.max(0, startIn) + command.warmupMs + command.durationMs + 500,
-  );
-});
+  const startIn = Math.max(0, startAtEpochMs - Date.now());
+  result = { roundTrips: 0, errors: 0, latenciesMs: [] };
+  sendFrom = Infinity;
+  measureFrom = performance.now() + startIn + warmupMs;
+  measureTo = measureFrom + durationMs;
+  setTimeout(() => {
+    sendFrom = performance.now();
+    sockets.forEach((ws) => ws.emit('start'));
+  }, startIn);
+  setTimeout(() => send(result), startIn + warmupMs + durationMs);
+}
+
+process.on('message', run);
+process.once('disconnect', () => sockets.forEach((ws) => ws.terminate()));
 send('ready');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fork, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
-import type { LoadWorkerData, LoadWorkerResult } from './load-worker.ts';
+import type { LoadWorkerData, LoadWorkerResult, LoadWorkerRun } from './load-worker.ts';
 import { cpuMs, rssBytes, startServerProcess, type ServerProcess } from './process-stats.ts';
 import { understand } from '../lib/engines/meeting/understand.ts';
 import { CORPUS, NOW, ZONE } from '../test/fixtures/utterances.ts';
@@ -115,24 +115,41 @@ type Metrics = Record<string, number>;
 const percentile = (sorted: Float64Array, p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
-interface RoundTripRun {
+interface RoundTripLoad {
   window: number;
   /** Names the clients, and so their sessions. */
   idPrefix: string;
-  /** Messages each client sends before the run (its stored history is twice that). */
+  /** Messages each client sends before the first run (its stored history is twice that). */
   prefill?: number;
+}
+
+/** Load-generator processes with their clients open on `servers`, ready for runs. */
+interface Load {
+  servers: ServerProcess[];
+  workers: ChildProcess[];
+}
+
+/** What one run measured: round trips and errors in its window, their latencies, and the CPU time spent. */
+interface RunTotals {
+  count: number;
+  errors: number;
+  latenciesMs: number[];
+  serverCpuMs: number;
+  loadCpuMs: number;
+  durationMs: number;
 }
 
 /**
  * 50 clients in two load-generator processes, `window` messages in flight each, closed loop. With
- * several servers (instances of one cluster) each generator drives its own; CPU is their sum.
+ * several servers (instances of one cluster) each generator drives its own. Resolves once every
+ * client is open (and has sent its prefill).
  */
-async function roundTrips(
+async function startLoad(
   target: ServerProcess | ServerProcess[],
   host: string | string[],
   spec: Pick<ServerSpec, 'message'>,
-  { window, idPrefix, prefill }: RoundTripRun,
-): Promise<Metrics> {
+  { window, idPrefix, prefill }: RoundTripLoad,
+): Promise<Load> {
   const servers = [target].flat();
   const hosts = [host].flat();
   const workers: ChildProcess[] = Array.from({ length: 2 }, (_, i) => {
@@ -155,31 +172,62 @@ async function roundTrips(
   await Promise.all(
     workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))),
   );
+  return { servers, workers };
+}
+
+/** Closes the load's clients and lets its processes exit. */
+const stopLoad = ({ workers }: Load) => workers.forEach((w) => w.disconnect());
+
+/** One run on `load`: sending for `warmupMs`, then measured for `durationMs`, servers' CPU from /proc. */
+async function measureRun({ servers, workers }: Load, warmupMs: number, durationMs: number): Promise<RunTotals> {
   const results = workers.map((w) => new Promise<LoadWorkerResult>((resolve) => w.once('message', resolve)));
-  const startAtEpochMs = Date.now() + 200;
-  workers.forEach((w) => w.send({ startAtEpochMs, warmupMs: WARMUP_MS, durationMs: DURATION_MS }));
+  const run: LoadWorkerRun = { startAtEpochMs: Date.now() + 50, warmupMs, durationMs };
+  workers.forEach((w) => w.send(run));
   const sample = () => ({
     server: servers.reduce((ms, s) => ms + cpuMs(s.pid), 0),
-    self: workers.reduce((ms, w) => ms + cpuMs(w.pid!), 0),
+    load: workers.reduce((ms, w) => ms + cpuMs(w.pid!), 0),
   });
-  let from!: ReturnType<typeof sample>;
-  let to!: ReturnType<typeof sample>;
-  await new Promise((resolve) => setTimeout(resolve, startAtEpochMs - Date.now() + WARMUP_MS));
-  from = sample();
-  await new Promise((resolve) => setTimeout(resolve, DURATION_MS));
-  to = sample();
+  await new Promise((resolve) => setTimeout(resolve, run.startAtEpochMs - Date.now() + warmupMs));
+  const from = sample();
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  const to = sample();
   const all = await Promise.all(results);
-  const count = all.reduce((n, r) => n + r.roundTrips, 0);
-  const latencies = Float64Array.from(all.flatMap((r) => r.latenciesMs)).sort();
-  const selfMs = to.self - from.self;
   return {
-    [`rt_per_s_w${window}`]: count / (DURATION_MS / 1000),
+    count: all.reduce((n, r) => n + r.roundTrips, 0),
+    errors: all.reduce((n, r) => n + r.errors, 0),
+    latenciesMs: all.flatMap((r) => r.latenciesMs),
+    serverCpuMs: to.server - from.server,
+    loadCpuMs: to.load - from.load,
+    durationMs,
+  };
+}
+
+/** A run's metrics, keyed by its window. */
+function runMetrics(window: number, { count, errors, latenciesMs, serverCpuMs, loadCpuMs, durationMs }: RunTotals) {
+  const latencies = Float64Array.from(latenciesMs).sort();
+  return {
+    [`rt_per_s_w${window}`]: count / (durationMs / 1000),
     [`p50_ms_w${window}`]: percentile(latencies, 50),
     [`p99_ms_w${window}`]: percentile(latencies, 99),
-    [`cpu_us_per_rt_w${window}`]: ((to.server - from.server) * 1000) / count,
-    [`loadgen_cpu_pct_w${window}`]: (selfMs / DURATION_MS) * 100,
-    [`errors_w${window}`]: all.reduce((n, r) => n + r.errors, 0),
+    [`cpu_us_per_rt_w${window}`]: (serverCpuMs * 1000) / count,
+    [`loadgen_cpu_pct_w${window}`]: (loadCpuMs / durationMs) * 100,
+    [`errors_w${window}`]: errors,
   };
+}
+
+/** One run of RoundTripLoad on fresh load generators: WARMUP_MS, then DURATION_MS measured. */
+async function roundTrips(
+  target: ServerProcess | ServerProcess[],
+  host: string | string[],
+  spec: Pick<ServerSpec, 'message'>,
+  options: RoundTripLoad,
+): Promise<Metrics> {
+  const load = await startLoad(target, host, spec, options);
+  try {
+    return runMetrics(options.window, await measureRun(load, WARMUP_MS, DURATION_MS));
+  } finally {
+    stopLoad(load);
+  }
 }
 
 /** Opens `n` clients, at most `concurrency` handshakes at a time; resolves when all got their first frame. */
@@ -202,45 +250,95 @@ async function connectMany(url: string, prefix: string, n: number, concurrency =
   return sockets;
 }
 
-/** Time from sending POST /admin/broadcast until every client has the frame; p50/p99 over 20. */
-async function broadcasts(base: string, sockets: WebSocket[], label: number): Promise<Metrics> {
-  const times: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    let received = 0;
-    const started = performance.now();
-    const all = new Promise<number>((resolve) => {
-      for (const ws of sockets)
-        ws.once('message', () => ++received === sockets.length && resolve(performance.now() - started));
-    });
-    const res = await fetch(`${base}/admin/broadcast`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"content":"broadcast"}',
-    });
-    await res.arrayBuffer();
-    times.push(await all);
-  }
+/** Milliseconds from sending POST /admin/broadcast until every one of `sockets` has the frame. */
+async function broadcastOnce(base: string, sockets: WebSocket[]): Promise<number> {
+  let received = 0;
+  const started = performance.now();
+  const all = new Promise<number>((resolve) => {
+    for (const ws of sockets)
+      ws.once('message', () => ++received === sockets.length && resolve(performance.now() - started));
+  });
+  const res = await fetch(`${base}/admin/broadcast`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"content":"broadcast"}',
+  });
+  await res.arrayBuffer();
+  return all;
+}
+
+/** p50 and p99 of broadcast times at `clients` clients. */
+function broadcastMetrics(times: number[], clients: number): Metrics {
   const sorted = Float64Array.from(times).sort();
   return {
-    [`broadcast_p50_ms_${label}`]: percentile(sorted, 50),
-    [`broadcast_p99_ms_${label}`]: percentile(sorted, 99),
+    [`broadcast_p50_ms_${clients}`]: percentile(sorted, 50),
+    [`broadcast_p99_ms_${clients}`]: percentile(sorted, 99),
   };
 }
 
+/** Broadcasts each server receives per size: 20 a round. */
+const BROADCASTS_PER_ROUND = 20;
+
+/** Broadcast metrics by server, and each one's p50 as a ratio to the floor's in its own pass. */
+interface BroadcastResults {
+  metrics: Record<string, Metrics>;
+  ratios: Record<string, Metrics>;
+}
+
 /**
- * 20 broadcasts at 1000 idle clients, then 20 at 5000, on clients opened for them and closed after.
- * Taken in every round, after the server's round trips, so that their ratios are taken round by round
- * as the round trips' are.
+ * Broadcasts at 1000 and then 5000 idle clients, each server in a pass of its own with the floor: both
+ * open that many clients, then take turns broadcast by broadcast (the first alternating),
+ * BROADCASTS_PER_ROUND × ROUNDS each after one unrecorded. Taken apart from the round trips, after them:
+ * a broadcast just after a load also measures how the load's last work ends (README, Benchmark). Turns
+ * as short as one broadcast put the neighbours' load on the floor and on ours alike, as rounds minutes
+ * long did not. Pairs rather than all servers at once: 5000 clients on each of five servers would pass
+ * the file descriptors a process may hold. The floor's figures are over all its passes.
  */
-async function broadcastsAtScale({ server, host }: Measured, round: number): Promise<Metrics> {
-  const url = `ws://${host}:${server.port}`;
-  const base = `http://${host}:${server.port}`;
-  const idle = await connectMany(url, `bcast${round}-a`, 1000);
-  const metrics = await broadcasts(base, idle, 1000);
-  idle.push(...(await connectMany(url, `bcast${round}-b`, 4000)));
-  Object.assign(metrics, await broadcasts(base, idle, 5000));
-  idle.forEach((ws) => ws.terminate());
-  return metrics;
+async function broadcastsInPairs(measured: Measured[]): Promise<BroadcastResults> {
+  const floor = measured.find(({ spec }) => spec.key === 'raw');
+  const others = measured.filter((entry) => entry !== floor);
+  const results: BroadcastResults = { metrics: {}, ratios: {} };
+  for (const clients of [1000, 5000]) {
+    const floorTimes: number[] = [];
+    for (const entry of others.length > 0 ? others : measured) {
+      say(`${entry.spec.name}: broadcasts at ${clients} clients, taking turns with the floor`);
+      const pass = floor && floor !== entry ? [entry, floor] : [entry];
+      const idle: WebSocket[][] = [];
+      try {
+        for (const server of pass) idle.push(await connectTo(server, `bcast${clients}`, clients));
+        const times = await broadcastsTakingTurns(pass, idle);
+        const ours = broadcastMetrics(times[0]!, clients);
+        Object.assign((results.metrics[entry.spec.key] ??= {}), ours);
+        if (pass.length === 2) {
+          floorTimes.push(...times[1]!);
+          const key = `broadcast_p50_ms_${clients}`;
+          (results.ratios[entry.spec.key] ??= {})[key] = ours[key]! / broadcastMetrics(times[1]!, clients)[key]!;
+        }
+      } finally {
+        idle.flat().forEach((ws) => ws.terminate());
+      }
+    }
+    if (floor && floorTimes.length > 0)
+      Object.assign((results.metrics[floor.spec.key] ??= {}), broadcastMetrics(floorTimes, clients));
+  }
+  return results;
+}
+
+/** Opens `n` idle clients on the measured server. */
+const connectTo = ({ server, host }: Measured, prefix: string, n: number): Promise<WebSocket[]> =>
+  connectMany(`ws://${host}:${server.port}`, prefix, n);
+
+/** The pass's servers broadcast in turn to their idle clients, after one unrecorded each; each one's times. */
+async function broadcastsTakingTurns(pass: Measured[], idle: WebSocket[][]): Promise<number[][]> {
+  const bases = pass.map(({ server, host }) => `http://${host}:${server.port}`);
+  for (const [i, base] of bases.entries()) await broadcastOnce(base, idle[i]!);
+  const times = pass.map((): number[] => []);
+  for (let turn = 0; turn < BROADCASTS_PER_ROUND * ROUNDS; turn++)
+    for (let k = 0; k < pass.length; k++) {
+      const i = (turn + k) % pass.length;
+      times[i]!.push(await broadcastOnce(bases[i]!, idle[i]!));
+    }
+  return times;
 }
 
 /** Starts the server `spec` describes on `host`, on a free port, with `env` over the spec's own. */
@@ -250,33 +348,50 @@ const startSpecServer = (spec: ServerSpec, host: string, env: Record<string, str
 /** The history the sessions of the history runs hold: each server's cap, which its sessions are filled to. */
 const HISTORY_SIZES = [10, 100, 1000] as const;
 
+/** A history slice: a short ramp from idle, then this long measured. */
+const SLICE_WARMUP_MS = 250;
+const SLICE_MS = 1000;
+
 /**
  * A turn's server CPU when each client's session holds 10, 100 and 1000 stored messages: one echo
  * server per size on a SQLite file of its own, side by side, each with its history cap at that size and
  * its sessions filled to it before the first round. So a session holds that many messages from the
  * first measured turn to the last; under a cap the turns outgrew, every run would measure sessions
- * growing into the same history. The servers take turns in each round, the first of them rotating,
- * and each growth is the median of the rounds' ratios, as the round trips' ratios are.
+ * growing into the same history. The servers' clients stay open, and within a round the servers take
+ * turns in slices of a second (x 1), the first of them rotating, until each has had DURATION_MS: a
+ * neighbour's load that comes and goes over seconds falls on every size alike, as it does not on runs
+ * ten seconds apart. A round's cost for a size is its slices' CPU over their round trips; each growth is
+ * the median of the rounds' ratios, as the round trips' ratios are.
  */
 async function historyCost(spec: ServerSpec, host: string): Promise<{ metrics: Metrics; rounds: Metrics[] }> {
   const servers: ServerProcess[] = [];
+  const loads: Load[] = [];
   try {
     for (const size of HISTORY_SIZES) {
       const env = { MAX_HISTORY_MESSAGES: String(size), MEETINGMUSE_DB: join(dir, `${spec.key}-history-${size}.db`) };
       servers.push(await startSpecServer(spec, host, env));
     }
+    say(`${spec.name}: filling sessions to 10, 100 and 1000 stored messages`);
+    for (const [i, size] of HISTORY_SIZES.entries()) {
+      // A client's message is one user entry and one reply: half the cap fills it.
+      loads.push(await startLoad(servers[i]!, host, spec, { window: 1, idPrefix: `hist${size}`, prefill: size / 2 }));
+    }
+    const slices = Math.max(1, Math.round(DURATION_MS / SLICE_MS));
     const rounds: Metrics[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       say(`${spec.name}: round trips with 10, 100 and 1000 stored messages per session (round ${round} of ${ROUNDS})`);
-      const costs: Metrics = {};
-      for (let k = 0; k < HISTORY_SIZES.length; k++) {
-        const i = (round - 1 + k) % HISTORY_SIZES.length;
-        const size = HISTORY_SIZES[i]!;
-        // A client's message is one user entry and one reply: half the cap fills it.
-        const prefill = round === 1 ? size / 2 : undefined;
-        const run = await roundTrips(servers[i]!, host, spec, { window: 1, idPrefix: `hist${size}`, prefill });
-        costs[`cpu_us_per_rt_hist${size}`] = run.cpu_us_per_rt_w1!;
+      const totals = HISTORY_SIZES.map(() => ({ cpuMs: 0, count: 0 }));
+      for (let slice = 0; slice < slices; slice++) {
+        for (let k = 0; k < HISTORY_SIZES.length; k++) {
+          const i = (round - 1 + slice + k) % HISTORY_SIZES.length;
+          const run = await measureRun(loads[i]!, SLICE_WARMUP_MS, SLICE_MS);
+          totals[i]!.cpuMs += run.serverCpuMs;
+          totals[i]!.count += run.count;
+        }
       }
+      const costs: Metrics = Object.fromEntries(
+        HISTORY_SIZES.map((size, i) => [`cpu_us_per_rt_hist${size}`, (totals[i]!.cpuMs * 1000) / totals[i]!.count]),
+      );
       costs.history_cost_growth = costs.cpu_us_per_rt_hist1000! / costs.cpu_us_per_rt_hist10!;
       costs.history_cost_growth_from100 = costs.cpu_us_per_rt_hist1000! / costs.cpu_us_per_rt_hist100!;
       rounds.push(costs);
@@ -284,6 +399,7 @@ async function historyCost(spec: ServerSpec, host: string): Promise<{ metrics: M
     if (servers.some((server) => server.crashed)) throw new Error(`${spec.name} (history runs) crashed`);
     return { metrics: medianOf(rounds), rounds };
   } finally {
+    loads.forEach(stopLoad);
     await Promise.all(servers.map((server) => server.stop()));
   }
 }
@@ -295,7 +411,7 @@ interface Measured {
 }
 
 /**
- * Round trips at 1 and 8 in flight and broadcasts, one Metrics per round for each server. The servers
+ * Round trips at 1 and 8 in flight, one Metrics per round for each server. The servers
  * take turns within a round, so that the neighbours' load, which moves a run's figures by up to a third
  * on a shared VM, falls on the floor and on ours alike. In the last round each server's connects and
  * idle memory follow (`capacity`).
@@ -308,10 +424,9 @@ async function measureInRounds(
   for (let round = 1; round <= ROUNDS; round++)
     for (const entry of measured) {
       const { spec, server, host } = entry;
-      say(`${spec.name}: round trips, 50 clients x 1 and x 8 in flight, broadcasts (round ${round} of ${ROUNDS})`);
+      say(`${spec.name}: round trips, 50 clients x 1 and x 8 in flight (round ${round} of ${ROUNDS})`);
       const metrics = await roundTrips(server, host, spec, { window: 1, idPrefix: `rt1-${round}` });
       Object.assign(metrics, await roundTrips(server, host, spec, { window: 8, idPrefix: `rt8-${round}` }));
-      Object.assign(metrics, await broadcastsAtScale(entry, round));
       (rounds[spec.key] ??= []).push(metrics);
       if (round === ROUNDS) capacity[spec.key] = await measureCapacity(entry);
     }
@@ -433,7 +548,10 @@ async function measureInstances(name: string, hosts: string[], env: Record<strin
     const idle: WebSocket[] = [];
     for (const [i, server] of servers.entries())
       idle.push(...(await connectMany(`ws://${hosts[i]}:${server.port}`, `idle-${i}`, 5000 / servers.length)));
-    Object.assign(metrics, await broadcasts(`http://${hosts[0]}:${servers[0]!.port}`, idle, 5000));
+    const base = `http://${hosts[0]}:${servers[0]!.port}`;
+    const times: number[] = [];
+    for (let i = 0; i < BROADCASTS_PER_ROUND; i++) times.push(await broadcastOnce(base, idle));
+    Object.assign(metrics, broadcastMetrics(times, 5000));
     idle.forEach((ws) => ws.terminate());
     if (servers.some((server) => server.crashed)) throw new Error(`${name} crashed`);
     return metrics;
@@ -443,8 +561,11 @@ async function measureInstances(name: string, hosts: string[], env: Record<strin
 }
 
 const results: Record<string, Metrics> = {};
-/** Round-trip metrics' ratios to the floor, from the rounds (others are divided at print time). */
-const roundRatios: Record<string, Metrics> = {};
+/**
+ * Ratios to the floor taken alongside it: round-trip metrics from the rounds, broadcast p50 from the
+ * server's pass with the floor (others are divided at print time).
+ */
+const ratios: Record<string, Metrics> = {};
 let rounds: Record<string, Metrics[]> = {};
 /** The history runs' rounds, by server. */
 const historyRounds: Record<string, Metrics[]> = {};
@@ -452,12 +573,14 @@ let cluster: Record<string, Metrics> | undefined;
 try {
   const measured: Measured[] = [];
   let capacity: Record<string, Metrics> = {};
+  let broadcasts: BroadcastResults = { metrics: {}, ratios: {} };
   try {
     for (const [i, spec] of selected.entries()) {
       const host = `127.0.0.${i + 2}`;
       measured.push({ spec, host, server: await startSpecServer(spec, host) });
     }
     ({ rounds, capacity } = await measureInRounds(measured));
+    broadcasts = await broadcastsInPairs(measured);
     for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
   } finally {
     await Promise.all(measured.map(({ server }) => server.stop()));
@@ -465,9 +588,9 @@ try {
   for (const { spec, host } of measured) {
     const { key } = spec;
     const history = spec.measuresHistory ? await historyCost(spec, host) : undefined;
-    results[key] = { ...medianOf(rounds[key]!), ...capacity[key], ...history?.metrics };
+    results[key] = { ...medianOf(rounds[key]!), ...capacity[key], ...broadcasts.metrics[key], ...history?.metrics };
     if (history) historyRounds[key] = history.rounds;
-    if (rounds.raw && key !== 'raw') roundRatios[key] = ratiosOf(rounds[key]!, rounds.raw);
+    if (rounds.raw && key !== 'raw') ratios[key] = { ...ratiosOf(rounds[key]!, rounds.raw), ...broadcasts.ratios[key] };
   }
   if (clusterSelected && servicesMissing()) say(`cluster rows skipped: ${servicesMissing()}`);
   else if (clusterSelected) cluster = await measureCluster();
@@ -486,6 +609,7 @@ if (values.json) {
         durationS: DURATION_MS / 1000,
         understandUsPerMessage: understandUs,
         results,
+        ratios,
         rounds,
         historyRounds,
         cluster,
@@ -503,7 +627,7 @@ if (values.json) {
     label,
     ...selected.map((s) => {
       const value = results[s.key]![key];
-      const times = roundRatios[s.key]?.[key] ?? (floor?.[key] ? value! / floor[key]! : undefined);
+      const times = ratios[s.key]?.[key] ?? (floor?.[key] ? value! / floor[key]! : undefined);
       const ratio = s.key !== 'raw' && Number.isFinite(times) ? ` (${times!.toFixed(2)}x)` : '';
       return `${format(value)}${ratio}`;
     }),
