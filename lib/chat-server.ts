@@ -295,7 +295,7 @@ function createHttpRouter(opts: ResolvedOptions, routes: Route[], clientAddress:
 function createConnections(log: Logger, maxBufferedBytes: number, metrics: Metrics): ConnectionManager<WebSocket> {
   return new ConnectionManager<WebSocket>({
     maxBufferedBytes,
-    onSent: (data) => metrics.frameSent(sentFrameKind(data)),
+    onSent: (data, count) => metrics.frameSent(sentFrameKind(data), count),
     onOverflow: ({ clientId, socket }) => {
       log.warn('client not reading, closing', { clientId, bufferedBytes: socket.bufferedAmount });
       socket.close(CLOSE_CODES.tryAgainLater, CLOSE_REASONS.notReading);

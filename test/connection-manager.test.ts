@@ -129,6 +129,39 @@ describe('ConnectionManager', () => {
     assert.equal(stream.writableCorked, 0);
   });
 
+  it('writes a broadcast at once, and behind the frames a turn holds on a corked socket', async () => {
+    const events: string[] = [];
+    const corkable = (name: string) => {
+      const stream = {
+        writableCorked: 0,
+        cork() {
+          this.writableCorked++;
+          events.push(`cork ${name}`);
+        },
+        uncork() {
+          this.writableCorked--;
+          events.push(`uncork ${name}`);
+        },
+      };
+      const socket = Object.assign(fakeSocket(), { _socket: stream });
+      socket.send = (data: string) => void events.push(`send ${name} ${data}`);
+      return socket;
+    };
+    const counted: Array<[string, number]> = [];
+    const manager = new ConnectionManager({ onSent: (data, count) => counted.push([data, count]) });
+    manager.add('alice', corkable('alice'));
+    manager.add('bob', corkable('bob'));
+    manager.send('alice', 'processing');
+    assert.equal(manager.broadcast('notice'), 2);
+    assert.deepEqual(events, ['cork alice', 'send alice processing', 'send alice notice', 'send bob notice']);
+    assert.deepEqual(counted, [
+      ['processing', 1],
+      ['notice', 2],
+    ]);
+    await nextTurn();
+    assert.deepEqual(events.slice(4), ['uncork alice']);
+  });
+
   it('delivers held frames over a real socket, in order, with their write callbacks', async (t) => {
     const http = createServer();
     const wss = new WebSocketServer({ server: http });
