@@ -1,5 +1,5 @@
-// One load-generator process for the round-trip scenario: opens its clients, then for each run its
-// parent asks for keeps `window` messages in flight per client (closed loop) and records each round
+// One load-generator process for the round-trip scenario: opens its clients, then, for each run its
+// parent asks for, keeps `window` messages in flight per client (closed loop) and records each round
 // trip's latency, from the send to the bot_response that answers it, within the run's measured
 // window. Replies of one client come in order, so a FIFO pairs them. With `prefill`, each client first
 // sends that many messages one at a time, so its session holds history before the first run. The
