@@ -239,7 +239,8 @@ const NAMED_FREE = /\b(?:free|open|available|busy)\b/i;
 
 /** Understands one message in the user's zone, relative to `now`. Pure and synchronous. */
 export function understand(message: string, ctx: UnderstandContext): Understanding {
-  let cased = normalize(message.slice(0, MAX_UNDERSTOOD_CHARS));
+  const head = message.slice(0, MAX_UNDERSTOOD_CHARS);
+  let cased = normalize(head);
   // "9h" alone, answering "what time?": the continental clock, not nine hours.
   if (ctx.awaiting === 'book' || ctx.awaiting === 'move')
     cased = cased.replace(ANSWERED_CLOCK, (_, h: string, m?: string) => `at ${continentalClock(h, m)}`);
@@ -267,9 +268,7 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
   const participants = found.filter((name) => !place || !(namedIn(place, name) || isVenueName(place, name)));
   const location = place && asWritten(place, message);
   // A quoted title is taken as written: the reading rewrites numbers in it ("Budget 2026 kickoff").
-  const title =
-    quotedTitleOf(message.slice(0, MAX_UNDERSTOOD_CHARS)) ??
-    requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
+  const title = quotedTitleOf(head) ?? requestTitleOf(withoutPlace(rest, cased, place), cased, participants, location);
 
   const request = withoutAside(place && NAMED_FREE.test(place) ? withoutPlace(text, cased, place) : text).trim();
   const intent = intentOf(request, when, participants.length > 0, { title, address: !!street }, ctx.awaiting);
