@@ -5,12 +5,12 @@ import type { Awaiting } from './understand.ts';
 const YES_WORDS =
   /^(?:oh|well|then|so|and|done|(?:do|make) the booking|sim|si|sí|oui|ja|haan|hai|evet|claro|vale|that'?s (?:all )?(?:good|ok|okay|fine)|y|ya|ye|yes|yeah|yea|yep|yup|yas|yess+|sure|ok|okay|okey|k|kk|confirm|confirmed|book it|book that|do it|go ahead|go for it|sounds good|sounds great|sounds perfect|perfect|perfekt|great|good|correct|right|that works|that works for (?:me|us)|(?:that'?s |that is )?(?:grand|great|fab|fantastic|spot on|ace)|that'?ll do|works for (?:me|us)|that'?s fine|thats fine|fine|works for me|works|absolutely|definitely|please do|lgtm|lock it in|lock that in|ship it|let's do it|lets do it|do that|yes please|book (?:it|that|this)(?: in)?|that's right|thats right|exactly|agreed|deal|all good|cool|awesome|nice|excellent|brilliant|cheers|please|thanks|thank you|thx|ty|alright|all right|of course|sure thing|yes,? book it|go|proceed|confirm it|save it|make it so|bingo|yep that's it|that's it|super|wonderful|lovely|amazing|ideal|looks good|looks great|that's perfect|sgtm|ok book it|yes do it|sweet|great stuff|indeed|certainly|affirmative|yes it is|it is|yes that's correct|please book it|book|go on then|no problem|no problem at all|no worries)$/;
 const NO_WORDS =
-  /^(?:not (?:this|that)(?: one)?|not quite|don'?t book|do not book|nein|iie|não|nao|nahi|non|not (?:required|necessary|needed)|(?:no|not) need(?:ed)?|please|actually|oh|hmm|wait|um|uh|sorry|n|no|nope|nah|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|(?:leave|skip|drop) (?:it|that|that one|this|this one) (?:for now|for the moment|for today|for the time being)|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it|not book(?: it)?(?: yet)?|give up|better not|(?:maybe )?better not to|leave it like (?:that|this)|(?:finally |actually )?(?:i|we) (?:don'?t|do not) need (?:it|that|this)(?: (?:anymore|any more|after all))?)$/;
+  /^(?:not (?:this|that)(?: one)?|not quite|don'?t book|do not book|nein|iie|não|nao|nahi|non|not (?:required|necessary|needed)|(?:no|not) need(?:ed)?|please|actually|oh|hmm|wait|um|uh|sorry|n|no+|nope|na+h+|no thanks|no thank you|never ?mind|nvm|forget it|forget that|don'?t|do not|stop|scrap that|scrap it|drop it|not now|no way|abort|negative|not really|no no|nah thanks|not that|not that one|wrong one|that'?s wrong|wrong|incorrect|that'?s not right|not right|that'?s incorrect|ignore that|(?:leave|skip|drop) (?:it|that|that one|this|this one) (?:for now|for the moment|for today|for the time being)|leave it|leave it as (?:is|it is)|don'?t bother|hold off|hold off for now|not (?:right )?now|wait no|actually no|no,? leave it|no don'?t|please don'?t|skip it|no need|not needed|dont book it|don'?t book it|not book(?: it)?(?: yet)?|give up|better not|(?:maybe )?better not to|leave it like (?:that|this)|(?:finally |actually )?(?:i|we) (?:don'?t|do not) need (?:it|that|this)(?: (?:anymore|any more|after all))?)$/;
 
 /** Longer ways to say yes, whatever is asked: "Yes, that is correct; please proceed.", "that time works for me". */
 const YES_AT_LENGTH = new RegExp(
   `^(?:${[
-    "(?:that|this|it|that time|this time|the time|that day|that slot|all|everything)(?: is|'s| looks| sounds| seems| would be| will be| should be)?(?: all)? (?:correct|right|fine|good|great|perfect|ok|okay|in order|lovely|ideal|spot on|brilliant|excellent|wonderful|the one|braw|champion|grand|deadly|mint|class|lush|sound|tidy|beaut|ace|boss|magic|sorted|cracking|sweet)(?: (?:for|by|to|with) (?:me|us))?",
+    "(?:that|this|it|that time|this time|the time|that day|that slot|all|everything)(?: is|'s| looks| sounds| seems| would be| will be| should be)?(?: (?:all|quite|absolutely|exactly|perfectly|just|totally|completely))? (?:correct|right|fine|good|great|perfect|ok|okay|in order|lovely|ideal|spot on|brilliant|excellent|wonderful|the one|braw|champion|grand|deadly|mint|class|lush|sound|tidy|beaut|ace|boss|magic|sorted|cracking|sweet)(?: (?:for|by|to|with) (?:me|us))?",
     '(?:(?:that|this|it|that time|this time|the time|that day|that slot) )?(?:works|suits|will do|should work|would work|is the one)(?: (?:for |by )?(?:me|us))?(?: (?:perfectly|fine|well|great|too))?',
     '(?:sounds|looks|seems) (?:good|great|fine|perfect|right|ok|okay|lovely)(?: (?:to|for) (?:me|us))?',
     '(?:fine|good|ok|okay|great|perfect) (?:by|with|for) (?:me|us)',
@@ -32,7 +32,7 @@ const YES_AT_LENGTH = new RegExp(
 );
 /** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
-  /^(?:(?:it'?s|it is|that'?s|that is) not (?:necessary|needed|required)|make we no (?:book|do|fix|put) (?:it|am)(?: again)?|(?:it |that )?(?:is|'s) not (?:correct|right)|(?:please )?(?:don'?t|dont|do not) worry(?: (?:about|bout|abt) (?:it|that))?|(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|(?:that )?(?:won'?t|will not) be necessary(?: after all)?|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|(?:i'?m |im |i am )?not (?:so |too |that )?sure(?: yet| about (?:it|that|this)| now)?|unsure|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet))$/;
+  /^(?:(?:it'?s|it is|that'?s|that is) not (?:necessary|needed|required)|make we no (?:book|do|fix|put) (?:it|am)(?: again)?|(?:it |that )?(?:is|'s) not (?:correct|right)|(?:please )?(?:don'?t|dont|do not) worry(?: (?:about|bout|abt) (?:it|that))?|(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|(?:that )?(?:won'?t|will not) be necessary(?: after all)?|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|(?:i'?m |im |i am )?not (?:so |too |that )?sure(?: yet| about (?:it|that|this)| now| (?:if |whether )?(?:i|we) (?:can|could|will|'ll) make it)?|unsure|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet|at (?:present|the moment|this (?:time|stage|point))|for (?:now|the moment|the time being)|just now))$/;
 /**
  * Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it",
  * "sweet as, chuck it in", "yes, get rid of the lot", "go ahead and book it". A lead ("and", "just", "go ahead and")
@@ -70,7 +70,7 @@ const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
  * whenever it is ("nah, leave it, I'll sort it in the morning").
  */
 const REASON =
-  /^(?:vou|voy a|vamos) (?:falar|hablar|ver|checar|confirmar|perguntar|preguntar)\b[^\d]*$|^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+|(?:ring|call|phone|text|email|message|whatsapp) (?:her|him|them|\w+)(?: (?:instead|myself|directly|back|later))?)\b[^\d]*$|^(?:the (?!(?:time|day|date|hour|place|room|location|venue|title|name|length|duration)\b)[a-z]+(?:'s| is| has| was)(?!.*\b(?:wrong|incorrect|not right)\b)|i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
+  /^(?:vou|voy a|vamos) (?:falar|hablar|ver|checar|confirmar|perguntar|preguntar)\b[^\d]*$|^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+|(?:ring|call|phone|text|email|message|whatsapp) (?:her|him|them|\w+)(?: (?:instead|myself|directly|back|later))?)\b[^\d]*$|^(?:the (?!(?:time|day|date|hour|place|room|location|venue|title|name|length|duration)\b)[a-z]+(?:'s| is| has| was)(?!.*\b(?:wrong|incorrect|not right)\b)|not sure (?:if |whether )?(?:i|we)|i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;
 
 /**
  * Someone still to check or approve, a reason for a no: "Greg wants to check with Dana first", "Sir hasn't approved
@@ -90,7 +90,7 @@ export function answerOf(text: string, awaiting: Awaiting | undefined): 'confirm
   if (wholeMessage(text, yes) || answersWithReason(text, yes)) return 'confirm';
   // After a plain no, keeping it or waiting is part of the no ("nope, keep it where it is", "No, please hold on, let
   // me confirm with Emeka first"); keeping a meeting answers a cancel or a move with no on its own.
-  const plainNo = /^(?:no|nope|nah|yeah nah|nahi|non|nein|não|nao)\b/.test(text);
+  const plainNo = /^(?:no+|nope|na+h+|yeah nah|nahi|non|nein|não|nao)\b/.test(text);
   const kept = awaiting === 'cancel' || awaiting === 'move' || plainNo;
   const no = (p: string) =>
     NO_WORDS.test(p) ||
@@ -131,9 +131,13 @@ function reasonSplit(phrase: string, accepts: (phrase: string) => boolean): stri
 const APOLOGY =
   /^(?:(?:sorry|apologies|my apologies) (?:for|about) (?:the|that|this|my|all the) [a-z ]{2,30}|sorry about that|sorry again|apologies|(?:sorry,? )?my bad)$/;
 
+/** Second thoughts said beside an answer ("No, on reflection, leave it as it is."), which are no part of it. */
+const SECOND_THOUGHTS =
+  /^(?:on (?:reflection|second thoughts?|further thought|balance)|having (?:thought|slept on) it(?: over)?|thinking about it(?: more)?|come to think of it|all things considered|after some thought)$/;
+
 /**
  * The message cut at punctuation into phrases, without the words said around a yes or a no ("lah", "pls", "sir"),
- * to whom it is said, last ("mate"), or an apology beside it.
+ * to whom it is said, last ("mate"), or an apology or second thoughts beside it.
  */
 function partsOf(text: string): string[] {
   return text
@@ -147,7 +151,7 @@ function partsOf(text: string): string[] {
       if (words.length > 1 && ANSWER_ENDINGS.has(words.at(-1)!)) words.pop();
       return words.join(' ');
     })
-    .filter((p) => p && !APOLOGY.test(p));
+    .filter((p) => p && !APOLOGY.test(p) && !SECOND_THOUGHTS.test(p));
 }
 
 /** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */

@@ -13,7 +13,10 @@ export const SPELLINGS: Array<[RegExp, string]> = [
   [/\b(tmrw|tmrow|tmr|tmw|tomorow|tommorow|tommorrow|tomorro|tomrw|2moro|2morrow|2mrw|2mro)\b/gi, 'tomorrow'],
   [/\b(2day|tdy|tday)\b/gi, 'today'],
   [/\b(2nite|tonite|2night)\b/gi, 'tonight'],
+  [/\b(l8r|l8er|l8tr)\b/gi, 'later'],
   [/\bnxt\b/gi, 'next'],
+  // "Please enter "Probate solicitor" in the diary for Monday": entering into a diary books.
+  [/\benter(?= (?:\S+ ){1,6}?(?:in|into) (?:the|my|our) (?:diary|calendar)\b)/gi, 'book'],
   // "1,5 hours": a decimal comma in a length.
   [/\b(\d),(\d)(?= ?(?:hours?|hrs?|h)\b)/gi, '$1.$2'],
   // Dictation writes "two" as "to" where no other reading fits: "at to thirty", "block to hours".
@@ -846,6 +849,7 @@ export const NOT_PLACE_WORDS = new Set([
   'once',
   'past',
   'point',
+  'present',
   'random',
   'risk',
   'same',

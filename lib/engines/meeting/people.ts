@@ -82,12 +82,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   let j = i;
   const lead: Token[] = [];
   // "athletic director Karen", "w/ charge nurse Tamika", "the foreman Sipho": lowercase words right before a
-  // capitalised name say who the person is (a role), unless one title word alone opens it ("doctor Müller").
-  for (
-    let k = j;
-    k < j + 4 && k < tokens.length && !isCapitalized(tokens[k]!) && /^\p{Ll}/u.test(tokens[k]!.raw);
-    k++
-  ) {
+  // capitalised name say who the person is (a role), unless one title word alone opens it ("doctor Müller"); an
+  // acronym may lead them ("the HR lead Priya", "the P&C president Sharon").
+  const roleWord = (k: number) =>
+    /^\p{Ll}/u.test(tokens[k]!.raw) ||
+    (/^\p{Lu}[\p{Lu}&]{1,5}$/u.test(tokens[k]!.raw) && /^\p{Ll}/u.test(tokens[k + 1]?.raw ?? ''));
+  for (let k = j; k < j + 4 && k < tokens.length && !isCapitalized(tokens[k]!) && roleWord(k); k++) {
     const word = tokens[k]!.low;
     const next = tokens[k + 1];
     // "w/ night nurse Lerato", "day manager Sipho": a part of the day before a lowercase word names a shift.
@@ -507,12 +507,22 @@ function addBareNames(tokens: Token[], found: string[]): void {
     if (name && /['’]s$/i.test(t.raw) && after && !isCapitalized(after)) {
       const first = firstNameBefore(tokens, i);
       if (placeBefore(first)) continue;
+      // The event must follow in the same run of words: in "Lorraine's retirement Friday 10am in the staffroom" none does.
+      const adjacent = (k: number) => tokens[k]!.index <= tokens[k - 1]!.index + tokens[k - 1]!.raw.length + 1;
       let k = i + 1;
-      while (k < tokens.length && k < i + 4 && !EVENT_WORDS.has(tokens[k]!.low) && /^\p{Ll}/u.test(tokens[k]!.raw)) k++;
+      while (
+        k < tokens.length &&
+        k < i + 4 &&
+        adjacent(k) &&
+        !EVENT_WORDS.has(tokens[k]!.low) &&
+        /^\p{Ll}/u.test(tokens[k]!.raw)
+      )
+        k++;
+      const event = k < tokens.length && adjacent(k) ? tokens[k]!.low : '';
       const full = [...tokens.slice(first, i).map((x) => x.raw), word].join(' ');
       if (
-        EVENT_WORDS.has(tokens[k]?.low ?? '') ||
-        EVENT_WORDS.has(tokens[k]?.low.replace(/s$/, '') ?? '') ||
+        EVENT_WORDS.has(event) ||
+        EVENT_WORDS.has(event.replace(/s$/, '')) ||
         MOVE_OR_CANCEL.test(tokens[first - 1]?.low ?? '')
       )
         if (!known(word)) addPerson(found, full);

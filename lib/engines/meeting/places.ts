@@ -28,9 +28,9 @@ import {
  * ("Sal F3").
  */
 const placeName = (t: Token) => isCapitalized(t) || /^(\d|\p{Lu}$|\p{Lu}{1,2}\d)/u.test(t.raw) || isPlaceAcronym(t);
-/** Capitals that are times, zones or placeholders, never a place: "at EOD", "by COB". */
+/** Capitals that are times, zones, years or placeholders, never a place: "at EOD", "by COB", "…, FY 2027". */
 const NOT_A_PLACE_ACRONYM =
-  /^(?:AM|PM|ASAP|COB|EOD|EOW|EOM|OOO|TBD|TBC|UTC|GMT|[ECMP][SD]?T|BST|CES?T|IST|AES?[DT]T?|SGT|HKT|JST|NZ[DS]T)$/;
+  /^(?:AM|PM|ASAP|COB|EOD|EOW|EOM|OOO|TBD|TBC|FY|CY|KPI|OKR|UTC|GMT|[ECMP][SD]?T|BST|CES?T|IST|AES?[DT]T?|SGT|HKT|JST|NZ[DS]T)$/;
 /** A venue written in capitals: "at KLCC", "at BGC", "ITC Maratha". */
 const isPlaceAcronym = (t: Token) => /^\p{Lu}{2,6}$/u.test(t.raw) && !NOT_A_PLACE_ACRONYM.test(t.raw);
 
@@ -652,7 +652,7 @@ export function locationOf(text: string, cased: string, tokens: Token[], people:
     }
     const last = words[words.length - 1];
     const end = last && tokens[tokens.indexOf(last) + 1];
-    // "…, Ward 4", "…, Carslaw 350" at the end: a room or building with its number.
+    // "…, Ward 4", "…, Carslaw 350", "…, AVR 2" at the end: a room or building with its number.
     const numbered =
       words.length > 1 &&
       /^\d/.test(last?.raw ?? '') &&
@@ -662,6 +662,7 @@ export function locationOf(text: string, cased: string, tokens: Token[], people:
         .every(
           (w) =>
             isPlaceWord(w.low) ||
+            isPlaceAcronym(w) ||
             (isCapitalized(w) && !NOT_A_NAME.has(w.low) && !EVENT_WORDS.has(w.low) && !NUMBERED_NOT_PLACES.test(w.low)),
         );
     const suburban = words.length > 2 && isPlaceWord(words[words.length - 2]!.low) && !isPlaceWord(last!.low);

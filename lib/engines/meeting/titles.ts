@@ -165,7 +165,7 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
 
 /** A booking verb after the message's opening words: where the request starts after an aside. */
 const REQUEST_VERB =
-  /(?<=\S.*?)\b(?:book|schedule|put in|pop in|pencil in|set up|arrange|add)\b(?! (?:it|that|this|them)\b)/;
+  /(?<=\S.*?)\b(?:book|schedule|put(?: in)?|pop in|pencil in|set up|arrange|add)\b(?! (?:it|that|this|them)\b)/;
 
 /**
  * The title of the request: "ugh sunday night and still on email. book pipeline review …" is Pipeline review, not

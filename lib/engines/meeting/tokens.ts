@@ -17,8 +17,9 @@ export interface Token {
 }
 
 const TOKEN =
-  /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@[\p{L}][\w.-]*|[\p{L}][\p{L}\p{M}\d'.-]*[\p{L}\p{M}\d]|[\p{L}]|\dː\d|\d[\w:.]*|[,+&;!?()"/:@]/gu;
+  /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@[\p{L}][\w.-]*|(?<![\p{L}&])\p{L}&\p{L}{1,2}(?![\p{L}&])|[\p{L}][\p{L}\p{M}\d'.-]*[\p{L}\p{M}\d]|[\p{L}]|\dː\d|\d[\w:.]*|[,+&;!?()"/:@]/gu;
 
+/** Words, numbers and marks; a letter and one or two joined by "&" are one ("R&D", "P&C", "Q&A"). */
 export function tokenize(cased: string, blanked: string): Token[] {
   const tokens: Token[] = [];
   for (const m of blanked.matchAll(TOKEN)) {

@@ -109,9 +109,48 @@ function movedPerson(intent: Intent, cased: string, participants: string[]): str
   return [...participants, name];
 }
 
+/** A letter's opening: "Dear MeetingMuse,", "Dear Sir/Madam,", "To whom it may concern,". */
+const SALUTATION = /^\s*(?:dear [\p{L} /.'-]{1,40}?|to whom it may concern)\s*[,:!\n]\s*/iu;
+
+/** Closings of a letter, any word capitalised or not ("Kind regards", "yours sincerely"). */
+const CLOSINGS = [
+  '(?:with )?(?:(?:kind|best|warm|warmest|many) )?(?:regards|wishes)',
+  'yours (?:sincerely|faithfully|truly)',
+  'sincerely',
+  '(?:many )?thanks(?: (?:so much|again|in advance))?',
+  'thank you(?: (?:so much|again|in advance))?',
+  'cheers',
+  'blessings',
+  'god bless',
+  'all the best',
+].map((closing) => closing.replace(/\b[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`));
+
+/**
+ * A letter's closing and its signature, after a sentence or a line (a regards after a comma too): "… in the
+ * sacristy. Kind regards, Fr. Declan", "…\nYours sincerely,\nHilary", "… 2pm. Thanks, Bob".
+ */
+const SIGN_OFF = new RegExp(
+  `(?:(?<=[.!?\\n]\\s*)|(?<=[,;]\\s*)(?=${CLOSINGS[0]}\\b))(?:${CLOSINGS.join('|')})\\s*[,.!]?\\s*(?:\\p{Lu}[\\p{L}'-]*\\.?(?: \\p{Lu}[\\p{L}'-]*\\.?){0,3})?\\s*$`,
+  'u',
+);
+
+/**
+ * A message written as a letter, without its framing: the salutation and the sign-off go, and a subject line ends
+ * its clause ("Subject: Flower show judging\n\nDear MeetingMuse,\nPlease book this for Saturday…").
+ */
+function withoutLetterFraming(text: string): string {
+  const signed = SIGN_OFF.exec(text);
+  // A closing alone ("thank you") is the whole message, not its framing.
+  const body =
+    signed && signed.index > 0 && /\p{L}/u.test(text.slice(0, signed.index)) ? text.slice(0, signed.index) : text;
+  return body
+    .replace(/^(\s*subject\s*:[^\n]*?)[.!]?\s*\n\s*(?:dear [^\n,]{1,40},\s*)?/i, '$1. ')
+    .replace(SALUTATION, '');
+}
+
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
 function normalize(text: string): string {
-  let out = text
+  let out = withoutLetterFraming(text)
     .replace(/[👍👌✅💯]/gu, ', yes, ')
     .replace(/🙏/gu, ', please, ')
     .replace(/[👎❌🙅]/gu, ', no, ')

@@ -232,10 +232,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       ),
       (_, part, day) => `${/^\d+(?:st|nd|rd|th)?$/.test(day) ? `the ${day}` : day} in the ${part}`,
     ],
-    // "at the 3 of afternoon", "at 9 of the morning": the hour and its part of the day, said as in Spanish or French.
+    // "at the 3 of afternoon", "at 9 of the morning": the hour and its part of the day, said as in Spanish or French;
+    // "at 7.30 in the evening" with its minutes.
     [
-      /(?<!\b(?:half|past|to|after) )\b(?:at )?(?:the )?(\d{1,2}(?::\d\d)?) (?:of|in) (?:the )?(morning|afternoon|evening|night)\b/g,
-      (_, t, part) => `at ${t}${part === 'morning' ? 'am' : 'pm'}`,
+      /(?<!\b(?:half|past|to|after) )(?<![\d.:])\b(?:at )?(?:the )?(\d{1,2}(?:[:.][0-5]\d)?) (?:of|in) (?:the )?(morning|afternoon|evening|night)\b/g,
+      (_, t, part) => `at ${t.replace('.', ':')}${part === 'morning' ? 'am' : 'pm'}`,
     ],
     // "at 3 a call with Ortega": "a" before a word is the article, not "am".
     [/(?<![\w:.])(\d{1,2}(?::\d\d)?) a (?=[a-z]{2,})(?!m\b)/g, (_, t) => `${t}, a `],
