@@ -279,10 +279,9 @@ function broadcastMetrics(times: number[], clients: number): Metrics {
 /** Broadcasts each server of a pass makes, after one unrecorded. */
 const BROADCASTS_PER_PASS = 40;
 
-/** Broadcast metrics by server, each one's p50 as a ratio to the floor's in its own passes, and each pass's ratio. */
+/** Broadcast metrics by server, and each one's p50 as a ratio to the floor's, pass by pass. */
 interface BroadcastResults {
   metrics: Record<string, Metrics>;
-  ratios: Record<string, Metrics>;
   passRatios: Record<string, Record<string, number[]>>;
 }
 
@@ -301,7 +300,7 @@ interface BroadcastResults {
 async function broadcastsInPairs(measured: Measured[]): Promise<BroadcastResults> {
   const floor = measured.find(({ spec }) => spec.key === 'raw');
   const others = measured.filter((entry) => entry !== floor);
-  const results: BroadcastResults = { metrics: {}, ratios: {}, passRatios: {} };
+  const results: BroadcastResults = { metrics: {}, passRatios: {} };
   for (const clients of [1000, 5000]) {
     const key = `broadcast_p50_ms_${clients}`;
     const times = new Map<Measured, number[]>();
@@ -327,10 +326,7 @@ async function broadcastsInPairs(measured: Measured[]): Promise<BroadcastResults
       }
     for (const [server, serverTimes] of times)
       Object.assign((results.metrics[server.spec.key] ??= {}), broadcastMetrics(serverTimes, clients));
-    for (const [server, ratios] of passRatios) {
-      (results.ratios[server.spec.key] ??= {})[key] = median(ratios);
-      (results.passRatios[server.spec.key] ??= {})[key] = ratios;
-    }
+    for (const [server, ratios] of passRatios) (results.passRatios[server.spec.key] ??= {})[key] = ratios;
   }
   return results;
 }
@@ -574,19 +570,18 @@ async function measureInstances(name: string, hosts: string[], env: Record<strin
 const results: Record<string, Metrics> = {};
 /**
  * Ratios to the floor taken alongside it: round-trip metrics from the rounds, broadcast p50 from the
- * server's pass with the floor (others are divided at print time).
+ * server's passes with the floor (others are divided at print time).
  */
 const ratios: Record<string, Metrics> = {};
 let rounds: Record<string, Metrics[]> = {};
-/** Each server's broadcast p50 ratio to the floor's, pass by pass. */
-let broadcastPassRatios: BroadcastResults['passRatios'] = {};
+/** Broadcast metrics and each server's p50 ratio to the floor's, pass by pass. */
+let broadcasts: BroadcastResults = { metrics: {}, passRatios: {} };
 /** The history runs' rounds, by server. */
 const historyRounds: Record<string, Metrics[]> = {};
 let cluster: Record<string, Metrics> | undefined;
 try {
   const measured: Measured[] = [];
   let capacity: Record<string, Metrics> = {};
-  let broadcasts: BroadcastResults = { metrics: {}, ratios: {}, passRatios: {} };
   try {
     for (const [i, spec] of selected.entries()) {
       const host = `127.0.0.${i + 2}`;
@@ -594,7 +589,6 @@ try {
     }
     ({ rounds, capacity } = await measureInRounds(measured));
     broadcasts = await broadcastsInPairs(measured);
-    broadcastPassRatios = broadcasts.passRatios;
     for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
   } finally {
     await Promise.all(measured.map(({ server }) => server.stop()));
@@ -604,7 +598,13 @@ try {
     const history = spec.measuresHistory ? await historyCost(spec, host) : undefined;
     results[key] = { ...medianOf(rounds[key]!), ...capacity[key], ...broadcasts.metrics[key], ...history?.metrics };
     if (history) historyRounds[key] = history.rounds;
-    if (rounds.raw && key !== 'raw') ratios[key] = { ...ratiosOf(rounds[key]!, rounds.raw), ...broadcasts.ratios[key] };
+    // A server's broadcast ratio is the median of its passes', as a round trip's is of its rounds'.
+    const broadcastRatios = Object.entries(broadcasts.passRatios[key] ?? {}).map(([metric, passes]) => [
+      metric,
+      median(passes),
+    ]);
+    if (rounds.raw && key !== 'raw')
+      ratios[key] = { ...ratiosOf(rounds[key]!, rounds.raw), ...Object.fromEntries(broadcastRatios) };
   }
   if (clusterSelected && servicesMissing()) say(`cluster rows skipped: ${servicesMissing()}`);
   else if (clusterSelected) cluster = await measureCluster();
@@ -624,7 +624,7 @@ if (values.json) {
         understandUsPerMessage: understandUs,
         results,
         ratios,
-        broadcastPassRatios,
+        broadcastPassRatios: broadcasts.passRatios,
         rounds,
         historyRounds,
         cluster,

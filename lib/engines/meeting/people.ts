@@ -15,6 +15,7 @@ import {
   PLACE_WORDS,
   TIME_WORDS,
   type Token,
+  adjoining,
   capitalize,
   isCapitalized,
   unhidden,
@@ -508,7 +509,7 @@ function addBareNames(tokens: Token[], found: string[]): void {
       const first = firstNameBefore(tokens, i);
       if (placeBefore(first)) continue;
       // The event must follow in the same run of words: in "Lorraine's retirement Friday 10am in the staffroom" none does.
-      const adjacent = (k: number) => tokens[k]!.index <= tokens[k - 1]!.index + tokens[k - 1]!.raw.length + 1;
+      const adjacent = (k: number) => adjoining(tokens[k - 1]!, tokens[k]!);
       let k = i + 1;
       while (
         k < tokens.length &&

@@ -18,6 +18,7 @@ import {
   PLACE_WORDS,
   TIME_WORDS,
   type Token,
+  adjoining,
   capitalize,
   escape,
   isCapitalized,
@@ -211,7 +212,6 @@ function placeNounAhead(tokens: Token[], j: number): boolean {
   const noun = tokens[j + 1];
   const plain = (t: Token | undefined) =>
     !!t && /^\p{Ll}+(?:'s)?$/u.test(t.raw) && !BOUNDARY_WORDS.has(t.low) && !TIME_WORDS.has(t.low);
-  const adjoining = (a: Token, b: Token) => b.index === a.index + a.raw.length + 1;
   if (!plain(word) || !noun || !adjoining(word!, noun)) return false;
   if (isPlaceWord(noun.low)) return true;
   // "the big conference room": two plain words before the place noun.

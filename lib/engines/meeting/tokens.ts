@@ -34,6 +34,8 @@ export function tokenize(cased: string, blanked: string): Token[] {
 }
 
 export const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
+/** Whether `b` follows `a` after a single space: the two are one run of words. */
+export const adjoining = (a: Token, b: Token) => b.index === a.index + a.raw.length + 1;
 /** Written like a name: "Ana", "McKay", "O'Neil"; not an acronym in capitals ("HR", "QA") nor a word in lowercase. */
 export const isCapitalized = (t: Token) =>
   /^\p{Lu}/u.test(t.raw) && !/^\p{Lu}+$/u.test(t.raw.replace(/[^\p{L}]/gu, ''));

@@ -134,6 +134,9 @@ const SIGN_OFF = new RegExp(
   'u',
 );
 
+/** A subject line opening a letter, and the line break that ends it. */
+const SUBJECT_LINE = /^(\s*subject\s*:[^\n]*?)[.!]?\s*\n/i;
+
 /**
  * A message written as a letter, without its framing: the salutation and the sign-off go, and a subject line ends
  * its clause ("Subject: Flower show judging\n\nDear MeetingMuse,\nPlease book this for Saturday…").
@@ -143,9 +146,9 @@ function withoutLetterFraming(text: string): string {
   // A closing alone ("thank you") is the whole message, not its framing.
   const body =
     signed && signed.index > 0 && /\p{L}/u.test(text.slice(0, signed.index)) ? text.slice(0, signed.index) : text;
-  return body
-    .replace(/^(\s*subject\s*:[^\n]*?)[.!]?\s*\n\s*(?:dear [^\n,]{1,40},\s*)?/i, '$1. ')
-    .replace(SALUTATION, '');
+  const subject = SUBJECT_LINE.exec(body);
+  if (!subject) return body.replace(SALUTATION, '');
+  return `${subject[1]}. ${body.slice(subject[0].length).replace(SALUTATION, '')}`;
 }
 
 /** Lowercase-independent normalisation: emoji, quotes, casual spellings, clock spellings; spacing folded. */
