@@ -420,14 +420,13 @@ interface Measured {
 /**
  * Round trips at 1 and 8 in flight, one Metrics per round for each server. The servers
  * take turns within a round, so that the neighbours' load, which moves a run's figures by up to a third
- * on a shared VM, falls on the floor and on ours alike. In the last round each server's connects and
- * idle memory follow (`capacity`).
+ * on a shared VM, falls on the floor and on ours alike. In the last round each server's connects follow.
  */
 async function measureInRounds(
   measured: Measured[],
-): Promise<{ rounds: Record<string, Metrics[]>; capacity: Record<string, Metrics> }> {
+): Promise<{ rounds: Record<string, Metrics[]>; connects: Record<string, Metrics> }> {
   const rounds: Record<string, Metrics[]> = {};
-  const capacity: Record<string, Metrics> = {};
+  const connects: Record<string, Metrics> = {};
   for (let round = 1; round <= ROUNDS; round++)
     for (const entry of measured) {
       const { spec, server, host } = entry;
@@ -435,9 +434,9 @@ async function measureInRounds(
       const metrics = await roundTrips(server, host, spec, { window: 1, idPrefix: `rt1-${round}` });
       Object.assign(metrics, await roundTrips(server, host, spec, { window: 8, idPrefix: `rt8-${round}` }));
       (rounds[spec.key] ??= []).push(metrics);
-      if (round === ROUNDS) capacity[spec.key] = await measureCapacity(entry);
+      if (round === ROUNDS) connects[spec.key] = await measureConnects(entry);
     }
-  return { rounds, capacity };
+  return { rounds, connects };
 }
 
 const median = (values: number[]): number => {
@@ -457,28 +456,61 @@ const ratiosOf = (rounds: Metrics[], floor: Metrics[]): Metrics =>
     Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((m, i) => m[key]! / floor[i]![key]!))]),
   );
 
-/** Connects and idle memory on the running server. */
-async function measureCapacity({ spec, server, host }: Measured): Promise<Metrics> {
-  const url = `ws://${host}:${server.port}`;
-  const metrics: Metrics = {};
+/** Connects to established on the running server, 2000 at most 200 at a time. */
+async function measureConnects({ spec, server, host }: Measured): Promise<Metrics> {
   say(`${spec.name}: 2000 connects`);
   const started = performance.now();
-  const burst = await connectMany(url, 'connect', 2000);
-  metrics.connects_per_s = 2000 / ((performance.now() - started) / 1000);
+  const burst = await connectMany(`ws://${host}:${server.port}`, 'connect', 2000);
+  const connectsPerS = 2000 / ((performance.now() - started) / 1000);
   burst.forEach((ws) => ws.terminate());
+  return { connects_per_s: connectsPerS };
+}
 
-  say(`${spec.name}: idle memory at 5000 and 10000 clients`);
+/** Clients opened and closed before the idle-memory baseline, so that the connection path's code is compiled. */
+const IDLE_WARMUP_CLIENTS = 200;
+
+/**
+ * RSS per idle connection at 5000 and 10000 clients, ROUNDS times per server, each time in a fresh
+ * process (the servers taking turns within a round), one Metrics per round. A server that has just run
+ * loads holds whatever its allocator kept from them, and new connections fill that first: measured
+ * once after a burst of 2000 connects, the floor's own figure at 5000 moved 1.94–2.97 KiB between runs
+ * of the same code. Here the baseline is taken after a full GC, once IDLE_WARMUP_CLIENTS clients have
+ * come and gone.
+ */
+async function idleMemoryInRounds(measured: Measured[]): Promise<Record<string, Metrics[]>> {
+  const rounds: Record<string, Metrics[]> = {};
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const { spec, host } of measured) {
+      say(`${spec.name}: idle memory at 5000 and 10000 clients, fresh process (round ${round} of ${ROUNDS})`);
+      const server = await startSpecServer(spec, host);
+      try {
+        (rounds[spec.key] ??= []).push(await idleMemory(server, `ws://${host}:${server.port}`));
+        if (server.crashed) throw new Error(`${spec.name} crashed`);
+      } finally {
+        await server.stop();
+      }
+    }
+  return rounds;
+}
+
+/** RSS growth per idle client on `server`, read after a full GC at 5000 and at 10000 clients. */
+async function idleMemory(server: ServerProcess, url: string): Promise<Metrics> {
+  (await connectMany(url, 'warm', IDLE_WARMUP_CLIENTS)).forEach((ws) => ws.terminate());
   await server.collectGarbage();
   const baseline = rssBytes(server.pid);
   const idle = await connectMany(url, 'idle-a', 5000);
-  await server.collectGarbage();
-  metrics.rss_kib_per_conn_5000 = (rssBytes(server.pid) - baseline) / 1024 / 5000;
-  idle.push(...(await connectMany(url, 'idle-b', 5000)));
-  await server.collectGarbage();
-  metrics.rss_kib_per_conn_10000 = (rssBytes(server.pid) - baseline) / 1024 / 10000;
-  if (server.crashed) throw new Error(`${spec.name} crashed`);
-  idle.forEach((ws) => ws.terminate());
-  return metrics;
+  try {
+    await server.collectGarbage();
+    const perConn5000 = (rssBytes(server.pid) - baseline) / 1024 / 5000;
+    idle.push(...(await connectMany(url, 'idle-b', 5000)));
+    await server.collectGarbage();
+    return {
+      rss_kib_per_conn_5000: perConn5000,
+      rss_kib_per_conn_10000: (rssBytes(server.pid) - baseline) / 1024 / 10000,
+    };
+  } finally {
+    idle.forEach((ws) => ws.terminate());
+  }
 }
 
 const ROWS: Array<[string, string, 'higher' | 'lower', string]> = [
@@ -574,6 +606,8 @@ const results: Record<string, Metrics> = {};
  */
 const ratios: Record<string, Metrics> = {};
 let rounds: Record<string, Metrics[]> = {};
+/** Idle memory's rounds, each server in a fresh process per round. */
+let idleRounds: Record<string, Metrics[]> = {};
 /** Broadcast metrics and each server's p50 ratio to the floor's, pass by pass. */
 let broadcasts: BroadcastResults = { metrics: {}, passRatios: {} };
 /** The history runs' rounds, by server. */
@@ -581,22 +615,29 @@ const historyRounds: Record<string, Metrics[]> = {};
 let cluster: Record<string, Metrics> | undefined;
 try {
   const measured: Measured[] = [];
-  let capacity: Record<string, Metrics> = {};
+  let connects: Record<string, Metrics> = {};
   try {
     for (const [i, spec] of selected.entries()) {
       const host = `127.0.0.${i + 2}`;
       measured.push({ spec, host, server: await startSpecServer(spec, host) });
     }
-    ({ rounds, capacity } = await measureInRounds(measured));
+    ({ rounds, connects } = await measureInRounds(measured));
     broadcasts = await broadcastsInPairs(measured);
     for (const { spec, server } of measured) if (server.crashed) throw new Error(`${spec.name} crashed`);
   } finally {
     await Promise.all(measured.map(({ server }) => server.stop()));
   }
+  idleRounds = await idleMemoryInRounds(measured);
   for (const { spec, host } of measured) {
     const { key } = spec;
     const history = spec.measuresHistory ? await historyCost(spec, host) : undefined;
-    results[key] = { ...medianOf(rounds[key]!), ...capacity[key], ...broadcasts.metrics[key], ...history?.metrics };
+    results[key] = {
+      ...medianOf(rounds[key]!),
+      ...connects[key],
+      ...medianOf(idleRounds[key]!),
+      ...broadcasts.metrics[key],
+      ...history?.metrics,
+    };
     if (history) historyRounds[key] = history.rounds;
     // A server's broadcast ratio is the median of its passes', as a round trip's is of its rounds'.
     const broadcastRatios = Object.entries(broadcasts.passRatios[key] ?? {}).map(([metric, passes]) => [
@@ -604,7 +645,11 @@ try {
       median(passes),
     ]);
     if (rounds.raw && key !== 'raw')
-      ratios[key] = { ...ratiosOf(rounds[key]!, rounds.raw), ...Object.fromEntries(broadcastRatios) };
+      ratios[key] = {
+        ...ratiosOf(rounds[key]!, rounds.raw),
+        ...ratiosOf(idleRounds[key]!, idleRounds.raw!),
+        ...Object.fromEntries(broadcastRatios),
+      };
   }
   if (clusterSelected && servicesMissing()) say(`cluster rows skipped: ${servicesMissing()}`);
   else if (clusterSelected) cluster = await measureCluster();
@@ -626,6 +671,7 @@ if (values.json) {
         ratios,
         broadcastPassRatios: broadcasts.passRatios,
         rounds,
+        idleRounds,
         historyRounds,
         cluster,
       },
