@@ -69,7 +69,7 @@ interface Draft {
 /** A new time as the state keeps it between turns (a When with the start as ISO UTC). */
 export type StoredWhen = Pick<
   Understanding,
-  'hasDate' | 'day' | 'durationMinutes' | 'shiftMinutes' | 'guessedMeridiem'
+  'hasDate' | 'day' | 'durationMinutes' | 'shiftMinutes' | 'shiftDays' | 'guessedMeridiem'
 > & {
   start?: string;
 };
@@ -78,6 +78,15 @@ export type StoredWhen = Pick<
 type When = Omit<StoredWhen, 'start'> & { start?: Date };
 
 const storedWhen = ({ start, ...rest }: When): StoredWhen => (start ? { ...rest, start: start.toISOString() } : rest);
+
+/** The message moves by an amount ("an hour later", "the day after") rather than to a time. */
+const shifted = (when: Pick<When, 'shiftMinutes' | 'shiftDays'>): boolean => !!(when.shiftMinutes || when.shiftDays);
+
+/** `from` moved by a message's shift: whole days on the wall clock (a DST change keeps the time), then minutes. */
+function shiftedBy(from: Date, { shiftDays, shiftMinutes }: When, zone: string): Date {
+  const onDay = shiftDays ? instantOf(addDays(wallTimeOf(from, zone), shiftDays), zone) : from;
+  return new Date(onDay.getTime() + (shiftMinutes ?? 0) * MINUTE);
+}
 const whenOf = ({ start, ...rest }: StoredWhen): When => (start ? { ...rest, start: new Date(start) } : rest);
 
 interface PendingChange {
@@ -329,7 +338,7 @@ class Turn {
     if (
       !meeting ||
       !pending.start ||
-      !(u.start || u.day || u.shiftMinutes || (u.durationMinutes && EDIT_CUE.test(this.#text))) ||
+      !(u.start || u.day || shifted(u) || (u.durationMinutes && EDIT_CUE.test(this.#text))) ||
       this.#startsAnew({ ...meeting, participants: meeting.participants }) ||
       ['list', 'availability', 'cancel', 'help'].includes(u.intent) ||
       this.#matching({ ...u, refersToLast: false, start: undefined, day: undefined, range: undefined }).some(
@@ -351,7 +360,7 @@ class Turn {
     const only = choices.ids.length === 1 ? this.#state.meetings.find((m) => m.id === choices.ids[0]) : undefined;
     const picked =
       only &&
-      (this.#u.start || this.#u.day || this.#u.shiftMinutes || this.#u.durationMinutes) &&
+      (this.#u.start || this.#u.day || shifted(this.#u) || this.#u.durationMinutes) &&
       !['list', 'availability', 'cancel'].includes(intent)
         ? only
         : this.#pick(choices.ids);
@@ -359,7 +368,7 @@ class Turn {
     const u = this.#u;
     // "push it" → when to? → "30 mins": a length alone is how far.
     const said =
-      picked === only && u.durationMinutes && !u.start && !u.day && !u.shiftMinutes
+      picked === only && u.durationMinutes && !u.start && !u.day && !shifted(u)
         ? { ...u, shiftMinutes: u.durationMinutes, durationMinutes: undefined }
         : u;
     let to = this.#newTimes(picked, choices.when ? whenOf(choices.when) : said);
@@ -464,7 +473,7 @@ class Turn {
       !this.#state.draft &&
       ['schedule', 'unknown'].includes(u.intent) &&
       EDIT_CUE.test(this.#text) &&
-      !!(u.start || u.day || u.shiftMinutes || u.durationMinutes) &&
+      !!(u.start || u.day || shifted(u) || u.durationMinutes) &&
       !u.participants.length &&
       this.#upcoming().some((m) => m.id === this.#state.lastMeetingId)
     );
@@ -577,7 +586,7 @@ class Turn {
         : meetings[0]
           ? meetingView(meetings[0], this.#zone)
           : undefined;
-    return this.#say(pending.kind, `Sorry, I didn't get that. Should I still ${what}? Please answer yes or no.`, {
+    return this.#say('unknown', `Sorry, I didn't get that. Should I still ${what}? Please answer yes or no.`, {
       ...(meeting ? { meeting } : {}),
       ui: YES_NO,
     });
@@ -594,7 +603,7 @@ class Turn {
       u.location ||
       u.title ||
       u.nonexistent ||
-      u.shiftMinutes
+      shifted(u)
     );
   }
 
@@ -624,9 +633,10 @@ class Turn {
       if (u.end) draft.end = new Date(start.getTime() + (u.end.getTime() - u.start.getTime())).toISOString();
       else if (draft.end && previous)
         draft.end = new Date(start.getTime() + (new Date(draft.end).getTime() - previous.getTime())).toISOString();
-    } else if (u.shiftMinutes && previous) {
-      const start = new Date(previous.getTime() + u.shiftMinutes * MINUTE);
-      if (draft.end) draft.end = new Date(new Date(draft.end).getTime() + u.shiftMinutes * MINUTE).toISOString();
+    } else if (shifted(u) && previous) {
+      const start = shiftedBy(previous, u, this.#zone);
+      if (draft.end)
+        draft.end = new Date(start.getTime() + (new Date(draft.end).getTime() - previous.getTime())).toISOString();
       draft.start = start.toISOString();
     } else if (u.day) {
       if (previous) {
@@ -929,10 +939,14 @@ class Turn {
   #matching(u: Understanding): Meeting[] {
     const found = this.#matchingSaid(u);
     const saidNow = !!u.start && Math.abs(u.start.getTime() - this.#now.getTime()) < MINUTE;
-    if (found.length || !u.refersToLast || !(u.title || saidNow)) return found;
+    if (found.length) return found;
     const untimed = saidNow
       ? { start: undefined, day: undefined, range: undefined, hasTime: false, hasDate: false }
       : {};
+    // "Imogen's poorly now so bin the brunch": the meeting named, at any time.
+    if (saidNow && !u.refersToLast && (u.title || u.participants.length))
+      return this.#matchingSaid({ ...u, ...untimed });
+    if (!u.refersToLast || !(u.title || saidNow)) return found;
     return this.#matchingSaid({ ...u, ...untimed, title: undefined }).filter((m) => m.id === this.#state.lastMeetingId);
   }
 
@@ -945,7 +959,8 @@ class Turn {
     }
     let titled = false;
     if (u.title && !/^(meeting|meetings|call|event)$/i.test(u.title)) {
-      const words = u.title.toLowerCase();
+      // "move the doctor one to saturday": the meeting called by its first words.
+      const words = u.title.toLowerCase().replace(/ ones?$/, '');
       const byTitle = found.filter(
         (m) => m.title.toLowerCase().includes(words) || words.includes(m.title.toLowerCase()),
       );
@@ -1026,7 +1041,7 @@ class Turn {
       this.#state.choices = {
         kind,
         ids: found.map((m) => m.id),
-        ...(when.start || when.day || when.shiftMinutes ? { when: storedWhen(when) } : {}),
+        ...(when.start || when.day || shifted(when) ? { when: storedWhen(when) } : {}),
       };
       const lines = found.map((m, i) => `${i + 1}. ${describe(m, this.#zone)}`);
       const buttons = found.slice(0, 5).map((m, i) => ({
@@ -1164,7 +1179,7 @@ class Turn {
       : new Date(meeting.end).getTime() - oldStart.getTime();
     const old = wallTimeOf(oldStart, this.#zone);
     let start: Date;
-    if (when.shiftMinutes && !when.start) start = new Date(oldStart.getTime() + when.shiftMinutes * MINUTE);
+    if (shifted(when) && !when.start) start = shiftedBy(oldStart, when, this.#zone);
     else if (when.start && when.hasDate) start = when.start;
     else if (when.start) {
       const t = wallTimeOf(when.start, this.#zone);
@@ -1173,7 +1188,8 @@ class Turn {
       const other = t.hour >= 12 ? t.hour - 12 : t.hour + 12;
       const nearer = Math.abs(other - old.hour) < Math.abs(t.hour - old.hour) && other >= 7 && other <= 22;
       const hour = when.guessedMeridiem && nearer ? other : t.hour;
-      start = instantOf({ ...old, hour, minute: t.minute }, this.#zone);
+      // "the day after at 3": the time on the meeting's day moved by those days.
+      start = instantOf({ ...addDays(old, when.shiftDays ?? 0), hour, minute: t.minute }, this.#zone);
     } else if (when.range?.label === 'next week' && !NAMED_DAY.test(this.#text))
       // "move it to the same time next week", "push the retro to next week": the meeting's next week, not today's.
       start = instantOf(addDays(old, 7), this.#zone);
@@ -1220,18 +1236,22 @@ class Turn {
         /^\s*\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s*[.!?]*$/i.test(after) ? `at ${after}` : after,
         context,
       );
-      if (tail.start || tail.day || tail.shiftMinutes) {
+      if (tail.start || tail.day || shifted(tail)) {
         // "can we make it friday": the "it" in the split word is the meeting meant, when the head names no other.
         target = {
           ...head,
           refersToLast: head.refersToLast || (this.#u.refersToLast && !head.title && !head.participants.length),
         };
-        when = { ...tail, shiftMinutes: tail.shiftMinutes ?? this.#u.shiftMinutes } as Understanding;
+        when = {
+          ...tail,
+          shiftMinutes: tail.shiftMinutes ?? this.#u.shiftMinutes,
+          shiftDays: tail.shiftDays ?? this.#u.shiftDays,
+        } as Understanding;
         break;
       }
     }
-    if (!when.start && !when.day && !when.shiftMinutes && this.#u.start && !toLast)
-      target = { ...this.#u, shiftMinutes: undefined } as Understanding;
+    if (!when.start && !when.day && !shifted(when) && this.#u.start && !toLast)
+      target = { ...this.#u, shiftMinutes: undefined, shiftDays: undefined } as Understanding;
     // "move it to friday 1 to 2": a range said for the move is its new length.
     if (when.start && when.end && !when.durationMinutes)
       when = { ...when, durationMinutes: Math.round((when.end.getTime() - when.start.getTime()) / MINUTE) };

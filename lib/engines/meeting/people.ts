@@ -40,6 +40,7 @@ const SPOKEN_FILLER = /^(?:u+m+|u+h+|e+r+m+|h+m+)$/;
 /** Small words inside a person's name. */
 const NAME_PARTICLES = new Set([
   'bin',
+  'binti',
   'bint',
   'ibn',
   'al',
@@ -172,12 +173,13 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
         (/^(?:ty|jan|jun|may)$/.test(t.low) && !/^\d/.test(next?.raw ?? '')) ||
         (t.low === 'will' && /^(?:with|w)$/.test(tokens[j - 1]?.low ?? ''))) &&
       /^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '');
-    // "with Ah Seng", "w Jun Hao", "mv Jun Hao": a capitalised word that is also a word or a month opens a two-word
-    // name.
+    // "with Ah Seng", "w Jun Hao", "mv Jun Hao", "meet Jun Hao", "add Jun Hao": a capitalised word that is also a word
+    // or a month opens a two-word name.
     const firstName =
       cap &&
       words.length === 0 &&
-      (/^(?:with|w|and|\+|&|,)$/.test(tokens[j - 1]?.low ?? '') || MOVE_OR_CANCEL.test(tokens[j - 1]?.low ?? '')) &&
+      (/^(?:with|w|and|\+|&|,|meet|add|invite)$/.test(tokens[j - 1]?.low ?? '') ||
+        MOVE_OR_CANCEL.test(tokens[j - 1]?.low ?? '')) &&
       !!next &&
       isCapitalized(next) &&
       !NOT_A_NAME.has(next.low) &&
@@ -381,7 +383,8 @@ const BOOKING_VERBS = new Set(['put', 'book', 'pencil', 'slot', 'pop', 'squeeze'
 /**
  * "book Martin, Priya and Jean-Luc", "put Colleen and me down", "pencil Ngozi in": capitalised names right after
  * a booking verb are the people booked when they are a list (two or more, "me" counting) or are put down, in or
- * together. One capitalised word alone there is as likely the event or a place ("book Zoom for 3").
+ * together, or when a name has a particle ("book Ahmed bin Saeed"). One capitalised word alone there is as likely the
+ * event or a place ("book Zoom for 3").
  */
 function addBookedPeople(tokens: Token[], found: string[]): void {
   for (let i = 0; i + 1 < tokens.length; i++) {
@@ -389,12 +392,14 @@ function addBookedPeople(tokens: Token[], found: string[]): void {
     let j = i + 1;
     let names = 0;
     let members = 0;
+    let particled = false;
     for (let guard = 0; guard < 8 && j < tokens.length; guard++) {
       if (PRONOUNS.has(tokens[j]!.low)) j++;
       else {
         const { name, next } = isCapitalized(tokens[j]!) ? nameAt(tokens, j, false) : { next: j };
         if (!name) break;
         names++;
+        particled ||= name.split(' ').some((word) => NAME_PARTICLES.has(word.toLowerCase()));
         j = next;
       }
       members++;
@@ -402,7 +407,9 @@ function addBookedPeople(tokens: Token[], found: string[]): void {
       j++;
     }
     const placed = /^(?:down|in|together)$/.test(tokens[j]?.low ?? '');
-    if (names > 0 && (members > 1 || placed)) addPeopleAfterTrigger(tokens, i, [tokens[i]!.low], false, found);
+    // "book Ahmed bin Saeed for an hour": a name with a particle is a person's, alone too.
+    if (names > 0 && (members > 1 || placed || particled))
+      addPeopleAfterTrigger(tokens, i, [tokens[i]!.low], false, found);
   }
 }
 

@@ -521,6 +521,8 @@ function streetNameAfter(words: Token[], after: string, people: string[]): RegEx
 
 /** The place introduced by the preposition at token `i`, with a town or street after it, unless it is a person or an event. */
 function placeAfterPreposition(tokens: Token[], cased: string, i: number, people: string[]): string | undefined {
+  // "put in Black Friday staffing", "pencil in Quarterly Review": the verb's "in", not a place's.
+  if (tokens[i]!.low === 'in' && NOT_A_PLACE_AFTER.test(tokens[i - 1]?.low ?? '')) return undefined;
   let j = i + 1;
   // A determiner stays as the user wrote it: "the office", "my office", "our kitchen".
   const hasThe = /^(the|my|our|your|his|her|their)$/.test(tokens[j]?.low ?? '');

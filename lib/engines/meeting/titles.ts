@@ -6,6 +6,7 @@ import {
   PRONOUNS,
   ROLE_ACRONYMS,
   TITLE_FILLERS,
+  WEEKDAYS,
 } from './lexicon.ts';
 import { isPlaceWord } from './places.ts';
 import { EVENT_PATTERNS, EVENT_WORDS, NOT_A_NAME, TIME_WORDS, capitalize, unhidden } from './tokens.ts';
@@ -73,9 +74,11 @@ function phraseAt(blanked: string, cased: string, from: number, people: string[]
     if (w[3]) break;
   }
   if (!words.length) return undefined;
-  // "to go over January rosters": a month right before the topic (read as no date) qualifies it.
+  // "to go over January rosters", "re: Monday deck": a month or a weekday right before the topic (read as a date)
+  // qualifies it.
   const month = /(\p{L}+) +$/u.exec(cased.slice(index, begin));
-  if (month && MONTHS.includes(month[1]!.toLowerCase()) && !blanked.slice(index, begin).trim())
+  const dayWord = month?.[1]!.toLowerCase() ?? '';
+  if (month && (MONTHS.includes(dayWord) || WEEKDAYS.includes(dayWord)) && !blanked.slice(index, begin).trim())
     begin = index + month.index;
   const phrase = cased
     .slice(begin, end)
@@ -185,8 +188,10 @@ const EVENT_OBJECT =
   /\b(?:schedule|book(?: in)?|arrange|organi[sz]e|set up|plan|put(?: in)?|pop(?: in)?|pencil(?: in)?|add|hold|create|run|move|bump|push|reschedule|shift|cancel|drop|ditch|scratch|kill|nuke|scrap|axe)\b( (?:a|an|the|my|our|another)\b)?(?: (?:quick|short|brief|little|new)\b)?/g;
 /** What may follow the object of a verb: "book a QBR with Sophie", "scratch the QBR, they postponed". */
 const AFTER_OBJECT = /^(?:$| {2}| ?[,.!?;]|(?: (?:with|w|wid|at|in|on|over|via|about|re|between|and|to|for)\b))/;
-/** What may follow an event named at the head of the message: "QBR w/ Initech", "viva with Niamh", "drill tomorrow 02:30". */
+/** What may follow an event named at the head of a clause: "QBR w/ Initech", "viva with Niamh", "drill tomorrow 02:30". */
 const AFTER_HEAD = /^(?: {2}|(?: (?:with|w|wid|at|in|on|over|via)\b))/;
+/** After the message's time, the end of the message ends the event too: "thurs at eleven bakkie service". */
+const AFTER_HEAD_TIMED = new RegExp(`${AFTER_HEAD.source}|^ ?[.!]*$`);
 /** Verbs that open a message before "with" or a name: no event is named. */
 const HEAD_VERBS =
   /^(?:meet|speak|talk|connect|reconnect|hang|link|hook|get|go|come|see|visit|work|pair|sit|confer|consult|discuss|touch|gather|team(?= up)|partner|collaborate|align|coordinate|liaise|ring|phone|dial|catch|join|help|ask|tell|text|email|message|ping|sort|figure|do|have|need|want|let'?s|lets|clear|empty|wipe|lock|stick|pop|chuck|whack|bung|slot|squeeze)\b/;
@@ -212,7 +217,9 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
     const head = clause.index + clause[0].length;
     // "meet with Ana", "speak with Ana": a verb heads the message, not an event.
     if (HEAD_VERBS.test(blanked.slice(head))) continue;
-    const title = eventWordsAt(blanked, cased, head, people, false, AFTER_HEAD);
+    // A clause that opens with its time (blanked) may end with its event.
+    const timed = / {2}/.test(blanked.slice(clause.index, head));
+    const title = eventWordsAt(blanked, cased, head, people, false, timed ? AFTER_HEAD_TIMED : AFTER_HEAD);
     if (title) return title;
   }
   return undefined;
@@ -221,10 +228,10 @@ function namedEventOf(blanked: string, cased: string, people: string[]): string 
 /**
  * Where an event may head the message: its start or a clause after an aside ("lost an hour last night. anyway,
  * reading group …", "note for later: supervision …"), past fillers ("ok um mehendi trial …", "😴 anyway revision
- * sesh …").
+ * sesh …") and a preposition whose time was read ("on the 25th 2-3pm fleet check w/ Zanele").
  */
 const CLAUSE_HEAD =
-  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and|anyway|anyhow|btw|lol|haha|bhai|yaar|bro|dude)\b[\s,]*)*/g;
+  /(?:^|[.:;!?] |\banyway,? |\bbtw,? )[\s,.;:!?-]*(?:(?:ok|okay|um+|uh+|erm|so|right|hey|hi|well|oh|alright|and|anyway|anyhow|btw|lol|haha|bhai|yaar|bro|dude)\b[\s,]*)*(?:(?:on|at|from|by|until|till) (?= ) *)?/g;
 
 /** One to four event words at `from` followed by a break (a preposition, a time, punctuation, the end). */
 function eventWordsAt(
@@ -258,13 +265,20 @@ function eventWordsAt(
         if (!last && QUALIFIER_NOUNS.test(low)) return true;
         // "Garden club potluck": a place noun qualifies an event it does not end.
         if (!last && isPlaceWord(low) && !isPlaceWord(words.at(-1)!.toLowerCase())) return true;
+        // "first aid refresher", "after work drinks": a time or boundary word opens a title of three words or more
+        // before plain ones.
+        const plain = (x: string) => /^\p{Ll}+$/u.test(x) && !NOT_A_NAME.has(x) && !TITLE_FILLERS.has(x);
+        const opensTitle =
+          (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low)) && !PRONOUNS.has(low) && !TITLE_FILLERS.has(low);
+        if (k === 0 && written.length >= 3 && opensTitle && written.slice(1).every(plain)) return true;
         if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
         if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
         if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
         if (people.some((p) => p.toLowerCase().split(' ').includes(low))) return false;
         // "Viva with Niamh" opens the message with a capital; "Sarah at 3" is a name.
-        // "Boiler service at 17 Kingsley Road": a capital opening the message before lowercase words is no name.
-        const opening = k === 0 && start === 0 && /^\p{Lu}\p{Ll}+$/u.test(w);
+        // "Boiler service at 17 Kingsley Road", "put in Black Friday staffing": a capital opening the message, or the
+        // object of a verb that books, before lowercase words is no name.
+        const opening = k === 0 && (start === 0 || breaks === AFTER_OBJECT) && /^\p{Lu}\p{Ll}+$/u.test(w);
         return (
           /^\p{Ll}/u.test(w) ||
           (opening && (/ w(?:ith|id)?\b/.test(after) || written.slice(1).some((x) => /^\p{Ll}/u.test(x))))
@@ -433,7 +447,9 @@ function eventTitleOf(
           qualifiers[0] ?? '',
         )) ||
       // "morning tea", "afternoon tea": a meal named by its part of the day.
-      (/^(?:morning|afternoon)$/.test(low) && best.noun === 'tea' && !qualifiers.length);
+      (/^(?:morning|afternoon)$/.test(low) && best.noun === 'tea' && !qualifiers.length) ||
+      // "first aid training": the aid given first.
+      (low === 'first' && /^aid$/i.test(qualifiers[0] ?? ''));
     // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
     // (not a verb) names a stage.
     const from = blanked.lastIndexOf(word, start - 1);

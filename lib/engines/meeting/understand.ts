@@ -65,6 +65,8 @@ export interface Understanding {
   refersToLast: boolean;
   /** "15 minutes earlier" → -15; "push it back an hour" → 60. */
   shiftMinutes?: number;
+  /** "the day after, same time" → 1; "a day earlier" → -1: whole days on the wall clock. */
+  shiftDays?: number;
   /** The words that asked for a repeating meeting ("every other Friday"). */
   repeat?: string;
   /** A bare hour ("at 7") was read as am or pm from working hours, not from the message. */
@@ -324,12 +326,18 @@ export function understand(message: string, ctx: UnderstandContext): Understandi
     refersToLast:
       /\b(it|that one|that meeting|this meeting|the meeting|that|this one)\b/.test(text) &&
       !/\b(?:is it|it is|it's)\b/.test(text),
-    all: /\b(all|everything|every meeting|every single|each|whole|entire)\b/.test(text),
+    // "clear the day", "clear tomorrow": every meeting in it.
+    all:
+      /\b(all|everything|every meeting|every single|each|whole|entire)\b/.test(text) ||
+      /\bclear (?:out )?(?:(?:the|my) (?:day|morning|afternoon|evening|diary|calendar|schedule)|today|tonight|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b/.test(
+        text,
+      ),
     calendarFeed: false,
   };
   if (understanding.intent === 'help' && FEED_CUE.test(text)) understanding.calendarFeed = true;
   if (when.durationMinutes !== undefined) understanding.durationMinutes = when.durationMinutes;
   if (when.shiftMinutes !== undefined) understanding.shiftMinutes = when.shiftMinutes;
+  if (when.shiftDays !== undefined) understanding.shiftDays = when.shiftDays;
   if (
     understanding.intent === 'reschedule' &&
     !when.shiftMinutes &&

@@ -24,6 +24,8 @@ export interface WhenFound {
   durationMinutes?: number;
   /** "15 minutes earlier" → -15, "an hour later" / "push back an hour" → 60. */
   shiftMinutes?: number;
+  /** "the day after", "two days later" → 2, "push it back a day" → 1: whole days, kept on the wall clock. */
+  shiftDays?: number;
   /** "every other Friday", "weekly": the words that asked for a repeat. */
   repeat?: string;
   /** The hour was bare ("at 7") and the meridiem was chosen from context or working hours. */
@@ -423,8 +425,8 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       new RegExp(`\\b(in the (?:morning|afternoon|evening)) on (${MONTH_WORD} \\d{1,2}(?:st|nd|rd|th)?)\\b`, 'g'),
       (_, part, date) => `${part}, on ${date}`,
     ],
-    // "12 noon to 1": noon said with its hour, and the small hour it runs to is the afternoon's.
-    [/\b12 (noon|midday)\b/g, (_, n) => n],
+    // "12 noon to 1", "10am to 12noon": noon said with its hour, and the small hour it runs to is the afternoon's.
+    [/\b12 ?(noon|midday)\b/g, (_, n) => n],
     // "9:30 to noon": 12:00 without "pm", so chrono lends no meridiem to the start.
     [/\b(to|until|till|til|through) (noon|midday)\b/g, (_, p) => `${p} 12:00`],
     // "9am-noon": the same with a dash.
@@ -601,6 +603,38 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
   return undefined;
 }
 
+const DAY_COUNT = `(a|one|${WORD_NUMBER}|\\d)`;
+/**
+ * What may follow "the day after" for it to mean the meeting's next day: the end of a clause, a time, "same time".
+ * "the day after the exam", "the day after my birthday" name another day.
+ */
+const DAY_SHIFT_END = `(?=\\s*(?:$|[,.!?;:)]|(?:same|at|@|instead|then|please|pls|plz|if|and|but|in the|around|from)\\b|\\d))`;
+/** "the day after", "a day later", "two days earlier", "the next day": the day relative to the meeting's. */
+const DAY_SHIFT = new RegExp(
+  `\\b(?:the day|${DAY_COUNT} days?) (after|later|before|earlier)\\b${DAY_SHIFT_END}|\\bthe (?:next|following) day\\b${DAY_SHIFT_END}`,
+);
+/** "push it back a day", "bring it forward two days", "delay it by a day": a move by whole days with its verb. */
+const DAY_SHIFT_PUSHED = new RegExp(
+  `\\b(back|forward|up)(?: by)? ${DAY_COUNT} days?\\b|(?<=\\b(push|postpone|delay|bump|shift|move|slide|prepone|advance)\\b(?: \\S+){0,5} )by ${DAY_COUNT} days?\\b`,
+);
+
+/** "the day after", "push it back a day": whole days later (positive) or earlier (negative). */
+function takeDayShift(s: Spans, pushing: boolean): number | undefined {
+  const said = DAY_SHIFT.exec(s.text);
+  if (said) {
+    take(s, said.index, said[0].length);
+    const days = said[1] ? dayCount(said[1]) : 1;
+    return /before|earlier/.test(said[2] ?? '') ? -days : days;
+  }
+  const pushed = pushing ? DAY_SHIFT_PUSHED.exec(s.text) : null;
+  if (!pushed) return undefined;
+  take(s, pushed.index, pushed[0].length);
+  const days = dayCount(pushed[2] ?? pushed[4]!);
+  return /forward|up/.test(pushed[1] ?? '') || /prepone|advance/.test(pushed[3] ?? '') ? -days : days;
+}
+
+const dayCount = (word: string): number => (word === 'a' || word === 'one' ? 1 : toNumber(word));
+
 // "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
 const RELATIVE_START = new RegExp(
   `(?<!\\b(?:fit|squeeze|slot|pencil|get|put|pop|block|fitting|squeezing|putting) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
@@ -650,9 +684,9 @@ export function meridiemFromContext(text: string, hour: number): 'am' | 'pm' | u
   if (/\b(morning|sunrise|dawn|before work)\b/.test(said)) return 'am';
   // "brunch at 1": a meal's hour is its own, so a small hour after breakfast or brunch is the afternoon's.
   if (/\b(breakfast|brekkie|brekky|brunch)\b/.test(said)) return hour <= 4 ? 'pm' : 'am';
-  // "interview for night porter": a night role is no hour.
+  // "interview for night porter": a night role is no hour; a working party works by day.
   if (
-    /\b(evening|tonight|dinner|supper|drinks|night(?! (?:porter|manager|nurse|staff|guard|auditor|cleaner|supervisor|team|crew))|after work|party(?! (?:planning|prep|committee|meeting|budget))|gig|concert)\b/.test(
+    /\b(evening|tonight|dinner|supper|drinks|night(?! (?:porter|manager|nurse|staff|guard|auditor|cleaner|supervisor|team|crew))|after work|(?<!\bwork(?:ing)? )party(?! (?:planning|prep|committee|meeting|budget))|gig|concert)\b/.test(
       said,
     )
   )
@@ -1062,6 +1096,8 @@ export function readWhen(input: string, ctx: WhenContext): { found: WhenFound; r
   const pushing = /\b(push|bump|move|shift|bring|pull|slide|delay|make)\b/.test(s.text);
   const shift = takeShift(s, pushing);
   if (shift) found.shiftMinutes = shift;
+  const shiftDays = takeDayShift(s, pushing);
+  if (shiftDays) found.shiftDays = shiftDays;
   takeRelativeStart(s, found, ctx.now);
   const minutes = takeDuration(s);
   if (minutes !== undefined) found.durationMinutes = minutes;
