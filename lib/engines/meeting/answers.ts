@@ -23,7 +23,7 @@ const YES_AT_LENGTH = new RegExp(
     '(?:please |you may |you can )?(?:proceed|go right ahead|carry on)',
     '(?:sure,? )?why not',
     // Tagalog "na" (now) said last: "sige, book it na".
-    '(?:book|do|confirm) it na',
+    '(?:book|do|confirm) (?:it|mo) na',
     "(?:i'?d|i would|we'?d|we would) (?:love|like) (?:that|it)|lov(?:e|ing) (?:it|that)",
     'aye|ta|mate|sweet as|much appreciated|please do so|if you would|if you could|if you please|kindly',
     '(?:pop|chuck|stick|whack|bung|slot|pencil|lock) (?:it|that|this) in(?: (?:the|my|your) (?:diary|calendar|cal))?',
@@ -53,12 +53,12 @@ const RESTATED: Record<Awaiting, RegExp> = {
 /** A restatement of the pending action with what may go around it (see `RESTATED`). */
 function restating(action: string): RegExp {
   return new RegExp(
-    `^(?:(?:and|just|then|so|please|go ahead and|go on and|yes|yeah|ok|okay) )*(?:${action})(?: (?:then|now|please|for me|already|anyway|away|pronto))*$`,
+    `^(?:(?:and|just|then|so|please|go ahead and|go on and|yes|yeah|yah|ya|yep|yup|sure|ok|okay) )*(?:${action})(?: (?:then|now|please|for me|already|anyway|away|pronto))*$`,
   );
 }
 /** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is", "it can stay put". */
 const KEPT =
-  /^(?:just |please )?(?:(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))?|let'?s|let us|make we) keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is|it was|before)|the way it (?:is|was)|where it (?:is|was)|be|alone|on|in|there|then))?(?: (?:after all|for now|actually|please|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|let (?:it|that|this|them) (?:remain|stay|be)(?: (?:as (?:it is|is)|where it is|like that|there))?|(?:keep|leave) (?:it|that|this|them) (?:on|for) (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
+  /^(?:just |please )?(?:(?:(?:i|we)(?:'ll| will| want to| would like to|'d like to| still (?:need|want))?|let'?s|let us|make we) keep (?:it|that|this|them)(?: (?:as (?:it is|is)|where it is|there|on|then))?|(?:i|we) still (?:need|want) (?:it|that|this|them)|(?:keep|leave)(?: (?:it|that|this|them|things))?(?: (?:as (?:it is|is|it was|before)|like (?:it is|it was|that|this|before)|the way it (?:is|was)|where it (?:is|was)|be|alone|on|in|there|then))?(?: (?:after all|for now|actually|please|then))?|(?:it|that|this|they|she|he) (?:can|could|should) stay(?: (?:put|there|as (?:it is|is)|where (?:it|they|she|he) (?:is|are)))?|stay (?:put|as (?:it is|is))|let (?:it|that|this|them) (?:remain|stay|be)(?: (?:as (?:it is|is)|where it is|like that|there))?|let (?:it|that|this|them) like (?:it is|it was|that|this)|(?:keep|leave) (?:it|that|this|them) (?:on|for) (?:today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:it'?s|its|it is) (?:fine|good|ok|okay|all good) (?:where it is|as (?:it is|is))|don'?t (?:cancel|move|change|touch)(?: (?:it|that|this|them))?|do not (?:cancel|move|change)(?: (?:it|that|this|them))?)$/;
 
 const YES_OR_THANKS = new Set([...YES_ELSEWHERE, ...THANKS_ELSEWHERE]);
 const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);

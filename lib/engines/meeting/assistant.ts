@@ -318,9 +318,12 @@ class Turn {
     }
     if (intent === 'decline') {
       delete state.pending;
+      // The meeting as it stays: "no, keep it" shows it unchanged.
+      const kept = state.meetings.find((m) => m.id === (pending.meetingIds?.[0] ?? pending.meetingId));
       return this.#say(
         'decline',
         pending.kind === 'cancel' ? 'OK, I kept it: nothing was cancelled.' : 'OK, I left it where it was.',
+        kept ? { meeting: meetingView(kept, this.#zone) } : {},
       );
     }
     // A message that is neither a new request nor understood keeps the question open; a new length ("make it an

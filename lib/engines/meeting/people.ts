@@ -507,7 +507,10 @@ function addBareNames(tokens: Token[], found: string[]): void {
     const t = tokens[i]!;
     const after = tokens[i + 1];
     const word = t.raw.replace(/['’]s$/i, '');
-    const name = isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && !EVENT_WORDS.has(word.toLowerCase());
+    // "move Ama's fitting": a capitalised possessive is someone's even where the word also names an event ("AMA").
+    const possessed = /^\p{Lu}\p{Ll}+['’]s$/u.test(t.raw);
+    const name =
+      isCapitalized(t) && !NOT_A_NAME.has(word.toLowerCase()) && (possessed || !EVENT_WORDS.has(word.toLowerCase()));
     // "Dana's coffee chat", "Aroha's catch-up", "Jun Hao's demo": a possessive before an event is whose event it
     // is; right after "move" or "cancel" it is whose meeting it is, whatever the event ("move Marisol's headshots").
     // "Valentine's lunch": a holiday named by a possessive is no one's.

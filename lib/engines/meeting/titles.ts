@@ -130,7 +130,9 @@ function titleOf(blanked: string, cased: string, people: string[], location: str
     // "need to fix one meeting with Vikram": in Indian English a meeting is fixed (booked), not the topic.
     if (
       word === 'to fix' &&
-      /^(?:one|a|an) (?:meeting|mtg|call|session|appointment)\b/.test(blanked.slice(marker.index + marker[0].length))
+      /^(?:(?:one|a|an) )?(?:meeting|mtg|call|session|appointment)\b/.test(
+        blanked.slice(marker.index + marker[0].length),
+      )
     )
       continue;
     // "put a call on my calendar": where it goes, not what it is about.
@@ -274,7 +276,15 @@ function eventWordsAt(
         if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
         if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
         if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
-        if (people.some((p) => p.toLowerCase().split(' ').includes(low))) return false;
+        if (
+          people.some((p) =>
+            p
+              .toLowerCase()
+              .split(' ')
+              .includes(low.replace(/['’]s$/, '')),
+          )
+        )
+          return false;
         // "Viva with Niamh" opens the message with a capital; "Sarah at 3" is a name.
         // "Boiler service at 17 Kingsley Road", "put in Black Friday staffing": a capital opening the message, or the
         // object of a verb that books, before lowercase words is no name.
@@ -291,6 +301,9 @@ function eventWordsAt(
   }
   return undefined;
 }
+
+/** A part of the day that names a shift: "night shift", "late shift". */
+const SHIFT_PART = /^(?:night|day|late|early|morning|evening|afternoon|graveyard|swing|weekend)$/;
 
 /** Nouns by their ending: "negotiation", "alignment", "committee", "governance", "partnership". */
 const NOUN_ENDING = /(?:tion|sion|ment|ittee|ance|ence|ship|mortem|ium)$/;
@@ -434,6 +447,7 @@ function eventTitleOf(
       (VERB_NOUNS.test(low) && plainPrior && blanked.slice(0, start).endsWith(`${prior} ${word} `)) ||
       (low === 'shift' &&
         (/^(?:schedule|book|arrange|set|plan|organise|organize|add|create|a|the|our|my|pencil)$/.test(prior) ||
+          SHIFT_PART.test(prior) ||
           ((k === 0 || (plainPrior && !qualifiers.length)) &&
             !/\b(?:to|till|until|later|earlier|forward|back|by|up|down|out)\b/i.test(cased.slice(start)))));
     // "Annual day rehearsal", "new hire onboarding": a day or "new" that a word of the title names.
@@ -448,8 +462,9 @@ function eventTitleOf(
         )) ||
       // "morning tea", "afternoon tea": a meal named by its part of the day.
       (/^(?:morning|afternoon)$/.test(low) && best.noun === 'tea' && !qualifiers.length) ||
-      // "first aid training": the aid given first.
-      (low === 'first' && /^aid$/i.test(qualifiers[0] ?? ''));
+      // "first aid training": the aid given first; "night shift handover": the shift named by its part of the day.
+      (low === 'first' && /^aid$/i.test(qualifiers[0] ?? '')) ||
+      (SHIFT_PART.test(low) && /^shift$/i.test(qualifiers[0] ?? ''));
     // "SOC 2 readiness review", "Series A pitch rehearsal": a number or a capital letter after a capitalised word
     // (not a verb) names a stage.
     const from = blanked.lastIndexOf(word, start - 1);
@@ -457,10 +472,13 @@ function eventTitleOf(
       (/^\d{1,2}$/.test(low) || /^\p{Lu}$/u.test(cased.slice(from, from + word.length))) &&
       /\p{Lu}[\p{L}]* $/u.test(cased.slice(0, from)) &&
       !/^(?:book|schedule|arrange|set|add|plan|put|have|need|want|organi[sz]e|create|hold|run)$/.test(prior);
+    // "IT helpdesk handover": an acronym in capitals qualifies the event, though it is also a word.
+    const acronym = /^\p{Lu}{2,5}$/u.test(cased.slice(from, from + word.length));
     if (
       !named &&
       !noun &&
       !staged &&
+      !acronym &&
       (/[,.!?;:)]$/.test(word) ||
         !/^[\p{L}\d]/u.test(word) ||
         TITLE_FILLERS.has(low) ||

@@ -437,10 +437,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     // "on the 15 at 9": a day of the month without its suffix, when a time follows.
     [/\bon the ([1-9]|[12]\d|3[01]) (?=(?:at|@|from)\b)/g, (_, d) => `on the ${d}${SUFFIX(Number(d))} `],
-    // "12.30 lunch", "later 12.30 lunch", "7.30 @ Bills": a dotted clock before a meal, a venue or a person is the time.
+    // "12.30 lunch", "later 12.30 lunch", "7.30 @ Bills": a dotted clock before a meal, a venue or a person is the time;
+    // so is one right after the day it is on ("later 5.30 kopi", "tmr 9.15 dentist").
     [
-      /(?<![\w:.$£€#/-])(\d{1,2})\.([0-5]\d)(?= (?:@|(?:at|with|w|lunch|dinner|breakfast|brekkie|brunch|coffee|drinks|tea|call|meeting)\b))/g,
-      (_, h, m) => `at ${h}:${m}`,
+      /(?<![\w:.$£€#/-])(\d{1,2})\.([0-5]\d)(?= (?:@|(?:at|with|w|lunch|dinner|breakfast|brekkie|brunch|coffee|kopi|chai|drinks|tea|call|meeting)\b))|(?<=\b(?:later|today|tonight|tomorrow|tmr|tmrw) )(\d{1,2})\.([0-5]\d)(?![\d.])/g,
+      (_, h, m, h2, m2) => `at ${h ?? h2}:${m ?? m2}`,
     ],
     // "later 12.30 lunch": later today.
     [/\blater,? (?=(?:at|@) ?\d)/g, () => 'today '],
@@ -637,7 +638,7 @@ const dayCount = (word: string): number => (word === 'a' || word === 'one' ? 1 :
 
 // "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
 const RELATIVE_START = new RegExp(
-  `(?<!\\b(?:fit|squeeze|slot|pencil|get|put|pop|block|fitting|squeezing|putting) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
+  `(?<!\\b(?:fit|squeeze|slot|pencil|get|put|pop|block|lock|fitting|squeezing|putting|locking) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
 );
 
 const REPEAT =
@@ -949,10 +950,13 @@ function readChronoDateTime(
     // "Clocks went back today so … what's on tomorrow morning?": a bare day in an aside gives way to
     // a day named after the clause ends.
     if (/^(?:today|tonight|tomorrow)$/.test(r.text.trim()) && asideBefore(s.text, r, results)) continue;
-    // "election day is tuesday but put … in on wednesday": a day something else is on is an aside too.
+    // "election day is tuesday but put … in on wednesday", "the clocks went back Sunday so … what's on tomorrow?": a day
+    // something else is or was on is an aside too.
     if (
-      /^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)$/.test(r.text.trim()) &&
-      /(?:\bis|'s|\bfalls on|\bwas)\s+$/.test(s.text.slice(0, r.index)) &&
+      /^(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?$/.test(r.text.trim()) &&
+      /(?:\bis|'s|\bfalls on|\bwas|\bwent (?:back|forward)|\bchanged|\bhappened|\bended|\bstarted)(?: on)?\s+$/.test(
+        s.text.slice(0, r.index),
+      ) &&
       asideBefore(s.text, r, results)
     )
       continue;
@@ -1009,7 +1013,8 @@ function asideBefore(text: string, r: chrono.ParsedResult, results: chrono.Parse
     (later) =>
       later.index > r.index &&
       (later.start.isCertain('day') || later.start.isCertain('weekday')) &&
-      /(?:[,.;!]| - | so | but )/.test(text.slice(r.index + r.text.length, later.index)),
+      // chrono may take the comma after the day ("on sunday,") into its text.
+      /(?:[,.;!]| - | so | but )/.test(text.slice(r.index + r.text.replace(/[\s,.;!]+$/, '').length, later.index)),
   );
 }
 
