@@ -78,6 +78,7 @@ export type StoredWhen = Pick<
 type When = Omit<StoredWhen, 'start'> & { start?: Date };
 
 const storedWhen = ({ start, ...rest }: When): StoredWhen => (start ? { ...rest, start: start.toISOString() } : rest);
+const whenOf = ({ start, ...rest }: StoredWhen): When => (start ? { ...rest, start: new Date(start) } : rest);
 
 /** The message moves by an amount ("an hour later", "the day after") rather than to a time. */
 const shifted = (when: Pick<When, 'shiftMinutes' | 'shiftDays'>): boolean => !!(when.shiftMinutes || when.shiftDays);
@@ -87,7 +88,6 @@ function shiftedBy(from: Date, { shiftDays, shiftMinutes }: When, zone: string):
   const onDay = shiftDays ? instantOf(addDays(wallTimeOf(from, zone), shiftDays), zone) : from;
   return new Date(onDay.getTime() + (shiftMinutes ?? 0) * MINUTE);
 }
-const whenOf = ({ start, ...rest }: StoredWhen): When => (start ? { ...rest, start: new Date(start) } : rest);
 
 interface PendingChange {
   kind: 'cancel' | 'reschedule';
