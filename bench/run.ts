@@ -601,8 +601,8 @@ async function measureInstances(name: string, hosts: string[], env: Record<strin
 
 const results: Record<string, Metrics> = {};
 /**
- * Ratios to the floor taken alongside it: round-trip metrics from the rounds, broadcast p50 from the
- * server's passes with the floor (others are divided at print time).
+ * Ratios to the floor taken alongside it: round-trip metrics and idle memory from their rounds, broadcast p50
+ * from the server's passes with the floor (others are divided at print time).
  */
 const ratios: Record<string, Metrics> = {};
 let rounds: Record<string, Metrics[]> = {};

@@ -100,7 +100,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       !NOT_A_NAME.has(next.low) &&
       !EVENT_WORDS.has(next.low);
     if ((NOT_A_NAME.has(word) || SPOKEN_FILLER.test(word)) && !ROLE_WORDS.has(word) && !shift) break;
-    if (!next || !isCapitalized(next) || next.index !== tokens[k]!.index + tokens[k]!.raw.length + 1) continue;
+    if (!next || !isCapitalized(next) || !adjoining(tokens[k]!, next)) continue;
     const titled = k === j && (TITLE_WORDS.test(word) || isHonorific(tokens[k]!));
     if (ROLE_WORDS.has(word) || (!titled && !NOT_A_NAME.has(next.low) && !EVENT_WORDS.has(next.low))) {
       while (j <= k) lead.push(tokens[j++]!);
@@ -119,7 +119,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
     /^\p{Lu}+$/u.test(acronym.raw) &&
     (isCapitalized(named) || isHonorific(named)) &&
     !NOT_A_NAME.has(named.low) &&
-    named.index === acronym.index + acronym.raw.length + 1
+    adjoining(acronym, named)
   )
     lead.push(tokens[j++]!);
   const words: string[] = [];
@@ -183,7 +183,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       !!next &&
       isCapitalized(next) &&
       !NOT_A_NAME.has(next.low) &&
-      next.index === t.index + t.raw.length + 1;
+      adjoining(t, next);
     if (NOT_A_NAME.has(t.low) && !modalName && !firstName && !(cap && words.length > 0 && !BOUNDARY_WORDS.has(t.low)))
       break;
     if (words.length === 0 && !cap && HOUSEHOLDS.has(t.low)) break;
@@ -360,7 +360,7 @@ function addPeopleAfterTrigger(tokens: Token[], i: number, words: string[], loos
       if (
         found.length > before &&
         (/^\d/.test(tokens[next]?.raw ?? '') || PLACE_WORDS.has(tokens[next]?.low ?? '')) &&
-        tokens[next]!.index === tokens[next - 1]!.index + tokens[next - 1]!.raw.length + 1
+        adjoining(tokens[next - 1]!, tokens[next]!)
       )
         break;
       addPerson(found, name);
@@ -490,7 +490,7 @@ function firstNameBefore(tokens: Token[], i: number): number {
       isCapitalized(t) &&
       !MOVE_OR_CANCEL.test(t.low) &&
       (!NOT_A_NAME.has(t.low) || NAME_PARTICLES.has(t.low) || /^(?:jun|jan|may)$/.test(t.low));
-    if (!partOfName || t.index + t.raw.length + 1 !== tokens[k + 1]!.index) break;
+    if (!partOfName || !adjoining(t, tokens[k + 1]!)) break;
     first = k;
   }
   return first;

@@ -255,6 +255,8 @@ function eventWordsAt(
     if (breaks.test(after)) {
       words = words.slice(0, n);
       const written = cased.slice(start, start + phrase.length).split(' ');
+      const plain = (x: string) => /^\p{Ll}+$/u.test(x) && !NOT_A_NAME.has(x) && !TITLE_FILLERS.has(x);
+      const opensLonger = written.length >= 3 && written.slice(1).every(plain);
       const fits = written.every((w, k) => {
         const low = words[k]!.toLowerCase();
         // "Black Friday staffing plan": a holiday's day (hidden from the date reader) is part of the title.
@@ -269,22 +271,13 @@ function eventWordsAt(
         if (!last && isPlaceWord(low) && !isPlaceWord(words.at(-1)!.toLowerCase())) return true;
         // "first aid refresher", "after work drinks": a time or boundary word opens a title of three words or more
         // before plain ones.
-        const plain = (x: string) => /^\p{Ll}+$/u.test(x) && !NOT_A_NAME.has(x) && !TITLE_FILLERS.has(x);
         const opensTitle =
           (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low)) && !PRONOUNS.has(low) && !TITLE_FILLERS.has(low);
-        if (k === 0 && written.length >= 3 && opensTitle && written.slice(1).every(plain)) return true;
+        if (k === 0 && opensLonger && opensTitle) return true;
         if (NOT_A_NAME.has(low) || TITLE_FILLERS.has(low) || GENERIC_EVENTS.has(low) || PRONOUNS.has(low)) return false;
         if (TIME_WORDS.has(low) || BOUNDARY_WORDS.has(low) || isPlaceWord(low)) return false;
         if (/^(?:one|ones|everything|anything|them|reminder|please|sorry|thanks)$/.test(low)) return false;
-        if (
-          people.some((p) =>
-            p
-              .toLowerCase()
-              .split(' ')
-              .includes(low.replace(/['’]s$/, '')),
-          )
-        )
-          return false;
+        if (namesPerson(people, low)) return false;
         // "Viva with Niamh" opens the message with a capital; "Sarah at 3" is a name.
         // "Boiler service at 17 Kingsley Road", "put in Black Friday staffing": a capital opening the message, or the
         // object of a verb that books, before lowercase words is no name.
@@ -301,6 +294,15 @@ function eventWordsAt(
   }
   return undefined;
 }
+
+/** Whether `word` ("dana", "dana's") is a word of one of the people's names. */
+const namesPerson = (people: string[], word: string): boolean =>
+  people.some((p) =>
+    p
+      .toLowerCase()
+      .split(' ')
+      .includes(word.replace(/['’]s$/, '')),
+  );
 
 /** A part of the day that names a shift: "night shift", "late shift". */
 const SHIFT_PART = /^(?:night|day|late|early|morning|evening|afternoon|graveyard|swing|weekend)$/;
@@ -490,15 +492,7 @@ function eventTitleOf(
     )
       break;
     // "move Dana's budget review": whose meeting it is is no part of its title.
-    if (
-      people.some((p) =>
-        p
-          .toLowerCase()
-          .split(' ')
-          .includes(low.replace(/['’]s$/, '')),
-      )
-    )
-      break;
+    if (namesPerson(people, low)) break;
     const at = blanked.lastIndexOf(word, start - 1);
     // A blanked span (a time, a length) between the words ends the title.
     if (at < 0 || blanked.slice(at + word.length, start) !== ' ') break;

@@ -604,7 +604,7 @@ function takeShift(s: Spans, pushing: boolean): number | undefined {
   return undefined;
 }
 
-const DAY_COUNT = `(a|one|${WORD_NUMBER}|\\d)`;
+const DAY_COUNT = `(a|${WORD_NUMBER}|\\d)`;
 /**
  * What may follow "the day after" for it to mean the meeting's next day: the end of a clause, a time, "same time".
  * "the day after the exam", "the day after my birthday" name another day.
@@ -634,7 +634,7 @@ function takeDayShift(s: Spans, pushing: boolean): number | undefined {
   return /forward|up/.test(pushed[1] ?? '') || /prepone|advance/.test(pushed[3] ?? '') ? -days : days;
 }
 
-const dayCount = (word: string): number => (word === 'a' || word === 'one' ? 1 : toNumber(word));
+const dayCount = (word: string): number => (word === 'a' ? 1 : toNumber(word));
 
 // "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
 const RELATIVE_START = new RegExp(
