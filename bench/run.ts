@@ -1,9 +1,9 @@
 // npm run bench [-- --json] [--only raw,raw-2frames,echo,echo-memory,assistant,cluster] [--duration 10] [--warmup 2] [--rounds 3]
 // Our server runs from dist/ (npm run build first; the npm script does), as `npm start` runs it.
 // Starts each server as a child process on its own loopback address, drives it from this process
-// (round trips from two load-generator processes, the servers taking turns in each of `rounds`
-// rounds), and prints one table with absolute figures and each server's ratio to the raw ws floor
-// (one frame per message) measured in the same run. Loopback only, bounded, stops by itself.
+// (round trips from two load-generator processes per server, the servers taking turns in slices of a
+// second in each of `rounds` rounds), and prints one table with absolute figures and each server's
+// ratio to the raw ws floor (one frame per message) measured in the same run. Loopback only, bounded, stops by itself.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -230,6 +230,39 @@ async function roundTrips(
   }
 }
 
+/** A slice: a short ramp from idle, then this long measured. */
+const SLICE_WARMUP_MS = 250;
+const SLICE_MS = 1000;
+
+/**
+ * Runs `loads` in turn, slice by slice, the first of them rotating with `rotation`, until each has had
+ * DURATION_MS; each one's totals. A load's first slice ramps for `firstWarmupMs`.
+ */
+async function slicesTakingTurns(loads: Load[], rotation: number, firstWarmupMs: number): Promise<RunTotals[]> {
+  const slices = Math.max(1, Math.round(DURATION_MS / SLICE_MS));
+  const totals: RunTotals[] = loads.map(() => ({
+    count: 0,
+    errors: 0,
+    latenciesMs: [],
+    serverCpuMs: 0,
+    loadCpuMs: 0,
+    durationMs: 0,
+  }));
+  for (let slice = 0; slice < slices; slice++)
+    for (let k = 0; k < loads.length; k++) {
+      const i = (rotation + slice + k) % loads.length;
+      const run = await measureRun(loads[i]!, slice === 0 ? firstWarmupMs : SLICE_WARMUP_MS, SLICE_MS);
+      const total = totals[i]!;
+      total.count += run.count;
+      total.errors += run.errors;
+      for (const ms of run.latenciesMs) total.latenciesMs.push(ms);
+      total.serverCpuMs += run.serverCpuMs;
+      total.loadCpuMs += run.loadCpuMs;
+      total.durationMs += run.durationMs;
+    }
+  return totals;
+}
+
 /** Opens `n` clients, at most `concurrency` handshakes at a time; resolves when all got their first frame. */
 async function connectMany(url: string, prefix: string, n: number, concurrency = 200): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
@@ -355,10 +388,6 @@ const startSpecServer = (spec: ServerSpec, host: string, env: Record<string, str
 /** The history the sessions of the history runs hold: each server's cap, which its sessions are filled to. */
 const HISTORY_SIZES = [10, 100, 1000] as const;
 
-/** A history slice: a short ramp from idle, then this long measured. */
-const SLICE_WARMUP_MS = 250;
-const SLICE_MS = 1000;
-
 /**
  * A turn's server CPU when each client's session holds 10, 100 and 1000 stored messages: one echo
  * server per size on a SQLite file of its own, side by side, each with its history cap at that size and
@@ -383,21 +412,15 @@ async function historyCost(spec: ServerSpec, host: string): Promise<{ metrics: M
       // A client's message is one user entry and one reply: half the cap fills it.
       loads.push(await startLoad(servers[i]!, host, spec, { window: 1, idPrefix: `hist${size}`, prefill: size / 2 }));
     }
-    const slices = Math.max(1, Math.round(DURATION_MS / SLICE_MS));
     const rounds: Metrics[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       say(`${spec.name}: round trips with 10, 100 and 1000 stored messages per session (round ${round} of ${ROUNDS})`);
-      const totals = HISTORY_SIZES.map(() => ({ cpuMs: 0, count: 0 }));
-      for (let slice = 0; slice < slices; slice++) {
-        for (let k = 0; k < HISTORY_SIZES.length; k++) {
-          const i = (round - 1 + slice + k) % HISTORY_SIZES.length;
-          const run = await measureRun(loads[i]!, SLICE_WARMUP_MS, SLICE_MS);
-          totals[i]!.cpuMs += run.serverCpuMs;
-          totals[i]!.count += run.count;
-        }
-      }
+      const totals = await slicesTakingTurns(loads, round - 1, SLICE_WARMUP_MS);
       const costs: Metrics = Object.fromEntries(
-        HISTORY_SIZES.map((size, i) => [`cpu_us_per_rt_hist${size}`, (totals[i]!.cpuMs * 1000) / totals[i]!.count]),
+        HISTORY_SIZES.map((size, i) => [
+          `cpu_us_per_rt_hist${size}`,
+          (totals[i]!.serverCpuMs * 1000) / totals[i]!.count,
+        ]),
       );
       costs.history_cost_growth = costs.cpu_us_per_rt_hist1000! / costs.cpu_us_per_rt_hist10!;
       costs.history_cost_growth_from100 = costs.cpu_us_per_rt_hist1000! / costs.cpu_us_per_rt_hist100!;
@@ -418,24 +441,35 @@ interface Measured {
 }
 
 /**
- * Round trips at 1 and 8 in flight, one Metrics per round for each server. The servers
- * take turns within a round, so that the neighbours' load, which moves a run's figures by up to a third
- * on a shared VM, falls on the floor and on ours alike. In the last round each server's connects follow.
+ * Round trips at 1 and then 8 in flight, one Metrics per round for each server, then each server's
+ * connects. Within a round every server has load generators of its own whose clients stay open, and the
+ * servers take turns in slices of a second, the first of them rotating, until each has had DURATION_MS:
+ * the neighbours' load on this shared VM moved the floor's own cost at x 1 from 16 to 29 µs a round trip
+ * between runs of ten seconds a minute apart, and a turn of a second puts what comes and goes over
+ * seconds on the floor and on ours alike. A load's first slice ramps for WARMUP_MS.
  */
 async function measureInRounds(
   measured: Measured[],
 ): Promise<{ rounds: Record<string, Metrics[]>; connects: Record<string, Metrics> }> {
   const rounds: Record<string, Metrics[]> = {};
-  const connects: Record<string, Metrics> = {};
-  for (let round = 1; round <= ROUNDS; round++)
-    for (const entry of measured) {
-      const { spec, server, host } = entry;
-      say(`${spec.name}: round trips, 50 clients x 1 and x 8 in flight (round ${round} of ${ROUNDS})`);
-      const metrics = await roundTrips(server, host, spec, { window: 1, idPrefix: `rt1-${round}` });
-      Object.assign(metrics, await roundTrips(server, host, spec, { window: 8, idPrefix: `rt8-${round}` }));
-      (rounds[spec.key] ??= []).push(metrics);
-      if (round === ROUNDS) connects[spec.key] = await measureConnects(entry);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const metrics: Metrics[] = measured.map(() => ({}));
+    for (const window of [1, 8]) {
+      say(`round trips, 50 clients x ${window} in flight, the servers taking turns (round ${round} of ${ROUNDS})`);
+      const loads: Load[] = [];
+      try {
+        for (const { spec, server, host } of measured)
+          loads.push(await startLoad(server, host, spec, { window, idPrefix: `rt${window}-${round}` }));
+        const totals = await slicesTakingTurns(loads, round - 1, WARMUP_MS);
+        totals.forEach((total, i) => Object.assign(metrics[i]!, runMetrics(window, total)));
+      } finally {
+        loads.forEach(stopLoad);
+      }
     }
+    measured.forEach(({ spec }, i) => (rounds[spec.key] ??= []).push(metrics[i]!));
+  }
+  const connects: Record<string, Metrics> = {};
+  for (const entry of measured) connects[entry.spec.key] = await measureConnects(entry);
   return { rounds, connects };
 }
 
@@ -695,7 +729,7 @@ if (values.json) {
     target,
   ]);
   console.log(
-    `MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s per round-trip run, ${ROUNDS} rounds (round-trip rows: medians; their ratios: the median of each round's ratio)`,
+    `MeetingMuse benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}, ${DURATION_MS / 1000} s of round trips per server and round in slices of ${SLICE_MS / 1000} s, ${ROUNDS} rounds (round-trip rows: medians; their ratios: the median of each round's ratio)`,
   );
   if (selected.length > 0) {
     console.log(`| ${header.join(' | ')} |`);
