@@ -964,9 +964,12 @@ class Turn {
     if (u.title && !/^(meeting|meetings|call|event)$/i.test(u.title)) {
       // "move the doctor one to saturday": the meeting called by its first words.
       const words = u.title.toLowerCase().replace(/ ones?$/, '');
-      const byTitle = found.filter(
-        (m) => m.title.toLowerCase().includes(words) || words.includes(m.title.toLowerCase()),
-      );
+      const called = (said: string) =>
+        found.filter((m) => m.title.toLowerCase().includes(said) || said.includes(m.title.toLowerCase()));
+      // "cancel the bore pump job" for "Bore pump repair": a last word any meeting could be called may differ.
+      const head = words.replace(/ (?:job|thing|appointment|appt|booking|session|meeting|mtg|visit)$/, '');
+      let byTitle = called(words);
+      if (!byTitle.length && head !== words) byTitle = called(head);
       if (byTitle.length || !u.participants.length) found = byTitle;
       titled = byTitle.length > 0;
     } else if (u.title) {

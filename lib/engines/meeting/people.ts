@@ -98,7 +98,8 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
       !!next &&
       /^\p{Ll}/u.test(next.raw) &&
       !NOT_A_NAME.has(next.low) &&
-      !EVENT_WORDS.has(next.low);
+      // "night shift supervisor Zanele": the shift is the role's.
+      (!EVENT_WORDS.has(next.low) || (next.low === 'shift' && ROLE_WORDS.has(tokens[k + 2]?.low ?? '')));
     if ((NOT_A_NAME.has(word) || SPOKEN_FILLER.test(word)) && !ROLE_WORDS.has(word) && !shift) break;
     if (!next || !isCapitalized(next) || !adjoining(tokens[k]!, next)) continue;
     const titled = k === j && (TITLE_WORDS.test(word) || isHonorific(tokens[k]!));
@@ -112,10 +113,12 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   // "my HOD Dr. Meenakshi Sundaram", "our CFO Priya": a role acronym in capitals before a name says who they are.
   const acronym = tokens[j];
   const named = tokens[j + 1];
+  // One of three or four capitals before a full name is a role too: "with SDO Rajesh Verma".
+  const fullName = !!named && isCapitalized(named) && !!tokens[j + 2] && isCapitalized(tokens[j + 2]!);
   if (
     acronym &&
     named &&
-    ROLE_ACRONYMS.has(acronym.low) &&
+    (ROLE_ACRONYMS.has(acronym.low) || (/^\p{Lu}{3,4}$/u.test(acronym.raw) && fullName)) &&
     /^\p{Lu}+$/u.test(acronym.raw) &&
     (isCapitalized(named) || isHonorific(named)) &&
     !NOT_A_NAME.has(named.low) &&
@@ -288,20 +291,29 @@ function addPerson(found: string[], name: string): void {
   if (!found.some((f) => f.toLowerCase() === clean.toLowerCase())) found.push(clean);
 }
 
-/** Where a capitalised name starts after one or two lowercase role words from token `k` ("ward councillor Zanele"). */
+/** Words for a person that a company or trade may qualify: "the John Deere guy Travis", "the Telstra rep Ben". */
+const PERSON_NOUN = /^(?:guy|lady|bloke|fella|chap|man|woman|girl|rep|person)$/;
+
+/**
+ * Where a capitalised name starts after lowercase role words from token `k` ("ward councillor Zanele"): one or two, or
+ * up to four ending in a role word ("night shift supervisor Zanele"), in which an event word says whose role it is; or a
+ * company's name before a word for a person ("John Deere guy Travis").
+ */
 function roleThenName(tokens: Token[], k: number): number | undefined {
-  for (const at of [k + 1, k + 2]) {
+  for (const at of [k + 1, k + 2, k + 3, k + 4]) {
+    if (!tokens[at]) break;
     const role = tokens.slice(k, at);
+    const last = role.at(-1)!.low;
+    const endsInRole = ROLE_WORDS.has(last) || TITLE_WORDS.test(last) || PERSON_NOUN.test(last);
+    const roleWord = (t: Token, n: number) =>
+      (/^\p{Ll}+$/u.test(t.raw) || (PERSON_NOUN.test(last) && n < role.length - 1 && isCapitalized(t))) &&
+      !/^(?:and|or|with|at|in|on|for|from|to|of|by|a|an|the)$/.test(t.low) &&
+      (!EVENT_WORDS.has(t.low) || (endsInRole && n < role.length - 1));
     if (
-      tokens[at] &&
+      (at <= k + 2 || endsInRole) &&
       isCapitalized(tokens[at]!) &&
       !NOT_A_NAME.has(tokens[at]!.low) &&
-      role.every(
-        (t) =>
-          /^\p{Ll}+$/u.test(t.raw) &&
-          !/^(?:and|or|with|at|in|on|for|from|to|of|by|a|an|the)$/.test(t.low) &&
-          !EVENT_WORDS.has(t.low),
-      )
+      role.every(roleWord)
     )
       return at;
   }
@@ -496,6 +508,10 @@ function firstNameBefore(tokens: Token[], i: number): number {
   return first;
 }
 
+/** Asking to meet, after whoever asks: "wants to meet", "would like to see", "needs a call". */
+const ASKS_TO_MEET =
+  /^(?:wants?|would like|'d like|needs?|asked|has asked|is asking|wanna) (?:to (?:meet|see|catch up|talk|speak|chat)|a (?:meeting|call|chat|word))\b/;
+
 /**
  * People named without a trigger word: "move Dana's coffee chat", "cancel Luis tomorrow", "can we move Nick to
  * friday", "tire rep Angela thursday".
@@ -561,6 +577,19 @@ function addBareNames(tokens: Token[], found: string[]): void {
       const alone = !after || gap || /^(?:to|till|until|[,.!?]|from|on)$/.test(rest) || TIME_WORDS.has(rest);
       if ((possessive ? eventAhead(tokens, i + 1) : alone) && !known(word)) addPerson(found, word);
       continue;
+    }
+    // "Sarah wants to meet wednesday", "Pastor James would like to see me": a name that opens the message before
+    // asking to meet is the person the meeting is with.
+    if (i === 0 && (name || TITLE_WORDS.test(t.low))) {
+      const { name: full, next } = nameAt(tokens, 0, false);
+      const asks = tokens
+        .slice(next, next + 4)
+        .map((x) => x.low)
+        .join(' ');
+      if (full && ASKS_TO_MEET.test(asks)) {
+        if (!known(full)) addPerson(found, full);
+        continue;
+      }
     }
     // "Elif can't attend the sync today": a name that opens the message before "can't make" is the meeting's person.
     if (

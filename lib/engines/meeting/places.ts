@@ -224,9 +224,11 @@ export const isPlaceWord = (low: string) =>
   PLACE_WORDS.has(low) || (low.endsWith('s') && PLACE_WORDS.has(low.slice(0, -1)));
 /** A town after a place noun: "the office in Warsaw". */
 const IN_TOWN = /^ in (\p{Lu}[\p{L}'-]*)(?: \p{Lu}[\p{L}'-]*)?/u;
-/** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue". */
-const ON_STREET =
-  /^ on (?:(?:(?:\p{Lu}[\p{L}'-]*|\d+(?:st|nd|rd|th)) ){1,2}(?:St|Street|Road|Rd|Ave|Avenue|Lane|Ln|Blvd|Boulevard|Square|Sq|Way|Drive)\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)/u;
+/** A street after a venue: "Starbucks on Main St", "the Hilton on Park Avenue", "Firestone on Airline Hwy". */
+const ON_STREET = new RegExp(
+  String.raw`^ on (?:(?:${STREET_NAME} ){1,2}(?:${SPELLED_TYPE}|${SHORT_TYPE})\b\.?|(?:Main|Broadway)\b|(?:level|floor) \d+\b|the \d+(?:st|nd|rd|th) floor\b)`,
+  'u',
+);
 
 /** Verbs that open a request, never a room's name: "Book Meeting Room 3". */
 const BOOKING_VERBS = /^(?:book|reserve|grab|need|get|use|borrow|hold|block|schedule|set|put|pls|please)$/i;

@@ -404,6 +404,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       (_, t, d) => `at ${t.replace('.', ':')} ${d}`,
     ],
     [/\b(\d{1,2})\.(\d\d) ?(am|pm)\b/g, (_, h, m, s) => `${h}:${m}${s}`],
+    // "saturday 9 30 am", "1 30 pm": dictation leaves out the colon (not after a month: "Dec 12 10 am").
+    [
+      new RegExp(`(?<!\\b(?:${MONTH_WORD}|the|on|of)\\.? )\\b(1[0-2]|0?[1-9]) ([0-5]\\d) ?(am|pm)\\b`, 'g'),
+      (_, h, m, s) => `${h}:${m}${s}`,
+    ],
     // "12.30" said alone (the answer to "what time?"): a dotted clock.
     [/^(\d{1,2})\.([0-5]\d)[.!]?$/g, (_, h, m) => `at ${h}:${m}`],
     [/\b(at|@|from|to|until|till|til|by|around) (\d{1,2})\.([0-5]\d)\b/g, (_, p, h, m) => `${p} ${h}:${m}`],
@@ -438,10 +443,11 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     // "on the 15 at 9": a day of the month without its suffix, when a time follows.
     [/\bon the ([1-9]|[12]\d|3[01]) (?=(?:at|@|from)\b)/g, (_, d) => `on the ${d}${SUFFIX(Number(d))} `],
     // "12.30 lunch", "later 12.30 lunch", "7.30 @ Bills": a dotted clock before a meal, a venue or a person is the time;
-    // so is one right after the day it is on ("later 5.30 kopi", "tmr 9.15 dentist").
+    // so is one right after the day it is on ("later 5.30 kopi", "tmr 9.15 dentist"), and one on the quarter hour that
+    // ends a message about a meal or a call ("sat brekkie w/ Jase 7.30").
     [
-      /(?<![\w:.$£€#/-])(\d{1,2})\.([0-5]\d)(?= (?:@|(?:at|with|w|lunch|dinner|breakfast|brekkie|brunch|coffee|kopi|chai|drinks|tea|call|meeting)\b))|(?<=\b(?:later|today|tonight|tomorrow|tmr|tmrw) )(\d{1,2})\.([0-5]\d)(?![\d.])/g,
-      (_, h, m, h2, m2) => `at ${h ?? h2}:${m ?? m2}`,
+      /(?<![\w:.$£€#/-])(\d{1,2})\.([0-5]\d)(?= (?:@|(?:at|with|w|lunch|dinner|breakfast|brekkie|brunch|coffee|kopi|chai|drinks|tea|call|meeting)\b))|(?<=\b(?:later|today|tonight|tomorrow|tmr|tmrw) )(\d{1,2})\.([0-5]\d)(?![\d.])|(?<=\b(?:lunch|dinner|breakfast|brekkie|brunch|coffee|drinks|call|meeting)\b.* )(\d{1,2})\.(00|15|30|45)$/g,
+      (_, h, m, h2, m2, h3, m3) => `at ${h ?? h2 ?? h3}:${m ?? m2 ?? m3}`,
     ],
     // "later 12.30 lunch": later today.
     [/\blater,? (?=(?:at|@) ?\d)/g, () => 'today '],
