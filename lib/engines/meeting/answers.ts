@@ -32,7 +32,7 @@ const YES_AT_LENGTH = new RegExp(
 );
 /** Longer ways to say no: "No, thank you; please disregard that.", "yeah nah". */
 const NO_AT_LENGTH =
-  /^(?:(?:it'?s|it is|that'?s|that is) not (?:necessary|needed|required)|make we no (?:book|do|fix|put) (?:it|am)(?: again)?|(?:it |that )?(?:is|'s) not (?:correct|right)|(?:please )?(?:don'?t|dont|do not) worry(?: (?:about|bout|abt) (?:it|that))?|(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|(?:that )?(?:won'?t|will not) be necessary(?: after all)?|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|(?:i'?m |im |i am )?not (?:so |too |that )?sure(?: yet| about (?:it|that|this)| now| (?:if |whether )?(?:i|we) (?:can|could|will|'ll) make it)?|unsure|hindi pa (?:sure|sigurado)(?: (?:si|kay|ni|kung) [\w']+)?|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet|at (?:present|the moment|this (?:time|stage|point))|for (?:now|the moment|the time being)|just now))$/;
+  /^(?:(?:it'?s|it is|that'?s|that is) not (?:necessary|needed|required)|make we no (?:book|do|fix|put) (?:it|am)(?: again)?|(?:it |that )?(?:is|'s) not (?:correct|right)|(?:please )?(?:don'?t|dont|do not) worry(?: (?:about|bout|abt) (?:it|that))?|(?:please )?(?:don'?t|do not) (?:book|confirm|schedule|save)(?: (?:it|that|this|anything))?(?: (?:yet|just yet|for now|now|first))?|scratch (?:that|it)|(?:please )?(?:disregard|ignore|forget(?: about)?) (?:that|it|this)(?: one| request)?(?: (?:then|now|for now))?|(?:i'?ve |i have |i )?changed my mind|(?:that'?s |that is )?not necessary|(?:that )?(?:won'?t|will not) be necessary(?: after all)?|not needed|not any ?more|no longer|yeah nah|(?:that'?s|that is) (?:all right|alright|ok|okay|fine)|(?:please )?don'?t bother|(?:please )?don'?t worry(?: about (?:it|that))?|(?:please )?don'?t|(?:please )?do not|i'?ll pass|pass|(?:i'?m |im |i am )?not (?:so |too |that )?sure(?: yet| about (?:it|that|this)| now| (?:if |whether )?(?:i|we) (?:can|could|will|'ll) make it)?|unsure|hindi pa (?:sure|sigurado)(?: (?:si|kay|ni|kung) [\w']+)?|kindly|please|thank you|thanks|not (?:this|that|today|tonight|tomorrow|now|then|this week|this weekend|this time|yet|at (?:present|the moment|this (?:time|stage|point))|for (?:now|the moment|the time being)|just now))$/;
 /**
  * Restating what the question waits for is a yes: "yes, cancel it", "Yes, please cancel them all.", "yes move it",
  * "sweet as, chuck it in", "yes, get rid of the lot", "go ahead and book it". A lead ("and", "just", "go ahead and")
@@ -43,7 +43,7 @@ const RESTATED: Record<Awaiting, RegExp> = {
     '(?:book|schedule|add|save|confirm|lock|put|pencil|chuck|pop|stick|whack|bung|slot|throw|set|send|agéndalo|agendalo|agendar|resérvalo|reservalo|réserve|réservez|buchen|buch es|eintragen|trag es ein|prenota|prenotalo|boek het|plan het in|book karo|book kar do|book kar dijiye)(?: (?:it|that|this|them|the (?:booking|meeting|draft|appointment|slot|time|invite|invitation)))?(?: (?:in|down|up|through|out))?(?: (?:the |my |your )?(?:diary|calendar|cal|schedule|books))?|(?:book )?(?:just |only )?the first(?: one| of them| meeting| session| call)?(?: only)?|make it happen|get it (?:booked|done|in)|make it official|(?:pode )?(?:marcar|agendar)|marca|agenda',
   ),
   cancel: restating(
-    "(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|wipe|nuke|zap|get rid of|call off|confirm|cancélalo|cancelalo|cancélala|cancelala|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|those|these|both|everything|em|'em|the lot|the whole lot|(?:the )?cancellation|the meetings|(?:all|both) of them|(?:that|this) one))?(?: (?:all|both|off))?|call (?:it|that|them) off|(?:all|both|everything|the lot|the whole lot)(?: of (?:them|it))?)",
+    "(?:(?:cancel|delete|remove|scrap|drop|kill|axe|nix|bin|clear|ditch|trash|wipe|nuke|zap|get rid of|call off|confirm|cancélalo|cancelalo|cancélala|cancelala|annule|annuler|annulez|annulla|cancela|cancelar|absagen|stornieren)(?: (?:it|that|this|them|those|these|both|everything|em|'em|the lot|the whole lot|(?:the )?cancellation|the meetings|(?:all|both) of them|(?:that|this) one))?(?: (?:all|both|off|zote|semua|lahat|todos|todas|sab))?|call (?:it|that|them) off|(?:all|both|everything|the lot|the whole lot)(?: of (?:them|it))?)",
   ),
   move: restating(
     '(?:move|shift|push|bump|reschedule|change|swap|do|confirm|(?:pode )?mudar|muda|verschieben|déplace|déplacer|muévela|muevela|mover|sposta|spostala)(?: (?:it|that|this|them|(?:that|this) one))?(?: the (?:move|change))?|make the (?:move|change)',
@@ -53,7 +53,7 @@ const RESTATED: Record<Awaiting, RegExp> = {
 /** A restatement of the pending action with what may go around it (see `RESTATED`). */
 function restating(action: string): RegExp {
   return new RegExp(
-    `^(?:(?:and|just|then|so|please|go ahead and|go on and|yes|yeah|yah|ya|yep|yup|sure|ok|okay) )*(?:${action})(?: (?:then|now|please|for me|already|anyway|away|pronto))*$`,
+    `^(?:(?:and|just|then|so|please|go ahead and|go on and|yes|yeah|yah|ya|yep|yup|sure|ok|okay) )*(?:${action})(?: (?:then|now|please|for me|already|anyway|away|pronto|pannunga|pannu|pannidunga))*$`,
   );
 }
 /** Keeping a meeting as it is answers a cancel or a move with no: "nah keep it", "leave it where it is", "it can stay put". */
@@ -74,10 +74,10 @@ const REASON =
 
 /**
  * Someone still to check or approve, a reason for a no: "Greg wants to check with Dana first", "Sir hasn't approved
- * yet", "I want to confirm with Funke first".
+ * yet", "I want to confirm with Funke first", "pehle Omar se confirm karna hai".
  */
 const CHECKS_FIRST =
-  /^first (?:i|we)(?: will|'ll| need to| have to| must| want to| should)? (?:ask|check|talk|speak|confirm)\b[^\d]*$|^(?:[\w.']+ ){0,3}(?:(?:wants?|needs?|has|have|would like|'d like|is going|are going) to (?:check|confirm|ask|talk|speak|run it by|clear it with|double[- ]check|think|discuss|get back)|(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not) (?:yet )?(?:approved|confirmed|signed off|agreed|okayed|ok'?d|said yes|decided|replied|responded|got back))\b[^\d]*$/;
+  /^pehle (?:[\w']+ ){0,3}(?:confirm|check|pooch\w*|puch\w*|baat)\b[^\d]*$|^first (?:i|we)(?: will|'ll| need to| have to| must| want to| should)? (?:ask|check|talk|speak|confirm)\b[^\d]*$|^(?:[\w.']+ ){0,3}(?:(?:wants?|needs?|has|have|would like|'d like|is going|are going) to (?:check|confirm|ask|talk|speak|run it by|clear it with|double[- ]check|think|discuss|get back)|(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not) (?:yet )?(?:approved|confirmed|signed off|agreed|okayed|ok'?d|said yes|decided|replied|responded|got back))\b[^\d]*$/;
 
 /** Someone away, a reason for a no: "Ravi might be on leave that day", "she's off sick". */
 const AWAY =
@@ -157,7 +157,9 @@ function partsOf(text: string): string[] {
 /** True when every part of the message (split at punctuation, then into runs of words) is an accepted phrase. */
 function wholeMessage(text: string, accepts: (phrase: string) => boolean): boolean {
   // "hmm" or "wait" alone says neither yes nor no.
-  if (/^(?:(?:actually|oh|well|then|so|and|hmm+|wait|hold on|hang on|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text))
+  if (
+    /^(?:(?:actually|oh|well|then|so|and|hmm+|wait|espera|espere|hold on|hang on|um+|uh+|sorry)[\s,.!?…]*)+$/.test(text)
+  )
     return false;
   const parts = partsOf(text);
   return parts.length > 0 && parts.every((p) => segments(p.split(' '), accepts));

@@ -201,6 +201,10 @@ export const EVENT_NOUNS = [
   'pickup',
   'pick-up',
   'school run',
+  'school drop off',
+  'school drop-off',
+  'drop-off',
+  'dropoff',
   'trivia',
   'vaccination',
   'hack night',
@@ -1062,10 +1066,10 @@ export const HONORIFICS =
 /**
  * Professional titles and ranks that are honorifics only when written with their dot before a capitalised name:
  * "Lic. Hernández", "Ing. Ramírez", "Eng. Mahmoud", "Engr. Dela Cruz", "Atty. Reyes", "Dipl.-Ing. Weber", "Barr. Funke
- * Ojo", "Pst. Adeyemi". Sorted.
+ * Ojo", "Pst. Adeyemi", "Dkt. Mushi" (Swahili). Sorted.
  */
 export const DOTTED_HONORIFICS =
-  /^(adv|advs|alh|amb|arc|arch|arq|atty|avv|barr|capt|cdr|cllr|cmdr|col|cpl|cpt|dcn|dipl\.-ing|dipl|dra|dres|drs|eng|engr|evang|gen|gov|hon|ing|insp|lcdr|lic|licda|lt|maj|mgr|mons|pharm|pres|profa|pst|pvt|sen|sgt|supt|surv|ven)$/i;
+  /^(adv|advs|alh|amb|arc|arch|arq|atty|avv|barr|bw|capt|cdr|cllr|cmdr|col|cpl|cpt|dcn|dipl\.-ing|dipl|dkt|dra|dres|drs|eng|engr|evang|gen|gov|hon|ing|insp|lcdr|lic|licda|lt|maj|mgr|mhe|mons|pharm|pres|profa|pst|pvt|sen|sgt|supt|surv|ven)$/i;
 
 /** Role acronyms said before a name: "my HOD Dr. Meenakshi Sundaram" is Dr. Meenakshi Sundaram. Sorted. */
 export const ROLE_ACRONYMS = new Set([
@@ -1349,6 +1353,15 @@ export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday',
  * "sí, perfecto", "do the needful"), beside the English ones in answers.ts. Sorted.
  */
 export const YES_ELSEWHERE = [
+  // Tamil, Hindi and Urdu: "seri", "aama", "jee", "book pannunga" (please book).
+  'seri',
+  'book pannunga',
+  'book pannu',
+  'sari',
+  'aama',
+  'jee',
+  'jee haan',
+  'theek he',
   'easy',
   'too right',
   'órale',
@@ -1594,6 +1607,29 @@ export const YES_ELSEWHERE = [
 
 /** No in other Englishes and languages ("nee", "cannot lah", "nahin", "pas maintenant"). Sorted. */
 export const NO_ELSEWHERE = [
+  // Tamil "illa, vendam", Malay and Indonesian "tak jadi", "nggak usah", "jangan", Swahili "usibook bado" (don't book
+  // yet), Tagalog "huwag", and "wait" in Spanish and Portuguese.
+  'illa',
+  'illai',
+  'vendam',
+  'vendaam',
+  'tak jadi',
+  'tidak jadi',
+  'gak jadi',
+  'ga jadi',
+  'nggak jadi',
+  'ga usah',
+  'nggak usah',
+  'tidak usah',
+  'tak payah',
+  'jangan',
+  'usibook',
+  'bado',
+  'huwag',
+  'espera',
+  'espere',
+  'todavía no',
+  'ainda não',
   'abhi nahi',
   'next time',
   'maybe next time',
@@ -1717,6 +1753,9 @@ export const THANKS_ELSEWHERE = [
 
 /** Words said around a yes or a no that change neither ("can lah", "ok sir", "go ahead pls", "haan yaar"). Sorted. */
 export const ANSWER_FILLERS = new Set([
+  // Indonesian and Malay particles: "gak usah deh", "iya cancel aja".
+  'deh',
+  'aja',
   'aiyah',
   'aiyoh',
   'ay',
@@ -1872,6 +1911,7 @@ export const STREET_ENDINGS = [
 export const ROOM_WORDS = [
   'aula',
   'besprechungsraum',
+  'bilik mesyuarat',
   'konferenzraum',
   'konferensrum',
   'mötesrum',
@@ -1882,6 +1922,8 @@ export const ROOM_WORDS = [
   'sala',
   'sala de juntas',
   'sala de reuniones',
+  'sala de reunião',
+  'sala de reuniões',
   'sala riunioni',
   'salle',
   'salle de réunion',

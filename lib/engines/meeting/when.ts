@@ -150,7 +150,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
       },
     ],
     // "on 19th", "21st at 3pm", "tue 22nd 10-11am": a day of the month without "the" (read as "the 19th"); an hour
-    // right after it is a start.
+    // right after it is a start. Someone's ordinal is a birthday: "drinks for Mel's 40th at the Espy".
     // "on the day 19", "day 25 at 11": a day of the month said as in Portuguese or Spanish ("dia 19").
     [
       /\b(on )?(?:the )?day (\d{1,2})\b(?=\s*(?:$|[,.?!]|at\b|@|from\b|in the\b|\d{1,2}(?:[:.h]\d\d)?\b(?! ?(?:hours?|days?|weeks?|minutes?)\b)))/g,
@@ -166,7 +166,7 @@ const CLOCK_REWRITES: Array<[RegExp, (...m: string[]) => string]> = (
     ],
     [
       new RegExp(
-        `(?<![\\d/.-] ?)(?<!\\b(?:the|on|${MONTH_WORD}) )\\b(\\d{1,2}(?:st|nd|rd|th))\\b(?!,? ${MONTH_WORD})(?=,? (?:at |@ ?|from |\\d))`,
+        `(?<![\\d/.-] ?)(?<!\\b(?:the|on|${MONTH_WORD}) )(?<!['’]s )\\b((?:[12]\\d|3[01]|0?[1-9])(?:st|nd|rd|th))\\b(?!,? ${MONTH_WORD})(?=,? (?:at |@ ?|from |\\d))`,
         'g',
       ),
       (_, day) => `the ${day}`,
@@ -642,9 +642,10 @@ function takeDayShift(s: Spans, pushing: boolean): number | undefined {
 
 const dayCount = (word: string): number => (word === 'a' ? 1 : toNumber(word));
 
-// "squeeze in 30 minutes", "fit in an hour": the "in" belongs to the verb, and the amount is a length.
+// "squeeze in 30 minutes", "fit in an hour", "book in 30 mins w/ Jono": the "in" belongs to the verb, and the amount
+// is a length.
 const RELATIVE_START = new RegExp(
-  `(?<!\\b(?:fit|squeeze|slot|pencil|get|put|pop|block|lock|fitting|squeezing|putting|locking) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
+  `(?<!\\b(?:fit|squeeze|slot|pencil|get|put|pop|block|lock|book|chuck|stick|bung|fitting|squeezing|putting|locking|booking) )\\bin (?:about |around |like )?(?:(an? )?hour and a half|(?:a )?half(?: an?)? hour|an? hour|${QTY})\\b|\\b${QTY} from now\\b`,
 );
 
 const REPEAT =
