@@ -65,9 +65,9 @@ const NO_OR_THANKS = new Set([...NO_ELSEWHERE, ...THANKS_ELSEWHERE]);
 
 /**
  * What may follow a yes or a no as its reason ("no, don't book, I will check with him first", "yes, he's
- * expecting it", "no, leave it, Lerato will run it"): a clause of its own that names no time, day or change, so "no, I meant Thursday" stays a
- * correction, and says no need of its own ("thanks, I don't need it anymore" is a no); putting it off is a reason
- * whenever it is ("nah, leave it, I'll sort it in the morning").
+ * expecting it", "no, leave it, Lerato will run it"): a clause of its own that names no time, day or change, so
+ * "no, I meant Thursday" stays a correction, and says no need of its own ("thanks, I don't need it anymore" is a
+ * no); putting it off is a reason whenever it is ("nah, leave it, I'll sort it in the morning").
  */
 const REASON =
   /^(?:vou|voy a|vamos) (?:falar|hablar|ver|checar|confirmar|perguntar|preguntar)\b[^\d]*$|^(?:i'?ll|i will|we'?ll|we will|let me) (?:sort|deal with|handle|look at|check|confirm|ask|talk to|speak to|run it by|clear it with|double[- ]check|figure|think about|let \w+ know|tell \w+|(?:ring|call|phone|text|email|message|whatsapp) (?:her|him|them|\w+)(?: (?:instead|myself|directly|back|later))?)\b[^\d]*$|^(?:the (?!(?:time|day|date|hour|place|room|location|venue|title|name|length|duration)\b)[a-z]+(?:'s| is| has| was)(?!.*\b(?:wrong|incorrect|not right)\b)|not sure (?:if |whether )?(?:i|we)|[a-z]+'s (?=(?:pulled|backed|dropped) out\b|called (?:it )?off\b|cancel(?:l)?ed\b)|[a-z]+ (?=(?:will|can|'ll|is going to|is gonna) (?:run|take|cover|chair|lead|host|handle|do) (?:it|that|them)\b)|i|i'?ll|i'?m|im|we|we'?ll|he|she|they|(?:my|our) (?:wife|husband|partner|mum|mom|dad|boss|manager|assistant|secretary|pa)|will|let me|lemme|need to|have to|gotta|maybe|because|coz|cos|since|as|until|till|still|waiting)\b(?!.*\b(?:don'?t|do not|no longer) need\b)(?!.*\b(?:meant|mean|said|want|like|prefer|rather|instead|make|change|move|cancel|delete|remove|drop|book|add|invite|bring|join|also|too|use|room|office|zoom|teams|hall|at|for|today|tonight|tomorrow|\w+day|morning|afternoon|evening|noon|week|month)\b)[^\d]*$/;

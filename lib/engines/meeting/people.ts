@@ -113,7 +113,7 @@ function nameAt(tokens: Token[], i: number, loose: boolean): { name?: string; ne
   // "my HOD Dr. Meenakshi Sundaram", "our CFO Priya": a role acronym in capitals before a name says who they are.
   const acronym = tokens[j];
   const named = tokens[j + 1];
-  // One of three or four capitals before a full name is a role too: "with SDO Rajesh Verma".
+  // Three or four capitals before a full name are a role too: "with SDO Rajesh Verma" (two may be initials: "AJ Smith").
   const fullName = !!named && isCapitalized(named) && !!tokens[j + 2] && isCapitalized(tokens[j + 2]!);
   if (
     acronym &&
