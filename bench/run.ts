@@ -3,7 +3,8 @@
 // Starts each server as a child process on its own loopback address, drives it from this process
 // (round trips from two load-generator processes per server, the servers taking turns in slices of a
 // second in each of `rounds` rounds), and prints one table with absolute figures and each server's
-// ratio to the raw ws floor (one frame per message) measured in the same run. Loopback only, bounded, stops by itself.
+// ratio to the raw ws floor (one frame per message) measured in the same run. Loopback only, bounded,
+// stops by itself.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
